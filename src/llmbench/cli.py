@@ -1,0 +1,56 @@
+"""``llmbench`` console script: a thin dispatcher over one module per command.
+
+Each command module exposes ``main(argv: list[str]) -> int`` and owns its own
+argument parser, so commands stay independent (as ``git``'s subcommands do).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# name -> (module, one-line summary)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "grade": ("llmbench.commands.grade", "grade a saved model answer for one task (JSON to stdout)"),
+    "prompt": ("llmbench.commands.prompt", "print the exact prompt the suite sends for a task"),
+    "sim": ("llmbench.sim.cli", "run the built-in OpenAI-compatible server"),
+    "sweep": ("llmbench.throughput.sweep_cli", "measure throughput at several concurrency levels"),
+    "report": ("llmbench.leaderboard.cli", "build leaderboards from runs under a folder"),
+    "serve": ("llmbench.serve.cli", "launch recipes and a tensor-parallel/memory planner"),
+    "patches": ("llmbench.patching.cli", "check, apply or revert the vLLM 0.14 patches"),
+    "regrade": ("llmbench.commands.regrade", "re-grade a saved run and list changed verdicts"),
+}
+
+
+def _usage() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = ["usage: llmbench COMMAND [ARGS...]", "", "commands:"]
+    lines += [f"  {name:<{width}}  {summary}" for name, (_, summary) in COMMANDS.items()]
+    lines += ["", "Run 'llmbench COMMAND --help' for a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0 if args else 2
+    if args[0] == "--version":
+        from llmbench import __version__
+
+        print(f"llmbench {__version__}")
+        return 0
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        print(f"llmbench: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    try:
+        return int(module.main(rest) or 0)
+    except KeyboardInterrupt:
+        print("llmbench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
