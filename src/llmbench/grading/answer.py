@@ -1,0 +1,227 @@
+"""Parse a final answer into units (sentences, code lines) with their context.
+
+Graders look for a finding inside one unit and its surroundings: the paragraph or
+list item it belongs to (its *block*), the block just before it, and the heading
+of its *section*. Every unit knows whether it is *novel* (not copied from the
+prompt): mechanisms and fixes only count from novel text, so an answer that
+echoes the prompt earns nothing, while quoted code still tells *where*.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([^`]*)$")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6}\s+\S.*|\*\*[^*].*\*\*:?\s*|__[^_].*__:?\s*)$")
+_TOP_ITEM = re.compile(r"^(\d+[.)]|#\d+[.:)]?)\s+\S")
+_LIST_ITEM = re.compile(r"^\s*([-*+•]|\d+[.)])\s+\S")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
+_DEF = re.compile(r"^\s*(?:async\s+)?def\s+([A-Za-z_]\w*)|^\s*class\s+([A-Za-z_]\w*)")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'`*(\[]?[A-Z0-9_`])")
+_ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|cf|approx)\.$", re.IGNORECASE)
+_MARKUP = re.compile(r"[*_`>#|]+")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Lower-case, markup-free, single-spaced text for matching and echo detection."""
+    return _SPACES.sub(" ", _MARKUP.sub(" ", text)).strip().lower()
+
+
+def _code_key(line: str) -> str:
+    return _SPACES.sub(" ", line).strip()
+
+
+@dataclass
+class Unit:
+    text: str
+    kind: str            # "prose" | "code" | "heading"
+    block: int           # paragraph / list item / table row / code block id
+    section: int         # heading-delimited region id
+    novel: bool          # not copied from the prompt
+    func: str | None = None   # code lines: the enclosing def/class in their code block
+    label: str = ""      # code lines: the fence's info string (language or file name)
+    norm: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.norm = normalize(self.text) if self.kind != "code" else self.text.lower()
+
+
+class Answer:
+    """A final answer, split into units, with echo detection against the prompt."""
+
+    def __init__(self, text: str, prompt: str = "") -> None:
+        self.text = text or ""
+        self._prompt_norm = normalize(prompt)
+        self._prompt_code = {_code_key(l) for l in prompt.splitlines() if _code_key(l)}
+        self.units: list[Unit] = []
+        self._block = -1
+        self._section = 0
+        self._parse(_json_as_text(self.text))
+
+    # -- echo ---------------------------------------------------------------
+    def _novel_prose(self, text: str) -> bool:
+        norm = normalize(text)
+        if len(norm) < 12:
+            return norm not in self._prompt_norm if norm else False
+        return norm not in self._prompt_norm
+
+    def _novel_code(self, line: str) -> bool:
+        key = _code_key(line)
+        return bool(key) and key not in self._prompt_code
+
+    # -- parsing ------------------------------------------------------------
+    def _new_block(self) -> int:
+        self._block += 1
+        return self._block
+
+    def _parse(self, text: str) -> None:
+        lines = text.splitlines()
+        i = 0
+        paragraph: list[str] = []
+
+        def flush() -> None:
+            if paragraph:
+                self._add_prose(" ".join(s.strip() for s in paragraph), self._new_block())
+                paragraph.clear()
+
+        while i < len(lines):
+            line = lines[i]
+            fence = _FENCE.match(line)
+            if fence:
+                flush()
+                i = self._parse_code(lines, i + 1, fence.group(1), fence.group(2).strip())
+                continue
+            stripped = line.strip()
+            if not stripped:
+                flush()
+            elif _HEADING.match(line) or (_TOP_ITEM.match(line) and not line.startswith(" ")):
+                flush()
+                self._section += 1
+                block = self._new_block()
+                if _HEADING.match(line):
+                    self.units.append(Unit(stripped, "heading", block, self._section, self._novel_prose(stripped)))
+                else:
+                    self._add_prose(stripped, block)
+                    paragraph.clear()
+                    # continuation lines of a top-level item stay in its block
+                    i += 1
+                    while i < len(lines) and lines[i].strip() and not self._starts_block(lines[i]):
+                        self._add_prose(lines[i].strip(), block)
+                        i += 1
+                    continue
+            elif _TABLE_ROW.match(line):
+                flush()
+                if not _TABLE_RULE.match(line):
+                    cells = " | ".join(c.strip() for c in stripped.strip("|").split("|"))
+                    self._add_prose(cells, self._new_block())
+            elif _LIST_ITEM.match(line):
+                flush()
+                paragraph.append(stripped)
+            else:
+                paragraph.append(stripped)
+            i += 1
+        flush()
+
+    @staticmethod
+    def _starts_block(line: str) -> bool:
+        return bool(_FENCE.match(line) or _HEADING.match(line) or _LIST_ITEM.match(line) or _TABLE_ROW.match(line))
+
+    def _parse_code(self, lines: list[str], i: int, fence: str, label: str) -> int:
+        block = self._new_block()
+        func: str | None = None
+        while i < len(lines) and not lines[i].strip().startswith(fence[0] * 3):
+            line = lines[i]
+            match = _DEF.match(line)
+            if match:
+                func = match.group(1) or match.group(2)
+            if line.strip():
+                self.units.append(Unit(line, "code", block, self._section, self._novel_code(line), func=func, label=label))
+            i += 1
+        return i + 1
+
+    def _add_prose(self, text: str, block: int) -> None:
+        for sentence in split_sentences(text):
+            self.units.append(Unit(sentence, "prose", block, self._section, self._novel_prose(sentence)))
+
+    # -- context ------------------------------------------------------------
+    def block_units(self, block: int) -> list[Unit]:
+        return [u for u in self.units if u.block == block]
+
+    def section_heading(self, section: int) -> list[Unit]:
+        """The first block of a section: its heading or the lead line of a top-level item."""
+        units = [u for u in self.units if u.section == section]
+        if not units:
+            return []
+        first = units[0].block
+        return [u for u in units if u.block == first]
+
+    def context(self, unit: Unit) -> list[Unit]:
+        """The unit's block, the block before it, and its section's heading."""
+        seen: list[Unit] = []
+        for candidate in (
+            self.block_units(unit.block)
+            + self.block_units(unit.block - 1)
+            + self.section_heading(unit.section)
+        ):
+            if candidate not in seen:
+                seen.append(candidate)
+        return seen
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences, keeping abbreviations and dotted names intact."""
+    pieces = _SENTENCE_END.split(text.strip())
+    sentences: list[str] = []
+    for piece in pieces:
+        if sentences and _ABBREV.search(sentences[-1]):
+            sentences[-1] += " " + piece
+        else:
+            sentences.append(piece)
+    return [s for s in (s.strip() for s in sentences) if s]
+
+
+def _json_as_text(text: str) -> str:
+    """An answer given as JSON becomes prose: one block per object, ``key: value`` lines."""
+    body = text.strip()
+    fenced = re.fullmatch(r"```(?:json)?\s*\n(.*)\n```", body, re.DOTALL)
+    if fenced:
+        body = fenced.group(1).strip()
+    if not body.startswith(("{", "[")):
+        return text
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return text
+    out: list[str] = []
+    _flatten_json(data, out)
+    return "\n".join(out)
+
+
+def _flatten_json(data, out: list[str]) -> None:
+    if isinstance(data, dict):
+        scalars = {k: v for k, v in data.items() if not isinstance(v, (dict, list))}
+        if scalars:
+            out.append("")
+            out.append("- " + " ".join(f"{k}: {_sentence(v)}" for k, v in scalars.items()))
+        for value in data.values():
+            if isinstance(value, (dict, list)):
+                _flatten_json(value, out)
+    elif isinstance(data, list):
+        if all(not isinstance(v, (dict, list)) for v in data):
+            out.append("- " + " ".join(_sentence(v) for v in data))
+        else:
+            for value in data:
+                _flatten_json(value, out)
+    else:
+        out.append("- " + _sentence(data))
+
+
+def _sentence(value) -> str:
+    text = str(value).strip()
+    if "\n" in text:  # code inside a JSON string stays code
+        return "\n```\n" + text + "\n```\n"
+    return text if text.endswith((".", "!", "?")) else text + "."

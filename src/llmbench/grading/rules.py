@@ -1,0 +1,199 @@
+"""Finding rules: a check passes when the answer ties a mechanism to its place.
+
+A ``Finding`` names where a defect lives (``places``), what makes it a defect
+(``mechanisms``), and code that can only be its fix (``fixes``). ``evaluate``
+scans an ``Answer`` and returns a ``Verdict`` carrying the evidence: the sentence
+or code line that earned the pass, or the nearest miss and why it was rejected.
+
+Rejected on purpose (spec/checks.md):
+* text copied from the prompt (units that are not novel never supply a mechanism or fix);
+* checklists and hedges ("consider …", "check for …") unless the same sentence
+  names the place;
+* denials ("no SQL injection here", "correctly reverses …");
+* the right mechanism attached to another function (``wrong_places``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from llmbench.grading.answer import Answer, Unit
+from llmbench.tasks.base import Verdict
+
+# Sentence-level denials that apply to every check.
+GENERIC_DENIALS = (
+    r"\bno (?:\w+[ -]){0,3}(?:issues?|problems?|risks?|bugs?|vulnerabilit\w*|concerns?)\b",
+    r"\b(?:is|are|looks?|seems?|it'?s|that'?s|this is|remains?) (?:already |perfectly |completely |entirely )?(?:fine|correct|safe|ok(?:ay)?|secure|sound|handled)\b",
+    r"\bnot (?:a|an|really an?) (?:real )?(?:issue|problem|concern|bug|vulnerability|risk)\b",
+    r"\b(?:correctly|properly|already|safely) (?:\w+ ){0,2}(?:revers|handl|pars|validat|parameteri[sz]|lock|bound|prun|us|read|stor|creat)\w*",
+    r"\bnot (?:vulnerable|affected|susceptible|exploitable)\b",
+    r"\b(?:there is|there'?s) no (?:need|reason)\b",
+    r"\bfalse positive\b",
+    r"\bnothing (?:wrong|to fix)\b",
+)
+
+# A sentence that only recommends looking for something.
+HEDGES = (
+    r"^(?:[-*•\d.)\s]*)(?:consider|check(?:ing)? (?:for|whether|if)|look(?:ing)? (?:for|out)|watch (?:for|out)|be (?:careful|aware|mindful)|make sure|ensure|verify|review|audit|think about|keep in mind|you (?:may|might|should|could) (?:want|need) to|it (?:may|might) be (?:worth|good))\b",
+    r"\b(?:common|typical|general|potential|possible) (?:issues|problems|pitfalls|bugs|vulnerabilities|concerns|categories|areas)\b",
+)
+
+
+def any_of(*patterns: str) -> str:
+    return "(?:" + "|".join(f"(?:{p})" for p in patterns) + ")"
+
+
+def all_of(*patterns: str) -> str:
+    """One regex that matches when every pattern occurs somewhere in the text."""
+    return "".join(f"(?=[\\s\\S]*?(?:{p}))" for p in patterns)
+
+
+def _compile(patterns: Iterable[str]) -> tuple[re.Pattern, ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+
+
+@dataclass(frozen=True)
+class Finding:
+    places: Sequence[str]                 # regexes naming where the defect lives
+    mechanisms: Sequence[str] = ()        # regexes (use all_of for conjunctions) for why it is wrong
+    fixes: Sequence[str] = ()             # regexes for novel code (or inline code) that can only be the fix
+    fix_places: Sequence[str] = ()        # enclosing functions where a fix may sit (default: places)
+    wrong_places: Sequence[str] = ()      # other functions: a sentence naming only these is wrong-place
+    denials: Sequence[str] = ()           # check-specific denials, on top of GENERIC_DENIALS
+    fix_needs_place: bool = True          # a fix line must sit in a matching def (or near a place mention)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_places", _compile(self.places))
+        object.__setattr__(self, "_mechanisms", _compile(self.mechanisms))
+        object.__setattr__(self, "_fixes", _compile(self.fixes))
+        object.__setattr__(self, "_fix_places", _compile(self.fix_places or self.places))
+        object.__setattr__(self, "_wrong", _compile(self.wrong_places))
+        object.__setattr__(self, "_denials", _compile(tuple(self.denials) + GENERIC_DENIALS))
+
+
+_HEDGES = _compile(HEDGES)
+
+
+@dataclass
+class Hit:
+    unit: Unit
+    place: str           # the text that showed the place
+    kind: str            # "mechanism" | "fix"
+
+    def evidence(self) -> str:
+        text = _clip(self.unit.text.strip())
+        where = "" if self.place in (None, "") else f" [place: {self.place}]"
+        label = "fix" if self.kind == "fix" else "finding"
+        return f"{label}: «{text}»{where}"
+
+
+@dataclass
+class Miss:
+    unit: Unit
+    reason: str
+
+    def evidence(self) -> str:
+        return f"{self.reason}: «{_clip(self.unit.text.strip())}»"
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _search(patterns: Sequence[re.Pattern], text: str) -> re.Match | None:
+    for pattern in patterns:
+        match = pattern.search(text)
+        if match:
+            return match
+    return None
+
+
+def _place_in(finding: Finding, units: Iterable[Unit]) -> str | None:
+    for unit in units:
+        match = _search(finding._places, unit.text)
+        if match:
+            return match.group(0)
+        if unit.kind == "code" and unit.func and _search(finding._places, unit.func):
+            return unit.func
+    return None
+
+
+def find_mechanism(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]:
+    """The first novel sentence stating a mechanism at the right place."""
+    miss: Miss | None = None
+    for unit in answer.units:
+        if not finding._mechanisms or unit.kind == "code" and not unit.text.lstrip().startswith("#"):
+            continue
+        if not _search(finding._mechanisms, unit.text):
+            continue
+        if not unit.novel:
+            miss = miss or Miss(unit, "copied from the prompt")
+            continue
+        if _search(finding._denials, unit.text):
+            miss = Miss(unit, "denies the defect")
+            continue
+        own_place = _place_in(finding, [unit])
+        if own_place is None and _search(finding._wrong, unit.text):
+            miss = Miss(unit, "attributed to another place")
+            continue
+        if own_place is None and _search(_HEDGES, unit.text):
+            miss = miss or Miss(unit, "generic advice not tied to the code")
+            continue
+        place = own_place or _place_in(finding, answer.context(unit))
+        if place is None:
+            miss = miss or Miss(unit, "mechanism stated without naming where")
+            continue
+        return Hit(unit, place, "mechanism"), None
+    return None, miss
+
+
+def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]:
+    """The first novel code line (or inline code) that can only be this defect's fix."""
+    miss: Miss | None = None
+    for unit in answer.units:
+        if not finding._fixes or not _search(finding._fixes, unit.text):
+            continue
+        if not unit.novel:
+            miss = miss or Miss(unit, "fix text copied from the prompt")
+            continue
+        if unit.kind != "code" and _search(finding._denials, unit.text):
+            miss = Miss(unit, "denies the defect")
+            continue
+        if not finding.fix_needs_place:
+            return Hit(unit, unit.func or "", "fix"), None
+        if unit.kind == "code" and unit.func:
+            if _search(finding._fix_places, unit.func):
+                return Hit(unit, unit.func, "fix"), None
+            miss = Miss(unit, f"fix placed in {unit.func}(), not where the defect is")
+            continue
+        place = _place_in(finding, [unit] + answer.context(unit))
+        if place is not None:
+            return Hit(unit, place, "fix"), None
+        miss = miss or Miss(unit, "fix shown without saying where it goes")
+    return None, miss
+
+
+def evaluate(answer: Answer, finding: Finding, require: str = "either", missing: str = "") -> Verdict:
+    """Grade one check.
+
+    ``require``: "mechanism" (a stated mechanism at its place), "fix" (a fix at its
+    place), "either", or "both" (the check asks to identify *and* fix).
+    """
+    mech, mech_miss = find_mechanism(answer, finding) if require != "fix" else (None, None)
+    fix, fix_miss = find_fix(answer, finding) if require != "mechanism" else (None, None)
+    if require == "both":
+        if mech and fix:
+            return Verdict(True, f"{mech.evidence()}; {fix.evidence()}")
+        if mech:
+            return Verdict(False, f"identified but not fixed ({mech.evidence()})" + (f"; {fix_miss.evidence()}" if fix_miss else ""))
+        if fix:
+            return Verdict(False, f"fixed but the defect is not explained ({fix.evidence()})" + (f"; {mech_miss.evidence()}" if mech_miss else ""))
+    else:
+        hit = mech or fix
+        if hit:
+            return Verdict(True, hit.evidence())
+    near = mech_miss or fix_miss
+    reason = missing or "no finding at the right place with its mechanism"
+    return Verdict(False, reason + (f"; nearest: {near.evidence()}" if near else ""))

@@ -1,0 +1,99 @@
+"""The graders agree with every label of the validation set, and controls fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from llmbench.grading import grade
+from llmbench.tasks import TASK_NAMES, get_task
+
+VALIDATION = Path(__file__).parent / "validation"
+
+GENERIC_CHECKLIST = """Here is a review checklist for this code:
+
+- Consider race conditions and thread safety; use locks where shared state is mutated.
+- Check for SQL injection; always use parameterized queries.
+- Avoid floating point for money; prefer Decimal.
+- Make sure database updates are atomic and wrapped in transactions.
+- Watch out for byte order / endianness issues when serializing binary data.
+- Look for information leaks in logs.
+- Check for stale data and cache invalidation problems.
+- Watch for memory leaks from unbounded collections.
+- Validate all user input.
+- Hard-coded values should come from configuration; remove unused variables.
+- ZMQ sockets are not thread-safe; ensure sockets are used from one thread.
+- For HiveOS, write h-manifest.conf, h-config.sh, h-run.sh and h-stats.sh with heredocs.
+"""
+
+
+def _cases():
+    for task in TASK_NAMES:
+        labels_file = VALIDATION / task / "labels.yaml"
+        if not labels_file.exists():
+            continue
+        labels = yaml.safe_load(labels_file.read_text()) or {}
+        for filename, entry in sorted(labels.items()):
+            for check_id, expected in sorted(entry["labels"].items()):
+                yield pytest.param(task, filename, check_id, expected, id=f"{task}/{filename}/{check_id}")
+
+
+@pytest.fixture(scope="module")
+def graded_cache():
+    return {}
+
+
+def _graded(cache, task, filename):
+    if (task, filename) not in cache:
+        text = (VALIDATION / task / filename).read_text()
+        cache[(task, filename)] = grade(task, text)
+    return cache[(task, filename)]
+
+
+@pytest.mark.parametrize("task,filename,check_id,expected", list(_cases()))
+def test_grader_agrees_with_label(graded_cache, task, filename, check_id, expected):
+    verdict = _graded(graded_cache, task, filename)[check_id]
+    assert verdict.passed is expected, f"{check_id} on {filename}: expected {expected}, got {verdict.passed}: {verdict.evidence}"
+
+
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_labels_cover_every_check(task):
+    labels_file = VALIDATION / task / "labels.yaml"
+    labels = yaml.safe_load(labels_file.read_text()) or {}
+    assert len(labels) >= 10, f"{task}: only {len(labels)} labelled answers"
+    for filename, entry in labels.items():
+        assert (VALIDATION / task / filename).exists(), filename
+        assert set(entry["labels"]) == set(get_task(task).check_ids), f"{filename} labels != checks"
+    per_check = {c: {entry["labels"][c] for entry in labels.values()} for c in get_task(task).check_ids}
+    one_sided = [c for c, seen in per_check.items() if seen != {True, False}]
+    assert not one_sided, f"checks without both a passing and a failing answer: {one_sided}"
+
+
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_echoed_prompt_fails_every_check(task):
+    verdicts = grade(task, get_task(task).prompt())
+    passed = [c for c, v in verdicts.items() if v.passed]
+    assert passed == [], f"echo of the prompt passed {passed}"
+
+
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_generic_checklist_fails_every_check(task):
+    verdicts = grade(task, GENERIC_CHECKLIST)
+    passed = [c for c, v in verdicts.items() if v.passed]
+    assert passed == [], f"generic checklist passed {passed}"
+
+
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_reference_answer_passes_every_check(task):
+    verdicts = grade(task, get_task(task).reference_answer())
+    failed = {c: v.evidence for c, v in verdicts.items() if not v.passed}
+    assert failed == {}, failed
+
+
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_every_verdict_has_evidence(task):
+    for text in (get_task(task).reference_answer(), get_task(task).prompt(), ""):
+        for check_id, verdict in grade(task, text).items():
+            assert verdict.evidence.strip(), check_id
