@@ -1,0 +1,31 @@
+# Two commands do everything on a fresh machine:
+#   make demo   set up, then run the 22 quality checks against the built-in server
+#   make test   set up, then run the harness's own tests
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: setup demo test system-deps llama-server
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+demo: setup
+	$(BIN)/pytest --model demo
+
+test: setup
+	$(BIN)/pytest -c testing/pytest.ini
+
+# Optional system packages (root, Debian): headless Chromium for the browser
+# tests and the toolchain for building llama.cpp's llama-server.
+system-deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver cmake ninja-build g++ patch >/dev/null
+
+llama-server:
+	bash scripts/build_llama_server.sh

@@ -1,0 +1,129 @@
+"""pytest-html additions: check columns, the answer under each check, a score summary.
+
+Registered only on the controller and only when pytest-html is active. Every
+piece of model output is escaped here: the report is a web page and an answer
+may contain ``<script>``.
+"""
+
+from __future__ import annotations
+
+import os
+from html import escape
+
+import pytest
+
+from llmbench.session import USER_PROPERTY
+from llmbench.summary import check_rows, summary_rows
+from llmbench.tasks import get_task
+
+
+def _llmbench_property(report) -> dict | None:
+    for name, value in getattr(report, "user_properties", ()):
+        if name == USER_PROPERTY:
+            return value
+    return None
+
+
+def _pre(title: str, text: str) -> str:
+    return (f'<div class="llmbench-extra"><h4>{escape(title)}</h4>'
+            f'<pre style="white-space:pre-wrap">{escape(text)}</pre></div>')
+
+
+class HtmlHooks:
+    def __init__(self, session) -> None:
+        self.session = session
+        self._shown_answer: set[str] = set()
+
+    def pytest_html_report_title(self, report) -> None:
+        e = self.session.endpoint
+        report.title = f"llmbench: {e.name}" + (" (built-in demo server)" if e.demo else "")
+
+    def pytest_html_results_table_header(self, cells: list) -> None:
+        cells.insert(2, '<th class="sortable" data-column-type="check">Check</th>')
+        cells.insert(3, "<th>Difficulty</th>")
+        cells.insert(4, "<th>Verdict</th>")
+        cells.insert(5, "<th>Evidence</th>")
+
+    def pytest_html_results_table_row(self, report, cells: list) -> None:
+        prop = _llmbench_property(report)
+        if prop is None:
+            check = difficulty = verdict = evidence = ""
+        else:
+            check = prop["check"]
+            difficulty = get_task(prop["task"]).difficulty
+            passes = sum(v["passed"] for v in prop["per_sample"])
+            n = len(prop["per_sample"])
+            verdict = ("PASS" if prop["passed"] else "FAIL") + (f" ({passes}/{n})" if n > 1 else "")
+            evidence = prop["per_sample"][0]["evidence"] if prop["per_sample"] else ""
+        cells.insert(2, f'<td class="col-check">{escape(check)}</td>')
+        cells.insert(3, f"<td>{escape(difficulty)}</td>")
+        cells.insert(4, f"<td>{escape(verdict)}</td>")
+        cells.insert(5, f'<td style="max-width:40em">{escape(evidence)}</td>')
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report) -> None:
+        """Attach the graded answer (and reasoning) to each check's row."""
+        prop = _llmbench_property(report)
+        if prop is None or report.when != "call" or self.session.store is None:
+            return
+        from pytest_html import extras
+
+        blocks = []
+        for index in range(self.session.samples):
+            sample = self.session.store.saved(prop["task"], index)
+            if sample is None:
+                continue
+            label = f"sample {index + 1}: " if self.session.samples > 1 else ""
+            if sample.result.error:
+                blocks.append(_pre(f"{label}request error", sample.result.error))
+            blocks.append(_pre(f"{label}final answer (graded)", sample.final_answer or "(empty)"))
+            if sample.reasoning:
+                blocks.append(_pre(f"{label}reasoning (not graded)", sample.reasoning))
+        if blocks:
+            report.extras = list(getattr(report, "extras", [])) + [extras.html("".join(blocks))]
+
+    def pytest_html_results_summary(self, prefix: list, summary: list, postfix: list, session) -> None:
+        recorder = self.session.recorder
+        if recorder is None:
+            return
+        rows = summary_rows(recorder.data)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+        )
+        table = ('<h2>llmbench scores</h2><table class="llmbench-summary" border="1" cellpadding="4">'
+                 "<tr><th>Test</th><th>Difficulty</th><th>Score</th><th>%</th></tr>" + body + "</table>")
+        if recorder.data["sampling"]["samples"] > 1:
+            checks = "".join(
+                f"<tr><td>{escape(c)}</td><td>{escape(k)}</td><td>{escape(ci)}</td></tr>"
+                for c, k, ci in check_rows(recorder.data)
+            )
+            table += ("<h3>Pass rate per check (95% Wilson interval)</h3><table border=\"1\" cellpadding=\"4\">"
+                      "<tr><th>Check</th><th>Passes</th><th>95% CI</th></tr>" + checks + "</table>")
+        e = self.session.endpoint
+        facts = [("Model", e.name), ("Served as", e.served_name), ("Endpoint", e.api_url),
+                 ("Run", str(self.session.run_dir))]
+        if e.demo:
+            facts.append(("Server", "llmbench built-in demo server (reference answers, not a model)"))
+        facts += [(k.capitalize(), str(v)) for k, v in self.session.serving.items() if v]
+        prefix.append("<p>" + "<br>".join(f"<b>{escape(k)}:</b> {escape(v)}" for k, v in facts) + "</p>" + table)
+
+    @pytest.hookimpl(tryfirst=True)  # before pytest-html renders the environment table
+    def pytest_sessionstart(self, session) -> None:
+        _scrub_api_key(session.config, self.session)
+
+
+def _scrub_api_key(config, bench_session) -> None:
+    """No API key in the report's environment table (pytest-metadata may collect env vars)."""
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:
+        return
+    metadata = config.stash.get(metadata_key, None)
+    if metadata is None:
+        return
+    secrets = {s for s in (config.getoption("api_key"), os.environ.get("OPENAI_API_KEY")) if s}
+    for key in list(metadata):
+        value = str(metadata[key])
+        if "KEY" in str(key).upper() or "TOKEN" in str(key).upper() or any(s in value for s in secrets):
+            del metadata[key]
+    metadata["llmbench model"] = bench_session.endpoint.alias

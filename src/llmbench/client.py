@@ -1,0 +1,159 @@
+"""Streaming chat client for OpenAI-compatible servers (no pytest import).
+
+One call = one streamed request with ``stream_options.include_usage``; the result
+records time to first token (content or reasoning), total time, usage, and the
+answer split from reasoning fields. Failures never raise: they come back as
+``ChatResult.error`` with a one-line reason, so a test can fail with it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import openai
+
+from llmbench.endpoint import Endpoint
+
+PREFLIGHT_TIMEOUT_S = 10.0
+
+
+class PreflightError(Exception):
+    """The server cannot serve this run (unreachable, model not served, auth)."""
+
+
+@dataclass
+class ChatResult:
+    content: str = ""                 # content exactly as streamed
+    reasoning: str = ""               # reasoning_content / reasoning fields
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    ttft_s: float | None = None
+    duration_s: float = 0.0
+    finish_reason: str | None = None
+    error: str | None = None
+    chunks: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def make_client(endpoint: Endpoint, timeout: float | None = None) -> openai.OpenAI:
+    return openai.OpenAI(
+        base_url=endpoint.api_url,
+        # Local servers usually need no key, but the SDK insists on one.
+        api_key=endpoint.api_key or "not-needed",
+        timeout=timeout if timeout is not None else endpoint.request_timeout,
+        max_retries=0,  # a benchmark measures one request, never a silent retry
+    )
+
+
+def describe_error(exc: BaseException, endpoint: Endpoint, timeout: float) -> str:
+    """One line that says what went wrong, without the API key."""
+    if isinstance(exc, openai.APITimeoutError):
+        return f"timed out after {timeout:g}s waiting for {endpoint.api_url}"
+    if isinstance(exc, openai.APIConnectionError):
+        return f"cannot reach {endpoint.api_url} ({_root_cause(exc)})"
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code} from {endpoint.api_url}: {_status_message(exc)}"
+    return f"malformed response from {endpoint.api_url}: {type(exc).__name__}: {exc}"
+
+
+def _root_cause(exc: BaseException) -> str:
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def _status_message(exc: "openai.APIStatusError") -> str:
+    body = exc.body
+    message = None
+    if isinstance(body, dict):
+        error = body.get("error")
+        message = body.get("message") or (error.get("message") if isinstance(error, dict) else error)
+    elif isinstance(body, str):
+        message = body
+    message = str(message or exc.message or "no message").strip()
+    return message.splitlines()[0][:300] if message else "no message"
+
+
+def _reasoning_of(delta) -> str:
+    for name in ("reasoning_content", "reasoning"):
+        value = getattr(delta, name, None)
+        if value is None and getattr(delta, "model_extra", None):
+            value = delta.model_extra.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def chat(endpoint: Endpoint, prompt: str, *, max_tokens: int | None = None,
+         temperature: float | None = None, timeout: float | None = None) -> ChatResult:
+    """Stream one chat completion and measure it."""
+    timeout = endpoint.request_timeout if timeout is None else timeout
+    result = ChatResult()
+    content: list[str] = []
+    reasoning: list[str] = []
+    start = time.perf_counter()
+    try:
+        client = make_client(endpoint, timeout)
+        stream = client.chat.completions.create(
+            model=endpoint.served_name,
+            messages=[{"role": "user", "content": prompt}],
+            max_tokens=max_tokens or endpoint.max_tokens,
+            temperature=endpoint.temperature if temperature is None else temperature,
+            stream=True,
+            stream_options={"include_usage": True},
+            extra_body=endpoint.extra_body or None,
+        )
+        with stream:
+            for chunk in stream:
+                result.chunks += 1
+                if chunk.usage is not None:
+                    result.prompt_tokens = chunk.usage.prompt_tokens
+                    result.completion_tokens = chunk.usage.completion_tokens
+                for choice in chunk.choices or ():
+                    delta = choice.delta
+                    piece = (delta.content or "") if delta else ""
+                    thought = _reasoning_of(delta) if delta else ""
+                    if (piece or thought) and result.ttft_s is None:
+                        result.ttft_s = time.perf_counter() - start
+                    if piece:
+                        content.append(piece)
+                    if thought:
+                        reasoning.append(thought)
+                    if choice.finish_reason:
+                        result.finish_reason = choice.finish_reason
+                if time.perf_counter() - start > timeout:
+                    raise openai.APITimeoutError(request=None)  # type: ignore[arg-type]
+    except Exception as exc:  # every failure becomes a recorded reason
+        result.error = describe_error(exc, endpoint, timeout)
+    result.duration_s = time.perf_counter() - start
+    result.content = "".join(content)
+    result.reasoning = "".join(reasoning)
+    if result.error is None and result.chunks == 0:
+        result.error = f"empty stream from {endpoint.api_url}: no chunks before [DONE]"
+    return result
+
+
+def served_models(endpoint: Endpoint, timeout: float = PREFLIGHT_TIMEOUT_S) -> list[str]:
+    """``GET /models``; raises PreflightError with one clear line."""
+    try:
+        return sorted(m.id for m in make_client(endpoint, timeout).models.list())
+    except openai.AuthenticationError:
+        raise PreflightError(f"{endpoint.api_url} refused the API key (HTTP 401); pass --api-key or set OPENAI_API_KEY") from None
+    except Exception as exc:
+        raise PreflightError(f"server check failed: {describe_error(exc, endpoint, timeout)}") from None
+
+
+def preflight(endpoint: Endpoint, timeout: float = PREFLIGHT_TIMEOUT_S) -> list[str]:
+    """Make sure the server is up and serves the model, before any test runs."""
+    served = served_models(endpoint, timeout)
+    if endpoint.served_name not in served:
+        listing = ", ".join(served) if served else "nothing"
+        raise PreflightError(
+            f"model '{endpoint.served_name}' is not served at {endpoint.api_url}; it serves: {listing}"
+            + ("" if endpoint.alias == endpoint.served_name else f" (alias '{endpoint.alias}' in models.yaml)")
+        )
+    return served

@@ -1,0 +1,40 @@
+"""``llmbench grade TASK FILE``: grade a saved raw answer; one JSON object on stdout.
+
+Exit 0 when grading ran (whatever the verdicts), 2 on bad arguments.
+This interface is used by outside validation: keep its shape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from llmbench.tasks import TASK_NAMES
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="llmbench grade", description=__doc__.splitlines()[0])
+    parser.add_argument("task", choices=TASK_NAMES, help="which test the answer belongs to")
+    parser.add_argument("file", help="the raw model answer (may contain <think> blocks); '-' for stdin")
+    parser.add_argument("--reasoning-file", help="the server's separate reasoning field, if saved apart")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return 2 if exc.code else 0
+    try:
+        text = sys.stdin.read() if args.file == "-" else _read(args.file)
+        reasoning = _read(args.reasoning_file) if args.reasoning_file else None
+    except OSError as exc:
+        print(f"llmbench: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    from llmbench.grading import grade
+
+    verdicts = grade(args.task, text, reasoning)
+    print(json.dumps({check_id: v.as_dict() for check_id, v in verdicts.items()}, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read()

@@ -1,0 +1,84 @@
+"""The finding rules on a synthetic check: what must pass and what must fail."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmbench.grading.answer import Answer, split_sentences
+from llmbench.grading.rules import Finding, all_of, evaluate
+
+PROMPT = """Our pool rejects every block it finds.
+
+```python
+class Server:
+    def _build_header(self):
+        prev = bytes.fromhex(self.tpl['previousblockhash'])
+        return prev
+
+    def _log(self):
+        pass
+```
+"""
+
+FINDING = Finding(
+    places=[r"_build_header"],
+    mechanisms=[all_of(r"previousblockhash|prev(?:ious)?[ _-]?(?:block[ _-]?)?hash", r"revers|endian|byte[- ]order|back to front")],
+    fixes=[r"previousblockhash'\]\)\[::-1\]"],
+    wrong_places=[r"_log\b"],
+)
+
+
+def grade(text: str, require: str = "either"):
+    return evaluate(Answer(text, PROMPT), FINDING, require)
+
+
+@pytest.mark.parametrize("text", [
+    "`_build_header` packs previousblockhash as-is; the header needs it byte-reversed.",
+    "In _build_header the prev hash is in display order; its 32 bytes must go back to front.",
+    "## Bug 1: `_build_header`\n\nThe previousblockhash is big-endian hex and must be reversed.",
+    "1. _build_header\n   previousblockhash needs its byte order swapped.",
+    "| _build_header | previousblockhash not byte-reversed |",
+    '{"bugs": [{"function": "_build_header", "issue": "previousblockhash endianness is wrong"}]}',
+    "Fixed:\n```python\n    def _build_header(self):\n        prev = bytes.fromhex(self.tpl['previousblockhash'])[::-1]\n```",
+])
+def test_passes(text):
+    verdict = grade(text)
+    assert verdict.passed, verdict.evidence
+    assert verdict.evidence
+
+
+@pytest.mark.parametrize("text, reason", [
+    (PROMPT, "no finding"),
+    ("Consider byte order issues with the previous block hash.", "generic advice"),
+    ("`_build_header` correctly reverses previousblockhash, so byte order is fine.", "denies"),
+    ("`_log` has a previousblockhash byte-order problem.", "another place"),
+    ("The previousblockhash must be byte-reversed.", "without naming where"),
+    ("_build_header looks wrong.", "no finding"),
+])
+def test_fails_with_reason(text, reason):
+    verdict = grade(text)
+    assert not verdict.passed
+    assert reason in verdict.evidence
+
+
+def test_fix_in_wrong_function_fails():
+    text = "```python\n    def _log(self):\n        prev = bytes.fromhex(self.tpl['previousblockhash'])[::-1]\n```"
+    verdict = grade(text, "fix")
+    assert not verdict.passed and "_log" in verdict.evidence
+
+
+def test_both_requires_mechanism_and_fix():
+    mechanism_only = "`_build_header` must byte-reverse previousblockhash."
+    assert not grade(mechanism_only, "both").passed
+    with_fix = mechanism_only + "\n```python\n    def _build_header(self):\n        prev = bytes.fromhex(self.tpl['previousblockhash'])[::-1]\n```"
+    assert grade(with_fix, "both").passed
+
+
+def test_echoed_units_are_not_novel():
+    answer = Answer(PROMPT, PROMPT)
+    assert not any(u.novel for u in answer.units if u.kind == "code")
+
+
+def test_sentence_split_keeps_dotted_names_and_abbreviations():
+    assert split_sentences("Use self.lock here, e.g. around check-then-add. Then commit.") == [
+        "Use self.lock here, e.g. around check-then-add.", "Then commit."]
