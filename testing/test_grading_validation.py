@@ -7,27 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from llmbench.controls import GENERIC_CHECKLIST
 from llmbench.grading import grade
 from llmbench.tasks import TASK_NAMES, get_task
 
 VALIDATION = Path(__file__).parent / "validation"
-
-GENERIC_CHECKLIST = """Here is a review checklist for this code:
-
-- Consider race conditions and thread safety; use locks where shared state is mutated.
-- Check for SQL injection; always use parameterized queries.
-- Avoid floating point for money; prefer Decimal.
-- Make sure database updates are atomic and wrapped in transactions.
-- Watch out for byte order / endianness issues when serializing binary data.
-- Look for information leaks in logs.
-- Check for stale data and cache invalidation problems.
-- Watch for memory leaks from unbounded collections.
-- Validate all user input.
-- Hard-coded values should come from configuration; remove unused variables.
-- ZMQ sockets are not thread-safe; ensure sockets are used from one thread.
-- For HiveOS, write h-manifest.conf, h-config.sh, h-run.sh and h-stats.sh with heredocs.
-"""
-
 
 def _cases():
     for task in TASK_NAMES:
