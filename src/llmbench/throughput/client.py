@@ -1,0 +1,225 @@
+"""One streaming chat request, timed per chunk (the measurement core's innermost loop).
+
+Plain ``http.client`` over a kept-alive connection: with 64 client processes on two
+cores, import time and per-chunk cost matter, and the stdlib parser is the
+cheapest (``scripts/bench_throughput_accuracy.py --client-ceiling`` prints the
+figures). Times are ``time.monotonic_ns()`` (CLOCK_MONOTONIC, one clock for
+every process on the machine), so records from all workers line up.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import ssl
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+# Keys a server may use for the reasoning part of a delta.
+_REASONING_KEYS = ("reasoning_content", "reasoning")
+# Words in a 400 answer that mean "I do not know ignore_eos/min_tokens".
+_EOS_PARAM_HINTS = ("ignore_eos", "min_tokens", "unrecognized", "extra", "unknown", "not permitted")
+
+
+@dataclass
+class RequestRecord:
+    client: int
+    seq: int
+    warmup: bool
+    start_ns: int = 0
+    first_token_ns: int | None = None
+    end_ns: int | None = None
+    chunk_ns: list[int] = field(default_factory=list)      # arrival of each chunk carrying tokens
+    chunk_tokens: list[int] = field(default_factory=list)  # tokens in that chunk (see attribute_tokens)
+    output_tokens: int = 0
+    tokens_source: str = "usage"       # usage | usage_per_chunk | counted (no usage: one per chunk)
+    prompt_tokens: int | None = None
+    finish_reason: str | None = None
+    eos_control: bool = True           # ignore_eos/min_tokens were sent and accepted
+    http_status: int | None = None
+    error: str | None = None
+    error_kind: str | None = None      # http | dropped | timeout | connect | protocol
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RequestRecord":
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def attribute_tokens(chars: list[int], total: int) -> list[int]:
+    """Split ``total`` tokens over chunks in proportion to their text length.
+
+    Largest remainder, so the parts add up to ``total`` exactly; a server that
+    sends one token per chunk gets one per chunk whatever the token's length
+    when ``total`` equals the number of chunks.
+    """
+    n = len(chars)
+    if n == 0:
+        return []
+    if total == n:
+        return [1] * n
+    weight = sum(chars)
+    shares = [total * c / weight for c in chars] if weight else [total / n] * n
+    parts = [int(s) for s in shares]
+    order = sorted(range(n), key=lambda i: shares[i] - parts[i], reverse=True)
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+class StreamClient:
+    """A kept-alive connection to one OpenAI-compatible server."""
+
+    def __init__(self, api_url: str, api_key: str | None = None, timeout: float = 600.0):
+        url = urlsplit(api_url.rstrip("/"))
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"api url {api_url!r} is not http(s)://host[:port]/path")
+        self.scheme, self.host = url.scheme, url.hostname
+        self.port = url.port or (443 if url.scheme == "https" else 80)
+        self.path = f"{url.path}/chat/completions"
+        self.timeout = timeout
+        self.headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        if api_key:
+            self.headers["Authorization"] = f"Bearer {api_key}"
+        self.conn: http.client.HTTPConnection | None = None
+        self.eos_control = True   # cleared once the server rejects ignore_eos/min_tokens
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self.conn is None:
+            if self.scheme == "https":
+                self.conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
+                                                        context=ssl.create_default_context())
+            else:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        return self.conn
+
+    def body(self, model: str, prompt: str, max_tokens: int, extra_body: dict | None = None,
+             per_chunk_usage: bool = False) -> dict:
+        body = {"model": model, "messages": [{"role": "user", "content": prompt}],
+                "max_tokens": max_tokens, "temperature": 0.0, "stream": True,
+                "stream_options": {"include_usage": True}}
+        if per_chunk_usage:
+            body["stream_options"]["continuous_usage_stats"] = True
+        if self.eos_control:   # ask for exactly max_tokens
+            body["ignore_eos"] = True
+            body["min_tokens"] = max_tokens
+        body.update(extra_body or {})
+        return body
+
+    def stream(self, record: RequestRecord, body: dict) -> RequestRecord:
+        """Send ``body``; fill ``record``. Never raises for server or network faults."""
+        record.eos_control = self.eos_control
+        payload = json.dumps(body).encode()
+        record.start_ns = time.monotonic_ns()
+        try:
+            conn = self._connection()
+            conn.request("POST", self.path, payload, self.headers)
+            resp = conn.getresponse()
+            record.http_status = resp.status
+            if resp.status != 200:
+                text = resp.read(4000).decode("utf-8", "replace")
+                self.close()
+                if resp.status == 400 and self.eos_control and any(h in text.lower() for h in _EOS_PARAM_HINTS):
+                    # The server does not take ignore_eos/min_tokens: say so, and retry without.
+                    self.eos_control = False
+                    for key in ("ignore_eos", "min_tokens"):
+                        body.pop(key, None)
+                    return self.stream(record, body)
+                return _fail(record, "http", f"HTTP {resp.status}: {_error_message(text)}")
+            self._read_events(resp, record)
+        except TimeoutError:
+            self.close()
+            return _fail(record, "timeout", f"no data for {self.timeout:g}s")
+        except (ConnectionRefusedError, ConnectionResetError) as exc:
+            self.close()
+            kind = "connect" if record.http_status is None else "dropped"
+            return _fail(record, kind, f"{type(exc).__name__}: {exc}")
+        except (http.client.HTTPException, OSError, ValueError) as exc:
+            self.close()
+            kind = "dropped" if record.http_status == 200 else "connect"
+            return _fail(record, kind, f"{type(exc).__name__}: {exc}")
+        return record
+
+    def _read_events(self, resp: http.client.HTTPResponse, record: RequestRecord) -> None:
+        chars: list[int] = []
+        usage_total = None
+        per_chunk_usage: list[int] = []
+        done = False
+        now = time.monotonic_ns
+        for line in resp:
+            t = now()
+            if not line.startswith(b"data:"):
+                continue
+            data = line[5:].strip()
+            if data == b"[DONE]":
+                done = True
+                break
+            obj = json.loads(data)
+            if "error" in obj:
+                raise ValueError(f"server error event: {_error_message(json.dumps(obj))}")
+            usage = obj.get("usage")
+            for choice in obj.get("choices") or ():
+                delta = choice.get("delta") or {}
+                text = delta.get("content") or ""
+                for key in _REASONING_KEYS:
+                    text += delta.get(key) or ""
+                if text:
+                    if record.first_token_ns is None:
+                        record.first_token_ns = t
+                    record.chunk_ns.append(t)
+                    chars.append(len(text))
+                    if usage:
+                        per_chunk_usage.append(usage.get("completion_tokens") or 0)
+                if choice.get("finish_reason"):
+                    record.finish_reason = choice["finish_reason"]
+            if usage and usage.get("completion_tokens") is not None:
+                usage_total = usage["completion_tokens"]
+                record.prompt_tokens = usage.get("prompt_tokens")
+        record.end_ns = now()
+        if not done:
+            self.close()
+            raise ConnectionResetError("stream ended before data: [DONE]")
+        resp.read()   # the chunked terminator: the connection is then free for the next request
+        if resp.will_close:
+            self.close()
+        if usage_total is None:
+            record.tokens_source = "counted"
+            record.chunk_tokens = [1] * len(chars)
+        elif per_chunk_usage and len(per_chunk_usage) == len(chars):
+            record.tokens_source = "usage_per_chunk"
+            record.chunk_tokens = [b - a for a, b in zip([0, *per_chunk_usage], per_chunk_usage)]
+        else:
+            record.chunk_tokens = attribute_tokens(chars, usage_total)
+        record.output_tokens = usage_total if usage_total is not None else len(chars)
+
+
+def _fail(record: RequestRecord, kind: str, message: str) -> RequestRecord:
+    record.error_kind, record.error = kind, message[:500]
+    if record.end_ns is None:
+        record.end_ns = time.monotonic_ns()
+    # What arrived before the fault still counts as tokens the server produced.
+    record.chunk_tokens = [1] * len(record.chunk_ns)
+    record.output_tokens = len(record.chunk_ns)
+    record.tokens_source = "counted"
+    return record
+
+
+def _error_message(text: str) -> str:
+    try:
+        obj = json.loads(text)
+        err = obj.get("error", obj)
+        return str(err.get("message", err) if isinstance(err, dict) else err)[:300]
+    except (ValueError, AttributeError):
+        return text.strip()[:300]

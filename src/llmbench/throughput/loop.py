@@ -1,0 +1,99 @@
+"""A closed-loop client: warm up, wait for the others, then one request in flight at a time.
+
+This is the one measurement core: ``tests/throughput`` runs it once per xdist
+worker, ``llmbench sweep`` once per process it forks. Clients meet at a file
+barrier so they all start together and the steady-state window is long.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+
+from llmbench.throughput.client import RequestRecord, StreamClient
+
+DEFAULT_MAX_TOKENS = 512
+DEFAULT_PROMPT = ("Write a detailed, step-by-step explanation of how a mining pool distributes "
+                  "rewards among its miners, with examples.")
+
+
+@dataclass
+class LoadSpec:
+    """What every client of a run sends."""
+
+    api_url: str
+    model: str                         # the served model name
+    api_key: str | None = None
+    prompt: str = DEFAULT_PROMPT
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    requests: int = 4                  # measured requests per client (ignored with duration_s)
+    duration_s: float | None = None    # else: start new requests until this long after the barrier
+    warmup: int = 1                    # unmeasured requests per client before the barrier
+    extra_body: dict = field(default_factory=dict)
+    timeout: float = 600.0             # seconds without data before a request fails
+    per_chunk_usage: bool = False      # ask for usage in every chunk (vLLM's continuous_usage_stats)
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out.pop("api_key")
+        return out
+
+
+class BarrierTimeout(RuntimeError):
+    pass
+
+
+class FileBarrier:
+    """``parties`` processes meet in ``directory``: each drops a file and waits for all."""
+
+    def __init__(self, directory: str, parties: int, timeout: float = 600.0, poll_s: float = 0.005):
+        self.directory, self.parties, self.timeout, self.poll_s = directory, parties, timeout, poll_s
+
+    def wait(self, name: str) -> int:
+        if self.parties <= 1:
+            return time.monotonic_ns()
+        os.makedirs(self.directory, exist_ok=True)
+        with open(os.path.join(self.directory, f"ready-{name}"), "w") as fh:
+            fh.write(str(os.getpid()))
+        deadline = time.monotonic() + self.timeout
+        while True:
+            arrived = sum(1 for n in os.listdir(self.directory) if n.startswith("ready-"))
+            if arrived >= self.parties:
+                return time.monotonic_ns()
+            if time.monotonic() > deadline:
+                raise BarrierTimeout(
+                    f"only {arrived} of {self.parties} clients reached the start line in {self.timeout:g}s "
+                    "(each xdist worker must run exactly one throughput client: use the default --dist load)")
+            time.sleep(self.poll_s)
+
+
+def run_client(spec: LoadSpec, client: int, barrier: FileBarrier | None = None) -> dict:
+    """Run one client's warm-up and measured requests; returns a JSON-able result."""
+    http = StreamClient(spec.api_url, spec.api_key, spec.timeout)
+    records: list[RequestRecord] = []
+    try:
+        for i in range(spec.warmup):
+            records.append(_one(http, spec, client, -(i + 1), warmup=True))
+        released_ns = barrier.wait(str(client)) if barrier else time.monotonic_ns()
+        cpu0, wall0 = time.process_time(), time.monotonic_ns()
+        deadline = released_ns + int(spec.duration_s * 1e9) if spec.duration_s else None
+        seq = 0
+        while True:
+            if deadline is not None:
+                if time.monotonic_ns() >= deadline:
+                    break
+            elif seq >= spec.requests:
+                break
+            records.append(_one(http, spec, client, seq, warmup=False))
+            seq += 1
+        cpu_s, wall_s = time.process_time() - cpu0, (time.monotonic_ns() - wall0) / 1e9
+    finally:
+        http.close()
+    return {"client": client, "pid": os.getpid(), "released_ns": released_ns, "cpu_s": cpu_s,
+            "wall_s": wall_s, "eos_control": http.eos_control, "records": [r.as_dict() for r in records]}
+
+
+def _one(http: StreamClient, spec: LoadSpec, client: int, seq: int, warmup: bool) -> RequestRecord:
+    body = http.body(spec.model, spec.prompt, spec.max_tokens, spec.extra_body, spec.per_chunk_usage)
+    return http.stream(RequestRecord(client, seq, warmup), body)

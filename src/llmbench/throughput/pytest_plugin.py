@@ -1,0 +1,248 @@
+"""The throughput part of the pytest plugin: ``-n C`` runs C closed-loop clients.
+
+Each xdist worker runs exactly one ``tests/throughput`` item (the test is
+parametrized by client index, one per worker, and xdist's default ``load``
+scheduling hands one item to each worker). Clients warm up, meet at a file
+barrier, then keep one streaming request in flight. Their records ride on the
+test report (``report.llmbench_throughput``), which xdist replays to the
+controller; only the controller aggregates and writes
+``reports/<run>/{throughput.json,records.jsonl,benchmark.json}`` and prints
+the figures. The lead's ``plugin.py`` registers ``make_plugin(config)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from llmbench.throughput.aggregate import summarize_level
+from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, FileBarrier, LoadSpec, run_client
+from llmbench.throughput.runfiles import write_level
+
+_WORKERINPUT_KEY = "llmbench_throughput"
+_REPORT_ATTR = "llmbench_throughput"
+_RESULT_KEY = pytest.StashKey[dict]()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected more than 0 seconds, got {value:g}")
+    return value
+
+
+def add_options(group) -> None:
+    """Throughput options (``--max-tokens`` is the shared option of the lead's plugin)."""
+    group.addoption("--throughput-requests", type=_positive_int, default=4, metavar="N",
+                    help="throughput: measured requests per client (default: 4)")
+    group.addoption("--throughput-duration", type=_positive_float, default=None, metavar="SECONDS",
+                    help="throughput: run each client this long instead of a request count")
+    group.addoption("--throughput-warmup", type=_positive_int, default=1, metavar="N",
+                    help="throughput: unmeasured warm-up requests per client (default: 1)")
+    group.addoption("--throughput-prompt", default=None, metavar="TEXT|@FILE",
+                    help="throughput: the prompt (default: a fixed explanation request)")
+    group.addoption("--throughput-out", default=None, metavar="DIR",
+                    help="throughput: run folder (default: reports/<time>-<model>-throughput-c<C>)")
+    group.addoption("--throughput-barrier-timeout", type=_positive_float, default=600.0, metavar="SECONDS",
+                    help="throughput: how long clients wait for each other at the start (default: 600)")
+    group.addoption("--throughput-per-chunk-usage", action="store_true", default=False,
+                    help="throughput: ask for usage in every chunk (vLLM continuous_usage_stats)")
+
+
+def concurrency(config: pytest.Config) -> int:
+    """Clients in this run: the number of xdist workers, else one."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return int(workerinput.get("workercount", 1))
+    n = config.getoption("numprocesses", None) if config.pluginmanager.hasplugin("xdist") else None
+    if config.getoption("dist", "no") == "no" and not n:
+        return 1
+    return int(n) if isinstance(n, int) and n > 0 else 1
+
+
+def _max_tokens(config: pytest.Config) -> int:
+    value = config.getoption("max_tokens", None)
+    return int(value) if value else DEFAULT_MAX_TOKENS
+
+
+def _prompt(config: pytest.Config) -> str:
+    text = config.getoption("throughput_prompt", None)
+    if not text:
+        return DEFAULT_PROMPT
+    if text.startswith("@"):
+        try:
+            return Path(text[1:]).read_text()
+        except OSError as exc:
+            raise pytest.UsageError(f"--throughput-prompt: cannot read {text[1:]}: {exc.strerror}") from None
+    return text
+
+
+class ThroughputClient:
+    """What a throughput test gets: ``run()`` one closed-loop client."""
+
+    def __init__(self, request: pytest.FixtureRequest, index: int, endpoint, barrier: FileBarrier):
+        self.request, self.index, self.endpoint, self.barrier = request, index, endpoint, barrier
+        config = request.config
+        self.spec = LoadSpec(
+            api_url=endpoint.api_url, model=endpoint.served_name, api_key=endpoint.api_key,
+            prompt=_prompt(config), max_tokens=_max_tokens(config),
+            requests=config.getoption("throughput_requests"), duration_s=config.getoption("throughput_duration"),
+            warmup=config.getoption("throughput_warmup"), extra_body=dict(endpoint.extra_body or {}),
+            timeout=float(getattr(endpoint, "request_timeout", 600.0) or 600.0),
+            per_chunk_usage=config.getoption("throughput_per_chunk_usage"),
+        )
+
+    def run(self) -> dict:
+        result = run_client(self.spec, self.index, self.barrier)
+        result["endpoint"] = self.endpoint.public_dict()
+        result["demo"] = bool(getattr(self.endpoint, "demo", False))
+        result["spec"] = self.spec.as_dict()
+        self.request.node.stash[_RESULT_KEY] = result
+        return result
+
+
+class ThroughputPlugin:
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.is_worker = hasattr(config, "workerinput")
+        self.results: list[dict] = []
+        self.level: dict | None = None
+        self.paths: dict | None = None
+        self.truth: dict | None = None
+        self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        if self.is_worker:
+            self.barrier_dir = config.workerinput.get(_WORKERINPUT_KEY, {}).get("barrier_dir")
+        else:
+            self.barrier_dir = tempfile.mkdtemp(prefix="llmbench-barrier-")
+
+    # -- collection: one item per client --------------------------------------------------
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "llmbench_client_index" in metafunc.fixturenames:
+            c = concurrency(metafunc.config)
+            metafunc.parametrize("llmbench_client_index", list(range(c)),
+                                 ids=[f"client{i}of{c}" for i in range(c)])
+
+    @pytest.fixture
+    def llmbench_client_index(self) -> int:
+        return 0
+
+    @pytest.fixture
+    def llmbench_throughput_client(self, request, llmbench_client_index: int) -> ThroughputClient:
+        endpoint = request.getfixturevalue("llmbench_endpoint")
+        c = concurrency(request.config)
+        if c > 1 and not self.barrier_dir:
+            pytest.fail("throughput: the controller's llmbench plugin did not send a barrier folder", pytrace=False)
+        barrier = FileBarrier(self.barrier_dir or "", c, timeout=request.config.getoption("throughput_barrier_timeout"))
+        return ThroughputClient(request, llmbench_client_index, endpoint, barrier)
+
+    # -- records travel to the controller on the report ------------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call):
+        report = yield
+        if call.when == "call" and _RESULT_KEY in item.stash:
+            setattr(report, _REPORT_ATTR, item.stash[_RESULT_KEY])
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.is_worker or report.when != "call":
+            return
+        result = getattr(report, _REPORT_ATTR, None)
+        if result:
+            self.results.append(result)
+
+    # -- controller: aggregate, write, print -----------------------------------------------
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.is_worker or not self.results:
+            return
+        c = concurrency(self.config)
+        first = self.results[0]
+        max_tokens = first["spec"]["max_tokens"]
+        self.level = summarize_level(c, self.results, max_tokens)
+        endpoint = first.get("endpoint", {})
+        if first.get("demo"):
+            self.truth = _sim_truth(endpoint.get("api_url", ""), self.level["window"])
+        meta = {
+            "started_at": self.started_at, "concurrency": c, "demo": bool(first.get("demo")),
+            "model": {k: endpoint.get(k) for k in ("alias", "name", "served_name")},
+            "api_url": endpoint.get("api_url"), "spec": first.get("spec"), "engine_truth": self.truth,
+        }
+        self.paths = write_level(self._out_dir(endpoint.get("alias") or "model", c), self.level, self.results, meta)
+
+    def _out_dir(self, alias: str, c: int) -> Path:
+        explicit = self.config.getoption("throughput_out", None)
+        if explicit:
+            return Path(explicit)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        safe = "".join(ch if ch.isalnum() or ch in "-._" else "-" for ch in alias)
+        return self.config.rootpath / "reports" / f"{stamp}-{safe}-throughput-c{c}"
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.is_worker or self.level is None:
+            return
+        from llmbench.throughput.report import level_lines
+
+        tr = terminalreporter
+        model = self.results[0].get("endpoint", {}).get("name") or "model"
+        tr.write_sep("=", f"llmbench throughput: {model}, concurrency {self.level['concurrency']}")
+        for line in level_lines(self.level, self.truth):
+            tr.write_line(line)
+        if self.paths:
+            tr.write_line(f"files: {self.paths['summary'].parent}/ (throughput.json, records.jsonl, benchmark.json)")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if not self.is_worker and self.barrier_dir:
+            shutil.rmtree(self.barrier_dir, ignore_errors=True)
+
+
+class XdistThroughputHooks:
+    """xdist-only hooks, registered only when xdist is loaded."""
+
+    def __init__(self, plugin: ThroughputPlugin):
+        self.plugin = plugin
+
+    def pytest_configure_node(self, node) -> None:
+        node.workerinput[_WORKERINPUT_KEY] = {"barrier_dir": self.plugin.barrier_dir}
+
+
+def make_plugin(config: pytest.Config) -> ThroughputPlugin:
+    plugin = ThroughputPlugin(config)
+    if config.pluginmanager.hasplugin("xdist") and not plugin.is_worker:
+        config.pluginmanager.register(XdistThroughputHooks(plugin), "llmbench-throughput-xdist")
+    return plugin
+
+
+def _sim_truth(api_url: str, window: dict) -> dict | None:
+    """The built-in engine's own count over the same window (demo runs only)."""
+    if not window.get("start_ns") or not window.get("end_ns"):
+        return None
+    root = api_url.rstrip("/").removesuffix("/v1")
+    try:
+        with urllib.request.urlopen(f"{root}/sim/stats?from_ns={window['start_ns']}&to_ns={window['end_ns']}",
+                                    timeout=10) as resp:
+            stats = json.load(resp)
+        return {"window_tok_s": stats["window"]["tok_s"], "window_tokens": stats["window"]["tokens"],
+                "capacity_curve": stats["config"]["capacity_curve"]}
+    except (OSError, ValueError, KeyError):
+        return None

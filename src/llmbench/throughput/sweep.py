@@ -1,0 +1,92 @@
+"""Run concurrency levels one after another with the shared measurement core.
+
+Each level forks C processes that each run ``loop.run_client`` (the code the
+pytest path runs on each xdist worker), meeting at the same file barrier;
+their results are aggregated by ``aggregate.summarize_level``.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import tempfile
+import traceback
+from pathlib import Path
+
+from llmbench.throughput.aggregate import summarize_level
+from llmbench.throughput.loop import FileBarrier, LoadSpec, run_client
+
+SATURATION_GAIN = 1.05
+
+
+def _child(spec: LoadSpec, index: int, barrier_dir: str, parties: int, timeout: float, out_path: str) -> None:
+    try:
+        result = run_client(spec, index, FileBarrier(barrier_dir, parties, timeout))
+    except BaseException as exc:  # a client that dies still reports why
+        result = {"client": index, "pid": os.getpid(), "cpu_s": 0.0, "wall_s": 0.0, "eos_control": True,
+                  "fatal": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=3), "records": []}
+    tmp = f"{out_path}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(result, fh)
+    os.replace(tmp, out_path)
+
+
+def run_level(spec: LoadSpec, concurrency: int, barrier_timeout: float = 600.0) -> list[dict]:
+    """Run ``concurrency`` clients in separate processes; returns their results."""
+    ctx = multiprocessing.get_context("fork")
+    work = tempfile.mkdtemp(prefix="llmbench-level-")
+    barrier_dir = os.path.join(work, "barrier")
+    paths = [os.path.join(work, f"client-{i}.json") for i in range(concurrency)]
+    procs = [ctx.Process(target=_child, args=(spec, i, barrier_dir, concurrency, barrier_timeout, paths[i]),
+                         daemon=True) for i in range(concurrency)]
+    try:
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        results = []
+        for i, path in enumerate(paths):
+            try:
+                with open(path) as fh:
+                    results.append(json.load(fh))
+            except (OSError, ValueError):
+                results.append({"client": i, "cpu_s": 0.0, "records": [], "fatal": f"client {i} exited without a result"})
+        return results
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+                p.join(5)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def headline(levels: list[dict]) -> dict:
+    """Single t/s (C=1), peak t/s and where, and the saturation point."""
+    usable = [lv for lv in levels if lv["requests"]]
+    by_c = {lv["concurrency"]: lv["aggregate_tok_s"] for lv in usable}
+    single = by_c.get(1)
+    peak = max(usable, key=lambda lv: lv["aggregate_tok_s"], default=None)
+    saturation = None
+    for c in sorted(by_c):
+        if 2 * c in by_c and by_c[c] > 0 and by_c[2 * c] / by_c[c] < SATURATION_GAIN:
+            saturation = c
+            break
+    return {"single_tok_s": single, "peak_tok_s": peak["aggregate_tok_s"] if peak else None,
+            "peak_concurrency": peak["concurrency"] if peak else None, "saturation_concurrency": saturation}
+
+
+def level_from_results(concurrency: int, results: list[dict], max_tokens: int) -> dict:
+    level = summarize_level(concurrency, results, max_tokens)
+    fatal = [r["fatal"] for r in results if r.get("fatal")]
+    if fatal:
+        level["client_failures"] = sorted(set(fatal))[:5]
+        level["errors"] += len(fatal)
+    return level
+
+
+def write_json(path: Path, obj) -> None:
+    from llmbench.throughput.runfiles import write_json as _write
+
+    _write(path, obj)

@@ -1,0 +1,145 @@
+"""``llmbench sweep``: throughput at several concurrency levels -> sweep.json, scaling.md, scaling.png."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from llmbench.throughput import report
+from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, LoadSpec
+from llmbench.throughput.resolve import demo_endpoint, resolve_endpoint, serving_info
+from llmbench.throughput.runfiles import write_json, write_level
+from llmbench.throughput.sweep import headline, level_from_results, run_level
+
+DEFAULT_LEVELS = "1,2,4,8,16,32,64"
+
+
+def _levels(text: str) -> list[int]:
+    try:
+        levels = sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--levels wants whole numbers like 1,2,4, got {text!r}") from None
+    if not levels or levels[0] < 1:
+        raise argparse.ArgumentTypeError("--levels must be 1 or more")
+    return levels
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="llmbench sweep",
+                                description="Measure streaming throughput at several concurrency levels.")
+    p.add_argument("--model", required=True, help="alias from models.yaml, a served model name, or 'demo'")
+    p.add_argument("--api-url", help="OpenAI-compatible base URL (default: the registry's)")
+    p.add_argument("--api-key", default=os.environ.get("OPENAI_API_KEY"), help="API key (default: $OPENAI_API_KEY)")
+    p.add_argument("--levels", type=_levels, default=_levels(DEFAULT_LEVELS), help=f"concurrency levels (default: {DEFAULT_LEVELS})")
+    p.add_argument("--out", help="output folder (default: reports/<time>-<model>-sweep)")
+    p.add_argument("--requests-per-client", type=int, default=4, metavar="N", help="measured requests per client (default: 4)")
+    p.add_argument("--duration", type=float, metavar="SECONDS", help="run each level this long instead")
+    p.add_argument("--warmup", type=int, default=1, metavar="N", help="warm-up requests per client (default: 1)")
+    p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, help="output tokens per request (default: %(default)s)")
+    p.add_argument("--prompt", default=DEFAULT_PROMPT, help="prompt text, or @FILE")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds without data before a request fails")
+    p.add_argument("--per-chunk-usage", action="store_true", help="ask for usage in every chunk (vLLM)")
+    demo = p.add_argument_group("built-in engine (--model demo only)")
+    demo.add_argument("--capacity-curve", help="N:TOK_S,... (default: the seed's Nemotron-3-Nano column)")
+    demo.add_argument("--prefill-tok-s", type=float)
+    demo.add_argument("--tokens-per-chunk", type=int)
+    return p
+
+
+def _fail(message: str) -> int:
+    print(f"llmbench: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.max_tokens < 1 or args.requests_per_client < 1 or args.warmup < 0:
+        return _fail("--max-tokens and --requests-per-client must be at least 1, --warmup 0 or more")
+    prompt = args.prompt
+    if prompt.startswith("@"):
+        try:
+            prompt = Path(prompt[1:]).read_text()
+        except OSError as exc:
+            return _fail(f"cannot read prompt file {prompt[1:]}: {exc.strerror}")
+
+    sim = None
+    try:
+        if args.model == "demo" and not args.api_url:
+            from llmbench.sim.server import start_background
+
+            options = {k: getattr(args, k) for k in ("capacity_curve", "prefill_tok_s", "tokens_per_chunk")}
+            try:
+                sim = start_background(**options)
+            except RuntimeError as exc:
+                return _fail(str(exc))
+            endpoint = demo_endpoint(sim.base_url)
+        else:
+            try:
+                endpoint = resolve_endpoint(args.model, api_url=args.api_url, api_key=args.api_key)
+            except (KeyError, ValueError) as exc:
+                return _fail(str(exc).strip("'\""))
+        return _sweep(args, prompt, endpoint, sim)
+    except KeyboardInterrupt:
+        print("llmbench: sweep interrupted; levels done so far are in sweep.json", file=sys.stderr)
+        return 130
+    finally:
+        if sim is not None:
+            sim.stop()
+
+
+def _sweep(args, prompt: str, endpoint, sim) -> int:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out or Path("reports") / f"{stamp}-{endpoint.alias}-sweep")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _fail(f"cannot create {out}: {exc.strerror}")
+    spec = LoadSpec(api_url=endpoint.api_url, model=endpoint.served_name, api_key=endpoint.api_key, prompt=prompt,
+                    max_tokens=args.max_tokens, requests=args.requests_per_client, duration_s=args.duration,
+                    warmup=args.warmup, extra_body=dict(endpoint.extra_body or {}), timeout=args.timeout,
+                    per_chunk_usage=args.per_chunk_usage)
+    sweep = {
+        "schema": "llmbench.sweep/1", "kind": "sweep", "status": "running",
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "finished_at": None,
+        "demo": endpoint.demo,
+        "model": {"alias": endpoint.alias, "name": endpoint.name, "served_name": endpoint.served_name},
+        "api_url": endpoint.api_url, "serving": serving_info(endpoint.alias, endpoint.demo),
+        "max_tokens": args.max_tokens, "spec": spec.as_dict(),
+        "single_tok_s": None, "peak_tok_s": None, "peak_concurrency": None, "saturation_concurrency": None,
+        "levels": [],
+    }
+    for c in args.levels:
+        if sim is not None:
+            sim.reset()
+        print(f"llmbench sweep: concurrency {c} ...", flush=True)
+        results = run_level(spec, c)
+        level = level_from_results(c, results, args.max_tokens)
+        if sim is not None and level["window"].get("start_ns"):
+            w = sim.stats(from_ns=level["window"]["start_ns"], to_ns=level["window"]["end_ns"])["window"]
+            level["engine_truth"] = {"window_tok_s": w["tok_s"], "window_tokens": w["tokens"]}
+        meta = {"started_at": sweep["started_at"], "concurrency": c, "demo": endpoint.demo,
+                "model": sweep["model"], "api_url": endpoint.api_url, "spec": spec.as_dict()}
+        write_level(out / "levels" / f"c{c:03d}", level, results, meta)
+        sweep["levels"].append(level)
+        sweep.update(headline(sweep["levels"]))
+        write_json(out / "sweep.json", sweep)
+        print(f"  {level['aggregate_tok_s']:.1f} tok/s aggregate, {level['requests']} requests, "
+              f"{level['errors']} errors, TTFT p50 {report._ms(level['ttft_s'], 'p50')} ms", flush=True)
+    sweep["status"] = "complete"
+    sweep["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    write_json(out / "sweep.json", sweep)
+    (out / "scaling.md").write_text(report.scaling_markdown(sweep))
+    report.scaling_png(sweep, out / "scaling.png")
+    single = sweep["single_tok_s"]
+    peak = sweep["peak_tok_s"]
+    print(f"single {single:.0f} t/s" if single is not None else "single: no C=1 level", end="; ")
+    print(f"peak {peak:.0f} t/s @ C={sweep['peak_concurrency']}" if peak is not None else "peak: no successful level", end="; ")
+    sat = sweep["saturation_concurrency"]
+    print(f"saturation {'C=' + str(sat) if sat else 'not reached'}")
+    print(f"wrote {out}/sweep.json, scaling.md, scaling.png")
+    return 0
