@@ -10,7 +10,7 @@ from pathlib import Path
 
 from llmbench.leaderboard import plots, tables
 from llmbench.leaderboard.model import Row
-from llmbench.leaderboard.ranking import RANKING_RULE, category_winners, rank_rows
+from llmbench.leaderboard.ranking import PUBLISHED_TIE_RULE, RANKING_RULE, category_winners, rank_rows
 from llmbench.leaderboard.reference import Reference, params_by_model
 
 PLOT_FILES = {"quality": "quality_vs_throughput.png", "scaling": "scaling.png"}
@@ -73,7 +73,7 @@ def build(rows: list[Row], reference: Reference | None, sources: list[str], all_
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         sources=sources,
         notes=notes,
-        tables=[tables.rankings_table(ranked, RANKING_RULE), tables.winners_table(category_winners(ranked)),
+        tables=[tables.rankings_table(ranked, RANKING_RULE + (" " + PUBLISHED_TIE_RULE if reference else "")), tables.winners_table(category_winners(ranked)),
                 tables.detailed_table(ranked), tables.scaling_table(ranked), tables.runs_table(ranked)],
         plots=[],
         reference_notes=reference_notes,

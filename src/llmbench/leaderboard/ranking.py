@@ -8,7 +8,11 @@ from llmbench.leaderboard.model import Row
 
 RANKING_RULE = (
     "Ranked by quality % (highest first), then peak t/s (highest first); rows without a "
-    "quality run come last, by peak t/s. Published rows of equal quality keep the seed's own "
+    "quality run come last, by peak t/s."
+)
+# Added when the published rows are shown.
+PUBLISHED_TIE_RULE = (
+    "Published rows of equal quality keep the seed's own "
     "order (its # column): the seed ordered ties by hand, and no column of its table "
     "reproduces that order (by peak t/s its four 100% rows would read Nemotron, Qwen3-Coder, "
     "GLM, Devstral-2). A row of yours goes just before the first published row of equal "

@@ -76,7 +76,7 @@ def test_cell(score: TestScore | None) -> Cell:
     title = None
     if score.low is not None and score.high is not None:
         title = f"mean over samples; 95% interval {_num(score.low)}–{_num(score.high)}"
-        text += f" ±{(score.high - score.low) / 2:.1f}"
+        text += f" [{_num(score.low)}–{_num(score.high)}]"
     return Cell(text, sort=score.score / score.max if score.max else 0.0, title=title)
 
 
