@@ -63,6 +63,7 @@ class Finding:
     wrong_places: Sequence[str] = ()      # other functions: a sentence naming only these is wrong-place
     denials: Sequence[str] = ()           # check-specific denials, on top of GENERIC_DENIALS
     fix_needs_place: bool = True          # a fix line must sit in a matching def (or near a place mention)
+    span: int = 1                         # also match mechanisms over up to `span` consecutive sentences of a block
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_places", _compile(self.places))
@@ -120,10 +121,43 @@ def _place_in(finding: Finding, units: Iterable[Unit]) -> str | None:
     return None
 
 
+def _is_comment(unit: Unit) -> bool:
+    return unit.kind == "code" and unit.text.lstrip().startswith("#")
+
+
+def _windows(answer: Answer, span: int) -> list[Unit]:
+    """Consecutive sentences (or comment lines) of one block joined, for findings split across them.
+
+    A window is novel only when every part is: copied text never completes a finding.
+    """
+    windows: list[Unit] = []
+    units = answer.units
+    for start in range(len(units)):
+        first = units[start]
+        if first.kind != "prose" and not _is_comment(first):
+            continue
+        parts = [first]
+        for nxt in units[start + 1: start + span]:
+            if nxt.block != first.block or (nxt.kind == "prose") != (first.kind == "prose") or (nxt.kind == "code" and not _is_comment(nxt)):
+                break
+            parts.append(nxt)
+            text = " ".join([parts[0].text.strip()] + [p.text.strip().lstrip("#").strip() for p in parts[1:]])
+            windows.append(Unit(text, first.kind, first.block, first.section, all(p.novel for p in parts), func=first.func, label=first.label))
+    return windows
+
+
 def find_mechanism(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]:
-    """The first novel sentence stating a mechanism at the right place."""
+    """The first novel sentence (or, with ``span``, run of sentences) stating a mechanism at the right place."""
+    hit, miss = _find_mechanism(answer, finding, answer.units)
+    if hit is None and finding.span > 1:
+        hit, window_miss = _find_mechanism(answer, finding, _windows(answer, finding.span))
+        miss = miss or window_miss
+    return hit, (None if hit else miss)
+
+
+def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit]) -> tuple[Hit | None, Miss | None]:
     miss: Miss | None = None
-    for unit in answer.units:
+    for unit in units:
         if not finding._mechanisms or unit.kind == "code" and not unit.text.lstrip().startswith("#"):
             continue
         if not _search(finding._mechanisms, unit.text):
