@@ -1,0 +1,175 @@
+"""zmq — ZMQ listener (easy, 2 checks): a SUB socket created in one thread, used in another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from llmbench.grading.answer import Answer
+from llmbench.grading.rules import Finding, all_of, any_of, evaluate
+from llmbench.tasks.base import Check, Task, Verdict
+from llmbench.tasks.prompting import fixture_block
+
+FIXTURES = ("zmq_listener.py", "pool_server.py")
+
+CHECKS = (
+    Check(
+        "zmq.socket_crosses_threads",
+        "Socket created in the caller's thread, used in the listener thread",
+        "says the socket is created/connected/subscribed in the main (caller's) thread "
+        "(`__init__`/`start`) but used in the background thread (`_listen`)",
+    ),
+    Check(
+        "zmq.fix_socket_in_thread",
+        "ZMQ sockets are single-threaded: create the socket inside the listener thread",
+        "states that ZMQ sockets are not thread-safe and must be used by one thread only "
+        "(the context may be shared), and fixes it by creating, connecting and subscribing "
+        "the socket inside the listener thread",
+    ),
+)
+
+
+def build_prompt() -> str:
+    return (
+        "Our mining pool server refreshes its block template when bitcoind announces a new "
+        "block over ZeroMQ. Operators report two problems with the block-notification "
+        "listener below:\n"
+        "- every few restarts the pool process dies on shutdown with "
+        "`Assertion failed: ... (src/signaler.cpp:...)` and exit code 134;\n"
+        "- on busy days it sometimes stops reacting to new blocks, or logs odd "
+        "`zmq receive failed` errors, until the pool is restarted.\n\n"
+        "Review the code. Find the bug(s), explain the cause of each one and give the fix "
+        "(corrected code).\n\n"
+        + "\n\n".join(fixture_block(name) for name in FIXTURES)
+        + "\n"
+    )
+
+
+# -- grading ------------------------------------------------------------------
+
+# Where: the socket and the methods that touch it.
+_SOCKET = r"(?:self\.)?socket\b|\bsub(?:scriber)? socket|\bSUB\b"
+_MAIN_SIDE = (
+    r"__init__|\bstart\s*\(|`start`|\bstart\(\)|\bstart method|\bconstructor|\bmain thread|"
+    r"\bcall(?:er|ing)(?:'s)? thread|\bparent thread|\bthread that (?:creates|constructs|calls|starts)"
+)
+_THREAD_SIDE = (
+    r"_listen\b|\b(?:background|listener|listening|daemon|worker|receiver|receiving|recv|separate|"
+    r"spawned|second|other|another|different|new|child) thread|\bthread (?:running|executing|that runs) `?_?listen"
+)
+
+# The socket is set up on one side and used on the other. Every phrasing must be about
+# the socket (a context created in __init__ is thread-safe: blaming it is wrong).
+_SOCKET_WORD = r"\bsock(?:et)?s?\b|\bconnect|\bsubscri|\brecv"
+_SET_UP = r"\b(?:creat|instantiat|construct|initiali[sz]|connect|subscri|set (?:up|ting)|open|made|make|built|build|born|wired|plugs? it in|bound|binds?)\w*"
+_CROSSES = all_of(_SOCKET_WORD, any_of(
+    # created/connected in __init__/start (main thread) ... used in _listen/another thread
+    all_of(_SET_UP, _MAIN_SIDE, _THREAD_SIDE),
+    all_of(_SET_UP, r"\b(?:one|a single|a) thread\b", r"\b(?:another|a different|a second|other|different) thread"),
+    # shared / passed / crossing between the two threads
+    r"\b(?:shared|sharing|passed|handed|crosses|crossing|migrat\w+|moves?|leaks?|escapes?)\b[^.]{0,60}\b(?:threads?|thread boundar\w*)",
+    r"\b(?:across|between|from|in|on|by) (?:two|both|multiple|several|different) threads\b",
+    all_of(r"\bbelongs? to\b|\bowned by\b|\bowner\b", _MAIN_SIDE),
+))
+
+# Sockets are not thread-safe / must stay on one thread.
+_NOT_THREAD_SAFE = any_of(
+    r"\bnot (?:\w+ ){0,2}thread[- ]?safe",
+    r"\bnon[- ]?thread[- ]?safe",
+    r"\bthread[- ]?unsafe",
+    r"\bisn'?t (?:\w+ ){0,2}thread[- ]?safe",
+    r"\baren'?t (?:\w+ ){0,2}thread[- ]?safe",
+    r"\b(?:must|should|may|can) (?:only )?(?:ever )?(?:be )?(?:used|accessed|touched|owned|operated|driven)\b[^.]{0,30}\b(?:from|by|in|on|within) (?:a single|one|the same|exactly one|only one|a single,? dedicated|the owning) thread",
+    r"\b(?:from|by|in|on) (?:a single|one|the same) thread (?:only|at a time)\b",
+    r"\bsingle[- ]thread(?:ed)?\b[^.]{0,40}\b(?:use|only|objects?|access|ownership)\b",
+    r"\bone (?:socket )?per thread\b|\bper[- ]thread sockets?\b|\bthread[- ]affinity\b",
+    r"\bone (?:socket,? )?one (?:owner )?thread\b|\bone owner thread\b",
+    r"\bnever (?:share|pass|use|touch)\w*\b[^.]{0,40}\b(?:across|between|from (?:another|other|different|two|multiple)) threads?\b",
+    r"\b(?:can ?not|can'?t|must not|should not|shouldn'?t|mustn'?t) be (?:safely )?(?:shared|used|accessed|passed|moved)\b[^.]{0,40}\b(?:threads?)\b",
+    r"\bnot safe to (?:share|use|access|pass|touch)\w*\b[^.]{0,40}\bthreads?\b",
+    r"\bunsafe (?:to (?:share|use|access)|across|between)\b[^.]{0,30}\bthreads?\b",
+)
+_ZMQ_SOCKET_WORDS = r"\b(?:zmq|zeromq|0mq|ømq|pyzmq|libzmq)\b|\bsockets?\b"
+_THIS_CODE = (
+    r"self\.socket|_listen\b|__init__|\bstart\s*\(|`start`|ZMQListener|\blistener thread\b|"
+    r"\bbackground thread\b|\bdaemon thread\b|\bstop\s*\(|`stop`"
+)
+
+_DENIALS = (
+    r"\b(?:zmq|zeromq|pyzmq|the)? ?sockets? (?:are|is) (?:fully |perfectly )?thread[- ]?safe\b(?! only)",
+    r"\b(?:is|are) (?:only|solely|exclusively) (?:ever )?(?:used|touched|accessed) (?:by|from|in) (?:the )?(?:listener|background) thread\b",
+    r"\bthread[- ]?safety (?:is|isn'?t) (?:not )?(?:an? )?(?:issue|problem|concern)\b",
+)
+
+CROSSES = Finding(
+    places=(_SOCKET, r"_listen\b", r"__init__", r"\bstart\s*\(", r"ZMQListener"),
+    mechanisms=(_CROSSES,),
+    denials=_DENIALS,
+    span=2,
+)
+
+# The fix: the socket is created inside the thread function (not __init__/start/stop).
+_THREAD_FUNC = r"^(?!(?:__init__|start|stop|on|_dispatch|main|refresh_template)$)\w+$"
+_SOCKET_IN_THREAD_CODE = any_of(
+    # a code statement (a prose sentence quoting `self.context.socket(zmq.SUB)` is no fix)
+    r"^\s*(?:with\s+)?[\w.]+\s*(?:=|:=)?\s*[\w.]*\.socket\(\s*zmq\.SUB\b",
+    r"^\s*(?:with\s+)?[\w.]+\s*(?:=|:=)?\s*zmq\.Socket\(\s*\w[\w.]*,\s*zmq\.SUB\b",
+)
+# A prose fix must read as an instruction or the new design ("create the socket inside
+# _listen", "should be created by the listener thread"), never as the diagnosis ("the
+# socket is created in __init__ and used on the listener thread").
+_FIX_VERB = any_of(
+    r"(?:^|[.;:!(—–]\s*|[-*•>]\s+|\b(?:to|by|should|must|instead|just|simply|always|please|and|then|we|you)\s+)"
+    r"(?:create|move|construct|instantiate|open|build|set up|make|do)\b",
+    r"\b(?:by|when|after|before|via|means) (?:creating|moving|constructing|instantiating|opening|building|setting up|making)\b",
+    r"\b(?:should|must|needs? to|has to|have to|ought to|is now|are now|now|gets?|will) (?:be |get |all )?(?:created|constructed|opened|instantiated|set up|built|made|moved|done)\b",
+)
+_THREAD_TARGET = (
+    r"\b(?:inside|in|within|into|to|at the (?:start|top|beginning|head) of|from|on|by) (?:the )?(?:own |body of )?"
+    r"(?:`?_?listen\w*(?:\(\))?`?|`?_run\w*`?|`?run\(\)`?|listener thread|background thread|listening thread|daemon thread|"
+    r"worker thread|receiv(?:ing|er) thread|(?:its|their) own thread|thread (?:function|target|itself|body|method|loop|that (?:uses|reads|owns|receives|calls recv)))"
+)
+_SOCKET_IN_THREAD_PROSE = any_of(
+    all_of(_FIX_VERB, r"\bsock(?:et)?s?\b", _THREAD_TARGET),
+    r"\b(?:let|have|make) (?:the )?(?:listener|background|daemon|worker|receiving|listening) thread (?:create|own|open|construct|set up|build)\w*\b[^.]{0,40}\bsock",
+    r"\bgive (?:the )?(?:listener|background|daemon|worker|receiving|listening) thread (?:full )?ownership\b",
+    r"\b(?:listener|background|daemon|worker|receiving|listening) thread (?:should|must|will|now) (?:own|create|open)s? (?:the|its|a) (?:own )?sock",
+)
+
+SINGLE_THREAD = Finding(
+    places=(_THIS_CODE,),
+    mechanisms=(all_of(_ZMQ_SOCKET_WORDS, _NOT_THREAD_SAFE),),
+    fixes=(_SOCKET_IN_THREAD_CODE, _SOCKET_IN_THREAD_PROSE),
+    fix_places=(_THREAD_FUNC,),
+    denials=_DENIALS,
+    span=2,
+)
+
+
+def grade_final(final_text: str) -> dict[str, Verdict]:
+    answer = Answer(final_text, build_prompt())
+    return {
+        "zmq.socket_crosses_threads": evaluate(
+            answer, CROSSES, require="mechanism",
+            missing="does not say the socket is set up in the caller's thread but used in _listen's thread",
+        ),
+        "zmq.fix_socket_in_thread": evaluate(
+            answer, SINGLE_THREAD, require="both",
+            missing="does not state that ZMQ sockets are single-thread objects and move the socket into the listener thread",
+        ),
+    }
+
+
+def reference_answer() -> str:
+    return (Path(__file__).parent / "reference" / "zmq.md").read_text(encoding="utf-8")
+
+
+TASK = Task(
+    name="zmq",
+    title="ZMQ Listener",
+    difficulty="easy",
+    checks=CHECKS,
+    build_prompt=build_prompt,
+    grade_final=grade_final,
+    reference_answer=reference_answer,
+    description="Threading bug in a ZeroMQ block-notification listener",
+)
