@@ -99,6 +99,17 @@ class HtmlHooks:
             )
             table += ("<h3>Pass rate per check (95% Wilson interval)</h3><table border=\"1\" cellpadding=\"4\">"
                       "<tr><th>Check</th><th>Passes</th><th>95% CI</th></tr>" + checks + "</table>")
+        judge = recorder.data.get("judge")
+        if judge:
+            rows = "".join(
+                f"<tr><td>{escape(d['check'])}</td><td>{d['sample'] + 1}</td>"
+                f"<td>{'PASS' if d['rule'] else 'FAIL'}</td><td>{'PASS' if d['judge'] else 'FAIL'}</td>"
+                f"<td>{escape(d['judge_reason'])}</td><td>{escape(d['rule_evidence'])}</td></tr>"
+                for d in judge["disagreements"]
+            ) or '<tr><td colspan="6">none</td></tr>'
+            table += (f"<h3>Judge disagreements for review ({escape(judge['model']['name'])}; never scored)</h3>"
+                      '<table border="1" cellpadding="4"><tr><th>Check</th><th>Sample</th><th>Rule</th>'
+                      "<th>Judge</th><th>Judge's reason</th><th>Rule evidence</th></tr>" + rows + "</table>")
         e = self.session.endpoint
         facts = [("Model", e.name), ("Served as", e.served_name), ("Endpoint", e.api_url),
                  ("Run", str(self.session.run_dir))]

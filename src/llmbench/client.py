@@ -128,7 +128,10 @@ def chat(endpoint: Endpoint, prompt: str, *, max_tokens: int | None = None,
                 if time.perf_counter() - start > timeout:
                     raise openai.APITimeoutError(request=None)  # type: ignore[arg-type]
     except Exception as exc:  # every failure becomes a recorded reason
-        result.error = describe_error(exc, endpoint, timeout)
+        if result.chunks and not isinstance(exc, openai.APITimeoutError):
+            result.error = f"stream from {endpoint.api_url} broke after {result.chunks} chunks: {_root_cause(exc)}"
+        else:
+            result.error = describe_error(exc, endpoint, timeout)
     result.duration_s = time.perf_counter() - start
     result.content = "".join(content)
     result.reasoning = "".join(reasoning)

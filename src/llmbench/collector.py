@@ -73,7 +73,22 @@ class RunRecorder:
         test["max"] = len(test["checks"])  # checks that ran (-k may select a few)
         test["score"] = round(sum(c["rate"] for c in test["checks"].values()), 4)
         self._totals()
+        self._judge_disagreements()
         self.write()
+
+    def _judge_disagreements(self) -> None:
+        if not self.data.get("judge"):
+            return
+        listed = []
+        for test in self.data["tests"].values():
+            for check_id, check in test["checks"].items():
+                for index, verdict in enumerate(check["per_sample"]):
+                    judge = verdict.get("judge") or {}
+                    if judge.get("passed") is not None and judge["passed"] != verdict["passed"]:
+                        listed.append({"check": check_id, "sample": index, "rule": verdict["passed"],
+                                       "judge": judge["passed"], "judge_reason": judge.get("reason", ""),
+                                       "rule_evidence": verdict["evidence"]})
+        self.data["judge"]["disagreements"] = listed
 
     def _totals(self) -> None:
         score = sum(t["score"] for t in self.data["tests"].values())

@@ -56,6 +56,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="answers per test; each check reports k/N with a 95%% interval (default: 1)")
     group.addoption("--pass-rate", type=_rate, default=None,
                     help="a check's pytest case passes when its pass rate reaches this (default: majority)")
+    group.addoption("--replay", default=None, metavar="RESULTS_JSON",
+                    help="re-grade a saved run's answers with today's graders, without any server")
+    group.addoption("--judge-model", default=None,
+                    help="also ask this model, per check, whether the answer meets the criterion; "
+                         "recorded beside the rule verdict, never scored")
+    group.addoption("--judge-url", default=None, help="the judge's base URL (default: --api-url's)")
     group.addoption("--framework", default=None, help="serving framework for the report (default: the registry's)")
     group.addoption("--tp", type=_positive_int, default=None, help="tensor-parallel size for the report")
     group.addoption("--quant-method", default=None, help="quantization for the report (AWQ, GPTQ g32, BF16, …)")

@@ -135,7 +135,7 @@ def resolve(model: str, *, api_url: str | None = None, api_key: str | None = Non
     """
     registry = load_registry(models_file)
     if model == DEMO_ALIAS:
-        endpoint = Endpoint(alias=model, name="demo (built-in server)", served_name=DEMO_ALIAS,
+        endpoint = Endpoint(alias=model, name="demo", served_name=DEMO_ALIAS,
                             api_url=(api_url or "").rstrip("/"), api_key=api_key,
                             temperature=0.0 if temperature is None else temperature,
                             max_tokens=max_tokens or DEFAULT_MAX_TOKENS,

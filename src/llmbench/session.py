@@ -17,11 +17,13 @@ from pathlib import Path
 import pytest
 
 from llmbench import client, grading
-from llmbench.answers import AnswerStore, Sample, prompt_sha256
+from llmbench.answers import AnswerStore, Sample, atomic_write_json, prompt_sha256
 from llmbench.collector import RunRecorder
+from llmbench.controls import control_failures
 from llmbench.endpoint import Endpoint
 from llmbench.gpu import describe_gpus
 from llmbench.registry import RegistryError, resolve
+from llmbench.runfile import RunFileError, changed_prompts, load_results, saved_samples
 from llmbench.tasks import TASK_NAMES, get_task
 from llmbench.tasks.base import Verdict
 
@@ -62,6 +64,9 @@ class BenchSession:
         self.recorder: RunRecorder | None = None
         self.samples = config.getoption("samples")
         self.pass_rate = config.getoption("pass_rate")
+        self.replay: dict | None = None
+        self.judge: Endpoint | None = None
+        self._judged: dict[tuple[str, int, str], dict] = {}
         self._demo_server = None
         self._graded: dict[tuple[str, int], dict[str, Verdict]] = {}
         self._skipped_for_no_model = 0
@@ -74,7 +79,7 @@ class BenchSession:
     @classmethod
     def from_config(cls, config: pytest.Config, api_key: str | None) -> "BenchSession":
         session = cls(config)
-        if not config.getoption("model"):
+        if not (config.getoption("model") or config.getoption("replay")):
             return session
         if session.is_controller:
             session._start_controller(api_key)
@@ -84,6 +89,16 @@ class BenchSession:
 
     def _start_controller(self, api_key: str | None) -> None:
         opt = self.config.getoption
+        if not self.config.option.collectonly:
+            failures = control_failures()
+            if failures:
+                raise SessionError(
+                    "grader controls failed, so no score will be produced: " + "; ".join(failures[:5])
+                    + (f" (+{len(failures) - 5} more)" if len(failures) > 5 else "")
+                )
+        if opt("replay"):
+            self._start_replay(opt("replay"))
+            return
         try:
             endpoint, serving = resolve(
                 opt("model"), api_url=opt("api_url"), api_key=api_key, models_file=opt("models_file"),
@@ -109,6 +124,57 @@ class BenchSession:
         }
         self.run_dir = _new_run_dir(Path(opt("results_dir")), endpoint.alias)
         self._open_store()
+        self._default_html_path()
+        if opt("judge_model"):
+            self._start_judge(api_key)
+
+    def _start_judge(self, api_key: str | None) -> None:
+        opt = self.config.getoption
+        try:
+            judge, _ = resolve(opt("judge_model"), api_url=opt("judge_url") or self.endpoint.api_url,
+                               api_key=api_key, models_file=opt("models_file"), temperature=0.0,
+                               max_tokens=1024, request_timeout=opt("request_timeout"))
+        except RegistryError as exc:
+            raise SessionError(str(exc)) from None
+        if not self.config.option.collectonly:
+            try:
+                client.preflight(judge)
+            except client.PreflightError as exc:
+                self.close()
+                raise SessionError(f"judge: {exc}") from None
+        self.judge = judge
+
+    def _start_replay(self, path: str) -> None:
+        """Re-grade a saved run's answers with today's graders; no server is contacted."""
+        try:
+            data = load_results(path)
+        except RunFileError as exc:
+            raise SessionError(str(exc)) from None
+        changed = changed_prompts(data)
+        if changed:
+            raise SessionError(
+                f"cannot replay {', '.join(changed)}: the prompt changed since the answer was recorded, "
+                "so the answer belongs to a different question"
+            )
+        model, sampling = data.get("model") or {}, data.get("sampling") or {}
+        self.endpoint = Endpoint(
+            alias=model.get("alias", "replay"), name=model.get("name", model.get("alias", "replay")),
+            served_name=model.get("served_name", ""), api_url=model.get("api_url", ""),
+            temperature=sampling.get("temperature", 0.0), max_tokens=sampling.get("max_tokens", 0),
+            extra_body=sampling.get("extra_body") or {}, reasoning=model.get("reasoning", "none"),
+            demo=bool(data.get("demo")),
+        )
+        self.serving = data.get("serving") or {}
+        self.samples = max((len(t.get("samples", [])) for t in data["tests"].values()), default=1) or 1
+        self.replay = {"source": data["_path"], "source_run_id": data.get("run_id")}
+        self.run_dir = _new_run_dir(Path(self.config.getoption("results_dir")), f"{self.endpoint.alias}-replay")
+        self._open_store()
+        for task in data["tests"]:
+            for sample in saved_samples(data, task):
+                atomic_write_json(self.store.path(task, sample.index), sample.as_dict())
+        self._default_html_path()
+
+    def _default_html_path(self) -> None:
         if getattr(self.config.option, "htmlpath", "") is None:  # pytest-html present, --html not given
             self.config.option.htmlpath = str(self.run_dir / "report.html")
             self.config.option.self_contained_html = True
@@ -120,6 +186,10 @@ class BenchSession:
         self.endpoint = Endpoint(**shared["endpoint"], api_key=api_key)
         self.serving = shared["serving"]
         self.run_dir = Path(shared["run_dir"])
+        self.replay = shared["replay"]
+        self.samples = shared["samples"]
+        if shared.get("judge"):
+            self.judge = Endpoint(**shared["judge"], api_key=api_key)
         self._open_store()
 
     def worker_settings(self) -> dict | None:
@@ -128,7 +198,12 @@ class BenchSession:
             return None
         fields = dataclasses.asdict(self.endpoint)
         fields.pop("api_key")
-        return {"endpoint": fields, "serving": self.serving, "run_dir": str(self.run_dir)}
+        judge = None
+        if self.judge is not None:
+            judge = dataclasses.asdict(self.judge)
+            judge.pop("api_key")
+        return {"endpoint": fields, "serving": self.serving, "run_dir": str(self.run_dir),
+                "replay": self.replay, "samples": self.samples, "judge": judge}
 
     def _start_demo_server(self) -> str:
         from llmbench.sim.server import start_background
@@ -141,7 +216,8 @@ class BenchSession:
 
     def _open_store(self) -> None:
         timeout = self.endpoint.request_timeout * self.samples + 60
-        self.store = AnswerStore(self.run_dir / "answers", self._fetch, lock_timeout=timeout)
+        fetch = self._not_in_replay if self.replay else self._fetch
+        self.store = AnswerStore(self.run_dir / "answers", fetch, lock_timeout=timeout)
 
     def close(self) -> None:
         if self._demo_server is not None:
@@ -162,6 +238,9 @@ class BenchSession:
                   "sample_index": index}
         return Sample(task, index, prompt_sha256(prompt), result, source)
 
+    def _not_in_replay(self, task: str, index: int) -> Sample:
+        pytest.skip(f"the replayed run has no answer for {task} (sample {index + 1})")
+
     def _verdicts(self, task: str, sample: Sample) -> dict[str, Verdict]:
         key = (task, sample.index)
         if key not in self._graded:
@@ -171,6 +250,18 @@ class BenchSession:
                 self._graded[key] = grading.grade(task, sample.result.content, sample.result.reasoning)
         return self._graded[key]
 
+    def _judge_verdict(self, task: str, sample: Sample, check_id: str) -> dict:
+        from llmbench.judge import judge_check
+
+        key = (task, sample.index, check_id)
+        if key not in self._judged:
+            if sample.result.error or not sample.final_answer.strip():
+                self._judged[key] = {"passed": None, "reason": "no answer to judge"}
+            else:
+                check = next(c for c in get_task(task).checks if c.id == check_id)
+                self._judged[key] = judge_check(self.judge, check, sample.final_answer).as_dict()
+        return self._judged[key]
+
     def check_passes(self, passes: int, n: int) -> bool:
         if self.pass_rate is None:
             return passes * 2 > n  # majority
@@ -179,6 +270,9 @@ class BenchSession:
     def grade_check(self, item: pytest.Item, task: str, check_id: str) -> None:
         samples = [self.store.get(task, i) for i in range(self.samples)]
         per_sample = [self._verdicts(task, s)[check_id].as_dict() for s in samples]
+        if self.judge is not None:
+            for sample, verdict in zip(samples, per_sample):
+                verdict["judge"] = self._judge_verdict(task, sample, check_id)
         passes = sum(v["passed"] for v in per_sample)
         passed = self.check_passes(passes, len(per_sample))
         item.user_properties.append(
@@ -208,12 +302,13 @@ class BenchSession:
         return {
             "run_id": self.run_dir.name,
             "demo": e.demo,
-            "replay": None,
+            "replay": self.replay,
             "model": e.public_dict(),
             "sampling": {"temperature": e.temperature, "max_tokens": e.max_tokens,
                          "samples": self.samples, "pass_rate": self.pass_rate or "majority",
                          "extra_body": e.extra_body},
             "serving": self.serving,
+            "judge": {"model": self.judge.public_dict(), "disagreements": []} if self.judge else None,
         }
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -239,6 +334,11 @@ class BenchSession:
         lines = [f"llmbench: model {e.alias} (served as {e.served_name}) at {e.api_url}"
                  + (" [built-in demo server]" if e.demo else "")]
         lines.append(f"llmbench: results -> {self.run_dir}")
+        if self.replay:
+            lines.append(f"llmbench: replaying answers from {self.replay['source']} (no server contacted)")
+        elif self.samples > 1 and e.temperature == 0:
+            lines.append(f"llmbench: WARNING: {self.samples} samples at temperature 0; a deterministic server "
+                         "gives identical answers and the intervals mean little (try --temperature 0.7)")
         return lines
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -247,6 +347,17 @@ class BenchSession:
         if self.recorder is not None:
             for line in render_summary(self.recorder.data):
                 terminalreporter.write_line(line)
+            judge = self.recorder.data.get("judge")
+            if judge:
+                terminalreporter.write_line(
+                    f"llmbench: judge {judge['model']['name']} disagreed with the rules on "
+                    f"{len(judge['disagreements'])} verdict(s); listed in results.json and the HTML report")
+            identical = [name for name, test in self.recorder.data["tests"].items()
+                         if len(test["samples"]) > 1 and len({s["raw_content"] for s in test["samples"]}) == 1]
+            if identical:
+                terminalreporter.write_line(
+                    f"llmbench: WARNING: every sample was identical for {', '.join(identical)}: the server is "
+                    "deterministic at these settings, so N samples carry the information of one")
             terminalreporter.write_line(f"llmbench: results written to {self.recorder.path}")
             html = getattr(config.option, "htmlpath", None)
             if html:
