@@ -1,0 +1,153 @@
+"""pplns — PPLNS payouts (hard, 3 checks): a hard-coded window overrides the configured one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from llmbench.grading.answer import Answer
+from llmbench.grading.rules import Finding, all_of, any_of, evaluate
+from llmbench.tasks.base import Check, Task, Verdict
+from llmbench.tasks.prompting import fixture_block
+
+FIXTURES = ("pplns.py", "pool_config.json")
+
+CHECKS = (
+    Check(
+        "pplns.hardcoded_share_window",
+        "Hard-coded share_window = 10000",
+        "identifies `share_window = 10000` as a hard-coded value that overrides configuration",
+    ),
+    Check(
+        "pplns.window_size_unused",
+        "window_size computed but unused",
+        "identifies that `window_size` is computed in `calculate_payouts` but never used by the query",
+    ),
+    Check(
+        "pplns.config_key_mismatch",
+        "Configured pplns_window never read",
+        "identifies that the configured `pplns_window` is never read (the code's `share_window` "
+        "name does not match the config key), and fixes it by reading `pplns_window` from config",
+    ),
+)
+
+
+def build_prompt() -> str:
+    return (
+        "We run a small PPLNS mining pool. Last week we raised the payout window from 10,000 to "
+        "50,000 shares in `pool_config.json` and restarted the pool, to smooth out payouts for our "
+        "smaller miners. Nothing changed: the dashboard still reports `window_limit: 10000`, block "
+        "rewards are still split between the same handful of recent workers, and miners with low "
+        "hashrate still get nothing for most blocks. Tuning the other PPLNS setting made no "
+        "difference either.\n\n"
+        "Review the payout code and its configuration. Find the bug(s), explain the cause of each "
+        "one and give the fix (corrected code).\n\n"
+        + "\n\n".join(fixture_block(name) for name in FIXTURES)
+        + "\n"
+    )
+
+
+# -- grading ------------------------------------------------------------------
+
+# Instructions, as opposed to diagnoses: "read pplns_window from config", "should load …".
+_DO = (
+    r"(?:^|[.;:!(\u2014\u2013]\s*|[-*\u2022>]\s+|\b(?:to|by|should|must|instead|just|simply|please|and|then|we|you|fix:?|fix is to|solution:?|remedy:?)\s+)"
+)
+_READ_VERBS = r"(?:read|load|use|take|pull|fetch|get|source|honou?r|respect|wire|look up|initiali[sz]e (?:it|`?self.share_window`?|share_window) from)"
+_READ_PPLNS_WINDOW = any_of(
+    r"config(?:uration)?\s*(?:\.get\(|\[)\s*['\"]pplns_window['\"]",
+    all_of(_DO + _READ_VERBS + r"\b", r"pplns_window", r"\bconfig\w*|\bsetting|\bjson\b|\bkey\b"),
+    all_of(r"\b(?:by|via) (?:reading|loading|using|taking|pulling|fetching)\b", r"pplns_window"),
+    all_of(r"\b(?:should|must|needs? to|has to|ought to) (?:be )?(?:read|loaded|taken|come|pulled|set|initiali[sz]ed)\b", r"pplns_window"),
+)
+
+HARDCODED = Finding(
+    places=(r"share_window", r"\b10[,_ ]?000\b|\b10k\b"),
+    mechanisms=(any_of(
+        r"\bhard[- ]?(?:cod|wir)\w*",
+        r"\bliteral\b",
+        r"\bmagic (?:number|constant|value)",
+        r"\b(?:fixed|constant|static|frozen) (?:value|number|size|window|limit|10[,_ ]?000)\b",
+        r"\bset to a (?:fixed |constant )?(?:literal|constant|fixed value)",
+        r"\b(?:not|never|isn'?t|is not) (?:\w+ ){0,2}(?:read|taken|loaded|pulled|coming|configurable|derived|populated|set)\b[^.]{0,30}\b(?:from )?(?:the )?(?:config|configuration|settings?|pool_config|json)",
+        r"\bignor\w* (?:the |your |any |its )?(?:config\w*|settings?|pool_config|pplns_window|configured)",
+        r"\boverrid\w*|\bshadows?\b|\btakes precedence\b|\bwins over\b",
+        r"\bnot configurable\b|\bnon-?configurable\b|\bcan'?t be configured\b|\bcannot be configured\b",
+        r"\bbak(?:ed|es|ing)\b|\bbuilt[- ]in constant\b",
+        r"\b(?:never|doesn'?t|does not|won'?t|will not|can'?t|cannot) (?:matters?|change|have any effect)\b",
+        r"\bregardless of (?:the |what(?:'s| is) in the )?(?:config\w*|settings?|pool_config)",
+        r"\binstead of (?:reading|using|loading|taking) (?:it |the value |the setting )?(?:from )?(?:the )?(?:config|pplns_window)",
+        r"\balways (?:uses|is|stays|remains|limits?) (?:\w+ ){0,3}10[,_ ]?000\b",
+    ),),
+    fixes=(r"self\.share_window\s*=\s*[^#\n]*\bconfig", _READ_PPLNS_WINDOW),
+    wrong_places=(r"n_factor|pplns_n|\b2\b",),
+    fix_needs_place=False,
+    span=2,
+)
+
+WINDOW_UNUSED = Finding(
+    places=(r"window_size", r"calculate_payouts[^.]*\bwindow size\b|\bwindow size\b[^.]*calculate_payouts", r"\bN\s*[·*×x]\s*D\b"),
+    mechanisms=(any_of(
+        r"\b(?:never|not|isn'?t|is not|wasn'?t|was not|aren'?t|nowhere) (?:actually |even |ever |then |subsequently |really )?(?:used|referenced|read|passed|applied|consumed|utili[sz]ed|wired|plugged)",
+        r"\bunused\b|\bnever gets used\b|\bgoes unused\b",
+        r"\bdead (?:code|variable|store|assignment|local|computation)",
+        r"\b(?:ignored|discarded|thrown away|thrown out|goes nowhere|has no effect|no effect|does nothing|orphan\w*|wasted|pointless|superfluous|redundant)\b",
+        r"\b(?:computed|calculated|assigned|derived|set) (?:\w+ ){0,3}but\b",
+        r"\bnothing (?:uses|reads|consumes|references)\b",
+        r"\binstead of (?:using |passing )?`?window_size",
+        r"\b(?:uses?|queries|passes|query|limits? (?:by|to)) `?self\.share_window`? (?:instead|rather)",
+    ),),
+    fixes=(r"_last_shares\([^)]*\bwindow_size\b", r"LIMIT[^\n]*\bwindow_size\b|\(\s*window_size\s*,\s*\)"),
+    fix_places=(r"calculate_payouts",),
+    wrong_places=(r"n_factor|pplns_n|share_window|block_height|fee_sat|\bweights?\b",),
+    span=2,
+)
+
+CONFIG_KEY = Finding(
+    places=(r"pplns_window",),
+    mechanisms=(any_of(
+        r"\b(?:never|not|isn'?t|is not|wasn'?t|was not|nowhere) (?:actually |even |ever |being |really )?(?:read|used|referenced|looked up|loaded|consulted|accessed|picked up|wired|mapped|queried|applied|honou?red|respected)",
+        r"\bunused\b|\bdead (?:config|setting|key|option|entry)\b",
+        r"\b(?:ignored|ignores|has no effect|no effect|does nothing|orphan\w*|silently dropped|goes nowhere)\b",
+        r"\bnothing (?:in the code )?(?:reads|uses|references|consumes)\b|\bno (?:code|line) (?:\w+ )?(?:reads|uses|references|consults)\b",
+        r"\bnever (?:asks?|looks?|checks?) (?:for|up|at)\b|\bdoes(?:n'?t| not) (?:correspond|map|relate) to\b|\bnever (?:picked|mapped)\b",
+        r"\bmis-?match\w*|\bdoes(?:n'?t| not) match\b|\bdon'?t match\b|\bdo not match\b|\bdifferent (?:name|key)s?\b|\bnamed differently\b|\bwrong (?:key|name)\b|\bmisnamed\b|\btypo\b|\bnames? disagree\b|\bdiffer\b",
+        r"\b(?:looks? (?:for|up)|reads?|expects?) (?:the )?(?:key )?`?(?:share_window|pplns_n)`? (?:\w+ ){0,3}(?:instead|rather|but|while)\b",
+    ),),
+    fixes=(_READ_PPLNS_WINDOW,),
+    fix_needs_place=False,
+    span=2,
+)
+
+
+def grade_final(final_text: str) -> dict[str, Verdict]:
+    answer = Answer(final_text, build_prompt())
+    return {
+        "pplns.hardcoded_share_window": evaluate(
+            answer, HARDCODED, require="either",
+            missing="does not identify share_window = 10000 as a hard-coded value overriding the configuration",
+        ),
+        "pplns.window_size_unused": evaluate(
+            answer, WINDOW_UNUSED, require="either",
+            missing="does not say window_size is computed in calculate_payouts but never used",
+        ),
+        "pplns.config_key_mismatch": evaluate(
+            answer, CONFIG_KEY, require="both",
+            missing="does not say the configured pplns_window is never read and read it from config",
+        ),
+    }
+
+
+def reference_answer() -> str:
+    return (Path(__file__).parent / "reference" / "pplns.md").read_text(encoding="utf-8")
+
+
+TASK = Task(
+    name="pplns",
+    title="PPLNS Mining Pool",
+    difficulty="hard",
+    checks=CHECKS,
+    build_prompt=build_prompt,
+    grade_final=grade_final,
+    reference_answer=reference_answer,
+    description="Config mismatch, hard-coded window and an unused variable in PPLNS payouts",
+)
