@@ -1,0 +1,1 @@
+"""Serving helpers: launch recipes (serve/*.yaml) and a tensor-parallel / memory planner."""
