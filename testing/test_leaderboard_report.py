@@ -190,3 +190,16 @@ def test_dispatcher_routes_report(tmp_path, runs):
 
     assert llmbench(["report", str(runs), "--out", str(tmp_path / "o2")]) == 0
     assert (tmp_path / "o2" / "leaderboard.md").is_file()
+
+
+def test_partial_runs_rank_after_full_ones_and_win_nothing(tmp_path):
+    root = tmp_path / "reports"
+    write_quality_run(root, "q-full", alias="full", name="Full-7B", passes={**full_marks(), "stratum": [3]})
+    write_quality_run(root, "q-part", alias="part", name="Part-1B", passes={"zmq": [2]})   # 2/2 = 100%
+    rc, out = report(tmp_path)
+    assert rc == 0
+    md = (out / "leaderboard.md").read_text()
+    rows = md_rows(md_section(md, "Model Rankings"))
+    assert [r[1] for r in rows] == ["Full-7B", "Part-1B *(partial: 2 checks)*"]
+    winners = {r[0]: r[1] for r in md_rows(md_section(md, "Category Winners"))}
+    assert winners["Best Quality"] == "Full-7B" and "Part-1B" not in " ".join(winners.values())

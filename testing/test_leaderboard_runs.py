@@ -139,3 +139,16 @@ def test_discovery_skips_the_output_folder_and_other_files(tmp_path):
     (tmp_path / "q" / "other.json").write_text("{}")
     found = find_run_files([tmp_path], exclude=tmp_path / "leaderboard")
     assert [p.name for p in found] == ["results.json"]
+
+
+def test_same_alias_joins_even_when_producers_word_the_name_differently(tmp_path, registry):
+    write_quality_run(tmp_path, "q", alias="demo", name="demo (built-in server)", gpu=None, quant=None, tp=None)
+    write_sweep(tmp_path, "s", alias="demo", name="demo", gpu=None, quant=None, tp=None)
+    [row] = load_all(tmp_path, registry)
+    assert row.name == "demo (built-in server)" and row.quality and row.throughput
+
+
+def test_different_models_never_join(tmp_path, registry):
+    write_quality_run(tmp_path, "q", alias="a", name="Model-A")
+    write_sweep(tmp_path, "s", alias="b", name="Model-B")
+    assert len(load_all(tmp_path, registry)) == 2

@@ -5,8 +5,9 @@ Rules (also stated on the page):
   the newest run of each kind per setup is kept (a complete run beats a newer
   interrupted one); ``all_runs`` keeps every run;
 * a sweep joins the compatible quality run closest to it in time, one-to-one, where
-  compatible means the same model name and no serving field that differs (a field
-  missing from either file matches); sweeps that join nothing get a row of their own.
+  compatible means the same model (display name or registry alias) and no serving
+  field that differs (a field missing from either file matches); sweeps that join
+  nothing get a row of their own.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def merge_runs(runs: list[LoadedRun], all_runs: bool = False) -> list[Row]:
     # Greedy one-to-one join: best field agreement first, then closest in time.
     pairs = sorted(
         ((-q.setup.agreement(s.setup), abs((_when(q) - _when(s)).total_seconds()), qi, si)
-         for qi, q in enumerate(quality) for si, s in enumerate(sweeps) if q.setup.compatible(s.setup)),
+         for qi, q in enumerate(quality) for si, s in enumerate(sweeps)
+         if same_model(q, s) and q.setup.compatible(s.setup)),
     )
     joined: dict[int, int] = {}
     used: set[int] = set()
@@ -69,6 +71,13 @@ def merge_runs(runs: list[LoadedRun], all_runs: bool = False) -> list[Row]:
     rows = [_row(q, sweeps[joined[qi]] if qi in joined else None) for qi, q in enumerate(quality)]
     rows += [_row(None, s) for si, s in enumerate(sweeps) if si not in used]
     return rows
+
+
+def same_model(a: LoadedRun, b: LoadedRun) -> bool:
+    """Same display name, or the same registry alias (producers may word the name differently)."""
+    if a.setup.model.casefold() == b.setup.model.casefold():
+        return True
+    return bool(a.alias and b.alias and a.alias.casefold() == b.alias.casefold())
 
 
 def _row(quality: LoadedRun | None, sweep: LoadedRun | None) -> Row:

@@ -20,8 +20,7 @@ class Setup:
     gpu: str | None = None
 
     def compatible(self, other: "Setup") -> bool:
-        if self.model.casefold() != other.model.casefold():
-            return False
+        """Same serving setup as far as both files say (the model is matched by the caller)."""
         pairs = [(self.quant, other.quant), (self.tp, other.tp),
                  (self.framework, other.framework), (self.gpu, other.gpu)]
         return all(a is None or b is None or _norm(a) == _norm(b) for a, b in pairs)
@@ -95,6 +94,7 @@ class Row:
     quality: Quality | None = None
     throughput: Throughput | None = None
     sources: list[RunInfo] = field(default_factory=list)
+    partial: bool = False           # its quality run covered fewer checks than the fullest row
 
     @property
     def name(self) -> str:
@@ -116,6 +116,8 @@ class Row:
     def tags(self) -> list[str]:
         """Short markers shown beside the model name."""
         tags = ["published"] if self.published else []
+        if self.partial and self.quality:
+            tags.append(f"partial: {self.quality.max} checks")
         if any(s.demo for s in self.sources):
             tags.append("demo")
         for s in self.sources:

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from llmbench.leaderboard.model import Row
 
 RANKING_RULE = (
-    "Ranked by quality % (highest first), then peak t/s (highest first); rows without a "
-    "quality run come last, by peak t/s."
+    "Ranked by quality % (highest first), then peak t/s (highest first). Rows whose quality "
+    "run covered fewer checks than the fullest row (tests deselected, or the run stopped) are "
+    "marked partial and ranked after the full rows, by the same rule; rows without a quality "
+    "run come last, by peak t/s. Partial rows win no category."
 )
 # Added when the published rows are shown.
 PUBLISHED_TIE_RULE = (
@@ -31,12 +33,20 @@ def _by_speed(row: Row) -> tuple:
     return (-(row.peak or -1.0), -(row.single or -1.0), row.name.casefold())
 
 
-def rank_rows(rows: list[Row]) -> list[Row]:
-    groups: dict[float | None, list[Row]] = {}
+def mark_partial(rows: list[Row]) -> None:
+    full = max((r.quality.max for r in rows if r.quality), default=0)
     for row in rows:
-        groups.setdefault(quality_key(row), []).append(row)
+        row.partial = bool(row.quality and row.quality.max < full)
+
+
+def rank_rows(rows: list[Row]) -> list[Row]:
+    """Rows in ranking order (RANKING_RULE, PUBLISHED_TIE_RULE); sets each row's ``partial``."""
+    mark_partial(rows)
+    groups: dict[tuple, list[Row]] = {}
+    for row in rows:
+        groups.setdefault((row.quality is None, row.partial, quality_key(row)), []).append(row)
     ranked: list[Row] = []
-    for key in sorted(groups, key=lambda k: (k is None, -(k or 0.0))):
+    for key in sorted(groups, key=lambda k: (k[0], k[1], -(k[2] or 0.0))):
         published = sorted((r for r in groups[key] if r.published), key=lambda r: r.published_rank or 0)
         mine = sorted((r for r in groups[key] if not r.published), key=_by_speed)
         while published and mine:
@@ -72,7 +82,7 @@ def context_k(tokens: int | None) -> int | None:
 def category_winners(ranked: list[Row]) -> list[Winner]:
     """Winners over rows already in ranking order (ties go to the better-ranked row)."""
     position = {id(r): i for i, r in enumerate(ranked)}
-    rated = [r for r in ranked if r.quality is not None]
+    rated = [r for r in ranked if r.quality is not None and not r.partial]
     good = [r for r in rated if (quality_key(r) or 0.0) >= QUALITY_BAR]
     winners: list[Winner] = []
 
