@@ -1,0 +1,388 @@
+"""Read the files an answer creates (the HiveOS task is graded on files, not prose).
+
+A file is created by
+
+* a heredoc: ``cat > PATH << 'EOF'`` … ``EOF`` (also ``cat << EOF > PATH``,
+  ``tee PATH << EOF``, ``cat << EOF | tee PATH``, ``<<-``);
+* a redirect of ``echo``/``printf`` into a path (``echo … > PATH``, ``>>`` appends);
+* a fenced block labelled with its file name: in the info string (```` ```bash h-run.sh ````,
+  ```` ```sh title="h-run.sh" ````) or on the heading/caption line right before the fence
+  (``### h-run.sh``, ``**`h-run.sh`**``, ``Create `h-run.sh`:``), when the block itself
+  creates no file with a command.
+
+Paths are resolved like a shell would: ``~`` and ``$HOME`` stay ``~``, variables assigned
+earlier (``DIR=~/Downloads/ethminer``) are expanded, ``cd DIR`` changes the directory
+relative paths land in, and ``mkdir`` records directories (with ``-p`` or not).
+Nothing is ever executed; text copied from the prompt creates no file.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+from llmbench.grading.answer import normalize
+
+_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^`]*)$")
+_HEREDOC = re.compile(r"(?<!<)<<(?!<)(-?)\s*(\\?)(['\"]?)([A-Za-z_][\w.-]*)\3")
+_FILE_NAME = re.compile(r"(?:[~$\w{}./-]*/)?[\w.-]+\.(?:sh|conf|json|cfg|txt|ini|py|yaml|yml|env|service)\b")
+_ASSIGN = re.compile(r"^([A-Za-z_]\w*)=(.*)$")
+_VAR = re.compile(r"\$\{([A-Za-z_]\w*)(?::?[-=]([^}]*))?\}|\$([A-Za-z_]\w*)")
+_NON_SHELL = {"json", "python", "py", "yaml", "yml", "javascript", "js", "toml", "ini", "conf", "text", "txt",
+              "console-output", "output", "log", "diff"}
+_COMMANDS = re.compile(
+    r"^\s*(?:\$\s+)?(?:sudo\s+)?(?:cat|tee|echo|printf|mkdir|cd|export|chmod|[A-Za-z_]\w*=)\b"
+)
+_CAPTION_MAX = 140
+
+
+@dataclass
+class CreatedFile:
+    path: str               # resolved path: "~/Downloads/ethminer/h-run.sh", or relative if cwd unknown
+    how: str                # "heredoc" | "redirect" | "fenced"
+    content: str
+    complete: bool = True   # heredoc: its delimiter line was found
+    quoted: bool = True     # heredoc: delimiter quoted ('EOF'), so $VARs are written literally
+    command: str = ""       # the line that created it (or the caption / info string)
+    line: int = 0           # 1-based line in the answer
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.path)
+
+
+@dataclass
+class FileTree:
+    files: dict[str, CreatedFile] = field(default_factory=dict)   # by resolved path, in creation order
+    dirs: dict[str, bool] = field(default_factory=dict)           # mkdir'ed dir -> created with -p
+    variables: dict[str, str] = field(default_factory=dict)       # shell variables of the answer's commands
+
+    def by_name(self, name: str) -> CreatedFile | None:
+        """The last file created with this base name (wherever it was put)."""
+        found = [f for f in self.files.values() if f.name == name]
+        return found[-1] if found else None
+
+    def add(self, record: CreatedFile) -> None:
+        old = self.files.get(record.path)
+        # A fenced listing of a file already created by a command is a display, not a new file.
+        if old is not None and old.how != "fenced" and record.how == "fenced":
+            return
+        if old is not None and record.how == "redirect" and record.command.find(">>") >= 0:
+            old.content += record.content
+            return
+        self.files.pop(record.path, None)
+        self.files[record.path] = record
+
+
+def parse_file_tree(text: str, prompt: str = "") -> FileTree:
+    """The files, directories and variables an answer's shell commands and labelled blocks create."""
+    parser = _Parser(prompt)
+    parser.run((text or "").splitlines())
+    return parser.tree
+
+
+class _Parser:
+    def __init__(self, prompt: str) -> None:
+        self.tree = FileTree()
+        self.env: dict[str, str] = {"HOME": "~"}
+        self.cwd: str | None = None
+        self._prompt = normalize(prompt) if prompt else ""
+
+    # -- driving ------------------------------------------------------------
+    def run(self, lines: list[str]) -> None:
+        i = 0
+        last_text: list[tuple[int, str]] = []   # recent non-blank prose lines (for captions)
+        while i < len(lines):
+            fence = _FENCE.match(lines[i])
+            if fence:
+                indent, marks, info = fence.group(1), fence.group(2), fence.group(3).strip()
+                j = i + 1
+                body: list[str] = []
+                while j < len(lines) and not lines[j].strip().startswith(marks[0] * len(marks)):
+                    body.append(lines[j][len(indent):] if lines[j].startswith(indent) else lines[j].lstrip())
+                    j += 1
+                caption = last_text[-1][1] if last_text and last_text[-1][0] >= i - 2 else ""
+                self._block(body, info, caption, i + 2)
+                last_text = []
+                i = j + 1
+                continue
+            line = lines[i]
+            if line.strip():
+                last_text.append((i, line.strip()))
+            if _COMMANDS.match(line):
+                i = self._shell(lines, i, fenced=False)
+                continue
+            i += 1
+
+    def _block(self, body: list[str], info: str, caption: str, first_line: int) -> None:
+        before = set(self.tree.files)
+        before_content = {p: f.content for p, f in self.tree.files.items()}
+        language = info.split()[0].lower() if info.split() else ""
+        language = language.split(":")[0].split("{")[0]
+        if language not in _NON_SHELL:
+            i = 0
+            while i < len(body):
+                i = self._shell(body, i, fenced=True, offset=first_line)
+        created = set(self.tree.files) - before or {
+            p for p, f in self.tree.files.items() if before_content.get(p) != f.content
+        }
+        if created:
+            return
+        name = _label_name(info) or _caption_name(caption)
+        if not name or not any(line.strip() for line in body):
+            return
+        content = "\n".join(body).rstrip("\n") + "\n"
+        if self._copied(content):
+            return
+        self.tree.add(CreatedFile(self._resolve(name), "fenced", content, command=(info or caption), line=first_line))
+
+    # -- shell --------------------------------------------------------------
+    def _shell(self, lines: list[str], i: int, fenced: bool, offset: int = 0) -> int:
+        """Interpret the command at lines[i] (and its heredoc body); return the next line index."""
+        line = lines[i]
+        start = i
+        # backslash continuations
+        while line.rstrip().endswith("\\") and i + 1 < len(lines) and not _HEREDOC.search(line):
+            i += 1
+            line = line.rstrip()[:-1] + " " + lines[i].strip()
+        i += 1
+        command = re.sub(r"^\s*\$\s+", "", line).strip()
+        if not command or command.startswith("#"):
+            return i
+        heredoc = _HEREDOC.search(command)
+        body: list[str] | None = None
+        complete = True
+        if heredoc:
+            delimiter = heredoc.group(4)
+            strip_tabs = heredoc.group(1) == "-"
+            body = []
+            complete = False
+            while i < len(lines):
+                candidate = lines[i].lstrip("\t") if strip_tabs else lines[i]
+                if candidate.rstrip() == delimiter or candidate.strip() == delimiter:
+                    complete = True
+                    i += 1
+                    break
+                body.append(candidate)
+                i += 1
+        quoted = bool(heredoc and (heredoc.group(3) or heredoc.group(2)))
+        self._interpret(command, body, complete, quoted, (offset or 1) + start, heredoc)
+        return i
+
+    def _interpret(self, command: str, body, complete: bool, quoted: bool, line_no: int, heredoc) -> None:
+        words = _split(command[: heredoc.start()] + " __HEREDOC__ " + command[heredoc.end():] if heredoc else command)
+        for simple in _simple_commands(words):
+            self._simple(simple, command, body, complete, quoted, line_no)
+
+    def _simple(self, words: list[str], command: str, body, complete: bool, quoted: bool, line_no: int) -> None:
+        while words and words[0] in ("sudo", "then", "do", "else", "{", "(", "!"):
+            words = words[1:]
+        if not words:
+            return
+        # leading assignments
+        while words and _ASSIGN.match(words[0]) and words[0] != "__HEREDOC__":
+            name, value = _ASSIGN.match(words[0]).groups()
+            if len(words) == 1:
+                self.env[name] = self._expand(value)
+                self.tree.variables[name] = self.env[name]
+            words = words[1:]
+        if not words:
+            return
+        verb, args = words[0], words[1:]
+        if verb == "export":
+            for arg in args:
+                match = _ASSIGN.match(arg)
+                if match:
+                    self.env[match.group(1)] = self._expand(match.group(2))
+                    self.tree.variables[match.group(1)] = self.env[match.group(1)]
+            return
+        if verb == "cd" and args:
+            self.cwd = self._resolve(args[0])
+            return
+        if verb == "mkdir":
+            with_p = any(a.startswith("-") and "p" in a for a in args)
+            for arg in args:
+                if not arg.startswith("-"):
+                    self.tree.dirs[self._resolve(arg)] = with_p or self.tree.dirs.get(self._resolve(arg), False)
+            return
+        targets, appends = _redirect_targets(args)
+        content = "\n".join(body) + "\n" if body else ""
+        if verb == "cat" and "__HEREDOC__" in words and body is not None:
+            for path in targets:
+                self._create(path, "heredoc", content, complete, quoted, command, line_no)
+            return
+        if verb == "tee" and body is not None and "__HEREDOC__" in command_words(command):
+            # tee PATH << EOF, or cat << EOF | tee PATH: the heredoc feeds tee
+            tee_paths = [a for a in _without_redirects(args) if not a.startswith("-") and a != "__HEREDOC__"]
+            for path in tee_paths + targets:
+                self._create(path, "heredoc", content, complete, quoted, command, line_no)
+            return
+        if verb in ("echo", "printf") and targets:
+            text_args = _without_redirects(args)
+            content = _echo(text_args) if verb == "echo" else _printf(text_args)
+            for path, append in zip(targets, appends):
+                self._create(path, "redirect", content, True, True, command + (" >>" if append else ""), line_no)
+
+    def _create(self, path: str, how: str, content: str, complete: bool, quoted: bool, command: str, line_no: int) -> None:
+        if path in ("/dev/null", "-") or path.startswith("&") or path.startswith("/dev/"):
+            return
+        if self._copied(command + "\n" + content):
+            return
+        self.tree.add(CreatedFile(self._resolve(path), how, content, complete, quoted, command.strip(), line_no))
+
+    def _copied(self, text: str) -> bool:
+        norm = normalize(text)
+        return bool(self._prompt) and bool(norm) and norm in self._prompt
+
+    # -- paths --------------------------------------------------------------
+    def _expand(self, value: str) -> str:
+        def sub(match: re.Match) -> str:
+            name = match.group(1) or match.group(3)
+            if name in self.env:
+                return self.env[name]
+            if match.group(2) is not None:
+                return match.group(2)
+            return match.group(0)
+        return _VAR.sub(sub, value)
+
+    def _resolve(self, path: str) -> str:
+        path = self._expand(path.strip().strip("'\""))
+        if path.startswith("~") or path.startswith("/"):
+            resolved = path
+        elif self.cwd is not None:
+            resolved = posixpath.join(self.cwd, path)
+        else:
+            resolved = path
+        resolved = posixpath.normpath(resolved) if resolved not in ("~",) else resolved
+        return resolved
+
+
+def command_words(command: str) -> list[str]:
+    return _split(_HEREDOC.sub(" __HEREDOC__ ", command))
+
+
+def _split(command: str) -> list[str]:
+    """Shell words and operators (quotes removed); falls back to whitespace on bad quoting."""
+    try:
+        lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|<>")
+        lexer.whitespace_split = True
+        lexer.commenters = "#"
+        return list(lexer)
+    except ValueError:
+        return re.findall(r"&&|\|\||>>|[;&|<>]|[^\s;&|<>]+", command.split(" #")[0])
+
+
+def _simple_commands(words: list[str]) -> list[list[str]]:
+    out: list[list[str]] = [[]]
+    for word in words:
+        if word in ("&&", "||", ";", "|", "&", ";;", "|&"):
+            out.append([])
+        else:
+            out[-1].append(word)
+    return [c for c in out if c]
+
+
+def _redirect_targets(args: list[str]) -> tuple[list[str], list[bool]]:
+    targets, appends = [], []
+    for k, word in enumerate(args):
+        if word in (">", ">>", ">|") and k + 1 < len(args):
+            if k > 0 and args[k - 1].isdigit() and args[k - 1] != "1":
+                continue   # 2> file: error output, not the file's content
+            targets.append(args[k + 1])
+            appends.append(word == ">>")
+        elif word.startswith(">") and len(word) > 1 and word not in (">&",):
+            targets.append(word.lstrip(">"))
+            appends.append(word.startswith(">>"))
+    return targets, appends
+
+
+def _without_redirects(args: list[str]) -> list[str]:
+    out, skip = [], False
+    for k, word in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if word in (">", ">>", ">|", "<", ">&"):
+            skip = True
+            if out and out[-1].isdigit():
+                out.pop()
+            continue
+        out.append(word)
+    return out
+
+
+def _echo(args: list[str]) -> str:
+    escapes = False
+    while args and re.fullmatch(r"-[neE]+", args[0]):
+        escapes = escapes or "e" in args[0]
+        args = args[1:]
+    text = " ".join(args)
+    if escapes:
+        text = text.replace("\\n", "\n").replace("\\t", "\t")
+    return text + "\n"
+
+
+def _printf(args: list[str]) -> str:
+    if not args:
+        return ""
+    fmt, rest = args[0], args[1:]
+    if rest and re.search(r"%[sb]", fmt):
+        text = "".join(rest) if fmt.strip() == "%s" else fmt.replace("%s", "\n".join(rest), 1).replace("%b", "\n".join(rest), 1)
+    else:
+        text = fmt
+    return text.replace("\\n", "\n").replace("\\t", "\t")
+
+
+def _label_name(info: str) -> str | None:
+    """A file name in a fence's info string: ```bash h-run.sh, ```sh title="h-run.sh", ```h-run.sh."""
+    title = re.search(r"(?:title|file|filename|name)\s*=\s*[\"']?([^\"'\s]+)", info)
+    if title:
+        return title.group(1)
+    for token in re.split(r"[\s:]+", info):
+        if _FILE_NAME.fullmatch(token.strip("`'\"")):
+            return token.strip("`'\"")
+    return None
+
+
+def _caption_name(caption: str) -> str | None:
+    """A heading or caption right before a fence that names one file."""
+    text = caption.strip()
+    if not text or len(text) > _CAPTION_MAX:
+        return None
+    looks_like_caption = (
+        text.startswith("#") or text.startswith("**") or text.startswith("__") or text.endswith(":")
+        or text.startswith("`") or re.match(r"^(?:file|path|filename)\b", text, re.I) is not None
+        or re.match(r"^[-*]\s", text) is not None or re.match(r"^\d+[.)]\s", text) is not None
+    )
+    if not looks_like_caption:
+        return None
+    names = [m.group(0) for m in _FILE_NAME.finditer(text.replace("`", " ").replace("*", " "))]
+    names = [n.rstrip(".:") for n in names if not n.rstrip(".:").startswith("h-") or "." in n or "/" in n]
+    return names[0] if names else None
+
+
+def bash_syntax_error(content: str, timeout: float = 5.0) -> str | None:
+    """``bash -n`` on a created file (parse only, never run); the error text, or None when it parses.
+
+    Returns None as well when bash is unavailable: syntax is then not judged.
+    """
+    bash = shutil.which("bash")
+    if bash is None:
+        return None
+    try:
+        result = subprocess.run(
+            [bash, "--norc", "--noprofile", "-n"],
+            input=content, capture_output=True, text=True, timeout=timeout,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"},
+        )
+    except (subprocess.TimeoutExpired, OSError):
+        return None
+    if result.returncode == 0:
+        return None
+    message = result.stderr.strip().splitlines()
+    return re.sub(r"^\S*bash: ", "", message[0]) if message else "bash -n failed"

@@ -1,0 +1,400 @@
+"""hiveos — HiveOS custom miner wrapper (practical, 8 checks).
+
+Graded on the files the answer creates (parsed by grading.filetree), never on prose:
+an answer that *says* "h-run.sh uses exec" earns nothing unless the h-run.sh it writes
+does. Created scripts are only parsed (``bash -n``), never run.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from llmbench.grading.filetree import CreatedFile, FileTree, bash_syntax_error, parse_file_tree
+from llmbench.tasks.base import Check, Task, Verdict
+
+TARGET_DIR = "~/Downloads/ethminer"
+MANIFEST, CONFIG, RUN, STATS = "h-manifest.conf", "h-config.sh", "h-run.sh", "h-stats.sh"
+REQUIRED = (MANIFEST, CONFIG, RUN, STATS)
+API_PORT = "3333"
+
+CHECKS = (
+    Check("hiveos.heredocs", "Files written with complete heredocs",
+          "are written with complete shell heredocs (`cat > FILE << 'EOF'` … `EOF`)"),
+    Check("hiveos.manifest", "h-manifest.conf with CUSTOM_NAME and CUSTOM_VERSION",
+          "include `h-manifest.conf` setting `CUSTOM_NAME=\"ethminer\"` and `CUSTOM_VERSION`"),
+    Check("hiveos.custom_vars", "Flight-sheet CUSTOM_* variables only",
+          "read `CUSTOM_URL`, `CUSTOM_TEMPLATE`, `CUSTOM_PASS` in h-config.sh, and no generated file "
+          "uses a `MINER_*` variable"),
+    Check("hiveos.h_config", "h-config.sh exports what h-run.sh uses",
+          "include `h-config.sh` exporting the settings that h-run.sh uses"),
+    Check("hiveos.h_run_exec", "h-run.sh execs ethminer and honours CUDA_VISIBLE_DEVICES",
+          "include `h-run.sh` that starts ethminer with `exec` (no `screen`, no `nohup`) and honours "
+          "`CUDA_VISIBLE_DEVICES`"),
+    Check("hiveos.h_stats_json", "h-stats.sh prints the stats JSON",
+          "include `h-stats.sh` whose output is JSON with `hs` (array), `temp`, `fan`, `uptime`, `ver`"),
+    Check("hiveos.directory", "Files under ~/Downloads/ethminer/ (mkdir -p)",
+          "are placed under `~/Downloads/ethminer/` (created with `mkdir -p`)"),
+    Check("hiveos.api_port", "ethminer API on port 3333",
+          "enable ethminer's API on port 3333 in h-run.sh and read it from 3333 in h-stats.sh"),
+)
+
+
+def build_prompt() -> str:
+    return (
+        "I run HiveOS on my GPU rigs and want to add ethminer as a custom miner. The ethminer "
+        "release is already unpacked in `~/Downloads/ethminer/` (the `ethminer` binary is in that "
+        "directory). Write the HiveOS custom-miner wrapper for it as shell commands I can paste "
+        "into a terminal on the rig:\n\n"
+        "1. Create the four files `h-manifest.conf`, `h-config.sh`, `h-run.sh` and `h-stats.sh` "
+        "in `~/Downloads/ethminer/` (create the directory with `mkdir -p` first).\n"
+        "2. Write every file with a shell heredoc (`cat` into the file with a quoted `EOF` "
+        "delimiter), complete, no placeholders left to fill in.\n"
+        "3. `h-manifest.conf` sets `CUSTOM_NAME` to ethminer and a `CUSTOM_VERSION`.\n"
+        "4. Use only the flight-sheet `CUSTOM_*` variables (`CUSTOM_URL`, `CUSTOM_TEMPLATE`, "
+        "`CUSTOM_PASS`, `CUSTOM_USER_CONFIG`), never the `MINER_*` variables of the built-in "
+        "miners. `h-config.sh` reads the flight-sheet values and exports the settings that "
+        "`h-run.sh` needs.\n"
+        "5. `h-run.sh` starts ethminer with `exec` (no `screen`, no `nohup`: HiveOS supervises "
+        "the process), honours `CUDA_VISIBLE_DEVICES`, and enables ethminer's API on port 3333.\n"
+        "6. `h-stats.sh` queries the ethminer API on port 3333 and prints one line of JSON with "
+        "`hs` (array of per-GPU hashrates), `temp` (array), `fan` (array), `uptime` (seconds) "
+        "and `ver` (miner version), for example "
+        "`{\"hs\":[31.2,30.9],\"temp\":[61,58],\"fan\":[70,65],\"uptime\":3600,\"ver\":\"0.19.0\"}`.\n"
+    )
+
+
+# -- reading the created files ----------------------------------------------------
+
+_HOME = re.compile(r"^(?:/root|/home/[^/]+|\$HOME|\$\{HOME\})(?=/|$)")
+
+
+def _canonical(path: str) -> str:
+    return _HOME.sub("~", path)
+
+
+def _find(tree: FileTree, name: str) -> CreatedFile | None:
+    """The file of this name in the target directory, else wherever the answer put it."""
+    for path, record in reversed(list(tree.files.items())):
+        if _canonical(path) == f"{TARGET_DIR}/{name}":
+            return record
+    return tree.by_name(name)
+
+
+def _code(content: str) -> str:
+    """Shell text without comment lines and trailing comments (the shebang goes too)."""
+    out = []
+    for line in content.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        out.append(re.sub(r"\s+#\s[^'\"]*$", "", line))
+    return "\n".join(out)
+
+
+_ASSIGNMENT = re.compile(r"^\s*(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)*)?([A-Za-z_]\w*)=(.*)$", re.M)
+
+
+def _assignments(tree: FileTree) -> dict[str, list[str]]:
+    """Every NAME=value in the created files and the answer's own commands."""
+    found: dict[str, list[str]] = {}
+    for record in tree.files.values():
+        for name, value in _ASSIGNMENT.findall(_code(record.content)):
+            found.setdefault(name, []).append(value.strip())
+    for name, value in tree.variables.items():
+        found.setdefault(name, []).append(value)
+    return found
+
+
+_REF = re.compile(r"\$\{([A-Za-z_]\w*)(?::?[-=]([^}]*))?\}|\$([A-Za-z_]\w*)")
+
+
+def _resolve(text: str, env: dict[str, list[str]], depth: int = 3) -> set[str]:
+    """The values a shell word may take, given the assignments seen (one per assignment)."""
+    text = text.strip().strip("'\"")
+    values = {text}
+    for _ in range(depth):
+        expanded: set[str] = set()
+        for value in values:
+            match = _REF.search(value)
+            if not match:
+                expanded.add(value)
+                continue
+            name, default = match.group(1) or match.group(3), match.group(2)
+            options = [v.strip().strip("'\"") for v in env.get(name, [])]
+            if default is not None:
+                options.append(default.strip("'\""))
+            for option in options or [""]:
+                expanded.add(value[: match.start()] + option + value[match.end():])
+        values = expanded
+    return values
+
+
+def _refs(code: str) -> set[str]:
+    return {m.group(1) or m.group(3) for m in _REF.finditer(code)}
+
+
+def _missing(name: str) -> Verdict:
+    return Verdict(False, f"no {name} created (as a heredoc, redirect or labelled block)")
+
+
+def _syntax(record: CreatedFile) -> str | None:
+    error = bash_syntax_error(record.content)
+    return f"{record.name} does not parse (bash -n: {error})" if error else None
+
+
+def _where(record: CreatedFile) -> str:
+    return f"{record.name} (line {record.line}, {record.how})"
+
+
+# -- the checks ----------------------------------------------------------------
+
+def check_heredocs(tree: FileTree) -> Verdict:
+    present = [r for r in (_find(tree, n) for n in REQUIRED) if r is not None]
+    if not present:
+        return Verdict(False, "the answer creates none of h-manifest.conf, h-config.sh, h-run.sh, h-stats.sh")
+    for record in present:
+        if record.how != "heredoc":
+            return Verdict(False, f"{record.name} is given as a {record.how} ({record.command[:80]!r}), not a heredoc")
+        if not record.complete:
+            return Verdict(False, f"the heredoc writing {record.name} (line {record.line}) is never closed by its delimiter")
+        if not record.quoted and re.search(r"(?<!\\)\$[\w{(]|(?<!\\)`", record.content):
+            return Verdict(False, f"{record.name}: unquoted heredoc delimiter, so its $VARIABLES are expanded "
+                                  f"(emptied) when the file is written ({record.command[:80]!r})")
+    names = ", ".join(r.name for r in present)
+    return Verdict(True, f"written with complete heredocs: {names} (e.g. {present[0].command[:80]!r})")
+
+
+def check_manifest(tree: FileTree) -> Verdict:
+    record = _find(tree, MANIFEST)
+    if record is None:
+        return _missing(MANIFEST)
+    code = _code(record.content)
+    name = re.search(r"^\s*(?:export\s+)?CUSTOM_NAME=([\"']?)ethminer\1\s*;?\s*$", code, re.M)
+    version = re.search(r"^\s*(?:export\s+)?CUSTOM_VERSION=([\"']?)([^\"'\s]+)\1", code, re.M)
+    if not name:
+        return Verdict(False, f"{MANIFEST} does not set CUSTOM_NAME=\"ethminer\"")
+    if not version:
+        return Verdict(False, f"{MANIFEST} sets no CUSTOM_VERSION value")
+    return Verdict(True, f"{MANIFEST}: «{name.group(0).strip()}», «{version.group(0).strip()}»")
+
+
+_MINER_VAR = re.compile(r"(?<![\w])\$?\{?MINER_[A-Z0-9_]+")
+
+
+def check_custom_vars(tree: FileTree) -> Verdict:
+    record = _find(tree, CONFIG)
+    if record is None:
+        return _missing(CONFIG)
+    code = _code(record.content)
+    unread = [v for v in ("CUSTOM_URL", "CUSTOM_TEMPLATE", "CUSTOM_PASS") if not re.search(r"\$\{?" + v + r"\b", code)]
+    if unread:
+        return Verdict(False, f"{CONFIG} never reads {', '.join(unread)}")
+    for other in tree.files.values():
+        match = _MINER_VAR.search(_code(other.content))
+        if match:
+            return Verdict(False, f"{other.name} uses a MINER_* variable: «{match.group(0)}»")
+    return Verdict(True, f"{CONFIG} reads $CUSTOM_URL, $CUSTOM_TEMPLATE and $CUSTOM_PASS; no file uses MINER_*")
+
+
+def check_h_config(tree: FileTree) -> Verdict:
+    config, run = _find(tree, CONFIG), _find(tree, RUN)
+    if config is None:
+        return _missing(CONFIG)
+    if run is None:
+        return Verdict(False, f"no {RUN} created, so nothing uses what {CONFIG} sets")
+    error = _syntax(config)
+    if error:
+        return Verdict(False, error)
+    cfg, run_code = _code(config.content), _code(run.content)
+    assigned = {m.group(1) for m in _ASSIGNMENT.finditer(cfg)}
+    exported = set(re.findall(r"^\s*export\s+([A-Za-z_]\w*)", cfg, re.M))
+    exported |= {n for line in re.findall(r"^\s*export\s+(.+)$", cfg, re.M) for n in re.findall(r"\b([A-Za-z_]\w*)\b(?!=)", line)} & assigned
+    sourced = re.search(r"(?:^|[;&|]\s*|\bthen\s+)\s*(?:source|\.)\s+\S*h-config\.sh", run_code, re.M)
+    used = _refs(run_code)
+    shared = (exported | (assigned if sourced else set())) & used
+    if shared:
+        how = "sourced by h-run.sh" if sourced and not (exported & used) else "exported"
+        return Verdict(True, f"{CONFIG} sets {', '.join(sorted(shared))} ({how}), used by {RUN}")
+    # h-config.sh may instead write a config/args file that h-run.sh reads
+    for target in re.findall(r">\s*\"?([^\s\"<>;&|]+)", cfg):
+        names = {target, target.split("/")[-1]} | {n for n in _refs(target)}
+        if any(n and (n in run_code) for n in names if len(n) > 3):
+            return Verdict(True, f"{CONFIG} writes {target}, which {RUN} reads")
+    if assigned and not sourced and assigned & used:
+        return Verdict(False, f"{RUN} uses {', '.join(sorted(assigned & used))} but {CONFIG} neither exports them nor is sourced by {RUN}")
+    return Verdict(False, f"{RUN} uses nothing that {CONFIG} exports")
+
+
+_DAEMONIZERS = re.compile(r"(?:^|[;&|(`]\s*|\$\(\s*|\s)(screen|nohup|setsid|tmux|disown)\b", re.M)
+
+
+def check_h_run_exec(tree: FileTree) -> Verdict:
+    run = _find(tree, RUN)
+    if run is None:
+        return _missing(RUN)
+    error = _syntax(run)
+    if error:
+        return Verdict(False, error)
+    code = _code(run.content)
+    env = _assignments(tree)
+    daemon = _DAEMONIZERS.search(code)
+    if daemon and daemon.group(1) in ("screen", "nohup"):
+        return Verdict(False, f"{RUN} uses {daemon.group(1)}")
+    exec_line = None
+    for line in code.splitlines():
+        match = re.match(r"^\s*(?:[\w-]+=\S*\s+)*exec\s+(?!\d*[<>&])(.+)$", line)
+        if match and _runs_ethminer(match.group(1), env):
+            exec_line = line.strip()
+            break
+    if exec_line is None:
+        return Verdict(False, f"{RUN} does not start ethminer with exec")
+    sourced_cfg = _find(tree, CONFIG) if re.search(r"(?:source|\.)\s+\S*h-config\.sh", code) else None
+    cuda_text = code + ("\n" + _code(sourced_cfg.content) if sourced_cfg else "")
+    if not re.search(r"CUDA_VISIBLE_DEVICES", cuda_text):
+        return Verdict(False, f"{RUN} ignores CUDA_VISIBLE_DEVICES")
+    hard = re.search(r"^\s*(?:export\s+)?CUDA_VISIBLE_DEVICES=([\"']?)[\d,\s]+\1\s*$", cuda_text, re.M)
+    if hard:
+        return Verdict(False, f"{RUN} overrides CUDA_VISIBLE_DEVICES with a fixed value: «{hard.group(0).strip()}»")
+    return Verdict(True, f"{RUN}: «{exec_line[:120]}»; honours CUDA_VISIBLE_DEVICES")
+
+
+def _runs_ethminer(args: str, env: dict[str, list[str]]) -> bool:
+    first = args.split()[0] if args.split() else ""
+    if "ethminer" in first.lower():
+        return True
+    return any("ethminer" in value.lower() for value in _resolve(first, env))
+
+
+_KEYS = ("hs", "temp", "fan", "uptime", "ver")
+
+
+def _key_position(code: str, key: str) -> re.Match | None:
+    """Where the JSON object being printed names this key (JSON text, jq or Python syntax)."""
+    patterns = (
+        r"(?<![\w$-])\\?[\"']?" + key + r"\\?[\"']?\s*:(?!:)",          # "hs": / \"hs\": / hs: (jq) / 'hs':
+        r"[{,]\s*\$" + key + r"\s*(?=[,}])",                              # jq {$hs, $temp}
+        r"(?<![\w$-])" + key + r"\s*=\s*(?=[\[\w$\"'(])(?=.*json)",      # python dict(hs=...) with json
+    )
+    for pattern in patterns:
+        match = re.search(pattern, code)
+        if match:
+            return match
+    return None
+
+
+def _hs_is_array(code: str, match: re.Match) -> bool:
+    value = code[match.end(): match.end() + 80].lstrip()
+    if value.startswith("[") or re.match(r"\(?\s*\[", value) or re.match(r"[^,}\n]*\b(?:split|map)\b", value):
+        return True
+    ref = re.match(r"\\?[\"']?\$\{?([A-Za-z_]\w*)", value) or re.match(r"\$([A-Za-z_]\w*)", value)
+    if not ref and match.group(0).lstrip("{, ").startswith("$"):
+        ref = re.match(r".*?\$([A-Za-z_]\w*)", match.group(0))
+    if not ref:
+        return False
+    name = ref.group(1)
+    builders = re.findall(
+        rf"(?:^|\s|--argjson\s+|--arg\s+|-a\s+){re.escape(name)}\+?=?\s*(.*)$|--argjson\s+{re.escape(name)}\s+(.*)$",
+        code, re.M,
+    )
+    for groups in builders:
+        text = " ".join(g for g in groups if g)
+        if re.search(r"\[|\bsplit\b|\bmap\b|^\(|jq\s+-s|jq -c\s+'\[|\bjoin\b", text):
+            return True
+    return False
+
+
+_PRINTS = re.compile(r"^\s*(?:echo|printf|jq|cat\s*<<|python3?|print|node|perl)\b", re.M)
+_API_CALL = re.compile(r"miner_getstat(?:1|hr|detail)|/getstat\w*|\bminer_\w+", re.I)
+
+
+def check_h_stats_json(tree: FileTree) -> Verdict:
+    stats = _find(tree, STATS)
+    if stats is None:
+        return _missing(STATS)
+    error = _syntax(stats)
+    if error:
+        return Verdict(False, error)
+    code = _code(stats.content)
+    if not _API_CALL.search(code):
+        return Verdict(False, f"{STATS} never queries the ethminer API (miner_getstat1)")
+    missing = [k for k in _KEYS if _key_position(code, k) is None]
+    if missing:
+        return Verdict(False, f"{STATS} output lacks the key(s) {', '.join(missing)}")
+    if not _hs_is_array(code, _key_position(code, "hs")):
+        return Verdict(False, f"{STATS}: hs is not built as an array")
+    if not _PRINTS.search(code):
+        return Verdict(False, f"{STATS} builds the JSON but never prints it")
+    return Verdict(True, f"{STATS} queries {_API_CALL.search(code).group(0)} and prints JSON with hs[], temp, fan, uptime, ver")
+
+
+def check_directory(tree: FileTree) -> Verdict:
+    present = [r for r in (_find(tree, n) for n in REQUIRED) if r is not None]
+    if not present:
+        return Verdict(False, "the answer creates none of the wrapper files")
+    misplaced = [f"{r.name} → {r.path}" for r in present if _canonical(r.path) != f"{TARGET_DIR}/{r.name}"]
+    if misplaced:
+        return Verdict(False, "not under ~/Downloads/ethminer/: " + "; ".join(misplaced))
+    made = [d for d, with_p in tree.dirs.items()
+            if with_p and (_canonical(d) == TARGET_DIR or _canonical(d).startswith(TARGET_DIR + "/"))]
+    if not made:
+        plain = [d for d in tree.dirs if _canonical(d).startswith(TARGET_DIR)]
+        why = "created with mkdir but without -p" if plain else "never created with mkdir -p"
+        return Verdict(False, f"{TARGET_DIR} is {why}")
+    return Verdict(True, f"mkdir -p {made[0]}; files: {', '.join(r.path for r in present)}")
+
+
+def check_api_port(tree: FileTree) -> Verdict:
+    run, stats = _find(tree, RUN), _find(tree, STATS)
+    if run is None:
+        return _missing(RUN)
+    if stats is None:
+        return _missing(STATS)
+    env = _assignments(tree)
+    run_code, stats_code = _code(run.content), _code(stats.content)
+    flags = re.findall(r"--api-(?:port|bind)(?:=|\s+)([\"']?[^\s\"']+[\"']?)", run_code)
+    enabled = [f for f in flags if any(re.fullmatch(r"(?:.*:)?-?" + API_PORT, v) for v in _resolve(f, env))]
+    if not enabled:
+        seen = ", ".join(flags) if flags else "no --api-port/--api-bind"
+        return Verdict(False, f"{RUN} does not enable the API on port {API_PORT} ({seen})")
+    reads = re.search(r"(?<!\d)" + API_PORT + r"(?!\d)", stats_code)
+    if not reads:
+        refs = [n for n in _refs(stats_code) if any(re.fullmatch(r"(?:.*:)?-?" + API_PORT, v) for v in _resolve("$" + n, env))]
+        if not refs:
+            return Verdict(False, f"{STATS} does not read the API from port {API_PORT}")
+    return Verdict(True, f"{RUN} passes --api-port/--api-bind {enabled[0]}; {STATS} connects to {API_PORT}")
+
+
+_CHECKERS = {
+    "hiveos.heredocs": check_heredocs,
+    "hiveos.manifest": check_manifest,
+    "hiveos.custom_vars": check_custom_vars,
+    "hiveos.h_config": check_h_config,
+    "hiveos.h_run_exec": check_h_run_exec,
+    "hiveos.h_stats_json": check_h_stats_json,
+    "hiveos.directory": check_directory,
+    "hiveos.api_port": check_api_port,
+}
+
+
+def grade_final(final_text: str) -> dict[str, Verdict]:
+    tree = parse_file_tree(final_text, build_prompt())
+    if not tree.files:
+        why = "the answer creates no file (no heredoc, echo/printf redirect or block labelled with a file name)"
+        return {check_id: Verdict(False, why) for check_id in _CHECKERS}
+    return {check_id: checker(tree) for check_id, checker in _CHECKERS.items()}
+
+
+def reference_answer() -> str:
+    return (Path(__file__).parent / "reference" / "hiveos.md").read_text(encoding="utf-8")
+
+
+TASK = Task(
+    name="hiveos",
+    title="HiveOS Wrapper",
+    difficulty="practical",
+    checks=CHECKS,
+    build_prompt=build_prompt,
+    grade_final=grade_final,
+    reference_answer=reference_answer,
+    description="Multi-file creation: a HiveOS custom-miner wrapper for ethminer",
+)

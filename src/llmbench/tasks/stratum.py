@@ -1,0 +1,317 @@
+"""stratum — Stratum server (nightmare, 5 checks): header byte order, a leaking log,
+shares checked against the wrong job, an unbounded duplicate map, unchecked input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from llmbench.grading.answer import Answer
+from llmbench.grading.rules import Finding, all_of, any_of, evaluate
+from llmbench.tasks.base import Check, Task, Verdict
+from llmbench.tasks.prompting import fixture_block
+
+FIXTURE = "stratum_server.py"
+
+CHECKS = (
+    Check(
+        "stratum.byte_order",
+        "previousblockhash must be byte-reversed in _build_header",
+        "identifies that `previousblockhash` (RPC display order, big-endian hex) must be "
+        "byte-reversed to the header's internal little-endian order in `_build_header`",
+    ),
+    Check(
+        "stratum.info_leak",
+        "_submit_block logs the whole block before submitting it",
+        "identifies that `_submit_block` logs the block data (`block_hex`) before submitting it, "
+        "leaking the block, and moves/limits the log",
+    ),
+    Check(
+        "stratum.stale_job",
+        "Shares validated against current_job, not the job named by job_id",
+        "identifies that shares are validated against `self.current_job` instead of the job named "
+        "by `job_id` (jobs not kept by id), so shares for a just-replaced job are mis-validated "
+        "around `broadcast_job`",
+    ),
+    Check(
+        "stratum.memory_leak",
+        "recent_shares grows without bound",
+        "identifies that `recent_shares` grows without bound (never pruned) and bounds it "
+        "(by age, size or per job)",
+    ),
+    Check(
+        "stratum.input_validation",
+        "_handle_submit trusts params and hex fields",
+        "identifies that `_handle_submit` trusts `params` (count/types) and hex fields "
+        "(`int(nonce, 16)`, `bytes.fromhex`) so malformed input raises, and validates it with a "
+        "stratum error reply",
+    ),
+)
+
+
+def build_prompt() -> str:
+    return (
+        "We run our own SHA-256 mining pool. The stratum server below (Python asyncio, talking "
+        "to a local bitcoind) went live three weeks ago and operators keep reporting problems:\n"
+        "- the rejected-share rate is far higher than with our previous pool software, and it "
+        "jumps for a few seconds every time a new block appears on the network;\n"
+        "- the pool has never had a block accepted: the one block candidate we saw in the logs "
+        "was refused by bitcoind;\n"
+        "- the server's resident memory grows by a few hundred MB a day until the OOM killer "
+        "restarts it;\n"
+        "- a few rigs with old firmware get disconnected over and over, and each time the log "
+        "shows a Python traceback;\n"
+        "- our logs are shipped to a hosted log service that several contractors can read, and "
+        "one of them asked why a single log line from the pool was over a megabyte.\n\n"
+        "Review `stratum_server.py`. Find the bugs, explain the cause of each one and give the "
+        "fix (corrected code).\n\n"
+        + fixture_block(FIXTURE)
+        + "\n"
+    )
+
+
+# -- grading ------------------------------------------------------------------
+# Conventions: every pattern is matched case-insensitively against one sentence
+# (or one comment line); places may also come from the sentence's block/heading.
+
+# stratum.byte_order ------------------------------------------------------------
+_PREV = (
+    r"previousblockhash|\bprev(?:ious)?[_ ]?(?:block[_ ]?)?hash\b|\bprev_?hash\b|"
+    r"\bprevious[- ]block(?: hash)?\b|\bparent (?:block )?hash\b|\bprevhash\b"
+)
+_REVERSAL = any_of(
+    r"\brevers\w*", r"\bbyte[- ]?order\w*", r"\bendian\w*", r"\bbyte[- ]?swap\w*",
+    r"\bswap\w* (?:the )?(?:byte|order)", r"\bback[- ]to[- ]front\b", r"\bbackwards?\b",
+    r"\bdisplay(?:ed)? (?:byte )?order\b", r"\binternal (?:byte )?order\b",
+    r"\b(?:opposite|inverted?|flipped|wrong|mirror(?:ed)?) (?:byte )?order\b", r"\bflip\w*\b",
+    r"\[::-1\]", r"\binvert\w* the bytes\b", r"\bRPC order\b",
+)
+# Reversal talk about mining.notify (correct in the fixture) is not the header bug.
+_NOTIFY_ONLY = r"^(?=.*(?:mining\.notify|\bnotify\b|stratum_prevhash|4-byte words|word[- ]swap|words? order))(?!.*(?:_build_header|\bheader\b))"
+BYTE_ORDER = Finding(
+    places=(_PREV,),
+    mechanisms=(_REVERSAL,),
+    fixes=(
+        r"(?:previousblockhash|prev\w*)['\"\]\)]*\s*\)?\s*\[::-1\]",
+        r"prev\w*\s*=\s*prev\w*\s*\[::-1\]",
+        r"\bprev\w*\b.*(?:reversed\(|\.reverse\(\)|byteswap|\[::-1\])",
+        r"(?:reversed|\[::-1\]).*\bprev\w*",
+    ),
+    fix_places=(r"_build_header|header",),
+    wrong_places=(
+        r"\bnonce\b", r"\bntime\b", r"\bversion\b", r"\bextranonce\w*", r"\bmerkle\w*", r"\bcoinbase\b",
+        r"\btxids?\b", r"\bcurtime\b", r"\bbits\b", r"\bnbits\b",
+    ),
+    denials=(
+        _NOTIFY_ONLY,
+        r"\b(?:prev\w*|hash) (?:is|are) already (?:in )?(?:the )?(?:correct|right|internal|little)",
+        r"\bno (?:need|reason) to (?:reverse|swap|flip)",
+        r"\bdoes(?:n'?t| not) need (?:to be )?(?:revers|swap|flip)",
+    ),
+)
+
+# stratum.info_leak -------------------------------------------------------------
+_SUBMIT_BLOCK = r"_submit_block|\bsubmitblock\b|\bblock submission\b|\bsubmitting (?:a |the )?block|\bblock_hex\b"
+_LOGGED = r"\blog\w*|\bprint\w*|\bwrit\w+ (?:\w+ )?(?:to|into) (?:the )?logs?|\blogger\b|\binfo\(|\blogged\b"
+_BLOCK_DATA = (
+    r"\bblock_hex\b|\b(?:full|entire|whole|complete|raw|serialized|serialised|hex(?:-encoded)?|solved|candidate) "
+    r"(?:\w+ )?(?:block|block data|block hex|hex)\b|\bblock (?:data|bytes|body|contents?|payload|hex)\b|"
+    r"\bhex (?:of|dump of) the (?:\w+ )?block\b"
+)
+_LEAK_WHY = (
+    r"\bleak\w*|\bexpos\w*|\bdisclos\w*|\breveal\w*|\bsensitive\b|\bconfidential\b|\bsecret\b|"
+    r"\bbefore\b|\bprior to\b|\bahead of\b|\banyone\b|\bcontractors?\b|\bthird[- ]part\w*|\bexternal\b|"
+    r"\bhosted\b|\bread(?:s|able)? (?:the )?logs?\b|\bsteal\w*|\bfront[- ]?run\w*|\bmegabytes?\b|\bMB\b|"
+    r"\bhuge\b|\b(?:very |extremely )?large\b|\bbloat\w*|\bsize\b|\bshould not\b|\bshouldn'?t\b|\bnever\b"
+)
+INFO_LEAK = Finding(
+    places=(_SUBMIT_BLOCK,),
+    mechanisms=(all_of(_LOGGED, _BLOCK_DATA, _LEAK_WHY),),
+    fixes=(
+        # a log call in _submit_block that names the hash, not the hex
+        r"^(?!.*block_hex\b(?!\s*\[:\s*\d+\s*\]|\[:\d+\])).*\blog(?:ger|ging)?\.\w+\(.*\b(?:block_hash|hash|height)\b",
+        r"\blog(?:ger|ging)?\.\w+\(.*block_hex\s*\[\s*:\s*\d+\s*\]",
+        r"\blog(?:ger|ging)?\.debug\(.*block_hex",
+        r"\blen\(block_hex\)|\blen\(block\)",
+        # prose fixes
+        r"\blog\w*\b[^.]{0,30}\bonly\b[^.]{0,30}\b(?:the )?(?:block )?(?:hash|height|id|header hash|size)\b",
+        r"\bonly (?:log|print|record)\b[^.]{0,40}\b(?:hash|height|size|id)\b",
+        r"\b(?:remove|drop|delete|stop|avoid|never|don'?t|do not|no longer|strip|omit)\b[^.]{0,20}\b(?:log\w*|print\w*)\b[^.]{0,40}(?:block_hex|\bhex\b|full block|entire block|whole block|raw block|block data|serialized block|block contents?)",
+        r"\b(?:remove|drop|delete|omit|strip)\b[^.]{0,20}(?:block_hex|\bhex\b|the block data)\b[^.]{0,30}\b(?:from|out of) the log",
+        r"\b(?:move|moving|moved)\b[^.]{0,40}\blog\w*\b[^.]{0,40}\b(?:after|below|until|once)\b",
+        r"\blog\w*\b[^.]{0,40}\b(?:after|once|only when)\b[^.]{0,40}\b(?:submitblock|submission|submitted|accepted|propagat\w*)",
+        r"\b(?:truncat\w*|abbreviat\w*|shorten\w*)\b[^.]{0,40}\b(?:hex|block|log)",
+        r"\b(?:demote|lower|downgrade|move|switch)\w*\b[^.]{0,40}\b(?:to )?(?:the )?debug\b",
+    ),
+    fix_places=(r"_submit_block",),
+    wrong_places=(r"_handle_submit\b", r"_validate_share\b", r"_handle_client\b", r"broadcast_job\b"),
+)
+
+# stratum.stale_job -------------------------------------------------------------
+_JOB_PLACE = r"current_job|\bjob_id\b|_validate_share|_compute_merkle|broadcast_job|\bjobs?\b"
+_IGNORED = (
+    r"\bignor\w*|\bnever (?:used|read|checked|consulted|looked|compared|validated)\b|\bunused\b|"
+    r"\bnot (?:used|checked|looked up|consulted|compared|validated|verified)\b|\bdisregard\w*|"
+    r"\bthrown away\b|\bdiscard\w*|\bdoes(?:n'?t| not) (?:use|check|look (?:at|up)|consult|compare|validate|verify)\b|"
+    r"\bis(?:n'?t| not) (?:used|checked|consulted|looked up)\b|\bhas no effect\b|\bpassed (?:in )?but\b"
+)
+_INSTEAD = (
+    r"\binstead of\b|\brather than\b|\bregardless\b|\bwhatever\b|\birrespective\b|\bno matter\b|"
+    r"\balways\b|\bunconditionally\b|\bwhichever\b|\bonly (?:the )?(?:latest|current|newest|most recent|last)\b"
+)
+_NOT_KEPT = (
+    r"\b(?:not|never|isn'?t|aren'?t) (?:stored|kept|tracked|saved|retained|remembered|indexed|cached|mapped)\b|"
+    r"\bno (?:job )?(?:map|dict\w*|table|registry|history|lookup|cache|store|record)\b|"
+    r"\bonly (?:one|a single|the (?:latest|current|last|newest)) job\b|\boverwrit\w*|\breplac\w*|"
+    r"\bforgot\w*|\bforgets\b|\blost\b|\bthrows? away\b|\bdrops? the (?:old|previous)"
+)
+_OLD_JOB = r"\b(?:old|older|previous|prior|earlier|stale|outdated|superseded|replaced|former|just-replaced) (?:\w+ )?jobs?\b|\bjobs? (?:that (?:was|has been|were) )?(?:just )?(?:replaced|superseded)\b"
+_NEW_JOB = r"\b(?:new|newer|current|latest|next|replacement|fresh|newest) (?:\w+ )?(?:job|template|block template|prevhash|coinbase|merkle)\b|\bcurrent_job\b|\bblock_template\b"
+_MISVALIDATED = (
+    r"\b(?:validat|check|verif|hash|comput|rebuil|recomput|evaluat|judg|test)\w*\b[^.]{0,80}\b(?:against|with|using|from)\b|"
+    r"\breject\w*|\bmis-?validat\w*|\bwrong\b|\bincorrect\w*|\blow[- ]diff\w*|\binvalid\b|\bmismatch\w*|\bfail\w*"
+)
+STALE_JOB = Finding(
+    places=(_JOB_PLACE,),
+    mechanisms=(
+        all_of(r"\bjob_id\b|\bjob id\b|\bjob ids\b", _IGNORED),
+        all_of(r"current_job|\bcurrent job\b|\blatest job\b|\bnewest job\b", _INSTEAD,
+               r"\bjob_id\b|\bjob id\b|\bsubmitted\b|\bshare\w*\b|\bwhich job\b|\bnamed\b|\bthe miner\b|\bjob (?:they|it|the miner) (?:mined|worked|used)\b"),
+        all_of(r"\bjobs?\b", _NOT_KEPT, r"\bby (?:its |their )?(?:job[_ ])?ids?\b|\bjob_id\b|\bper[- ]job\b|\bjob (?:map|dict\w*|table|history|lookup)\b|\bkeyed\b|\bmap\w*\b|\bdict\w*\b|\bprevious jobs?\b|\bold jobs?\b|\bearlier jobs?\b"),
+        all_of(_OLD_JOB, _NEW_JOB, _MISVALIDATED),
+    ),
+    fixes=(
+        r"\bjobs?\w*(?:\.get)?\s*[\[(]\s*job_id\b",
+        r"\b\w*jobs\w*\s*\[\s*(?:job\[.job_id.\]|job\.job_id|job_id|self\.current_job\[.job_id.\]|jid)\s*\]\s*=",
+        r"\bjob_id\s+not\s+in\s+self\.\w*jobs",
+    ),
+    fix_places=(r"_validate_share|_handle_submit|_compute_merkle|_build_header|broadcast_job|_submit\w*|_lookup\w*|_get_job\w*",),
+    wrong_places=(r"recent_shares\b", r"_submit_block\b", r"\bsessions\b"),
+    denials=(
+        r"\bjob_id (?:is|gets) (?:correctly |properly )?(?:looked up|checked|validated|used)\b",
+        r"\b(?:jobs are|each job is) (?:kept|stored|tracked) (?:by|per) (?:job[_ ])?id\b",
+    ),
+)
+
+# A fix stated in prose: an instruction, not a description of what the code fails to do.
+_IMPERATIVE = (
+    r"(?:^[-*•\d.)\s]*|(?:should|must|needs? to|have to|has to|to|fix\w*:?|instead,?|then|just|simply|and|we|you|->|→|:)\s+"
+    r"(?:also |periodically |regularly |always )?)"
+)
+
+# stratum.memory_leak -----------------------------------------------------------
+_RECENT = r"recent_shares|\brecent[- ]shares\b|\bduplicate[- ](?:share )?(?:map|dict\w*|cache|set|table|tracking|detection|check)\w*|\bshare (?:key )?(?:cache|map|dict\w*|history)\b"
+_GROWS = (
+    r"\bgrows?\b|\bgrowing\b|\bgrowth\b|\bunbounded\b|\bwithout (?:any )?(?:bound|limit|cap|eviction|pruning|cleanup|expiry|ttl)\b|"
+    r"\bnever (?:\w+ )?(?:pruned|cleared|cleaned|evicted|trimmed|expired|removed|emptied|shrinks?|deleted|purged|freed|reset|prunes|clears|evicts|expires|removes)\b|"
+    r"\bno (?:\w+ )?(?:pruning|eviction|expiry|expiration|cleanup|clean-up|limit|cap|max\w*|ttl|bound)\b|"
+    r"\bmemory leak\w*|\bleaks? memory\b|\bforever\b|\bindefinitely\b|\bkeeps? (?:growing|accumulating|every)\b|\baccumulat\w*|\bOOM\b|\bpiles? up\b|\bonly ever (?:added|grows|inserted)"
+)
+MEMORY_LEAK = Finding(
+    places=(_RECENT,),
+    mechanisms=(_GROWS,),
+    fixes=(
+        r"recent_shares\w*\.popitem\(\s*(?:last\s*=\s*False)?\s*\)",
+        r"\bdel self\.recent_shares\[",
+        r"recent_shares\w*\.(?:clear|pop)\(",
+        r"recent_shares\w*\s*=\s*(?:\{\}|dict\(|OrderedDict\(|set\(|defaultdict\(|\[\])",
+        r"len\(self\.recent_shares\w*\)\s*(?:>|>=)",
+        r"recent_shares\w*\s*=\s*(?:\w+\.)?(?:TTLCache|LRUCache|deque)\(",
+        r"\bdeque\(\s*maxlen",
+        r"\bMAX_RECENT_SHARES\b|\bSHARE_TTL\b|\bmax_recent_shares\b|\bshare_ttl\b",
+        r"\bshares_by_job\b|\bjob\[.shares.\]|\bjob\.shares\b|\bjob\[.submitted.\]",
+        # prose
+        _IMPERATIVE + r"(?:evict|expire|prune|purge|drop|trim|remove|delete|discard|clear|reset|cap|bound|limit)\w*\b[^.]{0,60}\b(?:oldest|older than|old entries|entries|after \d+|seconds|minutes|on (?:each|every|a) new (?:block|job|prevhash|template)|when (?:a )?new (?:block|job)|clean_jobs|per[- ]job|by age|ttl|max(?:imum)? size|size|to \d+)",
+        r"\b(?:ttl|lru|expiring|bounded|capped|size-limited|time-limited)\b[^.]{0,30}\b(?:cache|dict\w*|map|store|structure)\b",
+        r"\b(?:key|scope|track|store|keep)\w*\b[^.]{0,30}\b(?:duplicates?|shares?|share keys?)\b[^.]{0,30}\bper[- ]job\b",
+    ),
+    fix_places=(r".",),  # a code fix may sit in any function (a new _prune helper, broadcast_job, …)
+    wrong_places=(r"\bself\.sessions\b", r"\bjob_counter\b", r"\bshare_log\b"),
+    denials=(
+        r"\brecent_shares (?:is|are) (?:already )?(?:pruned|bounded|cleared|capped)\b",
+        r"\b(?:never|doesn'?t|does not|won'?t|will not|cannot|can'?t) (?:really |actually )?grow",
+    ),
+)
+
+# stratum.input_validation --------------------------------------------------------
+_SUBMIT_INPUT = (
+    r"_handle_submit|\bmining\.submit\b|\bparams\b|\bint\(\s*nonce|\bbytes\.fromhex|\bfromhex\b|"
+    r"\bextranonce_?2\b|\bnonce\b|\bntime\b|\bsubmit (?:handler|message|params|request)s?\b|\bunpack\w*"
+)
+_MALFORMED = (
+    r"\bmalformed\b|\binvalid\b|\bnon-?hex\w*|\bnot (?:valid )?hex\b|\bgarbage\b|\bbad\b|\bwrong (?:number|count|type|length)\b|"
+    r"\bfewer\b|\btoo (?:few|many|short|long)\b|\bunexpected\b|\bmissing\b|\bextra\b|\bodd[- ]length\b|\bbogus\b|\bcorrupt\w*|"
+    r"\barbitrary\b|\buntrusted\b|\bhostile\b|\bmalicious\b|\bbroken\b|\bbuggy\b|\bcrafted\b|\bunchecked\b|\bunvalidated\b|\bnon-?string\b|\bnull\b|\bNone\b|\bnumbers? instead\b"
+)
+_RAISES = (
+    r"\braise\w*|\bValueError\b|\bTypeError\b|\bIndexError\b|\bKeyError\b|\bAttributeError\b|\bexception\w*|\bcrash\w*|\btraceback\w*|"
+    r"\bthrow\w*|\bblows? up\b|\bkill\w*|\bdisconnect\w*|\bdrops? the (?:connection|miner|session|client)|\bunhandled\b|\buncaught\b|\btear\w* down\b|\bterminat\w*"
+)
+_NO_CHECK = (
+    r"\b(?:no|without|never|lacks?|lacking|missing|doesn'?t|does not|isn'?t|is not|aren'?t|are not|nothing)\b[^.]{0,25}\b(?:validat\w*|check\w*|verif\w*|sanit\w*|guard\w*)|"
+    r"\btrust\w*|\bblindly\b|\bassum\w* (?:that )?(?:the )?(?:params|input|miner|fields|message)"
+)
+INPUT_VALIDATION = Finding(
+    places=(_SUBMIT_INPUT,),
+    mechanisms=(
+        all_of(_MALFORMED, _RAISES),
+        all_of(_NO_CHECK, r"\bparams\b|\binput\b|\bhex\b|\bnonce\b|\bntime\b|\bextranonce_?2\b|\blength\b|\bcount\b|\bfields?\b|\btypes?\b|\bformat\b|\bmessage\b"),
+    ),
+    fixes=(
+        r"\blen\(\s*(?:message\[.params.\]|params|msg\[.params.\]|p)\s*\)\s*(?:!=|<|==|>|<=|>=|not in)",
+        r"\bisinstance\(\s*(?:params|message\[.params.\]|p|nonce|ntime|extranonce_?2|worker|job_id|value|field|x|s|v)\b",
+        r"\bexcept\s*\(?\s*(?:ValueError|TypeError|IndexError|KeyError|binascii\.Error)",
+        r"(?:fullmatch|re\.match|re\.compile)\(.*(?:0-9a-f|\\da-f|0-9A-F|\[a-f0-9|\[A-Fa-f0-9|\[0-9a-fA-F)",
+        r"\ball\(\s*c in (?:string\.hexdigits|_?HEX\w*)",
+        r"\blen\(\s*(?:nonce|ntime|extranonce_?2)\s*\)\s*(?:!=|==)",
+        # prose: reply with a stratum error instead of raising
+        r"\b(?:return|reply|respond|send|answer)\w*\b[^.]{0,50}\berror\b[^.]{0,30}\b(?:20|code 20|other|unknown|malformed|invalid)\b",
+        r"\b(?:return|reply|respond|send|answer)\w*\b[^.]{0,30}\b(?:a |an )?(?:stratum|json-rpc|proper|protocol) error\b",
+    ),
+    fix_places=(r"_handle_submit|_parse\w*|\w*valid\w*|\w*check\w*|_is_hex|\w*hex\w*|_dispatch|_handle_client|submit",),
+    wrong_places=(r"_handle_authorize\b", r"_handle_subscribe\b", r"_submit_block\b"),
+    denials=(
+        r"\bparams (?:are|is) (?:already |properly |correctly )?(?:validated|checked)\b",
+    ),
+)
+
+
+def grade_final(final_text: str) -> dict[str, Verdict]:
+    answer = Answer(final_text, build_prompt())
+    return {
+        "stratum.byte_order": evaluate(
+            answer, BYTE_ORDER, require="either",
+            missing="does not say previousblockhash must be byte-reversed for the header in _build_header",
+        ),
+        "stratum.info_leak": evaluate(
+            answer, INFO_LEAK, require="both",
+            missing="does not identify (and fix) _submit_block logging the whole block_hex",
+        ),
+        "stratum.stale_job": evaluate(
+            answer, STALE_JOB, require="either",
+            missing="does not say shares are checked against current_job instead of the job named by job_id",
+        ),
+        "stratum.memory_leak": evaluate(
+            answer, MEMORY_LEAK, require="both",
+            missing="does not identify (and bound) the never-pruned recent_shares",
+        ),
+        "stratum.input_validation": evaluate(
+            answer, INPUT_VALIDATION, require="both",
+            missing="does not identify (and fix with an error reply) the unchecked params/hex in _handle_submit",
+        ),
+    }
+
+
+def reference_answer() -> str:
+    return (Path(__file__).parent / "reference" / "stratum.md").read_text(encoding="utf-8")
+
+
+TASK = Task(
+    name="stratum",
+    title="Stratum Protocol",
+    difficulty="nightmare",
+    checks=CHECKS,
+    build_prompt=build_prompt,
+    grade_final=grade_final,
+    reference_answer=reference_answer,
+    description="Byte order, info leak, stale job, memory leak and input validation in a stratum server",
+)
