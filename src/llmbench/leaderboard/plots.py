@@ -28,6 +28,18 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def _crowded(points: list[Row]) -> list[bool]:
+    """Put a label below its point when a neighbour at the same quality is close on x."""
+    span = max(r.peak for r in points) or 1.0  # type: ignore[type-var]
+    below = [False] * len(points)
+    order = sorted(range(len(points)), key=lambda i: (round(points[i].percent, 1), points[i].peak))  # type: ignore[arg-type]
+    for prev, cur in zip(order, order[1:]):
+        a, b = points[prev], points[cur]
+        if round(a.percent, 1) == round(b.percent, 1) and (b.peak - a.peak) < 0.12 * span:  # type: ignore[operator]
+            below[cur] = not below[prev]
+    return below
+
+
 def quality_vs_throughput(rows: list[Row]) -> bytes | None:
     points = [r for r in rows if r.percent is not None and r.peak is not None]
     if not points:
@@ -43,9 +55,10 @@ def quality_vs_throughput(rows: list[Row]) -> bytes | None:
                    facecolors="none" if published else "#d9480f",
                    edgecolors="#5c7cfa" if published else "#d9480f",
                    label="published (seed, 8x A4000)" if published else "your runs")
-    for r in points:
-        ax.annotate(_label(r), (r.peak, r.percent), textcoords="offset points", xytext=(5, 4),
-                    fontsize=7.5, color="#333333" if not r.published else "#3b5bdb")
+    for r, below in zip(points, _crowded(points)):
+        ax.annotate(_label(r), (r.peak, r.percent), textcoords="offset points",
+                    xytext=(5, -11) if below else (5, 4), fontsize=7.5,
+                    color="#333333" if not r.published else "#3b5bdb")
     ax.set_xlabel("peak throughput (output tokens/s, best concurrency)")
     ax.set_ylabel("quality (% of checks passed)")
     ax.set_title("Quality vs peak throughput")
