@@ -85,7 +85,9 @@ def _show(name: str) -> int:
     if r.config:
         p = r.plan
         extra = "".join(f" --{k.replace('_', '-')} {v}" for k, v in p.items() if k not in ("gpus", "gpu_mem_gib"))
-        print(f"# check the fit first: llmbench serve plan {r.config_path()} "
+        path = r.config_path()
+        shown = path.stem if path.parent == (serve_dir() / "configs").resolve() else str(path)
+        print(f"# check the fit first: llmbench serve plan {shown} "
               f"--gpus {p.get('gpus', 8)} --gpu-mem-gib {p.get('gpu_mem_gib', 16)}{extra}")
     return 0
 

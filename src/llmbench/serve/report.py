@@ -60,7 +60,7 @@ def text(plan: Plan) -> str:
         fitting = [x for x in plan.results if x.valid and x.fits]
         if fitting:
             f = fitting[-1]
-            out.append(f"fits: yes at TP {f.size}: {f.kv_tokens:,} tokens of KV cache (each GPU holds its slice of every token), "
+            out.append(f"fits: yes at TP {f.size}: {f.kv_tokens:,} tokens of KV cache, "
                        f"{f.concurrency:.1f} concurrent sequences of {L} tokens")
         else:
             usable = plan.options.gpu_mem_gib * plan.options.gpu_memory_utilization
