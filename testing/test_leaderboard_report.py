@@ -203,3 +203,10 @@ def test_partial_runs_rank_after_full_ones_and_win_nothing(tmp_path):
     assert [r[1] for r in rows] == ["Full-7B", "Part-1B *(partial: 2 checks)*"]
     winners = {r[0]: r[1] for r in md_rows(md_section(md, "Category Winners"))}
     assert winners["Best Quality"] == "Full-7B" and "Part-1B" not in " ".join(winners.values())
+
+
+def test_usage_errors_are_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and err.startswith("llmbench: report: ")
