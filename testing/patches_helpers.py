@@ -8,10 +8,14 @@ named members are extracted, with zipfile. Nothing from vLLM is committed.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
+
+from filelock import FileLock
 
 VLLM = ("vllm", "0.14.0")
 FLASHINFER_061 = ("flashinfer-python", "0.6.1")
@@ -37,23 +41,30 @@ def cache_dir() -> Path:
 
 
 def wheel(dist: str, version: str) -> Path:
-    """The cached wheel of dist==version, downloading it the first time."""
+    """The cached wheel of dist==version, downloading it the first time.
+
+    A lock keeps parallel test workers from downloading at once, and the wheel
+    lands in the cache only when complete (downloaded to a temporary folder, then moved).
+    """
     stem = dist.replace("-", "_")
     pattern = f"{stem}-{version}-*.whl"
-    found = sorted(cache_dir().glob(pattern))
-    if found:
-        return found[0]
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "-q", f"{dist}=={version}", "-d", str(cache_dir())]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise WheelUnavailable(f"pip download {dist}=={version}: {exc}") from None
-    found = sorted(cache_dir().glob(pattern))
-    if done.returncode != 0 or not found:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise WheelUnavailable(f"pip download {dist}=={version} failed: {last}")
-    return found[0]
+    cache = cache_dir()
+    with FileLock(str(cache / ".download.lock")):
+        found = sorted(cache.glob(pattern))
+        if found:
+            return found[0]
+        with tempfile.TemporaryDirectory(dir=cache) as tmp:
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                   "--disable-pip-version-check", "-q", f"{dist}=={version}", "-d", tmp]
+            try:
+                done = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise WheelUnavailable(f"pip download {dist}=={version}: {exc}") from None
+            got = sorted(Path(tmp).glob(pattern))
+            if done.returncode != 0 or not got:
+                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                raise WheelUnavailable(f"pip download {dist}=={version} failed: {last}")
+            return Path(shutil.move(str(got[0]), cache / got[0].name))
 
 
 def extract(whl: Path, members: tuple[str, ...], dest: Path) -> Path:

@@ -298,6 +298,7 @@ def plan(spec: ModelSpec, opts: Options) -> Plan:
         "(--overhead-gib; an assumption, not measured)",
         f"weights: {opts.scheme.describe()} at {opts.scheme.bits_per_weight():.3f} bits per quantized weight "
         "(scales and zero points included); embeddings, LM head, routers and norms in 16 bits",
+        "weights and KV figures of invalid sizes assume an even split (for comparison only)",
         "KV heads beyond one per GPU: " + ("replicated and accepted, as vLLM does" if opts.kv_replication == "allow"
                                            else "counted invalid, as the seed's Max TP column does"),
     ]
