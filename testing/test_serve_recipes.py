@@ -9,7 +9,7 @@ import shlex
 import pytest
 import yaml
 
-from llmbench.paths import default_models_file, serve_dir
+from llmbench.paths import default_models_file, patches_dir
 from llmbench.serve import cli as serve_cli
 from llmbench.serve import recipes
 
@@ -96,7 +96,7 @@ def test_recipe_is_consistent_with_models_yaml_and_its_plan(recipe: recipes.Reci
 
 
 def test_patched_recipes_name_existing_patches() -> None:
-    shipped = {p.stem for p in (serve_dir().parent / "patches").glob("*.diff")} if (serve_dir().parent / "patches").is_dir() else set()
+    shipped = {p.stem for p in patches_dir().glob("*.diff")}
     for recipe in ALL:
         for name in recipe.patches:
             assert name in shipped
