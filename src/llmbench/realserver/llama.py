@@ -199,7 +199,7 @@ def start_server(
     log_path: str | Path,
     alias: str = DEFAULT_ALIAS,
     n_parallel: int = 4,
-    ctx_per_slot: int = 8192,
+    ctx_per_slot: int = 16384,
     threads: int = 1,
     extra_args: list[str] | None = None,
     port: int | None = None,
