@@ -1,0 +1,242 @@
+"""payment — payment processor (expert, 4 checks): race, SQL injection, float money, atomicity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from llmbench.grading.answer import Answer
+from llmbench.grading.rules import Finding, all_of, any_of, evaluate
+from llmbench.tasks.base import Check, Task, Verdict
+from llmbench.tasks.prompting import fixture_block
+
+FIXTURES = ("payment_processor.py",)
+
+CHECKS = (
+    Check(
+        "payment.race_condition",
+        "Non-atomic check-then-act on self.processing (unused lock)",
+        "identifies the non-atomic check-then-act on `self.processing` (or on the row status) with "
+        "the unused `self.lock`, letting two workers pay the same payout",
+    ),
+    Check(
+        "payment.sql_injection",
+        "f-string SQL (get_payment_history, _execute_payment)",
+        "identifies f-string SQL in `get_payment_history` (address) and/or `_execute_payment` "
+        "(payout_id) as injectable and fixes it with parameters",
+    ),
+    Check(
+        "payment.float_precision",
+        "float money arithmetic",
+        "identifies `float` money arithmetic (`calculate_fee`, `batch_payments`, amounts) as losing "
+        "precision and fixes it with `Decimal` or integer base units",
+    ),
+    Check(
+        "payment.atomicity",
+        "Payment and status updates not atomic",
+        "identifies that the payment and its status updates are not one atomic transaction in "
+        "`_execute_payment`/`_send_payment`: a failure after the coins are sent resets the row to "
+        "`pending` (double payment) or errors are swallowed silently",
+    ),
+)
+
+
+def build_prompt() -> str:
+    return (
+        "This module pays out miner balances from our pool's hot wallet. Four payout workers run "
+        "it in parallel. Since we went live, operators have reported:\n"
+        "- a few miners received the same payout twice, with two transactions seconds apart;\n"
+        "- after a wallet RPC hiccup, one payout went out again at the next payout round even "
+        "though the first transaction had confirmed, and the logs show no error from the wallet;\n"
+        "- the fees we record do not add up to what our accounting expects: totals are off by a "
+        "few satoshis here and there;\n"
+        "- an external auditor flagged the public payment-history endpoint, which passes the "
+        "address typed by the visitor to `get_payment_history`, as high risk.\n\n"
+        "Review the code. Find the bug(s), explain the cause of each one and give the fix "
+        "(corrected code).\n\n"
+        + fixture_block(FIXTURES[0])
+        + "\n"
+    )
+
+
+# -- grading ------------------------------------------------------------------
+
+_CONCURRENT = (
+    r"\b(?:two|both|multiple|several|concurrent|parallel|other|another|second|different|separate) "
+    r"(?:of (?:the|our|your|these|those) )?(?:\w+ )?(?:payout |payment )?(?:workers?|threads?|processes|instances|loops|rounds|calls)\b"
+)
+
+RACE = Finding(
+    places=(
+        r"self\.processing|`processing`(?! status)|\bprocessing set\b|\bset of (?:ids|payouts|in-flight)|"
+        r"process_pending_payments|self\.lock|`lock`|\bthe lock\b|\bthreading\.Lock\b|\bin-?flight set\b|"
+        r"\bmembership (?:test|check)|\bpending rows?\b|\bstatus (?:check|column)\b|"
+        r"\bAND status\b|\bSELECT\b[^.]{0,40}\bUPDATE\b",
+    ),
+    mechanisms=(any_of(
+        r"\bcheck[- ](?:then|and)[- ](?:act|add|set|insert|mark|update)|\btest[- ]and[- ]set|\bTOCTOU\b|\btime[- ]of[- ]check",
+        r"\bbetween (?:the )?(?:check|membership test|`?in`? (?:check|test)|`?if`?|select|read|query)\w* and (?:the )?(?:add|`?\.?add`?|insert|update|mark|set)",
+        # an unused lock is only the race when tied to the concurrent check ("self.lock is never used" alone is not)
+        all_of(
+            r"\block\b[^.]{0,60}\b(?:never|not|isn'?t|is not) (?:\w+ ){0,2}(?:used|acquired|taken|held|entered|applied)|\bunused lock\b|\bwithout (?:ever )?(?:holding|acquiring|taking|using) (?:the |any |a )?lock|\block (?:is |that is |which is )?(?:created|defined|declared|instantiated|allocated) but\b|\bnever (?:acquires|uses|takes) (?:the |its )?lock|\bno lock\b",
+            r"\brac(?:e|ing)\b|\bconcurren\w*|\bthreads?\b|\bworkers?\b|\bsimultaneous\w*|\bparallel\b|\bsame payout\b|\bdouble\b|\btwice\b|\bcheck\w*|\btest\w*|self\.processing|\bguard\w*|\bprotect\w*",
+        ),
+        all_of(_CONCURRENT, r"\b(?:same|both|each|twice|double|duplicate)\b", r"\b(?:pay|paid|payout|payment|pick|see|select|read|pass|check|process|claim|send)\w*"),
+        r"\bnot atomic\b|\bnon-?atomic\b|\bisn'?t atomic\b",
+        r"\b(?:(?:two|2) )?(?:separate|distinct|independent) (?:steps|operations|actions)|\bnothing (?:serializ|serialis|guard|protect)\w*|\bnot (?:serializ|serialis)\w*",
+        r"\bdoes(?:n'?t| not) (?:check|verify|require|guard on) (?:that )?(?:the )?(?:row |status )(?:is |was |still )?(?:still )?(?:'|`)?pending|\bno (?:`)?AND status\b|\bunconditional(?:ly)? (?:update|mark)",
+        r"\bper[- ]process\b|\bin-?memory set\b[^.]{0,60}\b(?:process|instance|host)",
+    ),),
+    fixes=(
+        r"^\s*with\s+self\.lock\s*:", r"self\.lock\.acquire\(",
+        r"\bAND\s+status\s*=\s*(?:'pending'|\?|:\w+)", r"\browcount\s*(?:==|!=|<|>|<=|>=)\s*[01]\b|\bif (?:not )?\w*\.rowcount\b",
+        r"BEGIN IMMEDIATE|SELECT[^\n]*FOR UPDATE|SKIP LOCKED",
+    ),
+    fix_needs_place=False,
+    wrong_places=(r"_send_payment|get_payment_history|calculate_fee|batch_payments|sendtoaddress|except\b",),
+    denials=(
+        r"\bno (?:real |actual )?(?:data )?race(?: condition)?s?\b",
+        r"\bGIL\b[^.]{0,40}\b(?:makes|keeps) (?:this|it|the (?:check|set|code)) (?:\w+ )?(?:atomic|safe)",
+        r"\b(?:lock|set) (?:is |already )?(?:correctly |properly )?(?:prevents?|protects?|guards?) (?:against )?(?:this|double|concurrent)",
+    ),
+    span=2,
+)
+
+_SQL_PLACES = (
+    r"get_payment_history|_execute_payment|payout_id|`address`|\baddress (?:parameter|argument|value|string|field|input)|"
+    r"\bthe (?:visitor'?s?|user'?s?|miner'?s?|supplied|given) address\b|\bpayment[- ]history\b|\bhistory (?:endpoint|lookup|query|page)\b|"
+    r"WHERE address|WHERE id|\baddress is (?:interpolated|inserted|formatted|pasted|concatenated|spliced|embedded|placed|put)"
+)
+SQL = Finding(
+    places=(_SQL_PLACES,),
+    mechanisms=(any_of(
+        r"\binject\w*",
+        r"\binterpolat\w*|\bsplic\w*|\bconcatenat\w*|\b(?:past|glu|stuff|paste|drop)\w* (?:\w+ ){0,4}(?:straight |directly )?into (?:the )?(?:sql|query|statement|string)",
+        r"\bbecomes? (?:part of|code in) (?:the )?(?:sql|query|statement)|\bexecuted as (?:sql|code)",
+        r"\bformat\w* (?:\w+ ){0,3}(?:in)?to (?:the )?(?:sql|query|statement|string)",
+        r"\b(?:embedd|insert|plac|put)\w* (?:\w+ ){0,2}(?:directly |verbatim |raw |straight )?(?:in|into) (?:the )?(?:sql|query|statement|string|text)",
+        r"\bf-?strings? (?:to build|for|in|build|builds|to construct|constructs?) (?:\w+ ){0,2}(?:sql|quer|statement)",
+        r"\b(?:sql|query|statement|queries) (?:is |are )?(?:built|constructed|assembled|formatted) (?:\w+ ){0,2}(?:with|from|using|via|by) (?:an? )?(?:f-?strings?|string formatting|python formatting)",
+        r"\buser[- ](?:controlled|supplied|provided)\b|\buntrusted\b|\bunsanitized\b|\bunescaped\b|\battacker[- ]controlled\b",
+        r"\bnot (?:escaped|sanitized|sanitised|parameteri[sz]ed|bound|quoted)\b|\bwithout (?:any )?(?:parameters|parameteri[sz]ation|escaping|placeholders|binding|bound parameters|quoting)",
+        r"'\s*OR\s*'?1'?\s*=\s*'?1|\bDROP TABLE\b|\bUNION SELECT\b|\bOR 1\s*=\s*1\b|'--",
+    ),),
+    fixes=(
+        r"\bWHERE\s+address\s*=\s*(?:\?|:\w+|%s|%\(\w+\)s)",
+        r"\bWHERE\s+id\s*=\s*(?:\?|:\w+|%s|%\(\w+\)s)",
+        all_of(
+            r"\bparameteri[sz]\w*|\bplaceholders?\b|\bbind (?:parameters|variables|values)|\bbound (?:parameters|values)|\bprepared statements?|`\?`|\bqmark\b",
+            r"\b(?:use|using|switch|replace|pass|bind|fix|rewrite|should|must|instead|always|change|convert)\w*\b",
+        ),
+    ),
+    fix_places=(r"get_payment_history|_execute_payment|_claim\w*|_mark\w*|history|_update\w*|_set_status",),
+    denials=(
+        r"\bno (?:sql[- ]?)?injection\b|\bnot (?:really |actually )?(?:attacker|user)[- ](?:controlled|supplied)",
+        r"\bnot (?:really |actually )?(?:injectable|exploitable)\b",
+        r"\bsqlite3? (?:refuses|won'?t|will not|does not|doesn'?t|cannot|can'?t) (?:\w+ ){0,3}(?:multiple|more than one|several) statements?",
+    ),
+    wrong_places=(r"process_pending_payments|calculate_fee|batch_payments|_send_payment",),
+    span=2,
+)
+
+_MONEY_PLACES = (
+    r"calculate_fee|batch_payments|fee_percent|min_payout|net_amount|float\(|`float`|`amount`|`fee`|`totals?`|"
+    r"\b0\.0\b|`round\(|\bround\(|\bfee calculation|\bbatch(?:ing|ed)? (?:totals|sums|amounts)|\bREAL column|"
+    r"\bamount - fee\b|\bamount column"
+)
+FLOAT = Finding(
+    places=(_MONEY_PLACES,),
+    mechanisms=(any_of(
+        r"\bprecision\b|\bprecise\b|\bimprecise\b|\binexact\w*|\bapproximat\w*",
+        r"\brounding (?:errors?|issues?|problems?|drift|artifacts?|mistakes?)\b|\bround-?off\b|\bmis-?round\w*",
+        r"\b(?:can'?t|cannot|can not|not|never) (?:be )?(?:exactly |precisely |accurately )?(?:represent|store|express)\w*",
+        r"\bbinary (?:floating|fraction|representation|float)|\bbase[- ]2\b|\bIEEE[- ]?754|\bdouble[- ]precision|\b64-bit doubles?\b",
+        r"0\.1\s*\+\s*0\.2|0\.30000000000000004|0\.1 \+ 0\.2",
+        r"\baccumulat\w* (?:\w+ ){0,2}errors?|\berrors? accumulat\w*|\bdrift\w*|\bcompound\w* (?:error|rounding)",
+        r"\blos(?:e|es|ing|t) (?:\w+ ){0,2}(?:satoshis?|cents?|precision|accuracy|digits|fractions?)",
+        r"\boff by (?:a |one |some |a few )?(?:satoshis?|sats?|cents?)",
+        r"\bnot (?:exact|accurate|suitable for (?:money|currency|monetary))",
+    ),),
+    fixes=(
+        r"(?-i:\bDecimal\b)(?! (?:places|point|digits))|\bdecimal\.Decimal\b|\bdecimal module\b",
+        r"\bfrom decimal import\b|\.quantize\(|\bROUND_(?:DOWN|HALF_EVEN|HALF_UP|FLOOR)\b",
+        r"\b(?:integer|int|whole) (?:number of )?(?:satoshis?|sats|base units?|smallest units?|minor units?)|\b(?:satoshis?|sats|base units?|smallest units?|minor units?) (?:as |stored as |in )?(?:integers?|ints?)\b",
+        r"\b\w+_sats?\b\s*=|100_000_000|10\s*\*\*\s*8|\b1e8\b|\bCOIN\s*=",
+    ),
+    fix_places=(r".",),
+    wrong_places=(r"get_payment_history|process_pending_payments|self\.processing|_send_payment",),
+    span=2,
+)
+
+_ATOMIC_PLACES = (
+    r"_execute_payment|_send_payment|sendtoaddress|\bwallet\b|\btxid\b|`pending`|'pending'|\bback to pending\b|"
+    r"\bstatus (?:update|updates|change)s?\b|\bexcept\b|\bcommit\w*\b|\bpaid\b"
+)
+ATOMICITY = Finding(
+    places=(_ATOMIC_PLACES,),
+    mechanisms=(any_of(
+        # a failure after the coins left resets the row to pending -> paid again
+        all_of(
+            r"\b(?:reset\w*|revert\w*|roll\w* back|set\w* (?:it |the row |the status )?back|put\w* back|back to (?:'|`)?pending|"
+            r"return\w* (?:it |the row |the payout )?to (?:'|`)?pending|re-?queue\w*|mark\w* (?:it |the row |the payout )?(?:as |back to )?(?:'|`)?pending|"
+            r"\b(?:put|set|flip|turn|move|send)\w* (?:\w+ ){0,3}back\b)",
+            # ... and the consequence: the coins already left / it is paid again
+            r"\balready\b|\bagain\b|\btwice\b|\bdouble\w*|\bsecond time\b|\bduplicat\w*|\beven (?:though|if)\b|\balthough\b|"
+            r"\b(?:after|once|when|if) (?:the )?(?:coins|payment|funds|money|transaction|tx|wallet (?:call|rpc|send)|sendtoaddress|send)\b[^.]{0,30}\b(?:sent|succeed\w*|broadcast|left|went|gone|out|through|returned)|"
+            r"\b(?:coins|funds|money|transaction|tx) (?:were |was |had |have |has )?(?:already |actually )?(?:been )?(?:sent|broadcast|left|gone out)\b",
+        ),
+        all_of(
+            r"\b(?:double|duplicate|repeated|second)[- ]?(?:pay\w*|spend\w*|send\w*|transactions?)\b|\bpaid (?:again|twice)\b|\bpays? (?:\w+ )?(?:again|twice)\b|\bsent (?:again|twice)\b",
+            r"\b(?:after|once|even though|although|even if)\b[^.]{0,80}\b(?:sent|succeeded|paid|broadcast|went (?:out|through)|goes through|left|sendtoaddress)|\btime(?:s|d)?[- ]?out|\bcrash\w*|\bfails? (?:after|once|between)|\bfailure (?:after|once|between)",
+        ),
+        # errors swallowed
+        r"\bturns? (?:any|every|all) (?:\w+ )?(?:exception|error|failure)s? into\b|\bswallow\w*|\bsilently\b|\bhides? (?:the )?(?:real )?(?:error|exception|cause)|\bdiscard\w* (?:the )?(?:error|exception)|\bthrows? away (?:the )?(?:error|exception)",
+        r"\breturns? `?None`? (?:on|for) (?:any|every|all)\b|\bexcept Exception:? (?:return None|pass)\b|\bcatch[- ]all\b|\bbare except\b",
+        r"\b(?:error|exception|failure reason)s? (?:is |are |gets? )?(?:lost|eaten|suppressed|masked|never logged|not logged)\b|\bno (?:way )?to (?:tell|know|distinguish)\b",
+        # not one transaction
+        all_of(
+            r"\bnot (?:\w+ ){0,2}atomic|\bnon-?atomic|\bno (?:\w+ )?transaction\b|\bnot (?:in|inside|wrapped in|part of|covered by) (?:a |one |the same |a single )?(?:\w+ )?transaction|"
+            r"\bseparate (?:commits|transactions)|\bcommit\w* (?:before|between)|\bpartial (?:failure|state)|\binconsistent (?:state|with)|\bout of sync|\bnot idempotent|\bno idempotency|\btwo-phase|\bcrash (?:between|after)",
+            r"\b(?:send|sent|payment|pay|wallet|txid|status|commit|sendtoaddress|coins|mark\w*|paid)",
+        ),
+    ),),
+    wrong_places=(r"self\.processing|self\.lock|process_pending_payments|get_payment_history|calculate_fee|batch_payments|\btwo (?:workers|threads)\b",),
+    span=2,
+)
+
+
+def grade_final(final_text: str) -> dict[str, Verdict]:
+    answer = Answer(final_text, build_prompt())
+    return {
+        "payment.race_condition": evaluate(
+            answer, RACE, require="either",
+            missing="does not identify the unguarded check-then-add on self.processing (unused lock) letting two workers pay one payout",
+        ),
+        "payment.sql_injection": evaluate(
+            answer, SQL, require="both",
+            missing="does not identify the f-string SQL as injectable and fix it with bound parameters",
+        ),
+        "payment.float_precision": evaluate(
+            answer, FLOAT, require="both",
+            missing="does not identify float money arithmetic as losing precision and fix it with Decimal/integer units",
+        ),
+        "payment.atomicity": evaluate(
+            answer, ATOMICITY, require="mechanism",
+            missing="does not identify that send and status updates are not atomic (reset to pending after sending, or swallowed errors)",
+        ),
+    }
+
+
+def reference_answer() -> str:
+    return (Path(__file__).parent / "reference" / "payment.md").read_text(encoding="utf-8")
+
+
+TASK = Task(
+    name="payment",
+    title="Payment System",
+    difficulty="expert",
+    checks=CHECKS,
+    build_prompt=build_prompt,
+    grade_final=grade_final,
+    reference_answer=reference_answer,
+    description="Race condition, SQL injection, float precision and atomicity in a payout processor",
+)
