@@ -73,20 +73,33 @@ def build_prompt() -> str:
 # Conventions: every pattern is matched case-insensitively against one sentence
 # (or one comment line); places may also come from the sentence's block/heading.
 
+# "Check whether X …" names a place but only asks a question.
+_QUESTION = (
+    r"\b(?:check|verify|confirm|see|investigate|test|look at|double[- ]check|determine|review|audit|examine)\w* "
+    r"(?:\w+ ){0,3}(?:whether|if)\b",
+    r"^(?:[-*•\d.)\s]*)(?:(?:`[^`]*`|\w+)\s*:\s*)?(?:make sure|ensure|review|keep an eye|watch|audit)\b",
+)
+
 # stratum.byte_order ------------------------------------------------------------
 _PREV = (
     r"previousblockhash|\bprev(?:ious)?[_ ]?(?:block[_ ]?)?hash\b|\bprev_?hash\b|"
     r"\bprevious[- ]block(?: hash)?\b|\bparent (?:block )?hash\b|\bprevhash\b"
 )
+# A claim that the bytes must be turned round, not a topic label ("Byte order." alone says nothing).
 _REVERSAL = any_of(
-    r"\brevers\w*", r"\bbyte[- ]?order\w*", r"\bendian\w*", r"\bbyte[- ]?swap\w*",
-    r"\bswap\w* (?:the )?(?:byte|order)", r"\bback[- ]to[- ]front\b", r"\bbackwards?\b",
-    r"\bdisplay(?:ed)? (?:byte )?order\b", r"\binternal (?:byte )?order\b",
-    r"\b(?:opposite|inverted?|flipped|wrong|mirror(?:ed)?) (?:byte )?order\b", r"\bflip\w*\b",
-    r"\[::-1\]", r"\binvert\w* the bytes\b", r"\bRPC order\b",
+    r"\brevers\w*", r"\bbyte[- ]?swap\w*", r"\bswap\w* (?:the )?(?:bytes|byte order|order|endianness)",
+    r"\bback[- ]to[- ]front\b", r"\bbackwards?\b", r"\bflip\w*\b", r"\[::-1\]", r"\binvert\w* the bytes\b",
+    r"\bdisplay(?:ed)? (?:byte )?(?:order|format|orientation|form)\b", r"\binternal (?:byte )?order\b", r"\bRPC order\b",
+    r"\b(?:opposite|inverted?|flipped|wrong|incorrect|mirror(?:ed)?|other) (?:byte[- ]?)?(?:order|endian\w*|orientation|way round)\b",
+    r"\b(?:byte[- ]?order|endian\w*) (?:bug|issue|problem|error|mismatch|mix-?up|confusion)",
+    all_of(r"\bbig[- ]endian\b", r"\blittle[- ]endian\b"),
+    r"\b(?:needs?|must|has to|have to|should) (?:be )?(?:in |stored in |written in |converted to )?(?:\w+ )?little[- ]endian\b",
+    r"\b(?:is|are|in|as) big[- ]endian\b",
+    r"\b(?:swap|convert|turn|chang)\w* (?:\w+ ){0,3}(?:to|into) (?:the )?(?:little[- ]endian|internal|header) (?:byte )?(?:order|format)?",
+    r"\b(?:stores?|stored|expects?|requires?|uses?|wants?|needs?) (?:\w+ ){0,3}(?:in )?little[- ]endian\b",
 )
 # Reversal talk about mining.notify (correct in the fixture) is not the header bug.
-_NOTIFY_ONLY = r"^(?=.*(?:mining\.notify|\bnotify\b|stratum_prevhash|4-byte words|word[- ]swap|words? order))(?!.*(?:_build_header|\bheader\b))"
+_NOTIFY_ONLY = r"^(?=.*(?:mining\.notify|\bnotify\b|stratum_prevhash|4-byte words|word[- ]swap|(?<!other )\bwords\b))(?!.*(?:_build_header|\bheader\b))"
 BYTE_ORDER = Finding(
     places=(_PREV,),
     mechanisms=(_REVERSAL,),
@@ -102,6 +115,7 @@ BYTE_ORDER = Finding(
         r"\btxids?\b", r"\bcurtime\b", r"\bbits\b", r"\bnbits\b",
     ),
     denials=(
+        *_QUESTION,
         _NOTIFY_ONLY,
         r"\b(?:prev\w*|hash) (?:is|are) already (?:in )?(?:the )?(?:correct|right|internal|little)",
         r"\bno (?:need|reason) to (?:reverse|swap|flip)",
@@ -140,10 +154,11 @@ INFO_LEAK = Finding(
         r"\b(?:move|moving|moved)\b[^.]{0,40}\blog\w*\b[^.]{0,40}\b(?:after|below|until|once)\b",
         r"\blog\w*\b[^.]{0,40}\b(?:after|once|only when)\b[^.]{0,40}\b(?:submitblock|submission|submitted|accepted|propagat\w*)",
         r"\b(?:truncat\w*|abbreviat\w*|shorten\w*)\b[^.]{0,40}\b(?:hex|block|log)",
-        r"\b(?:demote|lower|downgrade|move|switch)\w*\b[^.]{0,40}\b(?:to )?(?:the )?debug\b",
+        r"\b(?:demote|lower|downgrade|move|switch|change|set|reduce)\w*\b[^.]{0,40}\b(?:to )?(?:the )?debug\b",
     ),
     fix_places=(r"_submit_block",),
     wrong_places=(r"_handle_submit\b", r"_validate_share\b", r"_handle_client\b", r"broadcast_job\b"),
+    denials=_QUESTION,
 )
 
 # stratum.stale_job -------------------------------------------------------------
@@ -178,6 +193,8 @@ STALE_JOB = Finding(
                r"\bjob_id\b|\bjob id\b|\bsubmitted\b|\bshare\w*\b|\bwhich job\b|\bnamed\b|\bthe miner\b|\bjob (?:they|it|the miner) (?:mined|worked|used)\b"),
         all_of(r"\bjobs?\b", _NOT_KEPT, r"\bby (?:its |their )?(?:job[_ ])?ids?\b|\bjob_id\b|\bper[- ]job\b|\bjob (?:map|dict\w*|table|history|lookup)\b|\bkeyed\b|\bmap\w*\b|\bdict\w*\b|\bprevious jobs?\b|\bold jobs?\b|\bearlier jobs?\b"),
         all_of(_OLD_JOB, _NEW_JOB, _MISVALIDATED),
+        all_of(r"\b(?:validat|check|verif|judg|evaluat)\w*\b[^.]{0,60}\bagainst (?:the )?(?:current|latest|newest|new|most recent)[ _]job\b|\bagainst `?(?:self\.)?current_job",
+               r"\bstale\b|\bold(?:er)?\b|\bprevious\b|\bearlier\b|\bprior\b|\bin[- ]flight\b|\boutdated\b|\bsuperseded\b|\bjob_id\b|\bjob id\b"),
     ),
     fixes=(
         r"\bjobs?\w*(?:\.get)?\s*[\[(]\s*job_id\b",
@@ -187,6 +204,7 @@ STALE_JOB = Finding(
     fix_places=(r"_validate_share|_handle_submit|_compute_merkle|_build_header|broadcast_job|_submit\w*|_lookup\w*|_get_job\w*",),
     wrong_places=(r"recent_shares\b", r"_submit_block\b", r"\bsessions\b"),
     denials=(
+        *_QUESTION,
         r"\bjob_id (?:is|gets) (?:correctly |properly )?(?:looked up|checked|validated|used)\b",
         r"\b(?:jobs are|each job is) (?:kept|stored|tracked) (?:by|per) (?:job[_ ])?id\b",
     ),
@@ -194,7 +212,7 @@ STALE_JOB = Finding(
 
 # A fix stated in prose: an instruction, not a description of what the code fails to do.
 _IMPERATIVE = (
-    r"(?:^[-*•\d.)\s]*|(?:should|must|needs? to|have to|has to|to|fix\w*:?|instead,?|then|just|simply|and|we|you|->|→|:)\s+"
+    r"(?:^[-*•\d.)\s]*|(?:should|must|needs? to|have to|has to|to|fix\w*:?|instead,?|then|just|simply|and|we|you|->|→|:|\||;|—|–)\s+"
     r"(?:also |periodically |regularly |always )?)"
 )
 
@@ -204,6 +222,7 @@ _GROWS = (
     r"\bgrows?\b|\bgrowing\b|\bgrowth\b|\bunbounded\b|\bwithout (?:any )?(?:bound|limit|cap|eviction|pruning|cleanup|expiry|ttl)\b|"
     r"\bnever (?:\w+ )?(?:pruned|cleared|cleaned|evicted|trimmed|expired|removed|emptied|shrinks?|deleted|purged|freed|reset|prunes|clears|evicts|expires|removes)\b|"
     r"\bno (?:\w+ )?(?:pruning|eviction|expiry|expiration|cleanup|clean-up|limit|cap|max\w*|ttl|bound)\b|"
+    r"\bappend[- ]only\b|\bnothing (?:ever )?(?:removes|takes|deletes|evicts|prunes|clears|cleans)\b|\bevery share (?:it has )?ever\b|"
     r"\bmemory leak\w*|\bleaks? memory\b|\bforever\b|\bindefinitely\b|\bkeeps? (?:growing|accumulating|every)\b|\baccumulat\w*|\bOOM\b|\bpiles? up\b|\bonly ever (?:added|grows|inserted)"
 )
 MEMORY_LEAK = Finding(
@@ -221,12 +240,14 @@ MEMORY_LEAK = Finding(
         r"\bshares_by_job\b|\bjob\[.shares.\]|\bjob\.shares\b|\bjob\[.submitted.\]",
         # prose
         _IMPERATIVE + r"(?:evict|expire|prune|purge|drop|trim|remove|delete|discard|clear|reset|cap|bound|limit)\w*\b[^.]{0,60}\b(?:oldest|older than|old entries|entries|after \d+|seconds|minutes|on (?:each|every|a) new (?:block|job|prevhash|template)|when (?:a )?new (?:block|job)|clean_jobs|per[- ]job|by age|ttl|max(?:imum)? size|size|to \d+)",
+        r"\b(?:add|implement|introduce|use|with|needs?)\b[^.]{0,30}\b(?:cleanup|clean-up|pruning|eviction|expiry|expiration|ttl|size limit|max(?:imum)? size|maxlen)\b",
         r"\b(?:ttl|lru|expiring|bounded|capped|size-limited|time-limited)\b[^.]{0,30}\b(?:cache|dict\w*|map|store|structure)\b",
         r"\b(?:key|scope|track|store|keep)\w*\b[^.]{0,30}\b(?:duplicates?|shares?|share keys?)\b[^.]{0,30}\bper[- ]job\b",
     ),
     fix_places=(r".",),  # a code fix may sit in any function (a new _prune helper, broadcast_job, …)
     wrong_places=(r"\bself\.sessions\b", r"\bjob_counter\b", r"\bshare_log\b"),
     denials=(
+        *_QUESTION,
         r"\brecent_shares (?:is|are) (?:already )?(?:pruned|bounded|cleared|capped)\b",
         r"\b(?:never|doesn'?t|does not|won'?t|will not|cannot|can'?t) (?:really |actually )?grow",
     ),
@@ -234,8 +255,8 @@ MEMORY_LEAK = Finding(
 
 # stratum.input_validation --------------------------------------------------------
 _SUBMIT_INPUT = (
-    r"_handle_submit|\bmining\.submit\b|\bparams\b|\bint\(\s*nonce|\bbytes\.fromhex|\bfromhex\b|"
-    r"\bextranonce_?2\b|\bnonce\b|\bntime\b|\bsubmit (?:handler|message|params|request)s?\b|\bunpack\w*"
+    r"_handle_submit|\bmining\.submit\b|\bint\(\s*nonce|\bbytes\.fromhex|\bfromhex\b|"
+    r"\bextranonce_?2\b|\bnonce\b|\bntime\b|\bsubmit(?:ted)? (?:handler|message|params|request|path)s?\b"
 )
 _MALFORMED = (
     r"\bmalformed\b|\binvalid\b|\bnon-?hex\w*|\bnot (?:valid )?hex\b|\bgarbage\b|\bbad\b|\bwrong (?:number|count|type|length)\b|"
@@ -266,10 +287,12 @@ INPUT_VALIDATION = Finding(
         # prose: reply with a stratum error instead of raising
         r"\b(?:return|reply|respond|send|answer)\w*\b[^.]{0,50}\berror\b[^.]{0,30}\b(?:20|code 20|other|unknown|malformed|invalid)\b",
         r"\b(?:return|reply|respond|send|answer)\w*\b[^.]{0,30}\b(?:a |an )?(?:stratum|json-rpc|proper|protocol) error\b",
+        r"\b(?:return|reply|respond|send|answer)\w*\b (?:with )?(?:an? )?(?:error|rejection)(?: (?:response|reply|message|result))?\b(?! log)",
     ),
     fix_places=(r"_handle_submit|_parse\w*|\w*valid\w*|\w*check\w*|_is_hex|\w*hex\w*|_dispatch|_handle_client|submit",),
     wrong_places=(r"_handle_authorize\b", r"_handle_subscribe\b", r"_submit_block\b"),
     denials=(
+        *_QUESTION,
         r"\bparams (?:are|is) (?:already |properly |correctly )?(?:validated|checked)\b",
     ),
 )
