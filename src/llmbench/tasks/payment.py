@@ -44,9 +44,9 @@ def build_prompt() -> str:
     return (
         "This module pays out miner balances from our pool's hot wallet. Four payout workers run "
         "it in parallel. Since we went live, operators have reported:\n"
-        "- a few miners received the same payout twice, with two transactions seconds apart;\n"
+        "- a few miners received the same payout twice, two on-chain payments seconds apart;\n"
         "- after a wallet RPC hiccup, one payout went out again at the next payout round even "
-        "though the first transaction had confirmed, and the logs show no error from the wallet;\n"
+        "though the first payment had confirmed, and the logs show no error from the wallet;\n"
         "- the fees we record do not add up to what our accounting expects: totals are off by a "
         "few satoshis here and there;\n"
         "- an external auditor flagged the public payment-history endpoint, which passes the "

@@ -1,0 +1,122 @@
+"""payment task: the fixture has the defects of spec/checks.md, the prompt shows them without naming them."""
+
+from __future__ import annotations
+
+import ast
+import py_compile
+
+from llmbench.grading import grade
+from llmbench.paths import buggy_code_dir
+from llmbench.tasks import get_task
+from llmbench.tasks.prompting import read_fixture
+
+TASK = get_task("payment")
+
+
+def _methods() -> dict[str, ast.FunctionDef]:
+    tree = ast.parse(read_fixture("payment_processor.py"))
+    klass = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "PaymentProcessor")
+    return {n.name: n for n in klass.body if isinstance(n, ast.FunctionDef)}
+
+
+def _fstring_sql(func: ast.FunctionDef) -> list[str]:
+    """Source of every f-string in the function that holds SQL."""
+    out = []
+    for node in ast.walk(func):
+        if isinstance(node, ast.JoinedStr):
+            text = ast.unparse(node)
+            if any(k in text for k in ("SELECT", "UPDATE", "WHERE")):
+                out.append(text)
+    return out
+
+
+def test_fixture_is_valid_python(tmp_path):
+    py_compile.compile(str(buggy_code_dir() / "payment_processor.py"), cfile=str(tmp_path / "out.pyc"), doraise=True)
+
+
+def test_lock_is_created_and_never_used():
+    methods = _methods()
+    init = ast.unparse(methods["__init__"])
+    assert "self.processing = set()" in init and "self.lock = threading.Lock()" in init
+    for name, func in methods.items():
+        if name != "__init__":
+            assert "self.lock" not in ast.unparse(func), name
+
+
+def test_process_pending_payments_checks_then_adds():
+    source = ast.unparse(_methods()["process_pending_payments"])
+    check = source.index("if payout_id in self.processing")
+    add = source.index("self.processing.add(payout_id)")
+    assert check < add
+
+
+def test_execute_payment_marks_processing_with_fstring_then_sends_and_resets_to_pending():
+    func = _methods()["_execute_payment"]
+    source = ast.unparse(func)
+    assert any("status = 'processing' WHERE id = {payout_id}" in s for s in _fstring_sql(func))
+    order = [source.index(s) for s in ("'processing'", "conn.commit()", "self._send_payment(", "'paid'")]
+    assert order == sorted(order)
+    handler = next(n for n in ast.walk(func) if isinstance(n, ast.ExceptHandler))
+    assert "status = 'pending'" in ast.unparse(handler)
+
+
+def test_send_payment_returns_none_on_any_error():
+    func = _methods()["_send_payment"]
+    handler = next(n for n in ast.walk(func) if isinstance(n, ast.ExceptHandler))
+    assert ast.unparse(handler.type) == "Exception"
+    assert ast.unparse(handler.body[0]) == "return None"
+
+
+def test_money_is_float():
+    methods = _methods()
+    assert "float(amount)" in ast.unparse(methods["calculate_fee"])
+    assert "float(amount)" in ast.unparse(methods["batch_payments"]) and "0.0" in ast.unparse(methods["batch_payments"])
+    assert "Decimal" not in read_fixture("payment_processor.py")
+
+
+def test_payment_history_interpolates_the_address():
+    assert any("WHERE address = '{address}'" in s for s in _fstring_sql(_methods()["get_payment_history"]))
+
+
+def test_fixture_comments_do_not_describe_the_bugs():
+    text = read_fixture("payment_processor.py").lower()
+    for giveaway in ("injection", "race", "atomic", "precision", "thread-safe", "todo", "fixme", "bug", "unsafe"):
+        assert giveaway not in text, giveaway
+
+
+def test_prompt_contains_the_file_and_names_no_mechanism():
+    prompt = TASK.prompt()
+    assert prompt == TASK.prompt()
+    assert "`payment_processor.py`:" in prompt and read_fixture("payment_processor.py") in prompt
+    scenario = prompt.split("`payment_processor.py`:")[0].lower()
+    for word in ("race", "inject", "sql", "float", "decimal", "precision", "atomic", "transaction", "lock", "thread", "rounding"):
+        assert word not in scenario, word
+
+
+def test_checks_match_the_contract():
+    assert TASK.check_ids == ["payment.race_condition", "payment.sql_injection", "payment.float_precision", "payment.atomicity"]
+    assert TASK.difficulty == "expert"
+
+
+def test_reference_answer_scores_full_marks_and_echo_scores_nothing():
+    assert all(v.passed for v in grade("payment", TASK.reference_answer()).values())
+    assert not any(v.passed for v in grade("payment", TASK.prompt()).values())
+
+
+def test_category_names_alone_do_not_pass():
+    answer = "1. Race condition in `process_pending_payments`.\n2. Atomicity problem in `_execute_payment`.\n"
+    verdicts = grade("payment", answer)
+    assert not verdicts["payment.race_condition"].passed
+    assert not verdicts["payment.atomicity"].passed
+
+
+def test_injection_needs_a_parameterized_fix():
+    found = "`get_payment_history` interpolates the visitor's address into the SQL with an f-string: SQL injection."
+    assert not grade("payment", found)["payment.sql_injection"].passed
+    fixed = found + ' Use a `?` placeholder: `conn.execute("... WHERE address = ?", (address,))`.'
+    assert grade("payment", fixed)["payment.sql_injection"].passed
+
+
+def test_denied_injection_fails():
+    answer = "There is no SQL injection in `get_payment_history`; the f-string is fine because addresses are validated upstream."
+    assert not grade("payment", answer)["payment.sql_injection"].passed

@@ -1,0 +1,102 @@
+"""pplns task: the fixture has the defects of spec/checks.md, the prompt shows them without naming them."""
+
+from __future__ import annotations
+
+import ast
+import json
+import py_compile
+
+from llmbench.grading import grade
+from llmbench.paths import buggy_code_dir
+from llmbench.tasks import get_task
+from llmbench.tasks.prompting import read_fixture
+
+TASK = get_task("pplns")
+
+
+def _methods() -> dict[str, ast.FunctionDef]:
+    tree = ast.parse(read_fixture("pplns.py"))
+    klass = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "PPLNSManager")
+    return {n.name: n for n in klass.body if isinstance(n, ast.FunctionDef)}
+
+
+def _names_loaded(func: ast.FunctionDef) -> set[str]:
+    return {n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def test_fixture_is_valid_python_and_json(tmp_path):
+    py_compile.compile(str(buggy_code_dir() / "pplns.py"), cfile=str(tmp_path / "out.pyc"), doraise=True)
+    assert json.loads(read_fixture("pool_config.json"))["pplns_window"] == 50000
+
+
+def test_share_window_is_the_literal_10000_and_n_factor_reads_pplns_n():
+    init = _methods()["__init__"]
+    assigns = {ast.unparse(n.targets[0]): n.value for n in ast.walk(init) if isinstance(n, ast.Assign)}
+    literal = assigns["self.share_window"]
+    assert isinstance(literal, ast.Constant) and literal.value == 10000
+    assert ast.unparse(assigns["self.n_factor"]) == "config.get('pplns_n', 2)"
+
+
+def test_window_size_is_computed_in_calculate_payouts_and_never_used():
+    calc = _methods()["calculate_payouts"]
+    stored = [n for n in ast.walk(calc) if isinstance(n, ast.Name) and n.id == "window_size" and isinstance(n.ctx, ast.Store)]
+    assert len(stored) == 1
+    assert ast.unparse(next(n.value for n in ast.walk(calc) if isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "window_size")) == "int(net_diff * self.n_factor)"
+    assert "window_size" not in _names_loaded(calc)
+    assert "self._last_shares(conn, self.share_window)" in ast.unparse(calc)
+
+
+def test_get_worker_stats_also_uses_share_window():
+    assert "self.share_window" in ast.unparse(_methods()["get_worker_stats"])
+
+
+def test_pplns_window_is_never_read_by_the_code():
+    assert "pplns_window" not in read_fixture("pplns.py")
+
+
+def test_other_config_keys_match_the_code():
+    """Only pplns_window may be ignored: every other key the code reads exists in the config."""
+    config = json.loads(read_fixture("pool_config.json"))
+    for key in ("pool_fee_percent", "pool_address"):
+        assert key in config and key in read_fixture("pplns.py")
+
+
+def test_fixture_comments_do_not_describe_the_bugs():
+    text = read_fixture("pplns.py").lower()
+    for giveaway in ("hard-coded", "hardcoded", "unused", "todo", "fixme", "bug", "ignored", "mismatch"):
+        assert giveaway not in text, giveaway
+
+
+def test_prompt_contains_both_files_and_names_no_mechanism():
+    prompt = TASK.prompt()
+    assert prompt == TASK.prompt()
+    for name in ("pplns.py", "pool_config.json"):
+        assert f"`{name}`:" in prompt and read_fixture(name) in prompt
+    scenario = prompt.split("`pplns.py`:")[0].lower()
+    for word in ("hard-coded", "hardcoded", "literal", "unused", "never read", "share_window", "window_size", "pplns_window", "ignored", "mismatch"):
+        assert word not in scenario, word
+
+
+def test_checks_match_the_contract():
+    assert TASK.check_ids == ["pplns.hardcoded_share_window", "pplns.window_size_unused", "pplns.config_key_mismatch"]
+    assert TASK.difficulty == "hard"
+
+
+def test_reference_answer_scores_full_marks_and_echo_scores_nothing():
+    assert all(v.passed for v in grade("pplns", TASK.reference_answer()).values())
+    assert not any(v.passed for v in grade("pplns", TASK.prompt()).values())
+
+
+def test_key_mismatch_needs_the_fix_that_reads_pplns_window():
+    found = "The configured `pplns_window` is never read: the code calls it `share_window`."
+    assert not grade("pplns", found)["pplns.config_key_mismatch"].passed
+    fixed = found + "\n\n```python\n        self.share_window = int(config.get('pplns_window', 10000))\n```\n"
+    verdicts = grade("pplns", fixed)
+    assert verdicts["pplns.config_key_mismatch"].passed
+    assert verdicts["pplns.hardcoded_share_window"].passed  # the config read can only mean the literal was wrong
+
+
+def test_unused_claim_about_another_variable_does_not_count():
+    answer = "`block_height` in `calculate_payouts` is never used except in a log line."
+    assert not grade("pplns", answer)["pplns.window_size_unused"].passed
+    assert grade("pplns", "`window_size` in `calculate_payouts` is never used.")["pplns.window_size_unused"].passed

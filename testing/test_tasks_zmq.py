@@ -1,0 +1,114 @@
+"""zmq task: the fixture has the defect of spec/checks.md, the prompt shows it without naming it."""
+
+from __future__ import annotations
+
+import ast
+import py_compile
+
+import pytest
+
+from llmbench.grading import grade
+from llmbench.paths import buggy_code_dir
+from llmbench.tasks import get_task
+from llmbench.tasks.prompting import read_fixture
+
+TASK = get_task("zmq")
+
+
+def _methods(source: str, cls: str) -> dict[str, ast.FunctionDef]:
+    tree = ast.parse(source)
+    klass = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls)
+    return {n.name: n for n in klass.body if isinstance(n, ast.FunctionDef)}
+
+
+def _calls(func: ast.FunctionDef) -> list[str]:
+    """Dotted names of every call in a function, e.g. 'self.socket.connect'."""
+    return [ast.unparse(n.func) for n in ast.walk(func) if isinstance(n, ast.Call)]
+
+
+@pytest.mark.parametrize("name", ["zmq_listener.py", "pool_server.py"])
+def test_fixture_is_valid_python(name, tmp_path):
+    py_compile.compile(str(buggy_code_dir() / name), cfile=str(tmp_path / "out.pyc"), doraise=True)
+
+
+def test_socket_is_created_in_init_and_set_up_in_start():
+    methods = _methods(read_fixture("zmq_listener.py"), "ZMQListener")
+    init = ast.unparse(methods["__init__"])
+    assert "self.context = zmq.Context()" in init
+    assert "self.socket = self.context.socket(zmq.SUB)" in init
+    start = _calls(methods["start"])
+    assert "self.socket.connect" in start
+    assert "self.socket.setsockopt" in start and "zmq.SUBSCRIBE" in ast.unparse(methods["start"])
+    assert "threading.Thread" in start and "daemon=True" in ast.unparse(methods["start"])
+    assert "self._listen" in ast.unparse(methods["start"])
+
+
+def test_listen_receives_on_the_shared_socket_and_stop_closes_it_from_outside():
+    methods = _methods(read_fixture("zmq_listener.py"), "ZMQListener")
+    listen = _calls(methods["_listen"])
+    assert any(c.startswith("self.socket.recv") for c in listen)
+    assert not any(c.endswith(".socket") and "context" in c for c in listen), "the defect needs the socket made outside _listen"
+    stop = _calls(methods["stop"])
+    assert "self.socket.close" in stop and "self.context.term" in stop
+
+
+def test_both_topics_are_subscribed():
+    source = read_fixture("zmq_listener.py")
+    assert 'b"hashblock"' in source and 'b"rawblock"' in source
+
+
+def test_pool_server_uses_the_listener_from_its_main_thread():
+    source = read_fixture("pool_server.py")
+    assert "ZMQListener(" in source and "listener.start()" in source and "listener.stop()" in source
+
+
+def test_fixture_comments_do_not_describe_the_bug():
+    text = (read_fixture("zmq_listener.py") + read_fixture("pool_server.py")).lower()
+    for giveaway in ("thread-safe", "thread safe", "not safe", "todo", "fixme", "bug", "race"):
+        assert giveaway not in text, giveaway
+
+
+def test_prompt_contains_both_files_and_is_deterministic():
+    prompt = TASK.prompt()
+    assert prompt == TASK.prompt()
+    for name in ("zmq_listener.py", "pool_server.py"):
+        assert f"`{name}`:" in prompt
+        assert read_fixture(name) in prompt
+    assert "find the bug" in prompt.lower() and "fix" in prompt.lower()
+
+
+def test_prompt_scenario_names_no_mechanism():
+    scenario = TASK.prompt().split("`zmq_listener.py`:")[0].lower()
+    for word in ("thread", "race", "not safe", "socket", "shared", "concurren"):
+        assert word not in scenario, word
+
+
+def test_checks_match_the_contract():
+    assert TASK.check_ids == ["zmq.socket_crosses_threads", "zmq.fix_socket_in_thread"]
+    assert TASK.difficulty == "easy"
+
+
+def test_reference_answer_scores_full_marks_and_echo_scores_nothing():
+    assert all(v.passed for v in grade("zmq", TASK.reference_answer()).values())
+    assert not any(v.passed for v in grade("zmq", TASK.prompt()).values())
+
+
+def test_diagnosis_without_fix_passes_only_the_first_check():
+    answer = (
+        "The SUB socket is created in `__init__` and connected in `start()` on the main thread, but "
+        "`_listen` calls recv on it from the background thread. ZeroMQ sockets are not thread-safe."
+    )
+    verdicts = grade("zmq", answer)
+    assert verdicts["zmq.socket_crosses_threads"].passed
+    assert not verdicts["zmq.fix_socket_in_thread"].passed
+
+
+def test_socket_created_in_start_is_not_the_fix():
+    answer = (
+        "ZeroMQ sockets are not thread-safe; `_listen` uses a socket made on another thread.\n\n"
+        "```python\n    def start(self):\n        sub = self.context.socket(zmq.SUB)\n        sub.connect(self.endpoint)\n```\n"
+    )
+    verdict = grade("zmq", answer)["zmq.fix_socket_in_thread"]
+    assert not verdict.passed and "start()" in verdict.evidence
+    moved = answer.replace("def start(self)", "def _listen(self)")
+    assert grade("zmq", moved)["zmq.fix_socket_in_thread"].passed
