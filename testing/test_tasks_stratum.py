@@ -1,0 +1,154 @@
+"""stratum: the fixture has exactly the defects of spec/checks.md, the prompt hides them,
+and the grader keeps the hard distinctions (prev hash vs nonce endianness, place vs keyword)."""
+
+from __future__ import annotations
+
+import ast
+import py_compile
+import re
+
+import pytest
+
+from llmbench.grading import grade
+from llmbench.paths import buggy_code_dir
+from llmbench.tasks import get_task
+
+FIXTURE = buggy_code_dir() / "stratum_server.py"
+TASK = get_task("stratum")
+
+
+@pytest.fixture(scope="module")
+def tree() -> ast.Module:
+    return ast.parse(FIXTURE.read_text())
+
+
+def _method(tree: ast.Module, name: str) -> ast.FunctionDef:
+    server = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "StratumServer")
+    return next(n for n in server.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name)
+
+
+def _src(node: ast.AST) -> str:
+    return ast.unparse(node)
+
+
+def test_fixture_compiles():
+    py_compile.compile(str(FIXTURE), doraise=True)
+
+
+def test_build_header_copies_previousblockhash_and_bits_unreversed(tree):
+    body = _src(_method(tree, "_build_header"))
+    assert "prev_hash = bytes.fromhex(self.block_template['previousblockhash'])\n" in body + "\n"
+    assert "bits = bytes.fromhex(self.block_template['bits'])" in body
+    assert "[::-1]" not in body and "reversed" not in body
+
+
+def test_shares_use_current_job_and_jobs_are_not_kept_by_id(tree):
+    validate = _method(tree, "_validate_share")
+    assert "job_id" in [a.arg for a in validate.args.args]
+    # job_id is a parameter and nothing else: never read
+    reads = [n for n in ast.walk(validate) if isinstance(n, ast.Name) and n.id == "job_id"]
+    assert reads == []
+    assert "job = self.current_job" in _src(validate)
+    assert "job = self.current_job" in _src(_method(tree, "_compute_merkle"))
+    broadcast = _src(_method(tree, "broadcast_job"))
+    assert "self.current_job = {" in broadcast
+    assert not re.search(r"self\.\w*jobs\w*\[", FIXTURE.read_text())
+
+
+def test_submit_block_logs_block_hex_before_submitblock(tree):
+    lines = _src(_method(tree, "_submit_block")).splitlines()
+    log = next(i for i, l in enumerate(lines) if "logger.info" in l and "block_hex" in " ".join(lines[i:i + 2]))
+    submit = next(i for i, l in enumerate(lines) if "submitblock(block_hex)" in l)
+    assert log < submit
+
+
+def test_recent_shares_is_an_ordereddict_never_pruned(tree):
+    source = FIXTURE.read_text()
+    assert "self.recent_shares = OrderedDict()" in source
+    assert "self.recent_shares[share_key] = time.time()" in source
+    assert not re.search(r"recent_shares\.(?:pop|popitem|clear)|del self\.recent_shares", source)
+
+
+def test_handle_submit_unpacks_params_and_parses_hex_unchecked(tree):
+    body = _src(_method(tree, "_handle_submit"))
+    assert "worker, job_id, extranonce2, ntime, nonce = message['params']" in body
+    for call in ("bytes.fromhex(extranonce2)", "int(ntime, 16)", "int(nonce, 16)"):
+        assert call in body
+    assert "try:" not in body and "len(" not in body and "isinstance" not in body
+
+
+def test_fixture_comments_do_not_describe_the_bugs():
+    text = FIXTURE.read_text().lower()
+    for giveaway in ("endian", "byte order", "revers", "leak", "stale", "unbounded", "never pruned",
+                     "not validated", "todo", "fixme", "xxx", "bug"):
+        assert giveaway not in text, giveaway
+
+
+def test_prompt_contains_the_fixture_and_names_no_mechanism():
+    prompt = TASK.prompt()
+    assert FIXTURE.read_text().strip() in prompt
+    assert "```python" in prompt and "`stratum_server.py`" in prompt
+    prose = prompt.split("```python")[0].lower()
+    for word in ("byte order", "endian", "revers", "race", "stale", "leak", "validat", "sanitiz", "unbounded",
+                 "job_id", "recent_shares", "previousblockhash", "thread"):
+        assert not re.search(r"\b" + word, prose), word
+
+
+def test_prompt_is_deterministic():
+    assert TASK.prompt() == TASK.prompt()
+
+
+def test_fixed_header_matches_block_125552():
+    """The reference fix (reverse previousblockhash, pack bits) reproduces a real block hash."""
+    import hashlib
+    import struct
+
+    def dsha(b):
+        return hashlib.sha256(hashlib.sha256(b).digest()).digest()
+
+    prev = "00000000000008a3a41b85b8b29ad444def299fee21793cd8b9e567eab02cd81"
+    merkle = bytes.fromhex("2b12fcf1b09288fcaff797d71e950e71ae42b91e8bdb2304758dfcffc2b620e3")[::-1]
+    fixed = (struct.pack("<I", 1) + bytes.fromhex(prev)[::-1] + merkle + struct.pack("<I", 1305998791)
+             + struct.pack("<I", 0x1a44b9f2) + struct.pack("<I", 2504433986))
+    assert dsha(fixed)[::-1].hex() == "00000000000000001e8d6829a8a21adc5d38d0a473b144b6765798e61f98bd1d"
+    assert "[::-1]" in TASK.reference_answer() and "previousblockhash" in TASK.reference_answer()
+
+
+@pytest.mark.parametrize("text", [
+    "In `_build_header` the nonce endianness is wrong: the nonce should be packed big-endian.",
+    "Endianness: ensure all fields of the header built in `_build_header` are little-endian.",
+    "- Watch out for byte order / endianness issues in `_build_header` when serializing binary data.",
+    "`_build_header`: check whether the previousblockhash byte order is right.",
+    "The previousblockhash is already in the internal order, so it does not need to be reversed in `_build_header`.",
+    "`stratum_prevhash` swaps the 4-byte words of the prevhash for mining.notify; that word order is wrong.",
+])
+def test_byte_order_needs_the_prev_hash_reversal(text):
+    assert not grade("stratum", text)["stratum.byte_order"].passed
+
+
+@pytest.mark.parametrize("text", [
+    "`_build_header` copies `previousblockhash` in RPC display order; the header needs the 32 bytes reversed.",
+    "The prev hash goes into the header back to front: GBT gives it big-endian, the header is little-endian.",
+    "```python\ndef _build_header(self, merkle_root, ntime, nonce):\n"
+    "    prev_hash = bytes.fromhex(self.block_template['previousblockhash'])[::-1]\n```",
+])
+def test_byte_order_passes_on_the_real_finding(text):
+    assert grade("stratum", text)["stratum.byte_order"].passed
+
+
+def test_identification_without_fix_fails_the_fix_checks():
+    text = (
+        "- `_submit_block` logs the full block_hex before submitting it, leaking the block.\n"
+        "- `recent_shares` grows without bound: nothing ever removes entries.\n"
+        "- `_handle_submit` does not validate params; malformed hex in nonce raises ValueError.\n"
+    )
+    verdicts = grade("stratum", text)
+    for check in ("stratum.info_leak", "stratum.memory_leak", "stratum.input_validation"):
+        assert not verdicts[check].passed, check
+        assert "not fixed" in verdicts[check].evidence
+
+
+def test_stale_job_mechanism_not_category():
+    assert not grade("stratum", "Check for stale jobs and stale shares around `broadcast_job`.")["stratum.stale_job"].passed
+    assert grade("stratum", "`_validate_share` ignores `job_id` and always uses `self.current_job`, so a share for "
+                 "the job that `broadcast_job` just replaced is checked against the new job.")["stratum.stale_job"].passed
