@@ -25,7 +25,7 @@ from llmbench.tasks.base import Verdict
 # Sentence-level denials that apply to every check.
 GENERIC_DENIALS = (
     r"\bno (?:\w+[ -]){0,3}(?:issues?|problems?|risks?|bugs?|vulnerabilit\w*|concerns?)\b",
-    r"\b(?:is|are|looks?|seems?|it'?s|that'?s|this is|remains?) (?:already |perfectly |completely |entirely )?(?:fine|correct|safe|ok(?:ay)?|secure|sound|handled)\b",
+    r"\b(?:is|are|looks?|seems?|it'?s|that'?s|this is|remains?) (?:already |perfectly |completely |entirely )?(?:fine|correct|safe|ok(?:ay)?|secure|sound|handled(?! (?:as|by|with|in|via|through|using|inside|from|on)\b))\b",
     r"\bnot (?:a|an|really an?) (?:real )?(?:issue|problem|concern|bug|vulnerability|risk)\b",
     r"\b(?:correctly|properly|already|safely) (?:\w+ ){0,2}(?:revers|handl|pars|validat|parameteri[sz]|lock|bound|prun|us|read|stor|creat)\w*",
     r"\bnot (?:vulnerable|affected|susceptible|exploitable)\b",
@@ -155,24 +155,35 @@ def find_mechanism(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss |
     return hit, (None if hit else miss)
 
 
+# Emphasis asterisks around words ("*not* thread safe", "**Fix:** move …"); a spaced
+# "a * b" (multiplication in inline code) is kept.
+_EMPHASIS = re.compile(r"(?<![\w*])\*{1,3}(?=[^\s*])|(?<=[^\s*])\*{1,3}(?![\w*])")
+
+
+def _plain(unit: Unit) -> str:
+    """The text rules match against: prose loses its emphasis markers, code is untouched."""
+    return unit.text if unit.kind == "code" else _EMPHASIS.sub("", unit.text)
+
+
 def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit]) -> tuple[Hit | None, Miss | None]:
     miss: Miss | None = None
     for unit in units:
         if not finding._mechanisms or unit.kind == "code" and not unit.text.lstrip().startswith("#"):
             continue
-        if not _search(finding._mechanisms, unit.text):
+        text = _plain(unit)
+        if not _search(finding._mechanisms, text):
             continue
         if not unit.novel:
             miss = miss or Miss(unit, "copied from the prompt")
             continue
-        if _search(finding._denials, unit.text):
+        if _search(finding._denials, text):
             miss = Miss(unit, "denies the defect")
             continue
         own_place = _place_in(finding, [unit])
-        if own_place is None and _search(finding._wrong, unit.text):
+        if own_place is None and _search(finding._wrong, text):
             miss = Miss(unit, "attributed to another place")
             continue
-        if own_place is None and _search(_HEDGES, unit.text):
+        if own_place is None and _search(_HEDGES, text):
             miss = miss or Miss(unit, "generic advice not tied to the code")
             continue
         place = own_place or _place_in(finding, answer.context(unit))
@@ -187,12 +198,12 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
     """The first novel code line (or inline code) that can only be this defect's fix."""
     miss: Miss | None = None
     for unit in answer.units:
-        if not finding._fixes or not _search(finding._fixes, unit.text):
+        if not finding._fixes or not _search(finding._fixes, _plain(unit)):
             continue
         if not unit.novel:
             miss = miss or Miss(unit, "fix text copied from the prompt")
             continue
-        if unit.kind != "code" and _search(finding._denials, unit.text):
+        if unit.kind != "code" and _search(finding._denials, _plain(unit)):
             miss = Miss(unit, "denies the defect")
             continue
         if not finding.fix_needs_place:
