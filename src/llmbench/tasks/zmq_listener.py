@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from llmbench.grading.answer import Answer
@@ -98,6 +99,9 @@ _DENIALS = (
     r"\b(?:zmq|zeromq|pyzmq|the)? ?sockets? (?:are|is) (?:fully |perfectly )?thread[- ]?safe\b(?! only)",
     r"\b(?:is|are) (?:only|solely|exclusively) (?:ever )?(?:used|touched|accessed) (?:by|from|in) (?:the )?(?:listener|background) thread\b",
     r"\bthread[- ]?safety (?:is|isn'?t) (?:not )?(?:an? )?(?:issue|problem|concern)\b",
+    r"\b(?:threading|thread handling|socket handling|this) (?:here )?(?:is|looks|seems) (?:actually |really |perfectly |totally )?(?:fine|ok|okay|correct|safe)\b",
+    r"\b(?:handing|passing|moving|migrating|transferring) (?:\w+ ){0,3}(?:over|to (?:another|the (?:listener|background)) thread)\b[^.]{0,30}\b(?:is|are) (?!only\b)(?:\w+ )?(?:allowed|fine|ok|okay|safe|permitted)(?! only| if| with| when| after)",
+    r"\bonly (?:ever )?used (?:in|by|from) (?:the )?(?:listener|background|worker|daemon) thread (?:after|once|from then)",
 )
 
 CROSSES = Finding(
@@ -145,8 +149,19 @@ SINGLE_THREAD = Finding(
 )
 
 
+def _moved_socket_lines_are_novel(answer: Answer) -> None:
+    """The prompt creates the socket in ``__init__``: the same line inside the thread's
+    function is the fix (a move), not an echo, although its text is copied."""
+    creates = re.compile(_SOCKET_IN_THREAD_CODE, re.IGNORECASE)
+    thread_func = re.compile(_THREAD_FUNC)
+    for unit in answer.units:
+        if unit.kind == "code" and not unit.novel and unit.func and thread_func.search(unit.func) and creates.search(unit.text):
+            unit.novel = True
+
+
 def grade_final(final_text: str) -> dict[str, Verdict]:
     answer = Answer(final_text, build_prompt())
+    _moved_socket_lines_are_novel(answer)
     return {
         "zmq.socket_crosses_threads": evaluate(
             answer, CROSSES, require="mechanism",
