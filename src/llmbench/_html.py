@@ -45,6 +45,9 @@ class HtmlHooks:
         cells.insert(5, "<th>Evidence</th>")
 
     def pytest_html_results_table_row(self, report, cells: list) -> None:
+        # pytest-html 4.2 puts the test id in unescaped (pytest-dev/pytest-html#1024).
+        test_id = report.nodeid if report.when == "call" else f"{report.nodeid}::{report.when}"
+        cells[1] = f'<td class="col-testId">{escape(test_id)}</td>'
         prop = _llmbench_property(report)
         if prop is None:
             check = difficulty = verdict = evidence = ""

@@ -48,9 +48,14 @@ def make_client(endpoint: Endpoint, timeout: float | None = None) -> openai.Open
     )
 
 
+def _is_timeout(exc: BaseException) -> bool:
+    # Mid-stream read timeouts reach us as the HTTP library's own exception, unwrapped.
+    return isinstance(exc, (openai.APITimeoutError, TimeoutError)) or "Timeout" in type(exc).__name__
+
+
 def describe_error(exc: BaseException, endpoint: Endpoint, timeout: float) -> str:
     """One line that says what went wrong, without the API key."""
-    if isinstance(exc, openai.APITimeoutError):
+    if _is_timeout(exc):
         return f"timed out after {timeout:g}s waiting for {endpoint.api_url}"
     if isinstance(exc, openai.APIConnectionError):
         return f"cannot reach {endpoint.api_url} ({_root_cause(exc)})"
@@ -128,7 +133,7 @@ def chat(endpoint: Endpoint, prompt: str, *, max_tokens: int | None = None,
                 if time.perf_counter() - start > timeout:
                     raise openai.APITimeoutError(request=None)  # type: ignore[arg-type]
     except Exception as exc:  # every failure becomes a recorded reason
-        if result.chunks and not isinstance(exc, openai.APITimeoutError):
+        if result.chunks and not _is_timeout(exc):
             result.error = f"stream from {endpoint.api_url} broke after {result.chunks} chunks: {_root_cause(exc)}"
         else:
             result.error = describe_error(exc, endpoint, timeout)
