@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import os
 import shutil
 import types
 from pathlib import Path
@@ -20,19 +21,26 @@ from llmbench.patching import cli as patches_cli
 from llmbench.patching import unidiff
 
 
+def _unavailable(what: str, exc: Exception):
+    # CI must run these tests: there a missing wheel is a failure, not a skip.
+    if os.environ.get("LLMBENCH_REQUIRE_WHEELS") == "1":
+        pytest.fail(f"{what} unavailable and LLMBENCH_REQUIRE_WHEELS=1: {exc}")
+    pytest.skip(f"{what} unavailable: {exc}")
+
+
 @pytest.fixture(scope="module")
 def vllm_wheel() -> Path:
     try:
         return ph.wheel(*ph.VLLM)
     except ph.WheelUnavailable as exc:
-        pytest.skip(f"vLLM 0.14.0 wheel unavailable: {exc}")
+        _unavailable("vLLM 0.14.0 wheel", exc)
 
 
 def _flashinfer_decode(version: tuple[str, str]) -> str:
     try:
         return ph.read_member(ph.wheel(*version), "flashinfer/decode.py")
     except ph.WheelUnavailable as exc:
-        pytest.skip(f"flashinfer wheel unavailable: {exc}")
+        _unavailable("flashinfer wheel", exc)
 
 
 @pytest.fixture
