@@ -62,7 +62,7 @@ def build_prompt() -> str:
 
 _CONCURRENT = (
     r"\b(?:two|both|multiple|several|concurrent|parallel|other|another|second|different|separate) "
-    r"(?:of (?:the|our|your|these|those) )?(?:\w+ )?(?:payout |payment )?(?:workers?|threads?|processes|instances|loops|rounds|calls)\b"
+    r"(?:of (?:the|our|your|these|those) )?(?:\w+ )?(?:payout |payment )?(?:workers?|threads?|processes|instances|loops)\b"
 )
 
 RACE = Finding(

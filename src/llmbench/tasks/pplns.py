@@ -71,6 +71,7 @@ HARDCODED = Finding(
         r"\b(?:not|never|isn'?t|is not) (?:\w+ ){0,2}(?:read|taken|loaded|pulled|coming|configurable|derived|populated|set)\b[^.]{0,30}\b(?:from )?(?:the )?(?:config|configuration|settings?|pool_config|json)",
         r"\bignor\w* (?:the |your |any |its )?(?:config\w*|settings?|pool_config|pplns_window|configured)",
         r"\boverrid\w*|\bshadows?\b|\btakes precedence\b|\bwins over\b",
+        r"\b(?:should|must|needs? to|ought to) (?:\w+ )?(?:be )?(?:configurable|read from|loaded from|taken from|come from|derived from|pulled from)\b|\bmake (?:it|this|the window|share_window) configurable\b",
         r"\bnot configurable\b|\bnon-?configurable\b|\bcan'?t be configured\b|\bcannot be configured\b",
         r"\bbak(?:ed|es|ing)\b|\bbuilt[- ]in constant\b",
         r"\b(?:never|doesn'?t|does not|won'?t|will not|can'?t|cannot) (?:matters?|change|have any effect)\b",
