@@ -18,6 +18,7 @@ Nothing is ever executed; text copied from the prompt creates no file.
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import re
@@ -45,11 +46,12 @@ _CAPTION_MAX = 140
 class CreatedFile:
     path: str               # resolved path: "~/Downloads/ethminer/h-run.sh", or relative if cwd unknown
     how: str                # "heredoc" | "redirect" | "fenced"
-    content: str
+    content: str            # the text the file ends up with (an unquoted heredoc's $VARs expanded)
     complete: bool = True   # heredoc: its delimiter line was found
     quoted: bool = True     # heredoc: delimiter quoted ('EOF'), so $VARs are written literally
     command: str = ""       # the line that created it (or the caption / info string)
     line: int = 0           # 1-based line in the answer
+    raw: str = ""           # the text as written in the answer (differs from content for unquoted heredocs)
 
     @property
     def name(self) -> str:
@@ -82,8 +84,36 @@ class FileTree:
 def parse_file_tree(text: str, prompt: str = "") -> FileTree:
     """The files, directories and variables an answer's shell commands and labelled blocks create."""
     parser = _Parser(prompt)
-    parser.run((text or "").splitlines())
+    parser.run(_json_strings(text or "").splitlines())
     return parser.tree
+
+
+def _json_strings(text: str) -> str:
+    """An answer given as JSON: its string values, in order (commands inside them still count)."""
+    body = text.strip()
+    fenced = re.fullmatch(r"```(?:json)?\s*\n(.*)\n```", body, re.DOTALL)
+    if fenced:
+        body = fenced.group(1).strip()
+    if not body.startswith(("{", "[")):
+        return text
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return text
+    found: list[str] = []
+
+    def walk(value) -> None:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(data)
+    return "\n\n".join(found)
 
 
 class _Parser:
@@ -211,16 +241,17 @@ class _Parser:
                     self.tree.dirs[self._resolve(arg)] = with_p or self.tree.dirs.get(self._resolve(arg), False)
             return
         targets, appends = _redirect_targets(args)
-        content = "\n".join(body) + "\n" if body else ""
+        raw = "\n".join(body) + "\n" if body else ""
+        content = raw if quoted else self._expand_heredoc(raw)
         if verb == "cat" and "__HEREDOC__" in words and body is not None:
             for path in targets:
-                self._create(path, "heredoc", content, complete, quoted, command, line_no)
+                self._create(path, "heredoc", content, complete, quoted, command, line_no, raw)
             return
         if verb == "tee" and body is not None and "__HEREDOC__" in command_words(command):
             # tee PATH << EOF, or cat << EOF | tee PATH: the heredoc feeds tee
             tee_paths = [a for a in _without_redirects(args) if not a.startswith("-") and a != "__HEREDOC__"]
             for path in tee_paths + targets:
-                self._create(path, "heredoc", content, complete, quoted, command, line_no)
+                self._create(path, "heredoc", content, complete, quoted, command, line_no, raw)
             return
         if verb in ("echo", "printf") and targets:
             text_args = _without_redirects(args)
@@ -228,12 +259,52 @@ class _Parser:
             for path, append in zip(targets, appends):
                 self._create(path, "redirect", content, True, True, command + (" >>" if append else ""), line_no)
 
-    def _create(self, path: str, how: str, content: str, complete: bool, quoted: bool, command: str, line_no: int) -> None:
+    def _create(self, path: str, how: str, content: str, complete: bool, quoted: bool, command: str, line_no: int,
+                raw: str | None = None) -> None:
         if path in ("/dev/null", "-") or path.startswith("&") or path.startswith("/dev/"):
             return
-        if self._copied(command + "\n" + content):
+        if self._copied(command + "\n" + (raw if raw is not None else content)):
             return
-        self.tree.add(CreatedFile(self._resolve(path), how, content, complete, quoted, command.strip(), line_no))
+        self.tree.add(CreatedFile(self._resolve(path), how, content, complete, quoted, command.strip(), line_no,
+                                  raw if raw is not None else content))
+
+    def _expand_heredoc(self, body: str) -> str:
+        """What an unquoted heredoc writes: escapes resolved, $VAR and $(…) replaced by their values
+        (known variables of the answer's own commands, else empty, as the shell would)."""
+        out: list[str] = []
+        i = 0
+        while i < len(body):
+            char = body[i]
+            if char == "\\" and i + 1 < len(body) and body[i + 1] in "$`\\\n":
+                if body[i + 1] != "\n":
+                    out.append(body[i + 1])
+                i += 2
+            elif char == "`":
+                end = body.find("`", i + 1)
+                i = len(body) if end < 0 else end + 1
+            elif char == "$" and body.startswith("$(", i):
+                depth, j = 0, i + 1
+                while j < len(body):
+                    depth += {"(": 1, ")": -1}.get(body[j], 0)
+                    j += 1
+                    if depth == 0:
+                        break
+                i = j
+            elif char == "$":
+                match = _VAR.match(body, i)
+                if match:
+                    name = match.group(1) or match.group(3)
+                    out.append(self.env.get(name, match.group(2) or "") if name != "HOME" else "~")
+                    i = match.end()
+                elif i + 1 < len(body) and (body[i + 1].isdigit() or body[i + 1] in "@#?$*!-"):
+                    i += 2
+                else:
+                    out.append(char)
+                    i += 1
+            else:
+                out.append(char)
+                i += 1
+        return "".join(out)
 
     def _copied(self, text: str) -> bool:
         norm = normalize(text)

@@ -105,7 +105,8 @@ def _assignments(tree: FileTree) -> dict[str, list[str]]:
     return found
 
 
-_REF = re.compile(r"\$\{([A-Za-z_]\w*)(?::?[-=]([^}]*))?\}|\$([A-Za-z_]\w*)")
+# $NAME, ${NAME}, ${NAME:-default}, ${NAME#prefix}, ${#NAME}: group "name" or "bare"; "default" for :- / :=
+_REF = re.compile(r"\$\{#?(?P<name>[A-Za-z_]\w*)(?:(?P<op>:?[-=])(?P<default>[^}]*)|[^}]*)\}|\$(?P<bare>[A-Za-z_]\w*)")
 
 
 def _resolve(text: str, env: dict[str, list[str]], depth: int = 3) -> set[str]:
@@ -119,7 +120,7 @@ def _resolve(text: str, env: dict[str, list[str]], depth: int = 3) -> set[str]:
             if not match:
                 expanded.add(value)
                 continue
-            name, default = match.group(1) or match.group(3), match.group(2)
+            name, default = match.group("name") or match.group("bare"), match.group("default")
             options = [v.strip().strip("'\"") for v in env.get(name, [])]
             if default is not None:
                 options.append(default.strip("'\""))
@@ -130,7 +131,7 @@ def _resolve(text: str, env: dict[str, list[str]], depth: int = 3) -> set[str]:
 
 
 def _refs(code: str) -> set[str]:
-    return {m.group(1) or m.group(3) for m in _REF.finditer(code)}
+    return {m.group("name") or m.group("bare") for m in _REF.finditer(code)}
 
 
 def _missing(name: str) -> Verdict:
@@ -142,8 +143,20 @@ def _syntax(record: CreatedFile) -> str | None:
     return f"{record.name} does not parse (bash -n: {error})" if error else None
 
 
-def _where(record: CreatedFile) -> str:
-    return f"{record.name} (line {record.line}, {record.how})"
+_SOURCES_CONFIG = re.compile(r"(?:^|[;&|]\s*|\bthen\s+)\s*(?:source|\.)\s+\S*h-config\.sh", re.M)
+
+
+def _run_scope(tree: FileTree) -> str:
+    """h-run.sh's code plus h-config.sh's when h-run.sh sources it or uses what it exports:
+    a flag or variable set there reaches the ethminer that h-run.sh starts."""
+    run, config = _find(tree, RUN), _find(tree, CONFIG)
+    code = _code(run.content) if run else ""
+    if config is not None:
+        cfg = _code(config.content)
+        exported = set(re.findall(r"^\s*export\s+([A-Za-z_]\w*)", cfg, re.M))
+        if _SOURCES_CONFIG.search(code) or exported & _refs(code):
+            code += "\n" + cfg
+    return code
 
 
 # -- the checks ----------------------------------------------------------------
@@ -157,9 +170,6 @@ def check_heredocs(tree: FileTree) -> Verdict:
             return Verdict(False, f"{record.name} is given as a {record.how} ({record.command[:80]!r}), not a heredoc")
         if not record.complete:
             return Verdict(False, f"the heredoc writing {record.name} (line {record.line}) is never closed by its delimiter")
-        if not record.quoted and re.search(r"(?<!\\)\$[\w{(]|(?<!\\)`", record.content):
-            return Verdict(False, f"{record.name}: unquoted heredoc delimiter, so its $VARIABLES are expanded "
-                                  f"(emptied) when the file is written ({record.command[:80]!r})")
     names = ", ".join(r.name for r in present)
     return Verdict(True, f"written with complete heredocs: {names} (e.g. {present[0].command[:80]!r})")
 
@@ -209,7 +219,7 @@ def check_h_config(tree: FileTree) -> Verdict:
     assigned = {m.group(1) for m in _ASSIGNMENT.finditer(cfg)}
     exported = set(re.findall(r"^\s*export\s+([A-Za-z_]\w*)", cfg, re.M))
     exported |= {n for line in re.findall(r"^\s*export\s+(.+)$", cfg, re.M) for n in re.findall(r"\b([A-Za-z_]\w*)\b(?!=)", line)} & assigned
-    sourced = re.search(r"(?:^|[;&|]\s*|\bthen\s+)\s*(?:source|\.)\s+\S*h-config\.sh", run_code, re.M)
+    sourced = _SOURCES_CONFIG.search(run_code)
     used = _refs(run_code)
     shared = (exported | (assigned if sourced else set())) & used
     if shared:
@@ -248,8 +258,7 @@ def check_h_run_exec(tree: FileTree) -> Verdict:
             break
     if exec_line is None:
         return Verdict(False, f"{RUN} does not start ethminer with exec")
-    sourced_cfg = _find(tree, CONFIG) if re.search(r"(?:source|\.)\s+\S*h-config\.sh", code) else None
-    cuda_text = code + ("\n" + _code(sourced_cfg.content) if sourced_cfg else "")
+    cuda_text = _run_scope(tree)
     if not re.search(r"CUDA_VISIBLE_DEVICES", cuda_text):
         return Verdict(False, f"{RUN} ignores CUDA_VISIBLE_DEVICES")
     hard = re.search(r"^\s*(?:export\s+)?CUDA_VISIBLE_DEVICES=([\"']?)[\d,\s]+\1\s*$", cuda_text, re.M)
@@ -286,7 +295,7 @@ def _hs_is_array(code: str, match: re.Match) -> bool:
     value = code[match.end(): match.end() + 80].lstrip()
     if value.startswith("[") or re.match(r"\(?\s*\[", value) or re.match(r"[^,}\n]*\b(?:split|map)\b", value):
         return True
-    ref = re.match(r"\\?[\"']?\$\{?([A-Za-z_]\w*)", value) or re.match(r"\$([A-Za-z_]\w*)", value)
+    ref = re.match(r"\\?[\"']?\$?\{?([A-Za-z_]\w*)", value)
     if not ref and match.group(0).lstrip("{, ").startswith("$"):
         ref = re.match(r".*?\$([A-Za-z_]\w*)", match.group(0))
     if not ref:
@@ -298,9 +307,17 @@ def _hs_is_array(code: str, match: re.Match) -> bool:
     )
     for groups in builders:
         text = " ".join(g for g in groups if g)
-        if re.search(r"\[|\bsplit\b|\bmap\b|^\(|jq\s+-s|jq -c\s+'\[|\bjoin\b", text):
+        if _builds_array(text):
             return True
     return False
+
+
+def _builds_array(text: str) -> bool:
+    """Does this right-hand side build a list (jq map/[...], a bash array, a Python list)?"""
+    if re.search(r"^\s*=?\s*\[|\bmap\(|\[\s*\.|\[\s*range|\[\s*\$|'\s*\[|^\s*=?\s*\(|\+?=\(|\bjq\s+-\w*s\b|\bto_entries\b", text):
+        return True
+    # split(";") yields a list, unless one element is taken right away: split(";")[0]
+    return bool(re.search(r"\bsplit\b", text)) and not re.search(r"split\([^)]*\)\s*(?:\|\s*\.)?\[\s*-?\d+\s*\]", text)
 
 
 _PRINTS = re.compile(r"^\s*(?:echo|printf|jq|cat\s*<<|python3?|print|node|perl)\b", re.M)
@@ -350,7 +367,7 @@ def check_api_port(tree: FileTree) -> Verdict:
     if stats is None:
         return _missing(STATS)
     env = _assignments(tree)
-    run_code, stats_code = _code(run.content), _code(stats.content)
+    run_code, stats_code = _run_scope(tree), _code(stats.content)
     flags = re.findall(r"--api-(?:port|bind)(?:=|\s+)([\"']?[^\s\"']+[\"']?)", run_code)
     enabled = [f for f in flags if any(re.fullmatch(r"(?:.*:)?-?" + API_PORT, v) for v in _resolve(f, env))]
     if not enabled:
