@@ -292,36 +292,60 @@ def _key_position(code: str, key: str) -> re.Match | None:
 
 
 def _hs_is_array(code: str, match: re.Match) -> bool:
-    value = code[match.end(): match.end() + 80].lstrip()
-    if value.startswith("[") or re.match(r"\(?\s*\[", value) or re.match(r"[^,}\n]*\b(?:split|map)\b", value):
+    value = _value_text(code, match.end())
+    if re.match(r"\(?\s*\[", value) or (not value.startswith(("$", "\\", '"', "'")) and _builds_array(value)):
         return True
     ref = re.match(r"\\?[\"']?\$?\{?([A-Za-z_]\w*)", value)
     if not ref and match.group(0).lstrip("{, ").startswith("$"):
         ref = re.match(r".*?\$([A-Za-z_]\w*)", match.group(0))
     if not ref:
         return False
-    name = ref.group(1)
+    return _variable_is_array(code, ref.group(1), depth=2)
+
+
+def _variable_is_array(code: str, name: str, depth: int) -> bool:
+    """Is this variable (shell, jq --argjson, Python) assigned a list, directly or via one more variable?"""
     builders = re.findall(
-        rf"(?:^|\s|--argjson\s+|--arg\s+|-a\s+){re.escape(name)}\+?=?\s*(.*)$|--argjson\s+{re.escape(name)}\s+(.*)$",
+        rf"(?:^|\s|--argjson\s+|--arg\s+|-a\s+){re.escape(name)}(\+?=?\s*.*)$|--argjson\s+{re.escape(name)}\s+(.*)$",
         code, re.M,
     )
     for groups in builders:
         text = " ".join(g for g in groups if g)
         if _builds_array(text):
             return True
+        alias = re.fullmatch(r"\s*=?\s*[\"']?\$\{?([A-Za-z_]\w*)\}?[\"']?.*", text)
+        if depth > 0 and alias and alias.group(1) != name and _variable_is_array(code, alias.group(1), depth - 1):
+            return True
     return False
+
+
+def _value_text(code: str, start: int) -> str:
+    """The value after a key, up to the comma or brace that closes it (brackets balanced)."""
+    depth, i = 0, start
+    while i < len(code) and i - start < 400:
+        char = code[i]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif char in ",\n" and depth == 0:
+            break
+        i += 1
+    return code[start:i].strip()
 
 
 def _builds_array(text: str) -> bool:
     """Does this right-hand side build a list (jq map/[...], a bash array, a Python list)?"""
-    if re.search(r"^\s*=?\s*\[|\bmap\(|\[\s*\.|\[\s*range|\[\s*\$|'\s*\[|^\s*=?\s*\(|\+?=\(|\bjq\s+-\w*s\b|\bto_entries\b", text):
+    if re.search(r"^\s*=?\s*\[|\bmap\(|\[\s*\.|\[\s*range|\[\s*\$|'\s*\[|\+?=\s*\(|\bjq\s+-\w*s\b|\bto_entries\b", text):
         return True
     # split(";") yields a list, unless one element is taken right away: split(";")[0]
     return bool(re.search(r"\bsplit\b", text)) and not re.search(r"split\([^)]*\)\s*(?:\|\s*\.)?\[\s*-?\d+\s*\]", text)
 
 
 _PRINTS = re.compile(r"^\s*(?:echo|printf|jq|cat\s*<<|python3?|print|node|perl)\b", re.M)
-_API_CALL = re.compile(r"miner_getstat(?:1|hr|detail)|/getstat\w*|\bminer_\w+", re.I)
+_API_CALL = re.compile(r"\bminer_getstat\w*|/getstat\w*", re.I)
 
 
 def check_h_stats_json(tree: FileTree) -> Verdict:

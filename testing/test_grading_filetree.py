@@ -1,0 +1,167 @@
+"""The HiveOS file-tree parser: which files an answer creates, how, where, and with what text."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from llmbench.grading.filetree import bash_syntax_error, parse_file_tree
+
+FENCE = "```"
+
+
+def block(body: str, info: str = "bash") -> str:
+    return f"{FENCE}{info}\n{body.strip()}\n{FENCE}\n"
+
+
+def test_heredoc_after_mkdir_and_cd_lands_in_the_directory():
+    tree = parse_file_tree(block(
+        "mkdir -p ~/Downloads/ethminer\n"
+        "cd ~/Downloads/ethminer\n"
+        "cat > h-run.sh << 'EOF'\n"
+        "#!/usr/bin/env bash\n"
+        "exec ./ethminer \"$@\"\n"
+        "EOF\n"
+    ))
+    record = tree.files["~/Downloads/ethminer/h-run.sh"]
+    assert record.how == "heredoc" and record.complete and record.quoted
+    assert record.content == '#!/usr/bin/env bash\nexec ./ethminer "$@"\n'
+    assert tree.dirs == {"~/Downloads/ethminer": True}
+
+
+@pytest.mark.parametrize("command", [
+    "cat << 'EOF' > $DIR/h-stats.sh",
+    "cat <<EOF >\"$DIR/h-stats.sh\"",
+    "tee $DIR/h-stats.sh << 'EOF'",
+    "sudo tee \"${DIR}/h-stats.sh\" > /dev/null <<'EOF'",
+    "cat << 'EOF' | tee $DIR/h-stats.sh",
+    "cat >$HOME/Downloads/ethminer/h-stats.sh <<-EOF",
+])
+def test_heredoc_forms_and_variables(command):
+    tree = parse_file_tree(block(f"DIR=$HOME/Downloads/ethminer\n{command}\necho hi\nEOF"))
+    assert list(tree.files) == ["~/Downloads/ethminer/h-stats.sh"]
+    assert tree.files["~/Downloads/ethminer/h-stats.sh"].content == "echo hi\n"
+    assert tree.variables["DIR"] == "~/Downloads/ethminer"
+
+
+def test_here_string_is_not_a_heredoc():
+    tree = parse_file_tree(block("cat <<< \"hello\" > out.txt\necho done"))
+    assert tree.files == {}
+
+
+def test_unterminated_heredoc_is_incomplete():
+    text = block("cat > h-config.sh << 'EOF'\nexport A=1\n") + "\nThe rest of the answer.\n"
+    record = parse_file_tree(text).files["h-config.sh"]
+    assert record.how == "heredoc" and not record.complete
+    assert record.content == "export A=1\n"
+
+
+def test_heredoc_outside_a_fence_runs_to_its_delimiter():
+    text = "Run:\n\ncat > h-manifest.conf << 'EOF'\nCUSTOM_NAME=ethminer\nEOF\n\nDone.\n"
+    record = parse_file_tree(text).files["h-manifest.conf"]
+    assert record.complete and record.content == "CUSTOM_NAME=ethminer\n"
+
+
+def test_unquoted_heredoc_expands_like_the_shell():
+    tree = parse_file_tree(block(
+        "PORT=3333\n"
+        "cat > h-config.sh << EOF\n"
+        "export URL=\"$CUSTOM_URL\"\n"
+        "export API=$PORT\n"
+        "cd \\$(dirname \\$0)\n"
+        "NOW=$(date)\n"
+        "EOF"
+    ))
+    record = tree.files["h-config.sh"]
+    assert not record.quoted
+    assert record.content == 'export URL=""\nexport API=3333\ncd $(dirname $0)\nNOW=\n'
+    assert "$CUSTOM_URL" in record.raw
+
+
+def test_nested_heredoc_with_another_delimiter_stays_in_the_file():
+    record = parse_file_tree(block(
+        "cat > h-stats.sh << 'EOF'\npython3 - << 'PY'\nprint(1)\nPY\nEOF"
+    )).files["h-stats.sh"]
+    assert record.complete and record.content == "python3 - << 'PY'\nprint(1)\nPY\n"
+
+
+def test_echo_and_printf_redirects_create_and_append():
+    tree = parse_file_tree(block(
+        "echo 'CUSTOM_NAME=\"ethminer\"' > h-manifest.conf\n"
+        "echo \"CUSTOM_VERSION=0.19\" >> h-manifest.conf\n"
+        "printf 'A=1\\nB=2\\n' > vars.env\n"
+        "./h-stats.sh > /dev/null 2>&1\n"
+    ))
+    assert tree.files["h-manifest.conf"].how == "redirect"
+    assert tree.files["h-manifest.conf"].content == 'CUSTOM_NAME="ethminer"\nCUSTOM_VERSION=0.19\n'
+    assert tree.files["vars.env"].content == "A=1\nB=2\n"
+    assert set(tree.files) == {"h-manifest.conf", "vars.env"}
+
+
+@pytest.mark.parametrize("caption,info", [
+    ("### h-run.sh", "bash"),
+    ("**`~/Downloads/ethminer/h-run.sh`**", "bash"),
+    ("Create `h-run.sh`:", "sh"),
+    ("File: h-run.sh", ""),
+    ("", "bash h-run.sh"),
+    ("", 'bash title="h-run.sh"'),
+    ("", "h-run.sh"),
+])
+def test_fenced_block_labelled_with_its_file_name(caption, info):
+    text = "mkdir -p ~/Downloads/ethminer && cd ~/Downloads/ethminer\n\n"
+    text += (caption + "\n" if caption else "") + block("#!/bin/bash\nexec ./ethminer", info)
+    record = parse_file_tree(text).files["~/Downloads/ethminer/h-run.sh"]
+    assert record.how == "fenced"
+    assert record.content == "#!/bin/bash\nexec ./ethminer\n"
+
+
+def test_unlabelled_block_and_prose_mention_create_nothing():
+    text = ("The h-run.sh script should look roughly like this, which starts the miner\n"
+            "with exec and passes the pool from the flight sheet to it.\n\n" + block("exec ./ethminer"))
+    assert parse_file_tree(text).files == {}
+
+
+def test_fenced_listing_of_a_heredoc_file_does_not_replace_it():
+    text = block("cat > h-run.sh << 'EOF'\nexec ./ethminer\nEOF") + "\n### h-run.sh\n" + block("exec ./ethminer -v")
+    record = parse_file_tree(text).files["h-run.sh"]
+    assert record.how == "heredoc" and record.content == "exec ./ethminer\n"
+
+
+def test_block_whose_commands_create_files_is_not_itself_a_file():
+    text = "### h-config.sh\n" + block("cat > h-config.sh << 'EOF'\nexport A=1\nEOF")
+    record = parse_file_tree(text).files["h-config.sh"]
+    assert record.how == "heredoc" and record.content == "export A=1\n"
+
+
+def test_text_copied_from_the_prompt_creates_no_file():
+    prompt = "Example:\ncat > h-manifest.conf << 'EOF'\nCUSTOM_NAME=ethminer\nEOF\n"
+    assert parse_file_tree(prompt, prompt).files == {}
+    own = prompt + "\ncat > h-run.sh << 'EOF'\nexec ./ethminer\nEOF\n"
+    assert list(parse_file_tree(own, prompt).files) == ["h-run.sh"]
+
+
+def test_json_answer_commands_are_read():
+    text = '{"commands": "mkdir -p ~/x\\ncat > ~/x/h-run.sh << \'EOF\'\\nexec ./ethminer\\nEOF"}'
+    tree = parse_file_tree(text)
+    assert tree.files["~/x/h-run.sh"].content == "exec ./ethminer\n"
+
+
+def test_mkdir_without_p_and_relative_paths_without_cd():
+    tree = parse_file_tree(block("mkdir ~/Downloads/ethminer\ncat > h-run.sh << 'EOF'\nexec ./ethminer\nEOF"))
+    assert tree.dirs == {"~/Downloads/ethminer": False}
+    assert list(tree.files) == ["h-run.sh"]
+
+
+def test_json_and_python_blocks_are_not_shell():
+    text = block('{"hs": [1], "note": "echo x > y.txt"}', "json") + block("open('a.sh','w')  # echo > b.sh", "python")
+    assert parse_file_tree(text).files == {}
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_bash_syntax_error_parses_without_running(tmp_path):
+    marker = tmp_path / "ran"
+    assert bash_syntax_error(f"touch {marker}\necho ok\n") is None
+    assert not marker.exists()
+    error = bash_syntax_error("if [ 1 ]; then\n  echo x\n")
+    assert error and "syntax error" in error

@@ -1,0 +1,173 @@
+"""hiveos: the prompt asks for what checks.md grades, and each check judges the created files."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmbench.grading import grade
+from llmbench.tasks import get_task
+
+TASK = get_task("hiveos")
+FENCE = "```"
+
+GOOD = {
+    "h-manifest.conf": 'CUSTOM_NAME="ethminer"\nCUSTOM_VERSION="0.19.0"\n',
+    "h-config.sh": (
+        "#!/usr/bin/env bash\n"
+        'export POOL="$CUSTOM_URL"\n'
+        'export WALLET="$CUSTOM_TEMPLATE"\n'
+        'export PASS="$CUSTOM_PASS"\n'
+        "export API_PORT=3333\n"
+    ),
+    "h-run.sh": (
+        "#!/usr/bin/env bash\n"
+        'cd "$(dirname "$0")"\n'
+        ". ./h-config.sh\n"
+        "export CUDA_VISIBLE_DEVICES\n"
+        'exec ./ethminer -U -P "stratum+tcp://$WALLET:$PASS@${POOL#*://}" --api-port $API_PORT\n'
+    ),
+    "h-stats.sh": (
+        "#!/usr/bin/env bash\n"
+        "r=$(echo '{\"id\":0,\"jsonrpc\":\"2.0\",\"method\":\"miner_getstat1\"}' | nc -w 1 127.0.0.1 3333)\n"
+        "echo \"$r\" | jq -c '.result as $x | ($x[6]|split(\";\")|map(tonumber)) as $p | "
+        "{hs: ($x[3]|split(\";\")|map(tonumber)), temp: [$p[range(0;$p|length;2)]], "
+        "fan: [$p[range(1;$p|length;2)]], uptime: (($x[1]|tonumber)*60), ver: $x[0]}'\n"
+    ),
+}
+
+
+def answer(files: dict[str, str] | None = None, prelude: str = "mkdir -p ~/Downloads/ethminer\ncd ~/Downloads/ethminer\n") -> str:
+    files = dict(GOOD, **(files or {}))
+    body = prelude
+    for name, content in files.items():
+        if content is not None:
+            body += f"\ncat > {name} << 'EOF'\n{content}EOF\n"
+    return f"Here is the wrapper:\n\n{FENCE}bash\n{body}{FENCE}\n"
+
+
+def verdicts(text: str) -> dict[str, bool]:
+    return {check: v.passed for check, v in grade("hiveos", text).items()}
+
+
+def test_good_answer_passes_everything():
+    assert all(verdicts(answer()).values()), grade("hiveos", answer())
+
+
+def test_prompt_asks_for_every_graded_requirement_and_creates_no_file():
+    prompt = TASK.prompt()
+    for needle in ("~/Downloads/ethminer/", "h-manifest.conf", "h-config.sh", "h-run.sh", "h-stats.sh",
+                   "heredoc", "mkdir -p", "CUSTOM_URL", "CUSTOM_TEMPLATE", "CUSTOM_PASS", "MINER_*", "exec",
+                   "CUDA_VISIBLE_DEVICES", "3333", '"hs"', '"temp"', '"fan"', '"uptime"', '"ver"'):
+        assert needle in prompt, needle
+    assert FENCE not in prompt  # no file can be copied out of it
+    assert TASK.prompt() == prompt
+    assert not any(verdicts(prompt).values())
+
+
+def test_miner_variable_in_any_file_fails_custom_vars():
+    stats = GOOD["h-stats.sh"].replace("3333", "${MINER_API_PORT:-3333}")
+    result = grade("hiveos", answer({"h-stats.sh": stats}))
+    assert not result["hiveos.custom_vars"].passed and "MINER_API_PORT" in result["hiveos.custom_vars"].evidence
+    # a MINER_* word in a comment, or CUSTOM_MINER, is not a use
+    commented = GOOD["h-run.sh"] + "# HiveOS also sets MINER_* variables; we ignore them\necho $CUSTOM_MINER\n"
+    assert verdicts(answer({"h-run.sh": commented}))["hiveos.custom_vars"]
+
+
+def test_custom_vars_needs_all_three_read_in_h_config():
+    config = GOOD["h-config.sh"].replace('export PASS="$CUSTOM_PASS"\n', 'export PASS=x\n')
+    assert not verdicts(answer({"h-config.sh": config}))["hiveos.custom_vars"]
+
+
+@pytest.mark.parametrize("run,passes", [
+    (GOOD["h-run.sh"].replace("exec ./ethminer", "nohup ./ethminer"), False),
+    (GOOD["h-run.sh"].replace("exec ./ethminer", "screen -dmS eth ./ethminer"), False),
+    (GOOD["h-run.sh"].replace("exec ./ethminer", "exec > miner.log 2>&1\n./ethminer"), False),
+    (GOOD["h-run.sh"].replace("export CUDA_VISIBLE_DEVICES\n", ""), False),
+    (GOOD["h-run.sh"].replace("export CUDA_VISIBLE_DEVICES\n", "export CUDA_VISIBLE_DEVICES=0\n"), False),
+    (GOOD["h-run.sh"].replace("exec ./ethminer", "BIN=./ethminer\nexec $BIN"), True),
+    (GOOD["h-run.sh"].replace("export CUDA_VISIBLE_DEVICES\n", "export CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES:-0}\n"), True),
+])
+def test_h_run_exec(run, passes):
+    assert verdicts(answer({"h-run.sh": run}))["hiveos.h_run_exec"] is passes
+
+
+def test_h_run_with_a_syntax_error_fails():
+    broken = GOOD["h-run.sh"] + "if [ -n \"$X\" ]; then\n  echo x\n"
+    result = grade("hiveos", answer({"h-run.sh": broken}))
+    assert not result["hiveos.h_run_exec"].passed and "bash -n" in result["hiveos.h_run_exec"].evidence
+
+
+@pytest.mark.parametrize("change,passes", [
+    (("ver: $x[0]", "version: $x[0]"), False),                                 # a key missing
+    (("hs: ($x[3]|split(\";\")|map(tonumber))", "hs: ($x[2]|split(\";\")[0])"), False),  # hs scalar
+    (("miner_getstat1", "miner_ping"), False),                                  # no stats request
+    (("echo \"$r\" | jq", "stats=$(echo \"$r\" | jq"), False),                  # built, never printed
+])
+def test_h_stats_json(change, passes):
+    old, new = change
+    stats = GOOD["h-stats.sh"].replace(old, new)
+    if new.startswith("stats=$("):
+        stats = stats.rstrip("\n") + ")\n"
+    assert verdicts(answer({"h-stats.sh": stats}))["hiveos.h_stats_json"] is passes
+
+
+def test_h_stats_keys_in_comments_do_not_count():
+    stats = "#!/bin/bash\n# prints {\"hs\":[...],\"temp\":[...],\"fan\":[...],\"uptime\":0,\"ver\":\"x\"}\n" \
+            "echo '{\"id\":0,\"method\":\"miner_getstat1\"}' | nc localhost 3333\n"
+    assert not verdicts(answer({"h-stats.sh": stats}))["hiveos.h_stats_json"]
+
+
+def test_h_config_must_export_or_be_sourced():
+    plain = GOOD["h-config.sh"].replace("export ", "")
+    assert verdicts(answer({"h-config.sh": plain}))["hiveos.h_config"]          # h-run.sh sources it
+    not_sourced = GOOD["h-run.sh"].replace(". ./h-config.sh\n", "")
+    assert not verdicts(answer({"h-config.sh": plain, "h-run.sh": not_sourced}))["hiveos.h_config"]
+    assert verdicts(answer({"h-run.sh": not_sourced}))["hiveos.h_config"]       # exported
+
+
+@pytest.mark.parametrize("prelude,passes", [
+    ("mkdir -p $HOME/Downloads/ethminer && cd $HOME/Downloads/ethminer\n", True),
+    ("D=/root/Downloads/ethminer\nmkdir -p $D\ncd $D\n", True),
+    ("mkdir ~/Downloads/ethminer\ncd ~/Downloads/ethminer\n", False),
+    ("cd ~/Downloads/ethminer\n", False),
+    ("mkdir -p /hive/miners/custom/ethminer && cd /hive/miners/custom/ethminer\n", False),
+    ("", False),
+])
+def test_directory(prelude, passes):
+    assert verdicts(answer(prelude=prelude))["hiveos.directory"] is passes
+
+
+@pytest.mark.parametrize("flag,passes", [
+    ("--api-port $API_PORT", True),
+    ("--api-port -3333", True),
+    ("--api-bind 127.0.0.1:3333", True),
+    ("--api-port=3333", True),
+    ("--api-port 4028", False),
+    ("", False),
+])
+def test_api_port(flag, passes):
+    run = GOOD["h-run.sh"].replace("--api-port $API_PORT", flag)
+    assert verdicts(answer({"h-run.sh": run}))["hiveos.api_port"] is passes
+
+
+def test_heredocs_needs_every_created_wrapper_file_by_complete_heredoc():
+    text = answer() + f"\n### h-stats.sh\n{FENCE}bash\necho hi\n{FENCE}\n"   # a display of an existing file
+    assert verdicts(text)["hiveos.heredocs"]
+    fenced = answer({"h-stats.sh": None}) + f"\n### h-stats.sh\n{FENCE}bash\n{GOOD['h-stats.sh']}{FENCE}\n"
+    assert not verdicts(fenced)["hiveos.heredocs"]
+    truncated = answer().rsplit("EOF", 1)[0]
+    assert not verdicts(truncated)["hiveos.heredocs"]
+
+
+def test_manifest():
+    assert not verdicts(answer({"h-manifest.conf": 'CUSTOM_NAME="ethminer"\n'}))["hiveos.manifest"]
+    assert not verdicts(answer({"h-manifest.conf": 'CUSTOM_NAME="my-ethminer"\nCUSTOM_VERSION=1\n'}))["hiveos.manifest"]
+    assert verdicts(answer({"h-manifest.conf": "CUSTOM_NAME=ethminer\nCUSTOM_VERSION=0.19.0\n"}))["hiveos.manifest"]
+
+
+def test_reference_answer_files_are_what_the_checks_expect():
+    from llmbench.grading.filetree import parse_file_tree
+
+    tree = parse_file_tree(TASK.reference_answer())
+    assert {p for p in tree.files} == {f"~/Downloads/ethminer/{n}" for n in GOOD}
+    assert all(f.how == "heredoc" and f.complete and f.quoted for f in tree.files.values())
