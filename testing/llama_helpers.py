@@ -88,6 +88,23 @@ def tiny_gguf() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def timing_gguf(tiny_gguf: Path) -> Path:
+    """A wider model (256 wide, 4 layers, ~15 MB) for timing checks.
+
+    The tiny model makes a token in well under a millisecond, which is below the
+    client's own per-chunk cost; this one takes about 1-3 ms, so what is measured
+    is the server, not the client.
+    """
+    from llmbench.realserver import tinymodel
+
+    path = tiny_gguf.with_name(f"timing-llama-seed{tinymodel.DEFAULT_SEED}-r{TINY_MODEL_REVISION}.gguf")
+    with FileLock(str(path) + ".lock"):
+        if not path.is_file():
+            tinymodel.write_tiny_gguf(path, shape=tinymodel.TIMING)
+    return path
+
+
 def _start(binary: Path, model: Path, log_dir: Path, **kwargs) -> LlamaServer:
     log_dir.mkdir(parents=True, exist_ok=True)
     n = len(list(log_dir.glob("llama-server-*.log")))
@@ -169,11 +186,11 @@ def llama_server(llama_binary: Path, tiny_gguf: Path, tmp_path_factory: pytest.T
 
 @pytest.fixture
 def llama_server_factory(llama_binary: Path, tiny_gguf: Path, tmp_path: Path) -> Iterator[Callable[..., LlamaServer]]:
-    """Start private servers for this test (keyword arguments go to ``start_server``)."""
+    """Start private servers for this test: ``start(model=None, **start_server_kwargs)``."""
     started: list[LlamaServer] = []
 
-    def start(**kwargs) -> LlamaServer:
-        server = _start(llama_binary, tiny_gguf, tmp_path / "llama-logs", **kwargs)
+    def start(model: Path | None = None, **kwargs) -> LlamaServer:
+        server = _start(llama_binary, model or tiny_gguf, tmp_path / "llama-logs", **kwargs)
         started.append(server)
         return server
 

@@ -45,6 +45,8 @@ class Shape:
 
 
 TINY = Shape()
+# Slow enough (about 1-3 ms a token on one core) that timing checks measure the server.
+TIMING = Shape(n_embd=256, n_layer=4, n_head=8, n_ff=768)
 CONTEXT_LENGTH = 32768
 DEFAULT_SEED = 20240917
 MODEL_NAME = "llmbench-tiny"
