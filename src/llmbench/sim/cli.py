@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from llmbench.throughput.argparsing import OneLineParser
 from llmbench.sim.engine import DEFAULT_CURVE, format_curve, parse_curve
 from llmbench.sim.server import FAIL_MODES, SimConfig, run
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="llmbench sim",
         description="Built-in OpenAI-compatible server: a calibrated continuous-batching engine "
                     "that also answers the quality tasks with their reference answers.")

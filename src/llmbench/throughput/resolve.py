@@ -1,57 +1,41 @@
-"""``--model``/``--api-url`` -> an Endpoint and its serving setup (one place to switch).
+"""``--model``/``--api-url`` -> an Endpoint and its serving setup, via the lead's registry.
 
-Uses the lead's ``llmbench.registry.resolve`` when it exists; until then a
-small reading of models.yaml with the same rules: a known alias takes its
-registry entry, anything else is used as the served model name at --api-url.
+The one place the sweep resolves a model, with the quality suite's rules: a
+known alias takes its models.yaml entry, any other name is used as the served
+model at --api-url, ``demo`` is the built-in server.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 from llmbench.endpoint import Endpoint
+from llmbench.registry import RegistryError, resolve
 
-DEFAULT_API_URL = "http://localhost:8000/v1"
+
+class ResolveError(Exception):
+    pass
 
 
-def _registry_entry(alias: str) -> tuple[dict, dict]:
-    """(entry, defaults) from models.yaml; empty dicts when unknown or unreadable."""
+def resolve_endpoint(alias: str, api_url: str | None = None, api_key: str | None = None,
+                     models_file: str | None = None) -> tuple[Endpoint, dict]:
+    """(endpoint, serving) with serving shaped like results.json's (framework, tp, quant, context, gpu)."""
     try:
-        import yaml
+        endpoint, serving = resolve(alias, api_url=api_url, api_key=api_key, models_file=models_file)
+    except RegistryError as exc:
+        raise ResolveError(str(exc)) from None
+    serving = {**serving, "gpu": None if endpoint.demo else _gpu()}
+    return endpoint, serving
 
-        from llmbench.paths import default_models_file
 
-        data = yaml.safe_load(default_models_file().read_text()) or {}
+def with_url(endpoint: Endpoint, api_url: str) -> Endpoint:
+    return dataclasses.replace(endpoint, api_url=api_url)
+
+
+def _gpu() -> str | None:
+    try:
+        from llmbench.gpu import describe_gpus
+
+        return describe_gpus()
     except Exception:
-        return {}, {}
-    return (data.get("models") or {}).get(alias) or {}, data.get("defaults") or {}
-
-
-def resolve_endpoint(alias: str, api_url: str | None = None, api_key: str | None = None) -> Endpoint:
-    try:
-        from llmbench.registry import resolve
-    except ImportError:
-        resolve = None
-    if resolve is not None:
-        return resolve(alias, api_url=api_url, api_key=api_key)
-    entry, defaults = _registry_entry(alias)
-    return Endpoint(
-        alias=alias,
-        name=entry.get("name") or alias,
-        served_name=entry.get("served_name") or alias,
-        api_url=(api_url or entry.get("api_url") or defaults.get("api_url") or DEFAULT_API_URL).rstrip("/"),
-        api_key=api_key,
-        extra_body=dict(entry.get("extra_body") or {}),
-        reasoning=entry.get("reasoning") or "none",
-    )
-
-
-def demo_endpoint(api_url: str) -> Endpoint:
-    return Endpoint(alias="demo", name="demo (built-in engine)", served_name="demo", api_url=api_url, demo=True)
-
-
-def serving_info(alias: str, demo: bool = False) -> dict:
-    """The results.json ``serving`` object for a model."""
-    if demo:
-        return {"framework": "llmbench-sim", "tp": None, "quant": None, "context": None, "gpu": None}
-    entry, _ = _registry_entry(alias)
-    return {"framework": entry.get("framework"), "tp": entry.get("tp"), "quant": entry.get("quant"),
-            "context": entry.get("context"), "gpu": entry.get("gpu")}
+        return None

@@ -10,8 +10,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from llmbench.throughput import report
+from llmbench.throughput.argparsing import OneLineParser
 from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, LoadSpec
-from llmbench.throughput.resolve import demo_endpoint, resolve_endpoint, serving_info
+from llmbench.throughput.resolve import ResolveError, resolve_endpoint, with_url
 from llmbench.throughput.runfiles import write_json, write_level
 from llmbench.throughput.sweep import headline, level_from_results, run_level
 
@@ -29,11 +30,12 @@ def _levels(text: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="llmbench sweep",
+    p = OneLineParser(prog="llmbench sweep",
                                 description="Measure streaming throughput at several concurrency levels.")
     p.add_argument("--model", required=True, help="alias from models.yaml, a served model name, or 'demo'")
     p.add_argument("--api-url", help="OpenAI-compatible base URL (default: the registry's)")
     p.add_argument("--api-key", default=os.environ.get("OPENAI_API_KEY"), help="API key (default: $OPENAI_API_KEY)")
+    p.add_argument("--models-file", help="model registry (default: models.yaml of llmbench)")
     p.add_argument("--levels", type=_levels, default=_levels(DEFAULT_LEVELS), help=f"concurrency levels (default: {DEFAULT_LEVELS})")
     p.add_argument("--out", help="output folder (default: reports/<time>-<model>-sweep)")
     p.add_argument("--requests-per-client", type=int, default=4, metavar="N", help="measured requests per client (default: 4)")
@@ -67,9 +69,13 @@ def main(argv: list[str]) -> int:
         except OSError as exc:
             return _fail(f"cannot read prompt file {prompt[1:]}: {exc.strerror}")
 
+    try:
+        endpoint, serving = resolve_endpoint(args.model, args.api_url, args.api_key, args.models_file)
+    except ResolveError as exc:
+        return _fail(str(exc))
     sim = None
     try:
-        if args.model == "demo" and not args.api_url:
+        if endpoint.demo and not endpoint.api_url:
             from llmbench.sim.server import start_background
 
             options = {k: getattr(args, k) for k in ("capacity_curve", "prefill_tok_s", "tokens_per_chunk")}
@@ -77,13 +83,8 @@ def main(argv: list[str]) -> int:
                 sim = start_background(**options)
             except RuntimeError as exc:
                 return _fail(str(exc))
-            endpoint = demo_endpoint(sim.base_url)
-        else:
-            try:
-                endpoint = resolve_endpoint(args.model, api_url=args.api_url, api_key=args.api_key)
-            except (KeyError, ValueError) as exc:
-                return _fail(str(exc).strip("'\""))
-        return _sweep(args, prompt, endpoint, sim)
+            endpoint = with_url(endpoint, sim.base_url)
+        return _sweep(args, prompt, endpoint, serving, sim)
     except KeyboardInterrupt:
         print("llmbench: sweep interrupted; levels done so far are in sweep.json", file=sys.stderr)
         return 130
@@ -92,7 +93,7 @@ def main(argv: list[str]) -> int:
             sim.stop()
 
 
-def _sweep(args, prompt: str, endpoint, sim) -> int:
+def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = Path(args.out or Path("reports") / f"{stamp}-{endpoint.alias}-sweep")
     try:
@@ -108,7 +109,7 @@ def _sweep(args, prompt: str, endpoint, sim) -> int:
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "finished_at": None,
         "demo": endpoint.demo,
         "model": {"alias": endpoint.alias, "name": endpoint.name, "served_name": endpoint.served_name},
-        "api_url": endpoint.api_url, "serving": serving_info(endpoint.alias, endpoint.demo),
+        "api_url": endpoint.api_url, "serving": serving,
         "max_tokens": args.max_tokens, "spec": spec.as_dict(),
         "single_tok_s": None, "peak_tok_s": None, "peak_concurrency": None, "saturation_concurrency": None,
         "levels": [],
