@@ -121,6 +121,7 @@ def test_fixed_header_matches_block_125552():
     "`_build_header`: check whether the previousblockhash byte order is right.",
     "The previousblockhash is already in the internal order, so it does not need to be reversed in `_build_header`.",
     "`stratum_prevhash` swaps the 4-byte words of the prevhash for mining.notify; that word order is wrong.",
+    "In `_build_header` the prev_hash and the other fields are packed little-endian, but the header should be big-endian.",
 ])
 def test_byte_order_needs_the_prev_hash_reversal(text):
     assert not grade("stratum", text)["stratum.byte_order"].passed
@@ -131,6 +132,8 @@ def test_byte_order_needs_the_prev_hash_reversal(text):
     "The prev hash goes into the header back to front: GBT gives it big-endian, the header is little-endian.",
     "```python\ndef _build_header(self, merkle_root, ntime, nonce):\n"
     "    prev_hash = bytes.fromhex(self.block_template['previousblockhash'])[::-1]\n```",
+    "```python\ndef _build_header(self, merkle_root, ntime, nonce):\n"
+    "    prev = int(self.block_template['previousblockhash'], 16).to_bytes(32, 'little')\n```",
 ])
 def test_byte_order_passes_on_the_real_finding(text):
     assert grade("stratum", text)["stratum.byte_order"].passed

@@ -8,6 +8,7 @@ does. Created scripts are only parsed (``bash -n``), never run.
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 from llmbench.grading.filetree import CreatedFile, FileTree, bash_syntax_error, parse_file_tree
@@ -268,10 +269,18 @@ def check_h_run_exec(tree: FileTree) -> Verdict:
 
 
 def _runs_ethminer(args: str, env: dict[str, list[str]]) -> bool:
-    first = args.split()[0] if args.split() else ""
-    if "ethminer" in first.lower():
+    """Is the program exec starts ethminer (directly, via a variable, or behind env/nice/VAR=x)?"""
+    try:
+        words = shlex.split(args, comments=True)
+    except ValueError:
+        words = args.split()
+    program = next((w for w in words if not (
+        w in ("env", "nice", "stdbuf", "taskset") or w.startswith("-") or w.isdigit()
+        or re.fullmatch(r"[A-Za-z_]\w*=\S*", w)
+    )), "")
+    if "ethminer" in program.lower():
         return True
-    return any("ethminer" in value.lower() for value in _resolve(first, env))
+    return any("ethminer" in value.lower() for value in _resolve(program, env))
 
 
 _KEYS = ("hs", "temp", "fan", "uptime", "ver")

@@ -78,6 +78,7 @@ _QUESTION = (
     r"\b(?:check|verify|confirm|see|investigate|test|look at|double[- ]check|determine|review|audit|examine)\w* "
     r"(?:\w+ ){0,3}(?:whether|if)\b",
     r"^(?:[-*•\d.)\s]*)(?:(?:`[^`]*`|\w+)\s*:\s*)?(?:make sure|ensure|review|keep an eye|watch|audit)\b",
+    r"\b(?:might|may|could) (?:also |eventually )?(?:need|want|benefit|require)\b",
 )
 
 # stratum.byte_order ------------------------------------------------------------
@@ -108,6 +109,7 @@ BYTE_ORDER = Finding(
         r"prev\w*\s*=\s*prev\w*\s*\[::-1\]",
         r"\bprev\w*\b.*(?:reversed\(|\.reverse\(\)|byteswap|\[::-1\])",
         r"(?:reversed|\[::-1\]).*\bprev\w*",
+        r"\bprev\w*.*\.to_bytes\(\s*32\s*,\s*(?:byteorder\s*=\s*)?[\"']little",
     ),
     fix_places=(r"_build_header|header",),
     wrong_places=(
@@ -120,6 +122,8 @@ BYTE_ORDER = Finding(
         r"\b(?:prev\w*|hash) (?:is|are) already (?:in )?(?:the )?(?:correct|right|internal|little)",
         r"\bno (?:need|reason) to (?:reverse|swap|flip)",
         r"\bdoes(?:n'?t| not) need (?:to be )?(?:revers|swap|flip)",
+        # the opposite diagnosis: the header wants big-endian / display order
+        r"\b(?:should|must|needs? to|has to|have to|instead) (?:be )?(?:\w+ ){0,3}(?:big[- ]endian|in display order|'>I'|\">I\")",
     ),
 )
 
@@ -245,7 +249,7 @@ MEMORY_LEAK = Finding(
         r"\b(?:key|scope|track|store|keep)\w*\b[^.]{0,30}\b(?:duplicates?|shares?|share keys?)\b[^.]{0,30}\bper[- ]job\b",
     ),
     fix_places=(r".",),  # a code fix may sit in any function (a new _prune helper, broadcast_job, …)
-    wrong_places=(r"\bself\.sessions\b", r"\bjob_counter\b", r"\bshare_log\b"),
+    wrong_places=(r"\bsessions\b", r"\bjob_counter\b", r"\bshare_log\b", r"\basyncio tasks?\b"),
     denials=(
         *_QUESTION,
         r"\brecent_shares (?:is|are) (?:already )?(?:pruned|bounded|cleared|capped)\b",
