@@ -147,6 +147,11 @@ def test_json_answer_commands_are_read():
     assert tree.files["~/x/h-run.sh"].content == "exec ./ethminer\n"
 
 
+def test_cd_to_the_last_mkdir_argument():
+    tree = parse_file_tree(block("mkdir -p ~/Downloads/ethminer/ && cd $_\necho x > h-run.sh"))
+    assert list(tree.files) == ["~/Downloads/ethminer/h-run.sh"]
+
+
 def test_mkdir_without_p_and_relative_paths_without_cd():
     tree = parse_file_tree(block("mkdir ~/Downloads/ethminer\ncat > h-run.sh << 'EOF'\nexec ./ethminer\nEOF"))
     assert tree.dirs == {"~/Downloads/ethminer": False}

@@ -125,6 +125,16 @@ def test_h_config_must_export_or_be_sourced():
     assert verdicts(answer({"h-run.sh": not_sourced}))["hiveos.h_config"]       # exported
 
 
+def test_h_config_linked_by_a_written_file_not_by_dev_null():
+    config = ('#!/bin/bash\necho "-P $CUSTOM_URL $CUSTOM_TEMPLATE $CUSTOM_PASS --api-port 3333" > ethminer.args\n'
+              'echo done > /dev/null\n')
+    run = "#!/bin/bash\nexport CUDA_VISIBLE_DEVICES\nexec ./ethminer $(cat ethminer.args) 2>/dev/null\n"
+    result = verdicts(answer({"h-config.sh": config, "h-run.sh": run}))
+    assert result["hiveos.h_config"] and result["hiveos.api_port"]
+    only_null = '#!/bin/bash\necho "$CUSTOM_URL $CUSTOM_TEMPLATE $CUSTOM_PASS" > /dev/null\n'
+    assert not verdicts(answer({"h-config.sh": only_null, "h-run.sh": run}))["hiveos.h_config"]
+
+
 @pytest.mark.parametrize("prelude,passes", [
     ("mkdir -p $HOME/Downloads/ethminer && cd $HOME/Downloads/ethminer\n", True),
     ("D=/root/Downloads/ethminer\nmkdir -p $D\ncd $D\n", True),

@@ -239,6 +239,7 @@ class _Parser:
             for arg in args:
                 if not arg.startswith("-"):
                     self.tree.dirs[self._resolve(arg)] = with_p or self.tree.dirs.get(self._resolve(arg), False)
+                    self.env["_"] = self._resolve(arg)   # `mkdir -p DIR && cd $_`
             return
         targets, appends = _redirect_targets(args)
         raw = "\n".join(body) + "\n" if body else ""

@@ -147,6 +147,17 @@ def _syntax(record: CreatedFile) -> str | None:
 _SOURCES_CONFIG = re.compile(r"(?:^|[;&|]\s*|\bthen\s+)\s*(?:source|\.)\s+\S*h-config\.sh", re.M)
 
 
+def _config_file_link(cfg: str, run_code: str) -> str | None:
+    """A file h-config.sh writes (e.g. $CUSTOM_CONFIG_FILENAME) that h-run.sh names too."""
+    for target in re.findall(r"(?<![\d&])>>?\s*\"?([^\s\"<>;&|]+)", cfg):
+        if target.startswith("/dev/"):
+            continue
+        names = {target, target.split("/")[-1]} | _refs(target)
+        if any(len(n) > 3 and n in run_code for n in names):
+            return target
+    return None
+
+
 def _run_scope(tree: FileTree) -> str:
     """h-run.sh's code plus h-config.sh's when h-run.sh sources it or uses what it exports:
     a flag or variable set there reaches the ethminer that h-run.sh starts."""
@@ -155,7 +166,7 @@ def _run_scope(tree: FileTree) -> str:
     if config is not None:
         cfg = _code(config.content)
         exported = set(re.findall(r"^\s*export\s+([A-Za-z_]\w*)", cfg, re.M))
-        if _SOURCES_CONFIG.search(code) or exported & _refs(code):
+        if _SOURCES_CONFIG.search(code) or exported & _refs(code) or _config_file_link(cfg, code):
             code += "\n" + cfg
     return code
 
@@ -227,10 +238,9 @@ def check_h_config(tree: FileTree) -> Verdict:
         how = "sourced by h-run.sh" if sourced and not (exported & used) else "exported"
         return Verdict(True, f"{CONFIG} sets {', '.join(sorted(shared))} ({how}), used by {RUN}")
     # h-config.sh may instead write a config/args file that h-run.sh reads
-    for target in re.findall(r">\s*\"?([^\s\"<>;&|]+)", cfg):
-        names = {target, target.split("/")[-1]} | {n for n in _refs(target)}
-        if any(n and (n in run_code) for n in names if len(n) > 3):
-            return Verdict(True, f"{CONFIG} writes {target}, which {RUN} reads")
+    target = _config_file_link(cfg, run_code)
+    if target:
+        return Verdict(True, f"{CONFIG} writes {target}, which {RUN} reads")
     if assigned and not sourced and assigned & used:
         return Verdict(False, f"{RUN} uses {', '.join(sorted(assigned & used))} but {CONFIG} neither exports them nor is sourced by {RUN}")
     return Verdict(False, f"{RUN} uses nothing that {CONFIG} exports")
