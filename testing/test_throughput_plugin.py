@@ -1,0 +1,91 @@
+"""``pytest tests/throughput -n C``: C clients, records reach the controller, files are written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from llmbench.sim.server import start_background
+from throughput_helpers import CONFTEST, FAST_CURVE, THROUGHPUT_TEST
+
+
+@pytest.fixture
+def project(pytester, monkeypatch):
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_throughput=THROUGHPUT_TEST.read_text())
+
+    def run(*args, **sim_options):
+        with start_background(capacity_curve=FAST_CURVE, **sim_options) as sim:
+            monkeypatch.setenv("SIM_URL", sim.base_url)
+            out = pytester.path / "out"
+            result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--max-tokens", "24",
+                                                   "--throughput-requests", "3", "--throughput-out", str(out), *args)
+        return result, out
+
+    return run
+
+
+def test_xdist_runs_one_client_per_worker_and_controller_writes_the_run(project):
+    result, out = project("-n", "2")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([
+        "*llmbench throughput: simtest, concurrency 2*",
+        "aggregate * tok/s over the steady window*",
+        "requests 6 ok, 0 errors*",
+        "TTFT  p50 * ms  p90 * ms  p99 * ms*",
+        "ITL   p50 *",
+        "built-in engine's own count over the window:*",
+    ])
+    summary = json.loads((out / "throughput.json").read_text())
+    level = summary["level"]
+    assert level["concurrency"] == 2 and level["clients"] == 2
+    assert level["requests"] == 6 and level["output_tokens"] == 6 * 24
+    assert len({c["pid"] for c in summary["clients"]}) == 2          # two processes
+    records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    assert len(records) == 8 and sum(r["warmup"] for r in records) == 2
+    # measured against the same window, client and engine count the same tokens
+    truth = summary["engine_truth"]["window_tok_s"]
+    assert level["aggregate_tok_s"] == pytest.approx(truth, rel=0.03)
+
+
+def test_benchmark_json_is_readable_by_pytest_benchmark_compare(project):
+    result, out = project()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*concurrency 1*"])
+    bench = json.loads((out / "benchmark.json").read_text())
+    names = sorted(b["name"] for b in bench["benchmarks"])
+    assert names == ["test_throughput[e2e-c1]", "test_throughput[itl-c1]",
+                     "test_throughput[tpot-c1]", "test_throughput[ttft-c1]"]
+    assert bench["benchmarks"][0]["extra_info"]["aggregate_tok_s"] > 0
+    compare = subprocess.run([sys.executable, "-m", "pytest_benchmark", "compare", str(out / "benchmark.json")],
+                             capture_output=True, text=True, timeout=60)
+    assert compare.returncode == 0, compare.stderr
+    assert "test_throughput[ttft-c1]" in compare.stdout
+
+
+@pytest.mark.parametrize("fault,expect", [
+    ("http500", "requests 2 ok, 2 errors {'http': 2}*"),
+    ("drop_midstream", "requests 2 ok, 2 errors {'dropped': 2}*"),
+    ("no_usage", "note: 2 requests had no usage: tokens counted one per chunk"),
+])
+def test_faulty_server_is_recorded_not_a_crash(project, fault, expect):
+    # one warm-up + 3 measured requests; every 2nd request fails: measured 2 and 4
+    result, out = project("--throughput-requests", "4", "--throughput-warmup", "0", fail=fault, fail_every=2)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([expect])
+    assert (out / "throughput.json").exists()
+
+
+def test_client_fails_only_when_nothing_got_through(project):
+    result, out = project(fail="http500")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*all 3 requests of client 0 failed*HTTP 500*", "*requests 0 ok, 3 errors*"])
+
+
+def test_options_are_validated(project):
+    result, _ = project("--throughput-requests", "many")
+    assert result.ret != 0
+    result.stderr.fnmatch_lines(["*--throughput-requests*whole number*"])
