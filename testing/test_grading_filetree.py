@@ -116,6 +116,12 @@ def test_fenced_block_labelled_with_its_file_name(caption, info):
     assert record.content == "#!/bin/bash\nexec ./ethminer\n"
 
 
+def test_sample_output_of_a_script_is_not_the_script():
+    text = "### h-stats.sh\n" + block("echo '{\"hs\":[1]}'") + "\nExample output of h-stats.sh:\n" + block('{"hs":[1]}', "json")
+    text += "\n`h-stats.sh`:\n" + block('{"hs":[2]}', "json")
+    assert parse_file_tree(text).files["h-stats.sh"].content == "echo '{\"hs\":[1]}'\n"
+
+
 def test_unlabelled_block_and_prose_mention_create_nothing():
     text = ("The h-run.sh script should look roughly like this, which starts the miner\n"
             "with exec and passes the pool from the flight sheet to it.\n\n" + block("exec ./ethminer"))

@@ -166,6 +166,8 @@ class _Parser:
         name = _label_name(info) or _caption_name(caption)
         if not name or not any(line.strip() for line in body):
             return
+        if name.endswith(".sh") and language in ("json", "text", "txt", "console", "output", "log"):
+            return   # "h-stats.sh prints:" + a JSON sample is output, not the script
         content = "\n".join(body).rstrip("\n") + "\n"
         if self._copied(content):
             return
@@ -432,6 +434,9 @@ def _caption_name(caption: str) -> str | None:
         or re.match(r"^[-*]\s", text) is not None or re.match(r"^\d+[.)]\s", text) is not None
     )
     if not looks_like_caption:
+        return None
+    if re.search(r"\b(?:output|outputs|prints?|printed|returns?|sample|example (?:output|response)|result|response|looks like this when)\b", text, re.I) \
+            and not re.search(r"\b(?:create|write|save|file|contents? of)\b", text, re.I):
         return None
     names = [m.group(0) for m in _FILE_NAME.finditer(text.replace("`", " ").replace("*", " "))]
     names = [n.rstrip(".:") for n in names if not n.rstrip(".:").startswith("h-") or "." in n or "/" in n]
