@@ -122,6 +122,7 @@ def test_fixed_header_matches_block_125552():
     "The previousblockhash is already in the internal order, so it does not need to be reversed in `_build_header`.",
     "`stratum_prevhash` swaps the 4-byte words of the prevhash for mining.notify; that word order is wrong.",
     "In `_build_header` the prev_hash and the other fields are packed little-endian, but the header should be big-endian.",
+    "In `_build_header` the prev hash should stay in display order; use '>I' for the nonce.",
 ])
 def test_byte_order_needs_the_prev_hash_reversal(text):
     assert not grade("stratum", text)["stratum.byte_order"].passed
@@ -134,6 +135,8 @@ def test_byte_order_needs_the_prev_hash_reversal(text):
     "    prev_hash = bytes.fromhex(self.block_template['previousblockhash'])[::-1]\n```",
     "```python\ndef _build_header(self, merkle_root, ntime, nonce):\n"
     "    prev = int(self.block_template['previousblockhash'], 16).to_bytes(32, 'little')\n```",
+    "`_build_header`: the RPC gives previousblockhash as big-endian hex; the header must use little-endian instead of big-endian.",
+    "In `_build_header`, previousblockhash should be converted from big-endian display order to little-endian.",
 ])
 def test_byte_order_passes_on_the_real_finding(text):
     assert grade("stratum", text)["stratum.byte_order"].passed

@@ -123,7 +123,9 @@ BYTE_ORDER = Finding(
         r"\bno (?:need|reason) to (?:reverse|swap|flip)",
         r"\bdoes(?:n'?t| not) need (?:to be )?(?:revers|swap|flip)",
         # the opposite diagnosis: the header wants big-endian / display order
-        r"\b(?:should|must|needs? to|has to|have to|instead) (?:be )?(?:\w+ ){0,3}(?:big[- ]endian|in display order|'>I'|\">I\")",
+        r"\b(?:should|must|needs? to|has to|have to|ought to) (?:(?:be|stay|remain|kept|left|packed|written|stored|"
+        r"serialized|encoded|in|as|using|use) ){1,4}(?:big[- ]endian|display order|'>I'|\">I\")",
+        r"\b(?:use|pack\w* (?:it |them )?with) ['\"]>I",
     ),
 )
 
@@ -201,7 +203,7 @@ STALE_JOB = Finding(
                r"\bstale\b|\bold(?:er)?\b|\bprevious\b|\bearlier\b|\bprior\b|\bin[- ]flight\b|\boutdated\b|\bsuperseded\b|\bjob_id\b|\bjob id\b"),
     ),
     fixes=(
-        r"\bjobs?\w*(?:\.get)?\s*[\[(]\s*job_id\b",
+        r"\b\w*(?:jobs|job_?map|job_?table|job_?cache|job_?history|job_?registry|job_?store)(?:\.get)?\s*[\[(]\s*job_id\b",
         r"\b\w*jobs\w*\s*\[\s*(?:job\[.job_id.\]|job\.job_id|job_id|self\.current_job\[.job_id.\]|jid)\s*\]\s*=",
         r"\bjob_id\s+not\s+in\s+self\.\w*jobs",
     ),
