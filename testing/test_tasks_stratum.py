@@ -158,3 +158,17 @@ def test_stale_job_mechanism_not_category():
     assert not grade("stratum", "Check for stale jobs and stale shares around `broadcast_job`.")["stratum.stale_job"].passed
     assert grade("stratum", "`_validate_share` ignores `job_id` and always uses `self.current_job`, so a share for "
                  "the job that `broadcast_job` just replaced is checked against the new job.")["stratum.stale_job"].passed
+
+
+@pytest.mark.parametrize("text", [
+    "Logging `block_hex` in `_submit_block` before submitting is not a leak: the block is public anyway. Log only the hash if size matters.",
+    "`_submit_block` logs the full block before submitting it, which is harmless. Log only the hash to save space.",
+])
+def test_info_leak_denials(text):
+    assert not grade("stratum", text)["stratum.info_leak"].passed
+
+
+def test_input_validation_is_not_share_validation():
+    text = ("`_validate_share` doesn't check the nonce against the network target before submitting. "
+            "Return an error to the miner when it fails.")
+    assert not grade("stratum", text)["stratum.input_validation"].passed

@@ -164,7 +164,11 @@ INFO_LEAK = Finding(
     ),
     fix_places=(r"_submit_block",),
     wrong_places=(r"_handle_submit\b", r"_validate_share\b", r"_handle_client\b", r"broadcast_job\b"),
-    denials=_QUESTION,
+    denials=(
+        *_QUESTION,
+        r"\bnot (?:a |an |really a )?(?:real )?(?:leak|security (?:issue|risk|problem)|secret|sensitive)\b",
+        r"\bnothing (?:sensitive|secret|confidential)\b|\b(?:harmless|public anyway|is public)\b",
+    ),
 )
 
 # stratum.stale_job -------------------------------------------------------------
@@ -300,6 +304,8 @@ INPUT_VALIDATION = Finding(
     denials=(
         *_QUESTION,
         r"\bparams (?:are|is) (?:already |properly |correctly )?(?:validated|checked)\b",
+        # "doesn't check the nonce against the target" is share validation, not input checking
+        r"^(?=.*\b(?:target|difficulty|duplicate|stale)\b)(?!.*\b(?:malformed|invalid|non-?hex|hex string|params|count|format|length|type)\b)",
     ),
 )
 
