@@ -61,6 +61,9 @@ class AnswerBook:
             self._by_digest[_digest(prompt)] = answer
             self._loaded.add(name)
 
+    def preload(self) -> None:
+        self._load()
+
     def reference_for(self, prompt: str) -> str | None:
         digest = _digest(prompt)
         if digest not in self._by_digest:

@@ -151,8 +151,8 @@ class Engine:
         return total
 
     # -- scheduling ------------------------------------------------------------
-    def new_truth(self, prompt_tokens: int, planned_tokens: int, fail: str | None) -> StreamTruth:
-        truth = StreamTruth(len(self.requests) + 1, time.monotonic_ns(), prompt_tokens, planned_tokens, fail)
+    def new_truth(self, prompt_tokens: int, planned_tokens: int, fail: str | None, arrival_ns: int = 0) -> StreamTruth:
+        truth = StreamTruth(len(self.requests) + 1, arrival_ns or time.monotonic_ns(), prompt_tokens, planned_tokens, fail)
         self.requests.append(truth)
         return truth
 

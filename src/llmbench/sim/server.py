@@ -115,6 +115,7 @@ class SimServer:
             while True:
                 try:
                     head = await reader.readuntil(b"\r\n\r\n")
+                    arrival_ns = time.monotonic_ns()   # the server's clock starts at the request head
                 except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
                     return
                 lines = head.decode("latin-1").split("\r\n")
@@ -130,7 +131,7 @@ class SimServer:
                         headers[k.strip().lower()] = v.strip()
                 length = int(headers.get("content-length") or 0)
                 body = await reader.readexactly(length) if length else b""
-                keep = await self.route(method, target, body, reader, writer)
+                keep = await self.route(method, target, body, reader, writer, arrival_ns)
                 if not keep or headers.get("connection", "").lower() == "close":
                     return
         except (_ClientGone, ConnectionError, asyncio.IncompleteReadError):
@@ -150,7 +151,7 @@ class SimServer:
         )
         await writer.drain()
 
-    async def route(self, method: str, target: str, body: bytes, reader, writer) -> bool:
+    async def route(self, method: str, target: str, body: bytes, reader, writer, arrival_ns: int = 0) -> bool:
         url = urlsplit(target)
         path = url.path.rstrip("/")
         if method == "GET" and path in ("/v1/models", "/models"):
@@ -158,7 +159,7 @@ class SimServer:
             await self._send_json(writer, 200, {"object": "list", "data": [
                 {"id": n, "object": "model", "created": 0, "owned_by": "llmbench-sim"} for n in names]})
         elif method == "POST" and path in ("/v1/chat/completions", "/chat/completions"):
-            return await self.chat(body, reader, writer)
+            return await self.chat(body, reader, writer, arrival_ns)
         elif method == "GET" and path == "/sim/stats":
             await self._send_json(writer, 200, self.stats(parse_qs(url.query)))
         elif method == "POST" and path == "/sim/reset":
@@ -189,7 +190,7 @@ class SimServer:
         return out
 
     # -- chat completions -------------------------------------------------------------
-    async def chat(self, body: bytes, reader, writer) -> bool:
+    async def chat(self, body: bytes, reader, writer, arrival_ns: int = 0) -> bool:
         try:
             req = json.loads(body or b"{}")
             if not isinstance(req, dict):
@@ -222,7 +223,7 @@ class SimServer:
             natural_length=cfg.natural_length,
         )
         prompt_tokens = max(1, sum(len(_text_of(m.get("content"))) for m in messages if isinstance(m, dict)) // 4)
-        truth = self.engine.new_truth(prompt_tokens, answer.tokens, fail)
+        truth = self.engine.new_truth(prompt_tokens, answer.tokens, fail, arrival_ns)
         model = str(req.get("model") or "demo")
         opts = req.get("stream_options") if isinstance(req.get("stream_options"), dict) else {}
         reply = _Reply(self, writer, truth, answer, model, prompt_tokens,
@@ -395,6 +396,7 @@ def run(config: SimConfig, port_file: str | None = None, announce=None) -> None:
 
     async def main() -> None:
         sim = SimServer(config)
+        sim.book.preload()   # task prompts are built before the first request, not during it
         await sim.serve()
         if port_file:
             tmp = f"{port_file}.tmp"

@@ -105,6 +105,21 @@ class StreamClient:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         return self.conn
 
+    def _send(self, payload: bytes) -> http.client.HTTPResponse:
+        """POST; a kept-alive connection the server closed while idle is retried once, fresh."""
+        reused = self.conn is not None
+        try:
+            conn = self._connection()
+            conn.request("POST", self.path, payload, self.headers)
+            return conn.getresponse()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            if not reused:
+                raise
+            self.close()
+            conn = self._connection()
+            conn.request("POST", self.path, payload, self.headers)
+            return conn.getresponse()
+
     def body(self, model: str, prompt: str, max_tokens: int, extra_body: dict | None = None,
              per_chunk_usage: bool = False) -> dict:
         body = {"model": model, "messages": [{"role": "user", "content": prompt}],
@@ -124,9 +139,7 @@ class StreamClient:
         payload = json.dumps(body).encode()
         record.start_ns = time.monotonic_ns()
         try:
-            conn = self._connection()
-            conn.request("POST", self.path, payload, self.headers)
-            resp = conn.getresponse()
+            resp = self._send(payload)
             record.http_status = resp.status
             if resp.status != 200:
                 text = resp.read(4000).decode("utf-8", "replace")

@@ -1,0 +1,325 @@
+#!/usr/bin/env python
+"""How exact and how cheap llmbench's throughput measurement is: prints figures (not a test).
+
+Every level runs through the sweep's own code (``sweep.run_level`` -> ``loop.run_client``
+in C forked processes -> ``aggregate.summarize_level``) and is compared with the
+server's own account of the same steady-state window:
+
+  engine     the built-in engine (the seed's Nemotron curve): sweep vs the engine's count,
+             vs the configured curve, and TTFT client vs server.
+  reference  an independent server written below (threads, fixed per-stream pacing,
+             no chunked encoding, one connection per request): sweep vs its count.
+  llama      llama.cpp's llama-server (timing GGUF, from scripts/build_llama_server.sh) if
+             cached: sweep vs the tokens its verbose log shows in the window (server clock
+             aligned to ours by pairing tokens).
+  ceiling    an "infinitely fast" server (``llmbench sim --instant``): the most tok/s one
+             run ingests, and the client CPU it costs, at C=1..64.
+  parsers    CPU per 1k streamed tokens: http.client (used) vs httpx vs the openai SDK.
+
+Usage: .venv/bin/python scripts/bench_throughput_accuracy.py [PART ...] [--levels 1,2,4]
+Takes about 8 minutes for everything on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from llmbench.sim.engine import CapacityCurve
+from llmbench.sim.server import start_background
+from llmbench.throughput import metrics
+from llmbench.throughput.client import RequestRecord
+from llmbench.throughput.loop import LoadSpec
+from llmbench.throughput.sweep import level_from_results, run_level
+
+LEVELS = [1, 2, 4, 8, 16, 32, 64]
+
+
+def pct(a: float, b: float) -> str:
+    return f"{100.0 * (a / b - 1.0):+.2f}%" if b else "n/a"
+
+
+def records_of(results) -> list[RequestRecord]:
+    return [RequestRecord.from_dict(d) for r in results for d in r["records"] if not d["warmup"]]
+
+
+# -- engine -----------------------------------------------------------------------------
+def part_engine(levels, max_tokens: int) -> None:
+    curve = CapacityCurve()
+    print("\n## Built-in engine (default curve), %d tokens/request\n" % max_tokens)
+    print("| C | sweep tok/s | engine's count | diff | configured curve | diff | TTFT p50 client | server | mean diff | worst level ok |")
+    print("|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|")
+    with start_background() as sim:
+        for c in levels:
+            sim.reset()
+            spec = LoadSpec(api_url=sim.base_url, model="demo", max_tokens=max_tokens, requests=2, warmup=0)
+            results = run_level(spec, c)
+            level = level_from_results(c, results, max_tokens)
+            w = level["window"]
+            stats = sim.stats(from_ns=w["start_ns"], to_ns=w["end_ns"])
+            truth = stats["window"]["tok_s"]
+            server_ttft = sorted((r["first_token_ns"] - r["arrival_ns"]) / 1e9 for r in stats["requests"] if r["first_token_ns"])
+            client_ttft = sorted(v for r in records_of(results) if (v := metrics.ttft_s(r)) is not None)
+            mean_diff_ms = 1000 * (sum(client_ttft) / len(client_ttft) - sum(server_ttft) / len(server_ttft))
+            ok = abs(level["aggregate_tok_s"] / truth - 1) < 0.03 and abs(level["aggregate_tok_s"] / curve(c) - 1) < 0.03
+            print(f"| {c} | {level['aggregate_tok_s']:.1f} | {truth:.1f} | {pct(level['aggregate_tok_s'], truth)} | "
+                  f"{curve(c):.0f} | {pct(level['aggregate_tok_s'], curve(c))} | "
+                  f"{1000 * metrics.percentile(client_ttft, 50):.2f} ms | {1000 * metrics.percentile(server_ttft, 50):.2f} ms | "
+                  f"{mean_diff_ms:+.2f} ms | {'yes' if ok and level['errors'] == 0 else 'NO'} |", flush=True)
+
+
+# -- independent reference server -----------------------------------------------------------
+class ReferenceServer:
+    """Threaded, fixed pacing per stream (``rate`` tok/s each, absolute deadlines), one token
+    per chunk, ``Connection: close`` framing. Its truth: every chunk's write time."""
+
+    def __init__(self, rate: float):
+        self.rate = rate
+        self.lock = threading.Lock()
+        self.emitted: list[int] = []          # write time of every token
+        self.arrivals: list[tuple[int, int]] = []  # (arrival, first write)
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                arrival = time.monotonic_ns()
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                n = int(body.get("max_tokens") or 16)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                step = 1.0 / outer.rate
+                due = time.monotonic() + step
+                first = None
+                times = []
+                for i in range(n):
+                    delay = due - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                    chunk = {"choices": [{"delta": {"content": " tok"}, "index": 0}]}
+                    self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+                    self.wfile.flush()
+                    t = time.monotonic_ns()
+                    first = first or t
+                    times.append(t)
+                    due += step
+                final = {"choices": [{"delta": {}, "index": 0, "finish_reason": "length"}],
+                         "usage": {"prompt_tokens": 10, "completion_tokens": n}}
+                self.wfile.write(b"data: " + json.dumps(final).encode() + b"\n\ndata: [DONE]\n\n")
+                with outer.lock:
+                    outer.emitted.extend(times)
+                    outer.arrivals.append((arrival, first))
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def tokens_between(self, a: int, b: int) -> int:
+        with self.lock:
+            times = sorted(self.emitted)
+        return bisect.bisect_right(times, b) - bisect.bisect_right(times, a)
+
+
+def part_reference(levels, max_tokens: int, rate: float) -> None:
+    print(f"\n## Independent reference server (threads, {rate:g} tok/s per stream), {max_tokens} tokens/request\n")
+    print("| C | sweep tok/s | server's count | diff | TTFT mean diff (client - server) |")
+    print("|--:|--:|--:|--:|--:|")
+    for c in levels:
+        # The server runs in a child process so its threads do not share the parent's GIL
+        # with the forked clients (they are forked from this process).
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        parent, child = ctx.Pipe()
+
+        def serve(conn):
+            with ReferenceServer(rate) as ref:
+                conn.send(ref.api_url)
+                while True:
+                    msg = conn.recv()
+                    if msg == "stop":
+                        return
+                    a, b = msg
+                    ttft = [(f - a_) / 1e9 for a_, f in ref.arrivals if f]
+                    conn.send((ref.tokens_between(a, b), ttft))
+
+        proc = ctx.Process(target=serve, args=(child,), daemon=True)
+        proc.start()
+        url = parent.recv()
+        spec = LoadSpec(api_url=url, model="ref", max_tokens=max_tokens, requests=2, warmup=0)
+        results = run_level(spec, c)
+        level = level_from_results(c, results, max_tokens)
+        w = level["window"]
+        parent.send((w["start_ns"], w["end_ns"]))
+        tokens, server_ttft = parent.recv()
+        parent.send("stop")
+        proc.join(10)
+        truth = tokens / w["duration_s"]
+        client_ttft = [v for r in records_of(results) if (v := metrics.ttft_s(r)) is not None]
+        diff_ms = 1000 * (sum(client_ttft) / len(client_ttft) - sum(server_ttft) / len(server_ttft))
+        print(f"| {c} | {level['aggregate_tok_s']:.1f} | {truth:.1f} | {pct(level['aggregate_tok_s'], truth)} | {diff_ms:+.2f} ms |",
+              flush=True)
+
+
+# -- llama-server -------------------------------------------------------------------------
+def part_llama(levels, max_tokens: int) -> None:
+    try:
+        from llmbench.realserver import llama as L
+        from llmbench.realserver.llama_log import align_tokens, token_times
+    except ImportError as exc:
+        print(f"\n## llama-server: skipped ({exc})")
+        return
+    binary = L.find_binary()
+    model = L.cache_root() / "timing-llama-seed20240917-r1.gguf"
+    if binary is None or not model.exists():
+        print("\n## llama-server: skipped (run scripts/build_llama_server.sh and the tiny GGUF first)")
+        return
+    print(f"\n## llama.cpp llama-server (timing GGUF, 256 wide, -np C, 1 thread), {max_tokens} tokens/request\n")
+    print("| C | sweep tok/s | server log's count | diff | tokens client = server |")
+    print("|--:|--:|--:|--:|:-:|")
+    work = Path(tempfile.mkdtemp(prefix="llmbench-llama-"))
+    for c in levels:
+        log = work / f"c{c}.log"
+        srv = L.start_server(binary, model, log_path=log, n_parallel=c, ctx_per_slot=max_tokens + 256, extra_args=["-v"])
+        try:
+            spec = LoadSpec(api_url=srv.api_url, model=srv.alias, max_tokens=max_tokens, requests=3, warmup=0)
+            results = run_level(spec, c)
+            level = level_from_results(c, results, max_tokens)
+            time.sleep(0.5)
+            server = token_times(log.read_text(errors="replace"))
+        finally:
+            srv.stop()
+        recs = records_of(results)
+        offset = align_tokens(server, [[t / 1e9 for t in r.chunk_ns] for r in recs])
+        w = level["window"]
+        a, b = w["start_ns"] / 1e9, w["end_ns"] / 1e9
+        tokens = sum(1 for times in server.values() for t in times if a < t + offset <= b)
+        truth = tokens / w["duration_s"]
+        same = sum(len(v) for v in server.values()) == sum(r.output_tokens for r in recs)
+        print(f"| {c} | {level['aggregate_tok_s']:.1f} | {truth:.1f} | {pct(level['aggregate_tok_s'], truth)} | "
+              f"{'yes' if same else 'NO'} |", flush=True)
+
+
+# -- client ceiling ---------------------------------------------------------------------------
+def _proc_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def part_ceiling(levels, max_tokens: int, seconds: float) -> None:
+    print(f"\n## Client ceiling: instant server, {max_tokens} tokens/request, {seconds:g} s per level\n")
+    print("| C | ingested tok/s (window) | whole run | client CPU | server CPU | client CPU µs/token |")
+    print("|--:|--:|--:|--:|--:|--:|")
+    with start_background(instant=True, prefill_tok_s=0) as sim:
+        for c in levels:
+            cpu0 = _proc_cpu_s(sim.proc.pid)
+            spec = LoadSpec(api_url=sim.base_url, model="demo", max_tokens=max_tokens, duration_s=seconds, warmup=1)
+            level = level_from_results(c, run_level(spec, c), max_tokens)
+            server_cpu = _proc_cpu_s(sim.proc.pid) - cpu0
+            per_tok = 1e6 * level["client_cpu_s"] / max(level["output_tokens"], 1)
+            print(f"| {c} | {level['aggregate_tok_s']:.0f} | {level['aggregate_tok_s_whole_run']:.0f} | "
+                  f"{level['client_cpu_s']:.2f} s ({level['client_cpu_percent_of_machine']:.0f}% of machine) | "
+                  f"{server_cpu:.2f} s | {per_tok:.1f} |", flush=True)
+
+
+# -- parsers ----------------------------------------------------------------------------------
+def part_parsers(max_tokens: int, requests: int) -> None:
+    print(f"\n## Streaming parsers: CPU per 1k tokens, {requests} x {max_tokens}-token streams from an instant server\n")
+    print("| parser | CPU ms / 1k tokens | import s |")
+    print("|--|--:|--:|")
+    with start_background(instant=True, prefill_tok_s=0) as sim:
+        body = {"model": "demo", "messages": [{"role": "user", "content": "hi"}], "max_tokens": max_tokens,
+                "stream": True, "stream_options": {"include_usage": True}, "ignore_eos": True}
+
+        def run_stdlib():
+            from llmbench.throughput.client import StreamClient
+            c = StreamClient(sim.base_url)
+            for _ in range(requests):
+                c.stream(RequestRecord(0, 0, False), dict(body))
+
+        def run_httpx():
+            import httpx2 as httpx
+            with httpx.Client(timeout=60) as c:
+                for _ in range(requests):
+                    with c.stream("POST", sim.base_url + "/chat/completions", json=body) as r:
+                        for line in r.iter_lines():
+                            if line.startswith("data:") and line[5:].strip() != "[DONE]":
+                                json.loads(line[5:])
+                            time.monotonic_ns()
+
+        def run_openai():
+            import openai
+            c = openai.OpenAI(base_url=sim.base_url, api_key="x")
+            for _ in range(requests):
+                for chunk in c.chat.completions.create(model="demo", messages=body["messages"], max_tokens=max_tokens,
+                                                       stream=True, stream_options={"include_usage": True},
+                                                       extra_body={"ignore_eos": True}):
+                    time.monotonic_ns()
+
+        for name, module, fn in (("http.client (llmbench)", "http.client", run_stdlib),
+                                 ("httpx", "httpx2", run_httpx), ("openai SDK", "openai", run_openai)):
+            t = time.perf_counter()
+            try:
+                __import__(module)
+            except ImportError:
+                print(f"| {name} | not installed | |")
+                continue
+            imp = time.perf_counter() - t
+            fn()   # warm
+            c0 = time.process_time()
+            fn()
+            cpu = time.process_time() - c0
+            print(f"| {name} | {1000 * cpu / (requests * max_tokens / 1000):.1f} | {imp:.2f} |", flush=True)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("parts", nargs="*", default=["engine", "reference", "llama", "ceiling", "parsers"])
+    p.add_argument("--levels", default=",".join(map(str, LEVELS)))
+    p.add_argument("--max-tokens", type=int, default=512)
+    args = p.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+    print(f"# llmbench throughput accuracy ({os.cpu_count()} CPUs, Python {sys.version.split()[0]})")
+    for part in args.parts:
+        if part == "engine":
+            part_engine(levels, args.max_tokens)
+        elif part == "reference":
+            part_reference(levels, min(args.max_tokens, 200), rate=40.0)
+        elif part == "llama":
+            part_llama(levels, args.max_tokens)
+        elif part == "ceiling":
+            part_ceiling(sorted({1, 4, 16, 64} & set(levels)) or levels, args.max_tokens, 3.0)
+        elif part == "parsers":
+            part_parsers(args.max_tokens, 20)
+        else:
+            print(f"unknown part {part!r}", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
