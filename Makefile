@@ -19,7 +19,7 @@ demo: setup
 	$(BIN)/pytest --model demo
 
 test: setup
-	$(BIN)/pytest -c testing/pytest.ini
+	$(BIN)/pytest -c testing/pytest.ini testing
 
 # Optional system packages (root, Debian): headless Chromium for the browser
 # tests and the toolchain for building llama.cpp's llama-server.
