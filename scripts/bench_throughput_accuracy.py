@@ -123,6 +123,7 @@ class ReferenceServer:
                     outer.emitted.extend(times)
                     outer.arrivals.append((arrival, first))
 
+        ThreadingHTTPServer.request_queue_size = 256   # the default backlog of 5 would stall 64 clients
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

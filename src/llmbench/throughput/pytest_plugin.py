@@ -64,7 +64,7 @@ def add_options(group) -> None:
     group.addoption("--throughput-prompt", default=None, metavar="TEXT|@FILE",
                     help="throughput: the prompt (default: a fixed explanation request)")
     group.addoption("--throughput-out", default=None, metavar="DIR",
-                    help="throughput: run folder (default: reports/<time>-<model>-throughput-c<C>)")
+                    help="throughput: run folder (default: <results-dir>/<time>-<model>-throughput-c<C>)")
     group.addoption("--throughput-barrier-timeout", type=_positive_float, default=600.0, metavar="SECONDS",
                     help="throughput: how long clients wait for each other at the start (default: 600)")
     group.addoption("--throughput-per-chunk-usage", action="store_true", default=False,
@@ -196,7 +196,8 @@ class ThroughputPlugin:
             return Path(explicit)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         safe = "".join(ch if ch.isalnum() or ch in "-._" else "-" for ch in alias)
-        return self.config.rootpath / "reports" / f"{stamp}-{safe}-throughput-c{c}"
+        root = self.config.getoption("results_dir", None) or self.config.rootpath / "reports"
+        return Path(root) / f"{stamp}-{safe}-throughput-c{c}"
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.is_worker or self.level is None:
