@@ -67,6 +67,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--quant-method", default=None, help="quantization for the report (AWQ, GPTQ g32, BF16, …)")
     group.addoption("--context", type=_positive_int, default=None, help="served context length for the report")
     group.addoption("--gpu", default=None, help="GPU description for the report (default: from nvidia-smi)")
+    from llmbench.throughput.pytest_plugin import add_options
+
+    add_options(group)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -78,6 +81,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"llmbench: {exc}") from None
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "llmbench-session")
+    from llmbench.throughput.pytest_plugin import make_plugin
+
+    config.pluginmanager.register(make_plugin(config), "llmbench-throughput")
     if config.pluginmanager.hasplugin("xdist"):
         from llmbench._xdist import XdistHooks
 

@@ -293,9 +293,11 @@ class BenchSession:
             if {"llmbench_grade", "llmbench_endpoint"} & set(getattr(item, "fixturenames", ())):
                 item.add_marker(skip)
 
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        if self.is_controller and self.active:
+    def _recorder(self) -> RunRecorder:
+        # Created with the first quality result: a throughput-only run writes no results.json.
+        if self.recorder is None:
             self.recorder = RunRecorder(self.run_dir / "results.json", self._header())
+        return self.recorder
 
     def _header(self) -> dict:
         e = self.endpoint
@@ -312,15 +314,16 @@ class BenchSession:
         }
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.recorder is None or report.when != "call":
+        if not (self.is_controller and self.active) or report.when != "call":
             return
         for name, value in report.user_properties:
             if name != USER_PROPERTY:
                 continue
             task = value["task"]
             saved = [self.store.saved(task, i) for i in range(self.samples)]
-            self.recorder.add_samples(task, [s for s in saved if s is not None])
-            self.recorder.add_check(task, value["check"], value["per_sample"], value["passed"])
+            recorder = self._recorder()
+            recorder.add_samples(task, [s for s in saved if s is not None])
+            recorder.add_check(task, value["check"], value["per_sample"], value["passed"])
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.recorder is not None:

@@ -38,12 +38,41 @@ def split_tokens(text: str) -> tuple[str, ...]:
     return tuple(_PIECE.findall(text))
 
 
+@dataclass(frozen=True)
+class ScriptedReply:
+    """``--script`` rule: a prompt matching ``match`` (a regex) gets this reply."""
+
+    pattern: re.Pattern
+    content: str
+    reasoning: str = ""
+
+
+def load_script(path: str) -> tuple[ScriptedReply, ...]:
+    """A JSON list of {"match": regex, "content": str, "reasoning": str}; ValueError if malformed."""
+    import json
+
+    with open(path, encoding="utf-8") as handle:
+        rules = json.load(handle)
+    if not isinstance(rules, list):
+        raise ValueError(f"{path}: a script is a JSON list of rules")
+    replies = []
+    for n, rule in enumerate(rules, 1):
+        if not isinstance(rule, dict) or not isinstance(rule.get("match"), str) or not isinstance(rule.get("content"), str):
+            raise ValueError(f"{path}: rule {n} needs string fields 'match' and 'content'")
+        replies.append(ScriptedReply(re.compile(rule["match"]), rule["content"], str(rule.get("reasoning", ""))))
+    return tuple(replies)
+
+
 class AnswerBook:
     """Maps a prompt to the task whose reference answer the server gives."""
 
-    def __init__(self) -> None:
+    def __init__(self, script: tuple[ScriptedReply, ...] = ()) -> None:
         self._by_digest: dict[str, str] = {}     # sha256(prompt) -> reference answer
         self._loaded: set[str] = set()
+        self.script = script
+
+    def scripted_for(self, prompt: str) -> ScriptedReply | None:
+        return next((r for r in self.script if r.pattern.search(prompt)), None)
 
     def _load(self) -> None:
         try:
@@ -78,8 +107,11 @@ def _digest(text: str) -> str:
 def plan_answer(book: AnswerBook, prompt: str, *, max_tokens: int, ignore_eos: bool,
                 min_tokens: int, reasoning: bool, natural_length: int | None) -> Answer:
     """The pieces to stream for one request, honouring max_tokens/ignore_eos/min_tokens."""
-    reference = book.reference_for(prompt)
+    scripted = book.scripted_for(prompt)
+    reference = scripted.content if scripted else book.reference_for(prompt)
     thinking = split_tokens(REASONING) if reasoning else ()
+    if scripted and scripted.reasoning:
+        thinking = split_tokens(scripted.reasoning)
     if reference is not None:
         content = split_tokens(reference)
         stop_at = len(thinking) + len(content)

@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict-params", action="store_true",
                    help="reject ignore_eos/min_tokens with HTTP 400, like servers that lack them")
     p.add_argument("--stall-s", type=float, default=600.0, help="how long --fail stall stalls (default: %(default)s)")
+    p.add_argument("--script", metavar="FILE",
+                   help='JSON list of {"match": regex, "content": ..., "reasoning": ...}: fixed replies')
     p.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
     return p
 
@@ -56,8 +58,16 @@ def main(argv: list[str]) -> int:
         tokens_per_chunk=args.tokens_per_chunk, reasoning=args.reasoning, instant=args.instant,
         served_names=tuple(args.served_name), fail=args.fail, fail_every=args.fail_every,
         natural_length=args.natural_length, strict_params=args.strict_params, stall_s=args.stall_s,
-        parent_pid=args.parent_pid,
+        script=args.script, parent_pid=args.parent_pid,
     )
+    if args.script:
+        from llmbench.sim.answers import load_script
+
+        try:
+            load_script(args.script)
+        except (OSError, ValueError) as exc:
+            print(f"llmbench: --script: {exc}", file=sys.stderr)
+            return 2
 
     def announce(sim) -> None:
         if not args.port_file:

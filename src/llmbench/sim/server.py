@@ -36,6 +36,10 @@ the OpenAI SDK). MODE is one of:
 * ``stall``           headers and the role chunk are sent, then nothing for
                       ``--stall-s`` seconds (default 600): exercises client timeouts.
 
+Scripted replies: ``--script FILE`` (a JSON list of ``{"match": regex, "content":
+…, "reasoning": …}``) answers any prompt matching a rule with that content, before
+task prompts are considered; tests use it to play a judge or a hostile model.
+
 ``--instant`` serves every answer at once (an "infinitely fast" server, for
 measuring a client's ceiling).
 """
@@ -54,7 +58,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from llmbench.sim.answers import AnswerBook, plan_answer
+from llmbench.sim.answers import AnswerBook, load_script, plan_answer
 from llmbench.sim.engine import DEFAULT_CURVE, CapacityCurve, Engine, Stream, format_curve
 
 FAIL_MODES = ("http500", "drop_midstream", "no_usage", "stall")
@@ -76,6 +80,7 @@ class SimConfig:
     natural_length: int | None = None
     strict_params: bool = False
     stall_s: float = 600.0
+    script: str | None = None       # JSON rules: prompts matching a regex get a fixed reply
     parent_pid: int | None = None   # exit when this process is gone (no orphans)
 
     def public(self) -> dict:
@@ -105,7 +110,7 @@ class SimServer:
     def __init__(self, config: SimConfig):
         self.config = config
         self.engine = Engine(CapacityCurve(config.capacity_curve), config.tokens_per_chunk, config.prefill_tok_s)
-        self.book = AnswerBook()
+        self.book = AnswerBook(load_script(config.script) if config.script else ())
         self.chat_requests = 0
         self.server: asyncio.base_events.Server | None = None
 

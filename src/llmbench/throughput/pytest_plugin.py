@@ -194,6 +194,11 @@ class ThroughputPlugin:
         explicit = self.config.getoption("throughput_out", None)
         if explicit:
             return Path(explicit)
+        from llmbench.session import SESSION_KEY
+
+        session = self.config.stash.get(SESSION_KEY, None)
+        if session is not None and session.run_dir is not None:  # one folder per pytest run
+            return session.run_dir / f"throughput-c{c}"
         stamp = time.strftime("%Y%m%d-%H%M%S")
         safe = "".join(ch if ch.isalnum() or ch in "-._" else "-" for ch in alias)
         root = self.config.getoption("results_dir", None) or self.config.rootpath / "reports"
