@@ -133,8 +133,28 @@ class Answer:
     def _parse_code(self, lines: list[str], i: int, fence: str, label: str) -> int:
         block = self._new_block()
         func: str | None = None
+        end = i
+        while end < len(lines) and not lines[end].strip().startswith(fence[0] * 3):
+            end += 1
+        diff = _is_diff(label, lines[i:end])
         while i < len(lines) and not lines[i].strip().startswith(fence[0] * 3):
             line = lines[i]
+            if diff:
+                # a unified diff: headers give the hunk's function, removed lines are old
+                # code (never novel), the +/space column is not part of the code
+                hunk = _HUNK.match(line)
+                if hunk or _DIFF_HEADER.match(line):
+                    if hunk and hunk.group(1):
+                        named = _DEF.match(hunk.group(1))
+                        func = (named.group(1) or named.group(2)) if named else func
+                    i += 1
+                    continue
+                marker, line = line[:1], line[1:]
+                if marker == "-":
+                    if line.strip():
+                        self.units.append(Unit(line, "code", block, self._section, False, func=func, label=label))
+                    i += 1
+                    continue
             match = _DEF.match(line)
             if match:
                 func = match.group(1) or match.group(2)
@@ -170,6 +190,18 @@ class Answer:
             if candidate not in seen:
                 seen.append(candidate)
         return seen
+
+
+_HUNK = re.compile(r"^@@ [^@]*@@\s?(.*)$")
+_DIFF_HEADER = re.compile(r"^(?:--- |\+\+\+ |diff --git |index [0-9a-f]+\.\.)")
+
+
+def _is_diff(label: str, lines: list[str]) -> bool:
+    """A fenced unified diff: labelled diff/patch, or starting with diff headers and a hunk."""
+    if label.lower() in ("diff", "patch", "udiff"):
+        return True
+    head = [l for l in lines[:4] if l.strip()]
+    return bool(head) and bool(_DIFF_HEADER.match(head[0])) and any(_HUNK.match(l) for l in lines)
 
 
 def split_sentences(text: str) -> list[str]:

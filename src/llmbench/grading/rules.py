@@ -224,11 +224,19 @@ def evaluate(answer: Answer, finding: Finding, require: str = "either", missing:
     """Grade one check.
 
     ``require``: "mechanism" (a stated mechanism at its place), "fix" (a fix at its
-    place), "either", or "both" (the check asks to identify *and* fix).
+    place), "either", "both" (the check asks to identify *and* fix), or "fixes"
+    (the lead's policy for "identifies … and fixes …" checks: a fix that can only
+    mean this defect passes with or without its explanation, an explanation
+    without a fix fails; the fix patterns must then be unambiguous on their own).
     """
     mech, mech_miss = find_mechanism(answer, finding) if require != "fix" else (None, None)
     fix, fix_miss = find_fix(answer, finding) if require != "mechanism" else (None, None)
-    if require == "both":
+    if require == "fixes":
+        if fix:
+            return Verdict(True, (f"{mech.evidence()}; " if mech else "") + fix.evidence())
+        if mech:
+            return Verdict(False, f"identified but not fixed ({mech.evidence()})" + (f"; {fix_miss.evidence()}" if fix_miss else ""))
+    elif require == "both":
         if mech and fix:
             return Verdict(True, f"{mech.evidence()}; {fix.evidence()}")
         if mech:
