@@ -232,6 +232,12 @@ def evaluate(answer: Answer, finding: Finding, require: str = "either", missing:
     mech, mech_miss = find_mechanism(answer, finding) if require != "fix" else (None, None)
     fix, fix_miss = find_fix(answer, finding) if require != "mechanism" else (None, None)
     if require == "fixes":
+        if fix and not mech and fix.unit.kind != "code":
+            # a prose fix alone is no finding when its own paragraph denies the defect
+            # ("… is harmless. Log only the hash to save space.")
+            for unit in answer.block_units(fix.unit.block):
+                if unit.kind != "code" and _search(finding._denials, _plain(unit)):
+                    return Verdict(False, f"its fix sits beside a denial of the defect: «{_clip(unit.text.strip())}»")
         if fix:
             return Verdict(True, (f"{mech.evidence()}; " if mech else "") + fix.evidence())
         if mech:
