@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llmbench.grading.answer import Answer
-from llmbench.grading.rules import Finding, all_of, any_of, evaluate
+import re
+
+from llmbench.grading.answer import Answer, Unit
+from llmbench.grading.rules import Finding, all_of, any_of, evaluate, find_fix, find_mechanism
 from llmbench.tasks.base import Check, Task, Verdict
 from llmbench.tasks.prompting import fixture_block
 
@@ -79,19 +81,22 @@ _QUESTION = (
     r"(?:\w+ ){0,3}(?:whether|if)\b",
     r"^(?:[-*•\d.)\s]*)(?:(?:`[^`]*`|\w+)\s*:\s*)?(?:make sure|ensure|review|keep an eye|watch|audit)\b",
     r"\b(?:might|may|could) (?:also |eventually )?(?:need|want|benefit|require)\b",
+    # a table cell of advice: "Memory | `recent_shares` | Ensure caches have bounded growth"
+    r"\|\s*(?:make sure|ensure|review|verify|consider|check|audit|keep an eye)\b",
 )
 
 # stratum.byte_order ------------------------------------------------------------
 _PREV = (
     r"previousblockhash|\bprev(?:ious)?[_ ]?(?:block[_ ]?)?hash\b|\bprev_?hash\b|"
-    r"\bprevious[- ]block(?: hash)?\b|\bparent (?:block )?hash\b|\bprevhash\b"
+    r"\bprevious[- ]block(?: hash)?\b|\bparent[- ](?:block[- ])?(?:hash|pointer|reference|id)\b|\bprevhash\b"
 )
 # A claim that the bytes must be turned round, not a topic label ("Byte order." alone says nothing).
 _REVERSAL = any_of(
     r"\brevers\w*", r"\bbyte[- ]?swap\w*", r"\bswap\w* (?:the )?(?:bytes|byte order|order|endianness)",
     r"\bback[- ]to[- ]front\b", r"\bbackwards?\b", r"\bflip\w*\b", r"\[::-1\]", r"\binvert\w* the bytes\b",
     r"\bdisplay(?:ed)? (?:byte )?(?:order|format|orientation|form)\b", r"\binternal (?:byte )?order\b", r"\bRPC order\b",
-    r"\b(?:opposite|inverted?|flipped|wrong|incorrect|mirror(?:ed)?|other) (?:byte[- ]?)?(?:order|endian\w*|orientation|way round)\b",
+    r"\b(?:opposite|inverted?|flipped|wrong|incorrect|mirror(?:ed)?|other|reverse) (?:byte[- ]?)?(?:order|endian\w*|orientation|way round|sequence|direction)\b",
+    r"\bend[- ]for[- ]end\b",
     r"\b(?:byte[- ]?order|endian\w*) (?:bug|issue|problem|error|mismatch|mix-?up|confusion)",
     all_of(r"\bbig[- ]endian\b", r"\blittle[- ]endian\b"),
     r"\b(?:needs?|must|has to|have to|should) (?:be )?(?:in |stored in |written in |converted to )?(?:\w+ )?little[- ]endian\b",
@@ -100,6 +105,11 @@ _REVERSAL = any_of(
     r"\b(?:stores?|stored|expects?|requires?|uses?|wants?|needs?) (?:\w+ ){0,3}(?:in )?little[- ]endian\b",
 )
 # Reversal talk about mining.notify (correct in the fixture) is not the header bug.
+# "The header needs the same word swap as mining.notify": the wrong transformation.
+_WORD_SWAP_ONLY = (
+    r"^(?=.*(?:\b(?:4|four)-byte words\b|\bword[- ]?swap\w*|\bword order\b|\bswaps? (?:the )?(?:order of )?(?:the )?(?:eight )?(?:\w+ )?words\b))"
+    r"(?!.*(?:\brevers\w* (?:all |the |every |each )?(?:32 )?bytes\b|\bbyte[- ]?(?:order|swap|revers)|\b32 bytes\b|\[::-1\]|\blittle[- ]endian\b|\binternal (?:byte )?order\b|\bfull (?:byte )?revers))"
+)
 _NOTIFY_ONLY = r"^(?=.*(?:mining\.notify|\bnotify\b|stratum_prevhash|4-byte words|word[- ]swap|(?<!other )\bwords\b))(?!.*(?:_build_header|\bheader\b))"
 BYTE_ORDER = Finding(
     places=(_PREV,),
@@ -119,6 +129,7 @@ BYTE_ORDER = Finding(
     denials=(
         *_QUESTION,
         _NOTIFY_ONLY,
+        _WORD_SWAP_ONLY,
         r"\b(?:prev\w*|hash) (?:is|are) already (?:in )?(?:the )?(?:correct|right|internal|little)",
         r"\bno (?:need|reason) to (?:reverse|swap|flip)",
         r"\bdoes(?:n'?t| not) need (?:to be )?(?:revers|swap|flip)",
@@ -131,7 +142,7 @@ BYTE_ORDER = Finding(
 
 # stratum.info_leak -------------------------------------------------------------
 _SUBMIT_BLOCK = r"_submit_block|\bsubmitblock\b|\bblock submission\b|\bsubmitting (?:a |the )?block|\bblock_hex\b"
-_LOGGED = r"\blog\w*|\bprint\w*|\bwrit\w+ (?:\w+ )?(?:to|into) (?:the )?logs?|\blogger\b|\binfo\(|\blogged\b"
+_LOGGED = r"\blog\w*|\bprint\w*|\binfo (?:line|level|message|call|record)\b|\bwrit\w+ (?:\w+ )?(?:to|into) (?:the )?logs?|\blogger\b|\binfo\(|\blogged\b"
 _BLOCK_DATA = (
     r"\bblock_hex\b|\b(?:full|entire|whole|complete|raw|serialized|serialised|hex(?:-encoded)?|solved|candidate) "
     r"(?:\w+ )?(?:block|block data|block hex|hex)\b|\bblock (?:data|bytes|body|contents?|payload|hex)\b|"
@@ -155,10 +166,13 @@ INFO_LEAK = Finding(
         # prose fixes
         r"\blog\w*\b[^.]{0,30}\bonly\b[^.]{0,30}\b(?:the )?(?:block )?(?:hash|height|id|header hash|size)\b",
         r"\bonly (?:log|print|record)\b[^.]{0,40}\b(?:hash|height|size|id)\b",
+        r"\b(?:emit|write|output|log|print|record)\w* only\b[^.]{0,40}\b(?:hash|height|size|id)\b",
+        r"\blog\w*\b[^.]{0,40}\b(?:hash|height)\b[^.]{0,20}\bonly\b",
         r"\b(?:remove|drop|delete|stop|avoid|never|don'?t|do not|no longer|strip|omit)\b[^.]{0,20}\b(?:log\w*|print\w*)\b[^.]{0,40}(?:block_hex|\bhex\b|full block|entire block|whole block|raw block|block data|serialized block|block contents?)",
         r"\b(?:remove|drop|delete|omit|strip)\b[^.]{0,20}(?:block_hex|\bhex\b|the block data)\b[^.]{0,30}\b(?:from|out of) the log",
         r"\b(?:move|moving|moved)\b[^.]{0,40}\blog\w*\b[^.]{0,40}\b(?:after|below|until|once)\b",
-        r"\blog\w*\b[^.]{0,40}\b(?:after|once|only when)\b[^.]{0,40}\b(?:submitblock|submission|submitted|accepted|propagat\w*)",
+        r"\blog\w*\b[^.]{0,40}\b(?:after|once|only when)\b[^.]{0,40}\b(?:submitblock|submission|submit|submitted|accepted|propagat\w*)",
+        r"\b(?:do|emit|write) (?:it|that|this|them)\b[^.]{0,10}\b(?:after|once)\b[^.]{0,20}\b(?:submitblock|submission|submit|submitted|accepted)",
         r"\b(?:truncat\w*|abbreviat\w*|shorten\w*)\b[^.]{0,40}\b(?:hex|block|log)",
         r"\b(?:demote|lower|downgrade|move|switch|change|set|reduce)\w*\b[^.]{0,40}\b(?:to )?(?:the )?debug\b",
     ),
@@ -222,7 +236,8 @@ STALE_JOB = Finding(
 
 # A fix stated in prose: an instruction, not a description of what the code fails to do.
 _IMPERATIVE = (
-    r"(?:^[-*•\d.)\s]*|(?:should|must|needs? to|have to|has to|to|fix\w*:?|instead,?|then|just|simply|and|we|you|->|→|:|\||;|—|–)\s+"
+    r"(?:^[-*•\d.)\s]*|(?:should|must|needs? to|have to|has to|to|fix\w*:?|instead,?|then|just|simply|and|we|you|->|→|:|\||;|—|–|,|"
+    r"(?:on|at|after|in|with) (?:each|every) \w+)\s+"
     r"(?:also |periodically |regularly |always )?)"
 )
 
@@ -242,14 +257,13 @@ MEMORY_LEAK = Finding(
         r"recent_shares\w*\.popitem\(\s*(?:last\s*=\s*False)?\s*\)",
         r"\bdel self\.recent_shares\[",
         r"recent_shares\w*\.(?:clear|pop)\(",
-        r"recent_shares\w*\s*=\s*(?:\{\}|dict\(|OrderedDict\(|set\(|defaultdict\(|\[\])",
         r"len\(self\.recent_shares\w*\)\s*(?:>|>=)",
         r"recent_shares\w*\s*=\s*(?:\w+\.)?(?:TTLCache|LRUCache|deque)\(",
         r"\bdeque\(\s*maxlen",
         r"\bMAX_RECENT_SHARES\b|\bSHARE_TTL\b|\bmax_recent_shares\b|\bshare_ttl\b",
         r"\bshares_by_job\b|\bjob\[.shares.\]|\bjob\.shares\b|\bjob\[.submitted.\]",
         # prose
-        _IMPERATIVE + r"(?:evict|expire|prune|purge|drop|trim|remove|delete|discard|clear|reset|cap|bound|limit)\w*\b[^.]{0,60}\b(?:oldest|older than|old entries|entries|after \d+|seconds|minutes|on (?:each|every|a) new (?:block|job|prevhash|template)|when (?:a )?new (?:block|job)|clean_jobs|per[- ]job|by age|ttl|max(?:imum)? size|size|to \d+)",
+        _IMPERATIVE + r"(?:evict|expire|prune|purge|drop|trim|remove|delete|discard|clear|wipe|reset|cap|bound|limit)\w*\b[^.]{0,60}\b(?:oldest|older than|old entries|entries|after \d+|seconds|minutes|on (?:each|every|a) new (?:block|job|prevhash|template)|when (?:a )?new (?:block|job)|clean_jobs|per[- ]job|by age|ttl|max(?:imum)? size|size|to \d+)",
         r"\b(?:add|implement|introduce|use|with|needs?)\b[^.]{0,30}\b(?:cleanup|clean-up|pruning|eviction|expiry|expiration|ttl|size limit|max(?:imum)? size|maxlen)\b",
         r"\b(?:ttl|lru|expiring|bounded|capped|size-limited|time-limited)\b[^.]{0,30}\b(?:cache|dict\w*|map|store|structure)\b",
         r"\b(?:key|scope|track|store|keep)\w*\b[^.]{0,30}\b(?:duplicates?|shares?|share keys?)\b[^.]{0,30}\bper[- ]job\b",
@@ -259,8 +273,19 @@ MEMORY_LEAK = Finding(
     denials=(
         *_QUESTION,
         r"\brecent_shares (?:is|are) (?:already )?(?:pruned|bounded|cleared|capped)\b",
-        r"\b(?:never|doesn'?t|does not|won'?t|will not|cannot|can'?t) (?:really |actually )?grow",
+        r"\bnot (?:a |really a |an actual )?(?:memory )?leak\b|\brather than (?:accumulat|grow)\w*",
+        r"\bfragmentation\b|\bjemalloc\b|\ballocator\b",  # the growth blamed on something else
+        r"^(?!.*\b(?:so|so that|to make sure|ensur\w*|guarantee\w*|to keep|keeps?)\b[^.]{0,30}\b(?:never|cannot|can'?t|won'?t|will not|doesn'?t|does not) (?:\w+ )?grow)"
+        r".*\b(?:never|doesn'?t|does not|won'?t|will not|cannot|can'?t) (?:really |actually )?grow",
     ),
+)
+
+# A reset by reassignment (`self.recent_shares = {}` in broadcast_job) bounds the map;
+# the same line in __init__ only changes its type.
+MEMORY_RESET = Finding(
+    places=(_RECENT,),
+    fixes=(r"recent_shares\w*\s*=\s*(?:\{\}|dict\(|OrderedDict\(|set\(|defaultdict\(|\[\])",),
+    fix_places=(r"^(?!__init__$)\w",),
 )
 
 # stratum.input_validation --------------------------------------------------------
@@ -279,7 +304,7 @@ _RAISES = (
 )
 _NO_CHECK = (
     r"\b(?:no|without|never|lacks?|lacking|missing|doesn'?t|does not|isn'?t|is not|aren'?t|are not|nothing)\b[^.]{0,25}\b(?:validat\w*|check\w*|verif\w*|sanit\w*|guard\w*)|"
-    r"\btrust\w*|\bblindly\b|\bassum\w* (?:that )?(?:the )?(?:params|input|miner|fields|message)"
+    r"\btrust\w*|\bblind\w*|\bassum\w* (?:that )?(?:the )?(?:params|input|miner|fields|message)"
 )
 INPUT_VALIDATION = Finding(
     places=(_SUBMIT_INPUT,),
@@ -310,6 +335,88 @@ INPUT_VALIDATION = Finding(
 )
 
 
+# The check asks for a stratum error reply: a try/except that drops or closes the
+# connection validates nothing for the miner.
+_PROSE_REPLY = (
+        r"\b(?:return|reply|respond|send|answer)\w*\b[^.]{0,50}\berror\b[^.]{0,30}\b(?:20|code 20|other|unknown|malformed|invalid)\b",
+        r"\b(?:return|reply|respond|send|answer)\w*\b[^.]{0,30}\b(?:a |an )?(?:stratum|json-rpc|proper|protocol) error\b",
+        r"\b(?:return|reply|respond|send|answer)\w*\b (?:with )?(?:an? )?(?:error|rejection)(?: (?:response|reply|message|result))?\b(?! log)",
+)
+INPUT_REPLY = Finding(
+    places=(_SUBMIT_INPUT, r"\bparams\b"),
+    fixes=(
+        r"\b(?:return|reply|respond|send|answer)\w*\b[^.]{0,15}\[\s*2[0-5]\s*,",
+        r"\b_?(?:reply|send|respond)_?error\w*\(.*(?:\b20\b|invalid|malformed|bad|param|hex|format|wrong|argument)",
+        r"[\"']error[\"']\s*:\s*\[\s*20\b",
+        *_PROSE_REPLY,
+    ),
+    fix_places=INPUT_VALIDATION.fix_places,
+)
+
+
+def _input_validation(answer: Answer) -> Verdict:
+    verdict = evaluate(
+        answer, INPUT_VALIDATION, require="fixes",
+        missing="does not identify (and fix with an error reply) the unchecked params/hex in _handle_submit",
+    )
+    if verdict.passed and not evaluate(answer, INPUT_REPLY, require="fix").passed:
+        return Verdict(False, "validates the submit but never answers the miner with a stratum error "
+                              f"(the check asks for an error reply); {verdict.evidence}")
+    return verdict
+
+
+def _memory_leak(answer: Answer) -> Verdict:
+    verdict = evaluate(
+        answer, MEMORY_LEAK, require="fixes",
+        missing="does not identify (and bound) the never-pruned recent_shares",
+    )
+    if not verdict.passed:
+        reset = find_fix(answer, MEMORY_RESET)[0]
+        if reset is not None:
+            mech = find_mechanism(answer, MEMORY_LEAK)[0]
+            return Verdict(True, (f"{mech.evidence()}; " if mech else "") + reset.evidence())
+    return verdict
+
+
+_LOG_CALL = re.compile(r"\blog(?:ger|ging)?\.\w+\(")
+_FULL_HEX = re.compile(r"\bblock_hex\b(?!\s*\[)|\bblock\.hex\(\)(?!\s*\[)")
+
+
+def _still_logs_block_before_submit(answer: Answer) -> Unit | None:
+    """A code block of the answer's _submit_block that still logs the whole hex before submitblock."""
+    submitted: set[int] = set()      # code blocks already past the submitblock call
+    open_call: dict[int, bool] = {}  # code blocks inside a multi-line log call
+    for unit in answer.units:
+        if unit.kind != "code" or unit.func != "_submit_block" or getattr(unit, "removed", False):
+            continue
+        text, block = unit.text, unit.block
+        if block in submitted:
+            continue
+        if "submitblock(" in text:
+            submitted.add(block)
+            continue
+        opens = bool(_LOG_CALL.search(text))
+        if (opens or open_call.get(block)) and _FULL_HEX.search(text):
+            return unit
+        if opens:
+            open_call[block] = text.count("(") > text.count(")")
+        elif open_call.get(block):
+            open_call[block] = text.count(")") <= text.count("(")
+    return None
+
+
+def _info_leak(answer: Answer) -> Verdict:
+    verdict = evaluate(
+        answer, INFO_LEAK, require="fixes",
+        missing="does not identify (and fix) _submit_block logging the whole block_hex",
+    )
+    if verdict.passed and not find_mechanism(answer, INFO_LEAK)[0]:
+        left = _still_logs_block_before_submit(answer)
+        if left is not None:  # a fix alone must really take the block out of the log
+            return Verdict(False, f"its _submit_block still logs the whole block before submitting: «{left.text.strip()}»")
+    return verdict
+
+
 def grade_final(final_text: str) -> dict[str, Verdict]:
     answer = Answer(final_text, build_prompt())
     return {
@@ -317,22 +424,13 @@ def grade_final(final_text: str) -> dict[str, Verdict]:
             answer, BYTE_ORDER, require="either",
             missing="does not say previousblockhash must be byte-reversed for the header in _build_header",
         ),
-        "stratum.info_leak": evaluate(
-            answer, INFO_LEAK, require="both",
-            missing="does not identify (and fix) _submit_block logging the whole block_hex",
-        ),
+        "stratum.info_leak": _info_leak(answer),
         "stratum.stale_job": evaluate(
             answer, STALE_JOB, require="either",
             missing="does not say shares are checked against current_job instead of the job named by job_id",
         ),
-        "stratum.memory_leak": evaluate(
-            answer, MEMORY_LEAK, require="both",
-            missing="does not identify (and bound) the never-pruned recent_shares",
-        ),
-        "stratum.input_validation": evaluate(
-            answer, INPUT_VALIDATION, require="both",
-            missing="does not identify (and fix with an error reply) the unchecked params/hex in _handle_submit",
-        ),
+        "stratum.memory_leak": _memory_leak(answer),
+        "stratum.input_validation": _input_validation(answer),
     }
 
 
