@@ -44,6 +44,7 @@ class Unit:
     novel: bool          # not copied from the prompt
     func: str | None = None   # code lines: the enclosing def/class in their code block
     label: str = ""      # code lines: the fence's info string (language or file name)
+    removed: bool = False  # code lines: a unified diff's "-" line (old code the answer deletes)
     norm: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -152,7 +153,7 @@ class Answer:
                 marker, line = line[:1], line[1:]
                 if marker == "-":
                     if line.strip():
-                        self.units.append(Unit(line, "code", block, self._section, False, func=func, label=label))
+                        self.units.append(Unit(line, "code", block, self._section, False, func=func, label=label, removed=True))
                     i += 1
                     continue
             match = _DEF.match(line)
@@ -192,7 +193,7 @@ class Answer:
         return seen
 
 
-_HUNK = re.compile(r"^@@ [^@]*@@\s?(.*)$")
+_HUNK = re.compile(r"^@@(?: [^@]*@@)?\s?(.*)$")   # "@@ -1,4 +1,5 @@ def f" or a bare "@@ def f"
 _DIFF_HEADER = re.compile(r"^(?:--- |\+\+\+ |diff --git |index [0-9a-f]+\.\.)")
 
 
@@ -209,7 +210,8 @@ def split_sentences(text: str) -> list[str]:
     pieces = _SENTENCE_END.split(text.strip())
     sentences: list[str] = []
     for piece in pieces:
-        if sentences and _ABBREV.search(sentences[-1]):
+        # an abbreviation, or a "?"/"." inside an unclosed inline code span (`WHERE id = ? AND …`)
+        if sentences and (_ABBREV.search(sentences[-1]) or sentences[-1].count("`") % 2 == 1):
             sentences[-1] += " " + piece
         else:
             sentences.append(piece)
@@ -238,7 +240,7 @@ def _flatten_json(data, out: list[str]) -> None:
         scalars = {k: v for k, v in data.items() if not isinstance(v, (dict, list))}
         if scalars:
             out.append("")
-            out.append("- " + " ".join(f"{k}: {_sentence(v)}" for k, v in scalars.items()))
+            out.append("- " + " ".join(f"{str(k)[:1].upper()}{str(k)[1:]}: {_sentence(v)}" for k, v in scalars.items()))
         for value in data.values():
             if isinstance(value, (dict, list)):
                 _flatten_json(value, out)

@@ -9,6 +9,7 @@ Rejected on purpose (spec/checks.md):
 * text copied from the prompt (units that are not novel never supply a mechanism or fix);
 * checklists and hedges ("consider …", "check for …") unless the same sentence
   names the place;
+* checklist items that put advice under a function name ("- `start()`: verify …");
 * denials ("no SQL injection here", "correctly reverses …");
 * the right mechanism attached to another function (``wrong_places``).
 """
@@ -32,6 +33,13 @@ GENERIC_DENIALS = (
     r"\b(?:there is|there'?s) no (?:need|reason)\b",
     r"\bfalse positive\b",
     r"\bnothing (?:wrong|to fix)\b",
+)
+
+# A checklist item: code names as a label, then advice ("- `start()`: verify …",
+# "**`calculate_fee`** – beware of …"). Advice about a function is not a finding in it.
+LABELLED_ADVICE = (
+    r"^[-*•\d.)\s]*(?:`[^`]+`|[\w.]+\(\))(?:\s*(?:/|,|&|and)\s*(?:`[^`]+`|[\w.]+\(\)))*\s*(?::|–|—|-{1,2})\s*"
+    r"(?:consider|beware|avoid|check|verify|review|validate|be (?:careful|aware|mindful)|watch|think about|improve|look (?:into|at|for|out))\b",
 )
 
 # A sentence that only recommends looking for something.
@@ -64,9 +72,16 @@ class Finding:
     denials: Sequence[str] = ()           # check-specific denials, on top of GENERIC_DENIALS
     fix_needs_place: bool = True          # a fix line must sit in a matching def (or near a place mention)
     span: int = 1                         # also match mechanisms over up to `span` consecutive sentences of a block
+    weak_places: Sequence[str] = ()       # places too generic to beat a wrong place named in the same sentence
+    not_fixes: Sequence[str] = ()         # units matching a fix pattern that are still no fix ("round more carefully")
+    removals: Sequence[str] = ()          # old lines whose explicit deletion (a diff's "-" line, in fix_places) is the fix
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_places", _compile(self.places))
+        object.__setattr__(self, "_places", _compile(tuple(self.places) + tuple(self.weak_places)))
+        object.__setattr__(self, "_strong", _compile(self.places))
+        object.__setattr__(self, "_weak", _compile(self.weak_places))
+        object.__setattr__(self, "_not_fixes", _compile(self.not_fixes))
+        object.__setattr__(self, "_removals", _compile(self.removals))
         object.__setattr__(self, "_mechanisms", _compile(self.mechanisms))
         object.__setattr__(self, "_fixes", _compile(self.fixes))
         object.__setattr__(self, "_fix_places", _compile(self.fix_places or self.places))
@@ -75,6 +90,7 @@ class Finding:
 
 
 _HEDGES = _compile(HEDGES)
+_LABELLED_ADVICE = _compile(LABELLED_ADVICE)
 
 
 @dataclass
@@ -179,8 +195,11 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit]) -> tupl
         if _search(finding._denials, text):
             miss = Miss(unit, "denies the defect")
             continue
+        if _search(_LABELLED_ADVICE, text):
+            miss = miss or Miss(unit, "generic advice not tied to the code")
+            continue
         own_place = _place_in(finding, [unit])
-        if own_place is None and _search(finding._wrong, text):
+        if _search(finding._wrong, text) and (own_place is None or finding._weak and not _search(finding._strong, text)):
             miss = Miss(unit, "attributed to another place")
             continue
         if own_place is None and _search(_HEDGES, text):
@@ -198,6 +217,10 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
     """The first novel code line (or inline code) that can only be this defect's fix."""
     miss: Miss | None = None
     for unit in answer.units:
+        if unit.removed:
+            if finding._removals and _search(finding._removals, unit.text) and unit.func and _search(finding._fix_places, unit.func):
+                return Hit(unit, unit.func, "fix"), None
+            continue
         if not finding._fixes or not _search(finding._fixes, _plain(unit)):
             continue
         if not unit.novel:
@@ -205,6 +228,9 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
             continue
         if unit.kind != "code" and _search(finding._denials, _plain(unit)):
             miss = Miss(unit, "denies the defect")
+            continue
+        if _search(finding._not_fixes, _plain(unit)) or unit.kind != "code" and _search(_LABELLED_ADVICE, _plain(unit)):
+            miss = miss or Miss(unit, "not a fix")
             continue
         if not finding.fix_needs_place:
             return Hit(unit, unit.func or "", "fix"), None
