@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from llmbench.grading.answer import Answer
@@ -68,10 +69,11 @@ _CONCURRENT = (
 RACE = Finding(
     places=(
         r"self\.processing|`processing`(?! status)|\bprocessing set\b|\bset of (?:ids|payouts|in-flight)|"
-        r"process_pending_payments|self\.lock|`lock`|\bthe lock\b|\bthreading\.Lock\b|\bin-?flight set\b|"
+        r"process_pending_payments|\bin-?flight set\b|"
         r"\bmembership (?:test|check)|\bpending rows?\b|\bstatus (?:check|column)\b|"
         r"\bAND status\b|\bSELECT\b[^.]{0,40}\bUPDATE\b",
     ),
+    weak_places=(r"self\.lock|`lock`|\bthe lock\b|\bthreading\.Lock\b",),
     mechanisms=(any_of(
         r"\bcheck[- ](?:then|and)[- ](?:act|add|set|insert|mark|update)|\btest[- ]and[- ]set|\bTOCTOU\b|\btime[- ]of[- ]check",
         r"\bbetween (?:the )?(?:check|membership test|`?in`? (?:check|test)|`?if`?|select|read|query)\w* and (?:the )?(?:add|`?\.?add`?|insert|update|mark|set)",
@@ -87,7 +89,6 @@ RACE = Finding(
         r"\bper[- ]process\b|\bin-?memory set\b[^.]{0,60}\b(?:process|instance|host)",
     ),),
     fixes=(
-        r"^\s*with\s+self\.lock\s*:", r"self\.lock\.acquire\(",
         r"\bAND\s+status\s*=\s*(?:'pending'|\?|:\w+)", r"\browcount\s*(?:==|!=|<|>|<=|>=)\s*[01]\b|\bif (?:not )?\w*\.rowcount\b",
         r"BEGIN IMMEDIATE|SELECT[^\n]*FOR UPDATE|SKIP LOCKED",
     ),
@@ -109,8 +110,9 @@ _SQL_PLACES = (
 SQL = Finding(
     places=(_SQL_PLACES,),
     mechanisms=(any_of(
-        r"\binject\w*",
-        r"\binterpolat\w*|\bsplic\w*|\bconcatenat\w*|\b(?:past|glu|stuff|paste|drop)\w* (?:\w+ ){0,4}(?:straight |directly )?into (?:the )?(?:sql|query|statement|string)",
+        r"\binject\w*|\bSQLi\b",
+        r"\binterpolat\w*|\bsplic\w*|\bconcatenat\w*|\b(?:past|glu|stuff|paste|drop)\w* (?:\S+ ){0,4}(?:straight |directly |verbatim )?into (?:the )?(?:sql|query|statement|string)",
+        r"\b(?:address|payout_id|txid|value|input|\{\w+\})`?'?`? (?:is )?(?:\w+ )?in (?:an? |the )?f-?strings?\b",
         r"\bbecomes? (?:part of|code in) (?:the )?(?:sql|query|statement)|\bexecuted as (?:sql|code)",
         r"\bformat\w* (?:\w+ ){0,3}(?:in)?to (?:the )?(?:sql|query|statement|string)",
         r"\b(?:embedd|insert|plac|put)\w* (?:\w+ ){0,2}(?:directly |verbatim |raw |straight )?(?:in|into) (?:the )?(?:sql|query|statement|string|text)",
@@ -129,6 +131,8 @@ SQL = Finding(
         ),
     ),
     fix_places=(r"get_payment_history|_execute_payment|_claim\w*|_mark\w*|history|_update\w*|_set_status",),
+    # the race fix's claim (`WHERE id = ? AND status = 'pending'`) binds a parameter too, but means the race
+    not_fixes=(r"\bAND\s+status\s*=",),
     denials=(
         r"\bno (?:sql[- ]?)?injection\b|\bnot (?:really |actually )?(?:attacker|user)[- ](?:controlled|supplied)",
         r"\bnot (?:really |actually )?(?:injectable|exploitable)\b",
@@ -163,6 +167,7 @@ FLOAT = Finding(
         r"\b\w+_sats?\b\s*=|100_000_000|10\s*\*\*\s*8|\b1e8\b|\bCOIN\s*=",
     ),
     fix_places=(r".",),
+    not_fixes=(r"^\W*round\b|\bround\w*(?: \w+){0,3},? to (?:whole|integer|full|the nearest) (?:satoshis?|sats)",),
     wrong_places=(r"get_payment_history|process_pending_payments|self\.processing|_send_payment",),
     span=2,
 )
@@ -199,28 +204,67 @@ ATOMICITY = Finding(
             r"\b(?:send|sent|payment|pay|wallet|txid|status|commit|sendtoaddress|coins|mark\w*|paid)",
         ),
     ),),
+    fixes=(
+        r"\bstatus\s*=\s*['\"](?:unknown|uncertain|in_doubt|indoubt|failed|error|review|needs_\w+|manual\w*|reconcil\w*|stuck|sent|sending|broadcast\w*|submitted)['\"]",
+    ),
+    fix_places=(r"_execute_payment|_send_payment|_pay\w*|_mark\w*|_settle\w*",),
     wrong_places=(r"self\.processing|self\.lock|process_pending_payments|get_payment_history|calculate_fee|batch_payments|\btwo (?:workers|threads)\b",),
+    denials=(
+        r"\b(?:is|are) (?:the )?(?:intended|expected|desired|correct|right) behaviou?r\b|\bworks as (?:intended|designed)\b",
+        r"\bretry (?:behaviou?r |logic )?(?:is|looks) (?:correct|fine|right|intended)",
+    ),
     span=2,
 )
 
 
+_LOCK_OPEN = re.compile(r"^(\s*)(?:with\s+self\.lock\s*:|self\.lock\.acquire\()")
+_MEMBERSHIP = re.compile(r"\bin\s+self\.processing\b")
+
+
+def _lock_covers_check(answer: Answer) -> Verdict | None:
+    """New code that takes ``self.lock`` around the membership test itself: the race fix.
+
+    A lock around the ``add``/``discard`` alone leaves the check-then-act gap open.
+    """
+    units = answer.units
+    for i, unit in enumerate(units):
+        opened = _LOCK_OPEN.match(unit.text) if unit.kind == "code" and unit.novel else None
+        if not opened:
+            continue
+        indent = len(opened.group(1))
+        with_block = "with" in unit.text.split("self.lock")[0]
+        for nxt in units[i + 1:]:
+            if nxt.kind != "code" or nxt.block != unit.block:
+                break
+            if with_block and len(nxt.text) - len(nxt.text.lstrip()) <= indent:
+                break
+            if not with_block and "self.lock.release(" in nxt.text:
+                break
+            if _MEMBERSHIP.search(nxt.text):
+                return Verdict(True, f"fix: «{unit.text.strip()}» around «{nxt.text.strip()}»")
+    return None
+
+
 def grade_final(final_text: str) -> dict[str, Verdict]:
     answer = Answer(final_text, build_prompt())
+    race = evaluate(
+        answer, RACE, require="either",
+        missing="does not identify the unguarded check-then-add on self.processing (unused lock) letting two workers pay one payout",
+    )
+    if not race.passed:
+        race = _lock_covers_check(answer) or race
     return {
-        "payment.race_condition": evaluate(
-            answer, RACE, require="either",
-            missing="does not identify the unguarded check-then-add on self.processing (unused lock) letting two workers pay one payout",
-        ),
+        "payment.race_condition": race,
         "payment.sql_injection": evaluate(
-            answer, SQL, require="both",
+            answer, SQL, require="fixes",
             missing="does not identify the f-string SQL as injectable and fix it with bound parameters",
         ),
         "payment.float_precision": evaluate(
-            answer, FLOAT, require="both",
+            answer, FLOAT, require="fixes",
             missing="does not identify float money arithmetic as losing precision and fix it with Decimal/integer units",
         ),
         "payment.atomicity": evaluate(
-            answer, ATOMICITY, require="mechanism",
+            answer, ATOMICITY, require="either",
             missing="does not identify that send and status updates are not atomic (reset to pending after sending, or swallowed errors)",
         ),
     }

@@ -81,6 +81,10 @@ HARDCODED = Finding(
     ),),
     fixes=(r"self\.share_window\s*=\s*[^#\n]*\bconfig", _READ_PPLNS_WINDOW),
     wrong_places=(r"n_factor|pplns_n|\b2\b",),
+    denials=(
+        r"\bnot (?:a |an )?hard[- ]?cod\w* (?:problem|issue|bug|concern)",
+        r"\b(?:is )?(?:only|just|merely|simply) (?:the |a )?(?:sensible )?(?:default|fallback)\b(?! (?:that|which|and) )|\bsensible (?:default|fallback)\b",
+    ),
     fix_needs_place=False,
     span=2,
 )
@@ -92,13 +96,19 @@ WINDOW_UNUSED = Finding(
         r"\bunused\b|\bnever gets used\b|\bgoes unused\b",
         r"\bdead (?:code|variable|store|assignment|local|computation)",
         r"\b(?:ignored|discarded|thrown away|thrown out|goes nowhere|has no effect|no effect|does nothing|orphan\w*|wasted|pointless|superfluous|redundant)\b",
+        r"\bdropped (?:on the floor|straight away|immediately)|\b(?:then|and) (?:simply |just )?(?:dropped|abandoned|forgotten|left (?:unused|alone|lying))\b",
+        r"(?:→|->|=>|\bis|\bwas|\bremains|\bstays)\s*(?:a |simply |just |effectively )?dead\b(?! (?:config|setting|key|option|entry))",
         r"\b(?:computed|calculated|assigned|derived|set) (?:\w+ ){0,3}but\b",
         r"\bnothing (?:uses|reads|consumes|references)\b",
         r"\binstead of (?:using |passing )?`?window_size",
         r"\b(?:uses?|queries|passes|query|limits? (?:by|to)) `?self\.share_window`? (?:instead|rather)",
     ),),
-    fixes=(r"_last_shares\([^)]*\bwindow_size\b", r"LIMIT[^\n]*\bwindow_size\b|\(\s*window_size\s*,\s*\)"),
+    fixes=(
+        r"_last_shares\([^)]*\bwindow_size\b", r"LIMIT[^\n]*\bwindow_size\b|\(\s*window_size\s*,\s*\)",
+        all_of(_DO + r"(?:remove|delete|drop)\b", r"`?window_size\b"),
+    ),
     fix_places=(r"calculate_payouts",),
+    removals=(r"^\s*window_size\s*=",),
     wrong_places=(r"n_factor|pplns_n|share_window|block_height|fee_sat|\bweights?\b",),
     span=2,
 )
@@ -132,7 +142,7 @@ def grade_final(final_text: str) -> dict[str, Verdict]:
             missing="does not say window_size is computed in calculate_payouts but never used",
         ),
         "pplns.config_key_mismatch": evaluate(
-            answer, CONFIG_KEY, require="both",
+            answer, CONFIG_KEY, require="fixes",
             missing="does not say the configured pplns_window is never read and read it from config",
         ),
     }

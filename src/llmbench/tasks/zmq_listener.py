@@ -60,7 +60,7 @@ _THREAD_SIDE = (
 
 # The socket is set up on one side and used on the other. Every phrasing must be about
 # the socket (a context created in __init__ is thread-safe: blaming it is wrong).
-_SOCKET_WORD = r"\bsock(?:et)?s?\b|\bconnect|\bsubscri|\brecv"
+_SOCKET_WORD = r"\bsock(?:et)?s?\b|\bconnect|\bsubscri|\brecv|\bSUB\b"
 _SET_UP = r"\b(?:creat|instantiat|construct|initiali[sz]|connect|subscri|set (?:up|ting)|open|made|make|built|build|born|wired|plugs? it in|bound|binds?)\w*"
 _CROSSES = all_of(_SOCKET_WORD, any_of(
     # created/connected in __init__/start (main thread) ... used in _listen/another thread
@@ -88,6 +88,7 @@ _NOT_THREAD_SAFE = any_of(
     r"\b(?:can ?not|can'?t|must not|should not|shouldn'?t|mustn'?t) be (?:safely )?(?:shared|used|accessed|passed|moved)\b[^.]{0,40}\b(?:threads?)\b",
     r"\bnot safe to (?:share|use|access|pass|touch)\w*\b[^.]{0,40}\bthreads?\b",
     r"\bunsafe (?:to (?:share|use|access)|across|between)\b[^.]{0,30}\bthreads?\b",
+    r"(?:≠|!=|=/=)\s*thread[- ]?safe\b|\bone (?:\w+ )?socket\s*(?:=|==|→|->)\s*one thread\b",
 )
 _ZMQ_SOCKET_WORDS = r"\b(?:zmq|zeromq|0mq|ømq|pyzmq|libzmq)\b|\bsockets?\b"
 _THIS_CODE = (
@@ -104,12 +105,6 @@ _DENIALS = (
     r"\bonly (?:ever )?used (?:in|by|from) (?:the )?(?:listener|background|worker|daemon) thread (?:after|once|from then)",
 )
 
-CROSSES = Finding(
-    places=(_SOCKET, r"_listen\b", r"__init__", r"\bstart\s*\(", r"ZMQListener"),
-    mechanisms=(_CROSSES,),
-    denials=_DENIALS,
-    span=2,
-)
 
 # The fix: the socket is created inside the thread function (not __init__/start/stop).
 _THREAD_FUNC = r"^(?!(?:__init__|start|stop|on|_dispatch|main|refresh_template)$)\w+$"
@@ -128,15 +123,28 @@ _FIX_VERB = any_of(
     r"\b(?:should|must|needs? to|has to|have to|ought to|is now|are now|now|gets?|will) (?:be |get |all )?(?:created|constructed|opened|instantiated|set up|built|made|moved|done)\b",
 )
 _THREAD_TARGET = (
-    r"\b(?:inside|in|within|into|to|at the (?:start|top|beginning|head) of|from|on|by) (?:the )?(?:own |body of )?"
+    r"\b(?:inside|in|within|into|to|(?:at|to|into) the (?:start|top|beginning|head) of|from|on|by) (?:the )?(?:own |body of )?"
     r"(?:`?_?listen\w*(?:\(\))?`?|`?_run\w*`?|`?run\(\)`?|listener thread|background thread|listening thread|daemon thread|"
     r"worker thread|receiv(?:ing|er) thread|(?:its|their) own thread|thread (?:function|target|itself|body|method|loop|that (?:uses|reads|owns|receives|calls recv)))"
 )
 _SOCKET_IN_THREAD_PROSE = any_of(
     all_of(_FIX_VERB, r"\bsock(?:et)?s?\b", _THREAD_TARGET),
-    r"\b(?:let|have|make) (?:the )?(?:listener|background|daemon|worker|receiving|listening) thread (?:create|own|open|construct|set up|build)\w*\b[^.]{0,40}\bsock",
-    r"\bgive (?:the )?(?:listener|background|daemon|worker|receiving|listening) thread (?:full )?ownership\b",
+    r"\b(?:let|have|make) (?:the )?(?:(?:listener|background|daemon|worker|receiving|listening)(?: thread)?|`?_?listen\w*(?:\(\))?`?)(?: itself)? "
+    r"(?:create|own|open|construct|set up|build)\w*\b[^.]{0,40}\b(?:sock|SUB\b)",
+    r"\bgive (?:the )?(?:listener|background|daemon|worker|receiving|listening)(?: thread)? (?:full |sole |complete )?ownership\b",
     r"\b(?:listener|background|daemon|worker|receiving|listening) thread (?:should|must|will|now) (?:own|create|open)s? (?:the|its|a) (?:own )?sock",
+    r"\bso (?:that )?(?:the )?(?:listener|background|daemon|worker|receiving|listening) thread (?:itself )?(?:owns|creates|opens)\b[^.]{0,40}\b(?:its own|the) sock",
+)
+
+# The lead's fix-only policy: a fix that can only mean the defect, placed where it is,
+# passes — so the socket created inside the thread function also shows the crossing.
+CROSSES = Finding(
+    places=(_SOCKET, r"_listen\b", r"__init__", r"\bstart\s*\(", r"ZMQListener"),
+    mechanisms=(_CROSSES,),
+    fixes=(_SOCKET_IN_THREAD_CODE, _SOCKET_IN_THREAD_PROSE),
+    fix_places=(_THREAD_FUNC,),
+    denials=_DENIALS,
+    span=2,
 )
 
 SINGLE_THREAD = Finding(
@@ -164,11 +172,11 @@ def grade_final(final_text: str) -> dict[str, Verdict]:
     _moved_socket_lines_are_novel(answer)
     return {
         "zmq.socket_crosses_threads": evaluate(
-            answer, CROSSES, require="mechanism",
+            answer, CROSSES, require="either",
             missing="does not say the socket is set up in the caller's thread but used in _listen's thread",
         ),
         "zmq.fix_socket_in_thread": evaluate(
-            answer, SINGLE_THREAD, require="both",
+            answer, SINGLE_THREAD, require="fixes",
             missing="does not state that ZMQ sockets are single-thread objects and move the socket into the listener thread",
         ),
     }
