@@ -176,3 +176,17 @@ def test_bash_syntax_error_parses_without_running(tmp_path):
     assert not marker.exists()
     error = bash_syntax_error("if [ 1 ]; then\n  echo x\n")
     assert error and "syntax error" in error
+
+
+@pytest.mark.parametrize("first", ["# ~/Downloads/ethminer/h-run.sh", "# File: h-run.sh", "# h-run.sh:"])
+def test_block_whose_first_line_comment_names_the_file(first):
+    text = "mkdir -p ~/Downloads/ethminer && cd ~/Downloads/ethminer\n\n"
+    text += block(first + "\n#!/bin/bash\nexec ./ethminer", "bash")
+    record = parse_file_tree(text).files["~/Downloads/ethminer/h-run.sh"]
+    assert record.how == "fenced"
+    assert record.content == "#!/bin/bash\nexec ./ethminer\n"   # the name line is a caption, not content
+
+
+@pytest.mark.parametrize("first", ["# start the miner", "# h-run.sh output:", "#!/bin/bash"])
+def test_an_ordinary_first_comment_names_no_file(first):
+    assert parse_file_tree(block(first + "\nexec ./ethminer", "bash")).files == {}

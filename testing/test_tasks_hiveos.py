@@ -181,3 +181,36 @@ def test_reference_answer_files_are_what_the_checks_expect():
     tree = parse_file_tree(TASK.reference_answer())
     assert {p for p in tree.files} == {f"~/Downloads/ethminer/{n}" for n in GOOD}
     assert all(f.how == "heredoc" and f.complete and f.quoted for f in tree.files.values())
+
+
+@pytest.mark.parametrize("last_line,passes", [
+    ('echo "$stats" > /run/hive/ethminer-stats.json\n', False),   # written to a file: prints nothing
+    ('echo "$stats" >&2\n', False),                                # to stderr: not the output
+    ('echo "ethminer stats updated"\n', False),                    # prints, but not the JSON
+    ('echo "$stats"\n', True),
+    ('printf "%s\\n" "$stats" 2>/dev/null\n', True),
+])
+def test_h_stats_must_print_the_json_to_standard_output(last_line, passes):
+    stats = GOOD["h-stats.sh"].replace("echo \"$r\" | jq", "stats=$(echo \"$r\" | jq").rstrip("\n") + ")\n" + last_line
+    assert verdicts(answer({"h-stats.sh": stats}))["hiveos.h_stats_json"] is passes
+
+
+def test_jq_comparison_is_not_a_redirect():
+    stats = GOOD["h-stats.sh"].replace("temp: [", "n: ([$x[3]|split(\";\")[]|select(length > 0)]|length), temp: [")
+    assert verdicts(answer({"h-stats.sh": stats}))["hiveos.h_stats_json"]
+
+
+def test_python_h_stats_is_parsed_as_python_not_bash():
+    stats = (
+        "#!/usr/bin/env python3\nimport json, socket\n"
+        "s = socket.create_connection(('127.0.0.1', 3333), timeout=3)\n"
+        "s.sendall(b'{\"id\":0,\"jsonrpc\":\"2.0\",\"method\":\"miner_getstat1\"}\\n')\n"
+        "r = json.loads(s.makefile().readline())['result']\n"
+        "tf = [int(x) for x in r[6].split(';') if x]\n"
+        "print(json.dumps({'hs': [float(x) for x in r[3].split(';')], 'temp': tf[0::2], 'fan': tf[1::2],\n"
+        "                  'uptime': int(r[1]) * 60, 'ver': r[0]}))\n"
+    )
+    assert verdicts(answer({"h-stats.sh": stats}))["hiveos.h_stats_json"]
+    broken = stats.replace("print(json.dumps(", "print(json.dumps((")
+    result = grade("hiveos", answer({"h-stats.sh": broken}))["hiveos.h_stats_json"]
+    assert not result.passed and "python" in result.evidence

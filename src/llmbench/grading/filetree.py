@@ -164,6 +164,12 @@ class _Parser:
         if created:
             return
         name = _label_name(info) or _caption_name(caption)
+        if not name:
+            # the name as the block's first line: "# ~/Downloads/ethminer/h-run.sh", "# File: h-run.sh"
+            name = _first_line_name(body)
+            if name:
+                first = next(k for k, line in enumerate(body) if line.strip())
+                body = body[:first] + body[first + 1:]
         if not name or not any(line.strip() for line in body):
             return
         if name.endswith(".sh") and language in ("json", "text", "txt", "console", "output", "log"):
@@ -420,6 +426,20 @@ def _label_name(info: str) -> str | None:
     for token in re.split(r"[\s:]+", info):
         if _FILE_NAME.fullmatch(token.strip("`'\"")):
             return token.strip("`'\"")
+    return None
+
+
+_FIRST_LINE_NAME = re.compile(r"^\s*(?:#|//)\s*(?:(?:file(?:name)?|path|save (?:as|to))\s*:?\s*)?(\S+?)\s*:?\s*$", re.I)
+
+
+def _first_line_name(body: list[str]) -> str | None:
+    """A comment that is nothing but a file name, as the first line of a block (not a shebang)."""
+    first = next((line for line in body if line.strip()), "")
+    if first.lstrip().startswith("#!"):
+        return None
+    match = _FIRST_LINE_NAME.match(first)
+    if match and _FILE_NAME.fullmatch(match.group(1).strip("`'\"")):
+        return match.group(1).strip("`'\"")
     return None
 
 

@@ -140,6 +140,16 @@ def _missing(name: str) -> Verdict:
 
 
 def _syntax(record: CreatedFile) -> str | None:
+    """Parse errors of a created script, by its own interpreter (never run)."""
+    shebang = record.content.lstrip().splitlines()[0] if record.content.strip() else ""
+    if re.match(r"#!.*\bpython[\d.]*\b", shebang):
+        try:
+            compile(record.content, record.name, "exec")   # parse + compile only, nothing executes
+        except (SyntaxError, ValueError) as exc:
+            return f"{record.name} does not parse (python: {exc.msg if isinstance(exc, SyntaxError) else exc})"
+        return None
+    if re.match(r"#!.*\b(?:node|perl|ruby|php)\b", shebang):
+        return None   # another interpreter: its syntax is not judged
     error = bash_syntax_error(record.content)
     return f"{record.name} does not parse (bash -n: {error})" if error else None
 
@@ -364,6 +374,28 @@ def _builds_array(text: str) -> bool:
 
 
 _PRINTS = re.compile(r"^\s*(?:echo|printf|jq|cat\s*<<|python3?|print|node|perl)\b", re.M)
+_TO_FILE = re.compile(r"(?<![2&\d])>{1,2}\s*(?!&1\b)\S|\b1>{1,2}\s*\S|>&\s*2\b")
+
+
+def _prints_json(code: str) -> bool:
+    """Does some line print the stats to standard output (not into a file, not to stderr),
+    and is what it prints JSON-ish (jq/Python output, an object literal, or a JSON variable)?"""
+    json_vars = {name for name, value in _ASSIGNMENT.findall(code)
+                 if re.search(r"\bjq\b|[{\[]|json|\bhs\b", value)}
+    for line in code.splitlines():
+        if not _PRINTS.match(line):
+            continue
+        bare = re.sub(r"'[^']*'|\"(?:\\.|[^\"\\])*\"", " QUOTED ", line)   # quoted text: jq's `>` is no redirect
+        bare = re.sub(r"['\"].*$", "", bare)                                # an unclosed multi-line quote
+        bare = re.sub(r"\b2>>?\s*\S+|&>\s*/dev/null|<<<?\s*\S+|>\s*/dev/stdout\b", " ", bare)
+        if _TO_FILE.search(bare):
+            continue   # echo "$stats" > /run/hive/stats.json prints nothing
+        if re.match(r"^\s*(?:jq|python3?|print|node|perl|cat\s*<<)\b", line) or "{" in line \
+                or _refs(line) & json_vars or re.search(r"\|\s*jq\b", line):
+            return True
+    return False
+
+
 _API_CALL = re.compile(r"\bminer_getstat\w*|/getstat\w*", re.I)
 
 
@@ -382,8 +414,8 @@ def check_h_stats_json(tree: FileTree) -> Verdict:
         return Verdict(False, f"{STATS} output lacks the key(s) {', '.join(missing)}")
     if not _hs_is_array(code, _key_position(code, "hs")):
         return Verdict(False, f"{STATS}: hs is not built as an array")
-    if not _PRINTS.search(code):
-        return Verdict(False, f"{STATS} builds the JSON but never prints it")
+    if not _prints_json(code):
+        return Verdict(False, f"{STATS} builds the JSON but never prints it (to standard output)")
     return Verdict(True, f"{STATS} queries {_API_CALL.search(code).group(0)} and prints JSON with hs[], temp, fan, uptime, ver")
 
 
