@@ -172,3 +172,103 @@ def test_input_validation_is_not_share_validation():
     text = ("`_validate_share` doesn't check the nonce against the network target before submitting. "
             "Return an error to the miner when it fails.")
     assert not grade("stratum", text)["stratum.input_validation"].passed
+
+
+# -- the lead's fix-only policy: a fix at the defect that can only mean it passes ----------
+
+def _fixed_file(*edits: tuple[str, str]) -> str:
+    """The fixture with edits applied, given back bare (a corrected-file-only answer)."""
+    text = FIXTURE.read_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    return "```python\n" + text + "```\n"
+
+
+_SUBMIT_LOG = ('''        logger.info("block candidate %s at height %d: %s",
+                    block_hash, template["height"], block_hex)
+        result = await self.rpc.submitblock(block_hex)''')
+_HEX_PARSE = ('''        extranonce2_bin = bytes.fromhex(extranonce2)
+        ntime_int = int(ntime, 16)
+        nonce_int = int(nonce, 16)''')
+
+
+def test_bare_code_fixes_pass_the_identify_and_fix_checks():
+    text = _fixed_file(
+        (_SUBMIT_LOG, '''        result = await self.rpc.submitblock(block_hex)
+        logger.info("block candidate %s at height %d submitted", block_hash, template["height"])'''),
+        ("        self.recent_shares[share_key] = time.time()\n",
+         "        self.recent_shares[share_key] = time.time()\n"
+         "        while len(self.recent_shares) > 100000:\n            self.recent_shares.popitem(last=False)\n"),
+        (_HEX_PARSE, '''        try:
+            extranonce2_bin = bytes.fromhex(extranonce2)
+            ntime_int = int(ntime, 16)
+            nonce_int = int(nonce, 16)
+        except ValueError:
+            await self._reply_error(session, msg_id, 20, "Malformed submit")
+            return'''),
+    )
+    result = grade("stratum", text)
+    for check in ("stratum.info_leak", "stratum.memory_leak", "stratum.input_validation"):
+        assert result[check].passed, (check, result[check].evidence)
+
+
+def test_bare_code_that_does_not_remove_the_defect_fails():
+    text = _fixed_file(
+        # another log line of _submit_block rewritten, the whole block still logged before submitting
+        ('logger.info("block %s accepted by bitcoind", block_hash)',
+         'logger.info("block %s (height %d) accepted", block_hash, template["height"])'),
+        # a new empty dict in __init__ bounds nothing
+        ("self.recent_shares = OrderedDict()", "self.recent_shares = {}"),
+        # the exception is swallowed, the miner gets no error reply
+        (_HEX_PARSE, '''        try:
+            extranonce2_bin = bytes.fromhex(extranonce2)
+            ntime_int = int(ntime, 16)
+            nonce_int = int(nonce, 16)
+        except ValueError:
+            return'''),
+    )
+    result = grade("stratum", text)
+    for check in ("stratum.info_leak", "stratum.memory_leak", "stratum.input_validation"):
+        assert not result[check].passed, (check, result[check].evidence)
+
+
+def test_bare_unified_diff_fix_counts_at_its_function():
+    diff = ("```diff\n--- a/stratum_server.py\n+++ b/stratum_server.py\n@@ -262,3 +262,3 @@\n"
+            "     def _build_header(self, merkle_root, ntime, nonce):\n"
+            "         version = struct.pack(\"<I\", self.block_template[\"version\"])\n"
+            "-        prev_hash = bytes.fromhex(self.block_template[\"previousblockhash\"])\n"
+            "+        prev_hash = bytes.fromhex(self.block_template[\"previousblockhash\"])[::-1]\n```\n")
+    assert grade("stratum", diff)["stratum.byte_order"].passed
+
+
+def test_validation_that_only_closes_the_connection_has_no_error_reply():
+    text = ("`_handle_submit` unpacks `message[\"params\"]` without checking its length, and `int(nonce, 16)` "
+            "raises ValueError on non-hex input, which kills the session. Wrap the parsing in "
+            "try/except (ValueError, TypeError) and close the connection gracefully.")
+    assert not grade("stratum", text)["stratum.input_validation"].passed
+    assert grade("stratum", text.replace("close the connection gracefully", "reply with error 20"))["stratum.input_validation"].passed
+
+
+def test_stratum_word_swap_is_not_the_header_byte_reversal():
+    wrong = ("`_notify_message` sends the previous hash through `stratum_prevhash()`, which swaps the order of the "
+             "eight 4-byte words, but `_build_header` uses the raw `previousblockhash` without that word swap.")
+    assert not grade("stratum", wrong)["stratum.byte_order"].passed
+    right = ("`stratum_prevhash` swaps the 4-byte words for the miners, but `_build_header` needs the full 32-byte "
+             "reversal of `previousblockhash` into little-endian order.")
+    assert grade("stratum", right)["stratum.byte_order"].passed
+
+
+@pytest.mark.parametrize("text", [
+    "**The parent-block pointer in the 80-byte header is written back to front.** `_build_header` splices "
+    "`previousblockhash` in as-is; flip the 32 bytes end for end.",
+    "Inside the header of `_build_header`, `previousblockhash` lives with its 32 bytes in the opposite sequence.",
+])
+def test_byte_order_paraphrases(text):
+    assert grade("stratum", text)["stratum.byte_order"].passed
+
+
+def test_info_leak_paraphrase_with_prose_fix():
+    text = ("`_submit_block` formats the complete serialized block into an info line prior to calling "
+            "`submitblock`. Emit only the block hash and height, and do it after submitblock returns.")
+    assert grade("stratum", text)["stratum.info_leak"].passed
