@@ -36,7 +36,8 @@ GENERIC_DENIALS = (
 )
 
 # A checklist item: code names as a label, then advice ("- `start()`: verify …",
-# "**`calculate_fee`** – beware of …"). Advice about a function is not a finding in it.
+# "**`calculate_fee`** – beware of …"). Advice about a function is not a finding in it,
+# unless the advice itself quotes code ("avoid hard-coding `share_window = 10000`").
 LABELLED_ADVICE = (
     r"^[-*•\d.)\s]*(?:`[^`]+`|[\w.]+\(\))(?:\s*(?:/|,|&|and)\s*(?:`[^`]+`|[\w.]+\(\)))*\s*(?::|–|—|-{1,2})\s*"
     r"(?:consider|beware|avoid|check|verify|review|validate|be (?:careful|aware|mindful)|watch|think about|improve|look (?:into|at|for|out))\b",
@@ -91,6 +92,11 @@ class Finding:
 
 _HEDGES = _compile(HEDGES)
 _LABELLED_ADVICE = _compile(LABELLED_ADVICE)
+
+
+def _labelled_advice(text: str) -> bool:
+    match = _search(_LABELLED_ADVICE, text)
+    return bool(match) and "`" not in text[match.end():]
 
 
 @dataclass
@@ -195,7 +201,7 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit]) -> tupl
         if _search(finding._denials, text):
             miss = Miss(unit, "denies the defect")
             continue
-        if _search(_LABELLED_ADVICE, text):
+        if _labelled_advice(text):
             miss = miss or Miss(unit, "generic advice not tied to the code")
             continue
         own_place = _place_in(finding, [unit])
@@ -229,7 +235,7 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
         if unit.kind != "code" and _search(finding._denials, _plain(unit)):
             miss = Miss(unit, "denies the defect")
             continue
-        if _search(finding._not_fixes, _plain(unit)) or unit.kind != "code" and _search(_LABELLED_ADVICE, _plain(unit)):
+        if _search(finding._not_fixes, _plain(unit)) or unit.kind != "code" and _labelled_advice(_plain(unit)):
             miss = miss or Miss(unit, "not a fix")
             continue
         if not finding.fix_needs_place:
