@@ -120,3 +120,81 @@ def test_injection_needs_a_parameterized_fix():
 def test_denied_injection_fails():
     answer = "There is no SQL injection in `get_payment_history`; the f-string is fine because addresses are validated upstream."
     assert not grade("payment", answer)["payment.sql_injection"].passed
+
+
+def _race(text: str) -> bool:
+    return grade("payment", text)["payment.race_condition"].passed
+
+
+def test_lock_must_cover_the_membership_check():
+    around_add = (
+        "```python\n"
+        "            with self.lock:\n"
+        "                self.processing.add(payout_id)\n"
+        "```\n"
+    )
+    around_check = (
+        "```python\n"
+        "            with self.lock:\n"
+        "                if payout_id in self.processing:\n"
+        "                    continue\n"
+        "                self.processing.add(payout_id)\n"
+        "```\n"
+    )
+    assert not _race(around_add)
+    assert _race(around_check)
+
+
+def test_unused_lock_blamed_on_another_function_is_wrong_place():
+    answer = (
+        "`batch_payments` updates the shared `totals` dict while other workers run; `self.lock` is never "
+        "used there, so two threads merging balances can lose updates."
+    )
+    assert not _race(answer)
+
+
+def test_race_claim_is_not_the_sql_fix():
+    answer = (
+        "There's no SQL injection in `get_payment_history`. Fix the double payment: claim the row in SQL "
+        "with `WHERE id = ? AND status = 'pending'` and check `rowcount`."
+    )
+    verdicts = grade("payment", answer)
+    assert not verdicts["payment.sql_injection"].passed
+    assert verdicts["payment.race_condition"].passed
+
+
+def test_fix_only_answers_pass_their_checks():
+    answer = (
+        "```python\n"
+        "    def calculate_fee(self, amount):\n"
+        "        return (Decimal(str(amount)) * Decimal(str(self.fee_percent)) / 100).quantize(Decimal('1e-8'))\n"
+        "\n"
+        "    def get_payment_history(self, address, limit=50):\n"
+        "        rows = conn.execute('SELECT * FROM payouts WHERE address = ? LIMIT ?', (address, int(limit)))\n"
+        "```\n"
+    )
+    verdicts = grade("payment", answer)
+    assert verdicts["payment.float_precision"].passed
+    assert verdicts["payment.sql_injection"].passed
+
+
+def test_rounding_is_not_a_representation_fix():
+    answer = "`calculate_fee` uses float, which loses precision. Round more carefully, to whole satoshis."
+    assert not grade("payment", answer)["payment.float_precision"].passed
+
+
+def test_reset_to_pending_called_intended_is_a_denial():
+    answer = (
+        "The retry after a wallet hiccup is the intended behaviour: `_execute_payment` resets the row to "
+        "`pending` in its `except` so the payout is retried. If a payment went out twice, that is the race."
+    )
+    assert not grade("payment", answer)["payment.atomicity"].passed
+
+
+def test_labelled_checklist_fails_every_check():
+    answer = (
+        "- **`process_pending_payments`** – check for race conditions when several workers run in parallel.\n"
+        "- **`calculate_fee` / `batch_payments`** – beware of floating-point precision issues; consider Decimal.\n"
+        "- **`get_payment_history`** – validate user input and use parameterized queries to prevent SQL injection.\n"
+    )
+    assert not any(v.passed for v in grade("payment", answer).values())

@@ -100,3 +100,45 @@ def test_unused_claim_about_another_variable_does_not_count():
     answer = "`block_height` in `calculate_payouts` is never used except in a log line."
     assert not grade("pplns", answer)["pplns.window_size_unused"].passed
     assert grade("pplns", "`window_size` in `calculate_payouts` is never used.")["pplns.window_size_unused"].passed
+
+
+def test_diff_deleting_window_size_is_its_fix():
+    answer = (
+        "```diff\n"
+        "@@ def calculate_payouts(self, block_reward_sat, block_height):\n"
+        "-        net_diff = self.rpc.getdifficulty()\n"
+        "-        window_size = int(net_diff * self.n_factor)\n"
+        "         with self._connect() as conn:\n"
+        "```\n"
+    )
+    assert grade("pplns", answer)["pplns.window_size_unused"].passed
+    # the same line deleted from another function is no fix
+    elsewhere = answer.replace("def calculate_payouts(self, block_reward_sat, block_height)", "def get_worker_stats(self, worker)")
+    assert not grade("pplns", elsewhere)["pplns.window_size_unused"].passed
+
+
+def test_reading_pplns_window_alone_passes_the_mismatch_check():
+    # fix-only policy: the config read can only mean the unread key
+    answer = "```python\n        self.share_window = int(config.get(\"pplns_window\", 10000))\n```\n"
+    verdicts = grade("pplns", answer)
+    assert verdicts["pplns.config_key_mismatch"].passed
+    assert verdicts["pplns.hardcoded_share_window"].passed
+    assert not verdicts["pplns.window_size_unused"].passed
+
+
+def test_default_value_denial_is_not_a_finding():
+    answer = (
+        "- `self.share_window = 10000` in `__init__` is not a hard-coding problem — it is only the "
+        "default window, a sensible fallback value."
+    )
+    assert not grade("pplns", answer)["pplns.hardcoded_share_window"].passed
+
+
+def test_checklist_with_function_names_fails_but_quoted_code_counts():
+    checklist = (
+        "1. **`__init__`** — avoid hard-coded values; load all tunables from configuration.\n"
+        "2. **`calculate_payouts`** — remove unused variables.\n"
+    )
+    assert not any(v.passed for v in grade("pplns", checklist).values())
+    concrete = "- `__init__`: avoid hard-coding `self.share_window = 10000`; it overrides the configuration."
+    assert grade("pplns", concrete)["pplns.hardcoded_share_window"].passed

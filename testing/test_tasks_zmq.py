@@ -112,3 +112,41 @@ def test_socket_created_in_start_is_not_the_fix():
     assert not verdict.passed and "start()" in verdict.evidence
     moved = answer.replace("def start(self)", "def _listen(self)")
     assert grade("zmq", moved)["zmq.fix_socket_in_thread"].passed
+
+
+_CODE_ONLY_FIX = (
+    "```python\n"
+    "    def _listen(self):\n"
+    "        sock = self.context.socket(zmq.SUB)\n"
+    "        sock.connect(self.endpoint)\n"
+    "        for topic in TOPICS:\n"
+    "            sock.setsockopt(zmq.SUBSCRIBE, topic)\n"
+    "```\n"
+)
+
+
+def test_code_only_fix_passes_both_checks():
+    # the lead's fix-only policy: a fix at its place that can only mean the defect
+    verdicts = grade("zmq", _CODE_ONLY_FIX)
+    assert verdicts["zmq.socket_crosses_threads"].passed
+    assert verdicts["zmq.fix_socket_in_thread"].passed
+
+
+def test_checklist_item_under_a_function_name_is_not_a_finding():
+    answer = (
+        "- **`start()`**: verify the connection to the endpoint succeeds and subscriptions are set; "
+        "consider thread safety when starting background threads.\n"
+        "- **`_listen()`**: handle all ZMQ exceptions and consider whether ZMQ sockets are thread-safe.\n"
+    )
+    assert not any(v.passed for v in grade("zmq", answer).values())
+
+
+def test_sub_endpoint_paraphrase_and_ownership_fix():
+    answer = (
+        "The SUB endpoint is born on whichever thread builds the listener (its constructor) and is then "
+        "handed to the worker that reads it in `_listen()`. libzmq endpoints have thread affinity.\n\n"
+        "Remedy: let `_listen()` itself build the SUB endpoint, dial the address and register the topics."
+    )
+    verdicts = grade("zmq", answer)
+    assert verdicts["zmq.socket_crosses_threads"].passed
+    assert verdicts["zmq.fix_socket_in_thread"].passed
