@@ -173,6 +173,9 @@ INFO_LEAK = Finding(
         r"\b(?:move|moving|moved)\b[^.]{0,40}\blog\w*\b[^.]{0,40}\b(?:after|below|until|once)\b",
         r"\blog\w*\b[^.]{0,40}\b(?:after|once|only when)\b[^.]{0,40}\b(?:submitblock|submission|submit|submitted|accepted|propagat\w*)",
         r"\b(?:do|emit|write) (?:it|that|this|them)\b[^.]{0,10}\b(?:after|once)\b[^.]{0,20}\b(?:submitblock|submission|submit|submitted|accepted)",
+        r"\b(?:record|emit|write|print|output)\w*\b[^.]{0,40}\b(?:hash|height)\b[^.]{0,30}\b(?:after|once)\b[^.]{0,20}\b(?:submitblock|submission|submit|submitted|accepted)",
+        r"\b(?:don'?t|do not|never|stop|avoid)\b[^.]{0,15}\b(?:writ|put|dump|send|emit|ship|includ)\w*\b[^.]{0,40}"
+        r"(?:block_hex|serialized block|full block|entire block|whole block|raw block|block data|block contents?)[^.]{0,30}\blogs?\b",
         r"\b(?:truncat\w*|abbreviat\w*|shorten\w*)\b[^.]{0,40}\b(?:hex|block|log)",
         r"\b(?:demote|lower|downgrade|move|switch|change|set|reduce)\w*\b[^.]{0,40}\b(?:to )?(?:the )?debug\b",
     ),
@@ -237,7 +240,7 @@ STALE_JOB = Finding(
 # A fix stated in prose: an instruction, not a description of what the code fails to do.
 _IMPERATIVE = (
     r"(?:^[-*•\d.)\s]*|(?:should|must|needs? to|have to|has to|to|fix\w*:?|instead,?|then|just|simply|and|we|you|->|→|:|\||;|—|–|,|"
-    r"(?:on|at|after|in|with) (?:each|every) \w+)\s+"
+    r"(?:on|at|after|in|with) (?:each|every) \w+)\s+(?:(?:can|could|may|should)\s+)?"
     r"(?:also |periodically |regularly |always )?)"
 )
 
@@ -263,7 +266,7 @@ MEMORY_LEAK = Finding(
         r"\bMAX_RECENT_SHARES\b|\bSHARE_TTL\b|\bmax_recent_shares\b|\bshare_ttl\b",
         r"\bshares_by_job\b|\bjob\[.shares.\]|\bjob\.shares\b|\bjob\[.submitted.\]",
         # prose
-        _IMPERATIVE + r"(?:evict|expire|prune|purge|drop|trim|remove|delete|discard|clear|wipe|reset|cap|bound|limit)\w*\b[^.]{0,60}\b(?:oldest|older than|old entries|entries|after \d+|seconds|minutes|on (?:each|every|a) new (?:block|job|prevhash|template)|when (?:a )?new (?:block|job)|clean_jobs|per[- ]job|by age|ttl|max(?:imum)? size|size|to \d+)",
+        _IMPERATIVE + r"(?:evict|expire|prune|purge|drop|trim|remove|delete|discard|clear|wipe|empty|pop|reset|cap|bound|limit)\w*\b[^.]{0,60}\b(?:oldest|older than|old entries|entries|after \d+|seconds|minutes|on (?:each|every|a) new (?:block|job|prevhash|template)|when (?:a )?new (?:block|job)|clean_jobs|per[- ]job|by age|ttl|max(?:imum)? size|size|to \d+)",
         r"\b(?:add|implement|introduce|use|with|needs?)\b[^.]{0,30}\b(?:cleanup|clean-up|pruning|eviction|expiry|expiration|ttl|size limit|max(?:imum)? size|maxlen)\b",
         r"\b(?:ttl|lru|expiring|bounded|capped|size-limited|time-limited)\b[^.]{0,30}\b(?:cache|dict\w*|map|store|structure)\b",
         r"\b(?:key|scope|track|store|keep)\w*\b[^.]{0,30}\b(?:duplicates?|shares?|share keys?)\b[^.]{0,30}\bper[- ]job\b",
