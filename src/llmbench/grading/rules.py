@@ -33,6 +33,9 @@ GENERIC_DENIALS = (
     r"\b(?:there is|there'?s) no (?:need|reason)\b",
     r"\bfalse positive\b",
     r"\bnothing (?:wrong|to fix)\b",
+    # "that's the correct behaviour and no change is needed there"
+    r"\bno (?:code )?changes? (?:is |are )?(?:needed|required|necessary)\b",
+    r"\b(?:is|are|that'?s|it'?s) (?:the |exactly the )?(?:correct|intended|expected|desired|right) behaviou?r\b",
 )
 
 # A checklist item: code names as a label, then advice ("- `start()`: verify …",
