@@ -80,10 +80,15 @@ RACE = Finding(
         # an unused lock is only the race when tied to the concurrent check ("self.lock is never used" alone is not)
         all_of(
             r"\block\b[^.]{0,60}\b(?:never|not|isn'?t|is not) (?:\w+ ){0,2}(?:used|acquired|taken|held|entered|applied)|\bunused lock\b|\bwithout (?:ever )?(?:holding|acquiring|taking|using) (?:the |any |a )?lock|\block (?:is |that is |which is )?(?:created|defined|declared|instantiated|allocated) but\b|\bnever (?:acquires|uses|takes) (?:the |its )?lock|\bno lock\b",
-            r"\brac(?:e|ing)\b|\bconcurren\w*|\bthreads?\b|\bworkers?\b|\bsimultaneous\w*|\bparallel\b|\bsame payout\b|\bdouble\b|\btwice\b|\bcheck\w*|\btest\w*|self\.processing|\bguard\w*|\bprotect\w*",
+            r"\brac(?:e|ing)\b|\bconcurren\w*|\bsame payout\b|\bdouble\b|\btwice\b|\bcheck\w*|\btest\w*|self\.processing|\bguard\w*|\bprotect\w*",
         ),
         all_of(_CONCURRENT, r"\b(?:same|both|each|twice|double|duplicate)\b", r"\b(?:pay|paid|payout|payment|pick|see|select|read|pass|check|process|claim|send)\w*"),
-        r"\bnot atomic\b|\bnon-?atomic\b|\bisn'?t atomic\b",
+        # "not atomic" is the race only when said of the check/claim (status updates that are
+        # "not atomic" are the atomicity finding)
+        all_of(
+            r"\bnot atomic\b|\bnon-?atomic\b|\bisn'?t atomic\b",
+            r"\bcheck\w*|\btest\w*|\bmembership\b|\badd\w*\b|\bclaim\w*|\bset\b|\block\b|\bSELECT\b|\bread\w*|\bpick\w*|self\.processing|\bin-?flight\b",
+        ),
         r"\b(?:(?:two|2) )?(?:separate|distinct|independent) (?:steps|operations|actions)|\bnothing (?:serializ|serialis|guard|protect)\w*|\bnot (?:serializ|serialis)\w*",
         r"\bdoes(?:n'?t| not) (?:check|verify|require|guard on) (?:that )?(?:the )?(?:row |status )(?:is |was |still )?(?:still )?(?:'|`)?pending|\bno (?:`)?AND status\b|\bunconditional(?:ly)? (?:update|mark)",
         r"\bper[- ]process\b|\bin-?memory set\b[^.]{0,60}\b(?:process|instance|host)",
@@ -212,6 +217,8 @@ ATOMICITY = Finding(
     denials=(
         r"\b(?:is|are) (?:the )?(?:intended|expected|desired|correct|right) behaviou?r\b|\bworks as (?:intended|designed)\b",
         r"\bretry (?:behaviou?r |logic )?(?:is|looks) (?:correct|fine|right|intended)",
+        r"\b(?:is|are) (?:already|correctly|properly|fully|effectively|safely) (?:\w+ )?(?:transactional|atomic|idempotent)\b|\b(?:is|are) (?:transactional|atomic|idempotent) already\b",
+        r"\b(?:is|follows|uses) (?:the|a) (?:correct|right|standard|recommended|safe) (?:pattern|approach|design)\b",
     ),
     span=2,
 )

@@ -117,7 +117,7 @@ _SOCKET_IN_THREAD_CODE = any_of(
 # _listen", "should be created by the listener thread"), never as the diagnosis ("the
 # socket is created in __init__ and used on the listener thread").
 _FIX_VERB = any_of(
-    r"(?:^|[.;:!(—–]\s*|[-*•>]\s+|\b(?:to|by|should|must|instead|just|simply|always|please|and|then|we|you)\s+)"
+    r"(?:^|[.;:!(—–]\s*|[-*•>]\s+|\b(?:to|by|should|must|instead|just|simply|always|please|and|then|we|you|so|thus|hence|therefore)\s+)"
     r"(?:create|move|construct|instantiate|open|build|set up|make|do)\b",
     r"\b(?:by|when|after|before|via|means) (?:creating|moving|constructing|instantiating|opening|building|setting up|making)\b",
     r"\b(?:should|must|needs? to|has to|have to|ought to|is now|are now|now|gets?|will) (?:be |get |all )?(?:created|constructed|opened|instantiated|set up|built|made|moved|done)\b",
