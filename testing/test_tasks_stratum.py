@@ -272,3 +272,58 @@ def test_info_leak_paraphrase_with_prose_fix():
     text = ("`_submit_block` formats the complete serialized block into an info line prior to calling "
             "`submitblock`. Emit only the block hash and height, and do it after submitblock returns.")
     assert grade("stratum", text)["stratum.info_leak"].passed
+
+
+# --- round 2 review -----------------------------------------------------------------
+
+def _passed(text: str, check: str) -> bool:
+    return grade("stratum", text)[f"stratum.{check}"].passed
+
+
+def test_job_lookup_reply_is_not_the_malformed_input_reply():
+    """'reply with error 21 if missing' belongs to the job lookup: it validates no params or hex."""
+    text = ("**`_handle_client`** only catches `ConnectionResetError`; any other exception from `_handle_submit` "
+            "drops the miner with a traceback.\n\n**`_validate_share`** ignores `job_id`. Keep jobs in "
+            "`self.jobs`, look up `self.jobs.get(job_id)` in `_handle_submit`, reply with error 21 if missing.")
+    assert not _passed(text, "input_validation")
+    assert _passed(text, "stale_job")
+
+
+def test_error_20_reply_call_for_bad_params_is_the_validation_fix():
+    finding = ("5. _handle_submit: `worker, job_id, ... = message[\"params\"]` + bytes.fromhex / int(x,16) w/ no "
+               "checks -> ValueError -> dc + traceback.\n   fix: ")
+    assert _passed(finding + "check len == 5 and hex; on fail `await self._reply_error(session, msg_id, 20, "
+                             "\"bad params\")` and return.", "input_validation")
+    assert not _passed(finding + "on an unknown job `await self._reply_error(session, msg_id, 21, \"job not found\")`.",
+                       "input_validation")
+
+
+@pytest.mark.parametrize("text", [
+    "`_validate_share` and `_compute_merkle`: neither honours the `job_id` that accompanies the submission; both use `self.current_job`.",
+    "`_validate_share`/`_compute_merkle`: use `self.current_job`, not the submitted `job_id` → store jobs by id and look them up.",
+])
+def test_stale_job_paraphrases(text):
+    assert _passed(text, "stale_job")
+
+
+def test_fine_as_is_verdict_on_current_job_is_a_denial():
+    text = ("`_validate_share` uses `self.current_job`, which is always the newest job, so shares are validated "
+            "against up-to-date work; that's the correct behaviour and no change is needed there.")
+    assert not _passed(text, "stale_job")
+
+
+def test_duplicates_kept_in_the_job_bound_recent_shares():
+    text = ("Every share key is inserted into `self.recent_shares` and never removed, so it grows forever.\n\n"
+            "```python\nshare_key = (session.extranonce1, extranonce2, ntime, nonce)\n"
+            "if share_key in job[\"seen\"]:\n    return\njob[\"seen\"].add(share_key)\n```\n")
+    assert _passed(text, "memory_leak")
+    prose = ("`recent_shares` is never pruned and grows without bound. Store the seen share keys inside each job "
+             "so they are dropped with the job.")
+    assert _passed(prose, "memory_leak")
+
+
+def test_removing_block_hex_from_that_message_is_a_fix():
+    text = ("`_submit_block` puts the whole serialised block, `block_hex`, into an INFO message before submitblock "
+            "is called, so contractors reading the logs see it. Remove `block_hex` from that message.")
+    assert _passed(text, "info_leak")
+    assert not _passed(text.replace(" Remove `block_hex` from that message.", ""), "info_leak")

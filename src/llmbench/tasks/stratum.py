@@ -169,7 +169,7 @@ INFO_LEAK = Finding(
         r"\b(?:emit|write|output|log|print|record)\w* only\b[^.]{0,40}\b(?:hash|height|size|id)\b",
         r"\blog\w*\b[^.]{0,40}\b(?:hash|height)\b[^.]{0,20}\bonly\b",
         r"\b(?:remove|drop|delete|stop|avoid|never|don'?t|do not|no longer|strip|omit)\b[^.]{0,20}\b(?:log\w*|print\w*)\b[^.]{0,40}(?:block_hex|\bhex\b|full block|entire block|whole block|raw block|block data|serialized block|block contents?)",
-        r"\b(?:remove|drop|delete|omit|strip)\b[^.]{0,20}(?:block_hex|\bhex\b|the block data)\b[^.]{0,30}\b(?:from|out of) the log",
+        r"\b(?:remove|drop|delete|omit|strip)\b[^.]{0,20}(?:block_hex|\bhex\b|the block data)\b[^.]{0,30}\b(?:from|out of) (?:the|that|this|its|each) (?:log\w*|message|line|call|statement|format string|record)",
         r"\b(?:move|moving|moved)\b[^.]{0,40}\blog\w*\b[^.]{0,40}\b(?:after|below|until|once)\b",
         r"\blog\w*\b[^.]{0,40}\b(?:after|once|only when)\b[^.]{0,40}\b(?:submitblock|submission|submit|submitted|accepted|propagat\w*)",
         r"\b(?:do|emit|write) (?:it|that|this|them)\b[^.]{0,10}\b(?:after|once)\b[^.]{0,20}\b(?:submitblock|submission|submit|submitted|accepted)",
@@ -194,11 +194,13 @@ _IGNORED = (
     r"\bignor\w*|\bnever (?:used|read|checked|consulted|looked|compared|validated)\b|\bunused\b|"
     r"\bnot (?:used|checked|looked up|consulted|compared|validated|verified)\b|\bdisregard\w*|"
     r"\bthrown away\b|\bdiscard\w*|\bdoes(?:n'?t| not) (?:use|check|look (?:at|up)|consult|compare|validate|verify)\b|"
-    r"\bis(?:n'?t| not) (?:used|checked|consulted|looked up)\b|\bhas no effect\b|\bpassed (?:in )?but\b"
+    r"\bis(?:n'?t| not) (?:used|checked|consulted|looked up)\b|\bhas no effect\b|\bpassed (?:in )?but\b|"
+    r"\b(?:neither|never|doesn'?t|does not|don'?t|do not|fails? to) (?:\w+ )?(?:honou?rs?|respects?|consults?|looks? up)\b"
 )
 _INSTEAD = (
     r"\binstead of\b|\brather than\b|\bregardless\b|\bwhatever\b|\birrespective\b|\bno matter\b|"
-    r"\balways\b|\bunconditionally\b|\bwhichever\b|\bonly (?:the )?(?:latest|current|newest|most recent|last)\b"
+    r"\balways\b|\bunconditionally\b|\bwhichever\b|\bonly (?:the )?(?:latest|current|newest|most recent|last)\b|"
+    r"\bnot (?:the (?:one|job) )?(?:the )?(?:named|given|submitted|sent|requested|specified|referenced|quoted|miner'?s)\b"
 )
 _NOT_KEPT = (
     r"\b(?:not|never|isn'?t|aren'?t) (?:stored|kept|tracked|saved|retained|remembered|indexed|cached|mapped)\b|"
@@ -265,11 +267,14 @@ MEMORY_LEAK = Finding(
         r"\bdeque\(\s*maxlen",
         r"\bMAX_RECENT_SHARES\b|\bSHARE_TTL\b|\bmax_recent_shares\b|\bshare_ttl\b",
         r"\bshares_by_job\b|\bjob\[.shares.\]|\bjob\.shares\b|\bjob\[.submitted.\]",
+        # the duplicate set lives in the job (and goes with it): `if share_key in job["seen"]`
+        r"\bshare_key\b.*\bjob\w*\[[\"']\w+[\"']\]|\bjob\w*\[[\"']\w+[\"']\].*\bshare_key\b",
         # prose
         _IMPERATIVE + r"(?:evict|expire|prune|purge|drop|trim|remove|delete|discard|clear|wipe|empty|pop|reset|cap|bound|limit)\w*\b[^.]{0,60}\b(?:oldest|older than|old entries|entries|after \d+|seconds|minutes|on (?:each|every|a) new (?:block|job|prevhash|template)|when (?:a )?new (?:block|job)|clean_jobs|per[- ]job|by age|ttl|max(?:imum)? size|size|to \d+)",
         r"\b(?:add|implement|introduce|use|with|needs?)\b[^.]{0,30}\b(?:cleanup|clean-up|pruning|eviction|expiry|expiration|ttl|size limit|max(?:imum)? size|maxlen)\b",
         r"\b(?:ttl|lru|expiring|bounded|capped|size-limited|time-limited)\b[^.]{0,30}\b(?:cache|dict\w*|map|store|structure)\b",
         r"\b(?:key|scope|track|store|keep)\w*\b[^.]{0,30}\b(?:duplicates?|shares?|share keys?)\b[^.]{0,30}\bper[- ]job\b",
+        r"\b(?:duplicates?|dupes?|seen|share keys?|submitted shares|dedup\w*)\b[^.]{0,40}\b(?:inside|in|on|into|with|belongs? to) (?:each|every|the|its) job\b",
     ),
     fix_places=(r".",),  # a code fix may sit in any function (a new _prune helper, broadcast_job, …)
     wrong_places=(r"\bsessions\b", r"\bjob_counter\b", r"\bshare_log\b", r"\basyncio tasks?\b"),
@@ -292,6 +297,13 @@ MEMORY_RESET = Finding(
 )
 
 # stratum.input_validation --------------------------------------------------------
+# Replies for other rejections (21 job not found, 22 duplicate, 23 low difficulty, 24, 25)
+# are not the malformed-input reply, unless the same sentence is about malformed input.
+_OTHER_REJECTS = (
+    r"^(?!.*\b(?:malformed|invalid|non-?hex|hex|params?|parameters?|count|format|length|types?|fields?)\b)"
+    r".*(?:\b(?:error|code)\s*2[1-5]\b|\[\s*2[1-5]\s*,|,\s*2[1-5]\s*,|\bjob not found\b|\bstale\b|\bduplicate\b|"
+    r"\blow[- ]diff\w*|\bunauthori[sz]ed\b|\bnot subscribed\b|\bunknown job\b)"
+)
 _SUBMIT_INPUT = (
     r"_handle_submit|\bmining\.submit\b|\bint\(\s*nonce|\bbytes\.fromhex|\bfromhex\b|"
     r"\bextranonce_?2\b|\bnonce\b|\bntime\b|\bsubmit(?:ted)? (?:handler|message|params|request|path)s?\b"
@@ -322,12 +334,16 @@ INPUT_VALIDATION = Finding(
         r"(?:fullmatch|re\.match|re\.compile)\(.*(?:0-9a-f|\\da-f|0-9A-F|\[a-f0-9|\[A-Fa-f0-9|\[0-9a-fA-F)",
         r"\ball\(\s*c in (?:string\.hexdigits|_?HEX\w*)",
         r"\blen\(\s*(?:nonce|ntime|extranonce_?2)\s*\)\s*(?:!=|==)",
+        r"\blen(?:gth)?\s*(?:==|!=)\s*5\b",
+        # an error-20 reply for a malformed submit: `_reply_error(session, msg_id, 20, "bad params")`
+        r"\b_?(?:reply|send|respond)_?error\w*\(.*\b20\b.*(?:invalid|malformed|bad|param|hex|format|wrong|argument)",
         # prose: reply with a stratum error instead of raising
         r"\b(?:return|reply|respond|send|answer)\w*\b[^.]{0,50}\berror\b[^.]{0,30}\b(?:20|code 20|other|unknown|malformed|invalid)\b",
         r"\b(?:return|reply|respond|send|answer)\w*\b[^.]{0,30}\b(?:a |an )?(?:stratum|json-rpc|proper|protocol) error\b",
         r"\b(?:return|reply|respond|send|answer)\w*\b (?:with )?(?:an? )?(?:error|rejection)(?: (?:response|reply|message|result))?\b(?! log)",
     ),
     fix_places=(r"_handle_submit|_parse\w*|\w*valid\w*|\w*check\w*|_is_hex|\w*hex\w*|_dispatch|_handle_client|submit",),
+    not_fixes=(_OTHER_REJECTS,),
     wrong_places=(r"_handle_authorize\b", r"_handle_subscribe\b", r"_submit_block\b"),
     denials=(
         *_QUESTION,
@@ -354,6 +370,7 @@ INPUT_REPLY = Finding(
         *_PROSE_REPLY,
     ),
     fix_places=INPUT_VALIDATION.fix_places,
+    not_fixes=(_OTHER_REJECTS,),
 )
 
 
