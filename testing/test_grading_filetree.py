@@ -190,3 +190,38 @@ def test_block_whose_first_line_comment_names_the_file(first):
 @pytest.mark.parametrize("first", ["# start the miner", "# h-run.sh output:", "#!/bin/bash"])
 def test_an_ordinary_first_comment_names_no_file(first):
     assert parse_file_tree(block(first + "\nexec ./ethminer", "bash")).files == {}
+
+
+# --- round 2 review -----------------------------------------------------------------
+
+def test_printf_resolves_escapes_in_the_format_only_and_repeats_it():
+    tree = parse_file_tree(block("printf '%s\\n' 'echo \"a\\nb\"' 'exit 0' > run.sh\nprintf 'x=%s\\n' on > one.txt"))
+    assert tree.files["run.sh"].content == 'echo "a\\nb"\nexit 0\n'
+    assert tree.files["one.txt"].content == "x=on\n"
+
+
+def test_labelled_block_text_runs_no_commands():
+    tree = parse_file_tree(
+        block("mkdir -p ~/w && cd ~/w") + "\n### h-run.sh\n\n" + block('cd "$(dirname "$0")"\nexec ./ethminer')
+        + "\n### h-stats.sh\n\n" + block("echo '{}'")
+    )
+    assert list(tree.files) == ["~/w/h-run.sh", "~/w/h-stats.sh"]
+
+
+def test_a_created_script_that_is_run_creates_its_files_in_a_child_shell():
+    tree = parse_file_tree(block(
+        "cat > /tmp/setup.sh << 'OUTER'\n"
+        "D=$HOME/w\nmkdir -p \"$D\"\ncd \"$D\"\n"
+        "cat > a.conf << 'EOF'\nA=1\nEOF\n"
+        "OUTER\n"
+        "bash /tmp/setup.sh\n"
+        "cat > b.conf << 'EOF'\nB=1\nEOF\n"
+    ))
+    assert tree.files["~/w/a.conf"].content == "A=1\n"
+    assert "b.conf" in tree.files            # bash ran it in a child: the cd did not stick
+    assert tree.dirs == {"~/w": True}
+
+
+def test_a_script_that_is_never_run_creates_only_itself():
+    tree = parse_file_tree(block("cat > /tmp/setup.sh << 'OUTER'\ncat > a.conf << 'EOF'\nA=1\nEOF\nOUTER\n"))
+    assert list(tree.files) == ["/tmp/setup.sh"]

@@ -214,3 +214,82 @@ def test_python_h_stats_is_parsed_as_python_not_bash():
     broken = stats.replace("print(json.dumps(", "print(json.dumps((")
     result = grade("hiveos", answer({"h-stats.sh": broken}))["hiveos.h_stats_json"]
     assert not result.passed and "python" in result.evidence
+
+
+# --- round 2 review: output shape, printf formats, installers --------------------------
+
+_STATS_VAR = GOOD["h-stats.sh"].replace("echo \"$r\" | jq", "stats=$(echo \"$r\" | jq").rstrip("\n") + ")\n"
+
+
+@pytest.mark.parametrize("tail,passes", [
+    # HiveOS-agent habit: the total first, then the JSON: two lines, the first no JSON object
+    ('khs=$(jq -r \'.result[2] | split(";")[0]\' <<< "$r")\necho "$khs"\necho "$stats"\n', False),
+    ('khs=$(jq -r \'.result[2] | split(";")[0]\' <<< "$r")\nprintf \'%s\\n\' "$khs" "$stats"\n', True),   # one printf line: not judged
+    # a message in a failure branch, or behind ||, is not the normal output
+    ('if [[ -z $stats ]]; then\n  echo "$r"\n  exit 1\nfi\necho "$stats"\n', True),
+    ('[[ -n $stats ]] || echo "$r"\necho "$stats"\n', True),
+    ('khs=$(jq -r \'.result[2]\' <<< "$r")\necho "$stats"\n', True),   # khs computed, never printed
+])
+def test_h_stats_extra_non_json_line_breaks_the_output(tail, passes):
+    assert verdicts(answer({"h-stats.sh": _STATS_VAR + tail}))["hiveos.h_stats_json"] is passes
+
+
+@pytest.mark.parametrize("hs_value,passes", [
+    ('$(jq -c \'.result[3] | split(";") | map(tonumber)\' <<< "$r")', True),
+    ('$(jq -r \'.result[2] | split(";")[0]\' <<< "$r")', False),       # the total: a number
+])
+def test_h_stats_printf_format_takes_its_values_from_the_arguments(hs_value, passes):
+    stats = (
+        "#!/usr/bin/env bash\n"
+        "r=$(echo '{\"id\":0,\"jsonrpc\":\"2.0\",\"method\":\"miner_getstat1\"}' | nc -w 1 127.0.0.1 3333)\n"
+        f"hs={hs_value}\n"
+        "t=$(jq -c '[.result[6] | split(\";\") | map(tonumber) | .[range(0; length; 2)]]' <<< \"$r\")\n"
+        "f=$(jq -c '[.result[6] | split(\";\") | map(tonumber) | .[range(1; length; 2)]]' <<< \"$r\")\n"
+        "up=$(( $(jq -r '.result[1]' <<< \"$r\") * 60 ))\nver=$(jq -r '.result[0]' <<< \"$r\")\n"
+        'printf \'{"ver":"%s","hs":%s,"temp":%s,"fan":%s,"uptime":%s}\\n\' "$ver" "$hs" "$t" "$f" "$up"\n'
+    )
+    result = grade("hiveos", answer({"h-stats.sh": stats}))["hiveos.h_stats_json"]
+    assert result.passed is passes, result.evidence
+
+
+def test_files_written_by_printf_lines_keep_their_backslashes():
+    """`printf '%s\\n' 'line' …` writes each argument as it is: a `\\n` inside stays two characters."""
+    lines = [l for l in GOOD["h-stats.sh"].splitlines()]
+    quoted = " ".join("'" + l.replace("'", "'\\''") + "'" for l in lines)
+    text = answer({"h-stats.sh": None}) + f"\n{FENCE}bash\ncd ~/Downloads/ethminer\nprintf '%s\\n' {quoted} > h-stats.sh\n{FENCE}\n"
+    result = grade("hiveos", text)
+    assert result["hiveos.h_stats_json"].passed, result["hiveos.h_stats_json"].evidence
+    assert not result["hiveos.heredocs"].passed
+
+
+def test_installer_written_by_a_heredoc_and_run_creates_the_files():
+    inner = answer().split(f"{FENCE}bash\n", 1)[1].rsplit(FENCE, 1)[0]
+    text = (f"{FENCE}bash\ncat > /tmp/install-wrapper.sh << 'INSTALL'\n{inner}INSTALL\n"
+            f"bash /tmp/install-wrapper.sh\n{FENCE}\n")
+    assert all(verdicts(text).values()), grade("hiveos", text)
+    never_run = text.replace("bash /tmp/install-wrapper.sh\n", "")
+    assert not any(verdicts(never_run).values())
+
+
+def test_files_given_under_headings_are_not_run_as_commands():
+    """`### h-run.sh` + a block: its `cd "$(dirname "$0")"` is the file's text, not a cd."""
+    text = f"{FENCE}bash\nmkdir -p ~/Downloads/ethminer && cd ~/Downloads/ethminer\n{FENCE}\n"
+    for name, content in GOOD.items():
+        text += f"\n### {name}\n\n{FENCE}bash\n{content}{FENCE}\n"
+    result = verdicts(text)
+    assert result["hiveos.directory"] and not result["hiveos.heredocs"]
+    assert all(v for k, v in result.items() if k != "hiveos.heredocs")
+
+
+def test_crlf_line_endings_change_nothing():
+    text = answer().replace("\n", "\r\n")
+    assert all(verdicts(text).values()), grade("hiveos", text)
+
+
+def test_dash_heredoc_with_tab_indented_bodies():
+    body = "mkdir -p ~/Downloads/ethminer\ncd ~/Downloads/ethminer\n"
+    for name, content in GOOD.items():
+        indented = "".join("\t" + line + "\n" for line in content.splitlines())
+        body += f"cat > {name} <<-'EOF'\n{indented}\tEOF\n"
+    text = f"{FENCE}bash\n{body}{FENCE}\n"
+    assert all(verdicts(text).values()), grade("hiveos", text)

@@ -37,7 +37,7 @@ _VAR = re.compile(r"\$\{([A-Za-z_]\w*)(?::?[-=]([^}]*))?\}|\$([A-Za-z_]\w*)")
 _NON_SHELL = {"json", "python", "py", "yaml", "yml", "javascript", "js", "toml", "ini", "conf", "text", "txt",
               "console-output", "output", "log", "diff"}
 _COMMANDS = re.compile(
-    r"^\s*(?:\$\s+)?(?:sudo\s+)?(?:cat|tee|echo|printf|mkdir|cd|export|chmod|[A-Za-z_]\w*=)\b"
+    r"^\s*(?:\$\s+)?(?:sudo\s+)?(?:cat|tee|echo|printf|mkdir|cd|export|chmod|bash|sh|source|[A-Za-z_]\w*=)\b"
 )
 _CAPTION_MAX = 140
 
@@ -122,6 +122,7 @@ class _Parser:
         self.env: dict[str, str] = {"HOME": "~"}
         self.cwd: str | None = None
         self._prompt = normalize(prompt) if prompt else ""
+        self._depth = 0
 
     # -- driving ------------------------------------------------------------
     def run(self, lines: list[str]) -> None:
@@ -152,6 +153,7 @@ class _Parser:
     def _block(self, body: list[str], info: str, caption: str, first_line: int) -> None:
         before = set(self.tree.files)
         before_content = {p: f.content for p, f in self.tree.files.items()}
+        state = self._state()
         language = info.split()[0].lower() if info.split() else ""
         language = language.split(":")[0].split("{")[0]
         if language not in _NON_SHELL:
@@ -177,7 +179,47 @@ class _Parser:
         content = "\n".join(body).rstrip("\n") + "\n"
         if self._copied(content):
             return
+        # the block is the file's text, not commands: its `cd "$(dirname "$0")"` moved nothing
+        self._restore(state)
         self.tree.add(CreatedFile(self._resolve(name), "fenced", content, command=(info or caption), line=first_line))
+
+    def _state(self) -> tuple:
+        return self.cwd, dict(self.env), dict(self.tree.dirs), dict(self.tree.variables)
+
+    def _restore(self, state: tuple) -> None:
+        self.cwd, env, dirs, variables = state
+        self.env, self.tree.dirs, self.tree.variables = dict(env), dict(dirs), dict(variables)
+
+    def _run_script(self, record: CreatedFile, subshell: bool) -> None:
+        """A script the answer wrote and then runs (`bash install.sh`, `. ./setup.sh`): its
+        commands create files too. `bash`/`./x` run in a child (cwd and variables come back)."""
+        if self._depth >= 3:
+            return
+        state = self._state()
+        self._depth += 1
+        lines = record.content.splitlines()
+        i = 0
+        while i < len(lines):
+            i = self._shell(lines, i, fenced=True, offset=record.line)
+        self._depth -= 1
+        if subshell:
+            dirs = dict(self.tree.dirs)
+            self._restore(state)
+            self.tree.dirs = dirs   # directories it made stay made
+
+    def _script_run(self, verb: str, args: list[str]) -> tuple[CreatedFile, bool] | None:
+        """The created file a command runs, and whether it runs in a child shell."""
+        if verb in ("bash", "sh", "source", "."):
+            operands = [a for a in _without_redirects(args) if not a.startswith("-")]
+            target, subshell = (operands[0] if operands else ""), verb in ("bash", "sh")
+        elif "/" in verb:
+            target, subshell = verb, True
+        else:
+            return None
+        if not target:
+            return None
+        record = self.tree.files.get(self._resolve(target))
+        return (record, subshell) if record is not None and record.complete else None
 
     # -- shell --------------------------------------------------------------
     def _shell(self, lines: list[str], i: int, fenced: bool, offset: int = 0) -> int:
@@ -248,6 +290,10 @@ class _Parser:
                 if not arg.startswith("-"):
                     self.tree.dirs[self._resolve(arg)] = with_p or self.tree.dirs.get(self._resolve(arg), False)
                     self.env["_"] = self._resolve(arg)   # `mkdir -p DIR && cd $_`
+            return
+        run = self._script_run(verb, args)
+        if run is not None:
+            self._run_script(*run)
             return
         targets, appends = _redirect_targets(args)
         raw = "\n".join(body) + "\n" if body else ""
@@ -407,15 +453,36 @@ def _echo(args: list[str]) -> str:
     return text + "\n"
 
 
+_CONVERSION = re.compile(r"%%|%[-+ #0-9.]*[a-zA-Z]")
+
+
+def _escapes(text: str) -> str:
+    return text.replace("\\n", "\n").replace("\\t", "\t")
+
+
 def _printf(args: list[str]) -> str:
+    """What printf writes: escapes are resolved in the format (and %b arguments) only, %s
+    arguments go in as they are, and the format repeats until the arguments run out
+    (`printf '%s\\n' 'line 1' 'line 2'`)."""
     if not args:
         return ""
-    fmt, rest = args[0], args[1:]
-    if rest and re.search(r"%[sb]", fmt):
-        text = "".join(rest) if fmt.strip() == "%s" else fmt.replace("%s", "\n".join(rest), 1).replace("%b", "\n".join(rest), 1)
-    else:
-        text = fmt
-    return text.replace("\\n", "\n").replace("\\t", "\t")
+    fmt, rest = args[0], list(args[1:])
+    if not rest or not any(m.group(0) != "%%" for m in _CONVERSION.finditer(fmt)):
+        return _escapes(fmt.replace("%%", "%"))
+    out: list[str] = []
+    while True:
+        position = 0
+        for match in _CONVERSION.finditer(fmt):
+            out.append(_escapes(fmt[position:match.start()]))
+            position = match.end()
+            if match.group(0) == "%%":
+                out.append("%")
+                continue
+            value = rest.pop(0) if rest else ""
+            out.append(_escapes(value) if match.group(0).endswith("b") else value)
+        out.append(_escapes(fmt[position:]))
+        if not rest:
+            return "".join(out)
 
 
 def _label_name(info: str) -> str | None:

@@ -320,8 +320,34 @@ def _key_position(code: str, key: str) -> re.Match | None:
     return None
 
 
+def _printf_argument(code: str, match: re.Match) -> str | None:
+    """For a key inside a printf format ("{\\"hs\\":%s,…}"), the argument its conversion takes."""
+    start = code.rfind("\n", 0, match.start()) + 1
+    end = code.find("\n", match.end())
+    line = code[start:] if end < 0 else code[start:end]
+    command = re.match(r"^\s*printf\s+(?:-v\s+\S+\s+)?(.*)$", line)
+    if not command:
+        return None
+    try:
+        words = shlex.split(command.group(1), comments=True)
+    except ValueError:
+        return None
+    if not words:
+        return None
+    fmt, args = words[0], words[1:]
+    key = re.search(r"[\"']?" + re.escape(match.group(0).strip(" {,\\\"':")) + r"[\"']?\s*:\s*(?=%)", fmt)
+    if not key:
+        return None
+    index = len(re.findall(r"%[-+ #0-9.]*[a-zA-Z]", fmt[: key.end()].replace("%%", "")))
+    return args[index] if index < len(args) else None
+
+
 def _hs_is_array(code: str, match: re.Match) -> bool:
     value = _value_text(code, match.end())
+    if value.startswith("%"):
+        argument = _printf_argument(code, match)
+        if argument is not None:
+            value = argument
     if re.match(r"\(?\s*\[", value) or (not value.startswith(("$", "\\", '"', "'")) and _builds_array(value)):
         return True
     ref = re.match(r"\\?[\"']?\$?\{?([A-Za-z_]\w*)", value)
@@ -398,6 +424,36 @@ def _prints_json(code: str) -> bool:
 
 _API_CALL = re.compile(r"\bminer_getstat\w*|/getstat\w*", re.I)
 
+_OPENS = re.compile(r"^\s*(?:if|for|while|until|case|select)\b|(?:\{|\bthen|\bdo)\s*$")
+_CLOSES = re.compile(r"^\s*(?:(?:fi|done|esac)\b|\})")
+
+
+def _stray_output(code: str) -> str | None:
+    """A line the script always prints besides its JSON that is not JSON itself
+    (`echo "$khs"` before `echo "$stats"`): the output is then not one JSON document.
+    Only lines outside every if/loop/function/group and not behind && or || count."""
+    objects = {name for name, value in _ASSIGNMENT.findall(code) if "{" in value}
+    assigned = {name for name, _ in _ASSIGNMENT.findall(code)}
+    stray, json_printed = None, False
+    depth = 0
+    for line in code.splitlines():
+        if _CLOSES.match(line):
+            depth = max(0, depth - 1)
+        opened = bool(_OPENS.search(line))
+        if depth == 0 and not opened and re.match(r"^\s*(?:echo|printf|jq)\b", line) \
+                and not re.search(r"&&|\|\||\bexit\b|^\s*echo\s+-\w*n", line):
+            bare = re.sub(r"'[^']*'|\"(?:\\.|[^\"\\])*\"", " QUOTED ", line)
+            if not _TO_FILE.search(re.sub(r"\b2>>?\s*\S+|&>\s*/dev/null|<<<?\s*\S+", " ", bare)):
+                refs = _refs(line)
+                if re.search(r"\{|\|\s*(?:jq|python)|^\s*jq\b", line) or refs & objects:
+                    json_printed = True
+                elif refs and refs <= assigned and stray is None:
+                    stray = line.strip()
+        if opened:
+            depth += 1
+    return stray if json_printed else None
+
+
 
 def check_h_stats_json(tree: FileTree) -> Verdict:
     stats = _find(tree, STATS)
@@ -416,6 +472,9 @@ def check_h_stats_json(tree: FileTree) -> Verdict:
         return Verdict(False, f"{STATS}: hs is not built as an array")
     if not _prints_json(code):
         return Verdict(False, f"{STATS} builds the JSON but never prints it (to standard output)")
+    stray = _stray_output(code)
+    if stray:
+        return Verdict(False, f"{STATS} also prints a line that is not JSON, so its output is no JSON document: «{stray[:100]}»")
     return Verdict(True, f"{STATS} queries {_API_CALL.search(code).group(0)} and prints JSON with hs[], temp, fan, uptime, ver")
 
 
