@@ -222,6 +222,13 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit]) -> tupl
     return None, miss
 
 
+def _wrong_place_only(finding: Finding, text: str) -> bool:
+    """The sentence names another function and none (or only a weak one) of this defect's places."""
+    if not finding._wrong or not _search(finding._wrong, text):
+        return False
+    return _place_in(finding, [Unit(text, "prose", -1, -1, True)]) is None or bool(finding._weak) and not _search(finding._strong, text)
+
+
 def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]:
     """The first novel code line (or inline code) that can only be this defect's fix."""
     miss: Miss | None = None
@@ -243,6 +250,9 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
             continue
         if not finding.fix_needs_place:
             return Hit(unit, unit.func or "", "fix"), None
+        if unit.kind != "code" and _wrong_place_only(finding, _plain(unit)):
+            miss = Miss(unit, "fix attributed to another place")
+            continue
         if unit.kind == "code" and unit.func:
             if _search(finding._fix_places, unit.func):
                 return Hit(unit, unit.func, "fix"), None
