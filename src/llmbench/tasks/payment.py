@@ -148,12 +148,14 @@ SQL = Finding(
 )
 
 _MONEY_PLACES = (
-    r"calculate_fee|batch_payments|fee_percent|min_payout|net_amount|float\(|`float`|`amount`|`fee`|`totals?`|"
+    r"calculate_fee|batch_payments|fee_percent|min_payout|net_amount|float\(|`float`|"
     r"\b0\.0\b|`round\(|\bround\(|\bfee calculation|\bbatch(?:ing|ed)? (?:totals|sums|amounts)|\bREAL column|"
     r"\bamount - fee\b|\bamount column"
 )
 FLOAT = Finding(
     places=(_MONEY_PLACES,),
+    # bare amounts are money anywhere: named beside another function they do not place a fix there
+    weak_places=(r"`amount`|`fee`|`totals?`",),
     mechanisms=(any_of(
         r"\bprecision\b|\bprecise\b|\bimprecise\b|\binexact\w*|\bapproximat\w*",
         r"\brounding (?:errors?|issues?|problems?|drift|artifacts?|mistakes?)\b|\bround-?off\b|\bmis-?round\w*",
@@ -171,7 +173,7 @@ FLOAT = Finding(
         r"\b(?:integer|int|whole) (?:number of )?(?:satoshis?|sats|base units?|smallest units?|minor units?)|\b(?:satoshis?|sats|base units?|smallest units?|minor units?) (?:as |stored as |in )?(?:integers?|ints?)\b",
         r"\b\w+_sats?\b\s*=|100_000_000|10\s*\*\*\s*8|\b1e8\b|\bCOIN\s*=",
     ),
-    fix_places=(r".",),
+    fix_places=(r"^(?!get_payment_history$)",),   # anywhere money is computed; not the read-only history
     not_fixes=(r"^\W*round\b|\bround\w*(?: \w+){0,3},? to (?:whole|integer|full|the nearest) (?:satoshis?|sats)",),
     wrong_places=(r"get_payment_history|process_pending_payments|self\.processing|_send_payment",),
     span=2,
@@ -199,6 +201,8 @@ ATOMICITY = Finding(
             r"\b(?:after|once|even though|although|even if)\b[^.]{0,80}\b(?:sent|succeeded|paid|broadcast|went (?:out|through)|goes through|left|sendtoaddress)|\btime(?:s|d)?[- ]?out|\bcrash\w*|\bfails? (?:after|once|between)|\bfailure (?:after|once|between)",
         ),
         # errors swallowed
+        r"\bcatch(?:es|ing)? (?:any|every|all) (?:\w+ )?(?:exceptions?|errors?)\b[^.]{0,40}\breturn\w* `?None\b|"
+        r"\b(?:error|exception|failure)s? (?:is |are |gets? |being )?(?:thrown away|discarded|dropped|ignored|swallowed)\b|"
         r"\bturns? (?:any|every|all) (?:\w+ )?(?:exception|error|failure)s? into\b|\bswallow\w*|\bsilently\b|\bhides? (?:the )?(?:real )?(?:error|exception|cause)|\bdiscard\w* (?:the )?(?:error|exception)|\bthrows? away (?:the )?(?:error|exception)",
         r"\breturns? `?None`? (?:on|for) (?:any|every|all)\b|\bexcept Exception:? (?:return None|pass)\b|\bcatch[- ]all\b|\bbare except\b",
         r"\b(?:error|exception|failure reason)s? (?:is |are |gets? )?(?:lost|eaten|suppressed|masked|never logged|not logged)\b|\bno (?:way )?to (?:tell|know|distinguish)\b",
