@@ -198,3 +198,48 @@ def test_labelled_checklist_fails_every_check():
         "- **`get_payment_history`** – validate user input and use parameterized queries to prevent SQL injection.\n"
     )
     assert not any(v.passed for v in grade("payment", answer).values())
+
+
+def test_non_atomic_status_updates_are_not_the_race():
+    # round 2: "not atomic" said of _execute_payment's commits is the atomicity finding, not the race
+    answer = (
+        "**4. Status updates are not atomic.** `_execute_payment` first commits `processing`, then sends "
+        "the coins, then writes `paid` in a second commit."
+    )
+    assert not grade("payment", answer)["payment.race_condition"].passed
+    race = "The membership check and the add in `process_pending_payments` are not atomic, so two workers pay one payout."
+    assert grade("payment", race)["payment.race_condition"].passed
+
+
+def test_unused_lock_beside_a_thread_counter_is_not_the_race():
+    answer = (
+        "`self.lock` is never used, so with four threads the `paid += 1` counter in "
+        "`process_pending_payments` is off."
+    )
+    assert not grade("payment", answer)["payment.race_condition"].passed
+
+
+def test_transactional_already_denies_atomicity():
+    answer = (
+        "3. **`_execute_payment` is transactional already.** It marks the row `processing`, commits, "
+        "sends, and on any failure puts it back to `pending`, so no payout is ever lost."
+    )
+    assert not grade("payment", answer)["payment.atomicity"].passed
+
+
+def test_swallowed_wallet_error_paraphrase_passes_atomicity():
+    answer = (
+        "`_send_payment` catches every exception and returns `None`, so the actual wallet error is "
+        "thrown away."
+    )
+    assert grade("payment", answer)["payment.atomicity"].passed
+
+
+def test_decimal_fix_beside_another_function_is_no_fee_fix():
+    answer = (
+        "`get_payment_history` returns `amount` and `fee` as floats; convert them with "
+        "`Decimal(str(row['amount']))` so the page shows exact values."
+    )
+    assert not grade("payment", answer)["payment.float_precision"].passed
+    fee = "`calculate_fee` uses binary floats that cannot represent 0.1 exactly; compute it with `Decimal`."
+    assert grade("payment", fee)["payment.float_precision"].passed

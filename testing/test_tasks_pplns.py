@@ -142,3 +142,20 @@ def test_checklist_with_function_names_fails_but_quoted_code_counts():
     assert not any(v.passed for v in grade("pplns", checklist).values())
     concrete = "- `__init__`: avoid hard-coding `self.share_window = 10000`; it overrides the configuration."
     assert grade("pplns", concrete)["pplns.hardcoded_share_window"].passed
+
+
+def test_renaming_the_json_key_is_not_reading_pplns_window():
+    # round 2: the mismatch is seen, but the code still reads no key at all
+    answer = (
+        "`pool_config.json` says `pplns_window` while the class calls it `share_window`; because the names "
+        "don't match, your 50000 is never read.\n\n**Fix:** rename the key in `pool_config.json`:\n\n"
+        "```json\n  \"share_window\": 50000,\n```\n"
+    )
+    assert not grade("pplns", answer)["pplns.config_key_mismatch"].passed
+
+
+def test_window_size_blamed_on_get_worker_stats_is_wrong_place():
+    answer = "`get_worker_stats()` never uses `window_size`, so the dashboard shows the old limit."
+    assert not grade("pplns", answer)["pplns.window_size_unused"].passed
+    right = "`calculate_payouts()` computes `window_size` and never uses it: the query takes `self.share_window`."
+    assert grade("pplns", right)["pplns.window_size_unused"].passed

@@ -150,3 +150,24 @@ def test_sub_endpoint_paraphrase_and_ownership_fix():
     verdicts = grade("zmq", answer)
     assert verdicts["zmq.socket_crosses_threads"].passed
     assert verdicts["zmq.fix_socket_in_thread"].passed
+
+
+def test_fix_instruction_after_so_passes():
+    # round 2: "…not thread-safe, so create, connect and subscribe it inside `_listen`" is an instruction
+    answer = (
+        "`self.socket` is created on the main thread (`__init__`/`start`) but recv'd on the `_listen` "
+        "thread — ZMQ sockets are not thread-safe, so create, connect and subscribe it inside `_listen` instead."
+    )
+    assert grade("zmq", answer)["zmq.fix_socket_in_thread"].passed
+    diagnosis = "ZMQ sockets are not thread-safe, so the socket created in `__init__` breaks when `_listen` uses it."
+    assert not grade("zmq", diagnosis)["zmq.fix_socket_in_thread"].passed
+
+
+def test_rejected_fix_with_gil_excuse_fails():
+    answer = (
+        "One might argue the SUB socket should be created inside `_listen` instead of `__init__`, but that "
+        "is unnecessary here: the GIL serialises every call, and only the listener thread touches "
+        "`self.socket`, so sharing it is fine."
+    )
+    verdicts = grade("zmq", answer)
+    assert not any(v.passed for v in verdicts.values())

@@ -74,7 +74,7 @@ HARDCODED = Finding(
         r"\b(?:should|must|needs? to|ought to) (?:\w+ )?(?:be )?(?:configurable|read from|loaded from|taken from|come from|derived from|pulled from)\b|\bmake (?:it|this|the window|share_window) configurable\b",
         r"\bnot configurable\b|\bnon-?configurable\b|\bcan'?t be configured\b|\bcannot be configured\b",
         r"\bbak(?:ed|es|ing)\b|\bbuilt[- ]in constant\b",
-        r"\b(?:never|doesn'?t|does not|won'?t|will not|can'?t|cannot) (?:matters?|change|have any effect)\b",
+        r"\b(?:never|doesn'?t|does not|won'?t|will not|can'?t|cannot) (?:matters?|change|have any effect|takes? effect)\b|\bpinned (?:to|at)\b",
         r"\bregardless of (?:the |what(?:'s| is) in the )?(?:config\w*|settings?|pool_config)",
         r"\binstead of (?:reading|using|loading|taking) (?:it |the value |the setting )?(?:from )?(?:the )?(?:config|pplns_window)",
         r"\balways (?:uses|is|stays|remains|limits?) (?:\w+ ){0,3}10[,_ ]?000\b",
@@ -98,9 +98,12 @@ WINDOW_UNUSED = Finding(
         r"\b(?:ignored|discarded|thrown away|thrown out|goes nowhere|has no effect|no effect|does nothing|orphan\w*|wasted|pointless|superfluous|redundant)\b",
         r"\bdropped (?:on the floor|straight away|immediately)|\b(?:then|and) (?:simply |just )?(?:dropped|abandoned|forgotten|left (?:unused|alone|lying))\b",
         r"(?:→|->|=>|\bis|\bwas|\bremains|\bstays)\s*(?:a |simply |just |effectively )?dead\b(?! (?:config|setting|key|option|entry))",
-        r"\b(?:computed|calculated|assigned|derived|set) (?:\w+ ){0,3}but\b",
+        r"\b(?:computed|calculated|assigned|derived|set|computes|calculates|derives) (?:\w+ ){0,3}but\b",
+        # "computes `window_size` and never uses it"
+        r"\b(?:never|doesn'?t|does not|don'?t|do not) (?:actually |even |ever |then |really )?(?:uses?|reads?|pass(?:es)?|references?|consumes?|appl(?:y|ies))\b (?:it|them|that|this|the (?:value|result|variable|number)|`?window_size`?)\b",
         r"\bnothing (?:uses|reads|consumes|references)\b",
         r"\binstead of (?:using |passing )?`?window_size",
+        r"\bshare_window`?,? (?:and )?not `?window_size\b",
         r"\b(?:uses?|queries|passes|query|limits? (?:by|to)) `?self\.share_window`? (?:instead|rather)",
     ),),
     fixes=(
@@ -110,6 +113,11 @@ WINDOW_UNUSED = Finding(
     fix_places=(r"calculate_payouts",),
     removals=(r"^\s*window_size\s*=",),
     wrong_places=(r"n_factor|pplns_n|share_window|block_height|fee_sat|\bweights?\b",),
+    # the unused value pinned on a function it never lived in ("get_worker_stats never uses window_size")
+    denials=(
+        r"\b(?:get_worker_stats|record_share|save_payouts|from_file)\b(?:\(\))?`?\s+(?:\w+ ){0,2}(?:never|doesn'?t|does not|don'?t) "
+        r"(?:\w+ ){0,2}(?:uses?|reads?|pass\w*|gets?|takes?|applies)\b[^.]{0,20}\bwindow_size",
+    ),
     span=2,
 )
 
