@@ -327,3 +327,26 @@ def test_removing_block_hex_from_that_message_is_a_fix():
             "is called, so contractors reading the logs see it. Remove `block_hex` from that message.")
     assert _passed(text, "info_leak")
     assert not _passed(text.replace(" Remove `block_hex` from that message.", ""), "info_leak")
+
+
+def test_vague_bound_is_no_fix():
+    issue = "`recent_shares` grows without bound because entries are never pruned. "
+    assert not _passed(issue + "Fix: Consider using a bounded structure.", "memory_leak")
+    assert _passed(issue + "Fix: Consider evicting entries older than 5 minutes.", "memory_leak")
+
+
+def test_table_row_with_code_fixes():
+    header = "| Bug | Where | Why | Fix |\n|---|---|---|---|\n"
+    memory = "| Dedup map never shrinks | `recent_shares` | one entry per share forever → OOM | `popitem(last=False)` entries older than 300 s |\n"
+    inputs = ("| Unchecked params | `_handle_submit` | wrong param count → `ValueError` on unpack, non-hex → `ValueError` "
+              "from `int(nonce, 16)` | check `len(params) == 5` + hex format, reply `[20, \"Malformed submit\", None]` |\n")
+    verdicts = grade("stratum", header + memory + inputs)
+    assert verdicts["stratum.memory_leak"].passed and verdicts["stratum.input_validation"].passed
+    advice = header + "| Memory | `recent_shares` | may grow | Ensure caches have bounded growth |\n"
+    assert not grade("stratum", advice)["stratum.memory_leak"].passed
+
+
+def test_capping_the_jobs_map_does_not_bound_recent_shares():
+    text = ("`recent_shares` grows forever.\n\n```python\n    async def broadcast_job(self, template, clean_jobs):\n"
+            "        self.jobs[job_id] = job\n        while len(self.jobs) > 16:\n            self.jobs.popitem(last=False)\n```\n")
+    assert not _passed(text, "memory_leak")

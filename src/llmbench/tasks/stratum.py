@@ -82,7 +82,8 @@ _QUESTION = (
     r"^(?:[-*•\d.)\s]*)(?:(?:`[^`]*`|\w+)\s*:\s*)?(?:make sure|ensure|review|keep an eye|watch|audit)\b",
     r"\b(?:might|may|could) (?:also |eventually )?(?:need|want|benefit|require)\b",
     # a table cell of advice: "Memory | `recent_shares` | Ensure caches have bounded growth"
-    r"\|\s*(?:make sure|ensure|review|verify|consider|check|audit|keep an eye)\b",
+    # (a cell that quotes code, "check `len(params) == 5`", is a concrete fix)
+    r"\|\s*(?:make sure|ensure|review|verify|consider|check|audit|keep an eye)\b(?![^|`]*`)",
 )
 
 # stratum.byte_order ------------------------------------------------------------
@@ -140,6 +141,12 @@ BYTE_ORDER = Finding(
     ),
 )
 
+# A fix that only gestures ("Consider using a bounded structure."), with nothing concrete in it.
+_VAGUE_FIX = (
+    r"^(?:[-*•\d.)\s]*)(?:fix(?:es)?\s*:\s*)?(?:consider|maybe|perhaps|possibly|think about|you (?:may|might|could)(?: want to)?|it (?:may|might) be (?:worth|good))\b"
+    r"(?!.*(?:\d|`|popitem|ttl|older than|oldest|per[- ]job|maxlen|hash|height|after))"
+)
+
 # stratum.info_leak -------------------------------------------------------------
 _SUBMIT_BLOCK = r"_submit_block|\bsubmitblock\b|\bblock submission\b|\bsubmitting (?:a |the )?block|\bblock_hex\b"
 _LOGGED = r"\blog\w*|\bprint\w*|\binfo (?:line|level|message|call|record)\b|\bwrit\w+ (?:\w+ )?(?:to|into) (?:the )?logs?|\blogger\b|\binfo\(|\blogged\b"
@@ -180,6 +187,7 @@ INFO_LEAK = Finding(
         r"\b(?:demote|lower|downgrade|move|switch|change|set|reduce)\w*\b[^.]{0,40}\b(?:to )?(?:the )?debug\b",
     ),
     fix_places=(r"_submit_block",),
+    not_fixes=(_VAGUE_FIX,),
     wrong_places=(r"_handle_submit\b", r"_validate_share\b", r"_handle_client\b", r"broadcast_job\b"),
     denials=(
         *_QUESTION,
@@ -243,7 +251,7 @@ STALE_JOB = Finding(
 _IMPERATIVE = (
     r"(?:^[-*•\d.)\s]*|(?:should|must|needs? to|have to|has to|to|fix\w*:?|instead,?|then|just|simply|and|we|you|->|→|:|\||;|—|–|,|"
     r"(?:on|at|after|in|with) (?:each|every) \w+)\s+(?:(?:can|could|may|should)\s+)?"
-    r"(?:also |periodically |regularly |always )?)"
+    r"(?:also |periodically |regularly |always )?(?:consider |try )?)"
 )
 
 # stratum.memory_leak -----------------------------------------------------------
@@ -267,6 +275,8 @@ MEMORY_LEAK = Finding(
         r"\bdeque\(\s*maxlen",
         r"\bMAX_RECENT_SHARES\b|\bSHARE_TTL\b|\bmax_recent_shares\b|\bshare_ttl\b",
         r"\bshares_by_job\b|\bjob\[.shares.\]|\bjob\.shares\b|\bjob\[.submitted.\]",
+        # a bare `popitem(last=False)` (the map is the only OrderedDict; `self.jobs.popitem` is not it)
+        r"(?<![\w.])popitem\(\s*(?:last\s*=\s*)?False\s*\)",
         # the duplicate set lives in the job (and goes with it): `if share_key in job["seen"]`
         r"\bshare_key\b.*\bjob\w*\[[\"']\w+[\"']\]|\bjob\w*\[[\"']\w+[\"']\].*\bshare_key\b",
         # prose
@@ -277,6 +287,7 @@ MEMORY_LEAK = Finding(
         r"\b(?:duplicates?|dupes?|seen|share keys?|submitted shares|dedup\w*)\b[^.]{0,40}\b(?:inside|in|on|into|with|belongs? to) (?:each|every|the|its) job\b",
     ),
     fix_places=(r".",),  # a code fix may sit in any function (a new _prune helper, broadcast_job, …)
+    not_fixes=(_VAGUE_FIX,),
     wrong_places=(r"\bsessions\b", r"\bjob_counter\b", r"\bshare_log\b", r"\basyncio tasks?\b"),
     denials=(
         *_QUESTION,
@@ -309,7 +320,7 @@ _SUBMIT_INPUT = (
     r"\bextranonce_?2\b|\bnonce\b|\bntime\b|\bsubmit(?:ted)? (?:handler|message|params|request|path)s?\b"
 )
 _MALFORMED = (
-    r"\bmalformed\b|\binvalid\b|\bnon-?hex\w*|\bnot (?:valid )?hex\b|\bgarbage\b|\bbad\b|\bwrong (?:number|count|type|length)\b|"
+    r"\bmalformed\b|\binvalid\b|\bnon-?hex\w*|\bnot (?:valid )?hex\b|\bgarbage\b|\bbad\b|\bwrong (?:\w+ )?(?:number|count|type|length)\b|"
     r"\bfewer\b|\btoo (?:few|many|short|long)\b|\bunexpected\b|\bmissing\b|\bextra\b|\bodd[- ]length\b|\bbogus\b|\bcorrupt\w*|"
     r"\barbitrary\b|\buntrusted\b|\bhostile\b|\bmalicious\b|\bbroken\b|\bbuggy\b|\bcrafted\b|\bunchecked\b|\bunvalidated\b|\bnon-?string\b|\bnull\b|\bNone\b|\bnumbers? instead\b"
 )
