@@ -243,3 +243,8 @@ def test_decimal_fix_beside_another_function_is_no_fee_fix():
     assert not grade("payment", answer)["payment.float_precision"].passed
     fee = "`calculate_fee` uses binary floats that cannot represent 0.1 exactly; compute it with `Decimal`."
     assert grade("payment", fee)["payment.float_precision"].passed
+
+
+def test_precise_enough_denies_the_float_finding():
+    answer = "`calculate_fee` is precise enough: `round(..., 8)` keeps satoshi precision, no need for Decimal."
+    assert not grade("payment", answer)["payment.float_precision"].passed

@@ -171,3 +171,8 @@ def test_rejected_fix_with_gil_excuse_fails():
     )
     verdicts = grade("zmq", answer)
     assert not any(v.passed for v in verdicts.values())
+
+
+def test_hedge_naming_only_the_class_is_no_finding():
+    answer = "Make sure ZMQ sockets are not shared between threads in ZMQListener."
+    assert not grade("zmq", answer)["zmq.socket_crosses_threads"].passed

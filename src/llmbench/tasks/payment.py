@@ -176,6 +176,10 @@ FLOAT = Finding(
     fix_places=(r"^(?!get_payment_history$)",),   # anywhere money is computed; not the read-only history
     not_fixes=(r"^\W*round\b|\bround\w*(?: \w+){0,3},? to (?:whole|integer|full|the nearest) (?:satoshis?|sats)",),
     wrong_places=(r"get_payment_history|process_pending_payments|self\.processing|_send_payment",),
+    denials=(
+        r"\bno need (?:for|to use|to switch to|to move to) (?:`?decimal|integer)|\b(?:is|are) (?:precise|accurate|exact) enough\b|"
+        r"\bkeeps? (?:full |satoshi[- ]level |satoshi |enough )precision\b",
+    ),
     span=2,
 )
 

@@ -139,7 +139,8 @@ _SOCKET_IN_THREAD_PROSE = any_of(
 # The lead's fix-only policy: a fix that can only mean the defect, placed where it is,
 # passes — so the socket created inside the thread function also shows the crossing.
 CROSSES = Finding(
-    places=(_SOCKET, r"_listen\b", r"__init__", r"\bstart\s*\(", r"ZMQListener"),
+    # the class name alone does not place the crossing ("make sure sockets are not shared in ZMQListener")
+    places=(_SOCKET, r"_listen\b", r"__init__", r"\bstart\s*\("),
     mechanisms=(_CROSSES,),
     fixes=(_SOCKET_IN_THREAD_CODE, _SOCKET_IN_THREAD_PROSE),
     fix_places=(_THREAD_FUNC,),
