@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from llmbench.answers import Sample, prompt_sha256
+from llmbench.endpoint import Endpoint
 from llmbench.collector import SCHEMA
 from llmbench.tasks import TASK_NAMES, get_task
 
@@ -52,3 +53,19 @@ def changed_prompts(data: dict) -> list[str]:
         if recorded and recorded != {current}:
             changed.append(task)
     return changed
+
+
+def endpoint_of(data: dict) -> Endpoint:
+    """The endpoint a saved run talked to (never contacted again; no key is stored)."""
+    model, sampling = data.get("model") or {}, data.get("sampling") or {}
+    return Endpoint(
+        alias=model.get("alias", "replay"), name=model.get("name", model.get("alias", "replay")),
+        served_name=model.get("served_name", ""), api_url=model.get("api_url", ""),
+        temperature=sampling.get("temperature", 0.0), max_tokens=sampling.get("max_tokens", 0),
+        extra_body=sampling.get("extra_body") or {}, reasoning=model.get("reasoning", "none"),
+        demo=bool(data.get("demo")),
+    )
+
+
+def sample_count(data: dict) -> int:
+    return max((len(t.get("samples", [])) for t in data["tests"].values()), default=1) or 1

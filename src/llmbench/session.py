@@ -23,7 +23,7 @@ from llmbench.controls import control_failures
 from llmbench.endpoint import Endpoint
 from llmbench.gpu import describe_gpus
 from llmbench.registry import RegistryError, resolve
-from llmbench.runfile import RunFileError, changed_prompts, load_results, saved_samples
+from llmbench.runfile import RunFileError, changed_prompts, endpoint_of, load_results, sample_count, saved_samples
 from llmbench.tasks import TASK_NAMES, get_task
 from llmbench.tasks.base import Verdict
 
@@ -99,21 +99,13 @@ class BenchSession:
         if opt("replay"):
             self._start_replay(opt("replay"))
             return
-        try:
-            endpoint, serving = resolve(
-                opt("model"), api_url=opt("api_url"), api_key=api_key, models_file=opt("models_file"),
-                max_tokens=opt("max_tokens"), temperature=opt("temperature"), request_timeout=opt("request_timeout"),
-            )
-        except RegistryError as exc:
-            raise SessionError(str(exc)) from None
+        endpoint, serving = self._resolve(
+            opt("model"), api_url=opt("api_url"), api_key=api_key, models_file=opt("models_file"),
+            max_tokens=opt("max_tokens"), temperature=opt("temperature"), request_timeout=opt("request_timeout"),
+        )
         if endpoint.demo and not endpoint.api_url:
             endpoint = dataclasses.replace(endpoint, api_url=self._start_demo_server())
-        if not self.config.option.collectonly:
-            try:
-                client.preflight(endpoint)
-            except client.PreflightError as exc:
-                self.close()
-                raise SessionError(str(exc)) from None
+        self._preflight(endpoint)
         self.endpoint = endpoint
         self.serving = {
             "framework": opt("framework") or serving.get("framework"),
@@ -126,23 +118,28 @@ class BenchSession:
         self._open_store()
         self._default_html_path()
         if opt("judge_model"):
-            self._start_judge(api_key)
+            self.judge, _ = self._resolve(
+                opt("judge_model"), api_url=opt("judge_url") or endpoint.api_url, api_key=api_key,
+                models_file=opt("models_file"), temperature=0.0, max_tokens=1024,
+                request_timeout=opt("request_timeout"),
+            )
+            self._preflight(self.judge, "judge: ")
 
-    def _start_judge(self, api_key: str | None) -> None:
-        opt = self.config.getoption
+    @staticmethod
+    def _resolve(model: str, **options) -> tuple[Endpoint, dict]:
         try:
-            judge, _ = resolve(opt("judge_model"), api_url=opt("judge_url") or self.endpoint.api_url,
-                               api_key=api_key, models_file=opt("models_file"), temperature=0.0,
-                               max_tokens=1024, request_timeout=opt("request_timeout"))
+            return resolve(model, **options)
         except RegistryError as exc:
             raise SessionError(str(exc)) from None
-        if not self.config.option.collectonly:
-            try:
-                client.preflight(judge)
-            except client.PreflightError as exc:
-                self.close()
-                raise SessionError(f"judge: {exc}") from None
-        self.judge = judge
+
+    def _preflight(self, endpoint: Endpoint, label: str = "") -> None:
+        if self.config.option.collectonly:
+            return
+        try:
+            client.preflight(endpoint)
+        except client.PreflightError as exc:
+            self.close()
+            raise SessionError(f"{label}{exc}") from None
 
     def _start_replay(self, path: str) -> None:
         """Re-grade a saved run's answers with today's graders; no server is contacted."""
@@ -156,16 +153,9 @@ class BenchSession:
                 f"cannot replay {', '.join(changed)}: the prompt changed since the answer was recorded, "
                 "so the answer belongs to a different question"
             )
-        model, sampling = data.get("model") or {}, data.get("sampling") or {}
-        self.endpoint = Endpoint(
-            alias=model.get("alias", "replay"), name=model.get("name", model.get("alias", "replay")),
-            served_name=model.get("served_name", ""), api_url=model.get("api_url", ""),
-            temperature=sampling.get("temperature", 0.0), max_tokens=sampling.get("max_tokens", 0),
-            extra_body=sampling.get("extra_body") or {}, reasoning=model.get("reasoning", "none"),
-            demo=bool(data.get("demo")),
-        )
+        self.endpoint = endpoint_of(data)
         self.serving = data.get("serving") or {}
-        self.samples = max((len(t.get("samples", [])) for t in data["tests"].values()), default=1) or 1
+        self.samples = sample_count(data)
         self.replay = {"source": data["_path"], "source_run_id": data.get("run_id")}
         self.run_dir = _new_run_dir(Path(self.config.getoption("results_dir")), f"{self.endpoint.alias}-replay")
         self._open_store()
