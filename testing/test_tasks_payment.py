@@ -248,3 +248,16 @@ def test_decimal_fix_beside_another_function_is_no_fee_fix():
 def test_precise_enough_denies_the_float_finding():
     answer = "`calculate_fee` is precise enough: `round(..., 8)` keeps satoshi precision, no need for Decimal."
     assert not grade("payment", answer)["payment.float_precision"].passed
+
+
+def test_decimal_fix_in_a_paragraph_about_the_history_rows_is_no_fee_fix():
+    # the fix's own sentence names no function: its paragraph puts it in get_payment_history
+    answer = (
+        "### Issue 2: amounts returned as floats\n\n"
+        "SQLite stores `amount` and `fee` as REAL, and `get_payment_history` returns them as floats "
+        "that cannot represent 0.1 exactly.\n\n"
+        "**Fix:** convert the values with `Decimal` before returning them.\n"
+    )
+    assert not grade("payment", answer)["payment.float_precision"].passed
+    fee = answer.replace("`get_payment_history` returns them", "`calculate_fee` multiplies them")
+    assert grade("payment", fee)["payment.float_precision"].passed

@@ -229,6 +229,20 @@ def _wrong_place_only(finding: Finding, text: str) -> bool:
     return _place_in(finding, [Unit(text, "prose", -1, -1, True)]) is None or bool(finding._weak) and not _search(finding._strong, text)
 
 
+def _weak_beside_wrong(finding: Finding, units: list[Unit]) -> bool:
+    """A fix whose surroundings name only a weak place and another function sits at that function.
+
+    ("SQLite stores `amount` as REAL and get_payment_history returns floats. Fix: convert with
+    Decimal" is a fix in get_payment_history, not in the fee arithmetic.)
+    """
+    if not finding._weak or not finding._wrong:
+        return False
+    texts = [_plain(u) for u in units] + [u.func for u in units if u.func]
+    if any(_search(finding._strong, t) for t in texts):
+        return False
+    return any(_search(finding._wrong, t) for t in texts)
+
+
 def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]:
     """The first novel code line (or inline code) that can only be this defect's fix."""
     miss: Miss | None = None
@@ -258,7 +272,11 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
                 return Hit(unit, unit.func, "fix"), None
             miss = Miss(unit, f"fix placed in {unit.func}(), not where the defect is")
             continue
-        place = _place_in(finding, [unit] + answer.context(unit))
+        around = [unit] + answer.context(unit)
+        place = _place_in(finding, around)
+        if place is not None and _weak_beside_wrong(finding, around):
+            miss = Miss(unit, "fix attributed to another place")
+            continue
         if place is not None:
             return Hit(unit, place, "fix"), None
         miss = miss or Miss(unit, "fix shown without saying where it goes")
