@@ -350,3 +350,25 @@ def test_capping_the_jobs_map_does_not_bound_recent_shares():
     text = ("`recent_shares` grows forever.\n\n```python\n    async def broadcast_job(self, template, clean_jobs):\n"
             "        self.jobs[job_id] = job\n        while len(self.jobs) > 16:\n            self.jobs.popitem(last=False)\n```\n")
     assert not _passed(text, "memory_leak")
+
+
+def test_demoting_the_block_log_to_debug_is_no_fix():
+    # the whole block is still logged whenever DEBUG is on: neither moved nor limited
+    issue = "`_submit_block` logs the full block hex, which produces very large log lines. "
+    assert not _passed(issue + "Consider lowering the log level of that message to `DEBUG`.", "info_leak")
+    code = ("```python\n    async def _submit_block(self, header, coinbase, block_hash):\n"
+            "        logger.debug(\"block %s: %s\", block_hash, block_hex)\n"
+            "        result = await self.rpc.submitblock(block_hex)\n```\n")
+    assert not _passed(issue + "\n\n" + code, "info_leak")
+    assert _passed(issue + "Log only the block hash and height.", "info_leak")
+
+
+def test_retyping_recent_shares_as_a_set_is_no_bound():
+    issue = "### Memory leak in `recent_shares`\n\n`recent_shares` is never cleaned up, so memory grows.\n\n"
+    retype = "Use a set, lighter than an OrderedDict:\n\n```python\nself.recent_shares = set()\nself.recent_shares.add(share_key)\n```\n"
+    assert not _passed(issue + retype, "memory_leak")
+    reset = "Reset it on every new block:\n\n```python\nself.recent_shares = set()\n```\n"
+    assert _passed(issue + reset, "memory_leak")
+    in_def = ("```python\n    async def broadcast_job(self, template, clean_jobs):\n"
+              "        if clean_jobs:\n            self.recent_shares = {}\n```\n")
+    assert _passed(issue + in_def, "memory_leak")

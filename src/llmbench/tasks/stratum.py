@@ -168,7 +168,6 @@ INFO_LEAK = Finding(
         # a log call in _submit_block that names the hash, not the hex
         r"^(?!.*block_hex\b(?!\s*\[:\s*\d+\s*\]|\[:\d+\])).*\blog(?:ger|ging)?\.\w+\(.*\b(?:block_hash|hash|height)\b",
         r"\blog(?:ger|ging)?\.\w+\(.*block_hex\s*\[\s*:\s*\d+\s*\]",
-        r"\blog(?:ger|ging)?\.debug\(.*block_hex",
         r"\blen\(block_hex\)|\blen\(block\)",
         # prose fixes
         r"\blog\w*\b[^.]{0,30}\bonly\b[^.]{0,30}\b(?:the )?(?:block )?(?:hash|height|id|header hash|size)\b",
@@ -184,8 +183,9 @@ INFO_LEAK = Finding(
         r"\b(?:don'?t|do not|never|stop|avoid)\b[^.]{0,15}\b(?:writ|put|dump|send|emit|ship|includ)\w*\b[^.]{0,40}"
         r"(?:block_hex|serialized block|full block|entire block|whole block|raw block|block data|block contents?)[^.]{0,30}\blogs?\b",
         r"\b(?:truncat\w*|abbreviat\w*|shorten\w*)\b[^.]{0,40}\b(?:hex|block|log)",
-        r"\b(?:demote|lower|downgrade|move|switch|change|set|reduce)\w*\b[^.]{0,40}\b(?:to )?(?:the )?debug\b",
     ),
+    # (a log call demoted to DEBUG is no fix: the whole block is still written whenever
+    # debug logging is on; it neither moves nor limits what is logged)
     fix_places=(r"_submit_block",),
     not_fixes=(_VAGUE_FIX,),
     wrong_places=(r"_handle_submit\b", r"_validate_share\b", r"_handle_client\b", r"broadcast_job\b"),
@@ -396,6 +396,13 @@ def _input_validation(answer: Answer) -> Verdict:
     return verdict
 
 
+# What makes a reassignment outside any def a reset: it happens on a new job or on a timer.
+_RESET_WHEN = re.compile(
+    r"broadcast_job|clean_jobs|\bnew (?:\w+ )?(?:job|block|template|prevhash|round)s?\b|\bperiodic\w*|"
+    r"\bevery \d+|\btimer\b|\b(?:each|every) (?:\w+ )?(?:job|block|minute|hour|interval)\b",
+    re.IGNORECASE)
+
+
 def _memory_leak(answer: Answer) -> Verdict:
     verdict = evaluate(
         answer, MEMORY_LEAK, require="fixes",
@@ -403,6 +410,9 @@ def _memory_leak(answer: Answer) -> Verdict:
     )
     if not verdict.passed:
         reset = find_fix(answer, MEMORY_RESET)[0]
+        if reset is not None and reset.unit.func is None and not any(
+                _RESET_WHEN.search(u.text) for u in [reset.unit] + answer.context(reset.unit)):
+            reset = None  # a bare `self.recent_shares = set()` changes the type, it resets nothing
         if reset is not None:
             mech = find_mechanism(answer, MEMORY_LEAK)[0]
             return Verdict(True, (f"{mech.evidence()}; " if mech else "") + reset.evidence())
