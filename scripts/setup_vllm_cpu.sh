@@ -60,7 +60,7 @@ fi
 
 # A half-finished venv (no marker) is rebuilt from scratch rather than patched.
 if [[ -d "$VENV" ]]; then
-    log "removing incomplete or stale $VENV"
+    log "removing $VENV (--force, or an install that did not finish)"
     rm -rf "$VENV"
 fi
 mkdir -p "$(dirname "$VENV")"

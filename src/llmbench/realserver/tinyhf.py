@@ -15,7 +15,11 @@ the SentencePiece pieces and scores of the GGUF) and ``tokenizer_config.json``
 It keeps the GGUF's two properties (see ``tinymodel``): EOS and the other
 control/byte tokens sit about 50 logits below every real token, so every answer
 is exactly ``max_tokens`` long unless a ``logit_bias`` lifts EOS, and every
-sampled token decodes to whole text. Head size is 32 because vLLM's CPU
+sampled token decodes to whole text. Two tokens the GGUF lacks, ``<think>`` and
+``</think>``, are appended after its vocabulary (never sampled either), so vLLM
+can be started with ``--reasoning-parser deepseek_r1``: it then streams the
+whole answer as reasoning, which is how the tests see vLLM's reasoning field.
+Head size is 32 because vLLM's CPU
 attention kernels refuse smaller heads. The GGUF's q/k rows are in llama.cpp's
 rotary order, not HF's; with random weights that only changes which gibberish
 comes out, so the two engines' texts differ while their token counts agree.
@@ -37,7 +41,9 @@ from llmbench.realserver.tinymodel import (
 
 SERVED_NAME = "tiny-hf"
 # Bump when what is written changes, so a cached folder from an older version is not reused.
-REVISION = 1
+REVISION = 2
+# Appended after the GGUF's vocabulary: the markers vLLM's think-tag reasoning parsers look up.
+THINK_TOKENS = ("<think>", "</think>")
 
 _SPIECE_SPACE = "\u2581"
 # GGUF token types (gguf.TokenType) that may be sampled: NORMAL only.
@@ -92,16 +98,21 @@ def write_safetensors(path: Path, tensors: dict[str, "object"]) -> None:
 
 
 def tokenizer_json(pieces: list[str], scores: list[float]) -> dict:
-    """A ``tokenizers`` Unigram model equivalent to the GGUF's SentencePiece vocabulary."""
-    special = [(UNK_ID, "<unk>"), (BOS_ID, "<s>"), (EOS_ID, "</s>")]
+    """A ``tokenizers`` Unigram model equivalent to the GGUF's SentencePiece vocabulary.
+
+    The think markers are added tokens after it, not special (special ones are
+    dropped from decoded text, and a reasoning parser must see them).
+    """
+    added = [(UNK_ID, "<unk>", True), (BOS_ID, "<s>", True), (EOS_ID, "</s>", True)]
+    added += [(len(pieces) + i, text, False) for i, text in enumerate(THINK_TOKENS)]
     return {
         "version": "1.0",
         "truncation": None,
         "padding": None,
         "added_tokens": [
             {"id": i, "content": text, "single_word": False, "lstrip": False, "rstrip": False,
-             "normalized": False, "special": True}
-            for i, text in special
+             "normalized": False, "special": special}
+            for i, text, special in added
         ],
         # SentencePiece style: a leading "▁" and every space as "▁".
         "normalizer": {"type": "Sequence", "normalizers": [
@@ -156,6 +167,22 @@ def config_json(n_vocab: int, shape: Shape) -> dict:
     }
 
 
+def _append_unsampled_rows(tensors: dict, count: int) -> None:
+    """Give ``count`` tokens after the vocabulary an embedding and EOS's suppressed logit row.
+
+    Appended rather than passed to ``tinymodel.weights`` so the random draws, and
+    with them every other weight, stay those of the GGUF.
+    """
+    import numpy as np
+
+    eos_row = tensors["lm_head.weight"][EOS_ID]
+    anchor_row = np.zeros_like(tensors["model.embed_tokens.weight"][0])
+    anchor_row[0] = tensors["model.embed_tokens.weight"][0, 0]   # the anchor value every token carries
+    tensors["lm_head.weight"] = np.vstack([tensors["lm_head.weight"], np.tile(eos_row, (count, 1))])
+    tensors["model.embed_tokens.weight"] = np.vstack([tensors["model.embed_tokens.weight"],
+                                                     np.tile(anchor_row, (count, 1))])
+
+
 def write_tiny_hf(out_dir: str | Path, seed: int = DEFAULT_SEED, shape: Shape = TINY) -> Path:
     """Write the model folder (atomically: built beside it, then renamed) and return it."""
     from llmbench.realserver import tinymodel
@@ -166,18 +193,21 @@ def write_tiny_hf(out_dir: str | Path, seed: int = DEFAULT_SEED, shape: Shape = 
     pieces, types, scores = tinymodel.vocabulary()
     sampleable = [t == _NORMAL_TYPE for t in types]
     gguf_tensors = tinymodel.weights(len(pieces), sampleable, seed, shape)
+    tensors = {hf_name(k): v for k, v in gguf_tensors.items()}
+    _append_unsampled_rows(tensors, len(THINK_TOKENS))
+    n_vocab = len(pieces) + len(THINK_TOKENS)
 
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     if tmp.exists():
         for child in tmp.iterdir():
             child.unlink()
     tmp.mkdir(parents=True, exist_ok=True)
-    write_safetensors(tmp / "model.safetensors", {hf_name(k): v for k, v in gguf_tensors.items()})
+    write_safetensors(tmp / "model.safetensors", tensors)
 
     def dump(name: str, obj: dict) -> None:
         (tmp / name).write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
-    dump("config.json", config_json(len(pieces), shape))
+    dump("config.json", config_json(n_vocab, shape))
     dump("generation_config.json", {"bos_token_id": BOS_ID, "eos_token_id": EOS_ID})
     dump("tokenizer.json", tokenizer_json(pieces, scores))
     dump("tokenizer_config.json", {
