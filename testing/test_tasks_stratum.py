@@ -372,3 +372,13 @@ def test_retyping_recent_shares_as_a_set_is_no_bound():
     in_def = ("```python\n    async def broadcast_job(self, template, clean_jobs):\n"
               "        if clean_jobs:\n            self.recent_shares = {}\n```\n")
     assert _passed(issue + in_def, "memory_leak")
+
+
+def test_a_duplicate_map_reset_on_new_jobs_is_no_stale_job_finding():
+    memory = ("## 3. `recent_shares` — memory growth\n\nEach submit adds a key to `self.recent_shares` and nothing removes it.\n\n"
+              "Fix: since shares for replaced jobs can't be valid anymore, reset the map whenever a job with "
+              "`clean_jobs=True` is broadcast.\n")
+    assert not _passed(memory, "stale_job")
+    assert _passed(memory, "memory_leak")
+    jobs = "`broadcast_job` overwrites the only job, and old jobs are not kept in a map by job id.\n"
+    assert _passed(jobs, "stale_job")

@@ -228,7 +228,7 @@ STALE_JOB = Finding(
         all_of(r"\bjob_id\b|\bjob id\b|\bjob ids\b", _IGNORED),
         all_of(r"current_job|\bcurrent job\b|\blatest job\b|\bnewest job\b", _INSTEAD,
                r"\bjob_id\b|\bjob id\b|\bsubmitted\b|\bshare\w*\b|\bwhich job\b|\bnamed\b|\bthe miner\b|\bjob (?:they|it|the miner) (?:mined|worked|used)\b"),
-        all_of(r"\bjobs?\b", _NOT_KEPT, r"\bby (?:its |their )?(?:job[_ ])?ids?\b|\bjob_id\b|\bper[- ]job\b|\bjob (?:map|dict\w*|table|history|lookup)\b|\bkeyed\b|\bmap\w*\b|\bdict\w*\b|\bprevious jobs?\b|\bold jobs?\b|\bearlier jobs?\b"),
+        all_of(r"\bjobs?\b", _NOT_KEPT, r"\bby (?:its |their )?(?:job[_ ])?ids?\b|\bjob_id\b|\bper[- ]job\b|\bjob (?:map|dict\w*|table|history|lookup)\b|\bkeyed\b|\bjobs? (?:\w+ )?(?:map\w*|dict\w*)\b|\b(?:map\w*|dict\w*) (?:of|for|from|by) (?:\w+ ){0,2}jobs?\b|\bprevious jobs?\b|\bold jobs?\b|\bearlier jobs?\b"),
         all_of(_OLD_JOB, _NEW_JOB, _MISVALIDATED),
         all_of(r"\b(?:validat|check|verif|judg|evaluat)\w*\b[^.]{0,60}\bagainst (?:the )?(?:current|latest|newest|new|most recent)[ _]job\b|\bagainst `?(?:self\.)?current_job",
                r"\bstale\b|\bold(?:er)?\b|\bprevious\b|\bearlier\b|\bprior\b|\bin[- ]flight\b|\boutdated\b|\bsuperseded\b|\bjob_id\b|\bjob id\b"),
