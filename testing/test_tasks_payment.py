@@ -261,3 +261,11 @@ def test_decimal_fix_in_a_paragraph_about_the_history_rows_is_no_fee_fix():
     assert not grade("payment", answer)["payment.float_precision"].passed
     fee = answer.replace("`get_payment_history` returns them", "`calculate_fee` multiplies them")
     assert grade("payment", fee)["payment.float_precision"].passed
+
+
+def test_scaling_to_satoshis_and_straight_back_is_no_float_fix():
+    back = "`calculate_fee` works in float, so fees are off by satoshis. Fix: `return {} / 1e8`."
+    for expr in ("math.floor(fee * 1e8)", "round(float(amount) * self.fee_percent / 100 * 1e8)"):
+        assert not grade("payment", back.format(expr))["payment.float_precision"].passed
+    sats = "`calculate_fee` works in float, so fees are off by satoshis. Fix: `fee_sats = amount_sats * fee_bp // 10_000`."
+    assert grade("payment", sats)["payment.float_precision"].passed

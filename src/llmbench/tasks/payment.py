@@ -174,7 +174,11 @@ FLOAT = Finding(
         r"\b\w+_sats?\b\s*=|100_000_000|10\s*\*\*\s*8|\b1e8\b|\bCOIN\s*=",
     ),
     fix_places=(r"^(?!get_payment_history$)",),   # anywhere money is computed; not the read-only history
-    not_fixes=(r"^\W*round\b|\bround\w*(?: \w+){0,3},? to (?:whole|integer|full|the nearest) (?:satoshis?|sats)",),
+    not_fixes=(
+        r"^\W*round\b|\bround\w*(?: \w+){0,3},? to (?:whole|integer|full|the nearest) (?:satoshis?|sats)",
+        # scaled to satoshis, floored/rounded, then divided straight back: still a float
+        r"\b(?:floor|ceil|round|int|trunc)\((?:[^()]|\([^()]*\))*\*\s*(?:1e8|100_?000_?000|10\s*\*\*\s*8)\s*\)\s*/\s*(?:1e8|100_?000_?000|10\s*\*\*\s*8|float\()",
+    ),
     wrong_places=(r"get_payment_history|process_pending_payments|self\.processing|_send_payment",),
     denials=(
         r"\bno need (?:for|to use|to switch to|to move to) (?:`?decimal|integer)|\b(?:is|are) (?:precise|accurate|exact) enough\b|"
