@@ -382,3 +382,18 @@ def test_a_duplicate_map_reset_on_new_jobs_is_no_stale_job_finding():
     assert _passed(memory, "memory_leak")
     jobs = "`broadcast_job` overwrites the only job, and old jobs are not kept in a map by job id.\n"
     assert _passed(jobs, "stale_job")
+
+
+def test_endianness_conversion_phrasings_and_their_denials():
+    assert _passed("`_build_header`: `prev_hash` needs endianness conversion (big → little endian) before hashing.", "byte_order")
+    for denial in ("`_build_header`: `prev_hash` needs no endianness conversion.",
+                   "In `_build_header`, `prev_hash` does not need any endianness conversion, only `bits` does.",
+                   "Endianness conversion of `prev_hash` in `_build_header` is unnecessary."):
+        assert not _passed(denial, "byte_order"), denial
+
+
+def test_whatever_job_is_current_is_the_stale_job_mechanism():
+    text = ("`_validate_share()` validates every share against whatever job is current at the time, "
+            "not the job the miner actually worked on (`job_id`).")
+    assert _passed(text, "stale_job")
+    assert not _passed("`_validate_share` picks whatever job is current; that is fine because clean_jobs is always true.", "stale_job")

@@ -100,6 +100,8 @@ _REVERSAL = any_of(
     r"\bend[- ]for[- ]end\b",
     r"\b(?:byte[- ]?order|endian\w*) (?:bug|issue|problem|error|mismatch|mix-?up|confusion)",
     all_of(r"\bbig[- ]endian\b", r"\blittle[- ]endian\b"),
+    r"\bbig(?:[- ]endian)?\s*(?:→|->|=>|to)\s*little[- ]endian\b",   # "big → little endian"
+    r"\bendian\w* conversion\b|\bconvert\w* (?:the )?endian\w*",
     r"\b(?:needs?|must|has to|have to|should) (?:be )?(?:in |stored in |written in |converted to )?(?:\w+ )?little[- ]endian\b",
     r"\b(?:is|are|in|as) big[- ]endian\b",
     r"\b(?:swap|convert|turn|chang)\w* (?:\w+ ){0,3}(?:to|into) (?:the )?(?:little[- ]endian|internal|header) (?:byte )?(?:order|format)?",
@@ -133,7 +135,9 @@ BYTE_ORDER = Finding(
         _WORD_SWAP_ONLY,
         r"\b(?:prev\w*|hash) (?:is|are) already (?:in )?(?:the )?(?:correct|right|internal|little)",
         r"\bno (?:need|reason) to (?:reverse|swap|flip)",
-        r"\bdoes(?:n'?t| not) need (?:to be )?(?:revers|swap|flip)",
+        r"\bdoes(?:n'?t| not) need (?:to be )?(?:any |an? )?(?:\w+ ){0,2}(?:revers|swap|flip|conversion)",
+        r"\b(?:needs?|requires?) no (?:\w+ ){0,2}(?:conversion|revers\w*|swap\w*|flip\w*)",
+        r"\b(?:conversion|revers\w*|swap\w*|flip\w*)\b[^.]{0,40}\b(?:is |are )?(?:unnecessary|not needed|not required|redundant)\b",
         # the opposite diagnosis: the header wants big-endian / display order
         r"\b(?:should|must|needs? to|has to|have to|ought to) (?:(?:be|stay|remain|kept|left|packed|written|stored|"
         r"serialized|encoded|in|as|using|use) ){1,4}(?:big[- ]endian|display order|'>I'|\">I\")",
@@ -226,7 +230,7 @@ STALE_JOB = Finding(
     places=(_JOB_PLACE,),
     mechanisms=(
         all_of(r"\bjob_id\b|\bjob id\b|\bjob ids\b", _IGNORED),
-        all_of(r"current_job|\bcurrent job\b|\blatest job\b|\bnewest job\b", _INSTEAD,
+        all_of(r"current_job|\bcurrent job\b|\blatest job\b|\bnewest job\b|\bwhatever job\b|\bjob (?:that )?(?:is|happens to be) (?:current|latest|newest)\b", _INSTEAD,
                r"\bjob_id\b|\bjob id\b|\bsubmitted\b|\bshare\w*\b|\bwhich job\b|\bnamed\b|\bthe miner\b|\bjob (?:they|it|the miner) (?:mined|worked|used)\b"),
         all_of(r"\bjobs?\b", _NOT_KEPT, r"\bby (?:its |their )?(?:job[_ ])?ids?\b|\bjob_id\b|\bper[- ]job\b|\bjob (?:map|dict\w*|table|history|lookup)\b|\bkeyed\b|\bjobs? (?:\w+ )?(?:map\w*|dict\w*)\b|\b(?:map\w*|dict\w*) (?:of|for|from|by) (?:\w+ ){0,2}jobs?\b|\bprevious jobs?\b|\bold jobs?\b|\bearlier jobs?\b"),
         all_of(_OLD_JOB, _NEW_JOB, _MISVALIDATED),
