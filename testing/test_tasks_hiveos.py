@@ -85,6 +85,9 @@ def test_custom_vars_needs_all_three_read_in_h_config():
     (GOOD["h-run.sh"].replace("export CUDA_VISIBLE_DEVICES\n", ""), False),
     (GOOD["h-run.sh"].replace("export CUDA_VISIBLE_DEVICES\n", "export CUDA_VISIBLE_DEVICES=0\n"), False),
     (GOOD["h-run.sh"].replace("exec ./ethminer", "BIN=./ethminer\nexec $BIN"), True),
+    # exec in a backgrounded command replaces a subshell, not h-run.sh; a redirect's 2>&1 is no "&"
+    (GOOD["h-run.sh"].replace("--api-port $API_PORT\n", "--api-port $API_PORT &\nwait\n"), False),
+    (GOOD["h-run.sh"].replace("--api-port $API_PORT\n", "--api-port $API_PORT 2>&1\n"), True),
     (GOOD["h-run.sh"].replace("export CUDA_VISIBLE_DEVICES\n", "export CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES:-0}\n"), True),
 ])
 def test_h_run_exec(run, passes):

@@ -274,7 +274,8 @@ def check_h_run_exec(tree: FileTree) -> Verdict:
     exec_line = None
     for line in code.splitlines():
         match = re.match(r"^\s*(?:[\w-]+=\S*\s+)*exec\s+(?!\d*[<>&])(.+)$", line)
-        if match and _runs_ethminer(match.group(1), env):
+        # "exec ./ethminer … &" runs in a background subshell: h-run.sh's own shell is not replaced
+        if match and _runs_ethminer(match.group(1), env) and not re.search(r"(?<![&>|])&\s*(?:#.*)?$", line):
             exec_line = line.strip()
             break
     if exec_line is None:
