@@ -397,3 +397,11 @@ def test_whatever_job_is_current_is_the_stale_job_mechanism():
             "not the job the miner actually worked on (`job_id`).")
     assert _passed(text, "stale_job")
     assert not _passed("`_validate_share` picks whatever job is current; that is fine because clean_jobs is always true.", "stale_job")
+
+
+def test_a_dotted_name_does_not_cut_a_prose_fix_short():
+    text = ("`_handle_submit` doesn't validate its input: a short `params` list or a non-hex nonce throws and the "
+            "miner gets disconnected. Check the params and send back a `mining.submit` error (code 20) instead.")
+    assert _passed(text, "input_validation")
+    assert not _passed(text.replace(" Check the params and send back a `mining.submit` error (code 20) instead.", ""),
+                       "input_validation")

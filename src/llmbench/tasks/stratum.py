@@ -74,6 +74,8 @@ def build_prompt() -> str:
 # -- grading ------------------------------------------------------------------
 # Conventions: every pattern is matched case-insensitively against one sentence
 # (or one comment line); places may also come from the sentence's block/heading.
+# `(?:[^.]|\.(?=\w)){0,N}` is a span within the sentence: the dot of a name such as
+# `mining.submit` or `self.jobs` does not end it.
 
 # "Check whether X …" names a place but only asks a question.
 _QUESTION = (
@@ -137,7 +139,7 @@ BYTE_ORDER = Finding(
         r"\bno (?:need|reason) to (?:reverse|swap|flip)",
         r"\bdoes(?:n'?t| not) need (?:to be )?(?:any |an? )?(?:\w+ ){0,2}(?:revers|swap|flip|conversion)",
         r"\b(?:needs?|requires?) no (?:\w+ ){0,2}(?:conversion|revers\w*|swap\w*|flip\w*)",
-        r"\b(?:conversion|revers\w*|swap\w*|flip\w*)\b[^.]{0,40}\b(?:is |are )?(?:unnecessary|not needed|not required|redundant)\b",
+        r"\b(?:conversion|revers\w*|swap\w*|flip\w*)\b(?:[^.]|\.(?=\w)){0,40}\b(?:is |are )?(?:unnecessary|not needed|not required|redundant)\b",
         # the opposite diagnosis: the header wants big-endian / display order
         r"\b(?:should|must|needs? to|has to|have to|ought to) (?:(?:be|stay|remain|kept|left|packed|written|stored|"
         r"serialized|encoded|in|as|using|use) ){1,4}(?:big[- ]endian|display order|'>I'|\">I\")",
@@ -174,19 +176,19 @@ INFO_LEAK = Finding(
         r"\blog(?:ger|ging)?\.\w+\(.*block_hex\s*\[\s*:\s*\d+\s*\]",
         r"\blen\(block_hex\)|\blen\(block\)",
         # prose fixes
-        r"\blog\w*\b[^.]{0,30}\bonly\b[^.]{0,30}\b(?:the )?(?:block )?(?:hash|height|id|header hash|size)\b",
-        r"\bonly (?:log|print|record)\b[^.]{0,40}\b(?:hash|height|size|id)\b",
-        r"\b(?:emit|write|output|log|print|record)\w* only\b[^.]{0,40}\b(?:hash|height|size|id)\b",
-        r"\blog\w*\b[^.]{0,40}\b(?:hash|height)\b[^.]{0,20}\bonly\b",
-        r"\b(?:remove|drop|delete|stop|avoid|never|don'?t|do not|no longer|strip|omit)\b[^.]{0,20}\b(?:log\w*|print\w*)\b[^.]{0,40}(?:block_hex|\bhex\b|full block|entire block|whole block|raw block|block data|serialized block|block contents?)",
-        r"\b(?:remove|drop|delete|omit|strip)\b[^.]{0,20}(?:block_hex|\bhex\b|the block data)\b[^.]{0,30}\b(?:from|out of) (?:the|that|this|its|each) (?:log\w*|message|line|call|statement|format string|record)",
-        r"\b(?:move|moving|moved)\b[^.]{0,40}\blog\w*\b[^.]{0,40}\b(?:after|below|until|once)\b",
-        r"\blog\w*\b[^.]{0,40}\b(?:after|once|only when)\b[^.]{0,40}\b(?:submitblock|submission|submit|submitted|accepted|propagat\w*)",
-        r"\b(?:do|emit|write) (?:it|that|this|them)\b[^.]{0,10}\b(?:after|once)\b[^.]{0,20}\b(?:submitblock|submission|submit|submitted|accepted)",
-        r"\b(?:record|emit|write|print|output)\w*\b[^.]{0,40}\b(?:hash|height)\b[^.]{0,30}\b(?:after|once)\b[^.]{0,20}\b(?:submitblock|submission|submit|submitted|accepted)",
-        r"\b(?:don'?t|do not|never|stop|avoid)\b[^.]{0,15}\b(?:writ|put|dump|send|emit|ship|includ)\w*\b[^.]{0,40}"
-        r"(?:block_hex|serialized block|full block|entire block|whole block|raw block|block data|block contents?)[^.]{0,30}\blogs?\b",
-        r"\b(?:truncat\w*|abbreviat\w*|shorten\w*)\b[^.]{0,40}\b(?:hex|block|log)",
+        r"\blog\w*\b(?:[^.]|\.(?=\w)){0,30}\bonly\b(?:[^.]|\.(?=\w)){0,30}\b(?:the )?(?:block )?(?:hash|height|id|header hash|size)\b",
+        r"\bonly (?:log|print|record)\b(?:[^.]|\.(?=\w)){0,40}\b(?:hash|height|size|id)\b",
+        r"\b(?:emit|write|output|log|print|record)\w* only\b(?:[^.]|\.(?=\w)){0,40}\b(?:hash|height|size|id)\b",
+        r"\blog\w*\b(?:[^.]|\.(?=\w)){0,40}\b(?:hash|height)\b(?:[^.]|\.(?=\w)){0,20}\bonly\b",
+        r"\b(?:remove|drop|delete|stop|avoid|never|don'?t|do not|no longer|strip|omit)\b(?:[^.]|\.(?=\w)){0,20}\b(?:log\w*|print\w*)\b(?:[^.]|\.(?=\w)){0,40}(?:block_hex|\bhex\b|full block|entire block|whole block|raw block|block data|serialized block|block contents?)",
+        r"\b(?:remove|drop|delete|omit|strip)\b(?:[^.]|\.(?=\w)){0,20}(?:block_hex|\bhex\b|the block data)\b(?:[^.]|\.(?=\w)){0,30}\b(?:from|out of) (?:the|that|this|its|each) (?:log\w*|message|line|call|statement|format string|record)",
+        r"\b(?:move|moving|moved)\b(?:[^.]|\.(?=\w)){0,40}\blog\w*\b(?:[^.]|\.(?=\w)){0,40}\b(?:after|below|until|once)\b",
+        r"\blog\w*\b(?:[^.]|\.(?=\w)){0,40}\b(?:after|once|only when)\b(?:[^.]|\.(?=\w)){0,40}\b(?:submitblock|submission|submit|submitted|accepted|propagat\w*)",
+        r"\b(?:do|emit|write) (?:it|that|this|them)\b(?:[^.]|\.(?=\w)){0,10}\b(?:after|once)\b(?:[^.]|\.(?=\w)){0,20}\b(?:submitblock|submission|submit|submitted|accepted)",
+        r"\b(?:record|emit|write|print|output)\w*\b(?:[^.]|\.(?=\w)){0,40}\b(?:hash|height)\b(?:[^.]|\.(?=\w)){0,30}\b(?:after|once)\b(?:[^.]|\.(?=\w)){0,20}\b(?:submitblock|submission|submit|submitted|accepted)",
+        r"\b(?:don'?t|do not|never|stop|avoid)\b(?:[^.]|\.(?=\w)){0,15}\b(?:writ|put|dump|send|emit|ship|includ)\w*\b(?:[^.]|\.(?=\w)){0,40}"
+        r"(?:block_hex|serialized block|full block|entire block|whole block|raw block|block data|block contents?)(?:[^.]|\.(?=\w)){0,30}\blogs?\b",
+        r"\b(?:truncat\w*|abbreviat\w*|shorten\w*)\b(?:[^.]|\.(?=\w)){0,40}\b(?:hex|block|log)",
     ),
     # (a log call demoted to DEBUG is no fix: the whole block is still written whenever
     # debug logging is on; it neither moves nor limits what is logged)
@@ -223,7 +225,7 @@ _NOT_KEPT = (
 _OLD_JOB = r"\b(?:old|older|previous|prior|earlier|stale|outdated|superseded|replaced|former|just-replaced) (?:\w+ )?jobs?\b|\bjobs? (?:that (?:was|has been|were) )?(?:just )?(?:replaced|superseded)\b"
 _NEW_JOB = r"\b(?:new|newer|current|latest|next|replacement|fresh|newest) (?:\w+ )?(?:job|template|block template|prevhash|coinbase|merkle)\b|\bcurrent_job\b|\bblock_template\b"
 _MISVALIDATED = (
-    r"\b(?:validat|check|verif|hash|comput|rebuil|recomput|evaluat|judg|test)\w*\b[^.]{0,80}\b(?:against|with|using|from)\b|"
+    r"\b(?:validat|check|verif|hash|comput|rebuil|recomput|evaluat|judg|test)\w*\b(?:[^.]|\.(?=\w)){0,80}\b(?:against|with|using|from)\b|"
     r"\breject\w*|\bmis-?validat\w*|\bwrong\b|\bincorrect\w*|\blow[- ]diff\w*|\binvalid\b|\bmismatch\w*|\bfail\w*"
 )
 STALE_JOB = Finding(
@@ -234,7 +236,7 @@ STALE_JOB = Finding(
                r"\bjob_id\b|\bjob id\b|\bsubmitted\b|\bshare\w*\b|\bwhich job\b|\bnamed\b|\bthe miner\b|\bjob (?:they|it|the miner) (?:mined|worked|used)\b"),
         all_of(r"\bjobs?\b", _NOT_KEPT, r"\bby (?:its |their )?(?:job[_ ])?ids?\b|\bjob_id\b|\bper[- ]job\b|\bjob (?:map|dict\w*|table|history|lookup)\b|\bkeyed\b|\bjobs? (?:\w+ )?(?:map\w*|dict\w*)\b|\b(?:map\w*|dict\w*) (?:of|for|from|by) (?:\w+ ){0,2}jobs?\b|\bprevious jobs?\b|\bold jobs?\b|\bearlier jobs?\b"),
         all_of(_OLD_JOB, _NEW_JOB, _MISVALIDATED),
-        all_of(r"\b(?:validat|check|verif|judg|evaluat)\w*\b[^.]{0,60}\bagainst (?:the )?(?:current|latest|newest|new|most recent)[ _]job\b|\bagainst `?(?:self\.)?current_job",
+        all_of(r"\b(?:validat|check|verif|judg|evaluat)\w*\b(?:[^.]|\.(?=\w)){0,60}\bagainst (?:the )?(?:current|latest|newest|new|most recent)[ _]job\b|\bagainst `?(?:self\.)?current_job",
                r"\bstale\b|\bold(?:er)?\b|\bprevious\b|\bearlier\b|\bprior\b|\bin[- ]flight\b|\boutdated\b|\bsuperseded\b|\bjob_id\b|\bjob id\b"),
     ),
     fixes=(
@@ -284,11 +286,11 @@ MEMORY_LEAK = Finding(
         # the duplicate set lives in the job (and goes with it): `if share_key in job["seen"]`
         r"\bshare_key\b.*\bjob\w*\[[\"']\w+[\"']\]|\bjob\w*\[[\"']\w+[\"']\].*\bshare_key\b",
         # prose
-        _IMPERATIVE + r"(?:evict|expire|prune|purge|drop|trim|remove|delete|discard|clear|wipe|empty|pop|reset|cap|bound|limit)\w*\b[^.]{0,60}\b(?:oldest|older than|old entries|entries|after \d+|seconds|minutes|on (?:each|every|a) new (?:block|job|prevhash|template)|when (?:a )?new (?:block|job)|clean_jobs|per[- ]job|by age|ttl|max(?:imum)? size|size|to \d+)",
-        r"\b(?:add|implement|introduce|use|with|needs?)\b[^.]{0,30}\b(?:cleanup|clean-up|pruning|eviction|expiry|expiration|ttl|size limit|max(?:imum)? size|maxlen)\b",
-        r"\b(?:ttl|lru|expiring|bounded|capped|size-limited|time-limited)\b[^.]{0,30}\b(?:cache|dict\w*|map|store|structure)\b",
-        r"\b(?:key|scope|track|store|keep)\w*\b[^.]{0,30}\b(?:duplicates?|shares?|share keys?)\b[^.]{0,30}\bper[- ]job\b",
-        r"\b(?:duplicates?|dupes?|seen|share keys?|submitted shares|dedup\w*)\b[^.]{0,40}\b(?:inside|in|on|into|with|belongs? to) (?:each|every|the|its) job\b",
+        _IMPERATIVE + r"(?:evict|expire|prune|purge|drop|trim|remove|delete|discard|clear|wipe|empty|pop|reset|cap|bound|limit)\w*\b(?:[^.]|\.(?=\w)){0,60}\b(?:oldest|older than|old entries|entries|after \d+|seconds|minutes|on (?:each|every|a) new (?:block|job|prevhash|template)|when (?:a )?new (?:block|job)|clean_jobs|per[- ]job|by age|ttl|max(?:imum)? size|size|to \d+)",
+        r"\b(?:add|implement|introduce|use|with|needs?)\b(?:[^.]|\.(?=\w)){0,30}\b(?:cleanup|clean-up|pruning|eviction|expiry|expiration|ttl|size limit|max(?:imum)? size|maxlen)\b",
+        r"\b(?:ttl|lru|expiring|bounded|capped|size-limited|time-limited)\b(?:[^.]|\.(?=\w)){0,30}\b(?:cache|dict\w*|map|store|structure)\b",
+        r"\b(?:key|scope|track|store|keep)\w*\b(?:[^.]|\.(?=\w)){0,30}\b(?:duplicates?|shares?|share keys?)\b(?:[^.]|\.(?=\w)){0,30}\bper[- ]job\b",
+        r"\b(?:duplicates?|dupes?|seen|share keys?|submitted shares|dedup\w*)\b(?:[^.]|\.(?=\w)){0,40}\b(?:inside|in|on|into|with|belongs? to) (?:each|every|the|its) job\b",
     ),
     fix_places=(r".",),  # a code fix may sit in any function (a new _prune helper, broadcast_job, …)
     not_fixes=(_VAGUE_FIX,),
@@ -298,7 +300,7 @@ MEMORY_LEAK = Finding(
         r"\brecent_shares (?:is|are) (?:already )?(?:pruned|bounded|cleared|capped)\b",
         r"\bnot (?:a |really a |an actual )?(?:memory )?leak\b|\brather than (?:accumulat|grow)\w*",
         r"\bfragmentation\b|\bjemalloc\b|\ballocator\b",  # the growth blamed on something else
-        r"^(?!.*\b(?:so|so that|to make sure|ensur\w*|guarantee\w*|to keep|keeps?)\b[^.]{0,30}\b(?:never|cannot|can'?t|won'?t|will not|doesn'?t|does not) (?:\w+ )?grow)"
+        r"^(?!.*\b(?:so|so that|to make sure|ensur\w*|guarantee\w*|to keep|keeps?)\b(?:[^.]|\.(?=\w)){0,30}\b(?:never|cannot|can'?t|won'?t|will not|doesn'?t|does not) (?:\w+ )?grow)"
         r".*\b(?:never|doesn'?t|does not|won'?t|will not|cannot|can'?t) (?:really |actually )?grow",
     ),
 )
@@ -333,7 +335,7 @@ _RAISES = (
     r"\bthrow\w*|\bblows? up\b|\bkill\w*|\bdisconnect\w*|\bdrops? the (?:connection|miner|session|client)|\bunhandled\b|\buncaught\b|\btear\w* down\b|\bterminat\w*"
 )
 _NO_CHECK = (
-    r"\b(?:no|without|never|lacks?|lacking|missing|doesn'?t|does not|isn'?t|is not|aren'?t|are not|nothing)\b[^.]{0,25}\b(?:validat\w*|check\w*|verif\w*|sanit\w*|guard\w*)|"
+    r"\b(?:no|without|never|lacks?|lacking|missing|doesn'?t|does not|isn'?t|is not|aren'?t|are not|nothing)\b(?:[^.]|\.(?=\w)){0,25}\b(?:validat\w*|check\w*|verif\w*|sanit\w*|guard\w*)|"
     r"\btrust\w*|\bblind\w*|\bassum\w* (?:that )?(?:the )?(?:params|input|miner|fields|message)"
 )
 INPUT_VALIDATION = Finding(
@@ -353,8 +355,8 @@ INPUT_VALIDATION = Finding(
         # an error-20 reply for a malformed submit: `_reply_error(session, msg_id, 20, "bad params")`
         r"\b_?(?:reply|send|respond)_?error\w*\(.*\b20\b.*(?:invalid|malformed|bad|param|hex|format|wrong|argument)",
         # prose: reply with a stratum error instead of raising
-        r"\b(?:return|reply|respond|send|answer)\w*\b[^.]{0,50}\berror\b[^.]{0,30}\b(?:20|code 20|other|unknown|malformed|invalid)\b",
-        r"\b(?:return|reply|respond|send|answer)\w*\b[^.]{0,30}\b(?:a |an )?(?:stratum|json-rpc|proper|protocol) error\b",
+        r"\b(?:return|reply|respond|send|answer)\w*\b(?:[^.]|\.(?=\w)){0,50}\berror\b(?:[^.]|\.(?=\w)){0,30}\b(?:20|code 20|other|unknown|malformed|invalid)\b",
+        r"\b(?:return|reply|respond|send|answer)\w*\b(?:[^.]|\.(?=\w)){0,30}\b(?:a |an )?(?:stratum|json-rpc|proper|protocol) error\b",
         r"\b(?:return|reply|respond|send|answer)\w*\b (?:with )?(?:an? )?(?:error|rejection)(?: (?:response|reply|message|result))?\b(?! log)",
     ),
     fix_places=(r"_handle_submit|_parse\w*|\w*valid\w*|\w*check\w*|_is_hex|\w*hex\w*|_dispatch|_handle_client|submit",),
@@ -372,14 +374,14 @@ INPUT_VALIDATION = Finding(
 # The check asks for a stratum error reply: a try/except that drops or closes the
 # connection validates nothing for the miner.
 _PROSE_REPLY = (
-        r"\b(?:return|reply|respond|send|answer)\w*\b[^.]{0,50}\berror\b[^.]{0,30}\b(?:20|code 20|other|unknown|malformed|invalid)\b",
-        r"\b(?:return|reply|respond|send|answer)\w*\b[^.]{0,30}\b(?:a |an )?(?:stratum|json-rpc|proper|protocol) error\b",
+        r"\b(?:return|reply|respond|send|answer)\w*\b(?:[^.]|\.(?=\w)){0,50}\berror\b(?:[^.]|\.(?=\w)){0,30}\b(?:20|code 20|other|unknown|malformed|invalid)\b",
+        r"\b(?:return|reply|respond|send|answer)\w*\b(?:[^.]|\.(?=\w)){0,30}\b(?:a |an )?(?:stratum|json-rpc|proper|protocol) error\b",
         r"\b(?:return|reply|respond|send|answer)\w*\b (?:with )?(?:an? )?(?:error|rejection)(?: (?:response|reply|message|result))?\b(?! log)",
 )
 INPUT_REPLY = Finding(
     places=(_SUBMIT_INPUT, r"\bparams\b"),
     fixes=(
-        r"\b(?:return|reply|respond|send|answer)\w*\b[^.]{0,15}\[\s*2[0-5]\s*,",
+        r"\b(?:return|reply|respond|send|answer)\w*\b(?:[^.]|\.(?=\w)){0,15}\[\s*2[0-5]\s*,",
         r"\b_?(?:reply|send|respond)_?error\w*\(.*(?:\b20\b|invalid|malformed|bad|param|hex|format|wrong|argument)",
         r"[\"']error[\"']\s*:\s*\[\s*20\b",
         *_PROSE_REPLY,
