@@ -9,9 +9,10 @@ echoes the prompt earns nothing, while quoted code still tells *where*.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
+
+from llmbench.grading.jsonanswer import NOT_JSON, parse_json_answer
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([^`]*)$")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6}\s+\S.*|\*\*[^*].*\*\*:?\s*|__[^_].*__:?\s*)$")
@@ -221,15 +222,8 @@ def split_sentences(text: str) -> list[str]:
 
 def _json_as_text(text: str) -> str:
     """An answer given as JSON becomes prose: one block per object, ``key: value`` lines."""
-    body = text.strip()
-    fenced = re.fullmatch(r"```(?:json)?\s*\n(.*)\n```", body, re.DOTALL)
-    if fenced:
-        body = fenced.group(1).strip()
-    if not body.startswith(("{", "[")):
-        return text
-    try:
-        data = json.loads(body)
-    except ValueError:
+    data = parse_json_answer(text)
+    if data is NOT_JSON:
         return text
     out: list[str] = []
     _flatten_json(data, out)

@@ -18,7 +18,6 @@ Nothing is ever executed; text copied from the prompt creates no file.
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import re
@@ -28,6 +27,7 @@ import subprocess
 from dataclasses import dataclass, field
 
 from llmbench.grading.answer import normalize
+from llmbench.grading.jsonanswer import NOT_JSON, parse_json_answer
 
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^`]*)$")
 _HEREDOC = re.compile(r"(?<!<)<<(?!<)(-?)\s*(\\?)(['\"]?)([A-Za-z_][\w.-]*)\3")
@@ -90,15 +90,8 @@ def parse_file_tree(text: str, prompt: str = "") -> FileTree:
 
 def _json_strings(text: str) -> str:
     """An answer given as JSON: its string values, in order (commands inside them still count)."""
-    body = text.strip()
-    fenced = re.fullmatch(r"```(?:json)?\s*\n(.*)\n```", body, re.DOTALL)
-    if fenced:
-        body = fenced.group(1).strip()
-    if not body.startswith(("{", "[")):
-        return text
-    try:
-        data = json.loads(body)
-    except ValueError:
+    data = parse_json_answer(text)
+    if data is NOT_JSON:
         return text
     found: list[str] = []
 
