@@ -191,7 +191,9 @@ def test_sweep_at_c1_c2_matches_the_servers_token_count(vllm_server, tmp_path):
     engine makes them (about 2 ms against 0.4 ms a token) and they reach the
     client in bursts (seconds of nothing, then thousands of chunks within a few
     ms), so the first-to-last-chunk window can be milliseconds long. The
-    whole-run rate is what holds up here.
+    whole-run rate is what holds up here. Nor is C=2 asserted faster than C=1:
+    with the API process as the bottleneck, the two are about equal (seen: 485
+    against 506 tok/s in one run, twice as fast in another).
     """
     models_file = tmp_path / "models.yaml"
     models_file.write_text(MODELS_YAML)
@@ -226,8 +228,6 @@ def test_sweep_at_c1_c2_matches_the_servers_token_count(vllm_server, tmp_path):
     # and longer only by HTTP and the client's own overhead (seen here: 4-11 %).
     server_e2e_s = metric_total(after, E2E_SUM) - metric_total(before, E2E_SUM)
     assert server_e2e_s <= client_e2e_s <= 1.3 * server_e2e_s + 0.3
-    # vLLM batched the two streams: more tokens a second in all at C=2 than at C=1.
-    assert levels[2]["aggregate_tok_s_whole_run"] > levels[1]["aggregate_tok_s_whole_run"]
 
 
 # -- raw API: how vLLM differs from llama-server ----------------------------------------------
@@ -237,8 +237,8 @@ def test_eos_is_never_sampled_so_every_answer_is_max_tokens(vllm_server):
     """The tiny model's design holds on vLLM too: temperature 1, still exactly max_tokens."""
     for seed in (1, 2, 3):
         got = _stream(vllm_server, 200, temperature=1.0, seed=seed)
-        assert got["usage"][0]["completion_tokens"] == 200 and len(got["pieces"]) == 200
-        assert got["finish"] == ["length"]
+        assert got["usage"][0]["completion_tokens"] == 200 and got["finish"] == ["length"]
+        assert 0 < len(got["pieces"]) <= 200   # fewer when vLLM merged pending tokens into one chunk
 
 
 @slow
@@ -253,11 +253,11 @@ def test_eos_token_is_counted_in_completion_tokens(vllm_server):
 def test_min_tokens_is_honoured(vllm_server):
     """Unlike llama-server (which ignores it): EOS is masked until min_tokens, then allowed."""
     full = _stream(vllm_server, 16, min_tokens=16, **FORCE_EOS)
-    assert len(full["pieces"]) == 16 and full["finish"] == ["length"]
+    assert full["pieces"] and full["finish"] == ["length"]
     assert full["usage"][0]["completion_tokens"] == 16
     part = _stream(vllm_server, 16, min_tokens=5, **FORCE_EOS)
-    assert len(part["pieces"]) == 5 and part["finish"] == ["stop"]
-    assert part["usage"][0]["completion_tokens"] == 6   # the EOS that ended it is counted
+    assert part["pieces"] and part["finish"] == ["stop"]
+    assert part["usage"][0]["completion_tokens"] == 6   # 5 real tokens, then the EOS, counted
 
 
 @slow
@@ -271,7 +271,7 @@ def test_ignore_eos_keeps_going_but_the_eos_tokens_have_no_text(vllm_server):
     got = _stream(vllm_server, 16, ignore_eos=True, **FORCE_EOS)
     assert got["usage"][0]["completion_tokens"] == 16 and got["finish"] == ["length"]
     assert got["pieces"] == []
-    assert len(got["chunks"]) == 1 + 16 + 1
+    assert len(got["chunks"]) <= 1 + 16 + 1   # role, one empty chunk per EOS (unless merged), usage
 
 
 @slow
@@ -292,7 +292,7 @@ def test_only_the_served_name_is_answered_and_listed(vllm_server):
 def test_unknown_request_fields_are_ignored(vllm_server):
     """llama.cpp-only fields (cache_prompt) do not make vLLM answer 400: one models.yaml fits both."""
     got = _stream(vllm_server, 4, cache_prompt=False, no_such_field=1)
-    assert len(got["pieces"]) == 4 and got["usage"][0]["completion_tokens"] == 4
+    assert got["pieces"] and got["usage"][0]["completion_tokens"] == 4
 
 
 # -- reasoning ------------------------------------------------------------------------------------
