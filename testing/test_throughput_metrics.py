@@ -96,3 +96,24 @@ def test_level_with_only_errors_has_zero_throughput():
     level = summarize_level(1, results, max_tokens=8)
     assert level["requests"] == 0 and level["errors"] == 1 and level["aggregate_tok_s"] == 0
     assert level["ttft_s"]["p50"] is None
+
+
+def test_a_bursty_level_falls_back_to_the_whole_run_rate():
+    """Chunks delivered in one burst shrink the steady window to nothing: don't trust it."""
+    from llmbench.throughput.aggregate import summarize_level
+    from llmbench.throughput.client import RequestRecord
+
+    s = 1_000_000_000
+    def record(client, start, burst_at):
+        # 100 tokens all arrive within 1 ms at ``burst_at`` after a 10 s request
+        chunks = [burst_at + i * 10_000 for i in range(100)]
+        return RequestRecord(client=client, seq=0, warmup=False, start_ns=start, first_token_ns=chunks[0],
+                             end_ns=start + 10 * s, chunk_ns=chunks, chunk_tokens=[1] * 100,
+                             output_tokens=100).as_dict()
+
+    results = [{"records": [record(0, 0, 9 * s)], "cpu_s": 0.1},
+               {"records": [record(1, 0, 9 * s + 500_000)], "cpu_s": 0.1}]
+    level = summarize_level(2, results, max_tokens=100)
+    assert level["window"]["kind"] == "whole_run"
+    assert "steady window covered only" in level["window"]["reason"]
+    assert level["aggregate_tok_s"] == level["aggregate_tok_s_whole_run"] == 20.0

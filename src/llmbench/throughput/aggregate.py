@@ -5,6 +5,12 @@ from the moment the *last* client received its first token to the moment the
 *first* client received its last token. Inside it every client is streaming,
 so staggered start-up and the drain at the end do not dilute the rate. The
 whole-run rate (first request sent -> last stream ended) is kept beside it.
+
+The window is trusted only when it spans at least ``MIN_WINDOW_FRACTION`` of
+the run: a server whose API process falls behind delivers chunks in bursts
+(seen with vLLM on 2 CPU cores), which can shrink the window to milliseconds
+around thousands of tokens and make its rate absurd. Then the headline falls
+back to the whole-run rate and the level says why.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from llmbench.throughput import metrics
 from llmbench.throughput.client import RequestRecord
 
 NS = 1e9
+MIN_WINDOW_FRACTION = 0.5
 
 
 def steady_window(records: list[RequestRecord]) -> tuple[int, int] | None:
@@ -58,16 +65,22 @@ def summarize_level(concurrency: int, client_results: list[dict], max_tokens: in
     output_tokens = sum(r.output_tokens for r in measured)
 
     window = steady_window(measured)
+    fallback = "no moment when every client was streaming"
+    if window and run_s and (window[1] - window[0]) / NS < MIN_WINDOW_FRACTION * run_s:
+        fallback = (f"the steady window covered only {100 * (window[1] - window[0]) / NS / run_s:.0f}% "
+                    "of the run (bursty delivery or too few requests per client)")
+        window = None
     if window:
         w_tokens = tokens_in(measured, *window)
         w_s = (window[1] - window[0]) / NS
         aggregate = w_tokens / w_s
         window_info = {"kind": "steady", "start_ns": window[0], "end_ns": window[1],
                        "duration_s": w_s, "tokens": w_tokens}
-    else:   # too short to have a steady state: use the whole run and say so
+    else:   # no trustworthy steady state: use the whole run and say so
         aggregate = output_tokens / run_s if run_s else 0.0
         window_info = {"kind": "whole_run", "start_ns": min(starts) if starts else None,
-                       "end_ns": max(ends) if ends else None, "duration_s": run_s, "tokens": output_tokens}
+                       "end_ns": max(ends) if ends else None, "duration_s": run_s, "tokens": output_tokens,
+                       "reason": fallback}
 
     cpu_s = sum(res.get("cpu_s", 0.0) for res in client_results)
     per_request = [metrics.tok_s(r) for r in ok]

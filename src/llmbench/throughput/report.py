@@ -23,6 +23,8 @@ def level_lines(level: dict, truth: dict | None = None) -> list[str]:
         + (f" {level['error_kinds']}" if level["errors"] else "")
         + f"; {level['requests_per_s']:.2f} req/s; {level['output_tokens']} output tokens",
     ]
+    if w.get("reason"):
+        lines.insert(1, f"  (whole-run rate used: {w['reason']})")
     if level.get("per_request_tok_s_mean") is not None:
         lines.append(f"per-request {level['per_request_tok_s_mean']:.1f} tok/s (mean)")
     for key, label in (("ttft_s", "TTFT"), ("tpot_s", "TPOT"), ("itl_s", "ITL "), ("e2e_s", "E2E ")):
