@@ -64,7 +64,7 @@ def add_options(group) -> None:
     group.addoption("--throughput-prompt", default=None, metavar="TEXT|@FILE",
                     help="throughput: the prompt (default: a fixed explanation request)")
     group.addoption("--throughput-out", default=None, metavar="DIR",
-                    help="throughput: run folder (default: <results-dir>/<time>-<model>-throughput-c<C>)")
+                    help="throughput: run folder (default: <results-dir>/<run>/throughput-c<C>)")
     group.addoption("--throughput-barrier-timeout", type=_positive_float, default=600.0, metavar="SECONDS",
                     help="throughput: how long clients wait for each other at the start (default: 600)")
     group.addoption("--throughput-per-chunk-usage", action="store_true", default=False,
