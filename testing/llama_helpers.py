@@ -9,15 +9,8 @@ in ``testing/conftest.py``). Fixtures:
 * ``llama_server``   ONE shared server for the whole run, even under ``pytest -n``.
 * ``llama_server_factory``  private servers for one test (kill tests, ``-np`` variants).
 
-How the shared server survives xdist: every worker's base temp dir lives under
-one run directory (``tmp_path_factory.getbasetemp().parent``). Under a
-``filelock`` in that directory a state file records the server (PID, PID start
-time, port) and the set of workers leasing it. The first worker to need it
-starts it; later ones read the port and join the lease; each worker leaves the
-lease at its session end, and whichever worker leaves last stops the server by
-PID (the start time guards against a recycled PID). The server runs in its own
-process session so it outlives the worker that happened to start it. Without
-xdist there is no sharing: the session starts and stops its own server.
+How the shared server survives xdist (a lease in a state file that the last
+worker out stops) is in ``testing/shared_server.py``, shared with vLLM's helpers.
 
 Building: set ``LLMBENCH_BUILD_LLAMA=1`` to let the fixture run
 ``scripts/build_llama_server.sh`` (about 5 minutes on 2 cores, once, under a
@@ -26,7 +19,6 @@ lock so parallel workers do not build twice); otherwise build it beforehand.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,6 +28,7 @@ from filelock import FileLock
 
 from llmbench.realserver import llama as llama_mod
 from llmbench.realserver.llama import LlamaServer, LlamaServerError
+from shared_server import next_log_path, private_servers, shared_server, start_or_fail
 
 # Bump when tinymodel.py changes what it writes, so a stale cached model is not reused.
 TINY_MODEL_REVISION = 1
@@ -106,58 +99,8 @@ def timing_gguf(tiny_gguf: Path) -> Path:
 
 
 def _start(binary: Path, model: Path, log_dir: Path, **kwargs) -> LlamaServer:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    n = len(list(log_dir.glob("llama-server-*.log")))
-    try:
-        return llama_mod.start_server(binary, model, log_path=log_dir / f"llama-server-{n}.log", **kwargs)
-    except LlamaServerError as exc:
-        pytest.fail(str(exc), pytrace=False)
-
-
-class SharedServerLease:
-    """One server leased by several xdist workers; the last to leave stops it."""
-
-    def __init__(self, directory: Path, worker: str) -> None:
-        self.directory = directory
-        self.worker = worker
-        self.state_path = directory / "llama-server.json"
-        self.lock = FileLock(str(directory / "llama-server.lock"))
-
-    def _read(self) -> dict:
-        try:
-            return json.loads(self.state_path.read_text())
-        except (OSError, ValueError):
-            return {}
-
-    def _write(self, state: dict) -> None:
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state))
-        tmp.replace(self.state_path)
-
-    def acquire(self, start: Callable[[], LlamaServer]) -> LlamaServer:
-        with self.lock:
-            state = self._read()
-            server = LlamaServer.from_json(state["server"]) if state.get("server") else None
-            if server is None or not (server.is_alive() and server.healthy()):
-                if server is not None:
-                    server.stop()
-                server = start()
-                state = {"server": server.to_json(), "users": []}
-            state["users"] = sorted(set(state["users"]) | {self.worker})
-            self._write(state)
-            return server
-
-    def release(self) -> None:
-        with self.lock:
-            state = self._read()
-            users = set(state.get("users", [])) - {self.worker}
-            if users:
-                state["users"] = sorted(users)
-                self._write(state)
-                return
-            if state.get("server"):
-                LlamaServer.from_json(state["server"]).stop()
-            self.state_path.unlink(missing_ok=True)
+    return start_or_fail(llama_mod.start_server, LlamaServerError, binary, model,
+                         log_path=next_log_path(log_dir, "llama-server"), **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -167,33 +110,18 @@ def llama_server(llama_binary: Path, tiny_gguf: Path, tmp_path_factory: pytest.T
     Tests must not kill it or depend on being its only client; use
     ``llama_server_factory`` for that.
     """
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker is None:
-        log_dir = tmp_path_factory.mktemp("llama-shared")
-        server = _start(llama_binary, tiny_gguf, log_dir, n_parallel=SHARED_N_PARALLEL)
+    def start(log_dir: Path) -> LlamaServer:
+        return _start(llama_binary, tiny_gguf, log_dir, n_parallel=SHARED_N_PARALLEL)
+
+    with shared_server(tmp_path_factory, LlamaServer, "llama", start) as (server, _):
         yield server
-        server.stop()
-        return
-    shared_dir = tmp_path_factory.getbasetemp().parent / "llama-shared"
-    shared_dir.mkdir(exist_ok=True)
-    lease = SharedServerLease(shared_dir, worker)
-    server = lease.acquire(lambda: _start(llama_binary, tiny_gguf, shared_dir, n_parallel=SHARED_N_PARALLEL))
-    try:
-        yield server
-    finally:
-        lease.release()
 
 
 @pytest.fixture
 def llama_server_factory(llama_binary: Path, tiny_gguf: Path, tmp_path: Path) -> Iterator[Callable[..., LlamaServer]]:
     """Start private servers for this test: ``start(model=None, **start_server_kwargs)``."""
-    started: list[LlamaServer] = []
-
     def start(model: Path | None = None, **kwargs) -> LlamaServer:
-        server = _start(llama_binary, model or tiny_gguf, tmp_path / "llama-logs", **kwargs)
-        started.append(server)
-        return server
+        return _start(llama_binary, model or tiny_gguf, tmp_path / "llama-logs", **kwargs)
 
-    yield start
-    for server in started:
-        server.stop()
+    with private_servers(start) as tracked:
+        yield tracked

@@ -1,0 +1,140 @@
+"""One real server shared by a whole test run, even under pytest-xdist; private ones per test.
+
+How the shared server survives xdist: every worker's base temp dir lives under
+one run directory (``tmp_path_factory.getbasetemp().parent``). Under a
+``filelock`` in that directory a state file records the server (PID, PID start
+time, port) and the set of workers leasing it. The first worker to need it
+starts it; later ones read the port and join the lease; each worker leaves the
+lease at its session end, and whichever worker leaves last stops the server by
+PID (the start time guards against a recycled PID). The server runs in its own
+process session so it outlives the worker that happened to start it. Without
+xdist there is no sharing: the session starts and stops its own server.
+
+Engine-neutral: the engine's helpers module passes its start function and
+server class (a :class:`llmbench.realserver.process.ServerProcess`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from filelock import FileLock
+
+from llmbench.realserver.process import ServerProcess
+
+S = TypeVar("S", bound=ServerProcess)
+
+
+def next_log_path(log_dir: Path, stem: str) -> Path:
+    """``log_dir/<stem>-<n>.log`` for the next unused n (the directory is made if needed)."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    n = len(list(log_dir.glob(f"{stem}-*.log")))
+    return log_dir / f"{stem}-{n}.log"
+
+
+def start_or_fail(start: Callable[..., S], error: type[Exception], *args, **kwargs) -> S:
+    """``start(*args, **kwargs)``; the engine's ``error`` fails the test in one line, no traceback."""
+    try:
+        return start(*args, **kwargs)
+    except error as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+class SharedServerLease:
+    """One server leased by several xdist workers; the last to leave stops it.
+
+    ``name`` names the state file (``<name>.json``) and its lock.
+    """
+
+    def __init__(self, directory: Path, worker: str, server_cls: type[S], name: str) -> None:
+        self.directory = directory
+        self.worker = worker
+        self.server_cls = server_cls
+        self.state_path = directory / f"{name}.json"
+        self.lock = FileLock(str(directory / f"{name}.lock"))
+
+    def _read(self) -> dict:
+        try:
+            return json.loads(self.state_path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _write(self, state: dict) -> None:
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state))
+        tmp.replace(self.state_path)
+
+    def acquire(self, start: Callable[[], S]) -> S:
+        with self.lock:
+            state = self._read()
+            server = self.server_cls.from_json(state["server"]) if state.get("server") else None
+            if server is None or not (server.is_alive() and server.healthy()):
+                if server is not None:
+                    server.stop()
+                server = start()
+                state = {"server": server.to_json(), "users": []}
+            state["users"] = sorted(set(state["users"]) | {self.worker})
+            self._write(state)
+            return server
+
+    def release(self) -> None:
+        with self.lock:
+            state = self._read()
+            users = set(state.get("users", [])) - {self.worker}
+            if users:
+                state["users"] = sorted(users)
+                self._write(state)
+                return
+            if state.get("server"):
+                self.server_cls.from_json(state["server"]).stop()
+            self.state_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def shared_server(tmp_path_factory: pytest.TempPathFactory, server_cls: type[S], prefix: str,
+                  start: Callable[[Path], S]) -> Iterator[tuple[S, Path]]:
+    """For a session fixture: ``with shared_server(...) as (server, log_dir)``.
+
+    ``start(log_dir)`` starts a server logging there. ``prefix`` names the
+    directory (``<prefix>-shared``) and the state file (``<prefix>-server.json``).
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        log_dir = tmp_path_factory.mktemp(f"{prefix}-shared")
+        server = start(log_dir)
+        try:
+            yield server, log_dir
+        finally:
+            server.stop()
+        return
+    shared_dir = tmp_path_factory.getbasetemp().parent / f"{prefix}-shared"
+    shared_dir.mkdir(exist_ok=True)
+    lease = SharedServerLease(shared_dir, worker, server_cls, f"{prefix}-server")
+    server = lease.acquire(lambda: start(shared_dir))
+    try:
+        yield server, shared_dir
+    finally:
+        lease.release()
+
+
+@contextmanager
+def private_servers(start: Callable[..., S]) -> Iterator[Callable[..., S]]:
+    """Wrap ``start`` so every server it starts is stopped on leaving (a per-test factory)."""
+    started: list[S] = []
+
+    def tracked(*args, **kwargs) -> S:
+        server = start(*args, **kwargs)
+        started.append(server)
+        return server
+
+    try:
+        yield tracked
+    finally:
+        for server in started:
+            server.stop()
