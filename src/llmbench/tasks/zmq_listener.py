@@ -103,6 +103,9 @@ _DENIALS = (
     r"\b(?:threading|thread handling|socket handling|this) (?:here )?(?:is|looks|seems) (?:actually |really |perfectly |totally )?(?:fine|ok|okay|correct|safe)\b",
     r"\b(?:handing|passing|moving|migrating|transferring) (?:\w+ ){0,3}(?:over|to (?:another|the (?:listener|background)) thread)\b[^.]{0,30}\b(?:is|are) (?!only\b)(?:\w+ )?(?:allowed|fine|ok|okay|safe|permitted)(?! only| if| with| when| after)",
     r"\bonly (?:ever )?used (?:in|by|from) (?:the )?(?:listener|background|worker|daemon) thread (?:after|once|from then)",
+    # "after `self.thread.start()` only `_listen()` uses it": a hand-over described as safe
+    r"\bonly `?_?listen\w*(?:\(\))?`? (?:ever )?(?:uses|touches|reads|accesses|owns)\b",
+    r"\b(?:after|once) `?(?:self\.)?thread\.start\(\)`?,? only\b",
 )
 
 
@@ -122,10 +125,15 @@ _FIX_VERB = any_of(
     r"\b(?:by|when|after|before|via|means) (?:creating|moving|constructing|instantiating|opening|building|setting up|making)\b",
     r"\b(?:should|must|needs? to|has to|have to|ought to|is now|are now|now|gets?|will) (?:be |get |all )?(?:created|constructed|opened|instantiated|set up|built|made|moved|done)\b",
 )
-_THREAD_TARGET = (
-    r"\b(?:inside|in|within|into|to|(?:at|to|into) the (?:start|top|beginning|head) of|from|on|by) (?:the )?(?:own |body of )?"
+_THREAD_NAMES = (
     r"(?:`?_?listen\w*(?:\(\))?`?|`?_run\w*`?|`?run\(\)`?|listener thread|background thread|listening thread|daemon thread|"
     r"worker thread|receiv(?:ing|er) thread|(?:its|their) own thread|thread (?:function|target|itself|body|method|loop|that (?:uses|reads|owns|receives|calls recv)))"
+)
+# "to" only after a move ("move the socket setup to _listen"): a socket built elsewhere and
+# "handed to the listener thread" still crosses threads.
+_THREAD_TARGET = any_of(
+    r"\b(?:inside|in|within|into|(?:at|to|into) the (?:start|top|beginning|head) of|from|on|by) (?:the )?(?:own |body of )?" + _THREAD_NAMES,
+    r"\bmov(?:e|es|ed|ing)\b[^.;]{0,60}\bto (?:the )?(?:own |body of )?" + _THREAD_NAMES,
 )
 _SOCKET_IN_THREAD_PROSE = any_of(
     all_of(_FIX_VERB, r"\bsock(?:et)?s?\b", _THREAD_TARGET),
