@@ -211,7 +211,7 @@ ATOMICITY = Finding(
         # errors swallowed
         r"\bcatch(?:es|ing)? (?:any|every|all) (?:\w+ )?(?:exceptions?|errors?)\b[^.]{0,40}\breturn\w* `?None\b|"
         r"\b(?:error|exception|failure)s? (?:is |are |gets? |being )?(?:thrown away|discarded|dropped|ignored|swallowed)\b|"
-        r"\beats? (?:any|every|all|the) (?:\w+ )?(?:exceptions?|errors?)\b|\b(?:errors?|exceptions?|failures?) never (?:reach|make it to|show up in|appear in) (?:the )?logs?\b|"
+        r"\beats? (?:any|every|all|the|whatever) (?:\w+ )?(?:exceptions?|errors?)\b|\blos(?:e|es|ing|t) (?:the )?(?:real|actual|original|underlying) (?:error|exception|cause)\b|\b(?:errors?|exceptions?|failures?) never (?:reach|make it to|show up in|appear in) (?:the )?logs?\b|"
         r"\bturns? (?:any|every|all) (?:\w+ )?(?:exception|error|failure)s? into\b|\bswallow\w*|\bsilently\b|\bhides? (?:the )?(?:real )?(?:error|exception|cause)|\bdiscard\w* (?:the )?(?:error|exception)|\bthrows? away (?:the )?(?:error|exception)",
         r"\breturns? `?None`? (?:on|for) (?:any|every|all)\b|\bexcept Exception:? (?:return None|pass)\b|\bcatch[- ]all\b|\bbare except\b",
         r"\b(?:error|exception|failure reason)s? (?:is |are |gets? )?(?:lost|eaten|suppressed|masked|never logged|not logged)\b|\bno (?:way )?to (?:tell|know|distinguish)\b",
