@@ -19,11 +19,12 @@ Use from a test module with ``pytest_plugins = ("vllm_helpers",)``. Fixtures:
                     exclusively by one test at a time, so a test that reads the
                     server's ``/metrics`` before and after sees only its own requests.
 * ``vllm_server_factory``  private servers for one test (other flags).
+
+The sharing across xdist workers is ``testing/shared_server.py``, as for llama-server.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,6 +35,7 @@ from filelock import FileLock
 from llmbench.realserver import tinyhf
 from llmbench.realserver import vllm_cpu
 from llmbench.realserver.vllm_cpu import VllmServer, VllmServerError
+from shared_server import next_log_path, private_servers, shared_server, start_or_fail
 
 SHARED_MAX_NUM_SEQS = 4
 
@@ -82,79 +84,18 @@ def tiny_hf_model(vllm_python: Path) -> Path:
 
 
 def _start(python: Path, model: Path, log_dir: Path, **kwargs) -> VllmServer:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    n = len(list(log_dir.glob("vllm-*.log")))
-    try:
-        return vllm_cpu.start_server(python, model, log_path=log_dir / f"vllm-{n}.log", **kwargs)
-    except VllmServerError as exc:
-        pytest.fail(str(exc), pytrace=False)
-
-
-class _Lease:
-    """One server shared by several xdist workers; the last to leave stops it."""
-
-    def __init__(self, directory: Path, worker: str) -> None:
-        self.state_path = directory / "vllm-server.json"
-        self.lock = FileLock(str(directory / "vllm-server.lock"))
-        self.worker = worker
-
-    def _read(self) -> dict:
-        try:
-            return json.loads(self.state_path.read_text())
-        except (OSError, ValueError):
-            return {}
-
-    def _write(self, state: dict) -> None:
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state))
-        tmp.replace(self.state_path)
-
-    def acquire(self, start: Callable[[], VllmServer]) -> VllmServer:
-        with self.lock:
-            state = self._read()
-            server = VllmServer.from_json(state["server"]) if state.get("server") else None
-            if server is None or not (server.is_alive() and server.healthy()):
-                if server is not None:
-                    server.stop()
-                server = start()
-                state = {"server": server.to_json(), "users": []}
-            state["users"] = sorted(set(state["users"]) | {self.worker})
-            self._write(state)
-            return server
-
-    def release(self) -> None:
-        with self.lock:
-            state = self._read()
-            users = set(state.get("users", [])) - {self.worker}
-            if users:
-                state["users"] = sorted(users)
-                self._write(state)
-                return
-            if state.get("server"):
-                VllmServer.from_json(state["server"]).stop()
-            self.state_path.unlink(missing_ok=True)
+    return start_or_fail(vllm_cpu.start_server, VllmServerError, python, model,
+                         log_path=next_log_path(log_dir, "vllm"), **kwargs)
 
 
 @pytest.fixture(scope="session")
 def _vllm_shared(vllm_python: Path, tiny_hf_model: Path,
                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[VllmServer, Path]]:
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker is None:
-        log_dir = tmp_path_factory.mktemp("vllm-shared")
-        server = _start(vllm_python, tiny_hf_model, log_dir, max_num_seqs=SHARED_MAX_NUM_SEQS)
-        try:
-            yield server, log_dir
-        finally:
-            server.stop()
-        return
-    shared_dir = tmp_path_factory.getbasetemp().parent / "vllm-shared"
-    shared_dir.mkdir(exist_ok=True)
-    lease = _Lease(shared_dir, worker)
-    server = lease.acquire(lambda: _start(vllm_python, tiny_hf_model, shared_dir, max_num_seqs=SHARED_MAX_NUM_SEQS))
-    try:
-        yield server, shared_dir
-    finally:
-        lease.release()
+    def start(log_dir: Path) -> VllmServer:
+        return _start(vllm_python, tiny_hf_model, log_dir, max_num_seqs=SHARED_MAX_NUM_SEQS)
+
+    with shared_server(tmp_path_factory, VllmServer, "vllm", start) as shared:
+        yield shared
 
 
 @pytest.fixture
@@ -170,13 +111,8 @@ def vllm_server(_vllm_shared: tuple[VllmServer, Path]) -> Iterator[VllmServer]:
 @pytest.fixture
 def vllm_server_factory(vllm_python: Path, tiny_hf_model: Path, tmp_path: Path) -> Iterator[Callable[..., VllmServer]]:
     """Start private servers for this test: ``start(**start_server_kwargs)``."""
-    started: list[VllmServer] = []
-
     def start(**kwargs) -> VllmServer:
-        server = _start(vllm_python, tiny_hf_model, tmp_path / "vllm-logs", **kwargs)
-        started.append(server)
-        return server
+        return _start(vllm_python, tiny_hf_model, tmp_path / "vllm-logs", **kwargs)
 
-    yield start
-    for server in started:
-        server.stop()
+    with private_servers(start) as tracked:
+        yield tracked
