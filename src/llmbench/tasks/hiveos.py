@@ -361,12 +361,16 @@ def _hs_is_array(code: str, match: re.Match) -> bool:
 
 def _variable_is_array(code: str, name: str, depth: int) -> bool:
     """Is this variable (shell, jq --argjson, Python) assigned a list, directly or via one more variable?"""
-    builders = re.findall(
+    builders = re.finditer(
         rf"(?:^|\s|--argjson\s+|--arg\s+|-a\s+){re.escape(name)}(\+?=?\s*.*)$|--argjson\s+{re.escape(name)}\s+(.*)$",
         code, re.M,
     )
-    for groups in builders:
-        text = " ".join(g for g in groups if g)
+    for found in builders:
+        # jq's `--arg NAME VALUE` binds a string whatever VALUE looks like ("[$hs]" too)
+        window = code[max(0, found.start() - 8): found.start()] + found.group(0)
+        if re.search(r"--arg\s+" + re.escape(name) + r"\b", window):
+            continue
+        text = " ".join(g for g in found.groups() if g)
         if _builds_array(text):
             return True
         alias = re.fullmatch(r"\s*=?\s*[\"']?\$\{?([A-Za-z_]\w*)\}?[\"']?.*", text)

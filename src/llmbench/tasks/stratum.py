@@ -130,6 +130,7 @@ BYTE_ORDER = Finding(
     wrong_places=(
         r"\bnonce\b", r"\bntime\b", r"\bversion\b", r"\bextranonce\w*", r"\bmerkle\w*", r"\bcoinbase\b",
         r"\btxids?\b", r"\bcurtime\b", r"\bbits\b", r"\bnbits\b",
+        r"\broot\b",   # "reverse the root" is the merkle root, whatever the sentence before named
     ),
     denials=(
         *_QUESTION,
@@ -171,8 +172,9 @@ INFO_LEAK = Finding(
     places=(_SUBMIT_BLOCK,),
     mechanisms=(all_of(_LOGGED, _BLOCK_DATA, _LEAK_WHY),),
     fixes=(
-        # a log call in _submit_block that names the hash, not the hex
-        r"^(?!.*block_hex\b(?!\s*\[:\s*\d+\s*\]|\[:\d+\])).*\blog(?:ger|ging)?\.\w+\(.*\b(?:block_hash|hash|height)\b",
+        # a log call in _submit_block that names the hash, not the hex (the call's own
+        # arguments decide: a table row may quote block_hex in its diagnosis cell)
+        r"\blog(?:ger|ging)?\.\w+\((?![^)]*\bblock_hex\b(?!\s*\[\s*:\s*\d+\s*\]))[^)]*\b(?:block_hash|hash|height)\b",
         r"\blog(?:ger|ging)?\.\w+\(.*block_hex\s*\[\s*:\s*\d+\s*\]",
         r"\blen\(block_hex\)|\blen\(block\)",
         # prose fixes
