@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from llmbench.grading.answer import Answer
@@ -89,6 +90,13 @@ HARDCODED = Finding(
     span=2,
 )
 
+# The two windows swapped: "window_size is hard-coded to 10000", "share_window is computed
+# from the network difficulty". Such an answer diagnoses neither defect where it lives.
+_SWAPPED_WINDOWS = (
+    r"\bwindow_size`?\s+(?:is|was|gets|stays|remains)\s+(?:\w+ ){0,2}(?:hard[- ]?cod\w*|fixed (?:to|at)|pinned (?:to|at)|stuck (?:to|at)|set to (?:a )?(?:literal|constant))",
+    r"\bshare_window`?\s+(?:is|was|gets)\s+(?:\w+ ){0,2}(?:derived|computed|calculated)\s+from\s+(?:the )?(?:network |current )?(?:difficulty|net_diff|getdifficulty)",
+)
+
 WINDOW_UNUSED = Finding(
     places=(r"window_size", r"calculate_payouts[^.]*\bwindow size\b|\bwindow size\b[^.]*calculate_payouts", r"\bN\s*[·*×x]\s*D\b"),
     mechanisms=(any_of(
@@ -114,7 +122,7 @@ WINDOW_UNUSED = Finding(
     removals=(r"^\s*window_size\s*=",),
     wrong_places=(r"n_factor|pplns_n|share_window|block_height|fee_sat|\bweights?\b",),
     # the unused value pinned on a function it never lived in ("get_worker_stats never uses window_size")
-    denials=(
+    denials=_SWAPPED_WINDOWS + (
         r"\b(?:get_worker_stats|record_share|save_payouts|from_file)\b(?:\(\))?`?\s+(?:\w+ ){0,2}(?:never|doesn'?t|does not|don'?t) "
         r"(?:\w+ ){0,2}(?:uses?|reads?|pass\w*|gets?|takes?|applies)\b[^.]{0,20}\bwindow_size",
     ),
@@ -138,13 +146,32 @@ CONFIG_KEY = Finding(
 )
 
 
+def _swapped_windows(answer: Answer) -> str | None:
+    """A novel prose sentence that swaps the two windows' defects, if any."""
+    patterns = [re.compile(p, re.IGNORECASE) for p in _SWAPPED_WINDOWS]
+    for unit in answer.units:
+        if unit.kind == "prose" and unit.novel and any(p.search(unit.text) for p in patterns):
+            return unit.text.strip()
+    return None
+
+
+def _hardcoded(answer: Answer) -> Verdict:
+    verdict = evaluate(
+        answer, HARDCODED, require="either",
+        missing="does not identify share_window = 10000 as a hard-coded value overriding the configuration",
+    )
+    # the fix-only pass holds for a bare fix, not for a fix beside prose that pins the
+    # hard-coding on window_size (or calls share_window the difficulty-derived one)
+    swapped = _swapped_windows(answer) if verdict.passed and verdict.evidence.startswith("fix:") else None
+    if swapped:
+        return Verdict(False, f"its prose attributes the windows' defects to each other: «{swapped[:300]}»")
+    return verdict
+
+
 def grade_final(final_text: str) -> dict[str, Verdict]:
     answer = Answer(final_text, build_prompt())
     return {
-        "pplns.hardcoded_share_window": evaluate(
-            answer, HARDCODED, require="either",
-            missing="does not identify share_window = 10000 as a hard-coded value overriding the configuration",
-        ),
+        "pplns.hardcoded_share_window": _hardcoded(answer),
         "pplns.window_size_unused": evaluate(
             answer, WINDOW_UNUSED, require="either",
             missing="does not say window_size is computed in calculate_payouts but never used",
