@@ -11,13 +11,16 @@ process session so it outlives the worker that happened to start it. Without
 xdist there is no sharing: the session starts and stops its own server.
 
 Engine-neutral: the engine's helpers module passes its start function and
-server class (a :class:`llmbench.realserver.process.ServerProcess`).
+server class (a :class:`llmbench.realserver.process.ServerProcess`). At the
+end: the quality-suite run every engine's end-to-end tests make against it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -138,3 +141,50 @@ def private_servers(start: Callable[..., S]) -> Iterator[Callable[..., S]]:
     finally:
         for server in started:
             server.stop()
+
+
+# -- the benchmark's quality run against a real server (what every engine's e2e test does) ----------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def run_quality(api_url: str, model: str, results_dir: Path, *args: str,
+                timeout: float = 300) -> subprocess.CompletedProcess:
+    """``pytest tests/quality`` from the repository against ``api_url``, results into ``results_dir``."""
+    return run([sys.executable, "-m", "pytest", "tests/quality", "--model", model, "--api-url", api_url,
+                *args, "--results-dir", str(results_dir), "-p", "no:cacheprovider", "-q"], cwd=REPO, timeout=timeout)
+
+
+def quality_results(proc: subprocess.CompletedProcess, results_dir: Path) -> tuple[dict, Path]:
+    """The one complete ``results.json`` of a run that may have failed tests but crashed nowhere."""
+    output = proc.stdout + proc.stderr
+    assert proc.returncode in (0, 1), output[-3000:]   # tests may fail; nothing may crash
+    assert "Traceback" not in output and "INTERNAL" not in output
+    (results_path,) = results_dir.glob("*/results.json")
+    results = json.loads(results_path.read_text())
+    assert results["status"] == "complete"
+    return results, results_path
+
+
+def clean_samples(results: dict, max_tokens: int) -> dict[str, dict]:
+    """Every test's first sample, checked: no error, exactly ``max_tokens`` generated, a sane TTFT."""
+    samples = {}
+    for name, test in results["tests"].items():
+        sample = samples[name] = test["samples"][0]
+        assert sample["error"] is None, (name, sample["error"])
+        assert sample["usage"]["completion_tokens"] == max_tokens, name
+        assert sample["finish_reason"] == "length", name
+        assert sample["ttft_s"] is not None and 0 < sample["ttft_s"] <= sample["duration_s"], name
+    return samples
+
+
+def assert_unlisted_model_refused(api_url: str, wrong_model: str, served: str, results_dir: Path) -> None:
+    """The quality run's preflight stops at once, naming what the server does serve, and writes no results."""
+    proc = run_quality(api_url, wrong_model, results_dir, timeout=120)
+    assert proc.returncode not in (0, 1)
+    assert f"it serves: {served}" in proc.stdout + proc.stderr
+    assert not list(results_dir.glob("*/results.json"))

@@ -24,11 +24,11 @@ from llmbench import client as chat_client
 from llmbench.endpoint import Endpoint
 from llmbench.realserver import llama_log
 from llmbench.throughput.runfiles import read_records
+from shared_server import assert_unlisted_model_refused, clean_samples, quality_results, run, run_quality
 
 pytest_plugins = ("llama_helpers",)
 pytestmark = pytest.mark.llama
 
-REPO = Path(__file__).resolve().parents[1]
 TOLERANCE = 0.03
 
 MODELS_YAML = """\
@@ -45,10 +45,6 @@ models:
 """
 
 
-def _run(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-
-
 @pytest.fixture
 def models_file(tmp_path: Path) -> Path:
     path = tmp_path / "models.yaml"
@@ -57,41 +53,24 @@ def models_file(tmp_path: Path) -> Path:
 
 
 def _sweep(server, models_file: Path, out: Path, levels: str, max_tokens: int) -> subprocess.CompletedProcess:
-    return _run([sys.executable, "-m", "llmbench", "sweep", "--model", server.alias, "--models-file", str(models_file),
+    return run([sys.executable, "-m", "llmbench", "sweep", "--model", server.alias, "--models-file", str(models_file),
                  "--api-url", server.api_url, "--levels", levels, "--max-tokens", str(max_tokens),
-                 "--requests-per-client", "1", "--warmup", "0", "--out", str(out)], cwd=out.parent)
+                 "--requests-per-client", "1", "--warmup", "0", "--out", str(out)], cwd=out.parent, timeout=300)
 
 
 # -- quality suite ------------------------------------------------------------------------
 
 def test_quality_suite_runs_end_to_end_and_scores_near_zero(llama_server, tmp_path):
-    proc = _run([sys.executable, "-m", "pytest", "tests/quality", "--model", llama_server.alias,
-                 "--api-url", llama_server.api_url, "--max-tokens", "32", "--results-dir", str(tmp_path),
-                 "-p", "no:cacheprovider", "-q"], cwd=REPO)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode in (0, 1), output[-3000:]   # tests may fail; nothing may crash
-    assert "Traceback" not in output and "INTERNAL" not in output
-    (results_path,) = tmp_path.glob("*/results.json")
-    results = json.loads(results_path.read_text())
-    assert results["status"] == "complete"
+    proc = run_quality(llama_server.api_url, llama_server.alias, tmp_path, "--max-tokens", "32")
+    results, results_path = quality_results(proc, tmp_path)
     assert results["totals"]["max"] > 0 and results["totals"]["percent"] <= 10.0
-    for name, test in results["tests"].items():
-        sample = test["samples"][0]
-        assert sample["error"] is None, (name, sample["error"])
-        assert sample["usage"]["completion_tokens"] == 32, name
-        assert sample["finish_reason"] == "length", name
-        assert sample["ttft_s"] is not None and 0 < sample["ttft_s"] <= sample["duration_s"], name
+    clean_samples(results, 32)
     assert (results_path.parent / "report.html").is_file()
 
 
 def test_quality_run_refuses_a_model_name_the_server_does_not_list(llama_server, tmp_path):
     """llama-server answers any model name, so the harness's preflight is what catches a typo."""
-    proc = _run([sys.executable, "-m", "pytest", "tests/quality", "--model", "not-the-alias",
-                 "--api-url", llama_server.api_url, "--results-dir", str(tmp_path), "-p", "no:cacheprovider",
-                 "-q"], cwd=REPO, timeout=120)
-    assert proc.returncode not in (0, 1)
-    assert f"it serves: {llama_server.alias}" in proc.stdout + proc.stderr
-    assert not list(tmp_path.glob("*/results.json"))
+    assert_unlisted_model_refused(llama_server.api_url, "not-the-alias", llama_server.alias, tmp_path)
 
 
 # -- the client against the server's own timings -------------------------------------------

@@ -15,7 +15,6 @@ two server starts). Without ``-m slow`` only the model-folder check at the end r
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -29,11 +28,11 @@ from llmbench.realserver.tinymodel import EOS_ID
 from llmbench.realserver.vllm_cpu import metric_total
 from llmbench.throughput.client import RequestRecord, StreamClient
 from llmbench.throughput.runfiles import read_records
+from shared_server import assert_unlisted_model_refused, clean_samples, quality_results, run, run_quality
 
 pytest_plugins = ("vllm_helpers",)
 slow = pytest.mark.slow   # every test that needs the server; the model-folder test below runs always
 
-REPO = Path(__file__).resolve().parents[1]
 FORCE_EOS = {"logit_bias": {str(EOS_ID): 100}}
 GEN = "vllm:generation_tokens_total"
 PROMPT = "vllm:prompt_tokens_total"
@@ -49,10 +48,6 @@ models:
     served_name: tiny-hf
     framework: vllm
 """
-
-
-def _run(args: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
 def _post(server, path: str, body: dict, timeout: float = 60) -> tuple[int, dict]:
@@ -92,26 +87,13 @@ def _stream(server, max_tokens: int, model: str | None = None, **extra) -> dict:
 @slow
 def test_quality_suite_runs_end_to_end(vllm_server, tmp_path):
     before = vllm_server.metrics()
-    proc = _run([sys.executable, "-m", "pytest", "tests/quality", "--model", vllm_server.alias,
-                 "--api-url", vllm_server.api_url, "--max-tokens", "32", "--results-dir", str(tmp_path),
-                 "-p", "no:cacheprovider", "-q"], cwd=REPO)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode in (0, 1), output[-3000:]   # tests may fail; nothing may crash
-    assert "Traceback" not in output and "INTERNAL" not in output
-    (results_path,) = tmp_path.glob("*/results.json")
-    results = json.loads(results_path.read_text())
-    assert results["status"] == "complete"
+    proc = run_quality(vllm_server.api_url, vllm_server.alias, tmp_path, "--max-tokens", "32", timeout=600)
+    results, results_path = quality_results(proc, tmp_path)
     assert results["model"]["served_name"] == vllm_server.served_name
     assert results["totals"]["max"] > 0 and results["totals"]["percent"] <= 10.0
-    prompt_tokens = 0
-    for name, test in results["tests"].items():
-        sample = test["samples"][0]
-        assert sample["error"] is None, (name, sample["error"])
-        assert sample["usage"]["completion_tokens"] == 32, name
-        assert sample["finish_reason"] == "length", name
-        assert sample["ttft_s"] is not None and 0 < sample["ttft_s"] <= sample["duration_s"], name
-        assert sample["reasoning"] == ""   # no --reasoning-parser: vLLM sends content only
-        prompt_tokens += sample["usage"]["prompt_tokens"]
+    samples = clean_samples(results, 32)
+    assert all(sample["reasoning"] == "" for sample in samples.values())   # no --reasoning-parser: content only
+    prompt_tokens = sum(sample["usage"]["prompt_tokens"] for sample in samples.values())
     assert (results_path.parent / "report.html").is_file()
     # vLLM's own counters saw exactly the tokens the run recorded.
     after = vllm_server.metrics()
@@ -122,12 +104,7 @@ def test_quality_suite_runs_end_to_end(vllm_server, tmp_path):
 
 @slow
 def test_quality_run_refuses_a_model_name_the_server_does_not_list(vllm_server, tmp_path):
-    proc = _run([sys.executable, "-m", "pytest", "tests/quality", "--model", "not-the-name",
-                 "--api-url", vllm_server.api_url, "--results-dir", str(tmp_path), "-p", "no:cacheprovider",
-                 "-q"], cwd=REPO, timeout=120)
-    assert proc.returncode not in (0, 1)
-    assert f"it serves: {vllm_server.served_name}" in proc.stdout + proc.stderr
-    assert not list(tmp_path.glob("*/results.json"))
+    assert_unlisted_model_refused(vllm_server.api_url, "not-the-name", vllm_server.served_name, tmp_path)
 
 
 # -- the streaming clients against vLLM's own account ----------------------------------------------
@@ -200,9 +177,9 @@ def test_sweep_at_c1_c2_matches_the_servers_token_count(vllm_server, tmp_path):
     max_tokens = 256
     out = tmp_path / "sweep"
     before = vllm_server.metrics()
-    proc = _run([sys.executable, "-m", "llmbench", "sweep", "--model", vllm_server.alias, "--models-file",
+    proc = run([sys.executable, "-m", "llmbench", "sweep", "--model", vllm_server.alias, "--models-file",
                  str(models_file), "--api-url", vllm_server.api_url, "--levels", "1,2", "--max-tokens",
-                 str(max_tokens), "--requests-per-client", "1", "--warmup", "0", "--out", str(out)], cwd=tmp_path)
+                 str(max_tokens), "--requests-per-client", "1", "--warmup", "0", "--out", str(out)], cwd=tmp_path, timeout=600)
     after = vllm_server.metrics()
     assert proc.returncode == 0, proc.stdout + proc.stderr
     sweep = json.loads((out / "sweep.json").read_text())
@@ -321,13 +298,8 @@ def test_reasoning_parser_output_reaches_the_results_as_reasoning(vllm_server_fa
     assert record.ok and record.output_tokens == 48 and sum(record.chunk_tokens) == 48
     assert record.first_token_ns is not None   # reasoning is the first token, for TTFT
 
-    proc = _run([sys.executable, "-m", "pytest", "tests/quality", "--model", server.alias, "--api-url",
-                 server.api_url, "--max-tokens", "24", "--results-dir", str(tmp_path), "-p", "no:cacheprovider",
-                 "-q"], cwd=REPO)
-    assert proc.returncode in (0, 1), (proc.stdout + proc.stderr)[-3000:]
-    (results_path,) = tmp_path.glob("*/results.json")
-    results = json.loads(results_path.read_text())
-    assert results["status"] == "complete"
+    proc = run_quality(server.api_url, server.alias, tmp_path, "--max-tokens", "24", timeout=600)
+    results, _ = quality_results(proc, tmp_path)
     for name, test in results["tests"].items():
         sample = test["samples"][0]
         assert sample["error"] is None, (name, sample["error"])
