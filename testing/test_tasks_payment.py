@@ -269,3 +269,11 @@ def test_scaling_to_satoshis_and_straight_back_is_no_float_fix():
         assert not grade("payment", back.format(expr))["payment.float_precision"].passed
     sats = "`calculate_fee` works in float, so fees are off by satoshis. Fix: `fee_sats = amount_sats * fee_bp // 10_000`."
     assert grade("payment", sats)["payment.float_precision"].passed
+
+
+def test_losing_the_real_wallet_error_passes_atomicity():
+    answer = (
+        "`_send_payment` eats whatever exception the wallet raises and returns None, "
+        "so `_execute_payment` loses the actual error and cannot tell a failed send from a sent one."
+    )
+    assert grade("payment", answer)["payment.atomicity"].passed

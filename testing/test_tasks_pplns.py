@@ -159,3 +159,21 @@ def test_window_size_blamed_on_get_worker_stats_is_wrong_place():
     assert not grade("pplns", answer)["pplns.window_size_unused"].passed
     right = "`calculate_payouts()` computes `window_size` and never uses it: the query takes `self.share_window`."
     assert grade("pplns", right)["pplns.window_size_unused"].passed
+
+
+def test_swapped_windows_earn_neither_check():
+    # round 4: the hard-coding pinned on window_size, the dead value pinned on share_window;
+    # the config fix still passes the key check, but not the hard-coded one on its own
+    answer = (
+        "`window_size` is hard-coded at 10000, so the configured window is ignored.\n\n"
+        "`share_window` is calculated from the network difficulty but then never used.\n\n"
+        "```python\nself.share_window = config.get('pplns_window', 10000)\n```\n"
+    )
+    verdicts = grade("pplns", answer)
+    assert not verdicts["pplns.hardcoded_share_window"].passed
+    assert not verdicts["pplns.window_size_unused"].passed
+
+
+def test_bare_config_fix_still_passes_hardcoded_window():
+    answer = "```python\nself.share_window = int(config.get('pplns_window', 10000))\n```\n"
+    assert grade("pplns", answer)["pplns.hardcoded_share_window"].passed

@@ -176,3 +176,27 @@ def test_rejected_fix_with_gil_excuse_fails():
 def test_hedge_naming_only_the_class_is_no_finding():
     answer = "Make sure ZMQ sockets are not shared between threads in ZMQListener."
     assert not grade("zmq", answer)["zmq.socket_crosses_threads"].passed
+
+
+def test_socket_built_in_start_and_handed_over_is_no_fix():
+    # round 4: creating the socket later on the caller's thread still crosses threads
+    answer = (
+        "ZMQ sockets are not thread-safe: `self.socket` is created in `__init__` but read in `_listen`. "
+        "Create the socket in `start()` instead and pass it to the background thread."
+    )
+    verdicts = grade("zmq", answer)
+    assert verdicts["zmq.socket_crosses_threads"].passed
+    assert not verdicts["zmq.fix_socket_in_thread"].passed
+
+
+def test_moving_socket_setup_to_listen_is_the_fix():
+    answer = "ZMQ sockets are not thread-safe, so move the socket creation, connect and subscribe calls to `_listen()`."
+    assert grade("zmq", answer)["zmq.fix_socket_in_thread"].passed
+
+
+def test_handover_after_thread_start_described_as_safe_is_a_denial():
+    answer = (
+        "The socket is connected in `start()` before the thread runs; once `self.thread.start()` "
+        "returns only the `_listen` method touches it, which ZeroMQ permits."
+    )
+    assert not grade("zmq", answer)["zmq.socket_crosses_threads"].passed

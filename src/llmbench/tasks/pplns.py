@@ -61,6 +61,13 @@ _READ_PPLNS_WINDOW = any_of(
     all_of(r"\b(?:should|must|needs? to|has to|ought to) (?:be )?(?:read|loaded|taken|come|pulled|set|initiali[sz]ed)\b", r"pplns_window"),
 )
 
+# The two windows swapped: "window_size is hard-coded to 10000", "share_window is computed
+# from the network difficulty". Such an answer diagnoses neither defect where it lives.
+_SWAPPED_WINDOWS = (
+    r"\bwindow_size`?\s+(?:is|was|gets|stays|remains)\s+(?:\w+ ){0,2}(?:hard[- ]?cod\w*|fixed (?:to|at)|pinned (?:to|at)|stuck (?:to|at)|set to (?:a )?(?:literal|constant))",
+    r"\bshare_window`?\s+(?:is|was|gets)\s+(?:\w+ ){0,2}(?:derived|computed|calculated)\s+from\s+(?:the )?(?:network |current )?(?:difficulty|net_diff|getdifficulty)",
+)
+
 HARDCODED = Finding(
     places=(r"share_window", r"\b10[,_ ]?000\b|\b10k\b"),
     mechanisms=(any_of(
@@ -82,19 +89,12 @@ HARDCODED = Finding(
     ),),
     fixes=(r"self\.share_window\s*=\s*[^#\n]*\bconfig", _READ_PPLNS_WINDOW),
     wrong_places=(r"n_factor|pplns_n|\b2\b",),
-    denials=(
+    denials=_SWAPPED_WINDOWS + (
         r"\bnot (?:a |an )?hard[- ]?cod\w* (?:problem|issue|bug|concern)",
         r"\b(?:is )?(?:only|just|merely|simply) (?:the |a )?(?:sensible )?(?:default|fallback)\b(?! (?:that|which|and) )|\bsensible (?:default|fallback)\b",
     ),
     fix_needs_place=False,
     span=2,
-)
-
-# The two windows swapped: "window_size is hard-coded to 10000", "share_window is computed
-# from the network difficulty". Such an answer diagnoses neither defect where it lives.
-_SWAPPED_WINDOWS = (
-    r"\bwindow_size`?\s+(?:is|was|gets|stays|remains)\s+(?:\w+ ){0,2}(?:hard[- ]?cod\w*|fixed (?:to|at)|pinned (?:to|at)|stuck (?:to|at)|set to (?:a )?(?:literal|constant))",
-    r"\bshare_window`?\s+(?:is|was|gets)\s+(?:\w+ ){0,2}(?:derived|computed|calculated)\s+from\s+(?:the )?(?:network |current )?(?:difficulty|net_diff|getdifficulty)",
 )
 
 WINDOW_UNUSED = Finding(

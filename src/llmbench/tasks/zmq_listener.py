@@ -104,8 +104,9 @@ _DENIALS = (
     r"\b(?:handing|passing|moving|migrating|transferring) (?:\w+ ){0,3}(?:over|to (?:another|the (?:listener|background)) thread)\b[^.]{0,30}\b(?:is|are) (?!only\b)(?:\w+ )?(?:allowed|fine|ok|okay|safe|permitted)(?! only| if| with| when| after)",
     r"\bonly (?:ever )?used (?:in|by|from) (?:the )?(?:listener|background|worker|daemon) thread (?:after|once|from then)",
     # "after `self.thread.start()` only `_listen()` uses it": a hand-over described as safe
-    r"\bonly `?_?listen\w*(?:\(\))?`? (?:ever )?(?:uses|touches|reads|accesses|owns)\b",
-    r"\b(?:after|once) `?(?:self\.)?thread\.start\(\)`?,? only\b",
+    # the method by name only: "so that only the listener thread ever touches it" is the fix
+    r"\bonly (?:the )?(?:`_?listen\w*(?:\(\))?`|_listen\w*(?:\(\))?|listen\(\)) (?:method |function |loop )?(?:ever )?(?:uses|touches|reads|accesses|owns)\b",
+    r"\b(?:after|once) `?(?:self\.)?thread\.start\(\)`?(?: (?:returns|runs|is called|has run))?,? only\b",
 )
 
 
