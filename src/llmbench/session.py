@@ -69,7 +69,6 @@ class BenchSession:
         self._judged: dict[tuple[str, int, str], dict] = {}
         self._demo_server = None
         self._graded: dict[tuple[str, int], dict[str, Verdict]] = {}
-        self._skipped_for_no_model = 0
 
     # -- set-up ---------------------------------------------------------------
     @property
