@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import PurePath
 
 from llmbench.paths import buggy_code_dir
@@ -10,6 +11,7 @@ from llmbench.paths import buggy_code_dir
 _LANGUAGES = {".py": "python", ".json": "json", ".sh": "bash", ".conf": "ini", ".yaml": "yaml", ".yml": "yaml"}
 
 
+@lru_cache(maxsize=None)  # every grade rebuilds its task's prompt: read each file once per process
 def read_fixture(filename: str) -> str:
     """The text of a fixture under fixtures/buggy_code/ (one trailing newline)."""
     path = buggy_code_dir() / filename
