@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from llmbench.endpoint import Endpoint
+from llmbench.endpoints.endpoint import Endpoint
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmbench import client
+from llmbench.endpoints import client
 from llmbench.tasks import get_task
 
 

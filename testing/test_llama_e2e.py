@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from llmbench import client as chat_client
-from llmbench.endpoint import Endpoint
+from llmbench.endpoints import client as chat_client
+from llmbench.endpoints.endpoint import Endpoint
 from llmbench.realserver import llama_log
 from llmbench.throughput.runfiles import read_records
 from shared_server import assert_unlisted_model_refused, clean_samples, quality_results, run, run_quality

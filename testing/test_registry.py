@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmbench.registry import RegistryError, load_registry, resolve
+from llmbench.endpoints.registry import RegistryError, load_registry, resolve
 
 SEED_RANKING = [
     "Devstral-2-123B", "Nemotron-3-Nano-30B", "Qwen3-Coder-30B-A3B", "GLM-4.7-Flash",

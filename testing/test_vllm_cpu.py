@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from llmbench import client as chat_client
-from llmbench.endpoint import Endpoint
+from llmbench.endpoints import client as chat_client
+from llmbench.endpoints.endpoint import Endpoint
 from llmbench.realserver.tinymodel import EOS_ID
 from llmbench.realserver.vllm_cpu import metric_total
 from llmbench.throughput.client import RequestRecord, StreamClient

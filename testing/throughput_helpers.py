@@ -13,7 +13,7 @@ THROUGHPUT_TEST = REPO / "tests" / "throughput" / "test_throughput.py"
 # pytester project registers it itself and points llmbench_endpoint at a sim.
 CONFTEST = '''
 import os, pytest
-from llmbench.endpoint import Endpoint
+from llmbench.endpoints.endpoint import Endpoint
 from llmbench.throughput import pytest_plugin as tp
 
 def pytest_addoption(parser):

@@ -18,7 +18,7 @@ from typing import Callable
 
 from filelock import FileLock
 
-from llmbench.client import ChatResult
+from llmbench.endpoints.client import ChatResult
 from llmbench.grading.reasoning import split_reasoning
 
 

@@ -14,8 +14,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from llmbench import client
-from llmbench.endpoint import Endpoint
+from llmbench.endpoints import client
+from llmbench.endpoints.endpoint import Endpoint
 from llmbench.grading.reasoning import split_reasoning
 from llmbench.tasks.base import Check
 

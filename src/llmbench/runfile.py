@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from llmbench.answers import Sample, prompt_sha256
-from llmbench.endpoint import Endpoint
+from llmbench.endpoints.endpoint import Endpoint
 from llmbench.collector import SCHEMA
 from llmbench.tasks import TASK_NAMES, get_task
 

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from llmbench import client, grading
+from llmbench import grading
+from llmbench.endpoints import client
 from llmbench.answers import AnswerStore, Sample, atomic_write_json, prompt_sha256
 from llmbench.collector import RunRecorder
 from llmbench.controls import control_failures
-from llmbench.endpoint import Endpoint
-from llmbench.gpu import describe_gpus
-from llmbench.registry import RegistryError, resolve
+from llmbench.endpoints.endpoint import Endpoint
+from llmbench.endpoints.gpu import describe_gpus
+from llmbench.endpoints.registry import RegistryError, resolve
 from llmbench.runfile import RunFileError, changed_prompts, endpoint_of, load_results, sample_count, saved_samples
 from llmbench.tasks import TASK_NAMES, get_task
 from llmbench.tasks.base import Verdict

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from llmbench.endpoint import Endpoint
-from llmbench.registry import RegistryError, resolve
+from llmbench.endpoints.endpoint import Endpoint
+from llmbench.endpoints.registry import RegistryError, resolve
 
 
 class ResolveError(Exception):
@@ -34,7 +34,7 @@ def with_url(endpoint: Endpoint, api_url: str) -> Endpoint:
 
 def _gpu() -> str | None:
     try:
-        from llmbench.gpu import describe_gpus
+        from llmbench.endpoints.gpu import describe_gpus
 
         return describe_gpus()
     except Exception:

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from llmbench.endpoint import Endpoint
+from llmbench.endpoints.endpoint import Endpoint
 from llmbench.paths import default_models_file
 
 DEFAULT_API_URL = "http://localhost:8000/v1"

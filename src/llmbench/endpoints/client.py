@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 import openai
 
-from llmbench.endpoint import Endpoint
+from llmbench.endpoints.endpoint import Endpoint
 
 PREFLIGHT_TIMEOUT_S = 10.0
 

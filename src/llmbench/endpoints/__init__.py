@@ -1,0 +1,1 @@
+"""Model access: the registry (models.yaml), the resolved endpoint, the streaming client, GPU description."""
