@@ -9,7 +9,7 @@ import pytest
 
 from llmbench.commands import regrade
 from llmbench.judge import JUDGE_MARKER, parse_verdict
-from llmbench.stats import wilson_interval
+from llmbench.runs.stats import wilson_interval
 from llmbench.tasks import get_task
 
 

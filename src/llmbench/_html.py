@@ -13,7 +13,7 @@ from html import escape
 import pytest
 
 from llmbench.session import USER_PROPERTY
-from llmbench.summary import check_rows, summary_rows
+from llmbench.runs.summary import check_rows, summary_rows
 from llmbench.tasks import get_task
 
 

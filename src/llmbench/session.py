@@ -18,13 +18,13 @@ import pytest
 
 from llmbench import grading
 from llmbench.endpoints import client
-from llmbench.answers import AnswerStore, Sample, atomic_write_json, prompt_sha256
-from llmbench.collector import RunRecorder
+from llmbench.runs.answer_store import AnswerStore, Sample, atomic_write_json, prompt_sha256
+from llmbench.runs.recorder import RunRecorder
 from llmbench.controls import control_failures
 from llmbench.endpoints.endpoint import Endpoint
 from llmbench.endpoints.gpu import describe_gpus
 from llmbench.endpoints.registry import RegistryError, resolve
-from llmbench.runfile import RunFileError, changed_prompts, endpoint_of, load_results, sample_count, saved_samples
+from llmbench.runs.reader import RunFileError, changed_prompts, endpoint_of, load_results, sample_count, saved_samples
 from llmbench.tasks import TASK_NAMES, get_task
 from llmbench.tasks.base import Verdict
 
@@ -335,7 +335,7 @@ class BenchSession:
         return lines
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-        from llmbench.summary import render_summary
+        from llmbench.runs.summary import render_summary
 
         if self.recorder is not None:
             for line in render_summary(self.recorder.data):

@@ -11,7 +11,7 @@ import json
 import sys
 
 from llmbench import grading
-from llmbench.runfile import RunFileError, changed_prompts, load_results, saved_samples
+from llmbench.runs.reader import RunFileError, changed_prompts, load_results, saved_samples
 
 
 def regrade(data: dict) -> tuple[list[dict], list[str]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from llmbench.answers import Sample, atomic_write_json
-from llmbench.stats import wilson_interval
+from llmbench.runs.answer_store import Sample, atomic_write_json
+from llmbench.runs.stats import wilson_interval
 from llmbench.tasks import TASK_NAMES, get_task
 
 SCHEMA = "llmbench.results/1"

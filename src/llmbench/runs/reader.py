@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from llmbench.answers import Sample, prompt_sha256
+from llmbench.runs.answer_store import Sample, prompt_sha256
 from llmbench.endpoints.endpoint import Endpoint
-from llmbench.collector import SCHEMA
+from llmbench.runs.recorder import SCHEMA
 from llmbench.tasks import TASK_NAMES, get_task
 
 

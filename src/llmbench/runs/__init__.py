@@ -1,0 +1,1 @@
+"""Run records: the answer store, the recorder (results.json), its reader, summary rows, statistics."""
