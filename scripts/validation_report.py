@@ -15,9 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from llmbench.controls import GENERIC_CHECKLIST
-from llmbench.grading import grade
+from llmbench.grading.controls import GENERIC_CHECKLIST
 from llmbench.tasks import TASK_NAMES, get_task
+from llmbench.tasks import grade
 
 VALIDATION = Path(__file__).resolve().parents[1] / "testing" / "validation"
 

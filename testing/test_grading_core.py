@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmbench.grading.answer import Answer, split_sentences
+from llmbench.grading.parsed_answer import Answer, split_sentences
 from llmbench.grading.rules import Finding, all_of, evaluate
 
 PROMPT = """Our pool rejects every block it finds.

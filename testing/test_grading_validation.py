@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from llmbench.controls import GENERIC_CHECKLIST
-from llmbench.grading import grade
+from llmbench.grading.controls import GENERIC_CHECKLIST
 from llmbench.tasks import TASK_NAMES, get_task
+from llmbench.tasks import grade
 
 VALIDATION = Path(__file__).parent / "validation"
 

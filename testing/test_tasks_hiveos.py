@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from llmbench.grading import grade
 from llmbench.tasks import get_task
+from llmbench.tasks import grade
 
 TASK = get_task("hiveos")
 FENCE = "```"

@@ -6,9 +6,9 @@ import ast
 import json
 import py_compile
 
-from llmbench.grading import grade
 from llmbench.paths import buggy_code_dir
 from llmbench.tasks import get_task
+from llmbench.tasks import grade
 from llmbench.tasks.prompting import read_fixture
 
 TASK = get_task("pplns")

@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from llmbench.grading import grade
 from llmbench.paths import buggy_code_dir
 from llmbench.tasks import get_task
+from llmbench.tasks import grade
 
 FIXTURE = buggy_code_dir() / "stratum_server.py"
 TASK = get_task("stratum")

@@ -7,9 +7,9 @@ import py_compile
 
 import pytest
 
-from llmbench.grading import grade
 from llmbench.paths import buggy_code_dir
 from llmbench.tasks import get_task
+from llmbench.tasks import grade
 from llmbench.tasks.prompting import read_fixture
 
 TASK = get_task("zmq")

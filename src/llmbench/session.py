@@ -16,17 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from llmbench import grading
 from llmbench.endpoints import client
-from llmbench.runs.answer_store import AnswerStore, Sample, atomic_write_json, prompt_sha256
-from llmbench.runs.recorder import RunRecorder
-from llmbench.controls import control_failures
 from llmbench.endpoints.endpoint import Endpoint
 from llmbench.endpoints.gpu import describe_gpus
 from llmbench.endpoints.registry import RegistryError, resolve
+from llmbench.grading.check import Verdict
+from llmbench.grading.controls import control_failures
+from llmbench.runs.answer_store import AnswerStore, Sample, atomic_write_json, prompt_sha256
 from llmbench.runs.reader import RunFileError, changed_prompts, endpoint_of, load_results, sample_count, saved_samples
-from llmbench.tasks import TASK_NAMES, get_task
-from llmbench.tasks.base import Verdict
+from llmbench.runs.recorder import RunRecorder
+from llmbench.tasks import TASK_NAMES, all_tasks, get_task, grade, grade_all_failed
 
 SESSION_KEY = pytest.StashKey["BenchSession"]()
 NO_MODEL_HINT = "llmbench: no --model given; try `pytest --model demo` (built-in server) or `--model NAME --api-url URL`"
@@ -90,7 +89,7 @@ class BenchSession:
     def _start_controller(self, api_key: str | None) -> None:
         opt = self.config.getoption
         if not self.config.option.collectonly:
-            failures = control_failures()
+            failures = control_failures(all_tasks())
             if failures:
                 raise SessionError(
                     "grader controls failed, so no score will be produced: " + "; ".join(failures[:5])
@@ -235,13 +234,13 @@ class BenchSession:
         key = (task, sample.index)
         if key not in self._graded:
             if sample.result.error:
-                self._graded[key] = grading.grade_all_failed(task, f"request failed: {sample.result.error}")
+                self._graded[key] = grade_all_failed(task, f"request failed: {sample.result.error}")
             else:
-                self._graded[key] = grading.grade(task, sample.result.content, sample.result.reasoning)
+                self._graded[key] = grade(task, sample.result.content, sample.result.reasoning)
         return self._graded[key]
 
     def _judge_verdict(self, task: str, sample: Sample, check_id: str) -> dict:
-        from llmbench.judge import judge_check
+        from llmbench.grading.judge import judge_check
 
         key = (task, sample.index, check_id)
         if key not in self._judged:

@@ -28,7 +28,7 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         print(f"llmbench: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
-    from llmbench.grading import grade
+    from llmbench.tasks import grade
 
     verdicts = grade(args.task, text, reasoning)
     print(json.dumps({check_id: v.as_dict() for check_id, v in verdicts.items()}, indent=2, ensure_ascii=False))

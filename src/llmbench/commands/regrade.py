@@ -10,8 +10,8 @@ import argparse
 import json
 import sys
 
-from llmbench import grading
 from llmbench.runs.reader import RunFileError, changed_prompts, load_results, saved_samples
+from llmbench.tasks import grade
 
 
 def regrade(data: dict) -> tuple[list[dict], list[str]]:
@@ -24,7 +24,7 @@ def regrade(data: dict) -> tuple[list[dict], list[str]]:
         for sample in saved_samples(data, task):
             if sample.result.error:
                 continue  # a failed request has nothing to re-grade
-            now = grading.grade(task, sample.result.content, sample.result.reasoning)
+            now = grade(task, sample.result.content, sample.result.reasoning)
             for check_id, saved in (test.get("checks") or {}).items():
                 per_sample = saved.get("per_sample") or [saved]
                 if sample.index >= len(per_sample) or check_id not in now:

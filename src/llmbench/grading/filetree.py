@@ -26,8 +26,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-from llmbench.grading.answer import normalize
 from llmbench.grading.jsonanswer import NOT_JSON, parse_json_answer
+from llmbench.grading.parsed_answer import normalize
 
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^`]*)$")
 _HEREDOC = re.compile(r"(?<!<)<<(?!<)(-?)\s*(\\?)(['\"]?)([A-Za-z_][\w.-]*)\3")

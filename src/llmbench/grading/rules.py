@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from llmbench.grading.answer import Answer, Unit
-from llmbench.tasks.base import Verdict
+from llmbench.grading.check import Verdict
+from llmbench.grading.parsed_answer import Answer, Unit
 
 # Sentence-level denials that apply to every check.
 GENERIC_DENIALS = (

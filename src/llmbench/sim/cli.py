@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from llmbench.throughput.argparsing import OneLineParser
 from llmbench.sim.engine import DEFAULT_CURVE, format_curve, parse_curve
 from llmbench.sim.server import FAIL_MODES, SimConfig, run
+from llmbench.throughput.argparsing import OneLineParser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int:
         script=args.script, parent_pid=args.parent_pid,
     )
     if args.script:
-        from llmbench.sim.answers import load_script
+        from llmbench.sim.replies import load_script
 
         try:
             load_script(args.script)

@@ -58,8 +58,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from llmbench.sim.answers import AnswerBook, load_script, plan_answer
 from llmbench.sim.engine import DEFAULT_CURVE, CapacityCurve, Engine, Stream, format_curve
+from llmbench.sim.replies import AnswerBook, load_script, plan_answer
 
 FAIL_MODES = ("http500", "drop_midstream", "no_usage", "stall")
 DEFAULT_MAX_TOKENS = 256

@@ -1,12 +1,13 @@
-"""The five quality tasks, in the seed's order."""
+"""The five quality tasks, in the seed's order, and grading by task name."""
 
 from __future__ import annotations
 
 from importlib import import_module
 
-from llmbench.tasks.base import Check, Task, Verdict
+from llmbench.grading import Verdict, all_failed, grade_answer
+from llmbench.tasks.base import Task
 
-__all__ = ["Check", "Task", "Verdict", "TASK_NAMES", "get_task", "all_tasks", "check_ids"]
+__all__ = ["Task", "TASK_NAMES", "get_task", "all_tasks", "check_ids", "grade", "grade_all_failed"]
 
 # task name -> module under llmbench.tasks defining TASK
 _MODULES = {
@@ -31,3 +32,13 @@ def all_tasks() -> list[Task]:
 
 def check_ids(name: str) -> list[str]:
     return get_task(name).check_ids
+
+
+def grade(task_name: str, content: str | None, reasoning_field: str | None = None) -> dict[str, Verdict]:
+    """Grade a raw model answer for one task: one Verdict per check id, in the order of docs/checks."""
+    return grade_answer(get_task(task_name), content, reasoning_field)
+
+
+def grade_all_failed(task_name: str, reason: str) -> dict[str, Verdict]:
+    """Every check of a task fails with the same reason (no answer, HTTP error, ...)."""
+    return all_failed(get_task(task_name).check_ids, reason)

@@ -5,21 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
-
-@dataclass(frozen=True)
-class Check:
-    id: str          # "<task>.<check>", stable: used by pytest ids, JSON, HTML, `llmbench grade`
-    title: str       # short human label
-    criterion: str   # what an answer must do to pass (from spec/checks.md)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    passed: bool
-    evidence: str    # the sentence/lines that earned the pass, or why it failed
-
-    def as_dict(self) -> dict:
-        return {"passed": self.passed, "evidence": self.evidence}
+from llmbench.grading.check import Check, Verdict
 
 
 @dataclass(frozen=True)

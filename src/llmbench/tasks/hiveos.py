@@ -11,8 +11,9 @@ import re
 import shlex
 from pathlib import Path
 
+from llmbench.grading.check import Check, Verdict
 from llmbench.grading.filetree import CreatedFile, FileTree, bash_syntax_error, parse_file_tree
-from llmbench.tasks.base import Check, Task, Verdict
+from llmbench.tasks.base import Task
 
 TARGET_DIR = "~/Downloads/ethminer"
 MANIFEST, CONFIG, RUN, STATS = "h-manifest.conf", "h-config.sh", "h-run.sh", "h-stats.sh"

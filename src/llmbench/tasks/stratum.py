@@ -7,9 +7,10 @@ from pathlib import Path
 
 import re
 
-from llmbench.grading.answer import Answer, Unit
+from llmbench.grading.check import Check, Verdict
+from llmbench.grading.parsed_answer import Answer, Unit
 from llmbench.grading.rules import Finding, all_of, any_of, evaluate, find_fix, find_mechanism
-from llmbench.tasks.base import Check, Task, Verdict
+from llmbench.tasks.base import Task
 from llmbench.tasks.prompting import fixture_block
 
 FIXTURE = "stratum_server.py"

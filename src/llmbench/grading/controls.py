@@ -6,8 +6,15 @@ category must fail every check; the reference answer must pass every check.
 
 from __future__ import annotations
 
-from llmbench.grading import grade
-from llmbench.tasks import all_tasks
+from typing import Iterable, Protocol
+
+from llmbench.grading import Gradable, grade_answer
+
+
+class ControlledTask(Gradable, Protocol):
+    def prompt(self) -> str: ...
+
+    def reference_answer(self) -> str: ...
 
 GENERIC_CHECKLIST = """Here is a review checklist for this code:
 
@@ -26,17 +33,17 @@ GENERIC_CHECKLIST = """Here is a review checklist for this code:
 """
 
 
-def control_failures() -> list[str]:
+def control_failures(tasks: Iterable[ControlledTask]) -> list[str]:
     """One line per check that misjudges a control; empty when the graders are sound."""
     failures = []
-    for task in all_tasks():
+    for task in tasks:
         controls = (
             ("the echoed prompt", task.prompt(), False),
             ("the generic checklist", GENERIC_CHECKLIST, False),
             ("the reference answer", task.reference_answer(), True),
         )
         for label, text, should_pass in controls:
-            for check_id, verdict in grade(task.name, text).items():
+            for check_id, verdict in grade_answer(task, text).items():
                 if verdict.passed != should_pass:
                     failures.append(f"{check_id} {'passed' if verdict.passed else 'failed'} {label}")
     return failures

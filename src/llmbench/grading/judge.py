@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from llmbench.endpoints import client
 from llmbench.endpoints.endpoint import Endpoint
+from llmbench.grading.check import Check
 from llmbench.grading.reasoning import split_reasoning
-from llmbench.tasks.base import Check
 
 JUDGE_MARKER = "You are grading one check of the llmbench code-review benchmark."
 _JSON_OBJECT = re.compile(r"\{[^{}]*\}")
