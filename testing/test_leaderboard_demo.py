@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from leaderboard_helpers import full_marks, write_quality_run
-from llmbench.leaderboard.cli import main as report
+from llmbench.cli.report import main as report
 
 
 def test_demo_sweep_joins_a_demo_quality_run_and_lands_beside_the_reference(tmp_path, capsys):
-    sweep_cli = pytest.importorskip("llmbench.throughput.sweep_cli")
+    sweep_cli = pytest.importorskip("llmbench.cli.sweep")
     reports = tmp_path / "reports"
     assert sweep_cli.main(["--model", "demo", "--levels", "1,2", "--requests-per-client", "1",
                            "--warmup", "0", "--max-tokens", "32", "--out", str(reports / "demo-sweep")]) == 0

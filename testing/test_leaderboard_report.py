@@ -7,7 +7,7 @@ import re
 import pytest
 
 from leaderboard_helpers import full_marks, write_quality_run, write_sweep
-from llmbench.leaderboard.cli import main
+from llmbench.cli.report import main
 from llmbench.leaderboard.markdown import md_text
 
 PNG = b"\x89PNG\r\n\x1a\n"

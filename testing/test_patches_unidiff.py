@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from llmbench.patching import cli as patches_cli
+from llmbench.cli import patches as patches_cli
 from llmbench.patching import unidiff
 
 ORIGINAL = "".join(f"line {i}\n" for i in range(1, 31))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import patches_helpers as ph
-from llmbench.patching import cli as patches_cli
+from llmbench.cli import patches as patches_cli
 from llmbench.patching import unidiff
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from llmbench.commands import regrade
+from llmbench.cli import regrade
 from llmbench.grading.judge import JUDGE_MARKER, parse_verdict
 from llmbench.runs.stats import wilson_interval
 from llmbench.tasks import get_task

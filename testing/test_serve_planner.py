@@ -12,7 +12,7 @@ import json
 import pytest
 
 from llmbench.paths import serve_dir
-from llmbench.serve import cli as serve_cli
+from llmbench.cli import serve as serve_cli
 from llmbench.serve import modelspec, planner, quant
 
 GB = 1e9

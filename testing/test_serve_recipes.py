@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from llmbench.paths import default_models_file, patches_dir
-from llmbench.serve import cli as serve_cli
+from llmbench.cli import serve as serve_cli
 from llmbench.serve import recipes
 
 SEED_DAILY_CODING = """\

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from llmbench.cli.argparsing import OneLineParser
 from llmbench.tasks import TASK_NAMES
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="llmbench prompt", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="llmbench prompt", description=__doc__.splitlines()[0])
     parser.add_argument("task", choices=TASK_NAMES)
     try:
         args = parser.parse_args(argv)

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from llmbench.cli.argparsing import OneLineParser
 from llmbench.patching import unidiff, vllm_tree
 from llmbench.paths import patches_dir
 
@@ -109,7 +110,7 @@ def revert_one(tree: Path, lp: LoadedPatch) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="llmbench patches",
         description="Check, apply or revert llmbench's vLLM 0.14 patches (see patches/README.md).",
     )

@@ -6,10 +6,10 @@ answer. Exit 0 when it ran (changes or not), 2 when the file cannot be used.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
+from llmbench.cli.argparsing import OneLineParser
 from llmbench.runs.reader import RunFileError, changed_prompts, load_results, saved_samples
 from llmbench.tasks import grade
 
@@ -39,7 +39,7 @@ def regrade(data: dict) -> tuple[list[dict], list[str]]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="llmbench regrade", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="llmbench regrade", description=__doc__.splitlines()[0])
     parser.add_argument("results", help="a run's results.json (or its folder)")
     parser.add_argument("--json", action="store_true", help="print the changes as JSON")
     try:

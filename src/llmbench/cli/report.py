@@ -6,19 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from llmbench.cli.argparsing import OneLineParser
 from llmbench.leaderboard.build import build, write
 from llmbench.leaderboard.merge import merge_runs
 from llmbench.leaderboard.reference import load_reference
 from llmbench.leaderboard.runs import find_run_files, load_registry, load_run
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, like every other llmbench failure
-        self.exit(2, f"llmbench: report: {message} (see llmbench report --help)\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="llmbench report",
         description="Build leaderboard.md, leaderboard.html and PNG plots from every results.json "
                     "(quality) and sweep.json (throughput) found under the given folders.",

@@ -6,15 +6,15 @@ This interface is used by outside validation: keep its shape.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
+from llmbench.cli.argparsing import OneLineParser
 from llmbench.tasks import TASK_NAMES
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="llmbench grade", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="llmbench grade", description=__doc__.splitlines()[0])
     parser.add_argument("task", choices=TASK_NAMES, help="which test the answer belongs to")
     parser.add_argument("file", help="the raw model answer (may contain <think> blocks); '-' for stdin")
     parser.add_argument("--reasoning-file", help="the server's separate reasoning field, if saved apart")

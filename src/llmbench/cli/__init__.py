@@ -1,7 +1,10 @@
 """``llmbench`` console script: a thin dispatcher over one module per command.
 
-Each command module exposes ``main(argv: list[str]) -> int`` and owns its own
-argument parser, so commands stay independent (as ``git``'s subcommands do).
+Convention: the command ``llmbench NAME`` lives in ``llmbench.cli.NAME``, which
+exposes ``main(argv: list[str]) -> int`` and owns its argument parser (errors as
+one ``llmbench: NAME: ...`` line, see ``llmbench.cli.argparsing``). The modules
+are imported only when their command runs, so ``llmbench grade`` never loads
+the plotting or serving code. Commands stay independent, as ``git``'s do.
 """
 
 from __future__ import annotations
@@ -9,23 +12,23 @@ from __future__ import annotations
 import importlib
 import sys
 
-# name -> (module, one-line summary)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "grade": ("llmbench.commands.grade", "grade a saved model answer for one task (JSON to stdout)"),
-    "prompt": ("llmbench.commands.prompt", "print the exact prompt the suite sends for a task"),
-    "sim": ("llmbench.sim.cli", "run the built-in OpenAI-compatible server"),
-    "sweep": ("llmbench.throughput.sweep_cli", "measure throughput at several concurrency levels"),
-    "report": ("llmbench.leaderboard.cli", "build leaderboards from runs under a folder"),
-    "serve": ("llmbench.serve.cli", "launch recipes and a tensor-parallel/memory planner"),
-    "patches": ("llmbench.patching.cli", "check, apply or revert the vLLM 0.14 patches"),
-    "regrade": ("llmbench.commands.regrade", "re-grade a saved run and list changed verdicts"),
+# name (= module under llmbench.cli) -> one-line summary
+COMMANDS: dict[str, str] = {
+    "grade": "grade a saved model answer for one task (JSON to stdout)",
+    "prompt": "print the exact prompt the suite sends for a task",
+    "sim": "run the built-in OpenAI-compatible server",
+    "sweep": "measure throughput at several concurrency levels",
+    "report": "build leaderboards from runs under a folder",
+    "serve": "launch recipes and a tensor-parallel/memory planner",
+    "patches": "check, apply or revert the vLLM 0.14 patches",
+    "regrade": "re-grade a saved run and list changed verdicts",
 }
 
 
 def _usage() -> str:
     width = max(len(name) for name in COMMANDS)
     lines = ["usage: llmbench COMMAND [ARGS...]", "", "commands:"]
-    lines += [f"  {name:<{width}}  {summary}" for name, (_, summary) in COMMANDS.items()]
+    lines += [f"  {name:<{width}}  {summary}" for name, summary in COMMANDS.items()]
     lines += ["", "Run 'llmbench COMMAND --help' for a command's options."]
     return "\n".join(lines)
 
@@ -44,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"llmbench: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
+    module = importlib.import_module(f"llmbench.cli.{name}")
     try:
         return int(module.main(rest) or 0)
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from llmbench.cli.argparsing import OneLineParser
 from llmbench.paths import serve_dir
 from llmbench.serve import modelspec, planner, quant, recipes, report
 
@@ -20,7 +21,7 @@ class CliError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="llmbench serve", description="Launch recipes and a TP/memory planner.")
+    p = OneLineParser(prog="llmbench serve", description="Launch recipes and a TP/memory planner.")
     sub = p.add_subparsers(dest="action", required=True, metavar="{list,show,plan}")
     sub.add_parser("list", help="list the recipes")
     show = sub.add_parser("show", help="print a recipe's exact launch command(s)")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from llmbench.cli.argparsing import OneLineParser
 from llmbench.sim.engine import DEFAULT_CURVE, format_curve, parse_curve
 from llmbench.sim.server import FAIL_MODES, SimConfig, run
-from llmbench.throughput.argparsing import OneLineParser
 
 
 def build_parser() -> argparse.ArgumentParser:

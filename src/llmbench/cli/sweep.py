@@ -9,8 +9,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from llmbench.cli.argparsing import OneLineParser
 from llmbench.throughput import report
-from llmbench.throughput.argparsing import OneLineParser
 from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, LoadSpec
 from llmbench.throughput.resolve import ResolveError, resolve_endpoint, with_url
 from llmbench.throughput.runfiles import write_json, write_level
