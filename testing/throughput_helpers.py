@@ -14,7 +14,7 @@ THROUGHPUT_TEST = REPO / "tests" / "throughput" / "test_throughput.py"
 CONFTEST = '''
 import os, pytest
 from llmbench.endpoints.endpoint import Endpoint
-from llmbench.throughput import pytest_plugin as tp
+from llmbench.plugin import throughput as tp
 
 def pytest_addoption(parser):
     try:

@@ -12,7 +12,7 @@ from html import escape
 
 import pytest
 
-from llmbench.session import USER_PROPERTY
+from llmbench.plugin.session import USER_PROPERTY
 from llmbench.runs.summary import check_rows, summary_rows
 from llmbench.tasks import get_task
 

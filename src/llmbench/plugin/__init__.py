@@ -1,7 +1,7 @@
-"""The llmbench pytest plugin (loaded through the ``pytest11`` entry point).
+"""The llmbench pytest plugin: the entry module (loaded through the ``pytest11`` entry point).
 
 Thin on purpose: options and wiring live here, the run's state in
-``llmbench.session.BenchSession`` (one object registered in ``pytest_configure``),
+``llmbench.plugin.session.BenchSession`` (one object registered in ``pytest_configure``),
 xdist-only and pytest-html-only hooks in their own modules, registered only
 when those plugins are active.
 """
@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from llmbench.session import SESSION_KEY, BenchSession, SessionError
+from llmbench.plugin.session import SESSION_KEY, BenchSession, SessionError
 
 
 def _positive_int(text: str) -> int:
@@ -67,7 +67,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--quant-method", default=None, help="quantization for the report (AWQ, GPTQ g32, BF16, …)")
     group.addoption("--context", type=_positive_int, default=None, help="served context length for the report")
     group.addoption("--gpu", default=None, help="GPU description for the report (default: from nvidia-smi)")
-    from llmbench.throughput.pytest_plugin import add_options
+    from llmbench.plugin.throughput import add_options
 
     add_options(group)
 
@@ -81,15 +81,15 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"llmbench: {exc}") from None
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "llmbench-session")
-    from llmbench.throughput.pytest_plugin import make_plugin
+    from llmbench.plugin.throughput import make_plugin
 
     config.pluginmanager.register(make_plugin(config), "llmbench-throughput")
     if config.pluginmanager.hasplugin("xdist"):
-        from llmbench._xdist import XdistHooks
+        from llmbench.plugin._xdist import XdistHooks
 
         config.pluginmanager.register(XdistHooks(session), "llmbench-xdist")
     if config.pluginmanager.hasplugin("html") and session.is_controller and session.active:
-        from llmbench._html import HtmlHooks
+        from llmbench.plugin._html import HtmlHooks
 
         config.pluginmanager.register(HtmlHooks(session), "llmbench-html")
 

@@ -194,7 +194,7 @@ class ThroughputPlugin:
         explicit = self.config.getoption("throughput_out", None)
         if explicit:
             return Path(explicit)
-        from llmbench.session import SESSION_KEY
+        from llmbench.plugin.session import SESSION_KEY
 
         session = self.config.stash.get(SESSION_KEY, None)
         if session is not None and session.run_dir is not None:  # one folder per pytest run
