@@ -188,9 +188,11 @@ def part_reference(levels, max_tokens: int, rate: float) -> None:
 
 # -- llama-server -------------------------------------------------------------------------
 def part_llama(levels, max_tokens: int) -> None:
+    # the real-server helpers are test infrastructure under testing/, not part of the package
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "testing"))
     try:
-        from llmbench.realserver import llama as L
-        from llmbench.realserver.llama_log import align_tokens, token_times
+        from realserver import llama as L
+        from realserver.llama_log import align_tokens, token_times
     except ImportError as exc:
         print(f"\n## llama-server: skipped ({exc})")
         return

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from llmbench.realserver import llama as llama_mod
-from llmbench.realserver.llama import LlamaServer, LlamaServerError
+from realserver import llama as llama_mod
+from realserver.llama import LlamaServer, LlamaServerError
 from shared_server import next_log_path, private_servers, shared_server, start_or_fail
 
 # Bump when tinymodel.py changes what it writes, so a stale cached model is not reused.
@@ -66,7 +66,7 @@ def llama_binary() -> Path:
 @pytest.fixture(scope="session")
 def tiny_gguf() -> Path:
     try:
-        from llmbench.realserver import tinymodel
+        from realserver import tinymodel
     except ImportError as exc:  # pragma: no cover - the module itself imports nothing heavy
         _unavailable(f"cannot import the tiny model writer: {exc}")
     root = llama_mod.cache_root()
@@ -89,7 +89,7 @@ def timing_gguf(tiny_gguf: Path) -> Path:
     client's own per-chunk cost; this one takes about 1-3 ms, so what is measured
     is the server, not the client.
     """
-    from llmbench.realserver import tinymodel
+    from realserver import tinymodel
 
     path = tiny_gguf.with_name(f"timing-llama-seed{tinymodel.DEFAULT_SEED}-r{TINY_MODEL_REVISION}.gguf")
     with FileLock(str(path) + ".lock"):

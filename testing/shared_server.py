@@ -11,7 +11,7 @@ process session so it outlives the worker that happened to start it. Without
 xdist there is no sharing: the session starts and stops its own server.
 
 Engine-neutral: the engine's helpers module passes its start function and
-server class (a :class:`llmbench.realserver.process.ServerProcess`). At the
+server class (a :class:`realserver.process.ServerProcess`). At the
 end: the quality-suite run every engine's end-to-end tests make against it.
 """
 
@@ -29,7 +29,7 @@ from typing import TypeVar
 import pytest
 from filelock import FileLock
 
-from llmbench.realserver.process import ServerProcess
+from realserver.process import ServerProcess
 
 S = TypeVar("S", bound=ServerProcess)
 

@@ -5,7 +5,7 @@ engine's output, the client's token counts and timings match the engine's own
 account, throughput at C=1/2/4 matches what the engine says it generated, a
 request beyond the engine's slots is queued and measured, and a server killed
 mid-stream leaves recorded errors. The engine's account is read from its log
-(``llmbench.realserver.llama_log``): per-request timings, and with ``-v`` the
+(``realserver.llama_log``): per-request timings, and with ``-v`` the
 server-clock time of every generated token.
 """
 
@@ -22,7 +22,7 @@ import pytest
 
 from llmbench.endpoints import client as chat_client
 from llmbench.endpoints.endpoint import Endpoint
-from llmbench.realserver import llama_log
+from realserver import llama_log
 from llmbench.throughput.runfiles import read_records
 from shared_server import assert_unlisted_model_refused, clean_samples, quality_results, run, run_quality
 

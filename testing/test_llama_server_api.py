@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmbench.realserver.tinymodel import EOS_ID
+from realserver.tinymodel import EOS_ID
 
 openai = pytest.importorskip("openai")
 

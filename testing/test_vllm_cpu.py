@@ -24,8 +24,8 @@ import pytest
 
 from llmbench.endpoints import client as chat_client
 from llmbench.endpoints.endpoint import Endpoint
-from llmbench.realserver.tinymodel import EOS_ID
-from llmbench.realserver.vllm_cpu import metric_total
+from realserver.tinymodel import EOS_ID
+from realserver.vllm_cpu import metric_total
 from llmbench.throughput.client import RequestRecord, StreamClient
 from llmbench.throughput.runfiles import read_records
 from shared_server import assert_unlisted_model_refused, clean_samples, quality_results, run, run_quality
@@ -327,7 +327,7 @@ def test_tiny_hf_folder_is_the_gguf_model_with_two_unsampled_think_tokens(tmp_pa
     pytest.importorskip("gguf")
     import numpy as np
 
-    from llmbench.realserver import tinyhf, tinymodel
+    from realserver import tinyhf, tinymodel
 
     folder = tinyhf.write_tiny_hf(tmp_path / "tiny")
     config = json.loads((folder / "config.json").read_text())

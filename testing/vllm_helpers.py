@@ -32,9 +32,9 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from llmbench.realserver import tinyhf
-from llmbench.realserver import vllm_cpu
-from llmbench.realserver.vllm_cpu import VllmServer, VllmServerError
+from realserver import tinyhf
+from realserver import vllm_cpu
+from realserver.vllm_cpu import VllmServer, VllmServerError
 from shared_server import next_log_path, private_servers, shared_server, start_or_fail
 
 SHARED_MAX_NUM_SEQS = 4

@@ -5,7 +5,7 @@ vLLM lives in its own virtualenv (``scripts/setup_vllm_cpu.sh``; default
 transformers, fastapi and more; ``$LLMBENCH_VLLM_PYTHON`` points at another
 interpreter that has it. The harness never imports vLLM: it runs that
 interpreter as ``python -m vllm.entrypoints.openai.api_server`` on the tiny
-model folder written by :mod:`llmbench.realserver.tinyhf`.
+model folder written by :mod:`realserver.tinyhf`.
 
 The server is a process tree (API server, engine core, worker). It runs in a
 session of its own, so the whole tree is one process group whose id is the API
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from llmbench.realserver.process import ServerProcess, cache_root, start_and_wait
+from realserver.process import ServerProcess, cache_root, start_and_wait
 
 VLLM_CPU_VERSION = "0.32.0"
 SETUP_SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "setup_vllm_cpu.sh"

@@ -1,6 +1,6 @@
 """Write the tiny random-weight llama as a Hugging Face model folder, for vLLM.
 
-The twin of :mod:`llmbench.realserver.tinymodel` (which writes it as a GGUF for
+The twin of :mod:`realserver.tinymodel` (which writes it as a GGUF for
 llama.cpp): the same vocabulary, the same weights from the same seed, laid out
 as a ``LlamaForCausalLM`` checkpoint. Nothing is downloaded and nothing heavier
 than numpy is needed: ``model.safetensors`` and ``tokenizer.json`` are plain
@@ -24,7 +24,7 @@ attention kernels refuse smaller heads. The GGUF's q/k rows are in llama.cpp's
 rotary order, not HF's; with random weights that only changes which gibberish
 comes out, so the two engines' texts differ while their token counts agree.
 
-Usage: ``python -m llmbench.realserver.tinyhf OUT_DIR [--seed N]``
+Usage: ``python -m realserver.tinyhf OUT_DIR [--seed N]``
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import struct
 import sys
 from pathlib import Path
 
-from llmbench.realserver.tinymodel import (
+from realserver.tinymodel import (
     BOS_ID, CHAT_TEMPLATE, CONTEXT_LENGTH, DEFAULT_SEED, EOS_ID, TINY, UNK_ID, Shape,
 )
 
@@ -185,7 +185,7 @@ def _append_unsampled_rows(tensors: dict, count: int) -> None:
 
 def write_tiny_hf(out_dir: str | Path, seed: int = DEFAULT_SEED, shape: Shape = TINY) -> Path:
     """Write the model folder (atomically: built beside it, then renamed) and return it."""
-    from llmbench.realserver import tinymodel
+    from realserver import tinymodel
 
     out_dir = Path(out_dir)
     if shape.n_embd // shape.n_head < 32:
@@ -229,7 +229,7 @@ def write_tiny_hf(out_dir: str | Path, seed: int = DEFAULT_SEED, shape: Shape = 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m llmbench.realserver.tinyhf",
+        prog="python -m realserver.tinyhf",
         description="Write the tiny random-weight llama as a Hugging Face folder vLLM can serve.",
     )
     parser.add_argument("out", help="output folder (replaced if it exists)")

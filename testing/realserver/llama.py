@@ -6,7 +6,7 @@ The binary comes from ``scripts/build_llama_server.sh`` (cached under
 ``testing/llama_helpers.py`` and any script can use it.
 
 Starting, health-checking and stopping (by PID, guarded by the PID's start
-time) are shared with the other engines in :mod:`llmbench.realserver.process`;
+time) are shared with the other engines in :mod:`realserver.process`;
 what is llama-server's own is the command line and its ``{"status": "ok"}``.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from llmbench.realserver.process import ServerProcess, cache_root, start_and_wait
+from realserver.process import ServerProcess, cache_root, start_and_wait
 
 LLAMA_CPP_PYTHON_VERSION = "0.3.36"
 BUILD_SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "build_llama_server.sh"

@@ -1,4 +1,4 @@
-"""Real inference engines for the harness's own tests.
+"""Real inference engines for the harness's own tests (test infrastructure, not shipped).
 
 ``tinymodel`` writes a tiny random-weight llama GGUF (no download needed),
 ``llama`` builds/starts/stops llama.cpp's ``llama-server`` around it, and

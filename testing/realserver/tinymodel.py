@@ -24,7 +24,7 @@ llama.cpp's SentencePiece ("llama") tokenizer needs the 256 byte tokens
 ``tokenizer.chat_template`` (ChatML here, which llama.cpp recognises with or
 without ``--jinja``).
 
-Usage: ``python -m llmbench.realserver.tinymodel OUT.gguf [--seed N]``
+Usage: ``python -m realserver.tinymodel OUT.gguf [--seed N]``
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def write_tiny_gguf(path: str | Path, seed: int = DEFAULT_SEED, shape: Shape = T
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m llmbench.realserver.tinymodel",
+        prog="python -m realserver.tinymodel",
         description="Write the tiny random-weight llama GGUF used by the real-server tests.",
     )
     parser.add_argument("out", help="output .gguf path")
