@@ -9,18 +9,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 THROUGHPUT_TEST = REPO / "tests" / "throughput" / "test_throughput.py"
 
-# Until (and after) the lead's plugin.py registers the throughput plugin, a
-# pytester project registers it itself and points llmbench_endpoint at a sim.
+# A pytester project registers the throughput plugin itself (as the entry
+# module does with --model) and points llmbench_endpoint at a sim.
 CONFTEST = '''
 import os, pytest
 from llmbench.endpoints.endpoint import Endpoint
 from llmbench.plugin import throughput as tp
-
-def pytest_addoption(parser):
-    try:
-        tp.add_options(parser.getgroup("llmbench"))
-    except ValueError:   # the lead's plugin already added them
-        pass
 
 def pytest_configure(config):
     if not config.pluginmanager.has_plugin("llmbench-throughput"):

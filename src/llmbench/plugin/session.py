@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from llmbench.plugin import NO_MODEL_HINT, SESSION_KEY
 from llmbench.endpoints import client
 from llmbench.endpoints.endpoint import Endpoint
 from llmbench.endpoints.gpu import describe_gpus
@@ -27,8 +28,6 @@ from llmbench.runs.reader import RunFileError, changed_prompts, endpoint_of, loa
 from llmbench.runs.recorder import RunRecorder
 from llmbench.tasks import TASK_NAMES, all_tasks, get_task, grade, grade_all_failed
 
-SESSION_KEY = pytest.StashKey["BenchSession"]()
-NO_MODEL_HINT = "llmbench: no --model given; try `pytest --model demo` (built-in server) or `--model NAME --api-url URL`"
 USER_PROPERTY = "llmbench"
 
 
@@ -273,15 +272,6 @@ class BenchSession:
             pytest.fail(f"{check_id} failed{rate}: {evidence}", pytrace=False)
 
     # -- hooks ------------------------------------------------------------------
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        if self.active:
-            return
-        skip = pytest.mark.skip(reason=NO_MODEL_HINT)
-        for item in items:
-            if {"llmbench_grade", "llmbench_endpoint"} & set(getattr(item, "fixturenames", ())):
-                item.add_marker(skip)
-
     def _recorder(self) -> RunRecorder:
         # Created with the first quality result: a throughput-only run writes no results.json.
         if self.recorder is None:
@@ -321,7 +311,7 @@ class BenchSession:
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         if not self.active:
-            return ["llmbench: no --model: benchmark tests will be skipped"]
+            return []
         e = self.endpoint
         lines = [f"llmbench: model {e.alias} (served as {e.served_name}) at {e.api_url}"
                  + (" [built-in demo server]" if e.demo else "")]
@@ -354,16 +344,6 @@ class BenchSession:
             html = getattr(config.option, "htmlpath", None)
             if html:
                 terminalreporter.write_line(f"llmbench: HTML report at {html}")
-        elif self.is_controller and not self.active and self._has_skipped_benchmarks(terminalreporter):
-            terminalreporter.write_line(NO_MODEL_HINT)
-
-    @staticmethod
-    def _has_skipped_benchmarks(terminalreporter) -> bool:
-        for report in terminalreporter.stats.get("skipped", []):
-            longrepr = getattr(report, "longrepr", None)
-            if isinstance(longrepr, tuple) and NO_MODEL_HINT in str(longrepr[-1]):
-                return True
-        return False
 
 
-__all__ = ["BenchSession", "SESSION_KEY", "SessionError", "TASK_NAMES"]
+__all__ = ["BenchSession", "SessionError"]

@@ -12,7 +12,6 @@ the figures. The lead's ``plugin.py`` registers ``make_plugin(config)``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -31,44 +30,6 @@ from llmbench.throughput.runfiles import write_level
 _WORKERINPUT_KEY = "llmbench_throughput"
 _REPORT_ATTR = "llmbench_throughput"
 _RESULT_KEY = pytest.StashKey[dict]()
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected more than 0 seconds, got {value:g}")
-    return value
-
-
-def add_options(group) -> None:
-    """Throughput options (``--max-tokens`` is the shared option of the lead's plugin)."""
-    group.addoption("--throughput-requests", type=_positive_int, default=4, metavar="N",
-                    help="throughput: measured requests per client (default: 4)")
-    group.addoption("--throughput-duration", type=_positive_float, default=None, metavar="SECONDS",
-                    help="throughput: run each client this long instead of a request count")
-    group.addoption("--throughput-warmup", type=_positive_int, default=1, metavar="N",
-                    help="throughput: unmeasured warm-up requests per client (default: 1)")
-    group.addoption("--throughput-prompt", default=None, metavar="TEXT|@FILE",
-                    help="throughput: the prompt (default: a fixed explanation request)")
-    group.addoption("--throughput-out", default=None, metavar="DIR",
-                    help="throughput: run folder (default: <results-dir>/<run>/throughput-c<C>)")
-    group.addoption("--throughput-barrier-timeout", type=_positive_float, default=600.0, metavar="SECONDS",
-                    help="throughput: how long clients wait for each other at the start (default: 600)")
-    group.addoption("--throughput-per-chunk-usage", action="store_true", default=False,
-                    help="throughput: ask for usage in every chunk (vLLM continuous_usage_stats)")
 
 
 def concurrency(config: pytest.Config) -> int:
@@ -137,25 +98,14 @@ class ThroughputPlugin:
         else:
             self.barrier_dir = tempfile.mkdtemp(prefix="llmbench-barrier-")
 
-    # -- collection: one item per client --------------------------------------------------
-    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
-        if "llmbench_client_index" in metafunc.fixturenames:
-            c = concurrency(metafunc.config)
-            metafunc.parametrize("llmbench_client_index", list(range(c)),
-                                 ids=[f"client{i}of{c}" for i in range(c)])
-
-    @pytest.fixture
-    def llmbench_client_index(self) -> int:
-        return 0
-
-    @pytest.fixture
-    def llmbench_throughput_client(self, request, llmbench_client_index: int) -> ThroughputClient:
+    def client(self, request: pytest.FixtureRequest, index: int) -> ThroughputClient:
+        """The ``llmbench_throughput_client`` fixture's value for client ``index``."""
         endpoint = request.getfixturevalue("llmbench_endpoint")
         c = concurrency(request.config)
         if c > 1 and not self.barrier_dir:
             pytest.fail("throughput: the controller's llmbench plugin did not send a barrier folder", pytrace=False)
         barrier = FileBarrier(self.barrier_dir or "", c, timeout=request.config.getoption("throughput_barrier_timeout"))
-        return ThroughputClient(request, llmbench_client_index, endpoint, barrier)
+        return ThroughputClient(request, index, endpoint, barrier)
 
     # -- records travel to the controller on the report ------------------------------------
     @pytest.hookimpl(wrapper=True)
@@ -194,7 +144,7 @@ class ThroughputPlugin:
         explicit = self.config.getoption("throughput_out", None)
         if explicit:
             return Path(explicit)
-        from llmbench.plugin.session import SESSION_KEY
+        from llmbench.plugin import SESSION_KEY
 
         session = self.config.stash.get(SESSION_KEY, None)
         if session is not None and session.run_dir is not None:  # one folder per pytest run

@@ -1,0 +1,129 @@
+"""Every llmbench command-line option, defined and validated in one place.
+
+Type functions raise ``argparse.ArgumentTypeError`` with a sentence, which
+pytest prints as ``argument --samples: expected a whole number of 1 or more,
+got 0``. This module imports nothing heavy: the entry point loads it in every
+pytest run of an environment where llmbench is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+GROUP = "llmbench"
+
+
+def count(text: str) -> int:
+    """A whole number of 1 or more (samples, requests, tokens, GPUs)."""
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {value}")
+    return value
+
+
+def count_or_zero(text: str) -> int:
+    """A whole number of 0 or more (warm-up requests)."""
+    value = _whole(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, got {value}")
+    return value
+
+
+def seconds(text: str) -> float:
+    value = _number(text, "seconds")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected more than 0 seconds, got {text}")
+    return value
+
+
+def rate(text: str) -> float:
+    value = _number(text, "a rate")
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a rate above 0 and at most 1 (e.g. 0.6), got {text}")
+    return value
+
+
+def temperature(text: str) -> float:
+    value = _number(text, "a temperature")
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a temperature of 0 or more, got {text}")
+    return value
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what} (a number), got {text!r}") from None
+
+
+# Options whose value is a file or folder. With the value as a separate word
+# pytest takes an existing path for a test path before it knows these options
+# (pytest-dev/pytest#8846); ``llmbench.plugin.pathtrap`` corrects that.
+PATH_OPTIONS = ("--models-file", "--results-dir", "--replay", "--throughput-out")
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup(GROUP, "llmbench: LLM quality and throughput benchmark")
+    add = group.addoption
+    # -- which model ---------------------------------------------------------------------
+    add("--model", default=None,
+        help="model alias from models.yaml, a served model name, or 'demo' (built-in server). "
+             "Without it the benchmark tests are skipped and llmbench stays idle.")
+    add("--api-url", default=None,
+        help="OpenAI-compatible base URL (default: the registry's, else http://localhost:8000/v1)")
+    add("--api-key", default=None, help="API key (default: $OPENAI_API_KEY); never written to reports")
+    add("--models-file", default=None, metavar="YAML", help="model registry (default: models.yaml of llmbench)")
+    # -- sampling ------------------------------------------------------------------------
+    add("--max-tokens", type=count, default=None,
+        help="max tokens per answer (default: the registry's; throughput: 512)")
+    add("--temperature", type=temperature, default=None, help="sampling temperature (default: the registry's, 0)")
+    add("--request-timeout", type=seconds, default=600.0, metavar="SECONDS",
+        help="seconds one request may take (default: 600)")
+    add("--samples", type=count, default=1, metavar="N",
+        help="answers per test; each check reports k/N with a 95%% interval (default: 1)")
+    add("--pass-rate", type=rate, default=None,
+        help="a check's pytest case passes when its pass rate reaches this (default: majority)")
+    # -- where results go, replay, judge ------------------------------------------------
+    add("--results-dir", default="reports", metavar="DIR", help="where runs are written (default: reports/)")
+    add("--replay", default=None, metavar="RESULTS_JSON",
+        help="re-grade a saved run's answers with today's graders, without any server")
+    add("--judge-model", default=None,
+        help="also ask this model, per check, whether the answer meets the criterion; "
+             "recorded beside the rule verdict, never scored")
+    add("--judge-url", default=None, help="the judge's base URL (default: --api-url's)")
+    # -- how the model is served (recorded in the report) -------------------------------
+    add("--framework", default=None, help="serving framework for the report (default: the registry's)")
+    add("--tp", type=count, default=None, help="tensor-parallel size for the report")
+    add("--quant-method", default=None, help="quantization for the report (AWQ, GPTQ g32, BF16, …)")
+    add("--context", type=count, default=None, help="served context length for the report")
+    add("--gpu", default=None, help="GPU description for the report (default: from nvidia-smi)")
+    # -- throughput (tests/throughput; --max-tokens above is shared) -------------------
+    add("--throughput-requests", type=count, default=4, metavar="N",
+        help="throughput: measured requests per client (default: 4)")
+    add("--throughput-duration", type=seconds, default=None, metavar="SECONDS",
+        help="throughput: run each client this long instead of a request count")
+    add("--throughput-warmup", type=count_or_zero, default=1, metavar="N",
+        help="throughput: unmeasured warm-up requests per client (default: 1)")
+    add("--throughput-prompt", default=None, metavar="TEXT|@FILE",
+        help="throughput: the prompt (default: a fixed explanation request)")
+    add("--throughput-out", default=None, metavar="DIR",
+        help="throughput: run folder (default: <results-dir>/<run>/throughput-c<C>)")
+    add("--throughput-barrier-timeout", type=seconds, default=600.0, metavar="SECONDS",
+        help="throughput: how long clients wait for each other at the start (default: 600)")
+    add("--throughput-per-chunk-usage", action="store_true", default=False,
+        help="throughput: ask for usage in every chunk (vLLM continuous_usage_stats)")
+
+
+def is_active(config: pytest.Config) -> bool:
+    """llmbench does anything only when asked: ``--model`` or ``--replay``."""
+    return bool(config.getoption("model", None) or config.getoption("replay", None))
