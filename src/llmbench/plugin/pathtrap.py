@@ -75,6 +75,9 @@ def correct(config: pytest.Config, parser: pytest.Parser, group_name: str) -> No
     if os.environ.get(_RERUN_MARK) != "1" and original == sys.argv[1:]:
         prefix = sys.orig_argv[: len(sys.orig_argv) - len(original)]
         os.environ[_RERUN_MARK] = "1"
+        capture = config.pluginmanager.getplugin("capturemanager")
+        if capture is not None:  # give the terminal back: fd capture has already started
+            capture.stop_global_capturing()
         sys.stdout.flush()
         sys.stderr.flush()
         os.execv(sys.executable, [sys.executable, *prefix[1:], *fixed])

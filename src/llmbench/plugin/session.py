@@ -29,6 +29,9 @@ from llmbench.runs.recorder import RunRecorder
 from llmbench.tasks import TASK_NAMES, all_tasks, get_task, grade, grade_all_failed
 
 USER_PROPERTY = "llmbench"
+LAST_RUN_CACHE_KEY = "llmbench/last_run"
+# What must match for a stored answer to stand for a new request (a demo server's URL changes every run).
+_SAME_REQUEST = ("served_name", "temperature", "max_tokens", "extra_body", "sample_index")
 
 
 class SessionError(Exception):
@@ -68,6 +71,8 @@ class BenchSession:
         self._judged: dict[tuple[str, int, str], dict] = {}
         self._demo_server = None
         self._graded: dict[tuple[str, int], dict[str, Verdict]] = {}
+        # --lf/--sw: the last run's answers, reused when they match; found on first use (after the cache plugin)
+        self._previous_answers: Path | None | bool = False
 
     # -- set-up ---------------------------------------------------------------
     @property
@@ -176,6 +181,7 @@ class BenchSession:
         self.run_dir = Path(shared["run_dir"])
         self.replay = shared["replay"]
         self.samples = shared["samples"]
+        self._previous_answers = Path(shared["previous_answers"]) if shared.get("previous_answers") else None
         if shared.get("judge"):
             self.judge = Endpoint(**shared["judge"], api_key=api_key)
         self._open_store()
@@ -191,7 +197,8 @@ class BenchSession:
             judge = dataclasses.asdict(self.judge)
             judge.pop("api_key")
         return {"endpoint": fields, "serving": self.serving, "run_dir": str(self.run_dir),
-                "replay": self.replay, "samples": self.samples, "judge": judge}
+                "replay": self.replay, "samples": self.samples, "judge": judge,
+                "previous_answers": str(self.previous_answers) if self.previous_answers else None}
 
     def _start_demo_server(self) -> str:
         from llmbench.sim.server import start_background
@@ -218,13 +225,47 @@ class BenchSession:
         return self.endpoint
 
     # -- answers and grading --------------------------------------------------
+    @property
+    def previous_answers(self) -> Path | None:
+        if self._previous_answers is False:
+            self._previous_answers = self._find_previous_answers()
+        return self._previous_answers  # type: ignore[return-value]
+
+    def _find_previous_answers(self) -> Path | None:
+        """With --lf/--sw (which rerun a previous run's failures), that run's answer folder."""
+        if self.replay or not self.is_controller:
+            return None
+        option = self.config.option
+        cache = getattr(self.config, "cache", None)
+        if cache is None or not (getattr(option, "lf", False) or getattr(option, "stepwise", False)):
+            return None
+        last = cache.get(LAST_RUN_CACHE_KEY, None)
+        folder = Path(last["run_dir"]) / "answers" if isinstance(last, dict) and last.get("run_dir") else None
+        return folder if folder is not None and folder.is_dir() else None
+
     def _fetch(self, task: str, index: int) -> Sample:
         prompt = get_task(task).prompt()
-        result = client.chat(self.endpoint, prompt)
         source = {**self.endpoint.public_dict(), "temperature": self.endpoint.temperature,
                   "max_tokens": self.endpoint.max_tokens, "extra_body": self.endpoint.extra_body,
                   "sample_index": index}
+        stored = self._stored_answer(task, index, prompt_sha256(prompt), source)
+        if stored is not None:
+            return stored
+        result = client.chat(self.endpoint, prompt)
         return Sample(task, index, prompt_sha256(prompt), result, source)
+
+    def _stored_answer(self, task: str, index: int, prompt_hash: str, source: dict) -> Sample | None:
+        """The previous run's answer to the very same request (same prompt, model, sampling), if any."""
+        if self.previous_answers is None:
+            return None
+        previous = AnswerStore.read(self.previous_answers / f"{task}.{index}.json", task)
+        if previous is None or previous.result.error or previous.prompt_sha256 != prompt_hash:
+            return None
+        same_server = self.endpoint.demo or previous.source.get("api_url") == source.get("api_url")
+        if not same_server or any(previous.source.get(k) != source.get(k) for k in _SAME_REQUEST):
+            return None
+        previous.source = {**previous.source, "reused_from": self.previous_answers.parent.name}
+        return previous
 
     def _not_in_replay(self, task: str, index: int) -> Sample:
         pytest.skip(f"the replayed run has no answer for {task} (sample {index + 1})")
@@ -308,6 +349,9 @@ class BenchSession:
         if self.recorder is not None:
             interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
             self.recorder.finish("interrupted" if interrupted else "complete")
+        cache = getattr(self.config, "cache", None)
+        if self.is_controller and self.active and not self.replay and cache is not None:
+            cache.set(LAST_RUN_CACHE_KEY, {"run_dir": str(self.run_dir.resolve())})
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         if not self.active:

@@ -111,7 +111,12 @@ class AnswerStore:
         return sample
 
     def saved(self, task: str, index: int) -> Sample | None:
-        path = self.path(task, index)
-        if not path.exists():
+        return self.read(self.path(task, index), task)
+
+    @staticmethod
+    def read(path: Path, task: str) -> Sample | None:
+        """The sample stored at ``path``; None when there is none (or it is unreadable)."""
+        try:
+            return Sample.from_dict(task, json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
             return None
-        return Sample.from_dict(task, json.loads(path.read_text(encoding="utf-8")))
