@@ -92,6 +92,8 @@ def test_pytest_help_lists_options_in_one_group(pytester):
         "*--model=MODEL*",
         "*--api-url=API_URL*",
         "*--api-key=API_KEY*",
-        "*--samples=SAMPLES*",
+        "*--samples=N*",
+        "*--results-dir=DIR*",
+        "*--throughput-requests=N*",
         "*--replay=RESULTS_JSON*",
     ])
