@@ -94,6 +94,6 @@ def test_pytest_help_lists_options_in_one_group(pytester):
         "*--api-key=API_KEY*",
         "*--samples=N*",
         "*--results-dir=DIR*",
-        "*--throughput-requests=N*",
         "*--replay=RESULTS_JSON*",
+        "*--throughput-requests=N*",
     ])
