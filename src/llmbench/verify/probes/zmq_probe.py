@@ -1,0 +1,113 @@
+"""Behavioural probes of the zmq task: the listener's socket lives in the listener thread.
+
+Runs the candidate ``zmq_listener.ZMQListener`` against the fake pyzmq in
+``fakes/zmq``, which records the thread of every socket call.
+"""
+
+import struct
+import sys
+import threading
+import time
+
+import _harness
+from _harness import Probe, expect
+
+ENDPOINT = "tcp://127.0.0.1:28332"
+STOP_LIMIT = 2.0   # seconds stop() may take
+
+
+def import_check(ctx):
+    module = ctx.load("zmq_listener", fakes=True)
+    ctx.cls(module, "ZMQListener")
+    return "ZMQListener imports"
+
+
+def _start_listener(ctx):
+    """Start a listener with callbacks on both topics and publish three notifications."""
+    module = ctx.load("zmq_listener", fakes=True)
+    fake = sys.modules["zmq"]
+    cls = ctx.cls(module, "ZMQListener")
+    try:
+        listener = cls(ENDPOINT)
+    except TypeError:
+        listener = cls()
+    got = {"hashblock": [], "rawblock": []}
+    delivered = threading.Event()
+
+    def collector(topic):
+        def callback(*args):
+            got[topic].append(args[-1] if args else None)
+            if len(got["hashblock"]) >= 2 and got["rawblock"]:
+                delivered.set()
+        return callback
+
+    listener.on("hashblock", collector("hashblock"))
+    listener.on("rawblock", collector("rawblock"))
+    listener.start()
+    deadline = time.monotonic() + 1.0
+    while not fake.subscribed_sockets() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.02)  # let every subscription land, as a slow joiner would
+    fake.publish([b"hashblock", b"\x11" * 32, struct.pack("<I", 7)])
+    fake.publish([b"rawblock", b"\x22" * 80, struct.pack("<I", 7)])
+    fake.publish([b"hashblock", b"\x33" * 32, struct.pack("<I", 8)])
+    delivered.wait(1.0)
+    return listener, fake, got
+
+
+def probe_socket_ops_on_listener_thread(ctx):
+    main = threading.current_thread()
+    listener, fake, got = _start_listener(ctx)
+    events = list(fake.events)
+    expect(fake.sockets, "no socket was ever created")
+    expect(any(op == "connect" for op, *_ in events), "the socket is never connected")
+    expect(any(op == "recv" for op, *_ in events), "recv is never called on any socket")
+    for op, _sock, ident, name in events:
+        expect(ident != main.ident,
+               f"socket {op} runs in the caller's thread ({name}), not in the listener thread")
+    threads = {ident for op, _sock, ident, _ in events}
+    names = sorted({name for *_, name in events})
+    expect(len(threads) == 1, f"socket calls are spread over several threads: {', '.join(names)}")
+    expect(len(got["hashblock"]) >= 2 and len(got["rawblock"]) >= 1,
+           f"notifications did not reach the callbacks (hashblock {len(got['hashblock'])}/2, "
+           f"rawblock {len(got['rawblock'])}/1)")
+    expect(got["hashblock"][0] == b"\x11" * 32, "the hashblock callback did not receive the message body")
+    return (f"create, connect, subscribe and recv all ran in thread {names[0]}; "
+            f"3 notifications reached the callbacks")
+
+
+def probe_stop_ends_cleanly(ctx):
+    listener, fake, got = _start_listener(ctx)
+    expect(any(op == "recv" for op, *_ in fake.events), "recv is never called on any socket")
+    listening = {ident for op, _s, ident, _n in fake.events if op == "recv"}
+    finished = threading.Event()
+    failure = []
+
+    def stopper():
+        try:
+            listener.stop()
+        except BaseException as exc:  # reported below
+            failure.append(exc)
+        finished.set()
+
+    threading.Thread(target=stopper, name="stop-caller", daemon=True).start()
+    expect(finished.wait(STOP_LIMIT), f"stop() did not return within {STOP_LIMIT:g} s")
+    if failure:
+        raise failure[0]
+    time.sleep(0.05)
+    expect(not fake.problems, fake.problems[0] if fake.problems else "")
+    alive = [t.name for t in threading.enumerate() if t.ident in listening and t.is_alive()]
+    expect(not alive, f"listener thread {', '.join(alive)} still runs after stop()")
+    open_sockets = [s for s in fake.sockets if not s.closed]
+    expect(not open_sockets, f"{len(open_sockets)} socket(s) left open after stop()")
+    return "stop() returned, no socket closed under a blocked recv, the listener thread ended"
+
+
+PROBES = [
+    Probe(("zmq.fix_socket_in_thread", "zmq.socket_crosses_threads"),
+          "socket_ops_on_listener_thread", probe_socket_ops_on_listener_thread),
+    Probe("zmq.fix_socket_in_thread", "stop_ends_cleanly", probe_stop_ends_cleanly),
+]
+
+if __name__ == "__main__":
+    _harness.main("zmq", PROBES, import_check, __file__)
