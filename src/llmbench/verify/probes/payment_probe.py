@@ -1,0 +1,293 @@
+"""Behavioural probes of the payment task: each payout paid once, no injection,
+money exact to the satoshi, no reset to ``pending`` after the coins may have left.
+
+The candidate ``PaymentProcessor`` runs against a sqlite file built here and a fake
+wallet RPC that can delay, fail before sending or fail after sending.
+"""
+
+import logging
+import os
+import sqlite3
+import tempfile
+import threading
+import time
+from decimal import Decimal
+
+import _harness
+from _harness import Probe, expect
+
+SAT = Decimal("0.00000001")
+SAT_PER_BTC = 100_000_000
+
+
+class JSONRPCException(Exception):
+    """What bitcoind's wallet answers when it refuses a payment."""
+
+
+class FakeWallet:
+    """``sendtoaddress`` of a bitcoind wallet: records what was really sent."""
+
+    def __init__(self, delay=0.0, fail_before=None, fail_after=None):
+        self.delay = delay
+        self.slow = {}                  # address -> extra seconds before sending
+        self.fail_before = fail_before  # exception raised before anything is sent
+        self.fail_after = fail_after    # exception raised after the coins left
+        self.sent = []
+        self.lock = threading.Lock()
+
+    def sendtoaddress(self, address, amount, *args, **kwargs):
+        if self.delay or address in self.slow:
+            time.sleep(self.delay + self.slow.get(address, 0.0))
+        if self.fail_before is not None:
+            raise self.fail_before
+        with self.lock:
+            self.sent.append((address, amount))
+            txid = "%064x" % len(self.sent)
+        if self.fail_after is not None:
+            raise self.fail_after
+        return txid
+
+    def __getattr__(self, name):
+        # other wallet calls a fix might make (getbalance, validateaddress ...)
+        def call(*args, **kwargs):
+            if name == "validateaddress":
+                return {"isvalid": True}
+            if name == "getbalance":
+                return Decimal("1000")
+            return None
+        return call
+
+
+def import_check(ctx):
+    module = ctx.load("payment_processor")
+    ctx.cls(module, "PaymentProcessor")
+    return "PaymentProcessor imports"
+
+
+def _db(rows):
+    path = os.path.join(tempfile.mkdtemp(prefix="payment-"), "payouts.sqlite3")
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")   # readers never wait for the workers' writes
+    conn.execute(
+        "CREATE TABLE payouts (id INTEGER PRIMARY KEY AUTOINCREMENT, block_height INTEGER,"
+        " address TEXT NOT NULL, amount REAL NOT NULL, fee REAL, txid TEXT,"
+        " status TEXT NOT NULL DEFAULT 'pending', paid_at INTEGER)")
+    conn.executemany("INSERT INTO payouts (block_height, address, amount, status) VALUES (800000, ?, ?, ?)", rows)
+    conn.commit()
+    conn.close()
+    return path
+
+
+def _statuses(path):
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT id, status FROM payouts").fetchall())
+    finally:
+        conn.close()
+
+
+def _processor(ctx, db_path, wallet, **kwargs):
+    module = ctx.load("payment_processor")
+    cls = ctx.cls(module, "PaymentProcessor")
+    try:
+        return cls(db_path, wallet, **kwargs)
+    except TypeError as exc:
+        raise _harness.CandidateError(f"PaymentProcessor(db_path, wallet) cannot be built: {exc}") from exc
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.messages = []
+
+    def emit(self, record):
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            text += " " + repr(record.exc_info[1]) + " " + str(record.exc_info[1])
+        self.messages.append((record.levelno, text))
+
+
+def _capture_logs():
+    handler = _Records()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    return handler
+
+
+# -- race ---------------------------------------------------------------------
+
+def probe_each_payout_paid_once(ctx):
+    # the first payout is slow at the wallet: while one worker waits on it, the others
+    # finish the rest of the queue; a worker that then walks on through its stale list
+    # must not pay those rows again, and no two workers may take the same row
+    payouts = 16
+    db = _db([(f"bc1qminer{n:02d}", 0.01 + n / 1000, "pending") for n in range(payouts)])
+    wallet = FakeWallet(delay=0.002)
+    wallet.slow = {"bc1qminer00": 0.15}
+    processor = _processor(ctx, db, wallet)
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def worker():
+        barrier.wait()
+        try:
+            processor.process_pending_payments()
+        except Exception as exc:  # a worker round may fail; double pays are what matter
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, name=f"payout-{n}") for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(3.0)
+    expect(not any(t.is_alive() for t in threads), f"four workers did not finish {payouts} payouts within 3 s")
+    counts = {}
+    for address, _amount in wallet.sent:
+        counts[address] = counts.get(address, 0) + 1
+    doubles = sorted(a for a, c in counts.items() if c > 1)
+    expect(not doubles, f"four workers on one queue paid {len(doubles)} of {payouts} payouts more than once "
+                        f"(e.g. {doubles[0] if doubles else ''} x{counts.get(doubles[0], 0) if doubles else 0})")
+    missing = payouts - len(counts)
+    expect(missing == 0, f"{missing} of {payouts} payouts were never paid"
+                         + (f" (a worker raised {errors[0]!r})" if errors else ""))
+    statuses = _statuses(db)
+    expect(all(s == "paid" for s in statuses.values()),
+           f"rows not marked paid after payment: {sorted(set(statuses.values()))}")
+    return f"four concurrent workers paid each of {payouts} payouts exactly once"
+
+
+# -- SQL injection ------------------------------------------------------------
+
+def probe_history_not_injectable(ctx):
+    db = _db([("bc1qalice", 0.5, "paid"), ("bc1qalice", 0.25, "paid"), ("bc1qbob", 1.0, "paid"),
+              ("o'hara.pool", 0.125, "paid")])
+    processor = _processor(ctx, db, FakeWallet())
+    attack = "x' OR '1'='1"
+    try:
+        rows = processor.get_payment_history(attack)
+    except sqlite3.Error as exc:
+        raise _harness.ProbeFailed(f"get_payment_history({attack!r}) put the address into the SQL: {exc}")
+    rows = list(rows or [])
+    expect(not rows, f"get_payment_history({attack!r}) returned {len(rows)} rows of other addresses")
+    try:
+        own = list(processor.get_payment_history("bc1qalice") or [])
+        quoted = list(processor.get_payment_history("o'hara.pool") or [])
+    except sqlite3.Error as exc:
+        raise _harness.ProbeFailed(f"an address with a quote breaks the query: {exc}")
+    expect(len(own) == 2, f"get_payment_history('bc1qalice') returned {len(own)} rows, not its 2")
+    expect(len(quoted) == 1, f"an address with a quote returned {len(quoted)} rows, not its 1")
+    return f"{attack!r} returns nothing; each address gets exactly its own rows"
+
+
+# -- money --------------------------------------------------------------------
+
+def _satoshis(value, what):
+    """Exact satoshis of a money value: Decimal and str exactly, float by its shortest repr,
+    int as satoshis when the BTC value cannot be whole."""
+    if isinstance(value, bool) or value is None:
+        raise _harness.ProbeFailed(f"{what} is {value!r}, not an amount")
+    if isinstance(value, int):
+        return Decimal(value), "sat"
+    if isinstance(value, float):
+        exact = Decimal(repr(value))
+    elif isinstance(value, (Decimal, str)):
+        exact = Decimal(value)
+    else:
+        raise _harness.ProbeFailed(f"{what} is a {type(value).__name__}, not an amount")
+    return exact * SAT_PER_BTC, "btc"
+
+
+def _expect_btc(value, expected, what):
+    sats, _unit = _satoshis(value, what)
+    want = Decimal(expected) * SAT_PER_BTC
+    expect(sats == sats.to_integral_value(),
+           f"{what} is {value!r}: not a whole number of satoshis ({sats} sat)")
+    expect(sats == want, f"{what} is {value!r}, expected exactly {expected} BTC")
+
+
+def probe_money_exact_to_satoshi(ctx):
+    processor = _processor(ctx, _db([]), FakeWallet(), fee_percent=0.5, min_payout=0.001)
+    # fees that need no rounding: any exact method gets them to the satoshi
+    for amount, fee in ((0.29, "0.00145"), (1.13, "0.00565"), (0.57, "0.00285"), (12345.6789, "61.7283945")):
+        _expect_btc(processor.calculate_fee(amount), fee, f"calculate_fee({amount})")
+    balances = [("bc1qa", 0.1)] * 10 + [("bc1qb", 0.2), ("bc1qb", 0.1), ("bc1qc", 0.0007), ("bc1qc", 0.0003),
+                                        ("bc1qd", 0.0004), ("bc1qd", 0.0005)]
+    totals = processor.batch_payments(balances)
+    expect(isinstance(totals, dict), f"batch_payments returned {type(totals).__name__}, not a dict")
+    expected = {"bc1qa": "1.0", "bc1qb": "0.3", "bc1qc": "0.001"}
+    for address, total in expected.items():
+        expect(address in totals, f"batch_payments dropped {address} whose total {total} BTC reaches min_payout 0.001")
+        _expect_btc(totals[address], total, f"batch total of {address}")
+    expect("bc1qd" not in totals, "batch_payments kept bc1qd whose 0.0009 BTC is below min_payout")
+    # the amount the wallet is asked to send: amount minus fee, exact
+    db = _db([("bc1qminer", 0.29, "pending")])
+    wallet = FakeWallet()
+    processor = _processor(ctx, db, wallet, fee_percent=0.5, min_payout=0.001)
+    processor.process_pending_payments()
+    expect(len(wallet.sent) == 1, f"one pending payout led to {len(wallet.sent)} wallet sends")
+    _expect_btc(wallet.sent[0][1], "0.28855", "the amount sent for 0.29 BTC minus a 0.5% fee")
+    return "fees, batch totals and the amount sent are exact to the satoshi"
+
+
+# -- atomicity ----------------------------------------------------------------
+
+def _run_round(processor):
+    try:
+        processor.process_pending_payments()
+        return None
+    except Exception as exc:
+        return exc
+
+
+def _visible(error, logs, marker):
+    """The wallet's own error reached the caller or a WARNING+ log line."""
+    if error is not None and (marker in str(error) or marker in repr(error)
+                              or (error.__cause__ is not None and marker in str(error.__cause__))
+                              or (error.__context__ is not None and marker in str(error.__context__))):
+        return True
+    return any(level >= logging.WARNING and marker in text for level, text in logs.messages)
+
+
+def probe_error_after_send_keeps_row(ctx):
+    marker = "connection reset after broadcast 7f3a"
+    db = _db([("bc1qminer", 0.29, "pending")])
+    wallet = FakeWallet(fail_after=ConnectionResetError(104, marker))
+    processor = _processor(ctx, db, wallet)
+    logs = _capture_logs()
+    error = _run_round(processor)
+    expect(len(wallet.sent) == 1, f"the payout was sent {len(wallet.sent)} times in one round")
+    status = _statuses(db)[1]
+    expect(status != "pending", "a wallet error after the coins were sent reset the row to 'pending' "
+                                "(the next round pays it again)")
+    wallet.fail_after = None
+    _run_round(processor)
+    expect(len(wallet.sent) == 1, f"the next round paid the already-sent payout again ({len(wallet.sent)} sends)")
+    expect(_visible(error, logs, marker), "the wallet error after sending was swallowed: it neither "
+                                          "propagated nor reached a warning/error log line")
+    return f"after a wallet error that followed the send the row stays '{status}' and the error is reported"
+
+
+def probe_wallet_error_visible(ctx):
+    marker = "Insufficient funds (code -6) 91c2"
+    db = _db([("bc1qminer", 0.29, "pending")])
+    wallet = FakeWallet(fail_before=JSONRPCException(marker))
+    processor = _processor(ctx, db, wallet)
+    logs = _capture_logs()
+    error = _run_round(processor)
+    expect(not wallet.sent, "the wallet refused, yet a send was recorded")
+    expect(_visible(error, logs, marker), "the wallet's own error ('Insufficient funds ...') was swallowed: it "
+                                          "neither propagated nor reached a warning/error log line")
+    return "a wallet refusal reaches the caller or the log with its own message"
+
+
+PROBES = [
+    Probe("payment.race_condition", "each_payout_paid_once", probe_each_payout_paid_once, timeout=5.0),
+    Probe("payment.sql_injection", "history_not_injectable", probe_history_not_injectable),
+    Probe("payment.float_precision", "money_exact_to_satoshi", probe_money_exact_to_satoshi),
+    Probe("payment.atomicity", "error_after_send_keeps_row", probe_error_after_send_keeps_row),
+    Probe("payment.atomicity", "wallet_error_visible", probe_wallet_error_visible),
+]
+
+if __name__ == "__main__":
+    _harness.main("payment", PROBES, import_check, __file__)
