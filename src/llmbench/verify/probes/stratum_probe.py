@@ -1,0 +1,509 @@
+"""Behavioural probes of the stratum task.
+
+The candidate ``StratumServer`` is started with ``start()`` on a loopback port with a
+fake bitcoind (``getblocktemplate`` never answers, so jobs come only from the probe's
+``broadcast_job`` calls; ``submitblock`` records the block) and a fake share log. A
+miner written here speaks stratum to it and builds headers the way a real miner does,
+so the hash the pool records for a share can be compared with the true one.
+"""
+
+import asyncio
+import hashlib
+import json
+import logging
+import socket
+import struct
+import time as real_time
+
+import _harness
+from _harness import Probe, expect
+
+WORKER = "bc1qminerpayoutaddress0000000000000000000.rig1"
+PAYOUT_SCRIPT = "0014" + "ab" * 20
+ACCEPT_ALL = (1 << 256) - 1     # share target with difficulty 1: every share meets it
+STEP = 2.0                      # seconds any single exchange may take
+
+# Block 125552 (domain facts): the header the pool must hash like the network does.
+B125552 = {
+    "version": 1,
+    "previousblockhash": "00000000000008a3a41b85b8b29ad444def299fee21793cd8b9e567eab02cd81",
+    "merkleroot": "2b12fcf1b09288fcaff797d71e950e71ae42b91e8bdb2304758dfcffc2b620e3",
+    "curtime": 1305998791,
+    "bits": "1a44b9f2",
+    "nonce": 2504433986,
+    "hash": "00000000000000001e8d6829a8a21adc5d38d0a473b144b6765798e61f98bd1d",
+}
+
+
+def dsha256(data):
+    return hashlib.sha256(hashlib.sha256(data).digest()).digest()
+
+
+def true_header(template, merkle_root, ntime, nonce):
+    """The 80-byte header as Bitcoin defines it (little-endian fields, internal hash order)."""
+    return (struct.pack("<I", template["version"])
+            + bytes.fromhex(template["previousblockhash"])[::-1]
+            + merkle_root
+            + struct.pack("<I", ntime)
+            + struct.pack("<I", int(template["bits"], 16))
+            + struct.pack("<I", nonce))
+
+
+# the probe's own header builder must reproduce the real block before it judges anyone
+assert dsha256(true_header(B125552, bytes.fromhex(B125552["merkleroot"])[::-1],
+                           B125552["curtime"], B125552["nonce"]))[::-1].hex() == B125552["hash"]
+
+
+def make_template(prev, height=125552, bits="1a44b9f2", curtime=1305998791, value=5_000_000_000, txs=0):
+    transactions = []
+    for n in range(txs):
+        data = bytes([n + 1]) * 120
+        transactions.append({"data": data.hex(), "txid": dsha256(data)[::-1].hex(), "fee": 1000})
+    return {"version": 1, "previousblockhash": prev, "height": height, "bits": bits,
+            "curtime": curtime, "coinbasevalue": value, "transactions": transactions}
+
+
+class FakeRPC:
+    """bitcoind: getblocktemplate never answers (jobs come from the probe), submitblock records."""
+
+    def __init__(self, log_records=None):
+        self.blocks = []
+        self.log_records = log_records
+        self.records_at_submit = []
+
+    async def getblocktemplate(self, *args, **kwargs):
+        await asyncio.Event().wait()
+
+    async def submitblock(self, block_hex, *args):
+        self.blocks.append(block_hex)
+        if self.log_records is not None:
+            self.records_at_submit.append(len(self.log_records))
+        return None
+
+    def __getattr__(self, name):
+        async def call(*args, **kwargs):
+            return None
+        return call
+
+
+class ShareLog:
+    def __init__(self):
+        self.shares = []
+
+    async def record(self, worker, difficulty, block_hash=None, *args, **kwargs):
+        self.shares.append((worker, block_hash))
+
+    def __getattr__(self, name):
+        async def call(*args, **kwargs):
+            return None
+        return call
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def import_check(ctx):
+    module = ctx.load("stratum_server")
+    ctx.cls(module, "StratumServer")
+    return "StratumServer imports"
+
+
+class Pool:
+    """The candidate server, started on loopback inside the running event loop."""
+
+    def __init__(self, ctx, log_records=None):
+        self.module = ctx.load("stratum_server")
+        cls = ctx.cls(self.module, "StratumServer")
+        if hasattr(self.module, "DIFF1_TARGET"):
+            self.module.DIFF1_TARGET = ACCEPT_ALL
+        self.rpc = FakeRPC(log_records)
+        self.share_log = ShareLog()
+        self.port = free_port()
+        config = {"stratum_host": "127.0.0.1", "stratum_port": self.port, "start_difficulty": 1,
+                  "payout_script": PAYOUT_SCRIPT, "template_poll_seconds": 3600}
+        try:
+            self.server = cls(self.rpc, self.share_log, config)
+        except TypeError as exc:
+            raise _harness.CandidateError(f"StratumServer(rpc, share_log, config) cannot be built: {exc}") from exc
+        self.task = None
+
+    async def start(self):
+        self.task = asyncio.ensure_future(self.server.start())
+        deadline = real_time.monotonic() + STEP
+        while real_time.monotonic() < deadline:
+            if self.task.done():
+                exc = self.task.exception()
+                raise _harness.CandidateError("start() ended: " + (
+                    _harness.describe_exception(exc, None) if exc else "returned without serving"))
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                writer.close()
+                return
+            except OSError:
+                await asyncio.sleep(0.01)
+        raise _harness.CandidateError("start() never listened on its configured port")
+
+    async def job(self, template, clean_jobs=True):
+        await self.server.broadcast_job(template, clean_jobs)
+
+
+class Miner:
+    """A stratum client that keeps every notify and answers replies by id."""
+
+    def __init__(self):
+        self.jobs = {}
+        self.last_job = None
+        self.replies = {}
+        self.next_id = 10
+        self.closed = False
+
+    async def connect(self, port):
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", port)
+        self.listener = asyncio.ensure_future(self._read())
+        result = await self.call("mining.subscribe", ["probe-miner/1.0"])
+        expect(isinstance(result, list) and len(result) >= 3, f"mining.subscribe answered {result!r}")
+        self.extranonce1 = bytes.fromhex(result[1])
+        self.extranonce2_size = int(result[2])
+        authorized = await self.call("mining.authorize", [WORKER, "x"])
+        expect(authorized is True, f"mining.authorize answered {authorized!r}")
+
+    async def _read(self):
+        while True:
+            line = await self.reader.readline()
+            if not line:
+                self.closed = True
+                return
+            message = json.loads(line)
+            if message.get("method") == "mining.notify":
+                params = message["params"]
+                self.jobs[params[0]] = params
+                self.last_job = params[0]
+            elif message.get("id") is not None:
+                self.replies[message["id"]] = message
+
+    async def request(self, method, params):
+        """Send one request; the full reply, or None when the pool closed the connection or kept silent."""
+        self.next_id += 1
+        msg_id = self.next_id
+        self.writer.write((json.dumps({"id": msg_id, "method": method, "params": params}) + "\n").encode())
+        await self.writer.drain()
+        deadline = real_time.monotonic() + STEP
+        while msg_id not in self.replies and not self.closed and real_time.monotonic() < deadline:
+            await asyncio.sleep(0.002)
+        return self.replies.get(msg_id)
+
+    async def call(self, method, params):
+        reply = await self.request(method, params)
+        expect(reply is not None, f"no reply to {method}" + (" (connection closed)" if self.closed else ""))
+        return reply.get("result")
+
+    async def wait_job(self, count):
+        deadline = real_time.monotonic() + STEP
+        while len(self.jobs) < count and real_time.monotonic() < deadline:
+            await asyncio.sleep(0.002)
+        expect(len(self.jobs) >= count, f"expected {count} mining.notify messages, got {len(self.jobs)}")
+
+    def share(self, job_id, template, nonce, extranonce2=None):
+        """(submit params, true block hash) for a share of job ``job_id`` built on ``template``."""
+        params = self.jobs[job_id]
+        coinb1, coinb2, branch = bytes.fromhex(params[2]), bytes.fromhex(params[3]), params[4]
+        extranonce2 = extranonce2 if extranonce2 is not None else b"\x00" * (self.extranonce2_size - 1) + b"\x01"
+        root = dsha256(coinb1 + self.extranonce1 + extranonce2 + coinb2)
+        for step in branch:
+            root = dsha256(root + bytes.fromhex(step))
+        ntime = template["curtime"]
+        header = true_header(template, root, ntime, nonce)
+        submit = [WORKER, job_id, extranonce2.hex(), "%08x" % ntime, "%08x" % nonce]
+        return submit, dsha256(header)[::-1].hex(), header
+
+
+def run_async(body, ctx, limit):
+    async def wrapped():
+        return await asyncio.wait_for(body(ctx), timeout=limit)
+    try:
+        return asyncio.run(wrapped())
+    except asyncio.TimeoutError:
+        raise _harness.ProbeFailed("the exchange with the pool did not finish in time (no reply?)")
+
+
+async def _pool_and_miner(ctx, template, log_records=None):
+    pool = Pool(ctx, log_records)
+    await pool.start()
+    await pool.job(template, True)
+    miner = Miner()
+    await miner.connect(pool.port)
+    await miner.wait_job(1)
+    return pool, miner
+
+
+def _recorded_hash(pool, before):
+    new = pool.share_log.shares[before:]
+    return new[-1][1] if new else None
+
+
+async def _byte_order(ctx):
+    template = make_template(B125552["previousblockhash"])
+    pool, miner = await _pool_and_miner(ctx, template)
+    submit, truth, _ = miner.share(miner.last_job, template, B125552["nonce"])
+    before = len(pool.share_log.shares)
+    result = await miner.call("mining.submit", submit)
+    expect(result is True, f"a share meeting the share target was answered {result!r}")
+    got = _recorded_hash(pool, before)
+    expect(got == truth, f"on block 125552's prev hash and bits the pool hashed the share to {got}, "
+                         f"the miner's header hashes to {truth} (prev hash or bits not in header byte order)")
+    return f"a share on block 125552's fields hashes to the miner's {truth[:16]}...; header self-check passed"
+
+
+async def _stale_job(ctx):
+    prev = "00000000000000000002a7c4c1e48d76c5a37902165a270156b7a8d72728a054"
+    job_a = make_template(prev, height=800_000, bits="17053894", curtime=1690000000, value=625_000_000)
+    job_b = make_template(prev, height=800_000, bits="17053894", curtime=1690000030, value=626_000_000, txs=2)
+    pool, miner = await _pool_and_miner(ctx, job_a)
+    first = miner.last_job
+    await pool.job(job_b, False)
+    await miner.wait_job(2)
+    second = miner.last_job
+    expect(second != first, "the replacing job reused the old job id")
+    submit, truth, _ = miner.share(first, job_a, 12345)
+    before = len(pool.share_log.shares)
+    result = await miner.call("mining.submit", submit)
+    expect(result is True, f"a share for the job just replaced (clean_jobs=false) was answered {result!r}")
+    got = _recorded_hash(pool, before)
+    expect(got == truth, f"a share for the replaced job {first} was validated against another job "
+                         f"(pool hash {got}, the job's header hashes to {truth})")
+    submit, truth, _ = miner.share(second, job_b, 12346)
+    before = len(pool.share_log.shares)
+    result = await miner.call("mining.submit", submit)
+    got = _recorded_hash(pool, before)
+    expect(result is True and got == truth, f"a share for the current job {second} was mis-validated ({result!r}, {got})")
+    return f"shares for the replaced job {first} and the current job {second} each hash against their own job"
+
+
+async def _unknown_job(ctx):
+    template = make_template("00000000000000000002a7c4c1e48d76c5a37902165a270156b7a8d72728a054",
+                             height=800_000, bits="17053894", curtime=1690000000)
+    pool, miner = await _pool_and_miner(ctx, template)
+    submit, _, _ = miner.share(miner.last_job, template, 777)
+    submit[1] = "deadbeef"
+    reply = await miner.request("mining.submit", submit)
+    expect(reply is not None, "no reply to a share for an unknown job id"
+                              + (" (connection closed)" if miner.closed else ""))
+    expect(reply.get("result") is not True and reply.get("error"),
+           f"a share for the unknown job id 'deadbeef' was answered {reply.get('result')!r} "
+           f"with error {reply.get('error')!r}")
+    return f"a share for an unknown job id is rejected with error {reply['error']!r}"
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        try:
+            self.records.append((record.levelno, record.getMessage()))
+        except Exception:
+            self.records.append((record.levelno, str(record.msg)))
+
+
+async def _info_leak(ctx):
+    handler = _Records()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    prev = "0000000000000000000177c9b3a61c3ba8f6e8a1b14a2a9dc2f3e23a6b7a1e5d"
+    template = make_template(prev, height=800_001, bits="2100ffff", curtime=1690000600, txs=3)
+    template["default_witness_commitment"] = "6a24aa21a9ed" + "11" * 32
+    pool, miner = await _pool_and_miner(ctx, template, handler.records)
+    submit, _, header = miner.share(miner.last_job, template, 4242)
+    result = await miner.call("mining.submit", submit)
+    expect(pool.rpc.blocks, f"a share meeting the network target was not submitted with submitblock (reply {result!r})")
+    block_hex = pool.rpc.blocks[0]
+    cut = pool.rpc.records_at_submit[0]
+    header_hex = block_hex[:160]
+    for level, text in handler.records[:cut]:
+        if level < logging.INFO:
+            continue
+        expect(block_hex not in text, "the whole block hex is logged before submitblock: " + text[:120])
+        expect(header_hex not in text, "the solved block's header hex is logged before submitblock: " + text[:120])
+    body = block_hex[160:]
+    for level, text in handler.records:
+        if level >= logging.INFO and len(body) > 200 and body in text:
+            raise _harness.ProbeFailed("the whole block hex is written to the log: " + text[:120])
+    return f"the block went to submitblock ({len(block_hex) // 2} bytes) and its hex never reached an INFO+ log line"
+
+
+async def _malformed(ctx):
+    template = make_template("00000000000000000002a7c4c1e48d76c5a37902165a270156b7a8d72728a054",
+                             height=800_000, bits="17053894", curtime=1690000000)
+    pool, miner = await _pool_and_miner(ctx, template)
+    good, _, _ = miner.share(miner.last_job, template, 99)
+    en2 = good[2]
+    cases = [
+        ("4 params", good[:4]),
+        ("6 params", good + ["extra"]),
+        ("params null", None),
+        ("non-hex nonce", good[:4] + ["zzzzzzzz"]),
+        ("non-hex ntime", good[:3] + ["xyz01234", good[4]]),
+        ("odd-length extranonce2", good[:2] + [en2[:-1]] + good[3:]),
+        ("short extranonce2", good[:2] + [en2[:2]] + good[3:]),
+        ("long extranonce2", good[:2] + [en2 + "00"] + good[3:]),
+        ("short nonce", good[:4] + ["1234"]),
+        ("number as nonce", good[:4] + [12345678]),
+    ]
+    for label, params in cases:
+        reply = await miner.request("mining.submit", params)
+        expect(reply is not None, f"submit with {label}: no reply" + (", the pool dropped the session" if miner.closed else ""))
+        expect(reply.get("result") is not True and reply.get("error"),
+               f"submit with {label}: answered {reply.get('result')!r} without a stratum error")
+    fine, _, _ = miner.share(miner.last_job, template, 100)
+    result = await miner.call("mining.submit", fine)
+    expect(result is True, f"after the malformed submits a valid share was answered {result!r}")
+    return f"{len(cases)} malformed submits got stratum errors and the session still accepts shares"
+
+
+class _VirtualTime:
+    """``time`` for the candidate module with a clock the probe moves forward."""
+
+    def __init__(self, real):
+        self._real = real
+        self.offset = 0.0
+
+    def time(self):
+        return self._real.time() + self.offset
+
+    def monotonic(self):
+        return self._real.monotonic() + self.offset
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+class _FastAsyncio:
+    """``asyncio`` for the candidate module whose long sleeps last a moment (a pruning loop runs)."""
+
+    def __getattr__(self, name):
+        return getattr(asyncio, name)
+
+    @staticmethod
+    async def sleep(delay, result=None):
+        return await asyncio.sleep(min(delay, 0.001), result)
+
+
+MEMORY_SUBMITS = 100_000
+SHARES_PER_JOB = 1_000
+SECONDS_PER_JOB = 60.0
+
+
+def _state_size(obj, depth=0, seen=None):
+    """Entries held in the containers reachable from the server's attributes."""
+    seen = seen if seen is not None else set()
+    if id(obj) in seen or depth > 4:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, (str, bytes, int, float, bool)) or obj is None:
+        return 0
+    if isinstance(obj, dict):
+        return len(obj) + sum(_state_size(v, depth + 1, seen) for v in list(obj.values())[:200])
+    if isinstance(obj, (list, set, frozenset, tuple)) or type(obj).__name__ == "deque":
+        items = list(obj)
+        return len(items) + sum(_state_size(v, depth + 1, seen) for v in items[:200])
+    if hasattr(obj, "__dict__") and depth == 0:
+        return sum(_state_size(v, depth + 1, seen) for k, v in vars(obj).items() if k != "sessions")
+    return 0
+
+
+async def _memory(ctx):
+    pool = Pool(ctx)
+    module = pool.module
+    clock = _VirtualTime(real_time)
+    if getattr(module, "time", None) is real_time:
+        module.time = clock
+    elif callable(getattr(module, "time", None)):
+        module.time = clock.time
+    if callable(getattr(module, "monotonic", None)):
+        module.monotonic = clock.monotonic
+    if getattr(module, "asyncio", None) is asyncio:
+        module.asyncio = _FastAsyncio()
+    await pool.start()
+    server = pool.server
+    session_cls = getattr(module, "MinerSession", None)
+    expect(session_cls is not None, "no MinerSession class to attach a miner to")
+
+    class Writer:
+        def __init__(self):
+            self.job = None
+
+        def write(self, data):
+            for line in data.splitlines():
+                if b"mining.notify" in line:
+                    message = json.loads(line)
+                    if message.get("method") == "mining.notify":
+                        self.job = message["params"][0]
+
+        async def drain(self):
+            pass
+
+        def get_extra_info(self, name, default=None):
+            return ("127.0.0.1", 40000) if name == "peername" else default
+
+        def close(self):
+            pass
+
+        def is_closing(self):
+            return False
+
+    writer = Writer()
+    session = session_cls(None, writer, b"\x00\x00\x00\x01")
+    sessions = getattr(server, "sessions", None)
+    if isinstance(sessions, dict):
+        sessions[id(session)] = session
+    await server._dispatch(session, {"id": 1, "method": "mining.subscribe", "params": []})
+    await server._dispatch(session, {"id": 2, "method": "mining.authorize", "params": [WORKER, "x"]})
+    sizes = {}
+    jobs = MEMORY_SUBMITS // SHARES_PER_JOB
+    msg_id = 3
+    for job_number in range(jobs):
+        prev = "%064x" % (job_number + 1)
+        await pool.job(make_template(prev, height=800_000 + job_number, bits="17053894",
+                                     curtime=1690000000 + job_number * 600), True)
+        expect(writer.job is not None, "broadcast_job sent no mining.notify to the subscribed miner")
+        job_id = writer.job
+        for n in range(SHARES_PER_JOB):
+            await server._dispatch(session, {"id": msg_id, "method": "mining.submit",
+                                             "params": [WORKER, job_id, "00000001", "64c6d3c0", "%08x" % n]})
+            msg_id += 1
+        clock.offset += SECONDS_PER_JOB
+        await asyncio.sleep(0.002)       # let a pruning task the server started run
+        if job_number + 1 in (jobs // 2, jobs):
+            sizes[job_number + 1] = _state_size(server)
+    half, full = sizes[jobs // 2], sizes[jobs]
+    shares = len(getattr(server, "recent_shares", ()) or ())
+    expect(full - half < MEMORY_SUBMITS // 20,
+           f"the server's state grew from {half} to {full} entries over the last {MEMORY_SUBMITS // 2} submits "
+           f"(recent_shares holds {shares}): never pruned")
+    return (f"{MEMORY_SUBMITS} submits over {jobs} jobs ({SECONDS_PER_JOB:g} s apart): state {half} entries at "
+            f"half-way, {full} at the end; recent_shares holds {shares}")
+
+
+def _probe(body, limit=_harness.PROBE_TIMEOUT * 0.9):
+    def probe(ctx):
+        return run_async(body, ctx, limit)
+    return probe
+
+
+PROBES = [
+    # the 100k-submit run goes first so the short probes share the other core with it
+    Probe("stratum.memory_leak", "recent_shares_bounded", _probe(_memory, 8.5), timeout=9.0),
+    Probe("stratum.byte_order", "share_hash_block_125552", _probe(_byte_order)),
+    Probe("stratum.info_leak", "no_block_hex_logged_before_submit", _probe(_info_leak)),
+    Probe("stratum.stale_job", "share_for_replaced_job", _probe(_stale_job)),
+    Probe("stratum.stale_job", "unknown_job_rejected", _probe(_unknown_job)),
+    Probe("stratum.input_validation", "malformed_submit_error_reply", _probe(_malformed)),
+]
+
+if __name__ == "__main__":
+    _harness.main("stratum", PROBES, import_check, __file__)
