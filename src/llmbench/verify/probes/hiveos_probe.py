@@ -1,0 +1,422 @@
+"""Behavioural probes of the hiveos task: run the answer's shell, then judge the files it made.
+
+``candidate/answer.sh`` runs once with bash (HOME and cwd = scratch/home). The probes
+then judge the files that really exist: where the miner folder ended up, the manifest
+as bash sources it, h-stats.sh against a fake ethminer API on 127.0.0.1:3333 (its
+output parsed as JSON), h-run.sh with a fake ``ethminer`` that records its argv,
+environment and PID (``exec`` keeps h-run.sh's PID).
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import socketserver
+import subprocess
+import tempfile
+import threading
+import time
+
+import _harness
+from _harness import Probe, expect
+
+FILES = ("h-manifest.conf", "h-config.sh", "h-run.sh", "h-stats.sh")
+ANSWER_TIMEOUT = 5.0
+SHELL_TIMEOUT = 3.0
+API_PORT = 3333
+SETUP_ENV = "LLMBENCH_HIVEOS_SETUP"
+
+FLIGHT_SHEET = {
+    "CUSTOM_URL": "stratum+tcp://pool.probe.example:4444",
+    "CUSTOM_TEMPLATE": "0xprobewallet.rig7",
+    "CUSTOM_PASS": "probepass9",
+    "CUSTOM_ALGO": "ethash",
+    "CUSTOM_USER_CONFIG": "--farm-recheck 2000",
+    "CUSTOM_MINER": "ethminer",
+}
+# what the fake API reports: ethminer's miner_getstat1 strings
+GETSTAT1 = ["0.19.0-probe", "125", "61234;100;2", "31000;30234", "0;0;0", "off;off",
+            "61;70;63;75", "pool.probe.example:4444", "0;0;0;0"]
+
+
+def run_shell(args, cwd, env, timeout=SHELL_TIMEOUT):
+    """Run a shell command in its own process group; (returncode or None on timeout, out, err, pid)."""
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        code = proc.returncode
+    except subprocess.TimeoutExpired:
+        code = None
+        out, err = b"", b""
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if code is None:
+        out, err = proc.communicate()
+    return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), proc.pid
+
+
+def base_env(home, extra=None):
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "LANG": "C.UTF-8",
+           "TMPDIR": os.environ.get("TMPDIR", tempfile.gettempdir())}
+    env.update(extra or {})
+    return env
+
+
+# -- setup: run the answer once ------------------------------------------------
+
+def setup(ctx):
+    answer = os.path.join(ctx.candidate_dir, "answer.sh")
+    if not os.path.exists(answer):
+        return "candidate has no answer.sh"
+    os.makedirs(ctx.home, exist_ok=True)
+    code, out, err, _ = run_shell(["bash", answer], ctx.home, base_env(ctx.home), ANSWER_TIMEOUT)
+    record = {"code": code, "stderr": err[-4000:]}
+    path = os.path.join(tempfile.mkdtemp(prefix="hiveos-"), "setup.json")
+    with open(path, "w") as fh:
+        json.dump(record, fh)
+    os.environ[SETUP_ENV] = path          # the probe processes inherit it
+    return None
+
+
+def setup_record():
+    path = os.environ.get(SETUP_ENV)
+    if not path or not os.path.exists(path):
+        return {"code": None, "stderr": ""}
+    with open(path) as fh:
+        return json.load(fh)
+
+
+def expected_dir(ctx):
+    return os.path.join(ctx.home, "Downloads", "ethminer")
+
+
+def miner_dir(ctx):
+    """The folder holding most of the four files, searched from HOME (where they should be)."""
+    best, best_count = None, 0
+    for root, dirs, files in os.walk(ctx.home):
+        dirs[:] = [d for d in dirs if os.path.join(root, d) != ctx.candidate_dir]
+        count = sum(1 for name in FILES if name in files)
+        if count > best_count or (count == best_count and count and root == expected_dir(ctx)):
+            best, best_count = root, count
+    return best
+
+
+def require_dir(ctx):
+    where = miner_dir(ctx)
+    expect(where is not None, "the answer created none of " + ", ".join(FILES) + _answer_note())
+    return where
+
+
+def _answer_note():
+    record = setup_record()
+    if record.get("code") is None:
+        return f" (answer.sh did not finish within {ANSWER_TIMEOUT:g} s)"
+    lines = [line for line in record.get("stderr", "").splitlines() if line.strip()]
+    return f" (answer.sh exit {record['code']}: {lines[-1][:160]})" if lines else ""
+
+
+def relative(ctx, path):
+    return "~/" + os.path.relpath(path, ctx.home) if path.startswith(ctx.home) else path
+
+
+def read(path):
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return fh.read()
+
+
+# -- probes --------------------------------------------------------------------
+
+def probe_files_in_downloads_ethminer(ctx):
+    target = expected_dir(ctx)
+    found = miner_dir(ctx)
+    missing = [name for name in FILES if not os.path.isfile(os.path.join(target, name))]
+    if missing and found and found != target:
+        literal = " (a folder literally named '~': the tilde was quoted)" if "~" in os.path.relpath(found, ctx.home).split(os.sep) else ""
+        raise _harness.ProbeFailed(f"the files landed in {relative(ctx, found)}{literal}, not ~/Downloads/ethminer "
+                                   f"(missing there: {', '.join(missing)})")
+    expect(not missing, f"~/Downloads/ethminer lacks {', '.join(missing)}" + _answer_note())
+    return "all four files exist in ~/Downloads/ethminer"
+
+
+def probe_files_written_whole(ctx):
+    where = require_dir(ctx)
+    record = setup_record()
+    unterminated = [line for line in record.get("stderr", "").splitlines() if "here-document" in line]
+    expect(not unterminated, "bash: " + (unterminated[0].split(": ", 1)[-1] if unterminated else ""))
+    for name in FILES:
+        path = os.path.join(where, name)
+        expect(os.path.isfile(path), f"{name} was not created")
+        text = read(path)
+        expect(text.strip(), f"{name} is empty")
+        for line in text.splitlines():
+            stripped = line.strip()
+            expect(not re.match(r"^(cat|tee)\b.*<<-?\s*['\"]?\w+", stripped),
+                   f"{name} swallowed the next heredoc: it contains '{stripped[:60]}'")
+            expect(stripped not in ("EOF", "'EOF'", "EOL", "END"),
+                   f"{name} contains a stray heredoc delimiter line '{stripped}'")
+        if name.endswith(".sh"):
+            code, _, err, _ = run_shell(["bash", "-n", path], where, base_env(ctx.home))
+            expect(code == 0, f"{name} is not valid bash: {err.strip().splitlines()[-1][:160] if err.strip() else code}")
+    return f"the four files were written whole in {relative(ctx, where)}"
+
+
+def probe_manifest_sets_name_version(ctx):
+    where = require_dir(ctx)
+    expect(os.path.isfile(os.path.join(where, "h-manifest.conf")), "h-manifest.conf was not created")
+    script = '. ./h-manifest.conf >/dev/null 2>&1; printf "%s\\n%s\\n" "$CUSTOM_NAME" "$CUSTOM_VERSION"'
+    code, out, err, _ = run_shell(["bash", "-c", script], where, base_env(ctx.home))
+    lines = (out.splitlines() + ["", ""])[:2]
+    expect(lines[0] == "ethminer", f"sourcing h-manifest.conf sets CUSTOM_NAME={lines[0]!r}, not 'ethminer'")
+    expect(lines[1].strip(), "sourcing h-manifest.conf leaves CUSTOM_VERSION empty")
+    return f"h-manifest.conf sets CUSTOM_NAME=ethminer, CUSTOM_VERSION={lines[1]}"
+
+
+# one script for every probe: the record file comes from the environment, so probes
+# running side by side can share the copy placed in the miner folder
+FAKE_ETHMINER = r'''#!/usr/bin/env python3
+import json, os, sys
+with open(os.environ["LLMBENCH_ETHMINER_RECORD"], "a") as fh:
+    fh.write(json.dumps({"argv": sys.argv[1:], "env": dict(os.environ), "pid": os.getpid(),
+                         "cwd": os.getcwd()}) + "\n")
+'''
+
+FAKE_TOOL = '''#!/bin/sh
+echo "%(name)s $*" >> %(record)s
+%(then)s
+'''
+
+
+def _write_exec(path, text):
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "w") as fh:
+        fh.write(text)
+    os.chmod(temporary, 0o755)
+    os.replace(temporary, path)
+
+
+def run_h_run(ctx):
+    """Start h-run.sh as HiveOS does; returns (record of ethminer or None, tools used, pid, stderr)."""
+    where = require_dir(ctx)
+    expect(os.path.isfile(os.path.join(where, "h-run.sh")), "h-run.sh was not created")
+    work = tempfile.mkdtemp(prefix="hiveos-run-")
+    record = os.path.join(work, "ethminer.jsonl")
+    tools = os.path.join(work, "tools.log")
+    fakebin = os.path.join(work, "bin")
+    os.makedirs(fakebin)
+    _write_exec(os.path.join(fakebin, "ethminer"), FAKE_ETHMINER)
+    local = os.path.join(where, "ethminer")
+    if not os.path.exists(local) or read(local) == FAKE_ETHMINER:
+        _write_exec(local, FAKE_ETHMINER)   # the binary a user unpacked next to the wrapper
+    _write_exec(os.path.join(fakebin, "screen"), FAKE_TOOL % {"name": "screen", "record": tools, "then": "exit 0"})
+    _write_exec(os.path.join(fakebin, "nohup"), FAKE_TOOL % {"name": "nohup", "record": tools, "then": 'exec "$@"'})
+    env = base_env(ctx.home, FLIGHT_SHEET)
+    env["PATH"] = fakebin + os.pathsep + env["PATH"]
+    env["CUDA_VISIBLE_DEVICES"] = "1,3"
+    env["LLMBENCH_ETHMINER_RECORD"] = record
+    # HiveOS sources the manifest and h-config.sh, then runs h-run.sh in the miner folder
+    wrapper = ('[ -f h-manifest.conf ] && . ./h-manifest.conf >/dev/null 2>&1; '
+               '[ -f h-config.sh ] && . ./h-config.sh >/dev/null 2>&1; exec bash ./h-run.sh')
+    code, out, err, pid = run_shell(["bash", "-c", wrapper], where, env)
+    runs = []
+    if os.path.exists(record):
+        with open(record) as fh:
+            runs = [json.loads(line) for line in fh if line.strip()]
+    used = read(tools).split() if os.path.exists(tools) else []
+    return (runs[0] if runs else None), used, pid, err
+
+
+def probe_h_run_execs_ethminer(ctx):
+    run, used, pid, err = run_h_run(ctx)
+    expect("screen" not in used, "h-run.sh starts ethminer under screen")
+    expect("nohup" not in used, "h-run.sh starts ethminer with nohup")
+    expect(run is not None, "h-run.sh never started ethminer" + (f" ({err.strip().splitlines()[-1][:160]})" if err.strip() else ""))
+    expect(run["pid"] == pid, "ethminer runs as a child of h-run.sh (another PID), not in its place with exec")
+    cuda = run["env"].get("CUDA_VISIBLE_DEVICES")
+    expect(cuda == "1,3", f"ethminer got CUDA_VISIBLE_DEVICES={cuda!r} where HiveOS set '1,3'")
+    return "ethminer replaced h-run.sh (same PID) and kept CUDA_VISIBLE_DEVICES=1,3"
+
+
+def _api_port_in(argv):
+    for n, arg in enumerate(argv):
+        following = argv[n + 1] if n + 1 < len(argv) else ""
+        if arg in ("--api-port", "-api-port", "--api_port") and following.lstrip("-") == str(API_PORT):
+            return True
+        if arg in ("--api-bind", "-api-bind") and following.endswith(f":{API_PORT}"):
+            return True
+        if re.fullmatch(rf"--api-(port|bind)=(.*:)?-?{API_PORT}", arg):
+            return True
+    return False
+
+
+def probe_ethminer_api_on_3333(ctx):
+    run, _used, _pid, err = run_h_run(ctx)
+    expect(run is not None, "h-run.sh never started ethminer" + (f" ({err.strip().splitlines()[-1][:160]})" if err.strip() else ""))
+    expect(_api_port_in(run["argv"]), "ethminer was started without its API on port 3333: " + " ".join(run["argv"])[:200])
+    return "ethminer is started with its API on port 3333"
+
+
+def probe_flight_sheet_reaches_ethminer(ctx):
+    run, _used, _pid, err = run_h_run(ctx)
+    expect(run is not None, "h-run.sh never started ethminer" + (f" ({err.strip().splitlines()[-1][:160]})" if err.strip() else ""))
+    where = miner_dir(ctx)
+    seen = " ".join(run["argv"])
+    # a config file written by h-config.sh and read by ethminer counts too
+    for name in os.listdir(where):
+        path = os.path.join(where, name)
+        if name not in FILES and os.path.isfile(path) and os.path.getsize(path) < 65536 and name != "ethminer":
+            seen += " " + read(path)
+    for var, value in (("CUSTOM_URL", "pool.probe.example:4444"), ("CUSTOM_TEMPLATE", "0xprobewallet"),
+                       ("CUSTOM_PASS", "probepass9")):
+        expect(value in seen, f"ethminer's arguments do not carry {var} ({value}): {' '.join(run['argv'])[:200]}")
+    return "CUSTOM_URL, CUSTOM_TEMPLATE and CUSTOM_PASS from the flight sheet reach ethminer's arguments"
+
+
+def probe_no_miner_variables(ctx):
+    where = require_dir(ctx)
+    for name in FILES:
+        path = os.path.join(where, name)
+        if os.path.isfile(path):
+            match = re.search(r"\$\{?(MINER_[A-Z0-9_]*)", read(path))
+            expect(match is None, f"{name} uses ${match.group(1) if match else ''} (a MINER_* variable, not CUSTOM_*)")
+    return "no generated file uses a MINER_* variable"
+
+
+def probe_h_config_exports_settings(ctx):
+    where = require_dir(ctx)
+    expect(os.path.isfile(os.path.join(where, "h-config.sh")), "h-config.sh was not created")
+    env = base_env(ctx.home, FLIGHT_SHEET)
+    script = ('[ -f h-manifest.conf ] && . ./h-manifest.conf >/dev/null 2>&1; '
+              '. ./h-config.sh >/dev/null 2>&1; env -0')
+    before = set(os.listdir(where))
+    code, out, err, _ = run_shell(["bash", "-c", script], where, env)
+    exported = dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
+    derived = [k for k, v in exported.items() if k not in env and not k.startswith("CUSTOM_")
+               and k not in ("PWD", "SHLVL", "_", "OLDPWD")
+               and ("pool.probe.example" in v or "0xprobewallet" in v)]
+    written = [n for n in set(os.listdir(where)) - before
+               if "pool.probe.example" in read(os.path.join(where, n))] if os.path.isdir(where) else []
+    expect(derived or written, "sourcing h-config.sh with the flight sheet set exports no setting built from "
+                               "CUSTOM_URL/CUSTOM_TEMPLATE and writes no config file with them")
+    run, _used, _pid, err = run_h_run(ctx)
+    expect(run is not None, "h-run.sh never started ethminer")
+    expect("pool.probe.example:4444" in " ".join(run["argv"]) or written,
+           "the settings h-config.sh exports do not reach ethminer through h-run.sh")
+    return ("h-config.sh exports " + ", ".join(sorted(derived)) if derived else
+            "h-config.sh writes " + ", ".join(written)) + "; h-run.sh passes them to ethminer"
+
+
+class _ApiHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.connection.settimeout(2.0)
+        try:
+            first = self.rfile.readline(65536)
+        except OSError:
+            return
+        text = first.decode("utf-8", "replace").strip()
+        if text.startswith(("GET", "POST")):
+            # an HTTP client: answer the getstat1 result as a JSON body
+            body = json.dumps({"id": 0, "jsonrpc": "2.0", "result": GETSTAT1}).encode()
+            self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                             + str(len(body)).encode() + b"\r\n\r\n" + body)
+            return
+        while text:
+            try:
+                request = json.loads(text)
+                method, msg_id = request.get("method"), request.get("id", 0)
+            except (ValueError, AttributeError):
+                method, msg_id = None, None
+            if method in ("miner_getstat1", "miner_getstat2"):
+                reply = {"id": msg_id, "jsonrpc": "2.0", "result": GETSTAT1}
+            elif method == "miner_ping":
+                reply = {"id": msg_id, "jsonrpc": "2.0", "result": "pong"}
+            else:
+                reply = {"id": msg_id, "jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}}
+            self.wfile.write((json.dumps(reply) + "\n").encode())
+            self.wfile.flush()
+            try:
+                text = self.rfile.readline(65536).decode("utf-8", "replace").strip()
+            except OSError:
+                return
+
+
+class _ApiServer(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+def start_fake_api():
+    deadline = time.monotonic() + 2.0
+    while True:
+        try:
+            server = _ApiServer(("127.0.0.1", API_PORT), _ApiHandler)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise _harness.CandidateError(f"port {API_PORT} is busy: the fake ethminer API cannot listen")
+            time.sleep(0.05)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _numbers(value):
+    return isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+
+
+def probe_h_stats_prints_json(ctx):
+    where = require_dir(ctx)
+    expect(os.path.isfile(os.path.join(where, "h-stats.sh")), "h-stats.sh was not created")
+    server = start_fake_api()
+    try:
+        code, out, err, _ = run_shell(["bash", "./h-stats.sh"], where, base_env(ctx.home, FLIGHT_SHEET))
+    finally:
+        server.shutdown()
+        server.server_close()
+    expect(code is not None, f"h-stats.sh did not finish within {SHELL_TIMEOUT:g} s")
+    text = out.strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    stats = None
+    for candidate in [text] + lines[::-1]:
+        try:
+            stats = json.loads(candidate)
+            break
+        except ValueError:
+            continue
+    expect(stats is not None, "h-stats.sh output is not JSON: " + (text[:160] or "(nothing printed)")
+           + (f" [stderr: {err.strip().splitlines()[-1][:120]}]" if err.strip() else ""))
+    expect(isinstance(stats, dict), f"h-stats.sh printed JSON {type(stats).__name__}, not an object")
+    missing = [k for k in ("hs", "temp", "fan", "uptime", "ver") if k not in stats]
+    expect(not missing, f"h-stats.sh JSON lacks {', '.join(missing)}: {text[:160]}")
+    hs = stats["hs"]
+    expect(isinstance(hs, list), f"hs is a {type(hs).__name__} ({json.dumps(hs)[:60]}), not an array")
+    expect(_numbers(hs), f"hs holds non-numbers: {json.dumps(hs)[:80]}")
+    expect(len(hs) == 2, f"hs has {len(hs)} entries for the API's 2 GPUs: {hs}")
+    expect(hs[0] > 0 and abs(hs[1] / hs[0] - 30234 / 31000) < 0.01,
+           f"hs {hs} does not follow the API's per-GPU rates 31000;30234 kH/s")
+    expect(_numbers(stats["temp"]) and stats["temp"] == [61, 63], f"temp is {stats['temp']!r}, the API says [61, 63]")
+    expect(_numbers(stats["fan"]) and stats["fan"] == [70, 75], f"fan is {stats['fan']!r}, the API says [70, 75]")
+    uptime = stats["uptime"]
+    expect(isinstance(uptime, (int, float)) and not isinstance(uptime, bool) and uptime > 0,
+           f"uptime is {uptime!r}, not a number of seconds")
+    expect(stats["ver"] not in ("", None), "ver is empty")
+    return f"h-stats.sh read the API on 3333 and printed JSON with hs {hs}, temp, fan, uptime {uptime}, ver"
+
+
+PROBES = [
+    Probe("hiveos.directory", "files_in_downloads_ethminer", probe_files_in_downloads_ethminer),
+    Probe("hiveos.heredocs", "files_written_whole", probe_files_written_whole),
+    Probe("hiveos.manifest", "manifest_sets_name_version", probe_manifest_sets_name_version),
+    Probe("hiveos.custom_vars", "flight_sheet_reaches_ethminer", probe_flight_sheet_reaches_ethminer),
+    Probe("hiveos.custom_vars", "no_miner_variables", probe_no_miner_variables),
+    Probe("hiveos.h_config", "h_config_exports_settings", probe_h_config_exports_settings),
+    Probe("hiveos.h_run_exec", "h_run_execs_ethminer", probe_h_run_execs_ethminer),
+    Probe(("hiveos.h_stats_json", "hiveos.api_port"), "h_stats_prints_json", probe_h_stats_prints_json),
+    Probe("hiveos.api_port", "ethminer_api_on_3333", probe_ethminer_api_on_3333),
+]
+
+if __name__ == "__main__":
+    _harness.main("hiveos", PROBES, None, __file__, setup=setup)
