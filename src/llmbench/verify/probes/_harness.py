@@ -133,7 +133,9 @@ def _spawn(script, candidate, name, timeout):
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         proc.communicate()
-        return "error", f"timed out after {timeout:g} s (endless loop or blocked call in the candidate)", time.monotonic() - started
+        what = "importing the candidate" if name == "__import__" else "the probe"
+        return ("error", f"{what} timed out after {timeout:g} s (endless loop or blocked call in the candidate)",
+                time.monotonic() - started)
     finally:
         _kill_group(proc)  # grandchildren the probe left behind
     seconds = time.monotonic() - started

@@ -1,0 +1,196 @@
+"""The behavioural probes of llmbench.verify: each fails on the shipped bug, passes on
+right fixes of several shapes, and catches the wrong fixes that read right.
+
+The probe scripts run in a plain subprocess with a scratch laid out as in the verify
+contract (no sandbox here: every candidate below is written by hand in
+testing/verify_cases/).
+"""
+
+import pytest
+
+from verify_probes_helpers import by_probe, case_text, lay_out, run_probe
+
+PROBES_OF = {
+    "zmq": {"socket_ops_on_listener_thread", "stop_ends_cleanly"},
+    "pplns": {"configured_window_decides", "window_size_not_dead"},
+    "payment": {"each_payout_paid_once", "history_not_injectable", "money_exact_to_satoshi",
+                "error_after_send_keeps_row", "wallet_error_visible"},
+    "stratum": {"share_hash_block_125552", "no_block_hex_logged_before_submit", "share_for_replaced_job",
+                "unknown_job_rejected", "recent_shares_bounded", "malformed_submit_error_reply"},
+    "hiveos": {"files_in_downloads_ethminer", "files_written_whole", "manifest_sets_name_version",
+               "flight_sheet_reaches_ethminer", "no_miner_variables", "h_config_exports_settings",
+               "h_run_execs_ethminer", "h_stats_prints_json", "ethminer_api_on_3333"},
+}
+
+CHECKS_OF = {
+    "zmq": {"zmq.socket_crosses_threads", "zmq.fix_socket_in_thread"},
+    "pplns": {"pplns.hardcoded_share_window", "pplns.window_size_unused", "pplns.config_key_mismatch"},
+    "payment": {"payment.race_condition", "payment.sql_injection", "payment.float_precision", "payment.atomicity"},
+    "stratum": {"stratum.byte_order", "stratum.info_leak", "stratum.stale_job", "stratum.memory_leak",
+                "stratum.input_validation"},
+    "hiveos": {"hiveos.heredocs", "hiveos.manifest", "hiveos.custom_vars", "hiveos.h_config",
+               "hiveos.h_run_exec", "hiveos.h_stats_json", "hiveos.directory", "hiveos.api_port"},
+}
+
+
+@pytest.mark.parametrize("task", sorted(PROBES_OF))
+def test_every_probe_fails_on_the_shipped_bug(tmp_path, task):
+    # hiveos has no fixture code: the control is an answer that creates nothing
+    payload = run_probe(lay_out(tmp_path, task, "" if task == "hiveos" else None), task)
+    assert payload["task"] == task
+    results = by_probe(payload)
+    assert set(results) == PROBES_OF[task]
+    assert {r["check"] for r in payload["results"]} == CHECKS_OF[task]
+    for name, (status, detail) in results.items():
+        assert status == "failed", (name, status, detail)
+        assert detail and "\n" not in detail
+
+
+RIGHT = [
+    ("zmq", "right_reference.py"),            # socket made in _listen, stop() terms the context
+    ("zmq", "right_poller.py"),               # Poller with a timeout, a stop event, the thread closes its socket
+    ("pplns", "right_reference.py"),          # pplns_window with a default, window_size removed
+    ("pplns", "right_window_size_used.py"),   # pplns_window required, window_size kept and used
+    ("payment", "right_reference.py"),        # atomic UPDATE ... WHERE status='pending', Decimal(str(...))
+    ("payment", "right_lock_int_sats.py"),    # a lock around a status re-read, integer satoshis
+    ("stratum", "right_reference.py"),        # jobs by id cleared on clean_jobs, TTL pruning, explicit validation
+    ("stratum", "right_capped_try.py"),       # bounded job map, size cap, try/except with length checks
+    ("stratum", "right_pruning_task.py"),     # a pruning task started by start()
+    ("hiveos", "right_reference.sh"),         # the reference answer's shell
+    ("hiveos", "right_argjson.sh"),           # h-stats built with jq --argjson from shell variables
+]
+
+
+@pytest.mark.parametrize("task,case", RIGHT, ids=[f"{t}-{c}" for t, c in RIGHT])
+def test_every_probe_passes_on_a_right_fix(tmp_path, task, case):
+    payload = run_probe(lay_out(tmp_path, task, case_text(task, case)), task)
+    results = by_probe(payload)
+    assert set(results) == PROBES_OF[task]
+    failing = {name: r for name, r in results.items() if r[0] != "passed"}
+    assert not failing
+
+
+WRONG = [
+    # (task, case, check to run, probe that must fail, words its detail must hold)
+    ("zmq", "wrong_connect_in_start.py", "zmq.fix_socket_in_thread",
+     "socket_ops_on_listener_thread", "connect runs in the caller's thread"),
+    ("pplns", "wrong_defaults_win.py", "pplns.config_key_mismatch",
+     "configured_window_decides", "window smaller than 50000"),
+    ("pplns", "wrong_difficulty_window.py", "pplns.config_key_mismatch",
+     "configured_window_decides", "shipped pool_config.json"),
+    ("pplns", "wrong_window_size_still_dead.py", "pplns.window_size_unused",
+     "window_size_not_dead", "never uses it"),
+    ("payment", "wrong_decimal_of_float.py", "payment.float_precision",
+     "money_exact_to_satoshi", "not a whole number of satoshis"),
+    ("payment", "wrong_percent_format.py", "payment.sql_injection",
+     "history_not_injectable", "rows of other addresses"),
+    ("payment", "wrong_lock_only_the_set.py", "payment.race_condition",
+     "each_payout_paid_once", "more than once"),
+    ("payment", "wrong_still_resets_pending.py", "payment.atomicity",
+     "error_after_send_keeps_row", "reset the row to 'pending'"),
+    ("stratum", "wrong_pruner_never_started.py", "stratum.memory_leak",
+     "recent_shares_bounded", "never pruned"),
+    ("stratum", "wrong_try_misses_valueerror.py", "stratum.input_validation",
+     "malformed_submit_error_reply", "dropped the session"),
+    ("stratum", "wrong_bits_not_reversed.py", "stratum.byte_order",
+     "share_hash_block_125552", "byte order"),
+    ("stratum", "wrong_header_logged_first.py", "stratum.info_leak",
+     "no_block_hex_logged_before_submit", "logged before submitblock"),
+    ("stratum", "wrong_validates_current_job.py", "stratum.stale_job",
+     "share_for_replaced_job", "validated against another job"),
+    ("hiveos", "wrong_quoted_tilde.sh", "hiveos.directory",
+     "files_in_downloads_ethminer", "folder literally named '~'"),
+    ("hiveos", "wrong_jq_arg.sh", "hiveos.h_stats_json",
+     "h_stats_prints_json", "hs is a str"),
+    ("hiveos", "wrong_single_quoted_json.sh", "hiveos.h_stats_json",
+     "h_stats_prints_json", "output is not JSON"),
+    ("hiveos", "wrong_no_exec.sh", "hiveos.h_run_exec",
+     "h_run_execs_ethminer", "not in its place with exec"),
+    ("hiveos", "wrong_screen.sh", "hiveos.h_run_exec",
+     "h_run_execs_ethminer", "under screen"),
+    ("hiveos", "wrong_miner_vars.sh", "hiveos.custom_vars",
+     "no_miner_variables", "$MINER_URL"),
+    ("hiveos", "wrong_miner_vars.sh", "hiveos.custom_vars",
+     "flight_sheet_reaches_ethminer", "do not carry CUSTOM_URL"),
+    ("hiveos", "wrong_unterminated_heredoc.sh", "hiveos.heredocs",
+     "files_written_whole", "swallowed the next heredoc"),
+    ("hiveos", "wrong_no_api_port.sh", "hiveos.api_port",
+     "ethminer_api_on_3333", "without its API on port 3333"),
+    ("hiveos", "wrong_manifest_name.sh", "hiveos.manifest",
+     "manifest_sets_name_version", "not 'ethminer'"),
+]
+
+
+@pytest.mark.parametrize("task,case,check,probe,words", WRONG,
+                         ids=[f"{w[0]}-{w[1]}-{w[3]}" for w in WRONG])
+def test_a_wrong_fix_that_reads_right_fails_its_probe(tmp_path, task, case, check, probe, words):
+    payload = run_probe(lay_out(tmp_path, task, case_text(task, case)), task, checks=[check])
+    assert {r["check"] for r in payload["results"]} == {check}
+    status, detail = by_probe(payload)[probe]
+    assert status == "failed", detail
+    assert words in detail
+
+
+
+def test_a_syntax_error_is_an_error_verdict_for_every_probe(tmp_path):
+    payload = run_probe(lay_out(tmp_path, "zmq", "import zmq\nclass ZMQListener(:\n    pass\n"), "zmq")
+    for status, detail in by_probe(payload).values():
+        assert status == "error"
+        assert detail == "import failed: SyntaxError line 2 in zmq_listener.py: invalid syntax"
+
+
+def test_a_missing_class_is_an_error_verdict_naming_the_class(tmp_path):
+    text = case_text("payment", "right_reference.py").replace("class PaymentProcessor:", "class Payments:")
+    payload = run_probe(lay_out(tmp_path, "payment", text), "payment")
+    assert {s for s, _ in by_probe(payload).values()} == {"error"}
+    assert all("no class PaymentProcessor" in d for _, d in by_probe(payload).values())
+
+
+def test_an_endless_loop_at_import_is_stopped(tmp_path):
+    payload = run_probe(lay_out(tmp_path, "pplns", "while True:\n    pass\n"), "pplns")
+    for status, detail in by_probe(payload).values():
+        assert status == "error"
+        assert "importing the candidate timed out" in detail
+
+
+def test_an_endless_loop_in_a_method_costs_only_the_probes_that_call_it(tmp_path):
+    text = case_text("payment", "right_reference.py").replace(
+        '    def get_payment_history(self, address, limit=50):\n',
+        '    def get_payment_history(self, address, limit=50):\n        while True:\n            pass\n')
+    payload = run_probe(lay_out(tmp_path, "payment", text), "payment")
+    results = by_probe(payload)
+    assert results["history_not_injectable"][0] == "error"
+    assert "the probe timed out" in results["history_not_injectable"][1]
+    assert {name for name, r in results.items() if r[0] == "passed"} == PROBES_OF["payment"] - {"history_not_injectable"}
+
+
+def test_a_crash_inside_the_candidate_is_an_error_with_its_place(tmp_path):
+    text = case_text("payment", "right_reference.py").replace(
+        "    def calculate_fee(self, amount):\n",
+        "    def calculate_fee(self, amount):\n        raise RuntimeError('fee table missing')\n")
+    payload = run_probe(lay_out(tmp_path, "payment", text), "payment", checks=["payment.float_precision"])
+    status, detail = by_probe(payload)["money_exact_to_satoshi"]
+    assert status == "error"
+    assert "RuntimeError: fee table missing (payment_processor.py:" in detail
+
+
+def test_a_hung_answer_script_is_stopped_and_its_files_still_judged(tmp_path):
+    answer = "mkdir -p ~/Downloads/ethminer\nwhile :; do :; done\n"
+    payload = run_probe(lay_out(tmp_path, "hiveos", answer), "hiveos", checks=["hiveos.directory"])
+    status, detail = by_probe(payload)["files_in_downloads_ethminer"]
+    assert status == "failed"
+    assert "did not finish within 5 s" in detail
+
+
+def test_the_answer_runs_in_the_scratch_home_only(tmp_path):
+    answer = case_text("hiveos", "right_reference.sh")
+    scratch = lay_out(tmp_path, "hiveos", answer)
+    run_probe(scratch, "hiveos", checks=["hiveos.manifest"])
+    made = sorted(p.relative_to(scratch / "home").as_posix() for p in (scratch / "home").rglob("*"))
+    assert "Downloads/ethminer/h-manifest.conf" in made
+    assert not (scratch / "candidate" / "Downloads").exists()
+
+
+def test_a_check_filter_runs_only_that_checks_probes(tmp_path):
+    payload = run_probe(lay_out(tmp_path, "stratum"), "stratum", checks=["stratum.stale_job"])
+    assert sorted(r["probe"] for r in payload["results"]) == ["share_for_replaced_job", "unknown_job_rejected"]
