@@ -74,6 +74,8 @@ WRONG = [
     # (task, case, check to run, probe that must fail, words its detail must hold)
     ("zmq", "wrong_connect_in_start.py", "zmq.fix_socket_in_thread",
      "socket_ops_on_listener_thread", "connect runs in the caller's thread"),
+    ("zmq", "wrong_closes_in_stop.py", "zmq.fix_socket_in_thread",
+     "stop_ends_cleanly", "closed from thread"),
     ("pplns", "wrong_defaults_win.py", "pplns.config_key_mismatch",
      "configured_window_decides", "window smaller than 50000"),
     ("pplns", "wrong_difficulty_window.py", "pplns.config_key_mismatch",

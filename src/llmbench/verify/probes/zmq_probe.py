@@ -100,7 +100,10 @@ def probe_stop_ends_cleanly(ctx):
     expect(not alive, f"listener thread {', '.join(alive)} still runs after stop()")
     open_sockets = [s for s in fake.sockets if not s.closed]
     expect(not open_sockets, f"{len(open_sockets)} socket(s) left open after stop()")
-    return "stop() returned, no socket closed under a blocked recv, the listener thread ended"
+    foreign = [name for op, _s, ident, name in fake.events if op == "close" and ident not in listening]
+    expect(not foreign, f"the socket is closed from thread {foreign[0] if foreign else ''}, "
+                        "not by the listener thread that uses it")
+    return "stop() returned, the listener thread closed its own socket and ended"
 
 
 PROBES = [
