@@ -9,6 +9,7 @@ so the hash the pool records for a share can be compared with the true one.
 
 import asyncio
 import hashlib
+import inspect
 import json
 import logging
 import socket
@@ -244,6 +245,34 @@ def _recorded_hash(pool, before):
     return new[-1][1] if new else None
 
 
+def _direct_header_hash(server, template):
+    """Block 125552's own header through the candidate's ``_build_header``, when its
+    signature is one this probe can fill: (merkle_root, ntime, nonce[, template or job])."""
+    build = getattr(server, "_build_header", None)
+    if not callable(build):
+        return None
+    try:
+        names = list(inspect.signature(build).parameters)
+    except (TypeError, ValueError):
+        return None
+    root = bytes.fromhex(B125552["merkleroot"])[::-1]
+    values = [root, B125552["curtime"], B125552["nonce"]]
+    for name in names[3:]:
+        if "template" in name:
+            values.append(template)
+        elif "job" in name:
+            values.append({"template": template, "block_template": template, "job_id": "1"})
+        else:
+            return None
+    if len(names) < 3:
+        return None
+    server.block_template = template
+    header = build(*values)
+    if not isinstance(header, (bytes, bytearray)) or len(header) != 80:
+        return None
+    return dsha256(bytes(header))[::-1].hex()
+
+
 async def _byte_order(ctx):
     template = make_template(B125552["previousblockhash"])
     pool, miner = await _pool_and_miner(ctx, template)
@@ -254,7 +283,12 @@ async def _byte_order(ctx):
     got = _recorded_hash(pool, before)
     expect(got == truth, f"on block 125552's prev hash and bits the pool hashed the share to {got}, "
                          f"the miner's header hashes to {truth} (prev hash or bits not in header byte order)")
-    return f"a share on block 125552's fields hashes to the miner's {truth[:16]}...; header self-check passed"
+    direct = _direct_header_hash(pool.server, template)
+    if direct is None:
+        return f"a share on block 125552's fields hashes to the miner's {truth[:16]}... (header self-check passed)"
+    expect(direct == B125552["hash"], f"_build_header on block 125552's fields hashes to {direct}, "
+                                      f"not the block's hash {B125552['hash']}")
+    return f"_build_header gives block 125552's hash {B125552['hash'][:24]}...; a share on its fields hashes as the miner's"
 
 
 async def _stale_job(ctx):
