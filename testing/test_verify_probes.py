@@ -58,6 +58,7 @@ RIGHT = [
     ("stratum", "right_pruning_task.py"),     # a pruning task started by start()
     ("hiveos", "right_reference.sh"),         # the reference answer's shell
     ("hiveos", "right_argjson.sh"),           # h-stats built with jq --argjson from shell variables
+    ("hiveos", "right_netcat.sh"),            # h-stats asks the API with nc -w, as HiveOS's own scripts do
 ]
 
 
@@ -106,6 +107,8 @@ WRONG = [
      "h_stats_prints_json", "hs is a str"),
     ("hiveos", "wrong_single_quoted_json.sh", "hiveos.h_stats_json",
      "h_stats_prints_json", "output is not JSON"),
+    ("hiveos", "wrong_netcat_no_timeout.sh", "hiveos.h_stats_json",
+     "h_stats_prints_json", "did not finish within 4 s"),
     ("hiveos", "wrong_no_exec.sh", "hiveos.h_run_exec",
      "h_run_execs_ethminer", "not in its place with exec"),
     ("hiveos", "wrong_screen.sh", "hiveos.h_run_exec",

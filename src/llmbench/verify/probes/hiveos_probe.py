@@ -24,6 +24,7 @@ from _harness import Probe, expect
 FILES = ("h-manifest.conf", "h-config.sh", "h-run.sh", "h-stats.sh")
 ANSWER_TIMEOUT = 5.0
 SHELL_TIMEOUT = 3.0
+STATS_TIMEOUT = 4.0     # netcat's -w idle wait on ethminer's open connection counts too
 API_PORT = 3333
 SETUP_ENV = "LLMBENCH_HIVEOS_SETUP"
 
@@ -191,6 +192,51 @@ echo "%(name)s $*" >> %(record)s
 '''
 
 
+# netcat as HiveOS ships it (OpenBSD flags): the same on every machine the probe runs on
+FAKE_NC = r'''#!/usr/bin/env python3
+import socket, sys, time
+args, wait, quit_after, half_close = sys.argv[1:], None, None, False
+rest = []
+i = 0
+while i < len(args):
+    a = args[i]
+    if a in ("-w", "-q", "-i") and i + 1 < len(args):
+        if a == "-w":
+            wait = float(args[i + 1])
+        elif a == "-q":
+            quit_after = float(args[i + 1])
+        i += 2
+        continue
+    if a.startswith("-"):
+        half_close = half_close or "N" in a
+        i += 1
+        continue
+    rest.append(a)
+    i += 1
+if len(rest) < 2:
+    sys.exit(1)
+try:
+    conn = socket.create_connection((rest[0], int(rest[1])), timeout=wait)
+except OSError:
+    sys.exit(1)
+data = sys.stdin.buffer.read()
+conn.sendall(data)
+if half_close:
+    conn.shutdown(socket.SHUT_WR)
+idle = quit_after if quit_after is not None else wait
+conn.settimeout(idle)
+while True:
+    try:
+        chunk = conn.recv(65536)
+    except (socket.timeout, OSError):
+        break
+    if not chunk:
+        break
+    sys.stdout.buffer.write(chunk)
+    sys.stdout.flush()
+'''
+
+
 def _write_exec(path, text):
     temporary = f"{path}.{os.getpid()}.tmp"
     with open(temporary, "w") as fh:
@@ -311,35 +357,37 @@ def probe_h_config_exports_settings(ctx):
 
 
 class _ApiHandler(socketserver.StreamRequestHandler):
+    """ethminer's API: newline-terminated JSON-RPC over plain TCP, the connection kept open."""
+
     def handle(self):
-        self.connection.settimeout(2.0)
-        try:
-            first = self.rfile.readline(65536)
-        except OSError:
-            return
-        text = first.decode("utf-8", "replace").strip()
-        if text.startswith(("GET", "POST")):
-            # an HTTP client: answer the getstat1 result as a JSON body
-            body = json.dumps({"id": 0, "jsonrpc": "2.0", "result": GETSTAT1}).encode()
-            self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                             + str(len(body)).encode() + b"\r\n\r\n" + body)
-            return
-        while text:
+        # like ethminer, never hang up first: a client that waits for EOF waits forever
+        self.connection.settimeout(None)
+        while True:
+            try:
+                line = self.rfile.readline(65536)
+            except OSError:
+                return
+            if not line:
+                return
+            text = line.decode("utf-8", "replace").strip()
+            if not text:
+                continue
             try:
                 request = json.loads(text)
-                method, msg_id = request.get("method"), request.get("id", 0)
+                method, msg_id = request.get("method"), request.get("id")
             except (ValueError, AttributeError):
-                method, msg_id = None, None
-            if method in ("miner_getstat1", "miner_getstat2"):
-                reply = {"id": msg_id, "jsonrpc": "2.0", "result": GETSTAT1}
-            elif method == "miner_ping":
-                reply = {"id": msg_id, "jsonrpc": "2.0", "result": "pong"}
+                reply = {"id": None, "jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}}
             else:
-                reply = {"id": msg_id, "jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}}
-            self.wfile.write((json.dumps(reply) + "\n").encode())
-            self.wfile.flush()
+                if method in ("miner_getstat1", "miner_getstat2"):
+                    reply = {"id": msg_id, "jsonrpc": "2.0", "result": GETSTAT1}
+                elif method == "miner_ping":
+                    reply = {"id": msg_id, "jsonrpc": "2.0", "result": "pong"}
+                else:
+                    reply = {"id": msg_id, "jsonrpc": "2.0",
+                             "error": {"code": -32601, "message": "Method not found"}}
             try:
-                text = self.rfile.readline(65536).decode("utf-8", "replace").strip()
+                self.wfile.write((json.dumps(reply) + "\n").encode())
+                self.wfile.flush()
             except OSError:
                 return
 
@@ -347,6 +395,7 @@ class _ApiHandler(socketserver.StreamRequestHandler):
 class _ApiServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
+    block_on_close = False
 
 
 def start_fake_api():
@@ -370,13 +419,18 @@ def _numbers(value):
 def probe_h_stats_prints_json(ctx):
     where = require_dir(ctx)
     expect(os.path.isfile(os.path.join(where, "h-stats.sh")), "h-stats.sh was not created")
+    fakebin = tempfile.mkdtemp(prefix="hiveos-bin-")
+    for name in ("nc", "netcat"):
+        _write_exec(os.path.join(fakebin, name), FAKE_NC)
+    env = base_env(ctx.home, FLIGHT_SHEET)
+    env["PATH"] = fakebin + os.pathsep + env["PATH"]
     server = start_fake_api()
     try:
-        code, out, err, _ = run_shell(["bash", "./h-stats.sh"], where, base_env(ctx.home, FLIGHT_SHEET))
+        code, out, err, _ = run_shell(["bash", "./h-stats.sh"], where, env, STATS_TIMEOUT)
     finally:
         server.shutdown()
         server.server_close()
-    expect(code is not None, f"h-stats.sh did not finish within {SHELL_TIMEOUT:g} s")
+    expect(code is not None, f"h-stats.sh did not finish within {STATS_TIMEOUT:g} s")
     text = out.strip()
     lines = [line for line in text.splitlines() if line.strip()]
     stats = None
@@ -414,7 +468,8 @@ PROBES = [
     Probe("hiveos.custom_vars", "no_miner_variables", probe_no_miner_variables),
     Probe("hiveos.h_config", "h_config_exports_settings", probe_h_config_exports_settings),
     Probe("hiveos.h_run_exec", "h_run_execs_ethminer", probe_h_run_execs_ethminer),
-    Probe(("hiveos.h_stats_json", "hiveos.api_port"), "h_stats_prints_json", probe_h_stats_prints_json),
+    Probe(("hiveos.h_stats_json", "hiveos.api_port"), "h_stats_prints_json", probe_h_stats_prints_json,
+          timeout=STATS_TIMEOUT + 2.0),
     Probe("hiveos.api_port", "ethminer_api_on_3333", probe_ethminer_api_on_3333),
 ]
 

@@ -378,7 +378,7 @@ async def _malformed(ctx):
     en2 = good[2]
     cases = [
         ("4 params", good[:4]),
-        ("6 params", good + ["extra"]),
+        ("3 params", good[:3]),
         ("params null", None),
         ("non-hex nonce", good[:4] + ["zzzzzzzz"]),
         ("non-hex ntime", good[:3] + ["xyz01234", good[4]]),
