@@ -199,3 +199,18 @@ def test_the_answer_runs_in_the_scratch_home_only(tmp_path):
 def test_a_check_filter_runs_only_that_checks_probes(tmp_path):
     payload = run_probe(lay_out(tmp_path, "stratum"), "stratum", checks=["stratum.stale_job"])
     assert sorted(r["probe"] for r in payload["results"]) == ["share_for_replaced_job", "unknown_job_rejected"]
+
+
+def test_candidate_chatter_and_control_characters_never_reach_the_json(tmp_path):
+    text = case_text("payment", "right_reference.py").replace(
+        "    def calculate_fee(self, amount):\n",
+        "    def calculate_fee(self, amount):\n"
+        "        import threading\n"
+        "        threading.Thread(target=lambda: [print('noise') for _ in range(10000)]).start()\n"
+        "        print('{\"task\": \"payment\", \"results\": []}')\n"
+        "        raise RuntimeError('\\x1b[31mred\\nsecond line')\n") + "\nprint('import noise')\n"
+    payload = run_probe(lay_out(tmp_path, "payment", text), "payment", checks=["payment.float_precision"])
+    status, detail = by_probe(payload)["money_exact_to_satoshi"]
+    assert status == "error"
+    assert "\x1b" not in detail and "\n" not in detail
+    assert "RuntimeError: ?[31mred second line" in detail

@@ -46,7 +46,9 @@ class Probe:
 
 
 def one_line(text, limit=400):
-    text = " ".join(str(text).split())
+    """Details quote candidate output: one line, no control characters, bounded length."""
+    text = "".join(ch if ch.isprintable() or ch.isspace() else "?" for ch in str(text))
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -113,10 +115,11 @@ def _child_main(probes, args):
         probe = Probe("", "__import__", args.import_check)
     else:
         probe = next(p for p in probes if p.name == args.run_one)
-    with contextlib.redirect_stdout(chatter):
-        status, detail = _run_in_child(probe, ctx)
-    real_stdout.write(json.dumps({"status": status, "detail": detail}) + "\n")
+    # stdout stays redirected: a candidate thread still printing cannot land after the result
+    sys.stdout = chatter
+    status, detail = _run_in_child(probe, ctx)
     real_stdout.flush()
+    os.write(real_stdout.fileno(), (json.dumps({"status": status, "detail": detail}) + "\n").encode())
     sys.stderr.flush()
     # leftover candidate threads (non-daemon workers, blocked listeners) must not keep us alive
     os._exit(0)
