@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import socket
 import socketserver
 import subprocess
 import tempfile
