@@ -21,7 +21,7 @@ PROBES_OF = {
                 "unknown_job_rejected", "recent_shares_bounded", "malformed_submit_error_reply"},
     "hiveos": {"files_in_downloads_ethminer", "files_written_whole", "manifest_sets_name_version",
                "flight_sheet_reaches_ethminer", "no_miner_variables", "h_config_exports_settings",
-               "h_run_execs_ethminer", "h_stats_prints_json", "ethminer_api_on_3333"},
+               "h_run_execs_ethminer", "h_stats_prints_json", "h_stats_queries_3333", "ethminer_api_on_3333"},
 }
 
 # HiveOS ships jq and the HiveOS answers here use it in h-stats.sh; the probe runs what the
@@ -121,7 +121,7 @@ WRONG = [
     ("hiveos", "wrong_single_quoted_json.sh", "hiveos.h_stats_json",
      "h_stats_prints_json", "output is not JSON"),
     ("hiveos", "wrong_netcat_no_timeout.sh", "hiveos.h_stats_json",
-     "h_stats_prints_json", "did not finish within 4 s"),
+     "h_stats_prints_json", "did not finish within 6 s"),
     ("hiveos", "wrong_no_exec.sh", "hiveos.h_run_exec",
      "h_run_execs_ethminer", "not in its place with exec"),
     ("hiveos", "wrong_screen.sh", "hiveos.h_run_exec",
@@ -134,6 +134,9 @@ WRONG = [
      "files_written_whole", "swallowed the next heredoc"),
     ("hiveos", "wrong_no_api_port.sh", "hiveos.api_port",
      "ethminer_api_on_3333", "without its API on port 3333"),
+    ("hiveos", "wrong_stats_port.sh", "hiveos.api_port",
+     "h_stats_queries_3333", "never asked ethminer's API on 127.0.0.1:3333"),
+
     ("hiveos", "wrong_manifest_name.sh", "hiveos.manifest",
      "manifest_sets_name_version", "not 'ethminer'"),
 ]
@@ -228,3 +231,13 @@ def test_candidate_chatter_and_control_characters_never_reach_the_json(tmp_path)
     assert status == "error"
     assert "\x1b" not in detail and "\n" not in detail
     assert "RuntimeError: ?[31mred second line" in detail
+
+
+def test_a_screen_wrapper_fails_only_the_exec_check(tmp_path):
+    # screen runs the command it is given, so what ethminer receives is still judged
+    payload = run_probe(lay_out(tmp_path, "hiveos", case_text("hiveos", "wrong_screen.sh")), "hiveos",
+                        checks=["hiveos.h_run_exec", "hiveos.custom_vars", "hiveos.api_port"])
+    results = by_probe(payload)
+    assert results["h_run_execs_ethminer"][0] == "failed"
+    assert {name for name, r in results.items() if r[0] == "passed"} == {
+        "flight_sheet_reaches_ethminer", "no_miner_variables", "ethminer_api_on_3333", "h_stats_queries_3333"}

@@ -23,7 +23,8 @@ from _harness import Probe, expect
 FILES = ("h-manifest.conf", "h-config.sh", "h-run.sh", "h-stats.sh")
 ANSWER_TIMEOUT = 5.0
 SHELL_TIMEOUT = 3.0
-STATS_TIMEOUT = 4.0     # netcat's -w idle wait on ethminer's open connection counts too
+STATS_TIMEOUT = 6.0     # netcat's -w idle wait on ethminer's open connection counts too
+PROBE_LIMIT = SHELL_TIMEOUT + 2.0
 API_PORT = 3333
 SETUP_ENV = "LLMBENCH_HIVEOS_SETUP"
 
@@ -75,7 +76,14 @@ def setup(ctx):
         return "candidate has no answer.sh"
     os.makedirs(ctx.home, exist_ok=True)
     code, out, err, _ = run_shell(["bash", answer], ctx.home, base_env(ctx.home), ANSWER_TIMEOUT)
-    record = {"code": code, "stderr": err[-4000:]}
+    record = {"code": code, "stderr": err[-4000:], "stats": None}
+    # h-stats.sh needs the one fixed API port: run it once here, its probes judge the record
+    where = miner_dir(ctx)
+    if where is not None and os.path.isfile(os.path.join(where, "h-stats.sh")):
+        try:
+            record["stats"] = run_h_stats(ctx, where)
+        except _harness.CandidateError as exc:
+            record["stats"] = {"unavailable": str(exc)}
     path = os.path.join(tempfile.mkdtemp(prefix="hiveos-"), "setup.json")
     with open(path, "w") as fh:
         json.dump(record, fh)
@@ -159,9 +167,6 @@ def probe_files_written_whole(ctx):
                    f"{name} swallowed the next heredoc: it contains '{stripped[:60]}'")
             expect(stripped not in ("EOF", "'EOF'", "EOL", "END"),
                    f"{name} contains a stray heredoc delimiter line '{stripped}'")
-        if name.endswith(".sh"):
-            code, _, err, _ = run_shell(["bash", "-n", path], where, base_env(ctx.home))
-            expect(code == 0, f"{name} is not valid bash: {err.strip().splitlines()[-1][:160] if err.strip() else code}")
     return f"the four files were written whole in {relative(ctx, where)}"
 
 
@@ -199,12 +204,13 @@ rest = []
 i = 0
 while i < len(args):
     a = args[i]
-    if a in ("-w", "-q", "-i") and i + 1 < len(args):
-        if a == "-w":
-            wait = float(args[i + 1])
-        elif a == "-q":
-            quit_after = float(args[i + 1])
-        i += 2
+    if a[:2] in ("-w", "-q", "-i") and (len(a) > 2 or i + 1 < len(args)):
+        value = a[2:] if len(a) > 2 else args[i + 1]
+        if a[:2] == "-w":
+            wait = float(value)
+        elif a[:2] == "-q":
+            quit_after = float(value)
+        i += 1 if len(a) > 2 else 2
         continue
     if a.startswith("-"):
         half_close = half_close or "N" in a
@@ -236,6 +242,19 @@ while True:
 '''
 
 
+# screen's own options are dropped and the command runs in its place, so the other
+# probes still see what ethminer would have been given
+SCREEN_THEN = '''while [ $# -gt 0 ]; do
+  case "$1" in
+    -S|-Logfile|-c|-t|-h|-p|-T|-e|-[a-zA-Z]*S) shift 2 ;;
+    -*) shift ;;
+    *) break ;;
+  esac
+done
+[ $# -gt 0 ] && exec "$@"
+exit 0'''
+
+
 def _write_exec(path, text):
     temporary = f"{path}.{os.getpid()}.tmp"
     with open(temporary, "w") as fh:
@@ -254,10 +273,13 @@ def run_h_run(ctx):
     fakebin = os.path.join(work, "bin")
     os.makedirs(fakebin)
     _write_exec(os.path.join(fakebin, "ethminer"), FAKE_ETHMINER)
-    local = os.path.join(where, "ethminer")
-    if not os.path.exists(local) or read(local) == FAKE_ETHMINER:
-        _write_exec(local, FAKE_ETHMINER)   # the binary a user unpacked next to the wrapper
-    _write_exec(os.path.join(fakebin, "screen"), FAKE_TOOL % {"name": "screen", "record": tools, "then": "exit 0"})
+    # the binary the user unpacked in ~/Downloads/ethminer, and next to the wrapper
+    os.makedirs(expected_dir(ctx), exist_ok=True)
+    for folder in {where, expected_dir(ctx)}:
+        local = os.path.join(folder, "ethminer")
+        if not os.path.exists(local) or read(local) == FAKE_ETHMINER:
+            _write_exec(local, FAKE_ETHMINER)
+    _write_exec(os.path.join(fakebin, "screen"), FAKE_TOOL % {"name": "screen", "record": tools, "then": SCREEN_THEN})
     _write_exec(os.path.join(fakebin, "nohup"), FAKE_TOOL % {"name": "nohup", "record": tools, "then": 'exec "$@"'})
     env = base_env(ctx.home, FLIGHT_SHEET)
     env["PATH"] = fakebin + os.pathsep + env["PATH"]
@@ -291,7 +313,7 @@ def _api_port_in(argv):
         following = argv[n + 1] if n + 1 < len(argv) else ""
         if arg in ("--api-port", "-api-port", "--api_port") and following.lstrip("-") == str(API_PORT):
             return True
-        if arg in ("--api-bind", "-api-bind") and following.endswith(f":{API_PORT}"):
+        if arg in ("--api-bind", "-api-bind") and re.search(rf":-?{API_PORT}$", following):
             return True
         if re.fullmatch(rf"--api-(port|bind)=(.*:)?-?{API_PORT}", arg):
             return True
@@ -306,6 +328,8 @@ def probe_ethminer_api_on_3333(ctx):
 
 
 def probe_flight_sheet_reaches_ethminer(ctx):
+    expect(os.path.isfile(os.path.join(require_dir(ctx), "h-config.sh")),
+           "h-config.sh was not created: nothing reads the flight sheet where HiveOS expects it")
     run, _used, _pid, err = run_h_run(ctx)
     expect(run is not None, "h-run.sh never started ethminer" + (f" ({err.strip().splitlines()[-1][:160]})" if err.strip() else ""))
     where = miner_dir(ctx)
@@ -331,28 +355,37 @@ def probe_no_miner_variables(ctx):
     return "no generated file uses a MINER_* variable"
 
 
+def _side_files(where):
+    """Files in the miner folder other than the wrapper's four and the fake binary."""
+    found = {}
+    for name in os.listdir(where):
+        path = os.path.join(where, name)
+        if name not in FILES and name != "ethminer" and os.path.isfile(path) and os.path.getsize(path) < 65536:
+            found[name] = read(path)
+    return found
+
+
 def probe_h_config_exports_settings(ctx):
     where = require_dir(ctx)
     expect(os.path.isfile(os.path.join(where, "h-config.sh")), "h-config.sh was not created")
     env = base_env(ctx.home, FLIGHT_SHEET)
     script = ('[ -f h-manifest.conf ] && . ./h-manifest.conf >/dev/null 2>&1; '
               '. ./h-config.sh >/dev/null 2>&1; env -0')
-    before = set(os.listdir(where))
     code, out, err, _ = run_shell(["bash", "-c", script], where, env)
-    exported = dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
-    derived = [k for k, v in exported.items() if k not in env and not k.startswith("CUSTOM_")
-               and k not in ("PWD", "SHLVL", "_", "OLDPWD")
-               and ("pool.probe.example" in v or "0xprobewallet" in v)]
-    written = [n for n in set(os.listdir(where)) - before
-               if "pool.probe.example" in read(os.path.join(where, n))] if os.path.isdir(where) else []
-    expect(derived or written, "sourcing h-config.sh with the flight sheet set exports no setting built from "
-                               "CUSTOM_URL/CUSTOM_TEMPLATE and writes no config file with them")
+    exported = {k: v for k, v in (item.split("=", 1) for item in out.split("\0") if "=" in item)
+                if k not in env and not k.startswith("CUSTOM_") and k not in ("PWD", "SHLVL", "_", "OLDPWD")
+                and len(v.strip()) >= 3}
+    written = {n: t for n, t in _side_files(where).items() if "pool.probe.example" in t}
+    expect(exported or written, "sourcing h-config.sh exports no setting and writes no config file")
     run, _used, _pid, err = run_h_run(ctx)
     expect(run is not None, "h-run.sh never started ethminer")
-    expect("pool.probe.example:4444" in " ".join(run["argv"]) or written,
-           "the settings h-config.sh exports do not reach ethminer through h-run.sh")
-    return ("h-config.sh exports " + ", ".join(sorted(derived)) if derived else
-            "h-config.sh writes " + ", ".join(written)) + "; h-run.sh passes them to ethminer"
+    argv = " ".join(run["argv"])
+    used = sorted(k for k, v in exported.items() if v.strip() in argv)
+    if not used and written and "pool.probe.example" in argv:
+        used = sorted(written)
+    expect(used, f"none of the settings h-config.sh exports ({', '.join(sorted(exported)) or 'none'}) "
+                 f"or writes ({', '.join(sorted(written)) or 'none'}) reaches ethminer through h-run.sh")
+    return f"h-config.sh provides {', '.join(used)}, and h-run.sh passes it to ethminer"
 
 
 class _ApiHandler(socketserver.StreamRequestHandler):
@@ -374,6 +407,7 @@ class _ApiHandler(socketserver.StreamRequestHandler):
             try:
                 request = json.loads(text)
                 method, msg_id = request.get("method"), request.get("id")
+                self.server.requests.append(method)
             except (ValueError, AttributeError):
                 reply = {"id": None, "jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}}
             else:
@@ -395,6 +429,7 @@ class _ApiServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
     block_on_close = False
+    requests = None     # methods asked, filled by the handler
 
 
 def start_fake_api():
@@ -407,6 +442,7 @@ def start_fake_api():
             if time.monotonic() > deadline:
                 raise _harness.CandidateError(f"port {API_PORT} is busy: the fake ethminer API cannot listen")
             time.sleep(0.05)
+    server.requests = []
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -415,9 +451,8 @@ def _numbers(value):
     return isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
 
 
-def probe_h_stats_prints_json(ctx):
-    where = require_dir(ctx)
-    expect(os.path.isfile(os.path.join(where, "h-stats.sh")), "h-stats.sh was not created")
+def run_h_stats(ctx, where):
+    """h-stats.sh against the fake API: {code (None on timeout), out, err, asked}."""
     fakebin = tempfile.mkdtemp(prefix="hiveos-bin-")
     for name in ("nc", "netcat"):
         _write_exec(os.path.join(fakebin, name), FAKE_NC)
@@ -429,16 +464,36 @@ def probe_h_stats_prints_json(ctx):
     finally:
         server.shutdown()
         server.server_close()
+    return {"code": code, "out": out[-20000:], "err": err[-4000:], "asked": list(server.requests)}
+
+
+def h_stats_result(ctx):
+    where = require_dir(ctx)
+    expect(os.path.isfile(os.path.join(where, "h-stats.sh")), "h-stats.sh was not created")
+    stats = setup_record().get("stats")
+    if not stats:
+        raise _harness.CandidateError("h-stats.sh was not run")
+    if "unavailable" in stats:
+        raise _harness.CandidateError(stats["unavailable"])
+    return stats["code"], stats["out"], stats["err"], stats["asked"]
+
+
+def probe_h_stats_queries_3333(ctx):
+    code, out, err, asked = h_stats_result(ctx)
+    stats = [m for m in asked if isinstance(m, str) and m.startswith("miner_getstat")]
+    expect(stats, "h-stats.sh never asked ethminer's API on 127.0.0.1:3333 for miner_getstat"
+           + (f" (it sent {asked[:3]})" if asked else ""))
+    return f"h-stats.sh asked the API on 3333 for {stats[0]}"
+
+
+def probe_h_stats_prints_json(ctx):
+    code, out, err, _asked = h_stats_result(ctx)
     expect(code is not None, f"h-stats.sh did not finish within {STATS_TIMEOUT:g} s")
     text = out.strip()
-    lines = [line for line in text.splitlines() if line.strip()]
-    stats = None
-    for candidate in [text] + lines[::-1]:
-        try:
-            stats = json.loads(candidate)
-            break
-        except ValueError:
-            continue
+    try:
+        stats = json.loads(text)   # the whole output is the JSON, nothing else
+    except ValueError:
+        stats = None
     expect(stats is not None, "h-stats.sh output is not JSON: " + (text[:160] or "(nothing printed)")
            + (f" [stderr: {err.strip().splitlines()[-1][:120]}]" if err.strip() else ""))
     expect(isinstance(stats, dict), f"h-stats.sh printed JSON {type(stats).__name__}, not an object")
@@ -456,20 +511,22 @@ def probe_h_stats_prints_json(ctx):
     expect(isinstance(uptime, (int, float)) and not isinstance(uptime, bool) and uptime > 0,
            f"uptime is {uptime!r}, not a number of seconds")
     expect(stats["ver"] not in ("", None), "ver is empty")
-    return f"h-stats.sh read the API on 3333 and printed JSON with hs {hs}, temp, fan, uptime {uptime}, ver"
+    return f"h-stats.sh printed JSON with hs {hs}, temp, fan, uptime {uptime}, ver from the API"
 
 
 PROBES = [
     Probe("hiveos.directory", "files_in_downloads_ethminer", probe_files_in_downloads_ethminer),
     Probe("hiveos.heredocs", "files_written_whole", probe_files_written_whole),
     Probe("hiveos.manifest", "manifest_sets_name_version", probe_manifest_sets_name_version),
-    Probe("hiveos.custom_vars", "flight_sheet_reaches_ethminer", probe_flight_sheet_reaches_ethminer),
+    Probe("hiveos.custom_vars", "flight_sheet_reaches_ethminer", probe_flight_sheet_reaches_ethminer,
+          timeout=PROBE_LIMIT),
     Probe("hiveos.custom_vars", "no_miner_variables", probe_no_miner_variables),
-    Probe("hiveos.h_config", "h_config_exports_settings", probe_h_config_exports_settings),
-    Probe("hiveos.h_run_exec", "h_run_execs_ethminer", probe_h_run_execs_ethminer),
-    Probe(("hiveos.h_stats_json", "hiveos.api_port"), "h_stats_prints_json", probe_h_stats_prints_json,
-          timeout=STATS_TIMEOUT + 2.0),
-    Probe("hiveos.api_port", "ethminer_api_on_3333", probe_ethminer_api_on_3333),
+    Probe("hiveos.h_config", "h_config_exports_settings", probe_h_config_exports_settings,
+          timeout=2 * SHELL_TIMEOUT + 2.0),
+    Probe("hiveos.h_run_exec", "h_run_execs_ethminer", probe_h_run_execs_ethminer, timeout=PROBE_LIMIT),
+    Probe("hiveos.h_stats_json", "h_stats_prints_json", probe_h_stats_prints_json),
+    Probe("hiveos.api_port", "h_stats_queries_3333", probe_h_stats_queries_3333),
+    Probe("hiveos.api_port", "ethminer_api_on_3333", probe_ethminer_api_on_3333, timeout=PROBE_LIMIT),
 ]
 
 if __name__ == "__main__":
