@@ -241,3 +241,14 @@ def test_a_screen_wrapper_fails_only_the_exec_check(tmp_path):
     assert results["h_run_execs_ethminer"][0] == "failed"
     assert {name for name, r in results.items() if r[0] == "passed"} == {
         "flight_sheet_reaches_ethminer", "no_miner_variables", "ethminer_api_on_3333", "h_stats_queries_3333"}
+
+
+def test_a_candidate_thread_that_dies_is_named_in_the_failure(tmp_path):
+    text = case_text("zmq", "right_reference.py")
+    start = text.index("    def _dispatch(self, frames):")
+    text = text[:start] + text[text.index("    def stop(self):"):]
+    payload = run_probe(lay_out(tmp_path, "zmq", text), "zmq", checks=["zmq.fix_socket_in_thread"])
+    status, detail = by_probe(payload)["socket_ops_on_listener_thread"]
+    assert status == "failed"
+    assert "notifications did not reach the callbacks" in detail
+    assert "thread zmq-listener died: AttributeError: 'ZMQListener' object has no attribute '_dispatch'" in detail

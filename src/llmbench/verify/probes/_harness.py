@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 
@@ -96,11 +97,17 @@ class Context:
 
 def _run_in_child(probe, ctx):
     """Body of ``--run-one``: returns (status, detail)."""
+    died = []   # exceptions that ended a candidate thread: often why a probe failed
+
+    def on_thread_death(args):
+        died.append(f"thread {args.thread.name if args.thread else '?'} died: "
+                    + describe_exception(args.exc_value, ctx.candidate_dir))
+    threading.excepthook = on_thread_death
     try:
         detail = probe.func(ctx)
         return "passed", one_line(detail or "ok")
     except ProbeFailed as exc:
-        return "failed", one_line(exc)
+        return "failed", one_line(f"{exc}; {died[0]}" if died else exc)
     except CandidateError as exc:
         return "error", one_line(exc)
     except BaseException as exc:
