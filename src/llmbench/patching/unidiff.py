@@ -1,9 +1,14 @@
 """A small unified-diff reader and applier (no `patch` program needed).
 
 Scope: what `diff -u` writes for text files — `---`/`+++` headers, `@@` hunks,
-context/removed/added lines. Hunks must match exactly (no fuzz); a hunk whose
+context/removed/added lines. By default hunks must match exactly; a hunk whose
 lines moved is found by searching the whole file, as `patch` does with an
 offset. Free text before the first `---` is the patch's header.
+
+Hand-written diffs (a model's answer) are read with ``parse_lenient`` (line
+counts ignored, a bare ``@@``, no file headers) and applied with ``fuzz``: like
+``patch -l --fuzz N``, whitespace is compared loosely and up to N context lines
+at either end of a hunk may differ.
 """
 
 from __future__ import annotations
@@ -118,8 +123,56 @@ def _find(lines: list[str], want: list[str], guess: int, start: int) -> int:
     return min(candidates, key=lambda j: abs(j - guess))
 
 
-def apply_hunks(text: str, hunks: list[Hunk], reverse: bool = False) -> str:
-    """The text with every hunk applied (or un-applied); PatchError says which hunk fails."""
+_LENIENT_HUNK = re.compile(r"^@@(?: -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@)?")
+
+
+def parse_lenient(text: str) -> list[FilePatch]:
+    """A hand-written diff: hunks end at the next header (line counts are not trusted),
+    a bare ``@@`` starts a hunk, file headers are optional (path "" then), and a
+    context line that lost its leading space still counts as context."""
+    files: list[FilePatch] = []
+    hunk: Hunk | None = None
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
+            hunk = None
+            continue
+        if line.startswith("+++ ") and i and lines[i - 1].startswith("--- "):
+            files.append(FilePatch(_strip_prefix(line[4:])))
+            continue
+        if line.startswith(("diff --git ", "index ")) or line.startswith("\\"):
+            continue
+        m = _LENIENT_HUNK.match(line)
+        if m:
+            if not files:
+                files.append(FilePatch(""))
+            hunk = Hunk(int(m.group(1) or 1), [])
+            files[-1].hunks.append(hunk)
+            continue
+        if hunk is None:
+            continue
+        tag = line[:1]
+        if tag in ("+", "-", " "):
+            hunk.lines.append((tag, line[1:]))
+        else:
+            hunk.lines.append((" ", line))
+    for fpatch in files:
+        for h in fpatch.hunks:
+            while h.lines and h.lines[-1] == (" ", ""):   # blank lines after the last hunk
+                h.lines.pop()
+        fpatch.hunks = [h for h in fpatch.hunks if any(tag != " " for tag, _ in h.lines)]
+    files = [f for f in files if f.hunks]
+    if not files:
+        raise PatchError("no hunk in the diff")
+    return files
+
+
+def apply_hunks(text: str, hunks: list[Hunk], reverse: bool = False, fuzz: int = 0) -> str:
+    """The text with every hunk applied (or un-applied); PatchError says which hunk fails.
+
+    ``fuzz`` > 0 also accepts a hunk whose lines match with whitespace ignored, or
+    once up to ``fuzz`` context lines are dropped from its start and end.
+    """
     keep_ends = text.splitlines(keepends=True)
     eol = "\r\n" if keep_ends and keep_ends[0].endswith("\r\n") else "\n"
     lines = [line.rstrip("\r\n") for line in keep_ends]
@@ -129,13 +182,61 @@ def apply_hunks(text: str, hunks: list[Hunk], reverse: bool = False) -> str:
     for number, hunk in enumerate(hunks, 1):
         want, replacement = hunk.side(reverse)
         at = _find(lines, want, max(hunk.old_start - 1, 0), pos)
+        if at < 0 and fuzz:
+            at, want, replacement = _find_fuzzy(lines, hunk, reverse, pos, fuzz)
         if at < 0:
-            raise PatchError(_mismatch(lines, want, hunk.old_start - 1, number))
+            raise PatchError(_mismatch(lines, hunk.side(reverse)[0], hunk.old_start - 1, number))
         out += lines[pos:at] + replacement
         pos = at + len(want)
     out += lines[pos:]
     result = eol.join(out)
     return result + eol if (ends_with_newline and out) else result
+
+
+def _loose(line: str) -> str:
+    return " ".join(line.split())
+
+
+def _find_fuzzy(lines: list[str], hunk: Hunk, reverse: bool, start: int, fuzz: int) -> tuple[int, list[str], list[str]]:
+    """(index, matched lines, replacement) for a loose match; index -1 if none.
+
+    Context lines in the replacement keep the file's own text (its indentation),
+    so a loose match never rewrites lines the hunk did not change.
+    """
+    tags = [(("+" if tag == "-" else "-" if tag == "+" else " ") if reverse else tag, t) for tag, t in hunk.lines]
+    loose_file = [_loose(l) for l in lines]
+    for trim in range(0, fuzz + 1):
+        head = _context_run(tags, trim)
+        tail = _context_run(list(reversed(tags)), trim)
+        body = tags[head:len(tags) - tail]
+        want = [_loose(t) for tag, t in body if tag in " -"]
+        if not want:
+            continue
+        n = len(want)
+        found = [j for j in range(start, len(lines) - n + 1) if loose_file[j:j + n] == want]
+        if not found:
+            continue
+        at = min(found, key=lambda j: abs(j - (hunk.old_start - 1 + head)))
+        replacement: list[str] = []
+        k = at
+        for tag, t in body:
+            if tag == " ":
+                replacement.append(lines[k])
+                k += 1
+            elif tag == "-":
+                k += 1
+            else:
+                replacement.append(t)
+        return at, lines[at:k], replacement
+    return -1, [], []
+
+
+def _context_run(tags: list[tuple[str, str]], limit: int) -> int:
+    """How many of the first ``limit`` lines are context (fuzz drops only context)."""
+    n = 0
+    while n < limit and n < len(tags) and tags[n][0] == " ":
+        n += 1
+    return n
 
 
 def _mismatch(lines: list[str], want: list[str], guess: int, number: int) -> str:

@@ -1,0 +1,52 @@
+"""The fenced code blocks of an answer, with their labels and positions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^`]*)$")
+_DIFF_LABELS = {"diff", "patch", "udiff"}
+_DIFF_LINE = re.compile(r"^(?:@@|--- |\+\+\+ )")
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    index: int      # 1-based, in answer order
+    info: str       # the fence's info string ("python", "bash h-run.sh", "")
+    text: str       # the body, without the fences (the fence's indentation removed)
+    line: int       # 1-based answer line of the body's first line
+
+    @property
+    def language(self) -> str:
+        words = self.info.split()
+        return words[0].lower().split(":")[0].split("{")[0] if words else ""
+
+    @property
+    def is_diff(self) -> bool:
+        if self.language in _DIFF_LABELS:
+            return True
+        lines = [l for l in self.text.splitlines() if l.strip()]
+        return any(l.startswith("@@") for l in lines) and any(_DIFF_LINE.match(l) for l in lines[:3])
+
+
+def code_blocks(text: str) -> list[CodeBlock]:
+    """Every fenced block (an unterminated last block runs to the end of the answer)."""
+    lines = (text or "").splitlines()
+    blocks: list[CodeBlock] = []
+    i = 0
+    while i < len(lines):
+        fence = _FENCE.match(lines[i])
+        if not fence:
+            i += 1
+            continue
+        indent, marks, info = fence.group(1), fence.group(2), fence.group(3).strip()
+        j = i + 1
+        body: list[str] = []
+        while j < len(lines) and not (lines[j].strip().startswith(marks[0] * len(marks)) and not lines[j].strip().strip(marks[0])):
+            line = lines[j]
+            body.append(line[len(indent):] if line.startswith(indent) else line.lstrip())
+            j += 1
+        blocks.append(CodeBlock(len(blocks) + 1, info, "\n".join(body) + ("\n" if body else ""), i + 2))
+        i = j + 1
+    return blocks

@@ -1,0 +1,236 @@
+"""The candidate program: the fixture as the answer's code would leave it.
+
+An answer gives its fix in one of three shapes, and may give several:
+
+* ``full_file``: a Python block that is the whole corrected module;
+* ``splice``: functions/methods (and the imports and constants they need), spliced
+  into the fixture by ``verify.splice``; every such block of the answer, in order;
+* ``diff``: unified diffs applied to the fixture (``patching.unidiff``, read leniently
+  and applied with fuzz as ``patch`` does); every diff block, in order.
+
+Each shape that builds is a candidate; the one that changes the most of the fixture's
+functions wins (ties: full file, then diff, then splice), and the result records which
+shape and which blocks it came from. Code that does not parse is a verdict, not a
+crash: "no runnable fix: SyntaxError line N (code block K)".
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+from dataclasses import dataclass, field
+
+from llmbench.patching import unidiff
+from llmbench.tasks.prompting import read_fixture
+from llmbench.verify.blocks import CodeBlock, code_blocks
+from llmbench.verify.splice import is_elided, splice
+
+# task -> (the fixture file its fix goes into, the class at its centre)
+PYTHON_TASKS: dict[str, tuple[str, str]] = {
+    "zmq": ("zmq_listener.py", "ZMQListener"),
+    "pplns": ("pplns.py", "PPLNSManager"),
+    "payment": ("payment_processor.py", "PaymentProcessor"),
+    "stratum": ("stratum_server.py", "StratumServer"),
+}
+# the other fixture files a task's program reads (the probe gets the whole folder)
+TASK_FILES: dict[str, tuple[str, ...]] = {
+    "zmq": ("zmq_listener.py", "pool_server.py"),
+    "pplns": ("pplns.py", "pool_config.json"),
+    "payment": ("payment_processor.py",),
+    "stratum": ("stratum_server.py",),
+}
+_PYTHON_LABELS = {"python", "py", "python3", "py3"}
+_ORDER = {"full_file": 0, "diff": 1, "splice": 2}
+
+
+@dataclass
+class Candidate:
+    task: str
+    kind: str                      # "full_file" | "splice" | "diff"
+    blocks: tuple[int, ...]        # the answer's code blocks it was built from (1-based)
+    files: dict[str, str]          # fixture file name -> patched text (changed files only)
+    changed: frozenset[str]        # "Class.method" / "function" whose code differs from the fixture
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        which = ", ".join(str(b) for b in self.blocks)
+        return f"{self.kind} from code block{'s' if len(self.blocks) > 1 else ''} {which}"
+
+
+@dataclass
+class NoCandidate:
+    reason: str                    # "no code in the answer" | "no runnable fix: SyntaxError line N (code block K)" | …
+    syntax_error: bool = False     # code was given but does not parse / apply: an error, not an absence
+
+
+def definitions(text: str) -> dict[str, str]:
+    """qualified name -> AST dump of every function and method (what "changed" compares)."""
+    found: dict[str, str] = {}
+    tree = ast.parse(text)
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found[node.name] = ast.dump(node)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    found[f"{node.name}.{item.name}"] = ast.dump(item)
+            # class attributes and docstring: the class "changes" when they do
+            found[node.name] = "|".join(ast.dump(n) for n in node.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    return found
+
+
+def changed_definitions(original: str, patched: str) -> frozenset[str]:
+    before, after = definitions(original), definitions(patched)
+    return frozenset(name for name, dump in after.items() if before.get(name) != dump) | frozenset(
+        name for name in before if name not in after
+    )
+
+
+def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
+    """The best candidate program of a Python task's final answer."""
+    primary, main_class = PYTHON_TASKS[task]
+    fixtures = {name: read_fixture(name) for name in TASK_FILES[task]}
+    blocks = code_blocks(final_answer)
+    diffs = [b for b in blocks if b.is_diff]
+    python = [b for b in blocks if not b.is_diff and _is_python(b)]
+    errors: list[str] = []
+    built: list[Candidate] = []
+    for block in python:
+        full = _full_file(task, block, fixtures[primary], main_class, errors)
+        if full is not None:
+            built.append(full)
+    spliced = _splice_all(task, [b for b in python if not any(c.blocks == (b.index,) and c.kind == "full_file" for c in built)],
+                          fixtures, primary, main_class, errors)
+    if spliced is not None:
+        built.append(spliced)
+    patched = _apply_diffs(task, diffs, fixtures, primary, errors)
+    if patched is not None:
+        built.append(patched)
+    useful = [c for c in built if c.changed]
+    if useful:
+        return max(useful, key=lambda c: (len(c.changed), -_ORDER[c.kind]))
+    if errors:
+        return NoCandidate(f"no runnable fix: {errors[0]}", syntax_error=True)
+    if python or diffs:
+        return NoCandidate("no code change: the answer's code leaves the fixture's functions as they were")
+    return NoCandidate("no code in the answer")
+
+
+def _is_python(block: CodeBlock) -> bool:
+    if block.language in _PYTHON_LABELS or block.language.endswith(".py") or _label_file(block).endswith(".py"):
+        return True
+    if block.language:
+        return False
+    try:   # an unlabelled block counts when it is Python
+        ast.parse(block.text)
+    except SyntaxError:
+        return False
+    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for n in ast.parse(block.text).body)
+
+
+def _label_file(block: CodeBlock) -> str:
+    for word in block.info.replace("=", " ").replace('"', " ").replace("'", " ").split():
+        if "." in word and not word.startswith("."):
+            return posixpath.basename(word)
+    return ""
+
+
+def _parse_error(block: CodeBlock, text: str) -> str | None:
+    try:
+        ast.parse(text)
+        return None
+    except SyntaxError as exc:
+        return f"SyntaxError line {exc.lineno or 0} (code block {block.index}): {exc.msg}"
+
+
+def _full_file(task: str, block: CodeBlock, fixture: str, main_class: str, errors: list[str]) -> Candidate | None:
+    """A block that is the whole module: it defines the main class with most of its methods."""
+    try:
+        tree = ast.parse(block.text)
+    except SyntaxError:
+        return None
+    fixture_defs = definitions(fixture)
+    names = set(definitions(block.text))
+    methods = [n for n in fixture_defs if n.startswith(main_class + ".")]
+    top = [n for n in fixture_defs if "." not in n]
+    has_imports = any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body)
+    if not (main_class in names and has_imports and methods and top):
+        return None
+    if sum(m in names for m in methods) * 10 < len(methods) * 6 or sum(t in names for t in top) * 2 < len(top):
+        return None
+    if any(is_elided(n) for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        return None  # "..." bodies: an outline, not a file
+    primary = PYTHON_TASKS[task][0]
+    return Candidate(task, "full_file", (block.index,), {primary: block.text},
+                     changed_definitions(fixture, block.text))
+
+
+def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], primary: str, main_class: str,
+                errors: list[str]) -> Candidate | None:
+    texts = dict(fixtures)
+    used: list[int] = []
+    notes: list[str] = []
+    for block in blocks:
+        target = _label_file(block) if _label_file(block) in texts and _label_file(block).endswith(".py") else primary
+        try:
+            result = splice(texts[target], block.text, main_class)
+        except SyntaxError as exc:
+            errors.append(f"SyntaxError line {exc.lineno or 0} (code block {block.index}): {exc.msg}")
+            continue
+        error = _parse_error(block, result.text)
+        if error:  # the splice itself went wrong (odd indentation in the block)
+            errors.append(error)
+            continue
+        if result.text != texts[target]:
+            used.append(block.index)
+        texts[target] = result.text
+        notes += result.notes
+    if not used:
+        return None
+    files = {name: text for name, text in texts.items() if text != fixtures[name]}
+    changed = frozenset().union(*(changed_definitions(fixtures[n], t) for n, t in files.items() if n.endswith(".py")))
+    return Candidate(task, "splice", tuple(used), files, changed, notes)
+
+
+def _apply_diffs(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], primary: str,
+                 errors: list[str]) -> Candidate | None:
+    texts = dict(fixtures)
+    used: list[int] = []
+    for block in blocks:
+        try:
+            patches = unidiff.parse_lenient(block.text)
+        except unidiff.PatchError as exc:
+            errors.append(f"the diff in code block {block.index} cannot be read: {exc}")
+            continue
+        for fpatch in patches:
+            name = posixpath.basename(fpatch.path) if fpatch.path and fpatch.path != "/dev/null" else primary
+            if name not in texts:
+                continue
+            try:
+                if _creates_file(fpatch, PYTHON_TASKS[task][1]):
+                    new = "\n".join(t for _, t in fpatch.hunks[0].lines) + "\n"
+                else:
+                    new = unidiff.apply_hunks(texts[name], fpatch.hunks, fuzz=2)
+            except unidiff.PatchError as exc:
+                errors.append(f"the diff in code block {block.index} does not apply to {name}: {exc}")
+                continue
+            if name.endswith(".py"):
+                try:
+                    ast.parse(new)
+                except SyntaxError as exc:
+                    errors.append(f"SyntaxError line {exc.lineno or 0} of {name} after the diff in code block {block.index}: {exc.msg}")
+                    continue
+            texts[name] = new
+            used.append(block.index)
+    if not used:
+        return None
+    files = {name: text for name, text in texts.items() if text != fixtures[name]}
+    changed = frozenset().union(*(changed_definitions(fixtures[n], t) for n, t in files.items() if n.endswith(".py")))
+    return Candidate(task, "diff", tuple(dict.fromkeys(used)), files, changed)
+
+
+def _creates_file(fpatch: unidiff.FilePatch, main_class: str) -> bool:
+    """A diff against /dev/null giving the whole module: one hunk of added lines defining the main class."""
+    if len(fpatch.hunks) != 1 or not all(tag == "+" for tag, _ in fpatch.hunks[0].lines):
+        return False
+    return any(t.startswith(f"class {main_class}") for _, t in fpatch.hunks[0].lines)

@@ -1,0 +1,39 @@
+"""Where each Python check's fix lives: the fixture functions a fix for it must change.
+
+An answer "carries runnable code for a check's place" when its candidate program
+changes at least one of these (a new helper only counts once a listed function
+calls it, which changes that function). HiveOS checks have no entry: their place is
+the answer's shell as a whole.
+"""
+
+from __future__ import annotations
+
+PLACES: dict[str, tuple[str, ...]] = {
+    "zmq.socket_crosses_threads": ("ZMQListener.__init__", "ZMQListener.start", "ZMQListener._listen", "ZMQListener.stop"),
+    "zmq.fix_socket_in_thread": ("ZMQListener.__init__", "ZMQListener.start", "ZMQListener._listen", "ZMQListener.stop"),
+    "pplns.hardcoded_share_window": ("PPLNSManager", "PPLNSManager.__init__", "PPLNSManager.calculate_payouts",
+                                     "PPLNSManager.get_worker_stats"),
+    "pplns.window_size_unused": ("PPLNSManager.calculate_payouts", "PPLNSManager._last_shares"),
+    "pplns.config_key_mismatch": ("PPLNSManager", "PPLNSManager.__init__", "PPLNSManager.from_file",
+                                  "PPLNSManager.calculate_payouts"),
+    "payment.race_condition": ("PaymentProcessor.process_pending_payments", "PaymentProcessor._execute_payment",
+                               "PaymentProcessor._worker_loop"),
+    "payment.sql_injection": ("PaymentProcessor.get_payment_history", "PaymentProcessor._execute_payment"),
+    "payment.float_precision": ("PaymentProcessor.calculate_fee", "PaymentProcessor.batch_payments",
+                                "PaymentProcessor._execute_payment"),
+    "payment.atomicity": ("PaymentProcessor._execute_payment", "PaymentProcessor._send_payment"),
+    "stratum.byte_order": ("StratumServer._build_header", "stratum_prevhash"),
+    "stratum.info_leak": ("StratumServer._submit_block",),
+    "stratum.stale_job": ("StratumServer._validate_share", "StratumServer._compute_merkle",
+                          "StratumServer.broadcast_job", "StratumServer._handle_submit", "StratumServer._build_header"),
+    "stratum.memory_leak": ("StratumServer._handle_submit", "StratumServer.broadcast_job", "StratumServer._validate_share"),
+    "stratum.input_validation": ("StratumServer._handle_submit", "StratumServer._dispatch", "StratumServer._validate_share"),
+}
+
+
+def touches_place(check_id: str, changed: frozenset[str]) -> bool:
+    """Whether a candidate that changed these definitions gives code for the check's place."""
+    places = PLACES.get(check_id)
+    if places is None:
+        return bool(changed)
+    return bool(set(places) & set(changed))

@@ -1,0 +1,211 @@
+"""Run a task's probes against an answer's candidate program, in the sandbox.
+
+The scratch folder, as the probes expect it (see the contract in the probes' README):
+
+    probes/      a copy of ``llmbench/verify/probes/``
+    candidate/   the fixture folder with the patched files (Python tasks), or
+                 ``answer.sh`` (hiveos)
+    home/ tmp/   HOME and TMPDIR
+
+and ``python3 probes/<task>_probe.py --candidate candidate`` runs there; its last
+stdout line is a JSON object with one result per probe. Each check then gets
+``{status, probe, detail, candidate}``, status one of passed | failed | no_code |
+error | unavailable. One run per answer: results are cached by the answer's hash
+(in memory, and in ``cache_dir`` when given, so xdist workers share them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from llmbench.paths import buggy_code_dir
+from llmbench.tasks import get_task
+from llmbench.verify import sandbox
+from llmbench.verify.candidate import PYTHON_TASKS, Candidate, NoCandidate, build_candidate
+from llmbench.verify.places import PLACES, touches_place
+from llmbench.verify.shellscript import build_shell_candidate
+
+PROBES_DIR = Path(__file__).resolve().parent / "probes"
+STATUSES = ("passed", "failed", "no_code", "error", "unavailable")
+PROBE_LIMITS = sandbox.Limits(wall_seconds=20.0, cpu_seconds=15)
+
+
+def execution(status: str, detail: str, probe: str = "", candidate: str = "") -> dict:
+    return {"status": status, "probe": probe, "detail": detail, "candidate": candidate}
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """Settings of the runs: where the probes are, and whether to run at all."""
+
+    probes_dir: Path = PROBES_DIR
+    enabled: bool = True
+    cache_dir: Path | None = None
+    limits: sandbox.Limits = PROBE_LIMITS
+
+    def status_line(self) -> str:
+        """One line for the terminal and the report: how fixes are checked in this run."""
+        if not self.enabled:
+            return "fix runs: off (--no-exec); fixes are judged from the answer's text only"
+        reason = sandbox.unavailable_reason()
+        if reason:
+            return f"fix runs: skipped, the sandbox is unavailable: {reason}"
+        return "fix runs: each answer's code runs against behavioural probes in a bubblewrap sandbox"
+
+    def run(self, task: str, final_answer: str) -> dict[str, dict]:
+        """check id -> execution result for one final answer."""
+        check_ids = get_task(task).check_ids
+        if not self.enabled:
+            return {c: execution("unavailable", "execution turned off (--no-exec)") for c in check_ids}
+        if not (final_answer or "").strip():
+            return {c: execution("no_code", "no final answer") for c in check_ids}
+        key = self._key(task, final_answer)
+        cached = _MEMORY.get(key) or self._read_cache(key)
+        if cached is None:
+            cached = self._run(task, final_answer, check_ids)
+            _MEMORY[key] = cached
+            self._write_cache(key, cached)
+        return {c: dict(cached[c]) for c in check_ids}
+
+    # -- cache ------------------------------------------------------------------
+    def _key(self, task: str, final_answer: str) -> str:
+        digest = hashlib.sha256()
+        for part in (task, final_answer, _tree_digest(self.probes_dir), _tree_digest(buggy_code_dir())):
+            digest.update(part.encode("utf-8", "replace") + b"\0")
+        return digest.hexdigest()
+
+    def _read_cache(self, key: str) -> dict | None:
+        if self.cache_dir is None:
+            return None
+        try:
+            return json.loads((self.cache_dir / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def _write_cache(self, key: str, results: dict) -> None:
+        if self.cache_dir is None:
+            return
+        from llmbench.answers import atomic_write_json
+
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(self.cache_dir / f"{key}.json", results)
+
+    # -- one run ------------------------------------------------------------------
+    def _run(self, task: str, final_answer: str, check_ids: list[str]) -> dict[str, dict]:
+        probe = self.probes_dir / f"{task}_probe.py"
+        if not probe.is_file():
+            return {c: execution("unavailable", f"no probe for {task} in this installation "
+                                                f"({probe.name} is missing)") for c in check_ids}
+        reason = sandbox.unavailable_reason()
+        if reason:
+            return {c: execution("unavailable", f"sandbox unavailable: {reason}") for c in check_ids}
+        candidate = build_shell_candidate(final_answer) if task == "hiveos" else build_candidate(task, final_answer)
+        if candidate is None:
+            return {c: execution("no_code", "the answer gives no shell commands and no files") for c in check_ids}
+        if isinstance(candidate, NoCandidate):
+            status = "error" if candidate.syntax_error else "no_code"
+            return {c: execution(status, candidate.reason) for c in check_ids}
+        described = candidate.describe()
+        scratch = sandbox.new_scratch()
+        try:
+            self._lay_out(scratch, task, candidate)
+            sandbox.prepare_scratch(scratch)
+            result = sandbox.run(["python3", f"probes/{probe.name}", "--candidate", "candidate"], scratch, self.limits)
+        except sandbox.SandboxUnavailable as exc:
+            return {c: execution("unavailable", f"sandbox unavailable: {exc}") for c in check_ids}
+        finally:
+            sandbox.remove_scratch(scratch)
+        per_check = _per_check(task, result, check_ids)
+        for check_id, entry in per_check.items():
+            entry["candidate"] = described
+            if isinstance(candidate, Candidate) and entry["status"] in ("passed", "failed") \
+                    and not touches_place(check_id, candidate.changed):
+                where = ", ".join(p.split(".")[-1] for p in PLACES.get(check_id, ()))
+                entry.update(status="no_code", detail=f"the answer's code changes none of {where} "
+                                                      f"(the probe {entry['status']}: {entry['detail']})")
+        return per_check
+
+    def _lay_out(self, scratch: Path, task: str, candidate) -> None:
+        shutil.copytree(self.probes_dir, scratch / "probes", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        target = scratch / "candidate"
+        if task in PYTHON_TASKS:
+            shutil.copytree(buggy_code_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            for name, text in candidate.files.items():
+                (target / name).write_text(text, encoding="utf-8")
+        else:
+            target.mkdir()
+            (target / "answer.sh").write_text(candidate.script, encoding="utf-8")
+
+
+_MEMORY: dict[str, dict] = {}
+
+
+def _tree_digest(folder: Path) -> str:
+    return _tree_digest_cached(str(folder))
+
+
+@lru_cache(maxsize=8)
+def _tree_digest_cached(folder: str) -> str:
+    digest = hashlib.sha256()
+    root = Path(folder)
+    if root.is_dir():
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _per_check(task: str, result: sandbox.RunResult, check_ids: list[str]) -> dict[str, dict]:
+    """The probe's JSON, folded into one result per check (a check passes only if all its probes pass)."""
+    if result.timed_out:
+        return {c: execution("error", f"the probe run was stopped after {result.seconds:.0f} s") for c in check_ids}
+    parsed = _last_json_line(result.stdout)
+    if parsed is None:
+        tail = (result.stderr.strip().splitlines() or ["no output"])[-1][:300]
+        return {c: execution("error", f"the probe printed no result (exit {result.returncode}): {tail}")
+                for c in check_ids}
+    entries: dict[str, list[dict]] = {}
+    for item in parsed.get("results") or []:
+        if isinstance(item, dict) and item.get("check") in check_ids:
+            entries.setdefault(item["check"], []).append(item)
+    out: dict[str, dict] = {}
+    for check_id in check_ids:
+        found = entries.get(check_id)
+        if not found:
+            out[check_id] = execution("unavailable", "no probe for this check")
+            continue
+        for status in ("error", "failed"):
+            bad = [e for e in found if e.get("status") == status]
+            if bad:
+                out[check_id] = execution(status, _one_line(bad[0].get("detail")), str(bad[0].get("probe", "")))
+                break
+        else:
+            if all(e.get("status") == "passed" for e in found):
+                out[check_id] = execution("passed", "; ".join(_one_line(e.get("detail")) for e in found),
+                                          ", ".join(str(e.get("probe", "")) for e in found))
+            else:
+                odd = next(e for e in found if e.get("status") != "passed")
+                out[check_id] = execution("error", f"the probe reported an unknown status {odd.get('status')!r}",
+                                          str(odd.get("probe", "")))
+    return out
+
+
+def _last_json_line(stdout: str) -> dict | None:
+    for line in reversed(stdout.strip().splitlines()):
+        if line.strip():
+            try:
+                data = json.loads(line)
+            except ValueError:
+                return None
+            return data if isinstance(data, dict) else None
+    return None
+
+
+def _one_line(text) -> str:
+    """Probe output shown in terminals and reports: one line, no control characters."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in str(text or ""))
+    return " ".join(printable.split())[:500]

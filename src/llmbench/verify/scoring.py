@@ -1,0 +1,66 @@
+"""The one rule that joins a check's text verdict and its fix run.
+
+* Fix checks (the criterion asks to identify the defect *and fix it*): when the
+  answer's code touches the check's place, the run decides the fix half.
+  - the probe fails: the check fails, whatever the prose says;
+  - the probe passes: the check passes when the prose already gave the diagnosis
+    ("identified but not fixed": the text grader did not recognise the code as the
+    fix) or when the answer is code only (the fix can only mean that defect);
+    otherwise the text verdict stands.
+* HiveOS checks are judged on the files; the run is their behaviour: a failing run
+  fails the check, a passing one leaves the file verdict as it is.
+* Diagnosis-only checks keep their text verdict; the run is shown beside it.
+* A run that did not happen (no_code, error, unavailable) changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from llmbench.tasks.base import Verdict
+
+FIX_CHECKS = frozenset({
+    "zmq.fix_socket_in_thread",
+    "pplns.config_key_mismatch",
+    "payment.sql_injection",
+    "payment.float_precision",
+    "stratum.info_leak",
+    "stratum.memory_leak",
+    "stratum.input_validation",
+})
+CODE_ONLY_WORDS = 40   # prose outside code blocks at most this long: the answer is its code
+_FENCED = re.compile(r"^(\s*)(`{3,}|~{3,}).*?^\1\2[`~]*\s*$", re.M | re.S)
+_DIAGNOSED_ONLY = "identified but not fixed"
+
+
+@dataclass(frozen=True)
+class ExecutedVerdict(Verdict):
+    """A verdict with its fix run: ``execution = {status, probe, detail, candidate}``."""
+
+    execution: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "execution": dict(self.execution)}
+
+
+def is_code_only(final_answer: str) -> bool:
+    prose = _FENCED.sub(" ", final_answer or "")
+    return len(re.findall(r"[A-Za-z]{2,}", prose)) <= CODE_ONLY_WORDS
+
+
+def decide(check_id: str, verdict: Verdict, run: dict, final_answer: str) -> ExecutedVerdict:
+    """The check's verdict once its run is known."""
+    status = run.get("status")
+    probe = run.get("probe") or "probe"
+    if status == "failed" and (check_id in FIX_CHECKS or check_id.startswith("hiveos.")):
+        evidence = f"the fix fails when run ({probe}): {run.get('detail', '')}"
+        if verdict.passed:
+            evidence += f"; the text alone passed: {verdict.evidence}"
+        return ExecutedVerdict(False, evidence, run)
+    if status == "passed" and check_id in FIX_CHECKS and not verdict.passed:
+        if verdict.evidence.startswith(_DIAGNOSED_ONLY):
+            return ExecutedVerdict(True, f"{verdict.evidence}; the fix passes when run ({probe})", run)
+        if is_code_only(final_answer):
+            return ExecutedVerdict(True, f"code-only answer whose fix passes when run ({probe}): {run.get('detail', '')}", run)
+    return ExecutedVerdict(verdict.passed, verdict.evidence, run)

@@ -1,0 +1,198 @@
+"""Splice the functions, methods, imports and constants of a code snippet into a module.
+
+Text-level edits located by the AST, so everything the snippet does not touch
+keeps its exact text (comments, formatting, line numbers above the edit):
+
+* a function whose name is a top-level function of the module replaces it;
+* a function named like a method replaces that method (a ``self`` function that
+  matches nothing becomes a new method of the main class, others new functions);
+* a class of the module: its methods and class attributes are replaced or added;
+  a new class is appended;
+* imports the module lacks are added after its imports; a top-level ``NAME = …``
+  replaces or adds that constant.
+
+A function whose body holds a bare ``...`` is an elision ("rest unchanged"), not
+code: it is skipped and the module keeps its own version. Module-level statements
+of other kinds (``self.jobs = {}`` under a "# in __init__" comment) are not
+runnable on their own and are skipped too.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from dataclasses import dataclass, field
+
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+@dataclass
+class SpliceResult:
+    text: str
+    notes: list[str] = field(default_factory=list)   # what was skipped, and why
+
+
+def is_elided(node: ast.AST) -> bool:
+    """A function (or class) with a bare ``...`` statement in its body: a placeholder."""
+    for child in ast.walk(node):
+        if isinstance(child, ast.Expr) and isinstance(child.value, ast.Constant) and child.value.value is Ellipsis:
+            return True
+    return False
+
+
+def _start(node: ast.AST) -> int:
+    decorators = getattr(node, "decorator_list", None) or []
+    return min([node.lineno] + [d.lineno for d in decorators])
+
+
+def _source(lines: list[str], node: ast.AST, indent: str) -> list[str]:
+    chunk = textwrap.dedent("\n".join(lines[_start(node) - 1:node.end_lineno]))
+    return [(indent + l) if l.strip() else "" for l in chunk.splitlines()]
+
+
+def _indent_of(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _assigned_names(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Assign):
+        return [t.id for t in node.targets if isinstance(t, ast.Name)]
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return [node.target.id]
+    return []
+
+
+def _uses_self(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in ("self", "cls") for n in ast.walk(node))
+
+
+class _Edits:
+    """Replacements and insertions on the module's lines, applied bottom-up."""
+
+    def __init__(self) -> None:
+        self._items: list[tuple[int, int, int, list[str]]] = []  # (start, end, order, new lines); end < start: insert
+
+    def replace(self, start: int, end: int, new: list[str]) -> None:
+        self._items.append((start, end, len(self._items), new))
+
+    def insert_after(self, line: int, new: list[str]) -> None:
+        self._items.append((line + 1, line, len(self._items), new))
+
+    def apply(self, lines: list[str]) -> list[str]:
+        out = list(lines)
+        # bottom-up; at one line a replacement goes before the insertions there
+        for start, end, _, new in sorted(self._items, key=lambda e: (e[0], e[1] >= e[0], e[2]), reverse=True):
+            out[start - 1:max(end, start - 1)] = new
+        return out
+
+
+class _Module:
+    def __init__(self, text: str, main_class: str) -> None:
+        self.lines = text.splitlines()
+        self.tree = ast.parse(text)
+        self.main_class = main_class
+        self.classes = {n.name: n for n in self.tree.body if isinstance(n, ast.ClassDef)}
+        self.functions = {n.name: n for n in self.tree.body if isinstance(n, _FUNCS)}
+        self.constants = {name: n for n in self.tree.body for name in _assigned_names(n)}
+        imports = [n for n in self.tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        self.import_dumps = {ast.dump(n) for n in imports}
+        docstring_end = 0
+        first = self.tree.body[0] if self.tree.body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            docstring_end = first.end_lineno
+        self.after_imports = max([n.end_lineno for n in imports] + [docstring_end])
+
+    def method_owner(self, func: ast.AST) -> ast.ClassDef | None:
+        """The class whose same-named method this function replaces (the main class first,
+        then the class whose method has the same parameters)."""
+        owners = [c for c in self.classes.values() if _method(c, func.name) is not None]
+        if not owners:
+            return None
+        names = [a.arg for a in func.args.args]
+        owners.sort(key=lambda c: (c.name != self.main_class and [a.arg for a in _method(c, func.name).args.args] != names,
+                                   c.name != self.main_class))
+        return owners[0]
+
+    def body_indent(self, cls: ast.ClassDef) -> str:
+        return _indent_of(self.lines[cls.body[0].lineno - 1]) or "    "
+
+
+def _method(cls: ast.ClassDef, name: str) -> ast.AST | None:
+    return next((n for n in cls.body if isinstance(n, _FUNCS) and n.name == name), None)
+
+
+def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult:
+    """``module_text`` with the snippet's definitions spliced in (SyntaxError if the snippet
+    does not parse)."""
+    snippet = textwrap.dedent(snippet_text)
+    tree = ast.parse(snippet)
+    snippet_lines = snippet.splitlines()
+    module = _Module(module_text, main_class)
+    edits = _Edits()
+    notes: list[str] = []
+    end_of_module = len(module.lines)
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if ast.dump(node) not in module.import_dumps:
+                edits.insert_after(module.after_imports, _source(snippet_lines, node, ""))
+        elif isinstance(node, _FUNCS):
+            if is_elided(node):
+                notes.append(f"{node.name}() elided with '...': kept as it was")
+                continue
+            if node.name in module.functions:
+                old = module.functions[node.name]
+                edits.replace(_start(old), old.end_lineno, _source(snippet_lines, node, ""))
+                continue
+            owner = module.method_owner(node)
+            first_arg = node.args.args[0].arg if node.args.args else ""
+            if owner is None and first_arg in ("self", "cls") and module.main_class in module.classes:
+                owner = module.classes[module.main_class]
+            if owner is None:
+                edits.insert_after(end_of_module, [""] + _source(snippet_lines, node, ""))
+            else:
+                _put_method(module, edits, owner, node, snippet_lines)
+        elif isinstance(node, ast.ClassDef):
+            cls = module.classes.get(node.name)
+            if cls is None:
+                edits.insert_after(end_of_module, ["", ""] + _source(snippet_lines, node, ""))
+                continue
+            for item in node.body:
+                if isinstance(item, _FUNCS):
+                    if is_elided(item):
+                        notes.append(f"{node.name}.{item.name}() elided with '...': kept as it was")
+                    else:
+                        _put_method(module, edits, cls, item, snippet_lines)
+                elif _assigned_names(item):
+                    _put_class_attribute(module, edits, cls, item, snippet_lines)
+        elif _assigned_names(node) and not _uses_self(node):
+            new = _source(snippet_lines, node, "")
+            old = next((module.constants[n] for n in _assigned_names(node) if n in module.constants), None)
+            if old is not None:
+                edits.replace(old.lineno, old.end_lineno, new)
+            else:
+                edits.insert_after(module.after_imports, [""] + new)
+    text = "\n".join(edits.apply(module.lines)) + "\n"
+    return SpliceResult(text, notes)
+
+
+def _put_method(module: _Module, edits: _Edits, cls: ast.ClassDef, func: ast.AST, snippet_lines: list[str]) -> None:
+    indent = module.body_indent(cls)
+    new = _source(snippet_lines, func, indent)
+    old = _method(cls, func.name)
+    if old is not None:
+        edits.replace(_start(old), old.end_lineno, new)
+    else:
+        edits.insert_after(cls.end_lineno, [""] + new)
+
+
+def _put_class_attribute(module: _Module, edits: _Edits, cls: ast.ClassDef, node: ast.AST, snippet_lines: list[str]) -> None:
+    indent = module.body_indent(cls)
+    new = _source(snippet_lines, node, indent)
+    names = set(_assigned_names(node))
+    old = next((n for n in cls.body if names & set(_assigned_names(n))), None)
+    if old is not None:
+        edits.replace(old.lineno, old.end_lineno, new)
+        return
+    first = cls.body[0]
+    has_doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+    edits.insert_after(first.end_lineno if has_doc else _start(first) - 1, new)
