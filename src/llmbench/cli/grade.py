@@ -1,7 +1,9 @@
 """``llmbench grade TASK FILE``: grade a saved raw answer; one JSON object on stdout.
 
 Exit 0 when grading ran (whatever the verdicts), 2 on bad arguments.
-This interface is used by outside validation: keep its shape.
+This interface is used by outside validation: keep its shape. Each check id maps to
+``{"passed", "evidence", "execution": {"status", "probe", "detail", "candidate"}}``;
+``--no-exec`` leaves the code unrun (status "unavailable").
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("task", choices=TASK_NAMES, help="which test the answer belongs to")
     parser.add_argument("file", help="the raw model answer (may contain <think> blocks); '-' for stdin")
     parser.add_argument("--reasoning-file", help="the server's separate reasoning field, if saved apart")
+    parser.add_argument("--no-exec", action="store_true",
+                        help="do not run the answer's code against the probes (text verdicts only)")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -28,9 +32,12 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         print(f"llmbench: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
-    from llmbench.tasks import grade
+    from llmbench.verify import Verifier, grade_verified
 
-    verdicts = grade(args.task, text, reasoning)
+    verifier = Verifier(enabled=not args.no_exec)
+    verdicts = grade_verified(args.task, text, reasoning, verifier)
+    if args.task and verifier.enabled and any(v.execution["status"] == "unavailable" for v in verdicts.values()):
+        print(f"llmbench: {verifier.status_line()}", file=sys.stderr)
     print(json.dumps({check_id: v.as_dict() for check_id, v in verdicts.items()}, indent=2, ensure_ascii=False))
     return 0
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 import sys
 
+from llmbench import verify
 from llmbench.cli.argparsing import OneLineParser
 from llmbench.runs.reader import RunFileError, changed_prompts, load_results, saved_samples
 from llmbench.tasks import grade
 
 
-def regrade(data: dict) -> tuple[list[dict], list[str]]:
-    """(changes, skipped tasks): one change per (check, sample) whose verdict differs."""
+def regrade(data: dict, verifier: verify.Verifier | None = None) -> tuple[list[dict], list[str]]:
+    """(changes, skipped tasks): one change per (check, sample) whose verdict differs.
+
+    Today's verdicts include the fix runs (``verifier``; default: run them)."""
+    verifier = verifier or verify.Verifier()
     changes: list[dict] = []
     skipped = changed_prompts(data)
     for task, test in data["tests"].items():
@@ -24,7 +28,8 @@ def regrade(data: dict) -> tuple[list[dict], list[str]]:
         for sample in saved_samples(data, task):
             if sample.result.error:
                 continue  # a failed request has nothing to re-grade
-            now = grade(task, sample.result.content, sample.result.reasoning)
+            now = verify.with_execution(task, grade(task, sample.result.content, sample.result.reasoning),
+                                        sample.final_answer, verifier)
             for check_id, saved in (test.get("checks") or {}).items():
                 per_sample = saved.get("per_sample") or [saved]
                 if sample.index >= len(per_sample) or check_id not in now:
@@ -42,6 +47,7 @@ def main(argv: list[str]) -> int:
     parser = OneLineParser(prog="llmbench regrade", description=__doc__.splitlines()[0])
     parser.add_argument("results", help="a run's results.json (or its folder)")
     parser.add_argument("--json", action="store_true", help="print the changes as JSON")
+    parser.add_argument("--no-exec", action="store_true", help="do not run the answers' code against the probes")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -51,7 +57,7 @@ def main(argv: list[str]) -> int:
     except RunFileError as exc:
         print(f"llmbench: {exc}", file=sys.stderr)
         return 2
-    changes, skipped = regrade(data)
+    changes, skipped = regrade(data, verify.Verifier(enabled=not args.no_exec))
     if args.json:
         print(json.dumps({"changes": changes, "skipped_changed_prompt": skipped}, indent=2))
         return 0

@@ -56,6 +56,7 @@ class Quality:
     low: float | None = None        # 95% interval of the score, when n_samples > 1
     high: float | None = None
     tests: dict[str, TestScore] = field(default_factory=dict)
+    fixes_verified: tuple[int, int] | None = None   # (fix runs passed, fix runs), None: no runs recorded
 
 
 @dataclass

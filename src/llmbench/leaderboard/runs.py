@@ -198,6 +198,9 @@ def _load_quality(path: Path, data: dict, registry: dict[str, dict]) -> LoadedRu
     quality = _quality_totals(data.get("totals"), tests, sample_totals or None)
     if quality is None:
         raise ValueError("quality run without results yet")
+    from llmbench.verify.scoring import fixes_verified
+
+    quality.fixes_verified = fixes_verified(data)
     return LoadedRun(_info(path, data, "quality"), setup, alias, context, reasoning, quality=quality)
 
 

@@ -136,6 +136,8 @@ def test_columns(rows: list[Row]) -> list[tuple[str, str, int]]:
 def detailed_table(ranked: list[Row]) -> Table:
     rows = [r for r in ranked if r.quality is not None]
     columns = test_columns(rows)
+    # the column appears once some run recorded fix runs (older runs have none)
+    fixes = any(r.quality is not None and r.quality.fixes_verified is not None for r in rows)
     body = []
     for row in rows:
         q = row.quality
@@ -143,11 +145,21 @@ def detailed_table(ranked: list[Row]) -> Table:
         total = Cell(f"{_num(q.score)}/{q.max}", sort=q.score / q.max if q.max else 0.0,
                      strong=q.score == q.max)
         body.append([model_cell(row, row.detailed_label)]
-                    + [test_cell(q.tests.get(t)) for t, _, _ in columns] + [total])
+                    + [test_cell(q.tests.get(t)) for t, _, _ in columns] + [total] + ([fixes_cell(q)] if fixes else []))
+    note = "Checks passed per test (mean over samples when a run repeated them)."
+    if fixes:
+        note += " Fixes verified: the answers' code fixes that passed their behavioural probes, of those that ran."
     return Table("detailed", "Detailed Test Results",
-                 ["Model"] + [f"{label} ({mx})" for _, label, mx in columns] + ["Total"], body,
-                 note="Checks passed per test (mean over samples when a run repeated them).",
-                 numeric=set(range(1, len(columns) + 2)))
+                 ["Model"] + [f"{label} ({mx})" for _, label, mx in columns] + ["Total"] + (["Fixes verified"] if fixes else []),
+                 body, note=note, numeric=set(range(1, len(columns) + 2 + fixes)))
+
+
+def fixes_cell(q) -> Cell:
+    """"k/n" fix runs passed, or "-" for a run recorded without them."""
+    if q.fixes_verified is None:
+        return Cell("-", sort=-1.0)
+    passed, ran = q.fixes_verified
+    return Cell(f"{passed}/{ran}", sort=passed / ran if ran else 0.0, strong=bool(ran) and passed == ran)
 
 
 def scaling_table(ranked: list[Row]) -> Table:

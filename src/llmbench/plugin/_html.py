@@ -29,6 +29,14 @@ def _pre(title: str, text: str) -> str:
             f'<pre style="white-space:pre-wrap">{escape(text)}</pre></div>')
 
 
+def fix_run_text(run: dict | None) -> str:
+    """"failed (probe): the failing assertion" — plain text, escaped by the caller."""
+    if not run:
+        return ""
+    head = run.get("status", "") + (f" ({run['probe']})" if run.get("probe") else "")
+    return f"{head}: {run['detail']}" if run.get("detail") else head
+
+
 class HtmlHooks:
     def __init__(self, session) -> None:
         self.session = session
@@ -43,6 +51,7 @@ class HtmlHooks:
         cells.insert(3, "<th>Difficulty</th>")
         cells.insert(4, "<th>Verdict</th>")
         cells.insert(5, "<th>Evidence</th>")
+        cells.insert(6, "<th>Fix run</th>")
 
     def pytest_html_results_table_row(self, report, cells: list) -> None:
         # pytest-html 4.2 puts the test id in unescaped (pytest-dev/pytest-html#1024).
@@ -50,7 +59,7 @@ class HtmlHooks:
         cells[1] = f'<td class="col-testId">{escape(test_id)}</td>'
         prop = _llmbench_property(report)
         if prop is None:
-            check = difficulty = verdict = evidence = ""
+            check = difficulty = verdict = evidence = fix_run = ""
         else:
             check = prop["check"]
             difficulty = get_task(prop["task"]).difficulty
@@ -58,10 +67,12 @@ class HtmlHooks:
             n = len(prop["per_sample"])
             verdict = ("PASS" if prop["passed"] else "FAIL") + (f" ({passes}/{n})" if n > 1 else "")
             evidence = prop["per_sample"][0]["evidence"] if prop["per_sample"] else ""
+            fix_run = fix_run_text(prop["per_sample"][0].get("execution") if prop["per_sample"] else None)
         cells.insert(2, f'<td class="col-check">{escape(check)}</td>')
         cells.insert(3, f"<td>{escape(difficulty)}</td>")
         cells.insert(4, f"<td>{escape(verdict)}</td>")
         cells.insert(5, f'<td style="max-width:40em">{escape(evidence)}</td>')
+        cells.insert(6, f'<td class="col-fixrun" style="max-width:30em">{escape(fix_run)}</td>')
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report) -> None:
@@ -119,6 +130,8 @@ class HtmlHooks:
         if e.demo:
             facts.append(("Server", "llmbench built-in demo server (reference answers, not a model)"))
         facts += [(k.capitalize(), str(v)) for k, v in self.session.serving.items() if v]
+        if self.session.verifier is not None:
+            facts.append(("Fix runs", self.session.verifier.status_line().removeprefix("fix runs: ")))
         prefix.append("<p>" + "<br>".join(f"<b>{escape(k)}:</b> {escape(v)}" for k, v in facts) + "</p>" + table)
 
     @pytest.hookimpl(tryfirst=True)  # before pytest-html renders the environment table

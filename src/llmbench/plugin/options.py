@@ -101,6 +101,8 @@ def add_options(parser: pytest.Parser) -> None:
         help="also ask this model, per check, whether the answer meets the criterion; "
              "recorded beside the rule verdict, never scored")
     add("--judge-url", default=None, help="the judge's base URL (default: --api-url's)")
+    add("--no-exec", action="store_true", default=False,
+        help="do not run the answers' code against the probes (fixes judged from the text only)")
     # -- how the model is served (recorded in the report) -------------------------------
     add("--framework", default=None, help="serving framework for the report (default: the registry's)")
     add("--tp", type=count, default=None, help="tensor-parallel size for the report")

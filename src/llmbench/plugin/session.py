@@ -73,6 +73,7 @@ class BenchSession:
         self._graded: dict[tuple[str, int], dict[str, Verdict]] = {}
         # --lf/--sw: the last run's answers, reused when they match; found on first use (after the cache plugin)
         self._previous_answers: Path | None | bool = False
+        self.verifier = None   # set with the run folder: fix runs share its cache
 
     # -- set-up ---------------------------------------------------------------
     @property
@@ -210,6 +211,9 @@ class BenchSession:
         return self._demo_server.base_url
 
     def _open_store(self) -> None:
+        from llmbench.verify import Verifier
+
+        self.verifier = Verifier(enabled=not self.config.getoption("no_exec"), cache_dir=self.run_dir / "verify")
         timeout = self.endpoint.request_timeout * self.samples + 60
         fetch = self._not_in_replay if self.replay else self._fetch
         self.store = AnswerStore(self.run_dir / "answers", fetch, lock_timeout=timeout)
@@ -273,10 +277,14 @@ class BenchSession:
     def _verdicts(self, task: str, sample: Sample) -> dict[str, Verdict]:
         key = (task, sample.index)
         if key not in self._graded:
+            from llmbench import verify
+
             if sample.result.error:
-                self._graded[key] = grade_all_failed(task, f"request failed: {sample.result.error}")
+                reason = f"request failed: {sample.result.error}"
+                self._graded[key] = verify.failed_request(task, grade_all_failed(task, reason), reason)
             else:
-                self._graded[key] = grade(task, sample.result.content, sample.result.reasoning)
+                verdicts = grade(task, sample.result.content, sample.result.reasoning)
+                self._graded[key] = verify.with_execution(task, verdicts, sample.final_answer, self.verifier)
         return self._graded[key]
 
     def _judge_verdict(self, task: str, sample: Sample, check_id: str) -> dict:
@@ -331,6 +339,7 @@ class BenchSession:
                          "extra_body": e.extra_body},
             "serving": self.serving,
             "judge": {"model": self.judge.public_dict(), "disagreements": []} if self.judge else None,
+            "execution": {"enabled": self.verifier.enabled, "summary": self.verifier.status_line()},
         }
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -360,6 +369,7 @@ class BenchSession:
         lines = [f"llmbench: model {e.alias} (served as {e.served_name}) at {e.api_url}"
                  + (" [built-in demo server]" if e.demo else "")]
         lines.append(f"llmbench: results -> {self.run_dir}")
+        lines.append(f"llmbench: {self.verifier.status_line()}")
         if self.replay:
             lines.append(f"llmbench: replaying answers from {self.replay['source']} (no server contacted)")
         elif self.samples > 1 and e.temperature == 0:
@@ -384,6 +394,7 @@ class BenchSession:
                 terminalreporter.write_line(
                     f"llmbench: WARNING: every sample was identical for {', '.join(identical)}: the server is "
                     "deterministic at these settings, so N samples carry the information of one")
+            terminalreporter.write_line(f"llmbench: {self.verifier.status_line()}")
             terminalreporter.write_line(f"llmbench: results written to {self.recorder.path}")
             html = getattr(config.option, "htmlpath", None)
             if html:

@@ -63,6 +63,7 @@ class RunRecorder:
         test["checks"][check_id] = {
             "passed": passed,
             "evidence": per_sample[0]["evidence"] if per_sample else "",
+            "execution": per_sample[0].get("execution") if per_sample else None,   # sample 0's fix run
             "passes": passes, "n": n,
             "rate": passes / n if n else 0.0,
             "ci95": [round(low, 4), round(high, 4)],

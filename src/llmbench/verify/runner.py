@@ -52,6 +52,8 @@ class Verifier:
         """One line for the terminal and the report: how fixes are checked in this run."""
         if not self.enabled:
             return "fix runs: off (--no-exec); fixes are judged from the answer's text only"
+        if not any(self.probes_dir.glob("*_probe.py")):
+            return f"fix runs: skipped, no probes in this installation ({self.probes_dir} has none)"
         reason = sandbox.unavailable_reason()
         if reason:
             return f"fix runs: skipped, the sandbox is unavailable: {reason}"

@@ -64,3 +64,21 @@ def decide(check_id: str, verdict: Verdict, run: dict, final_answer: str) -> Exe
         if is_code_only(final_answer):
             return ExecutedVerdict(True, f"code-only answer whose fix passes when run ({probe}): {run.get('detail', '')}", run)
     return ExecutedVerdict(verdict.passed, verdict.evidence, run)
+
+
+def fixes_verified(results: dict) -> tuple[int, int] | None:
+    """(runs that passed, runs that ran) over every check and sample of a results.json;
+    None for a run recorded without fix runs."""
+    passed = ran = 0
+    seen = False
+    for test in (results.get("tests") or {}).values():
+        for check in ((test or {}).get("checks") or {}).values():
+            for sample in (check or {}).get("per_sample") or []:
+                run = sample.get("execution") if isinstance(sample, dict) else None
+                if not isinstance(run, dict):
+                    continue
+                seen = True
+                if run.get("status") in ("passed", "failed"):
+                    ran += 1
+                    passed += run["status"] == "passed"
+    return (passed, ran) if seen else None
