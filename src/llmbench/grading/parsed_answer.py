@@ -60,6 +60,7 @@ class Answer:
         self.text = text or ""
         self._prompt_norm = normalize(prompt)
         self._prompt_code = {_code_key(l) for l in prompt.splitlines() if _code_key(l)}
+        self._prompt_funcs = _enclosing_defs(prompt)
         self.units: list[Unit] = []
         self._block = -1
         self._section = 0
@@ -145,17 +146,27 @@ class Answer:
             if diff:
                 # a unified diff: headers give the hunk's function, removed lines are old
                 # code (never novel), the +/space column is not part of the code
+                # code; a hunk with no function in its header takes it from where its
+                # old lines sit in the prompt's code; "+" lines are the answer's own code
                 hunk = _HUNK.match(line)
                 if hunk or _DIFF_HEADER.match(line):
-                    if hunk and hunk.group(1):
-                        named = _DEF.match(hunk.group(1))
-                        func = (named.group(1) or named.group(2)) if named else func
+                    if hunk:
+                        named = _DEF.match(hunk.group(1) or "")
+                        func = (named.group(1) or named.group(2)) if named else None
                     i += 1
                     continue
                 marker, line = line[:1], line[1:]
+                if func is None and marker in " -":
+                    func = self._prompt_funcs.get(_code_key(line))
                 if marker == "-":
                     if line.strip():
                         self.units.append(Unit(line, "code", block, self._section, False, func=func, label=label, removed=True))
+                    i += 1
+                    continue
+                if marker == "+" and line.strip():
+                    named = _DEF.match(line)
+                    func = (named.group(1) or named.group(2)) if named else func
+                    self.units.append(Unit(line, "code", block, self._section, True, func=func, label=label))
                     i += 1
                     continue
             match = _DEF.match(line)
@@ -197,6 +208,25 @@ class Answer:
 
 _HUNK = re.compile(r"^@@(?: [^@]*@@)?\s?(.*)$")   # "@@ -1,4 +1,5 @@ def f" or a bare "@@ def f"
 _DIFF_HEADER = re.compile(r"^(?:--- |\+\+\+ |diff --git |index [0-9a-f]+\.\.)")
+
+
+def _enclosing_defs(prompt: str) -> dict[str, str]:
+    """Code line (whitespace-normalised) -> the def/class it sits in, for the prompt's code."""
+    found: dict[str, str] = {}
+    stack: list[tuple[int, str]] = []
+    for line in prompt.splitlines():
+        key = _code_key(line)
+        if not key:
+            continue
+        indent = len(line) - len(line.lstrip())
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        named = _DEF.match(line)
+        if named:
+            stack.append((indent, named.group(1) or named.group(2)))
+        if stack:
+            found.setdefault(key, stack[-1][1])
+    return found
 
 
 def _is_diff(label: str, lines: list[str]) -> bool:
