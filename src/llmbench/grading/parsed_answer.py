@@ -152,12 +152,10 @@ class Answer:
                 if hunk or _DIFF_HEADER.match(line):
                     if hunk:
                         named = _DEF.match(hunk.group(1) or "")
-                        func = (named.group(1) or named.group(2)) if named else None
+                        func = (named.group(1) or named.group(2)) if named else self._hunk_function(lines[i + 1:end])
                     i += 1
                     continue
                 marker, line = line[:1], line[1:]
-                if func is None and marker in " -":
-                    func = self._prompt_funcs.get(_code_key(line))
                 if marker == "-":
                     if line.strip():
                         self.units.append(Unit(line, "code", block, self._section, False, func=func, label=label, removed=True))
@@ -176,6 +174,17 @@ class Answer:
                 self.units.append(Unit(line, "code", block, self._section, self._novel_code(line), func=func, label=label))
             i += 1
         return i + 1
+
+    def _hunk_function(self, hunk_lines: list[str]) -> str | None:
+        """The prompt's def holding the first old line of a hunk that occurs in one def only."""
+        for line in hunk_lines:
+            if _HUNK.match(line) or _DIFF_HEADER.match(line):
+                break
+            if line[:1] in (" ", "-"):
+                where = self._prompt_funcs.get(_code_key(line[1:]), set())
+                if len(where) == 1:
+                    return next(iter(where))
+        return None
 
     def _add_prose(self, text: str, block: int) -> None:
         for sentence in split_sentences(text):
@@ -210,9 +219,9 @@ _HUNK = re.compile(r"^@@(?: [^@]*@@)?\s?(.*)$")   # "@@ -1,4 +1,5 @@ def f" or a
 _DIFF_HEADER = re.compile(r"^(?:--- |\+\+\+ |diff --git |index [0-9a-f]+\.\.)")
 
 
-def _enclosing_defs(prompt: str) -> dict[str, str]:
-    """Code line (whitespace-normalised) -> the def/class it sits in, for the prompt's code."""
-    found: dict[str, str] = {}
+def _enclosing_defs(prompt: str) -> dict[str, set[str]]:
+    """Code line (whitespace-normalised) -> the defs/classes it sits in, in the prompt's code."""
+    found: dict[str, set[str]] = {}
     stack: list[tuple[int, str]] = []
     for line in prompt.splitlines():
         key = _code_key(line)
@@ -225,7 +234,7 @@ def _enclosing_defs(prompt: str) -> dict[str, str]:
         if named:
             stack.append((indent, named.group(1) or named.group(2)))
         if stack:
-            found.setdefault(key, stack[-1][1])
+            found.setdefault(key, set()).add(stack[-1][1])
     return found
 
 

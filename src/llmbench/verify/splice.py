@@ -109,8 +109,7 @@ class _Module:
         if not owners:
             return None
         names = [a.arg for a in func.args.args]
-        owners.sort(key=lambda c: (c.name != self.main_class and [a.arg for a in _method(c, func.name).args.args] != names,
-                                   c.name != self.main_class))
+        owners.sort(key=lambda c: ([a.arg for a in _method(c, func.name).args.args] != names, c.name != self.main_class))
         return owners[0]
 
     def body_indent(self, cls: ast.ClassDef) -> str:

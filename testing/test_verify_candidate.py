@@ -1,0 +1,261 @@
+"""Candidate programs: full file, AST splice, unified diff (fuzzy), HiveOS answer.sh."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+
+import pytest
+
+from llmbench.grading import grade
+from llmbench.grading.answer import Answer
+from llmbench.patching import unidiff
+from llmbench.tasks import get_task
+from llmbench.tasks.prompting import read_fixture
+from llmbench.verify.candidate import Candidate, NoCandidate, build_candidate
+from llmbench.verify.shellscript import build_shell_candidate, create_file_commands
+from llmbench.verify.splice import splice
+
+PAYMENT = read_fixture("payment_processor.py")
+PARAM_HISTORY = '''
+def get_payment_history(self, address, limit=50):
+    conn = self._connect()
+    try:
+        rows = conn.execute(
+            "SELECT id, amount, fee, txid, status, paid_at FROM payouts WHERE address = ? ORDER BY id DESC LIMIT ?",
+            (address, int(limit)),
+        ).fetchall()
+        return [dict(row) for row in rows]
+    finally:
+        conn.close()
+'''
+
+
+def fenced(code: str, label: str = "python") -> str:
+    return f"```{label}\n{code.strip(chr(10))}\n```\n"
+
+
+def method_source(text: str, cls: str, name: str) -> str:
+    tree = ast.parse(text)
+    owner = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls)
+    return ast.unparse(next(n for n in owner.body if getattr(n, "name", None) == name))
+
+
+# -- splice -------------------------------------------------------------------------
+def test_a_method_given_as_a_top_level_function_replaces_the_method_and_nothing_else():
+    result = splice(PAYMENT, PARAM_HISTORY, "PaymentProcessor")
+    assert "WHERE address = ?" in method_source(result.text, "PaymentProcessor", "get_payment_history")
+    # every other line of the fixture is kept byte for byte
+    untouched = PAYMENT.split("    def get_payment_history")[0]
+    assert result.text.startswith(untouched)
+
+
+def test_a_class_block_replaces_its_methods_adds_helpers_imports_and_constants_and_skips_elided_ones():
+    snippet = '''
+from decimal import Decimal, ROUND_DOWN
+import logging
+
+SAT = Decimal("0.00000001")
+
+class PaymentProcessor:
+    def calculate_fee(self, amount):
+        return (Decimal(str(amount)) * Decimal(str(self.fee_percent)) / 100).quantize(SAT, rounding=ROUND_DOWN)
+
+    def _claim(self, conn, payout_id):
+        return conn.execute("UPDATE payouts SET status = 'processing' WHERE id = ? AND status = 'pending'", (payout_id,)).rowcount == 1
+
+    def process_pending_payments(self):
+        ...  # unchanged
+'''
+    result = splice(PAYMENT, snippet, "PaymentProcessor")
+    tree = ast.parse(result.text)
+    assert "from decimal import Decimal, ROUND_DOWN" in result.text
+    assert result.text.count("import logging") == 1            # already there: not added twice
+    assert any(isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "SAT" for n in tree.body)
+    assert "quantize" in method_source(result.text, "PaymentProcessor", "calculate_fee")
+    assert "_claim" in [n.name for c in tree.body if isinstance(c, ast.ClassDef) for n in c.body if hasattr(n, "name")]
+    assert method_source(result.text, "PaymentProcessor", "process_pending_payments") == \
+        method_source(PAYMENT, "PaymentProcessor", "process_pending_payments")
+    assert any("process_pending_payments" in note for note in result.notes)
+
+
+def test_a_self_fragment_outside_any_function_is_not_spliced():
+    result = splice(read_fixture("stratum_server.py"), "# in __init__\nself.jobs = {}\n", "StratumServer")
+    assert result.text == read_fixture("stratum_server.py")
+
+
+def test_a_same_named_method_goes_to_the_class_whose_signature_matches():
+    snippet = "def __init__(self, reader, writer, extranonce1):\n    self.reader = reader\n    self.marker = 1\n"
+    result = splice(read_fixture("stratum_server.py"), snippet, "StratumServer")
+    assert "self.marker = 1" in method_source(result.text, "MinerSession", "__init__")
+    assert "self.marker" not in method_source(result.text, "StratumServer", "__init__")
+
+
+# -- choosing a candidate ------------------------------------------------------------------
+def test_splice_candidate_records_its_blocks_and_the_changed_functions():
+    answer = "The history query is injectable.\n\n" + fenced("print('usage')") + "\n" + fenced(PARAM_HISTORY)
+    candidate = build_candidate("payment", answer)
+    assert isinstance(candidate, Candidate)
+    assert (candidate.kind, candidate.blocks) == ("splice", (2,))
+    assert candidate.changed == {"PaymentProcessor.get_payment_history"}
+    assert candidate.describe() == "splice from code block 2"
+
+
+def test_a_full_corrected_file_is_used_whole():
+    fixed = PAYMENT.replace("float(amount) * self.fee_percent / 100.0", "amount * self.fee_percent / 100")
+    candidate = build_candidate("payment", "Corrected file:\n\n" + fenced(fixed))
+    assert isinstance(candidate, Candidate)
+    assert candidate.kind == "full_file" and candidate.files == {"payment_processor.py": fixed}
+    assert candidate.changed == {"PaymentProcessor.calculate_fee"}
+
+
+def test_the_most_complete_candidate_wins_when_an_answer_gives_several():
+    diff_one = ("--- a/payment_processor.py\n+++ b/payment_processor.py\n@@ -115,2 +115,2 @@\n"
+                "     def calculate_fee(self, amount):\n"
+                "-        return round(float(amount) * self.fee_percent / 100.0, 8)\n"
+                "+        return amount * self.fee_percent / 100\n")
+    two_functions = PARAM_HISTORY + "\ndef calculate_fee(self, amount):\n    return amount * self.fee_percent / 100\n"
+    candidate = build_candidate("payment", fenced(diff_one, "diff") + "\n" + fenced(two_functions))
+    assert candidate.kind == "splice" and len(candidate.changed) == 2
+    candidate = build_candidate("payment", fenced(diff_one, "diff") + "\n" + fenced(PARAM_HISTORY.replace("?", "'%s'")))
+    # the diff and the splice each change one function: the diff is preferred on a tie
+    assert candidate.kind == "diff" and candidate.blocks == (1,)
+
+
+def test_a_syntax_error_is_a_verdict_not_a_crash():
+    broken = "def get_payment_history(self, address):\n    rows = conn.execute(\"SELECT …\", (address,)\n    return rows\n"
+    result = build_candidate("payment", fenced(broken))
+    assert isinstance(result, NoCandidate) and result.syntax_error
+    assert result.reason.startswith("no runnable fix: SyntaxError line 2 (code block 1)")
+
+
+def test_no_code_and_echoed_code_are_no_candidate():
+    assert build_candidate("payment", "Use parameters in get_payment_history.").reason == "no code in the answer"
+    echo = build_candidate("payment", fenced(PAYMENT))
+    assert isinstance(echo, NoCandidate) and not echo.syntax_error
+
+
+# -- diffs ----------------------------------------------------------------------------
+SQL_DIFF_LINES = [
+    "@@ -126,7 +126,8 @@ class PaymentProcessor:",
+    "     def get_payment_history(self, address, limit=50):",
+    "         conn = self._connect()",
+    "         try:",
+    "             rows = conn.execute(",
+    '-                f"SELECT id, amount, fee, txid, status, paid_at FROM payouts "',
+    "-                f\"WHERE address = '{address}' ORDER BY id DESC LIMIT {int(limit)}\"",
+    '+                "SELECT id, amount, fee, txid, status, paid_at FROM payouts "',
+    '+                "WHERE address = ? ORDER BY id DESC LIMIT ?",',
+    "+                (address, int(limit)),",
+    "             ).fetchall()",
+]
+
+
+def test_a_diff_only_answer_builds_a_diff_candidate():
+    answer = fenced("--- a/payment_processor.py\n+++ b/payment_processor.py\n" + "\n".join(SQL_DIFF_LINES), "diff")
+    candidate = build_candidate("payment", answer)
+    assert candidate.kind == "diff" and candidate.changed == {"PaymentProcessor.get_payment_history"}
+    assert "WHERE address = ? ORDER BY id DESC LIMIT ?" in candidate.files["payment_processor.py"]
+
+
+def test_fuzzy_context_wrong_line_numbers_counts_and_a_changed_context_line_still_apply():
+    lines = list(SQL_DIFF_LINES)
+    lines[0] = "@@ -3,2 +3,9 @@"                                       # wrong numbers and counts
+    lines[2] = "        conn = self._connect()   # reused"               # a context line that differs
+    lines[3] = "     try:"                                              # whitespace that differs
+    candidate = build_candidate("payment", fenced("\n".join(lines), "diff"))
+    assert isinstance(candidate, Candidate), candidate
+    fixed = candidate.files["payment_processor.py"]
+    assert "WHERE address = ? ORDER BY" in fixed and "WHERE address = '{address}'" not in fixed
+    assert "        conn = self._connect()\n        try:\n" in fixed   # the file's own context lines kept
+
+
+def test_unidiff_fuzz_is_bounded():
+    text = "a\nb\nc\nd\ne\n"
+    hunks = unidiff.parse_lenient("@@\n x\n b\n-c\n+C\n d\n y\n")[0].hunks
+    with pytest.raises(unidiff.PatchError):
+        unidiff.apply_hunks(text, hunks)
+    assert unidiff.apply_hunks(text, hunks, fuzz=1) == "a\nb\nC\nd\ne\n"
+    far = unidiff.parse_lenient("@@\n x\n z\n b\n-c\n+C\n d\n")[0].hunks
+    with pytest.raises(unidiff.PatchError):
+        unidiff.apply_hunks(text, far, fuzz=1)
+
+
+def test_a_diff_that_does_not_apply_is_an_error():
+    answer = fenced("@@ -1,2 +1,2 @@\n def nowhere():\n-    return 1\n+    return 2\n", "diff")
+    result = build_candidate("payment", answer)
+    assert isinstance(result, NoCandidate) and result.syntax_error and "does not apply" in result.reason
+
+
+# -- the prose grader reads diffs --------------------------------------------------------
+def test_bare_hunks_take_their_function_from_the_fixture_and_plus_lines_are_novel():
+    prompt = get_task("payment").prompt()
+    answer = Answer(fenced("\n".join(["@@ -1 +1 @@"] + SQL_DIFF_LINES[5:]), "diff"), prompt)
+    removed = [u for u in answer.units if u.removed]
+    added = [u for u in answer.units if u.kind == "code" and not u.removed]
+    assert removed and all(u.func == "get_payment_history" for u in removed)
+    assert any(u.novel and "WHERE address = ?" in u.text for u in added)
+    assert all(u.func == "get_payment_history" for u in added)
+
+
+def test_a_second_bare_hunk_does_not_inherit_the_first_hunks_function():
+    prompt = get_task("payment").prompt()
+    text = fenced("@@ def calculate_fee(self, amount):\n-        return round(float(amount) * self.fee_percent / 100.0, 8)\n"
+                  "+        return amount\n@@\n"
+                  "             rows = conn.execute(\n-                f\"WHERE address = '{address}' ORDER BY id DESC LIMIT {int(limit)}\"\n"
+                  "+                \"WHERE address = ?\", (address,)\n", "diff")
+    units = [u for u in Answer(text, prompt).units if u.kind == "code"]
+    assert [u.func for u in units if "address" in u.text or "rows" in u.text] == ["get_payment_history"] * 3
+
+
+def test_a_diff_only_sql_fix_passes_its_text_check_and_a_wrong_function_does_not():
+    answer = fenced("\n".join(["@@ -1 +1 @@"] + SQL_DIFF_LINES[5:]), "diff")
+    assert grade("payment", answer)["payment.sql_injection"].passed
+    # the same added lines in a hunk whose old code is calculate_fee's: not the history query's fix
+    elsewhere = fenced("@@\n     def calculate_fee(self, amount):\n-        return round(float(amount) * self.fee_percent / 100.0, 8)\n"
+                       + "\n".join(SQL_DIFF_LINES[7:10]), "diff")
+    assert not grade("payment", elsewhere)["payment.sql_injection"].passed
+
+
+# -- HiveOS answer.sh ------------------------------------------------------------------
+def run_script(script: str, home) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-c", script], cwd=home, env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=10)
+
+
+def test_answer_sh_keeps_shell_blocks_in_order_and_turns_labelled_files_into_heredocs(tmp_path):
+    answer = (
+        "```bash\nmkdir -p ~/Downloads/ethminer\ncd ~/Downloads/ethminer\n```\n\n"
+        "### `~/Downloads/ethminer/h-manifest.conf`\n"
+        "```ini\nCUSTOM_NAME=\"ethminer\"\nCUSTOM_VERSION=\"1.0\"\nEOF\n```\n\n"
+        "```json\n{\"hs\": [1]}\n```\n"
+        "```bash\necho done > ~/marker\n```\n"
+    )
+    candidate = build_shell_candidate(answer)
+    assert candidate.blocks == (1, 2, 4)
+    result = run_script(candidate.script, tmp_path)
+    assert result.returncode == 0, result.stderr
+    manifest = tmp_path / "Downloads" / "ethminer" / "h-manifest.conf"
+    # the file's text lands byte for byte, even a line that reads "EOF"
+    assert manifest.read_text() == 'CUSTOM_NAME="ethminer"\nCUSTOM_VERSION="1.0"\nEOF\n'
+    assert (tmp_path / "marker").read_text() == "done\n"
+
+
+def test_a_hiveos_diff_against_dev_null_creates_its_files(tmp_path):
+    answer = fenced("--- /dev/null\n+++ b/~/Downloads/ethminer/h-run.sh\n@@ -0,0 +1,2 @@\n"
+                    "+#!/usr/bin/env bash\n+exec ethminer --api-port 3333 \"$@\"\n", "diff")
+    candidate = build_shell_candidate(answer)
+    assert run_script(candidate.script, tmp_path).returncode == 0
+    made = tmp_path / "Downloads" / "ethminer" / "h-run.sh"
+    assert made.read_text() == '#!/usr/bin/env bash\nexec ethminer --api-port 3333 "$@"\n'
+
+
+def test_create_file_commands_quote_the_path_but_expand_home(tmp_path):
+    script = create_file_commands("~/odd dir/$(touch pwned)/f.sh", "x\n")
+    assert run_script(script, tmp_path).returncode == 0
+    assert (tmp_path / "odd dir" / "$(touch pwned)" / "f.sh").read_text() == "x\n"
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_no_shell_at_all_is_no_candidate():
+    assert build_shell_candidate("Use HiveOS's custom miner support.") is None

@@ -1,0 +1,237 @@
+"""Each wall of the sandbox, proven by running hostile code in it (as root too, as CI does)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from llmbench.verify import sandbox
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(sandbox.unavailable_reason() is not None,
+                                reason=f"sandbox unavailable: {sandbox.unavailable_reason()}")
+
+
+@pytest.fixture
+def scratch():
+    path = sandbox.new_scratch()
+    sandbox.prepare_scratch(path)
+    yield path
+    sandbox.remove_scratch(path)
+
+
+def run_python(code: str, scratch: Path, **limits) -> sandbox.RunResult:
+    (scratch / "hostile.py").write_text(code)
+    sandbox.prepare_scratch(scratch)
+    return sandbox.run(["python3", "hostile.py"], scratch, sandbox.Limits(**limits) if limits else sandbox.Limits())
+
+
+def outcome(result: sandbox.RunResult) -> dict:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+TRY = '''
+import json, os, sys
+def attempt(label, action):
+    try:
+        action()
+        return {label: "done"}
+    except OSError as exc:
+        return {label: exc.strerror}
+'''
+
+
+def test_no_network_neither_the_hosts_loopback_nor_outside(scratch):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    try:
+        code = TRY + f'''
+import socket
+def connect(address):
+    socket.create_connection(address, timeout=2).close()
+found = {{}}
+found.update(attempt("host_loopback", lambda: connect(("127.0.0.1", {port}))))
+found.update(attempt("outside", lambda: connect(("1.1.1.1", 53))))
+found.update(attempt("dns", lambda: socket.getaddrinfo("example.com", 80)))
+print(json.dumps(found))
+'''
+        found = outcome(run_python(code, scratch))
+    finally:
+        server.close()
+    assert found["host_loopback"] == "Connection refused"     # its own loopback: nothing listens there
+    assert found["outside"] == "Network is unreachable"
+    assert found["dns"] != "done"
+
+
+def test_loopback_inside_is_up_for_the_probes_own_servers(scratch):
+    code = '''
+import socket
+server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen()
+client = socket.create_connection(server.getsockname(), timeout=2)
+conn, _ = server.accept(); client.sendall(b"ok"); print(conn.recv(2).decode())
+'''
+    result = run_python(code, scratch)
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+@pytest.fixture
+def victims():
+    """Files outside the scratch that even an unprivileged user could change were it not for
+    the read-only mount: a world-writable folder and file in /tmp, and the repository and HOME."""
+    folder = Path(tempfile.mkdtemp(prefix="llmbench-victim-"))
+    os.chmod(folder, 0o777)
+    victim = folder / "victim.txt"
+    victim.write_text("original\n")
+    os.chmod(victim, 0o666)
+    home_file = Path(os.path.expanduser("~")) / ".llmbench-sandbox-victim"
+    home_file.write_text("original\n")
+    repo_file = REPO / "README.md"
+    yield [victim, home_file, repo_file]
+    home_file.unlink()
+    victim.unlink(missing_ok=True)
+    folder.rmdir()
+
+
+def test_nothing_outside_the_scratch_can_be_written_deleted_or_chmodded(scratch, victims):
+    before = {p: (p.read_bytes(), p.stat().st_mode) for p in victims}
+    code = TRY + f'''
+found = {{}}
+for n, path in enumerate({[str(p) for p in victims]!r}):
+    found.update(attempt(f"write{{n}}", lambda: open(path, "a").write("x")))
+    found.update(attempt(f"delete{{n}}", lambda: os.unlink(path)))
+    found.update(attempt(f"chmod{{n}}", lambda: os.chmod(path, 0o777)))
+    found.update(attempt(f"create{{n}}", lambda: open(os.path.join(os.path.dirname(path), "new-file"), "w").close()))
+found.update(attempt("scratch", lambda: open("mine.txt", "w").write("fine")))
+print(json.dumps(found))
+'''
+    found = outcome(run_python(code, scratch))
+    assert found.pop("scratch") == "done" and (scratch / "mine.txt").read_text() == "fine"
+    assert all(v != "done" for v in found.values()), found
+    # the world-writable file in /tmp is refused by the mount, not by its permissions
+    assert found["write0"] == found["delete0"] == found["chmod0"] == "Read-only file system"
+    for path, (data, mode) in before.items():
+        assert path.read_bytes() == data and path.stat().st_mode == mode
+        assert not (path.parent / "new-file").exists()
+
+
+def test_never_root_and_no_api_key_in_the_environment(scratch, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-for-the-test")
+    code = 'import os, json; print(json.dumps({"uid": os.getuid(), "euid": os.geteuid(), "env": dict(os.environ)}))'
+    found = outcome(run_python(code, scratch))
+    assert found["uid"] != 0 and found["euid"] != 0
+    assert "OPENAI_API_KEY" not in found["env"]
+    assert "sk-secret-for-the-test" not in json.dumps(found["env"])
+    assert found["env"]["HOME"] == str(scratch / "home") and found["env"]["TMPDIR"] == str(scratch / "tmp")
+    assert set(found["env"]) <= {"PATH", "HOME", "TMPDIR", "LANG", "PYTHONDONTWRITEBYTECODE", "PWD"}
+
+
+def _processes_running_as(uid: int) -> int:
+    count = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid and (entry / "cmdline").read_bytes():
+                    count += 1
+            except OSError:
+                pass
+    return count
+
+
+def test_a_fork_bomb_is_stopped_within_the_timeout_and_leaves_nothing_behind(scratch):
+    uid = sandbox.run_as_uid()
+    if uid == os.geteuid():
+        pytest.skip("leftover processes are counted by uid: only meaningful when the sandbox runs as another user")
+    before = _processes_running_as(uid)
+    started = time.monotonic()
+    result = sandbox.run(["/bin/sh", "-c", "bomb() { bomb | bomb & }; bomb; sleep 60"], scratch,
+                         sandbox.Limits(wall_seconds=3))
+    assert time.monotonic() - started < 6
+    assert result.timed_out or result.returncode != 0
+    time.sleep(0.5)
+    assert _processes_running_as(uid) <= before
+
+
+def test_an_endless_loop_is_killed_at_the_wall_timeout_with_its_children(scratch):
+    started = time.monotonic()
+    result = run_python("import subprocess\nsubprocess.Popen(['sleep', '297.123'])\nwhile True: pass\n",
+                        scratch, wall_seconds=2)
+    assert result.timed_out and time.monotonic() - started < 5
+    time.sleep(0.3)
+    left = [p for p in Path("/proc").iterdir() if p.name.isdigit()
+            and _cmdline(p) in ("sleep\0" "297.123\0", "python3\0hostile.py\0")]
+    assert not left
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_cpu_seconds_are_limited_even_without_the_wall_timeout(scratch):
+    result = run_python("while True: pass\n", scratch, wall_seconds=10, cpu_seconds=1)
+    assert not result.timed_out and result.returncode != 0 and result.seconds < 5
+
+
+def test_a_huge_file_is_cut_by_the_file_size_limit(scratch):
+    code = '''
+import signal
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # so the write fails with EFBIG instead of killing us
+try:
+    with open("huge", "wb") as f:
+        for _ in range(64):
+            f.write(b"x" * (1 << 20))
+    print("wrote all")
+except OSError as exc:
+    print(exc.strerror)
+'''
+    result = run_python(code, scratch, file_bytes=4 << 20)
+    assert result.stdout.strip() == "File too large"
+    assert (scratch / "huge").stat().st_size <= 4 << 20
+
+
+def test_memory_is_limited(scratch):
+    result = run_python("x = bytearray(2 << 30)\nprint('allocated')\n", scratch, memory_bytes=512 << 20)
+    assert "MemoryError" in result.stderr and "allocated" not in result.stdout
+
+
+def test_without_bubblewrap_nothing_runs_and_the_reason_is_one_line(monkeypatch, tmp_path):
+    monkeypatch.setattr(sandbox, "_bwrap", lambda: None)
+    sandbox.unavailable_reason.cache_clear()
+    try:
+        reason = sandbox.unavailable_reason()
+        assert reason and "\n" not in reason and "bwrap" in reason
+        with pytest.raises(sandbox.SandboxUnavailable):
+            sandbox.run(["/bin/true"], tmp_path)
+    finally:
+        sandbox.unavailable_reason.cache_clear()
+
+
+def test_a_scratch_left_unwritable_by_the_code_is_still_removed(scratch):
+    result = run_python("import os\nos.makedirs('a/b')\nopen('a/b/f','w').close()\nos.chmod('a/b', 0)\nos.chmod('a', 0)\n", scratch)
+    assert result.returncode == 0, result.stderr
+    sandbox.remove_scratch(scratch)
+    assert not scratch.exists()
+    scratch.mkdir()   # for the fixture's own cleanup
+
+
+def test_the_scratch_is_private_to_the_sandbox_user_when_root():
+    if os.geteuid() != 0:
+        pytest.skip("root only: the scratch is handed to nobody")
+    path = sandbox.new_scratch()
+    try:
+        sandbox.prepare_scratch(path)
+        assert path.stat().st_uid == sandbox.NOBODY and stat.S_IMODE(path.stat().st_mode) == 0o755
+    finally:
+        sandbox.remove_scratch(path)
