@@ -43,17 +43,21 @@ def execution(status: str, detail: str, probe: str = "", candidate: str = "") ->
 class Verifier:
     """Settings of the runs: where the probes are, and whether to run at all."""
 
-    probes_dir: Path = PROBES_DIR
+    probes_dir: Path | None = None     # default: the probes shipped in the package
     enabled: bool = True
     cache_dir: Path | None = None
     limits: sandbox.Limits = PROBE_LIMITS
+
+    @property
+    def probes(self) -> Path:
+        return Path(self.probes_dir) if self.probes_dir is not None else PROBES_DIR
 
     def status_line(self) -> str:
         """One line for the terminal and the report: how fixes are checked in this run."""
         if not self.enabled:
             return "fix runs: off (--no-exec); fixes are judged from the answer's text only"
-        if not any(self.probes_dir.glob("*_probe.py")):
-            return f"fix runs: skipped, no probes in this installation ({self.probes_dir} has none)"
+        if not any(self.probes.glob("*_probe.py")):
+            return f"fix runs: skipped, no probes in this installation ({self.probes} has none)"
         reason = sandbox.unavailable_reason()
         if reason:
             return f"fix runs: skipped, the sandbox is unavailable: {reason}"
@@ -77,7 +81,7 @@ class Verifier:
     # -- cache ------------------------------------------------------------------
     def _key(self, task: str, final_answer: str) -> str:
         digest = hashlib.sha256()
-        for part in (task, final_answer, _tree_digest(self.probes_dir), _tree_digest(buggy_code_dir())):
+        for part in (task, final_answer, _tree_digest(self.probes), _tree_digest(buggy_code_dir())):
             digest.update(part.encode("utf-8", "replace") + b"\0")
         return digest.hexdigest()
 
@@ -99,7 +103,7 @@ class Verifier:
 
     # -- one run ------------------------------------------------------------------
     def _run(self, task: str, final_answer: str, check_ids: list[str]) -> dict[str, dict]:
-        probe = self.probes_dir / f"{task}_probe.py"
+        probe = self.probes / f"{task}_probe.py"
         if not probe.is_file():
             return {c: execution("unavailable", f"no probe for {task} in this installation "
                                                 f"({probe.name} is missing)") for c in check_ids}
@@ -133,7 +137,7 @@ class Verifier:
         return per_check
 
     def _lay_out(self, scratch: Path, task: str, candidate) -> None:
-        shutil.copytree(self.probes_dir, scratch / "probes", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(self.probes, scratch / "probes", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         target = scratch / "candidate"
         if task in PYTHON_TASKS:
             shutil.copytree(buggy_code_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))

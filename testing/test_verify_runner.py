@@ -1,0 +1,178 @@
+"""The runner: scratch layout, one sandboxed probe run per answer, per-check statuses."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from llmbench.tasks import get_task
+from llmbench.verify import runner, sandbox
+from llmbench.verify.runner import Verifier
+
+TEST_PROBES = Path(__file__).resolve().parent / "verify_probes"
+needs_sandbox = pytest.mark.skipif(sandbox.unavailable_reason() is not None,
+                                   reason=f"sandbox unavailable: {sandbox.unavailable_reason()}")
+
+SQL_FIX = '''```python
+def get_payment_history(self, address, limit=50):
+    conn = self._connect()
+    try:
+        rows = conn.execute("SELECT * FROM payouts WHERE address = ? ORDER BY id DESC LIMIT ?", (address, int(limit))).fetchall()
+        return [dict(row) for row in rows]
+    finally:
+        conn.close()
+```
+'''
+SQL_FORMAT = SQL_FIX.replace('"SELECT * FROM payouts WHERE address = ? ORDER BY id DESC LIMIT ?", (address, int(limit))',
+                             '"SELECT * FROM payouts WHERE address = \'%s\'" % address')
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    runner._MEMORY.clear()
+    yield
+    runner._MEMORY.clear()
+
+
+def probes_with(tmp_path: Path, task: str, body: str) -> Path:
+    folder = tmp_path / "probes"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{task}_probe.py").write_text(textwrap.dedent(body))
+    return folder
+
+
+@needs_sandbox
+def test_a_right_fix_passes_and_a_wrong_one_fails_with_the_probes_assertion():
+    verifier = Verifier(probes_dir=TEST_PROBES)
+    right = verifier.run("payment", SQL_FIX)["payment.sql_injection"]
+    assert right == {"status": "passed", "probe": "history_is_parameterised",
+                     "detail": "an injected address returns nothing", "candidate": "splice from code block 1"}
+    wrong = verifier.run("payment", SQL_FORMAT)["payment.sql_injection"]
+    assert wrong["status"] == "failed"
+    assert wrong["detail"] == "the history of x' OR '1'='1 returned 2 row(s) of other addresses"
+
+
+@needs_sandbox
+def test_code_for_another_place_is_no_code_for_this_check():
+    runs = Verifier(probes_dir=TEST_PROBES).run("payment", SQL_FIX)
+    fees = runs["payment.float_precision"]
+    assert fees["status"] == "no_code"
+    assert fees["detail"].startswith("the answer's code changes none of calculate_fee, batch_payments, _execute_payment")
+    assert runs["payment.race_condition"]["status"] == "unavailable"   # the test probes have none for it
+
+
+def test_no_code_at_all_and_a_syntax_error():
+    verifier = Verifier(probes_dir=TEST_PROBES)
+    if sandbox.unavailable_reason():
+        pytest.skip("sandbox unavailable")
+    runs = verifier.run("payment", "Bind the address with a ? placeholder in get_payment_history.")
+    assert {r["status"] for r in runs.values()} == {"no_code"}
+    broken = verifier.run("payment", "```python\ndef get_payment_history(self, address:\n    pass\n```\n")
+    assert {r["status"] for r in broken.values()} == {"error"}
+    assert broken["payment.sql_injection"]["detail"].startswith("no runnable fix: SyntaxError line 1 (code block 1)")
+
+
+def test_a_missing_probe_is_unavailable_not_a_crash(tmp_path):
+    runs = Verifier(probes_dir=tmp_path).run("stratum", get_task("stratum").reference_answer())
+    assert set(runs) == set(get_task("stratum").check_ids)
+    assert {r["status"] for r in runs.values()} == {"unavailable"}
+    assert "stratum_probe.py is missing" in runs["stratum.byte_order"]["detail"]
+
+
+def test_no_exec_and_an_unavailable_sandbox_run_nothing(monkeypatch):
+    ran = []
+    monkeypatch.setattr(sandbox, "run", lambda *a, **k: ran.append(a))
+    off = Verifier(probes_dir=TEST_PROBES, enabled=False)
+    assert {r["detail"] for r in off.run("payment", SQL_FIX).values()} == {"execution turned off (--no-exec)"}
+    assert "off (--no-exec)" in off.status_line()
+    monkeypatch.setattr(sandbox, "unavailable_reason", lambda: "user namespaces are disabled")
+    runs = Verifier(probes_dir=TEST_PROBES).run("payment", SQL_FIX)
+    assert {r["status"] for r in runs.values()} == {"unavailable"}
+    assert runs["payment.sql_injection"]["detail"] == "sandbox unavailable: user namespaces are disabled"
+    assert Verifier(probes_dir=TEST_PROBES).status_line() == \
+        "fix runs: skipped, the sandbox is unavailable: user namespaces are disabled"
+    assert not ran
+
+
+@needs_sandbox
+def test_a_probe_that_prints_no_json_or_hangs_is_an_error(tmp_path):
+    crash = probes_with(tmp_path, "payment", "import sys\nprint('starting')\nraise SystemExit('probe blew up')\n")
+    runs = Verifier(probes_dir=crash).run("payment", SQL_FIX)
+    assert runs["payment.sql_injection"]["status"] == "error"
+    assert runs["payment.sql_injection"]["detail"] == "the probe printed no result (exit 1): probe blew up"
+    runner._MEMORY.clear()
+    hang = probes_with(tmp_path, "payment", "while True:\n    pass\n")
+    slow = Verifier(probes_dir=hang, limits=sandbox.Limits(wall_seconds=1.5))
+    detail = slow.run("payment", SQL_FIX)["payment.sql_injection"]
+    assert detail["status"] == "error" and detail["detail"].startswith("the probe run was stopped after")
+
+
+@needs_sandbox
+def test_a_check_passes_only_when_all_its_probes_pass_and_sees_the_contract_layout(tmp_path):
+    probe = '''
+    import json, os, sys
+    listing = sorted(os.listdir("candidate"))
+    patched = "WHERE address = ?" in open("candidate/payment_processor.py").read()
+    results = [
+        {"check": "payment.sql_injection", "probe": "layout", "status": "passed" if listing == %r else "failed",
+         "detail": " ".join(listing)},
+        {"check": "payment.sql_injection", "probe": "patched", "status": "passed" if patched else "failed",
+         "detail": "patched file in place" if patched else "\\x1b[31mnot patched\\x1b[0m"},
+        {"check": "payment.float_precision", "probe": "env", "status": "failed",
+         "detail": os.environ["HOME"].replace(os.getcwd(), "SCRATCH") + " " + os.environ["TMPDIR"].replace(os.getcwd(), "SCRATCH")},
+    ]
+    print("noise before the result")
+    print(json.dumps({"task": "payment", "results": results}))
+    ''' % sorted(p.name for p in (Path(__file__).parents[1] / "fixtures" / "buggy_code").iterdir() if p.name != "__pycache__")
+    folder = probes_with(tmp_path, "payment", probe)
+    fee_fix = SQL_FIX + "\n```python\ndef calculate_fee(self, amount):\n    return amount\n```\n"
+    runs = Verifier(probes_dir=folder).run("payment", fee_fix)
+    assert runs["payment.sql_injection"]["status"] == "passed", runs["payment.sql_injection"]
+    assert runs["payment.sql_injection"]["probe"] == "layout, patched"
+    assert runs["payment.float_precision"]["detail"] == "SCRATCH/home SCRATCH/tmp"
+    runner._MEMORY.clear()
+    unpatched = Verifier(probes_dir=folder).run("payment", SQL_FORMAT)["payment.sql_injection"]
+    assert unpatched["status"] == "failed" and unpatched["probe"] == "patched"
+    assert unpatched["detail"] == "[31mnot patched [0m"      # control characters never reach a terminal
+
+
+@needs_sandbox
+def test_one_sandbox_run_per_answer(monkeypatch, tmp_path):
+    calls = []
+    real = sandbox.run
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sandbox, "run", counting)
+    verifier = Verifier(probes_dir=TEST_PROBES, cache_dir=tmp_path / "cache")
+    first = verifier.run("payment", SQL_FIX)
+    assert verifier.run("payment", SQL_FIX) == first
+    assert len(calls) == 1
+    runner._MEMORY.clear()   # another process (an xdist worker) reads the run folder's cache
+    assert verifier.run("payment", SQL_FIX) == first and len(calls) == 1
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 1
+    json.loads(next((tmp_path / "cache").glob("*.json")).read_text())
+
+
+@needs_sandbox
+def test_hiveos_answer_sh_runs_with_a_scratch_home():
+    runs = Verifier(probes_dir=TEST_PROBES).run("hiveos", get_task("hiveos").reference_answer())
+    assert runs["hiveos.manifest"]["status"] == "passed"
+    quoted_tilde = get_task("hiveos").reference_answer().replace("mkdir -p ~/Downloads/ethminer\ncd ~/Downloads/ethminer",
+                                                                 'DIR="~/Downloads/ethminer"\nmkdir -p "$DIR"\ncd "$DIR"')
+    assert quoted_tilde != get_task("hiveos").reference_answer()
+    runner._MEMORY.clear()
+    wrong = Verifier(probes_dir=TEST_PROBES).run("hiveos", quoted_tilde)
+    assert wrong["hiveos.directory"]["status"] == "failed"   # the files landed in ./~/Downloads/ethminer
+
+
+def test_the_test_probes_only_use_the_standard_library():
+    for probe in TEST_PROBES.rglob("*.py"):
+        assert "llmbench" not in probe.read_text(), probe
+    shutil.which("python3") or pytest.skip("no python3")
