@@ -21,11 +21,11 @@ demo: setup
 test: setup
 	$(BIN)/pytest -c testing/pytest.ini testing
 
-# Optional system packages (root, Debian): headless Chromium for the browser
-# tests and the toolchain for building llama.cpp's llama-server.
+# System packages (root, Debian): bubblewrap, the sandbox the answers' code runs in;
+# headless Chromium for the browser tests; the toolchain for llama.cpp's llama-server.
 system-deps:
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver cmake ninja-build g++ patch >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap chromium chromium-driver cmake ninja-build g++ patch >/dev/null
 
 llama-server:
 	bash scripts/build_llama_server.sh
