@@ -259,3 +259,13 @@ def test_create_file_commands_quote_the_path_but_expand_home(tmp_path):
 
 def test_no_shell_at_all_is_no_candidate():
     assert build_shell_candidate("Use HiveOS's custom miner support.") is None
+
+
+def test_an_answer_given_as_json_has_its_code_found():
+    import json
+
+    answer = json.dumps({"bugs": [{"function": "get_payment_history", "fix": PARAM_HISTORY}]})
+    candidate = build_candidate("payment", answer)
+    assert isinstance(candidate, Candidate) and candidate.changed == {"PaymentProcessor.get_payment_history"}
+    shell = json.dumps({"commands": "mkdir -p ~/Downloads/ethminer\ncd ~/Downloads/ethminer\necho ok > h-run.sh"})
+    assert "echo ok > h-run.sh" in build_shell_candidate(shell).script

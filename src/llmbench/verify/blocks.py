@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from llmbench.grading.jsonanswer import NOT_JSON, parse_json_answer
+
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^`]*)$")
 _DIFF_LABELS = {"diff", "patch", "udiff"}
 _DIFF_LINE = re.compile(r"^(?:@@|--- |\+\+\+ )")
@@ -50,3 +52,27 @@ def code_blocks(text: str) -> list[CodeBlock]:
         blocks.append(CodeBlock(len(blocks) + 1, info, "\n".join(body) + ("\n" if body else ""), i + 2))
         i = j + 1
     return blocks
+
+
+def answer_text(final_answer: str) -> str:
+    """The answer as markdown: an answer given as a JSON document becomes its string
+    values in order, a multi-line value without fences fenced as code."""
+    data = parse_json_answer(final_answer or "")
+    if data is NOT_JSON:
+        return final_answer or ""
+    parts: list[str] = []
+
+    def walk(value) -> None:
+        if isinstance(value, str):
+            multi_line = "\n" in value.strip() and not _FENCE.search(value) and not any(
+                _FENCE.match(line) for line in value.splitlines())
+            parts.append(f"```\n{value.strip(chr(10))}\n```" if multi_line else value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(data)
+    return "\n\n".join(parts)

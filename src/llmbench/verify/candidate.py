@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from llmbench.patching import unidiff
 from llmbench.tasks.prompting import read_fixture
-from llmbench.verify.blocks import CodeBlock, code_blocks
+from llmbench.verify.blocks import CodeBlock, answer_text, code_blocks
 from llmbench.verify.splice import is_elided, splice
 
 # task -> (the fixture file its fix goes into, the class at its centre)
@@ -90,7 +90,7 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     """The best candidate program of a Python task's final answer."""
     primary, main_class = PYTHON_TASKS[task]
     fixtures = {name: read_fixture(name) for name in TASK_FILES[task]}
-    blocks = code_blocks(final_answer)
+    blocks = code_blocks(answer_text(final_answer))
     diffs = [b for b in blocks if b.is_diff]
     python = [b for b in blocks if not b.is_diff and _is_python(b)]
     errors: list[str] = []

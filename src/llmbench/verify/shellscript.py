@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from llmbench.grading.filetree import parse_file_tree
 from llmbench.patching import unidiff
-from llmbench.verify.blocks import CodeBlock, code_blocks
+from llmbench.verify.blocks import CodeBlock, answer_text, code_blocks
 
 _SHELL_LABELS = {"", "bash", "sh", "shell", "zsh", "console", "terminal", "shell-session", "shellsession"}
 
@@ -57,6 +57,7 @@ def create_file_commands(path: str, content: str) -> str:
 
 def build_shell_candidate(final_answer: str) -> ShellCandidate | None:
     """The answer's shell script, or None when it has no shell and creates no file."""
+    final_answer = answer_text(final_answer)
     tree = parse_file_tree(final_answer)
     fenced = {f.line: f for f in tree.files.values() if f.how == "fenced"}
     parts: list[str] = []

@@ -1,0 +1,59 @@
+"""Fix runs inside a benchmark run: results.json, the terminal line, --no-exec, replay's regrade."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from llmbench.commands import regrade
+from llmbench.verify import runner, sandbox
+from llmbench.verify.runner import Verifier
+
+TEST_PROBES = Path(__file__).resolve().parent / "verify_probes"
+pytestmark = pytest.mark.skipif(sandbox.unavailable_reason() is not None,
+                                reason=f"sandbox unavailable: {sandbox.unavailable_reason()}")
+
+
+@pytest.fixture(autouse=True)
+def test_probes(monkeypatch):
+    monkeypatch.setattr(runner, "PROBES_DIR", TEST_PROBES)
+    runner._MEMORY.clear()
+    yield
+    runner._MEMORY.clear()
+
+
+def test_a_demo_run_records_each_checks_fix_run(bench):
+    result = bench.runpytest("--model", "demo", "--results-dir", "out", "-k", "payment")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*llmbench: fix runs: each answer's code runs against behavioural probes*"])
+    saved = next((bench.path / "out").glob("*/results.json"))
+    data = json.loads(saved.read_text())
+    checks = data["tests"]["payment"]["checks"]
+    assert checks["payment.sql_injection"]["execution"]["status"] == "passed"
+    assert checks["payment.float_precision"]["per_sample"][0]["execution"]["probe"] == "fees_exact"
+    assert checks["payment.race_condition"]["execution"]["status"] == "unavailable"   # no test probe for it
+    assert data["execution"]["enabled"] is True
+    html = next((bench.path / "out").glob("*/report.html")).read_text()
+    assert "Fix run" in html and "history_is_parameterised" in html
+
+    # regrade runs today's probes: a probe that now fails turns the saved pass into a failure
+    failing = bench.path / "failing-probes"
+    failing.mkdir()
+    (failing / "payment_probe.py").write_text(
+        'import json\nprint(json.dumps({"task": "payment", "results": [{"check": "payment.sql_injection", '
+        '"probe": "strict", "status": "failed", "detail": "still injectable"}]}))\n')
+    changes, _ = regrade.regrade(json.loads(saved.read_text()) | {"_path": str(saved)}, Verifier(probes_dir=failing))
+    assert [(c["check"], c["before"], c["after"]) for c in changes] == [("payment.sql_injection", True, False)]
+    assert changes[0]["after_evidence"].startswith("the fix fails when run (strict): still injectable")
+
+
+def test_no_exec_runs_nothing_and_says_so(bench):
+    result = bench.runpytest("--model", "demo", "--results-dir", "out", "-k", "sql_injection", "--no-exec")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*llmbench: fix runs: off (--no-exec)*"])
+    data = json.loads(next((bench.path / "out").glob("*/results.json")).read_text())
+    assert data["tests"]["payment"]["checks"]["payment.sql_injection"]["execution"]["detail"] == \
+        "execution turned off (--no-exec)"
+    assert not list((bench.path / "out").glob("*/verify/*.json"))
