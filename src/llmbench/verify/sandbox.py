@@ -15,7 +15,10 @@ The walls, per run:
 * network: its own namespace, loopback only (up); the host's 127.0.0.1 is another
   namespace, so nothing on this machine or outside is reachable;
 * filesystem: everything read-only except the scratch directory, which is cwd,
-  HOME and TMPDIR;
+  HOME and TMPDIR: a fresh size-capped tmpfs at the scratch's path (so the code
+  cannot fill the disk, and what it writes never reaches the host), into which the
+  prepared ``probes/`` and ``candidate/`` folders are bound read-only (so the code
+  under test cannot rewrite the probes that judge it);
 * user: never root. Run as root (CI), we first switch to an unprivileged uid
   (``nobody``, 65534) that owns the scratch; otherwise the caller's own uid. Inside,
   no capabilities;
@@ -53,6 +56,7 @@ class Limits:
     memory_bytes: int = 1 << 30          # address space
     file_bytes: int = 16 << 20           # largest file the code may write
     processes: int = 64                  # beyond what the sandbox user already runs
+    scratch_bytes: int = 256 << 20       # the writable scratch (a tmpfs)
 
 
 @dataclass
@@ -89,17 +93,21 @@ def _processes_of(uid: int) -> int:
     return count
 
 
-def _command(bwrap: str, scratch: Path, argv: list[str], env: dict[str, str]) -> list[str]:
+def _command(bwrap: str, scratch: Path, argv: list[str], env: dict[str, str], limits: Limits,
+             read_only: tuple[str, ...]) -> list[str]:
+    inside = str(scratch)
     cmd = [
         bwrap,
         "--unshare-user", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
         "--die-with-parent", "--new-session", "--cap-drop", "ALL",
         "--ro-bind", "/", "/",
         "--dev", "/dev", "--proc", "/proc",
-        "--bind", str(scratch), str(scratch),
-        "--chdir", str(scratch),
-        "--clearenv",
+        "--size", str(limits.scratch_bytes), "--tmpfs", inside,
     ]
+    for name in read_only:
+        if (scratch / name).exists():
+            cmd += ["--ro-bind", str(scratch / name), f"{inside}/{name}"]
+    cmd += ["--dir", f"{inside}/home", "--dir", f"{inside}/tmp", "--chdir", inside, "--clearenv"]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     return cmd + ["--"] + argv
@@ -123,20 +131,19 @@ def _child_settings(uid: int, limits: Limits) -> dict:
 
 
 def new_scratch() -> Path:
-    """A fresh scratch folder the sandbox user can reach (under the system temp dir,
-    whose every parent is traversable), with ``home/`` and ``tmp/`` in it."""
+    """A fresh folder to lay the read-only parts out in (``probes/``, ``candidate/``),
+    under the system temp dir, whose every parent the sandbox user can traverse."""
     scratch = Path(tempfile.mkdtemp(prefix="llmbench-verify-"))
     os.chmod(scratch, 0o755)
-    for sub in ("home", "tmp"):
-        (scratch / sub).mkdir()
     return scratch
 
 
 def prepare_scratch(scratch: Path) -> None:
-    """Hand the scratch to the sandbox user (when we are root, ``nobody`` must own it to write)."""
-    if os.geteuid() == 0:
-        for path in [scratch, *scratch.rglob("*")]:
-            os.lchown(path, NOBODY, NOBODY)
+    """Make the laid-out files readable by the sandbox user (whatever the umask was)."""
+    for path in [scratch, *scratch.rglob("*")]:
+        if not path.is_symlink():
+            mode = path.stat().st_mode
+            os.chmod(path, mode | (0o555 if path.is_dir() else 0o444))
 
 
 def sandbox_env(scratch: Path, home: Path | None = None) -> dict[str, str]:
@@ -149,14 +156,16 @@ def sandbox_env(scratch: Path, home: Path | None = None) -> dict[str, str]:
     }
 
 
-def run(argv: list[str], scratch: Path, limits: Limits = Limits(), env: dict[str, str] | None = None) -> RunResult:
-    """Run ``argv`` in the sandbox with ``scratch`` (already prepared) as its only writable place."""
+def run(argv: list[str], scratch: Path, limits: Limits = Limits(), env: dict[str, str] | None = None,
+        read_only: tuple[str, ...] = ("probes", "candidate")) -> RunResult:
+    """Run ``argv`` in the sandbox; cwd is ``scratch`` (a tmpfs there, with ``scratch``'s
+    ``read_only`` sub-folders bound read-only), its only writable place."""
     reason = unavailable_reason()
     if reason:
         raise SandboxUnavailable(reason)
     scratch = Path(scratch).resolve()
     uid = run_as_uid()
-    cmd = _command(_bwrap(), scratch, argv, env or sandbox_env(scratch))
+    cmd = _command(_bwrap(), scratch, argv, env or sandbox_env(scratch), limits, read_only)
     started = time.monotonic()
     proc = subprocess.Popen(
         cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -192,7 +201,8 @@ def unavailable_reason() -> str | None:
     try:
         prepare_scratch(scratch)
         uid = run_as_uid()
-        cmd = _command(bwrap, scratch, ["/bin/sh", "-c", "echo ok > probe && cat probe"], sandbox_env(scratch))
+        cmd = _command(bwrap, scratch, ["/bin/sh", "-c", "echo ok > probe && cat probe"], sandbox_env(scratch),
+                       Limits(), ())
         try:
             result = subprocess.run(cmd, capture_output=True, text=True, timeout=20, env={"PATH": SANDBOX_PATH},
                                     **_child_settings(uid, Limits()))
