@@ -36,7 +36,7 @@ def main(argv: list[str]) -> int:
 
     verifier = Verifier(enabled=not args.no_exec)
     verdicts = grade_verified(args.task, text, reasoning, verifier)
-    if args.task and verifier.enabled and any(v.execution["status"] == "unavailable" for v in verdicts.values()):
+    if verifier.status_line().startswith("fix runs: skipped"):
         print(f"llmbench: {verifier.status_line()}", file=sys.stderr)
     print(json.dumps({check_id: v.as_dict() for check_id, v in verdicts.items()}, indent=2, ensure_ascii=False))
     return 0

@@ -96,7 +96,7 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     errors: list[str] = []
     built: list[Candidate] = []
     for block in python:
-        full = _full_file(task, block, fixtures[primary], main_class, errors)
+        full = _full_file(task, block, fixtures[primary], main_class)
         if full is not None:
             built.append(full)
     spliced = _splice_all(task, [b for b in python if not any(c.blocks == (b.index,) and c.kind == "full_file" for c in built)],
@@ -121,11 +121,11 @@ def _is_python(block: CodeBlock) -> bool:
         return True
     if block.language:
         return False
-    try:   # an unlabelled block counts when it is Python
-        ast.parse(block.text)
+    try:   # an unlabelled block counts when it is Python that defines something
+        tree = ast.parse(block.text)
     except SyntaxError:
         return False
-    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for n in ast.parse(block.text).body)
+    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for n in tree.body)
 
 
 def _label_file(block: CodeBlock) -> str:
@@ -143,7 +143,7 @@ def _parse_error(block: CodeBlock, text: str) -> str | None:
         return f"SyntaxError line {exc.lineno or 0} (code block {block.index}): {exc.msg}"
 
 
-def _full_file(task: str, block: CodeBlock, fixture: str, main_class: str, errors: list[str]) -> Candidate | None:
+def _full_file(task: str, block: CodeBlock, fixture: str, main_class: str) -> Candidate | None:
     """A block that is the whole module: it defines the main class with most of its methods."""
     try:
         tree = ast.parse(block.text)
