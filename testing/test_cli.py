@@ -24,7 +24,8 @@ def test_grade_prints_every_check_and_an_echo_passes_none(task, tmp_path):
     assert run.returncode == 0, run.stderr
     verdicts = json.loads(run.stdout)
     assert list(verdicts) == get_task(task).check_ids
-    assert all(set(v) == {"passed", "evidence"} for v in verdicts.values())
+    assert all(set(v) == {"passed", "evidence", "execution"} for v in verdicts.values())
+    assert all(set(v["execution"]) >= {"status", "probe", "detail"} for v in verdicts.values())
     assert [c for c, v in verdicts.items() if v["passed"]] == []
 
 
