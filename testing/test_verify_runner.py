@@ -156,7 +156,7 @@ def test_one_sandbox_run_per_answer(monkeypatch, tmp_path):
     assert len(calls) == 1
     runner._MEMORY.clear()   # another process (an xdist worker) reads the run folder's cache
     assert verifier.run("payment", SQL_FIX) == first and len(calls) == 1
-    assert len(list((tmp_path / "cache").glob("*.json"))) == 1
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 1   # and a .lock beside it
     json.loads(next((tmp_path / "cache").glob("*.json")).read_text())
 
 

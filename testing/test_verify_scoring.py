@@ -71,7 +71,8 @@ def test_diagnosis_only_checks_keep_their_text_verdict_with_the_run_beside_it():
 
 
 def test_hiveos_runs_can_fail_a_check_but_not_pass_one():
-    assert not decide("hiveos.directory", Verdict(True, "files under ~/Downloads/ethminer"), FAILED, "").passed
+    failed = decide("hiveos.directory", Verdict(True, "files under ~/Downloads/ethminer"), FAILED, "")
+    assert not failed.passed and failed.evidence.startswith("the files fail when run (p): assertion X")
     assert not decide("hiveos.heredocs", Verdict(False, "no heredoc"), PASSED, "").passed
 
 

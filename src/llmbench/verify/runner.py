@@ -16,6 +16,7 @@ error | unavailable. One run per answer: results are cached by the answer's hash
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -71,11 +72,14 @@ class Verifier:
         if not (final_answer or "").strip():
             return {c: execution("no_code", "no final answer") for c in check_ids}
         key = self._key(task, final_answer)
-        cached = _MEMORY.get(key) or self._read_cache(key)
+        cached = _MEMORY.get(key)
         if cached is None:
-            cached = self._run(task, final_answer, check_ids)
+            with self._lock(key):   # xdist workers grading the same answer wait for one run
+                cached = self._read_cache(key)
+                if cached is None:
+                    cached = self._run(task, final_answer, check_ids)
+                    self._write_cache(key, cached)
             _MEMORY[key] = cached
-            self._write_cache(key, cached)
         return {c: dict(cached[c]) for c in check_ids}
 
     # -- cache ------------------------------------------------------------------
@@ -84,6 +88,14 @@ class Verifier:
         for part in (task, final_answer, _tree_digest(self.probes), _tree_digest(buggy_code_dir())):
             digest.update(part.encode("utf-8", "replace") + b"\0")
         return digest.hexdigest()
+
+    def _lock(self, key: str):
+        if self.cache_dir is None:
+            return contextlib.nullcontext()
+        from filelock import FileLock
+
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.cache_dir / f"{key}.lock"), timeout=10 * self.limits.wall_seconds)
 
     def _read_cache(self, key: str) -> dict | None:
         if self.cache_dir is None:

@@ -54,7 +54,8 @@ def decide(check_id: str, verdict: Verdict, run: dict, final_answer: str) -> Exe
     status = run.get("status")
     probe = run.get("probe") or "probe"
     if status == "failed" and (check_id in FIX_CHECKS or check_id.startswith("hiveos.")):
-        evidence = f"the fix fails when run ({probe}): {run.get('detail', '')}"
+        what = "the files fail" if check_id.startswith("hiveos.") else "the fix fails"
+        evidence = f"{what} when run ({probe}): {run.get('detail', '')}"
         if verdict.passed:
             evidence += f"; the text alone passed: {verdict.evidence}"
         return ExecutedVerdict(False, evidence, run)
