@@ -210,6 +210,12 @@ except OSError as exc:
     assert result.stdout.split() == ["File", "too", "large", str(4 << 20)]
 
 
+def test_an_output_flood_is_cut_and_only_its_tail_is_kept(scratch):
+    result = run_python("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n", scratch, file_bytes=8 << 20)
+    assert not result.timed_out and result.returncode != 0      # stopped by the file-size limit, not the clock
+    assert 0 < len(result.stdout) <= 256 << 10
+
+
 def test_memory_is_limited(scratch):
     result = run_python("x = bytearray(2 << 30)\nprint('allocated')\n", scratch, memory_bytes=512 << 20)
     assert "MemoryError" in result.stderr and "allocated" not in result.stdout

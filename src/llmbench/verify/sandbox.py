@@ -167,21 +167,28 @@ def run(argv: list[str], scratch: Path, limits: Limits = Limits(), env: dict[str
     uid = run_as_uid()
     cmd = _command(_bwrap(), scratch, argv, env or sandbox_env(scratch), limits, read_only)
     started = time.monotonic()
-    proc = subprocess.Popen(
-        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={"PATH": SANDBOX_PATH}, cwd=str(scratch), text=True, errors="replace",
-        **_child_settings(uid, limits),
-    )
-    timed_out = False
-    try:
-        stdout, stderr = proc.communicate(timeout=limits.wall_seconds)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(proc)
-        stdout, stderr = proc.communicate()
-    finally:
-        _kill_group(proc)   # anything that outlived bwrap's init in the group
+    # output goes to files, not pipes: a flood is cut by the file-size limit and
+    # never held in our memory; only its tail is read back
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                env={"PATH": SANDBOX_PATH}, cwd=str(scratch), **_child_settings(uid, limits))
+        timed_out = False
+        try:
+            proc.wait(timeout=limits.wall_seconds)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+            proc.wait()
+        finally:
+            _kill_group(proc)   # anything that outlived bwrap's init in the group
+        stdout, stderr = _tail(out), _tail(err)
     return RunResult(None if timed_out else proc.returncode, stdout, stderr, timed_out, time.monotonic() - started)
+
+
+def _tail(handle, limit: int = 256 << 10) -> str:
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(max(0, size - limit))
+    return handle.read().decode("utf-8", errors="replace")
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
