@@ -25,8 +25,8 @@ def test_probes(monkeypatch):
 
 
 def test_a_demo_run_records_each_checks_fix_run(bench):
-    result = bench.runpytest("--model", "demo", "--results-dir", "out", "-k", "payment")
-    result.assert_outcomes(passed=4)
+    result = bench.runpytest("--model", "demo", "--results-dir", "out", "-k", "payment or zmq or hiveos")
+    result.assert_outcomes(passed=14)
     result.stdout.fnmatch_lines(["*llmbench: fix runs: each answer's code runs against behavioural probes*"])
     saved = next((bench.path / "out").glob("*/results.json"))
     data = json.loads(saved.read_text())
@@ -35,6 +35,11 @@ def test_a_demo_run_records_each_checks_fix_run(bench):
     assert checks["payment.float_precision"]["per_sample"][0]["execution"]["probe"] == "fees_exact"
     assert checks["payment.race_condition"]["execution"]["status"] == "unavailable"   # no test probe for it
     assert data["execution"]["enabled"] is True
+    # every check the test probes cover shows a passed run of the reference fix
+    covered = {"zmq.fix_socket_in_thread", "payment.sql_injection", "payment.float_precision",
+               "hiveos.manifest", "hiveos.directory"}
+    runs = {c: v["execution"]["status"] for t in data["tests"].values() for c, v in t["checks"].items()}
+    assert {c for c, status in runs.items() if status == "passed"} == covered
     html = next((bench.path / "out").glob("*/report.html")).read_text()
     assert "Fix run" in html and "history_is_parameterised" in html
 
