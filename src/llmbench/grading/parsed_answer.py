@@ -145,14 +145,14 @@ class Answer:
             line = lines[i]
             if diff:
                 # a unified diff: headers give the hunk's function, removed lines are old
-                # code (never novel), the +/space column is not part of the code
-                # code; a hunk with no function in its header takes it from where its
-                # old lines sit in the prompt's code; "+" lines are the answer's own code
+                # code (never novel), the +/space column is not part of the code; a hunk
+                # with no function in its header takes it from where its old lines sit
+                # in the prompt's code; "+" lines are the answer's own code
                 hunk = _HUNK.match(line)
                 if hunk or _DIFF_HEADER.match(line):
                     if hunk:
                         named = _DEF.match(hunk.group(1) or "")
-                        func = (named.group(1) or named.group(2)) if named else self._hunk_function(lines[i + 1:end])
+                        func = (named.group(1) or named.group(2)) if named else _hunk_function(lines[i + 1:end], self._prompt_funcs)
                     i += 1
                     continue
                 marker, line = line[:1], line[1:]
@@ -174,17 +174,6 @@ class Answer:
                 self.units.append(Unit(line, "code", block, self._section, self._novel_code(line), func=func, label=label))
             i += 1
         return i + 1
-
-    def _hunk_function(self, hunk_lines: list[str]) -> str | None:
-        """The prompt's def holding the first old line of a hunk that occurs in one def only."""
-        for line in hunk_lines:
-            if _HUNK.match(line) or _DIFF_HEADER.match(line):
-                break
-            if line[:1] in (" ", "-"):
-                where = self._prompt_funcs.get(_code_key(line[1:]), set())
-                if len(where) == 1:
-                    return next(iter(where))
-        return None
 
     def _add_prose(self, text: str, block: int) -> None:
         for sentence in split_sentences(text):
@@ -236,6 +225,18 @@ def _enclosing_defs(prompt: str) -> dict[str, set[str]]:
         if stack:
             found.setdefault(key, set()).add(stack[-1][1])
     return found
+
+
+def _hunk_function(hunk_lines: list[str], prompt_funcs: dict[str, set[str]]) -> str | None:
+    """The prompt's def holding the first old line of a hunk that occurs in one def only."""
+    for line in hunk_lines:
+        if _HUNK.match(line) or _DIFF_HEADER.match(line):
+            break
+        if line[:1] in (" ", "-"):
+            where = prompt_funcs.get(_code_key(line[1:]), set())
+            if len(where) == 1:
+                return next(iter(where))
+    return None
 
 
 def _is_diff(label: str, lines: list[str]) -> bool:
