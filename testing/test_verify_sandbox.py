@@ -134,6 +134,13 @@ print(json.dumps(found))
         assert not (path.parent / "new-file").exists()
 
 
+def test_home_folders_are_hidden(scratch, victims):
+    home = os.path.expanduser("~")
+    code = f'import os, json\nprint(json.dumps({{p: os.listdir(p) for p in ({home!r}, "/root", "/home") if os.path.isdir(p)}}))\n'
+    found = outcome(run_python(code, scratch))
+    assert found and all(listing == [] for listing in found.values()), found
+
+
 def test_never_root_and_no_api_key_in_the_environment(scratch, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-for-the-test")
     code = 'import os, json; print(json.dumps({"uid": os.getuid(), "euid": os.geteuid(), "env": dict(os.environ)}))'

@@ -14,7 +14,8 @@ The walls, per run:
 
 * network: its own namespace, loopback only (up); the host's 127.0.0.1 is another
   namespace, so nothing on this machine or outside is reachable;
-* filesystem: everything read-only except the scratch directory, which is cwd,
+* filesystem: the home folders (``/root``, ``/home``, ours) hidden behind empty
+  read-only mounts, everything else read-only except the scratch directory, which is cwd,
   HOME and TMPDIR: a fresh size-capped tmpfs at the scratch's path (so the code
   cannot fill the disk, and what it writes never reaches the host), into which the
   prepared ``probes/`` and ``candidate/`` folders are bound read-only (so the code
@@ -102,8 +103,10 @@ def _command(bwrap: str, scratch: Path, argv: list[str], env: dict[str, str], li
         "--die-with-parent", "--new-session", "--cap-drop", "ALL",
         "--ro-bind", "/", "/",
         "--dev", "/dev", "--proc", "/proc",
-        "--size", str(limits.scratch_bytes), "--tmpfs", inside,
     ]
+    for private in _private_dirs(scratch):   # home folders (keys, tokens) are hidden, read-only and empty
+        cmd += ["--tmpfs", private, "--remount-ro", private]
+    cmd += ["--size", str(limits.scratch_bytes), "--tmpfs", inside]
     for name in read_only:
         if (scratch / name).exists():
             cmd += ["--ro-bind", str(scratch / name), f"{inside}/{name}"]
@@ -111,6 +114,16 @@ def _command(bwrap: str, scratch: Path, argv: list[str], env: dict[str, str], li
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     return cmd + ["--"] + argv
+
+
+def _private_dirs(scratch: Path) -> list[str]:
+    """Users' home folders, hidden inside (never one that holds the scratch)."""
+    found = []
+    for folder in dict.fromkeys(("/root", "/home", os.path.expanduser("~"))):
+        path = Path(folder)
+        if folder != "/" and path.is_dir() and path not in scratch.parents and path != scratch:
+            found.append(str(path))
+    return found
 
 
 def _child_settings(uid: int, limits: Limits) -> dict:
