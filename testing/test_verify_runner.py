@@ -76,6 +76,14 @@ def test_no_code_at_all_and_a_syntax_error():
     assert broken["payment.sql_injection"]["detail"].startswith("no runnable fix: SyntaxError line 1 (code block 1)")
 
 
+def test_code_that_cannot_even_be_parsed_is_an_error_verdict():
+    if sandbox.unavailable_reason():
+        pytest.skip("sandbox unavailable")
+    nul = "```python\ndef get_payment_history(self, address):\n    return '\x00'\x00\n```\n"
+    runs = Verifier(probes_dir=TEST_PROBES).run("payment", nul)
+    assert {r["status"] for r in runs.values()} == {"error"}
+
+
 def test_a_missing_probe_is_unavailable_not_a_crash(tmp_path):
     runs = Verifier(probes_dir=tmp_path).run("stratum", get_task("stratum").reference_answer())
     assert set(runs) == set(get_task("stratum").check_ids)

@@ -140,7 +140,12 @@ def _parse_error(block: CodeBlock, text: str) -> str | None:
         ast.parse(text)
         return None
     except SyntaxError as exc:
-        return f"SyntaxError line {exc.lineno or 0} (code block {block.index}): {exc.msg}"
+        return _syntax_error(exc, f"(code block {block.index})")
+
+
+def _syntax_error(exc: SyntaxError, where: str) -> str:
+    line = f" line {exc.lineno}" if exc.lineno else ""
+    return f"SyntaxError{line} {where}: {exc.msg}"
 
 
 def _full_file(task: str, block: CodeBlock, fixture: str, main_class: str) -> Candidate | None:
@@ -175,7 +180,7 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
         try:
             result = splice(texts[target], block.text, main_class)
         except SyntaxError as exc:
-            errors.append(f"SyntaxError line {exc.lineno or 0} (code block {block.index}): {exc.msg}")
+            errors.append(_syntax_error(exc, f"(code block {block.index})"))
             continue
         error = _parse_error(block, result.text)
         if error:  # the splice itself went wrong (odd indentation in the block)
@@ -218,7 +223,7 @@ def _apply_diffs(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], p
                 try:
                     ast.parse(new)
                 except SyntaxError as exc:
-                    errors.append(f"SyntaxError line {exc.lineno or 0} of {name} after the diff in code block {block.index}: {exc.msg}")
+                    errors.append(_syntax_error(exc, f"of {name} after the diff in code block {block.index}"))
                     continue
             texts[name] = new
             used.append(block.index)

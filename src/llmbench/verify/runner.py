@@ -122,7 +122,11 @@ class Verifier:
         reason = sandbox.unavailable_reason()
         if reason:
             return {c: execution("unavailable", f"sandbox unavailable: {reason}") for c in check_ids}
-        candidate = build_shell_candidate(final_answer) if task == "hiveos" else build_candidate(task, final_answer)
+        try:
+            candidate = build_shell_candidate(final_answer) if task == "hiveos" else build_candidate(task, final_answer)
+        except Exception as exc:  # noqa: BLE001 - odd model code (null bytes, deep nesting) is a verdict, never a crash
+            return {c: execution("error", f"the candidate could not be built: {type(exc).__name__}: {exc}")
+                    for c in check_ids}
         if candidate is None:
             return {c: execution("no_code", "the answer gives no shell commands and no files") for c in check_ids}
         if isinstance(candidate, NoCandidate):
@@ -136,6 +140,8 @@ class Verifier:
             result = sandbox.run(["python3", f"probes/{probe.name}", "--candidate", "candidate"], scratch, self.limits)
         except sandbox.SandboxUnavailable as exc:
             return {c: execution("unavailable", f"sandbox unavailable: {exc}") for c in check_ids}
+        except OSError as exc:
+            return {c: execution("error", f"the probe could not be started: {exc}") for c in check_ids}
         finally:
             sandbox.remove_scratch(scratch)
         per_check = _per_check(task, result, check_ids)
