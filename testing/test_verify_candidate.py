@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from llmbench.grading import grade
-from llmbench.grading.answer import Answer
+from llmbench.tasks import grade
+from llmbench.grading.parsed_answer import Answer
 from llmbench.patching import unidiff
 from llmbench.tasks import get_task
 from llmbench.tasks.prompting import read_fixture

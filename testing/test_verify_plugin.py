@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from llmbench.commands import regrade
+from llmbench.cli import regrade
 from llmbench.verify import runner, sandbox
 from llmbench.verify.runner import Verifier
 
@@ -31,7 +31,7 @@ def test_a_demo_run_records_each_checks_fix_run(bench):
     saved = next((bench.path / "out").glob("*/results.json"))
     data = json.loads(saved.read_text())
     checks = data["tests"]["payment"]["checks"]
-    assert checks["payment.sql_injection"]["execution"]["status"] == "passed"
+    assert checks["payment.sql_injection"]["execution"]["status"] == "passed", checks["payment.sql_injection"]
     assert checks["payment.float_precision"]["per_sample"][0]["execution"]["probe"] == "fees_exact"
     assert checks["payment.race_condition"]["execution"]["status"] == "unavailable"   # no test probe for it
     assert data["execution"]["enabled"] is True

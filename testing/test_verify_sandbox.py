@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import socket
 import stat
 import tempfile
@@ -135,7 +136,7 @@ print(json.dumps(found))
 
 
 def test_home_folders_are_hidden(scratch, victims):
-    home = os.path.expanduser("~")
+    home = pwd.getpwuid(os.getuid()).pw_dir
     code = f'import os, json\nprint(json.dumps({{p: os.listdir(p) for p in ({home!r}, "/root", "/home") if os.path.isdir(p)}}))\n'
     found = outcome(run_python(code, scratch))
     assert found and all(listing == [] for listing in found.values()), found

@@ -10,7 +10,7 @@ import pytest
 
 from llmbench import cli
 from llmbench.tasks import all_tasks
-from llmbench.tasks.base import Verdict
+from llmbench.grading.check import Verdict
 from llmbench.verify import grade_verified, runner, sandbox
 from llmbench.verify.runner import Verifier
 from llmbench.verify.scoring import FIX_CHECKS, decide, fixes_verified, is_code_only
@@ -163,7 +163,7 @@ def test_grade_cli_puts_execution_under_each_check_id(tmp_path, capsys, monkeypa
 
 
 def test_the_html_fix_run_column_escapes_the_probes_output():
-    from llmbench._html import HtmlHooks
+    from llmbench.plugin._html import HtmlHooks
 
     hooks = HtmlHooks(SimpleNamespace())
     header: list = ["<th>Result</th>", "<th>Test</th>", "<th>Duration</th>"]

@@ -13,6 +13,8 @@ runs/          run records: answer store, recorder (results.json), results
 tasks/         the five quality tests: prompt, fixture, checks; grade by name
 grading/       Check/Verdict, reasoning removal, parsed answers, finding rules,
                HiveOS file tree, grader controls, the judge (knows no task)
+verify/        fixes run: the answer's candidate program, the bubblewrap
+               sandbox, the probes, and the one rule joining run and text
 throughput/    load generation, metrics, aggregation, sweep
 sim/           the built-in OpenAI-compatible server (``--model demo``)
 leaderboard/   ``llmbench report``: tables, pages, plots from saved runs

@@ -6,8 +6,8 @@ one probe run per answer, joined by the rule in ``verify.scoring``.
 
 from __future__ import annotations
 
-from llmbench import grading
 from llmbench.grading.reasoning import split_reasoning
+from llmbench.tasks import grade
 from llmbench.verify.runner import STATUSES, Verifier, execution
 from llmbench.verify.scoring import ExecutedVerdict, decide
 
@@ -16,8 +16,8 @@ __all__ = ["ExecutedVerdict", "STATUSES", "Verifier", "grade_verified", "with_ex
 
 def grade_verified(task: str, content: str | None, reasoning_field: str | None = None,
                    verifier: Verifier | None = None) -> dict[str, ExecutedVerdict]:
-    """``grading.grade`` plus the fix run: one ExecutedVerdict per check id."""
-    verdicts = grading.grade(task, content, reasoning_field)
+    """``tasks.grade`` plus the fix run: one ExecutedVerdict per check id."""
+    verdicts = grade(task, content, reasoning_field)
     final, _ = split_reasoning(content, reasoning_field)
     return with_execution(task, verdicts, final, verifier or Verifier())
 

@@ -108,7 +108,7 @@ class Verifier:
     def _write_cache(self, key: str, results: dict) -> None:
         if self.cache_dir is None:
             return
-        from llmbench.answers import atomic_write_json
+        from llmbench.runs.answer_store import atomic_write_json
 
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_json(self.cache_dir / f"{key}.json", results)

@@ -36,6 +36,7 @@ says why and nothing is run: execution is skipped, never done with fewer walls.
 from __future__ import annotations
 
 import os
+import pwd
 import resource
 import shutil
 import signal
@@ -117,11 +118,15 @@ def _command(bwrap: str, scratch: Path, argv: list[str], env: dict[str, str], li
 
 
 def _private_dirs(scratch: Path) -> list[str]:
-    """Users' home folders, hidden inside (never one that holds the scratch)."""
+    """Users' home folders to hide inside: /root, /home and ours (from the password
+    database, not $HOME), unless they hold the scratch or sit where the sandbox user
+    cannot reach them anyway (bwrap, running as that user, could not mount there)."""
     found = []
-    for folder in dict.fromkeys(("/root", "/home", os.path.expanduser("~"))):
+    for folder in dict.fromkeys(("/root", "/home", pwd.getpwuid(os.getuid()).pw_dir)):
         path = Path(folder)
-        if folder != "/" and path.is_dir() and path not in scratch.parents and path != scratch:
+        if folder == "/" or not path.is_dir() or path == scratch or path in scratch.parents:
+            continue
+        if all(parent.stat().st_mode & 0o001 for parent in path.parents):
             found.append(str(path))
     return found
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from llmbench.tasks.base import Verdict
+from llmbench.grading.check import Verdict
 
 FIX_CHECKS = frozenset({
     "zmq.fix_socket_in_thread",
