@@ -188,3 +188,25 @@ def test_fixes_verified_counts_runs_that_happened():
                                                 "c": check("no_code"), "d": check("unavailable")}}}}
     assert fixes_verified(results) == (2, 3)
     assert fixes_verified({"tests": {"payment": {"checks": {"a": {"per_sample": [{"passed": True}]}}}}}) is None
+
+
+def test_the_leaderboard_shows_fixes_verified_per_model(tmp_path):
+    from leaderboard_helpers import write_quality_run
+    from llmbench.cli.report import main as report_main
+
+    root = tmp_path / "reports"
+    path = write_quality_run(root, "with-runs", passes={"payment": [4]})
+    data = json.loads(path.read_text())
+    statuses = ["passed", "failed", "no_code", "passed"]
+    for check, status in zip(data["tests"]["payment"]["checks"].values(), statuses):
+        check["per_sample"][0]["execution"] = {"status": status, "probe": "p", "detail": "d"}
+    path.write_text(json.dumps(data))
+    write_quality_run(root, "older", alias="other", name="Other-Model", passes={"payment": [3]})
+    out = tmp_path / "out"
+    assert report_main([str(root), "--out", str(out)]) == 0
+    md = (out / "leaderboard.md").read_text()
+    detailed = md[md.index("Detailed Test Results"):]
+    lines = [line for line in detailed.splitlines() if line.startswith("| ")]
+    assert lines[0] == "| Model | Payment (4) | Total | Fixes verified |"
+    assert lines[1] == "| Qwen3-Coder-30B-A3B | 4/4 | **4/4** | 2/3 |"    # 2 of the 3 runs that ran passed
+    assert lines[2] == "| Other-Model | 3/4 | 3/4 | - |"                   # recorded without fix runs
