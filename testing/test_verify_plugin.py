@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from sandbox_helpers import needs_sandbox, require_sandbox  # noqa: F401 - the fixture needs_sandbox uses
 from llmbench.cli import regrade
 from llmbench.verify import runner, sandbox
 from llmbench.verify.runner import Verifier
 
 TEST_PROBES = Path(__file__).resolve().parent / "verify_probes"
-pytestmark = pytest.mark.skipif(sandbox.unavailable_reason() is not None,
-                                reason=f"sandbox unavailable: {sandbox.unavailable_reason()}")
+pytestmark = needs_sandbox
 
 
 @pytest.fixture(autouse=True)

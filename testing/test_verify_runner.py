@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from sandbox_helpers import needs_sandbox, require_sandbox  # noqa: F401 - the fixture needs_sandbox uses
 from llmbench.tasks import get_task
 from llmbench.verify import runner, sandbox
 from llmbench.verify.runner import Verifier
 
 TEST_PROBES = Path(__file__).resolve().parent / "verify_probes"
-needs_sandbox = pytest.mark.skipif(sandbox.unavailable_reason() is not None,
-                                   reason=f"sandbox unavailable: {sandbox.unavailable_reason()}")
 
 SQL_FIX = '''```python
 def get_payment_history(self, address, limit=50):
@@ -65,10 +64,9 @@ def test_code_for_another_place_is_no_code_for_this_check():
     assert runs["payment.race_condition"]["status"] == "unavailable"   # the test probes have none for it
 
 
+@needs_sandbox
 def test_no_code_at_all_and_a_syntax_error():
     verifier = Verifier(probes_dir=TEST_PROBES)
-    if sandbox.unavailable_reason():
-        pytest.skip("sandbox unavailable")
     runs = verifier.run("payment", "Bind the address with a ? placeholder in get_payment_history.")
     assert {r["status"] for r in runs.values()} == {"no_code"}
     broken = verifier.run("payment", "```python\ndef get_payment_history(self, address:\n    pass\n```\n")
@@ -76,9 +74,8 @@ def test_no_code_at_all_and_a_syntax_error():
     assert broken["payment.sql_injection"]["detail"].startswith("no runnable fix: SyntaxError line 1 (code block 1)")
 
 
+@needs_sandbox
 def test_code_that_cannot_even_be_parsed_is_an_error_verdict():
-    if sandbox.unavailable_reason():
-        pytest.skip("sandbox unavailable")
     nul = "```python\ndef get_payment_history(self, address):\n    return '\x00'\x00\n```\n"
     runs = Verifier(probes_dir=TEST_PROBES).run("payment", nul)
     assert {r["status"] for r in runs.values()} == {"error"}

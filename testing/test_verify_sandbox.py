@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from sandbox_helpers import needs_sandbox, require_sandbox  # noqa: F401 - the fixture needs_sandbox uses
 from llmbench.verify import sandbox
 
 REPO = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(sandbox.unavailable_reason() is not None,
-                                reason=f"sandbox unavailable: {sandbox.unavailable_reason()}")
+pytestmark = needs_sandbox
 
 
 @pytest.fixture

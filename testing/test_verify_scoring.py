@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from sandbox_helpers import needs_sandbox, require_sandbox  # noqa: F401 - the fixture needs_sandbox uses
 from llmbench import cli
 from llmbench.tasks import all_tasks
 from llmbench.grading.check import Verdict
@@ -16,8 +17,6 @@ from llmbench.verify.runner import Verifier
 from llmbench.verify.scoring import FIX_CHECKS, decide, fixes_verified, is_code_only
 
 TEST_PROBES = Path(__file__).resolve().parent / "verify_probes"
-needs_sandbox = pytest.mark.skipif(sandbox.unavailable_reason() is not None,
-                                   reason=f"sandbox unavailable: {sandbox.unavailable_reason()}")
 PASSED = {"status": "passed", "probe": "p", "detail": "works", "candidate": "splice from code block 1"}
 FAILED = {"status": "failed", "probe": "p", "detail": "assertion X", "candidate": "splice from code block 1"}
 PROSE = "The history query splices the address into the SQL text with an f-string, so it is injectable. " * 3
