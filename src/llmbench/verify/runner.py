@@ -1,6 +1,6 @@
 """Run a task's probes against an answer's candidate program, in the sandbox.
 
-The scratch folder, as the probes expect it (see the contract in the probes' README):
+The scratch folder, as the probes expect it (the contract they are written to):
 
     probes/      a copy of ``llmbench/verify/probes/``
     candidate/   the fixture folder with the patched files (Python tasks), or
