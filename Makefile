@@ -21,11 +21,12 @@ demo: setup
 test: setup
 	$(BIN)/pytest -c testing/pytest.ini testing
 
-# System packages (root, Debian): bubblewrap, the sandbox the answers' code runs in;
+# System packages (root, Debian): bubblewrap, the sandbox the answers' code runs in, and jq,
+# which the HiveOS answers' h-stats.sh use (HiveOS ships it);
 # headless Chromium for the browser tests; the toolchain for llama.cpp's llama-server.
 system-deps:
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap chromium chromium-driver cmake ninja-build g++ patch >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap jq chromium chromium-driver cmake ninja-build g++ patch >/dev/null
 
 llama-server:
 	bash scripts/build_llama_server.sh
