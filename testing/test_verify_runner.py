@@ -181,3 +181,13 @@ def test_the_test_probes_only_use_the_standard_library():
     for probe in TEST_PROBES.rglob("*.py"):
         assert "llmbench" not in probe.read_text(), probe
     shutil.which("python3") or pytest.skip("no python3")
+
+
+@needs_sandbox
+@pytest.mark.parametrize("task", ["zmq", "pplns", "payment", "stratum", "hiveos"])
+def test_the_shipped_probes_pass_every_check_of_the_reference_answer_as_built(task):
+    """What `make demo` shows: each reference answer, built into its candidate, passes its probes."""
+    if not (runner.PROBES_DIR / f"{task}_probe.py").is_file():
+        pytest.skip(f"no shipped probe for {task}")
+    runs = Verifier().run(task, get_task(task).reference_answer())
+    assert {c: r["status"] for c, r in runs.items()} == {c: "passed" for c in get_task(task).check_ids}, runs
