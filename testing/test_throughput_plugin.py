@@ -18,11 +18,12 @@ def project(pytester, monkeypatch):
     pytester.makepyfile(test_throughput=THROUGHPUT_TEST.read_text())
 
     def run(*args, **sim_options):
-        with start_background(capacity_curve=FAST_CURVE, **sim_options) as sim:
+        with start_background(**{"capacity_curve": FAST_CURVE, **sim_options}) as sim:
             monkeypatch.setenv("SIM_URL", sim.base_url)
             out = pytester.path / "out"
             result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--max-tokens", "24",
-                                                   "--throughput-requests", "3", "--throughput-out", str(out), *args)
+                                                   "--throughput-requests", "3", "--min-seconds", "0",
+                                                   "--throughput-out", str(out), *args)
         return result, out
 
     return run
@@ -89,3 +90,39 @@ def test_options_are_validated(project):
     result, _ = project("--throughput-requests", "many")
     assert result.ret != 0
     result.stderr.fnmatch_lines(["*--throughput-requests*whole number*"])
+
+
+def test_rate_runs_open_loop_over_the_workers(project):
+    # 2 workers share 20 req/s: 10 each, for at least 0.6 s -> 6 requests each, sent on schedule
+    result, out = project("-n", "2", "--rate", "20", "--min-seconds", "0.6", "--throughput-requests", "2")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([
+        "*llmbench throughput: simtest, rate 20 req/s*",
+        "aggregate * tok/s over the sending window*",
+        "requests 12 ok, 0 errors*",
+        "offered 20 req/s (constant), sent at * req/s; in flight max *",
+        "send lag behind schedule  p50 * ms*",
+        "built-in engine's own count over the window:*",
+    ])
+    summary = json.loads((out / "throughput.json").read_text())
+    level = summary["level"]
+    assert level["mode"] == "rate" and level["rate"] == 20 and level["requests"] == 12
+    assert level["achieved_rate"] == pytest.approx(20, rel=0.1)
+    records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    measured = sorted((r for r in records if not r["warmup"]), key=lambda r: r["scheduled_ns"])
+    # the two workers' schedules interleave into one stream 50 ms apart
+    gaps = [(b["scheduled_ns"] - a["scheduled_ns"]) / 1e6 for a, b in zip(measured, measured[1:])]
+    assert all(gap == pytest.approx(50, abs=1) for gap in gaps)
+    assert all(r["start_ns"] >= r["scheduled_ns"] for r in measured)
+    assert level["aggregate_tok_s"] == pytest.approx(summary["engine_truth"]["window_tok_s"], rel=0.03)
+
+
+def test_rate_sends_on_schedule_even_when_the_server_is_slow(project):
+    # each request takes about 24/60 s = 0.4 s at one stream: far longer than the 0.1 s between sends;
+    # an open-loop client keeps sending, so several requests are in flight at once
+    result, out = project("--rate", "10", "--min-seconds", "0.5", "--throughput-requests", "1",
+                          "--throughput-warmup", "0", capacity_curve="1:60,8:480")
+    result.assert_outcomes(passed=1)
+    level = json.loads((out / "throughput.json").read_text())["level"]
+    assert level["requests"] == 5 and level["in_flight_max"] >= 3
+    assert level["send_lag_s"]["max"] < 0.05

@@ -124,6 +124,9 @@ def add_options(parser: pytest.Parser) -> None:
         help="throughput: how long clients wait for each other at the start (default: 600)")
     add("--throughput-per-chunk-usage", action="store_true", default=False,
         help="throughput: ask for usage in every chunk (vLLM continuous_usage_stats)")
+    from llmbench.throughput.loadoptions import add_load_options
+
+    add_load_options(group)
 
 
 def is_active(config: pytest.Config) -> bool:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from llmbench.throughput.aggregate import summarize_level
+from llmbench.throughput.loadoptions import load_spec_fields, summarize_run
 from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, FileBarrier, LoadSpec, run_client
 from llmbench.throughput.runfiles import write_level
 
@@ -73,6 +73,7 @@ class ThroughputClient:
             warmup=config.getoption("throughput_warmup"), extra_body=dict(endpoint.extra_body or {}),
             timeout=float(getattr(endpoint, "request_timeout", 600.0) or 600.0),
             per_chunk_usage=config.getoption("throughput_per_chunk_usage"),
+            **load_spec_fields(config, concurrency(config)),
         )
 
     def run(self) -> dict:
@@ -129,7 +130,7 @@ class ThroughputPlugin:
         c = concurrency(self.config)
         first = self.results[0]
         max_tokens = first["spec"]["max_tokens"]
-        self.level = summarize_level(c, self.results, max_tokens)
+        self.level = summarize_run(c, self.results, max_tokens)
         endpoint = first.get("endpoint", {})
         if first.get("demo"):
             self.truth = _sim_truth(endpoint.get("api_url", ""), self.level["window"])
@@ -161,7 +162,9 @@ class ThroughputPlugin:
 
         tr = terminalreporter
         model = self.results[0].get("endpoint", {}).get("name") or "model"
-        tr.write_sep("=", f"llmbench throughput: {model}, concurrency {self.level['concurrency']}")
+        load = (f"rate {self.level['rate']:g} req/s" if self.level.get("mode") == "rate"
+                else f"concurrency {self.level['concurrency']}")
+        tr.write_sep("=", f"llmbench throughput: {model}, {load}")
         for line in level_lines(self.level, self.truth):
             tr.write_line(line)
         if self.paths:

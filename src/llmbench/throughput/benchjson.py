@@ -68,7 +68,7 @@ def build(level: dict, records: list[RequestRecord], model_name: str, base_name:
     """The JSON document for one concurrency level."""
     ok = [r for r in records if r.ok and not r.warmup]
     c = level["concurrency"]
-    extra = {k: level.get(k) for k in ("concurrency", "aggregate_tok_s", "aggregate_tok_s_whole_run", "requests",
+    extra = {k: level.get(k) for k in ("concurrency", "rate", "aggregate_tok_s", "aggregate_tok_s_whole_run", "requests",
                                        "output_tokens", "errors", "per_request_tok_s_mean", "requests_per_s")}
     extra["model"] = model_name
     benchmarks = []
@@ -78,12 +78,12 @@ def build(level: dict, records: list[RequestRecord], model_name: str, base_name:
         stats = _stats(values, include_data)
         if stats is None:
             continue
-        param = f"{key}-c{c}"
+        param = f"{key}-r{level['rate']:g}" if level.get("mode") == "rate" else f"{key}-c{c}"
         benchmarks.append({
             "group": f"throughput {model_name}",
             "name": f"{base_name}[{param}]",
             "fullname": f"tests/throughput/test_throughput.py::{base_name}[{param}]",
-            "params": {"metric": key, "concurrency": c},
+            "params": {"metric": key, "concurrency": c, "rate": level.get("rate")},
             "param": param,
             "extra_info": dict(extra, metric=label),
             "options": {"disable_gc": False, "timer": "time.monotonic_ns", "min_rounds": 1,

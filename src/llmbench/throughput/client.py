@@ -39,7 +39,8 @@ class RequestRecord:
     eos_control: bool = True           # ignore_eos/min_tokens were sent and accepted
     http_status: int | None = None
     error: str | None = None
-    error_kind: str | None = None      # http | dropped | timeout | connect | protocol
+    error_kind: str | None = None      # http | dropped | timeout | connect | protocol | empty
+    scheduled_ns: int | None = None    # open-loop: when the schedule said to send (start_ns - this = lag)
 
     @property
     def ok(self) -> bool:
@@ -72,6 +73,33 @@ def attribute_tokens(chars: list[int], total: int) -> list[int]:
     for i in order[: total - sum(parts)]:
         parts[i] += 1
     return parts
+
+
+def chat_body(model: str, prompt, max_tokens: int, extra_body: dict | None = None,
+              per_chunk_usage: bool = False, eos_control: bool = True) -> dict:
+    """A streaming chat request; ``prompt`` is the user's text or a ready list of messages."""
+    messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
+    body = {"model": model, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0,
+            "stream": True, "stream_options": {"include_usage": True}}
+    if per_chunk_usage:
+        body["stream_options"]["continuous_usage_stats"] = True
+    if eos_control:   # ask for exactly max_tokens
+        body["ignore_eos"] = True
+        body["min_tokens"] = max_tokens
+    body.update(extra_body or {})
+    return body
+
+
+def is_eos_rejection(status: int, text: str) -> bool:
+    """A 400 that means "I do not know ignore_eos/min_tokens"."""
+    return status == 400 and any(h in text.lower() for h in _EOS_PARAM_HINTS)
+
+
+def mark_empty(record: RequestRecord) -> RequestRecord:
+    """A stream that ended cleanly without a single token is an error for that request."""
+    if record.error is None and record.output_tokens == 0:
+        record.error_kind, record.error = "empty", "empty completion: the stream carried no tokens"
+    return record
 
 
 class StreamClient:
@@ -120,18 +148,9 @@ class StreamClient:
             conn.request("POST", self.path, payload, self.headers)
             return conn.getresponse()
 
-    def body(self, model: str, prompt: str, max_tokens: int, extra_body: dict | None = None,
+    def body(self, model: str, prompt, max_tokens: int, extra_body: dict | None = None,
              per_chunk_usage: bool = False) -> dict:
-        body = {"model": model, "messages": [{"role": "user", "content": prompt}],
-                "max_tokens": max_tokens, "temperature": 0.0, "stream": True,
-                "stream_options": {"include_usage": True}}
-        if per_chunk_usage:
-            body["stream_options"]["continuous_usage_stats"] = True
-        if self.eos_control:   # ask for exactly max_tokens
-            body["ignore_eos"] = True
-            body["min_tokens"] = max_tokens
-        body.update(extra_body or {})
-        return body
+        return chat_body(model, prompt, max_tokens, extra_body, per_chunk_usage, self.eos_control)
 
     def stream(self, record: RequestRecord, body: dict) -> RequestRecord:
         """Send ``body``; fill ``record``. Never raises for server or network faults."""
@@ -144,7 +163,7 @@ class StreamClient:
             if resp.status != 200:
                 text = resp.read(4000).decode("utf-8", "replace")
                 self.close()
-                if resp.status == 400 and self.eos_control and any(h in text.lower() for h in _EOS_PARAM_HINTS):
+                if self.eos_control and is_eos_rejection(resp.status, text):
                     # The server does not take ignore_eos/min_tokens: say so, and retry without.
                     self.eos_control = False
                     for key in ("ignore_eos", "min_tokens"):
@@ -152,6 +171,7 @@ class StreamClient:
                     return self.stream(record, body)
                 return _fail(record, "http", f"HTTP {resp.status}: {_error_message(text)}")
             self._read_events(resp, record)
+            mark_empty(record)
         except TimeoutError:
             self.close()
             return _fail(record, "timeout", f"no data for {self.timeout:g}s")
@@ -166,40 +186,13 @@ class StreamClient:
         return record
 
     def _read_events(self, resp: http.client.HTTPResponse, record: RequestRecord) -> None:
-        chars: list[int] = []
-        usage_total = None
-        per_chunk_usage: list[int] = []
-        done = False
+        events = EventReader(record)
         now = time.monotonic_ns
+        done = False
         for line in resp:
-            t = now()
-            if not line.startswith(b"data:"):
-                continue
-            data = line[5:].strip()
-            if data == b"[DONE]":
+            if events.line(line, now()):
                 done = True
                 break
-            obj = json.loads(data)
-            if "error" in obj:
-                raise ValueError(f"server error event: {_error_message(json.dumps(obj))}")
-            usage = obj.get("usage")
-            for choice in obj.get("choices") or ():
-                delta = choice.get("delta") or {}
-                text = delta.get("content") or ""
-                for key in _REASONING_KEYS:
-                    text += delta.get(key) or ""
-                if text:
-                    if record.first_token_ns is None:
-                        record.first_token_ns = t
-                    record.chunk_ns.append(t)
-                    chars.append(len(text))
-                    if usage:
-                        per_chunk_usage.append(usage.get("completion_tokens") or 0)
-                if choice.get("finish_reason"):
-                    record.finish_reason = choice["finish_reason"]
-            if usage and usage.get("completion_tokens") is not None:
-                usage_total = usage["completion_tokens"]
-                record.prompt_tokens = usage.get("prompt_tokens")
         record.end_ns = now()
         if not done:
             self.close()
@@ -207,12 +200,62 @@ class StreamClient:
         resp.read()   # the chunked terminator: the connection is then free for the next request
         if resp.will_close:
             self.close()
+        events.finish()
+
+
+class EventReader:
+    """Fills a record from SSE lines (shared by the blocking and the asyncio client)."""
+
+    __slots__ = ("record", "chars", "usage_total", "per_chunk_usage")
+
+    def __init__(self, record: RequestRecord):
+        self.record = record
+        self.chars: list[int] = []
+        self.usage_total: int | None = None
+        self.per_chunk_usage: list[int] = []
+
+    def line(self, line: bytes, t: int) -> bool:
+        """Take one line that arrived at ``t``; True at ``data: [DONE]``. Raises ValueError on bad data."""
+        if not line.startswith(b"data:"):
+            return False
+        data = line[5:].strip()
+        if data == b"[DONE]":
+            return True
+        obj = json.loads(data)
+        if not isinstance(obj, dict):
+            raise ValueError("stream event is not a JSON object")
+        if "error" in obj:
+            raise ValueError(f"server error event: {_error_message(json.dumps(obj))}")
+        record = self.record
+        usage = obj.get("usage")
+        for choice in obj.get("choices") or ():
+            delta = choice.get("delta") or {}
+            text = delta.get("content") or ""
+            for key in _REASONING_KEYS:
+                text += delta.get(key) or ""
+            if text:
+                if record.first_token_ns is None:
+                    record.first_token_ns = t
+                record.chunk_ns.append(t)
+                self.chars.append(len(text))
+                if usage:
+                    self.per_chunk_usage.append(usage.get("completion_tokens") or 0)
+            if choice.get("finish_reason"):
+                record.finish_reason = choice["finish_reason"]
+        if usage and usage.get("completion_tokens") is not None:
+            self.usage_total = usage["completion_tokens"]
+            record.prompt_tokens = usage.get("prompt_tokens")
+        return False
+
+    def finish(self) -> None:
+        """After [DONE]: tokens per chunk from usage (or counted), the record's output_tokens."""
+        record, chars, usage_total = self.record, self.chars, self.usage_total
         if usage_total is None:
             record.tokens_source = "counted"
             record.chunk_tokens = [1] * len(chars)
-        elif per_chunk_usage and len(per_chunk_usage) == len(chars):
+        elif self.per_chunk_usage and len(self.per_chunk_usage) == len(chars):
             record.tokens_source = "usage_per_chunk"
-            record.chunk_tokens = [b - a for a, b in zip([0, *per_chunk_usage], per_chunk_usage)]
+            record.chunk_tokens = [b - a for a, b in zip([0, *self.per_chunk_usage], self.per_chunk_usage)]
         else:
             record.chunk_tokens = attribute_tokens(chars, usage_total)
         record.output_tokens = usage_total if usage_total is not None else len(chars)

@@ -33,6 +33,11 @@ class LoadSpec:
     extra_body: dict = field(default_factory=dict)
     timeout: float = 600.0             # seconds without data before a request fails
     per_chunk_usage: bool = False      # ask for usage in every chunk (vLLM's continuous_usage_stats)
+    rate: float | None = None          # open loop: requests/s over all clients (else closed loop)
+    arrival: str = "constant"          # open loop: constant | poisson
+    seed: int = 0                      # open loop: Poisson arrivals' seed
+    min_seconds: float = 0.0           # a level lasts at least this long (or ``requests``, if longer)
+    clients: int = 1                   # open loop: clients sharing ``rate``
 
     def as_dict(self) -> dict:
         out = asdict(self)
@@ -49,17 +54,33 @@ class FileBarrier:
 
     def __init__(self, directory: str, parties: int, timeout: float = 600.0, poll_s: float = 0.005):
         self.directory, self.parties, self.timeout, self.poll_s = directory, parties, timeout, poll_s
+        self.last_arrival_ns: int | None = None   # the same for every party: a shared start line
+
+    def _last_arrival(self) -> int | None:
+        stamps = []
+        for name in os.listdir(self.directory):
+            if name.startswith("ready-") and not name.endswith(".tmp"):
+                try:
+                    with open(os.path.join(self.directory, name)) as fh:
+                        stamps.append(int(fh.read().split()[1]))
+                except (OSError, IndexError, ValueError):
+                    return None
+        return max(stamps, default=None)
 
     def wait(self, name: str) -> int:
         if self.parties <= 1:
-            return time.monotonic_ns()
+            self.last_arrival_ns = time.monotonic_ns()
+            return self.last_arrival_ns
         os.makedirs(self.directory, exist_ok=True)
-        with open(os.path.join(self.directory, f"ready-{name}"), "w") as fh:
-            fh.write(str(os.getpid()))
+        path = os.path.join(self.directory, f"ready-{name}")
+        with open(f"{path}.tmp", "w") as fh:
+            fh.write(f"{os.getpid()} {time.monotonic_ns()}")
+        os.replace(f"{path}.tmp", path)
         deadline = time.monotonic() + self.timeout
         while True:
-            arrived = sum(1 for n in os.listdir(self.directory) if n.startswith("ready-"))
+            arrived = sum(1 for n in os.listdir(self.directory) if n.startswith("ready-") and not n.endswith(".tmp"))
             if arrived >= self.parties:
+                self.last_arrival_ns = self._last_arrival()
                 return time.monotonic_ns()
             if time.monotonic() > deadline:
                 raise BarrierTimeout(
@@ -70,6 +91,10 @@ class FileBarrier:
 
 def run_client(spec: LoadSpec, client: int, barrier: FileBarrier | None = None) -> dict:
     """Run one client's warm-up and measured requests; returns a JSON-able result."""
+    if spec.rate:
+        from llmbench.throughput.openloop import run_open_client
+
+        return run_open_client(spec, client, barrier)
     http = StreamClient(spec.api_url, spec.api_key, spec.timeout)
     records: list[RequestRecord] = []
     try:
@@ -78,12 +103,13 @@ def run_client(spec: LoadSpec, client: int, barrier: FileBarrier | None = None) 
         released_ns = barrier.wait(str(client)) if barrier else time.monotonic_ns()
         cpu0, wall0 = time.process_time(), time.monotonic_ns()
         deadline = released_ns + int(spec.duration_s * 1e9) if spec.duration_s else None
+        min_end = released_ns + int(spec.min_seconds * 1e9)
         seq = 0
         while True:
             if deadline is not None:
                 if time.monotonic_ns() >= deadline:
                     break
-            elif seq >= spec.requests:
+            elif seq >= spec.requests and time.monotonic_ns() >= min_end:
                 break
             records.append(_one(http, spec, client, seq, warmup=False))
             seq += 1

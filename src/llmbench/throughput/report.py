@@ -37,6 +37,10 @@ def level_lines(level: dict, truth: dict | None = None) -> list[str]:
         lines.append(f"note: {level['counted_tokens_requests']} requests had no usage: tokens counted one per chunk")
     if level.get("client_cpu_percent_of_machine") is not None:
         lines.append(f"client CPU {level['client_cpu_s']:.2f} s ({level['client_cpu_percent_of_machine']:.1f}% of the machine)")
+    if level.get("mode") == "rate":
+        from llmbench.throughput.ratereport import rate_lines
+
+        lines += rate_lines(level)
     if truth and truth.get("window_tok_s"):
         diff = 100.0 * (level["aggregate_tok_s"] / truth["window_tok_s"] - 1.0)
         lines.append(f"built-in engine's own count over the window: {truth['window_tok_s']:.1f} tok/s ({diff:+.2f}%)")
