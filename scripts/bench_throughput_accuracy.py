@@ -12,6 +12,9 @@ server's own account of the same steady-state window:
   llama      llama.cpp's llama-server (timing GGUF, from scripts/build_llama_server.sh) if
              cached: sweep vs the tokens its verbose log shows in the window (server clock
              aligned to ours by pairing tokens).
+  rates      open-loop sweeps by request rate (``sweep.run_rate_level``, one asyncio client)
+             against the built-in engine and, if cached, llama-server: tok/s over the sending
+             span vs the server's count, achieved rate, send lag p99 and max.
   ceiling    an "infinitely fast" server (``llmbench sim --instant``): the most tok/s one
              run ingests, and the client CPU it costs, at C=1..64.
   parsers    CPU per 1k streamed tokens: http.client (used) vs httpx vs the openai SDK.
@@ -38,7 +41,7 @@ from llmbench.sim.server import start_background
 from llmbench.throughput import metrics
 from llmbench.throughput.client import RequestRecord
 from llmbench.throughput.loop import LoadSpec
-from llmbench.throughput.sweep import level_from_results, run_level
+from llmbench.throughput.sweep import level_from_results, rate_level_from_results, run_level, run_rate_level
 
 LEVELS = [1, 2, 4, 8, 16, 32, 64]
 
@@ -227,6 +230,58 @@ def part_llama(levels, max_tokens: int) -> None:
               f"{'yes' if same else 'NO'} |", flush=True)
 
 
+# -- open loop (by rate) ------------------------------------------------------------------------
+RATES = [1, 2, 4, 8, 16]
+
+
+def _rate_row(server: str, rate: float, level: dict, truth: float) -> None:
+    lag = level["send_lag_s"]
+    print(f"| {server} | {rate:g} | {level['achieved_rate'] or 0:.2f} | {level['aggregate_tok_s']:.1f} | {truth:.1f} | "
+          f"{pct(level['aggregate_tok_s'], truth)} | {level['in_flight_max']} | {1000 * (lag['p99'] or 0):.1f} ms | "
+          f"{1000 * (lag['max'] or 0):.1f} ms | {level['errors']} |", flush=True)
+
+
+def part_rates(rates, max_tokens: int, seconds: float) -> None:
+    print(f"\n## Open loop: sweeps by rate, {max_tokens} tokens/request, {seconds:g} s per level\n")
+    print("| server | offered req/s | sent req/s | tok/s (sending span) | server's count | diff | in flight max | send lag p99 | max | errors |")
+    print("|--|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    with start_background() as sim:
+        for rate in rates:
+            sim.reset()
+            spec = LoadSpec(api_url=sim.base_url, model="demo", max_tokens=max_tokens, requests=4, warmup=1,
+                            rate=rate, min_seconds=seconds)
+            level = rate_level_from_results(rate, "constant", run_rate_level(spec), max_tokens)
+            w = level["window"]
+            _rate_row("engine", rate, level, sim.stats(from_ns=w["start_ns"], to_ns=w["end_ns"])["window"]["tok_s"])
+    try:
+        from llmbench.realserver import llama as L
+        from llmbench.realserver.llama_log import align_tokens, token_times
+    except ImportError:
+        return
+    binary, model = L.find_binary(), L.cache_root() / "timing-llama-seed20240917-r1.gguf"
+    if binary is None or not model.exists():
+        print("| llama-server | skipped: not built | | | | | | | | |")
+        return
+    work = Path(tempfile.mkdtemp(prefix="llmbench-llama-rate-"))
+    for rate in rates:
+        log = work / f"r{rate:g}.log"
+        srv = L.start_server(binary, model, log_path=log, n_parallel=16, ctx_per_slot=max_tokens + 256, extra_args=["-v"])
+        try:
+            spec = LoadSpec(api_url=srv.api_url, model=srv.alias, max_tokens=max_tokens, requests=4, warmup=0,
+                            rate=rate, min_seconds=seconds)
+            results = run_rate_level(spec)
+            level = rate_level_from_results(rate, "constant", results, max_tokens)
+            time.sleep(0.5)
+            server = token_times(log.read_text(errors="replace"))
+        finally:
+            srv.stop()
+        offset = align_tokens(server, [[t / 1e9 for t in r.chunk_ns] for r in records_of(results)])
+        w = level["window"]
+        a, b = w["start_ns"] / 1e9, w["end_ns"] / 1e9
+        tokens = sum(1 for times in server.values() for t in times if a < t + offset <= b)
+        _rate_row("llama-server", rate, level, tokens / w["duration_s"])
+
+
 # -- client ceiling ---------------------------------------------------------------------------
 def _proc_cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -301,7 +356,8 @@ def part_parsers(max_tokens: int, requests: int) -> None:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("parts", nargs="*", default=["engine", "reference", "llama", "ceiling", "parsers"])
+    p.add_argument("parts", nargs="*", default=["engine", "reference", "llama", "rates", "ceiling", "parsers"])
+    p.add_argument("--rates", default=",".join(map(str, RATES)))
     p.add_argument("--levels", default=",".join(map(str, LEVELS)))
     p.add_argument("--max-tokens", type=int, default=512)
     args = p.parse_args()
@@ -314,6 +370,8 @@ def main() -> int:
             part_reference(levels, min(args.max_tokens, 200), rate=40.0)
         elif part == "llama":
             part_llama(levels, args.max_tokens)
+        elif part == "rates":
+            part_rates([float(x) for x in args.rates.split(",")], min(args.max_tokens, 128), 5.0)
         elif part == "ceiling":
             part_ceiling(sorted({1, 4, 16, 64} & set(levels)) or levels, args.max_tokens, 3.0)
         elif part == "parsers":

@@ -21,7 +21,7 @@ def _sweep(*args, timeout=240):
 def demo_sweep(tmp_path_factory):
     out = tmp_path_factory.mktemp("sweep")
     proc = _sweep("--model", "demo", "--levels", "1,2,4", "--max-tokens", "48", "--requests-per-client", "2",
-                  "--capacity-curve", "1:1000,2:1600,4:1700", "--out", str(out))
+                  "--min-seconds", "0", "--capacity-curve", "1:1000,2:1600,4:1700", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     return out, proc
 
@@ -66,10 +66,27 @@ def test_headline_names_single_peak_and_saturation():
                                 "saturation_concurrency": 4}
 
 
+def test_saturation_is_also_a_level_slower_than_the_one_before():
+    levels = [{"concurrency": c, "requests": 1, "aggregate_tok_s": v} for c, v in [(1, 100), (3, 250), (5, 240), (7, 400)]]
+    assert headline(levels)["saturation_concurrency"] == 3
+    rising = [{"concurrency": c, "requests": 1, "aggregate_tok_s": v} for c, v in [(1, 100), (3, 250), (5, 300)]]
+    assert headline(rising)["saturation_concurrency"] is None
+
+
+def test_a_level_runs_at_least_min_seconds(tmp_path):
+    proc = _sweep("--model", "demo", "--levels", "1", "--max-tokens", "8", "--requests-per-client", "1",
+                  "--warmup", "0", "--min-seconds", "1.5", "--capacity-curve", "1:400", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    level = json.loads((tmp_path / "sweep.json").read_text())["levels"][0]
+    # one request takes about 20 ms: the client keeps sending until 1.5 s have passed
+    assert level["duration_s"] >= 1.5 and level["requests"] > 20
+
+
 def test_a_failing_level_is_recorded_and_the_sweep_goes_on(tmp_path):
     with start_background(capacity_curve="1:2000", fail="http500") as sim:
         proc = _sweep("--model", "some/served-model", "--api-url", sim.base_url, "--levels", "1,2",
-                      "--max-tokens", "8", "--requests-per-client", "1", "--warmup", "0", "--out", str(tmp_path))
+                      "--max-tokens", "8", "--requests-per-client", "1", "--warmup", "0", "--min-seconds", "0",
+                      "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     sweep = json.loads((tmp_path / "sweep.json").read_text())
     assert sweep["model"]["served_name"] == "some/served-model"
@@ -81,3 +98,38 @@ def test_a_failing_level_is_recorded_and_the_sweep_goes_on(tmp_path):
 def test_unknown_option_value_is_one_line():
     proc = _sweep("--model", "demo", "--levels", "x")
     assert proc.returncode == 2 and proc.stderr.startswith("llmbench: sweep:") and proc.stderr.count("\n") == 1
+
+
+@pytest.fixture(scope="module")
+def rate_sweep(tmp_path_factory):
+    """Requests of 32 tokens on 8 slots of 200 tok/s each (0.16 s a request): at most 50 req/s, so 64 queue."""
+    out = tmp_path_factory.mktemp("rate-sweep")
+    proc = _sweep("--model", "demo", "--rates", "4,16,64", "--max-tokens", "32", "--min-seconds", "0.75",
+                  "--capacity-curve", "1:400,4:1200,8:1600", "--max-streams", "8", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    return out, proc
+
+
+def test_rate_sweep_reports_load_queueing_and_the_break(rate_sweep):
+    out, proc = rate_sweep
+    sweep = json.loads((out / "sweep.json").read_text())
+    assert sweep["mode"] == "rate" and sweep["status"] == "complete" and sweep["arrival"] == "constant"
+    assert [lv["rate"] for lv in sweep["levels"]] == [4, 16, 64]
+    for lv in sweep["levels"]:
+        assert lv["requests"] == max(4, round(0.75 * lv["rate"])) and lv["errors"] == 0
+        assert lv["achieved_rate"] == pytest.approx(lv["rate"], rel=0.05)
+        assert lv["aggregate_tok_s"] == pytest.approx(lv["engine_truth"]["window_tok_s"], rel=0.03)
+    low, _, high = sweep["levels"]
+    assert not low["ttft_growth"]["queue_building"] and high["ttft_growth"]["queue_building"]
+    assert high["in_flight_max"] > 8            # requests kept coming while earlier ones queued
+    assert sweep["latency_break_rate"] == 64 and sweep["max_rate_before_break"] == 16
+    assert "latency breaks at 64 req/s" in proc.stdout
+    md = (out / "scaling.md").read_text()
+    assert "Latency breaks at **64 req/s**" in md and "(queueing)" in md and "send lag p99" in md
+    assert (out / "scaling.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "levels" / "r64" / "records.jsonl").exists()
+
+
+def test_rates_and_levels_do_not_mix():
+    proc = _sweep("--model", "demo", "--levels", "1,2", "--rates", "1")
+    assert proc.returncode == 2 and "not allowed with" in proc.stderr and proc.stderr.count("\n") == 1

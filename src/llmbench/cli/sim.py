@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="prompt tokens/s; TTFT includes prompt_tokens/rate (default: %(default)s; 0 = none)")
     p.add_argument("--tokens-per-chunk", type=int, default=1, metavar="K",
                    help="tokens in each streamed chunk (default: %(default)s)")
+    p.add_argument("--max-streams", type=int, metavar="N",
+                   help="at most N requests prefill or decode at once; the rest wait in arrival order, "
+                        "as with vLLM's --max-num-seqs or llama-server's -np (default: no limit)")
     p.add_argument("--reasoning", action="store_true", help="stream a short reasoning_content part first")
     p.add_argument("--instant", action="store_true", help="no pacing: send each answer at once")
     p.add_argument("--served-name", action="append", default=[], metavar="NAME",
@@ -50,15 +53,15 @@ def main(argv: list[str]) -> int:
     except ValueError as exc:
         print(f"llmbench: {exc}", file=sys.stderr)
         return 2
-    if args.tokens_per_chunk < 1 or args.fail_every < 1:
-        print("llmbench: --tokens-per-chunk and --fail-every must be at least 1", file=sys.stderr)
+    if args.tokens_per_chunk < 1 or args.fail_every < 1 or (args.max_streams is not None and args.max_streams < 1):
+        print("llmbench: --tokens-per-chunk, --fail-every and --max-streams must be at least 1", file=sys.stderr)
         return 2
     config = SimConfig(
         host=args.host, port=args.port, capacity_curve=curve, prefill_tok_s=args.prefill_tok_s,
         tokens_per_chunk=args.tokens_per_chunk, reasoning=args.reasoning, instant=args.instant,
         served_names=tuple(args.served_name), fail=args.fail, fail_every=args.fail_every,
         natural_length=args.natural_length, strict_params=args.strict_params, stall_s=args.stall_s,
-        script=args.script, parent_pid=args.parent_pid,
+        script=args.script, parent_pid=args.parent_pid, max_streams=args.max_streams,
     )
     if args.script:
         from llmbench.sim.replies import load_script

@@ -1,8 +1,9 @@
-"""``llmbench sweep``: throughput at several concurrency levels -> sweep.json, scaling.md, scaling.png."""
+"""``llmbench sweep``: throughput at several concurrency levels or request rates -> sweep.json, scaling.md, scaling.png."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -10,11 +11,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from llmbench.cli.argparsing import OneLineParser
-from llmbench.throughput import report
+from llmbench.throughput import ratereport, report
+from llmbench.throughput.arrivals import ARRIVALS
+from llmbench.throughput.loadoptions import DEFAULT_MIN_SECONDS
 from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, LoadSpec
 from llmbench.throughput.resolve import ResolveError, resolve_endpoint, with_url
 from llmbench.throughput.runfiles import write_json, write_level
-from llmbench.throughput.sweep import headline, level_from_results, run_level
+from llmbench.throughput.ratelevel import rate_headline
+from llmbench.throughput.sweep import headline, level_from_results, rate_level_from_results, run_level, run_rate_level
 
 DEFAULT_LEVELS = "1,2,4,8,16,32,64"
 
@@ -29,6 +33,16 @@ def _levels(text: str) -> list[int]:
     return levels
 
 
+def _rates(text: str) -> list[float]:
+    try:
+        rates = sorted({float(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--rates wants requests/s like 1,2,4, got {text!r}") from None
+    if not rates or rates[0] <= 0:
+        raise argparse.ArgumentTypeError("--rates must be above 0")
+    return rates
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="llmbench sweep",
                                 description="Measure streaming throughput at several concurrency levels.")
@@ -36,9 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api-url", help="OpenAI-compatible base URL (default: the registry's)")
     p.add_argument("--api-key", default=os.environ.get("OPENAI_API_KEY"), help="API key (default: $OPENAI_API_KEY)")
     p.add_argument("--models-file", help="model registry (default: models.yaml of llmbench)")
-    p.add_argument("--levels", type=_levels, default=_levels(DEFAULT_LEVELS), help=f"concurrency levels (default: {DEFAULT_LEVELS})")
+    load = p.add_mutually_exclusive_group()
+    load.add_argument("--levels", type=_levels, default=_levels(DEFAULT_LEVELS),
+                      help=f"concurrency levels: closed-loop clients (default: {DEFAULT_LEVELS})")
+    load.add_argument("--rates", type=_rates, help="request rates (req/s), open loop: sent on schedule instead")
+    p.add_argument("--arrival", choices=ARRIVALS, default="constant", help="with --rates: arrivals (default: constant)")
+    p.add_argument("--arrival-seed", type=int, default=0, metavar="N", help="seed of Poisson arrivals (default: 0)")
+    p.add_argument("--min-seconds", type=float, default=DEFAULT_MIN_SECONDS, metavar="SECONDS",
+                   help="each level runs at least this long, or the requests asked for if longer (default: %(default)s)")
     p.add_argument("--out", help="output folder (default: reports/<time>-<model>-sweep)")
-    p.add_argument("--requests-per-client", type=int, default=4, metavar="N", help="measured requests per client (default: 4)")
+    p.add_argument("--requests-per-client", type=int, default=4, metavar="N",
+                   help="measured requests per client; with --rates, per level (default: 4)")
     p.add_argument("--duration", type=float, metavar="SECONDS", help="run each level this long instead")
     p.add_argument("--warmup", type=int, default=1, metavar="N", help="warm-up requests per client (default: 1)")
     p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, help="output tokens per request (default: %(default)s)")
@@ -49,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--capacity-curve", help="N:TOK_S,... (default: the seed's Nemotron-3-Nano column)")
     demo.add_argument("--prefill-tok-s", type=float)
     demo.add_argument("--tokens-per-chunk", type=int)
+    demo.add_argument("--max-streams", type=int, help="requests served at once; the rest queue")
     return p
 
 
@@ -60,8 +83,8 @@ def _fail(message: str) -> int:
 def main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.max_tokens < 1 or args.requests_per_client < 1 or args.warmup < 0:
-        return _fail("--max-tokens and --requests-per-client must be at least 1, --warmup 0 or more")
+    if args.max_tokens < 1 or args.requests_per_client < 1 or args.warmup < 0 or args.min_seconds < 0:
+        return _fail("--max-tokens and --requests-per-client must be at least 1, --warmup and --min-seconds 0 or more")
     prompt = args.prompt
     if prompt.startswith("@"):
         try:
@@ -78,7 +101,8 @@ def main(argv: list[str]) -> int:
         if endpoint.demo and not endpoint.api_url:
             from llmbench.sim.server import start_background
 
-            options = {k: getattr(args, k) for k in ("capacity_curve", "prefill_tok_s", "tokens_per_chunk")}
+            options = {k: getattr(args, k) for k in ("capacity_curve", "prefill_tok_s", "tokens_per_chunk",
+                                                         "max_streams")}
             try:
                 sim = start_background(**options)
             except RuntimeError as exc:
@@ -103,9 +127,11 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
     spec = LoadSpec(api_url=endpoint.api_url, model=endpoint.served_name, api_key=endpoint.api_key, prompt=prompt,
                     max_tokens=args.max_tokens, requests=args.requests_per_client, duration_s=args.duration,
                     warmup=args.warmup, extra_body=dict(endpoint.extra_body or {}), timeout=args.timeout,
-                    per_chunk_usage=args.per_chunk_usage)
+                    per_chunk_usage=args.per_chunk_usage, arrival=args.arrival, seed=args.arrival_seed,
+                    min_seconds=args.min_seconds)
+    by_rate = args.rates is not None
     sweep = {
-        "schema": "llmbench.sweep/1", "kind": "sweep", "status": "running",
+        "schema": "llmbench.sweep/1", "kind": "sweep", "status": "running", "mode": "rate" if by_rate else "concurrency",
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "finished_at": None,
         "demo": endpoint.demo,
         "model": {"alias": endpoint.alias, "name": endpoint.name, "served_name": endpoint.served_name},
@@ -114,33 +140,54 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
         "single_tok_s": None, "peak_tok_s": None, "peak_concurrency": None, "saturation_concurrency": None,
         "levels": [],
     }
-    for c in args.levels:
+    if by_rate:
+        sweep.update({"arrival": args.arrival, "rates": args.rates, "peak_rate": None,
+                      "latency_break_rate": None, "max_rate_before_break": None, "break_reason": None})
+    for value in (args.rates if by_rate else args.levels):
         if sim is not None:
             sim.reset()
-        print(f"llmbench sweep: concurrency {c} ...", flush=True)
-        results = run_level(spec, c)
-        level = level_from_results(c, results, args.max_tokens)
+        if by_rate:
+            print(f"llmbench sweep: rate {value:g} req/s ...", flush=True)
+            level_spec = dataclasses.replace(spec, rate=value)
+            results = run_rate_level(level_spec)
+            level = rate_level_from_results(value, args.arrival, results, args.max_tokens)
+            name, meta_load = f"r{value:g}", {"rate": value}
+        else:
+            print(f"llmbench sweep: concurrency {value} ...", flush=True)
+            level_spec, results = spec, run_level(spec, value)
+            level = level_from_results(value, results, args.max_tokens)
+            name, meta_load = f"c{value:03d}", {"concurrency": value}
         if sim is not None and level["window"].get("start_ns"):
             w = sim.stats(from_ns=level["window"]["start_ns"], to_ns=level["window"]["end_ns"])["window"]
             level["engine_truth"] = {"window_tok_s": w["tok_s"], "window_tokens": w["tokens"]}
-        meta = {"started_at": sweep["started_at"], "concurrency": c, "demo": endpoint.demo,
-                "model": sweep["model"], "api_url": endpoint.api_url, "spec": spec.as_dict()}
-        write_level(out / "levels" / f"c{c:03d}", level, results, meta)
+        meta = {"started_at": sweep["started_at"], **meta_load, "demo": endpoint.demo,
+                "model": sweep["model"], "api_url": endpoint.api_url, "spec": level_spec.as_dict()}
+        write_level(out / "levels" / name, level, results, meta)
         sweep["levels"].append(level)
-        sweep.update(headline(sweep["levels"]))
+        sweep.update(rate_headline(sweep["levels"]) if by_rate else headline(sweep["levels"]))
         write_json(out / "sweep.json", sweep)
         print(f"  {level['aggregate_tok_s']:.1f} tok/s aggregate, {level['requests']} requests, "
               f"{level['errors']} errors, TTFT p50 {report._ms(level['ttft_s'], 'p50')} ms", flush=True)
     sweep["status"] = "complete"
     sweep["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     write_json(out / "sweep.json", sweep)
-    (out / "scaling.md").write_text(report.scaling_markdown(sweep))
-    report.scaling_png(sweep, out / "scaling.png")
-    single = sweep["single_tok_s"]
-    peak = sweep["peak_tok_s"]
-    print(f"single {single:.0f} t/s" if single is not None else "single: no C=1 level", end="; ")
-    print(f"peak {peak:.0f} t/s @ C={sweep['peak_concurrency']}" if peak is not None else "peak: no successful level", end="; ")
-    sat = sweep["saturation_concurrency"]
-    print(f"saturation {'C=' + str(sat) if sat else 'not reached'}")
+    if by_rate:
+        (out / "scaling.md").write_text(ratereport.rate_markdown(sweep))
+        ratereport.rate_png(sweep, out / "scaling.png")
+        peak = sweep["peak_tok_s"]
+        print(f"peak {peak:.0f} t/s @ {sweep['peak_rate']:g} req/s" if peak is not None else "peak: no successful level",
+              end="; ")
+        brk = sweep["latency_break_rate"]
+        print(f"latency breaks at {brk:g} req/s" if brk is not None else "latency did not break")
+    else:
+        (out / "scaling.md").write_text(report.scaling_markdown(sweep))
+        report.scaling_png(sweep, out / "scaling.png")
+        single = sweep["single_tok_s"]
+        peak = sweep["peak_tok_s"]
+        print(f"single {single:.0f} t/s" if single is not None else "single: no C=1 level", end="; ")
+        print(f"peak {peak:.0f} t/s @ C={sweep['peak_concurrency']}" if peak is not None else "peak: no successful level",
+              end="; ")
+        sat = sweep["saturation_concurrency"]
+        print(f"saturation {'C=' + str(sat) if sat else 'not reached'}")
     print(f"wrote {out}/sweep.json, scaling.md, scaling.png")
     return 0

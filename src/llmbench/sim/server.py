@@ -35,6 +35,7 @@ the OpenAI SDK). MODE is one of:
 * ``no_usage``        the stream (or response) carries no ``usage``.
 * ``stall``           headers and the role chunk are sent, then nothing for
                       ``--stall-s`` seconds (default 600): exercises client timeouts.
+* ``empty``           a well-formed stream that carries no tokens at all.
 
 Scripted replies: ``--script FILE`` (a JSON list of ``{"match": regex, "content":
 …, "reasoning": …}``) answers any prompt matching a rule with that content, before
@@ -61,7 +62,7 @@ from urllib.parse import parse_qs, urlsplit
 from llmbench.sim.engine import DEFAULT_CURVE, CapacityCurve, Engine, Stream, format_curve
 from llmbench.sim.replies import AnswerBook, load_script, plan_answer
 
-FAIL_MODES = ("http500", "drop_midstream", "no_usage", "stall")
+FAIL_MODES = ("http500", "drop_midstream", "no_usage", "stall", "empty")
 DEFAULT_MAX_TOKENS = 256
 
 
@@ -82,6 +83,7 @@ class SimConfig:
     stall_s: float = 600.0
     script: str | None = None       # JSON rules: prompts matching a regex get a fixed reply
     parent_pid: int | None = None   # exit when this process is gone (no orphans)
+    max_streams: int | None = None  # requests beyond this many wait for a free slot
 
     def public(self) -> dict:
         return {
@@ -90,7 +92,7 @@ class SimConfig:
             "reasoning": self.reasoning, "instant": self.instant,
             "served_names": ["demo", *self.served_names], "fail": self.fail,
             "fail_every": self.fail_every, "natural_length": self.natural_length,
-            "strict_params": self.strict_params,
+            "strict_params": self.strict_params, "max_streams": self.max_streams,
         }
 
 
@@ -112,6 +114,7 @@ class SimServer:
         self.engine = Engine(CapacityCurve(config.capacity_curve), config.tokens_per_chunk, config.prefill_tok_s)
         self.book = AnswerBook(load_script(config.script) if config.script else ())
         self.chat_requests = 0
+        self.slots = asyncio.Semaphore(config.max_streams) if config.max_streams else None
         self.server: asyncio.base_events.Server | None = None
 
     # -- HTTP plumbing ---------------------------------------------------------------
@@ -228,7 +231,7 @@ class SimServer:
             natural_length=cfg.natural_length,
         )
         prompt_tokens = max(1, sum(len(_text_of(m.get("content"))) for m in messages if isinstance(m, dict)) // 4)
-        truth = self.engine.new_truth(prompt_tokens, answer.tokens, fail, arrival_ns)
+        truth = self.engine.new_truth(prompt_tokens, 0 if fail == "empty" else answer.tokens, fail, arrival_ns)
         model = str(req.get("model") or "demo")
         opts = req.get("stream_options") if isinstance(req.get("stream_options"), dict) else {}
         reply = _Reply(self, writer, truth, answer, model, prompt_tokens,
@@ -264,6 +267,8 @@ class _Reply:
         self.continuous_usage = continuous_usage and fail != "no_usage"
         self.fail = fail
         self.pieces = [("reasoning_content", p) for p in answer.reasoning] + [("content", p) for p in answer.content]
+        if fail == "empty":
+            self.pieces = []
         self.sent = 0
         self.created = int(time.time())
         self.cid = f"chatcmpl-sim-{truth.id}"
@@ -321,18 +326,11 @@ class _Reply:
             await _wait_or_gone(reader, self.server.config.stall_s)
             self.truth.outcome = "stalled"
             return False
-        await engine.prefill(self.prompt_tokens)
-        if self.server.config.instant:
-            ok = self._emit_all()
-            self.truth.end_ns = time.monotonic_ns()
-            self.truth.outcome = "finished" if ok else ("dropped" if self.drop_at else "disconnected")
+        if self.server.slots is None:
+            ok = await self._serve(engine)
         else:
-            handle = Stream(self.truth, self.emit)
-            engine.admit(handle)
-            outcome = await handle.done
-            ok = outcome == "finished"
-            if not ok and self.drop_at is not None:
-                self.truth.outcome = "dropped"
+            async with self.server.slots:   # queued until a slot frees: TTFT grows, as on a full server
+                ok = await self._serve(engine)
         if not ok:
             return False
         if self.stream:
@@ -348,6 +346,22 @@ class _Reply:
                 body["usage"] = self._usage(self.sent)
             await self.server._send_json(writer, 200, body)
         return True
+
+    async def _serve(self, engine) -> bool:
+        """Prefill, then decode paced by the engine; False when the stream did not finish."""
+        await engine.prefill(self.prompt_tokens)
+        if self.server.config.instant:
+            ok = self._emit_all()
+            self.truth.end_ns = time.monotonic_ns()
+            self.truth.outcome = "finished" if ok else ("dropped" if self.drop_at else "disconnected")
+        else:
+            handle = Stream(self.truth, self.emit)
+            engine.admit(handle)
+            outcome = await handle.done
+            ok = outcome == "finished"
+            if not ok and self.drop_at is not None:
+                self.truth.outcome = "dropped"
+        return ok
 
     def _emit_all(self) -> bool:
         """Instant mode: every chunk in one write, recorded as one emission."""

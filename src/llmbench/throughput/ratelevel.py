@@ -30,7 +30,7 @@ def in_flight(records: list[RequestRecord]) -> tuple[int, float]:
     events = []
     busy_ns = 0
     for r in records:
-        if r.start_ns and r.end_ns and r.end_ns >= r.start_ns:
+        if r.end_ns is not None and r.end_ns >= r.start_ns:
             events += [(r.start_ns, 1), (r.end_ns, -1)]
             busy_ns += r.end_ns - r.start_ns
     if not events:
@@ -47,7 +47,7 @@ def in_flight(records: list[RequestRecord]) -> tuple[int, float]:
 def ttft_growth(records: list[RequestRecord]) -> dict:
     """TTFT p50 of the first and the last quarter of the schedule, and whether a queue built."""
     timed = sorted((r for r in records if r.ok and r.first_token_ns is not None),
-                   key=lambda r: r.scheduled_ns or r.start_ns)
+                   key=lambda r: r.start_ns if r.scheduled_ns is None else r.scheduled_ns)
     q = len(timed) // 4
     if q < 1:
         return {"first_quarter_p50_s": None, "last_quarter_p50_s": None, "queue_building": None}
@@ -61,7 +61,7 @@ def summarize_rate_level(rate: float, arrival: str, client_results: list[dict], 
     level = summarize_level(len(client_results), client_results, max_tokens)
     records = [RequestRecord.from_dict(d) for res in client_results for d in res.get("records") or ()]
     measured = [r for r in records if not r.warmup]
-    starts = sorted(r.start_ns for r in measured if r.start_ns)
+    starts = sorted(r.start_ns for r in measured)
     level.update({"mode": "rate", "concurrency": None, "rate": rate, "arrival": arrival})
     if len(starts) >= 2 and starts[-1] > starts[0]:
         span_s = (starts[-1] - starts[0]) / NS
@@ -73,7 +73,7 @@ def summarize_rate_level(rate: float, arrival: str, client_results: list[dict], 
                                "duration_s": span_s, "tokens": tokens}
     else:
         level["achieved_rate"] = None
-    lags = [(r.start_ns - r.scheduled_ns) / NS for r in measured if r.scheduled_ns and r.start_ns]
+    lags = [(r.start_ns - r.scheduled_ns) / NS for r in measured if r.scheduled_ns is not None]
     level["send_lag_s"] = {**metrics.summarize(lags), "max": max(lags, default=None)}
     peak, mean = in_flight(measured)
     level["in_flight_max"], level["in_flight_mean"] = peak, mean

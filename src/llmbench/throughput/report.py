@@ -59,7 +59,7 @@ def scaling_markdown(sweep: dict) -> str:
     if sweep.get("peak_tok_s") is not None:
         out.append(f"* Peak t/s: **{sweep['peak_tok_s']:.0f} @ C={peak_c}**")
     sat = sweep.get("saturation_concurrency")
-    out.append(f"* Saturation (first level where doubling adds under 5%): "
+    out.append(f"* Saturation (first level where doubling adds under 5% or the next level is slower): "
                + (f"C={sat}" if sat is not None else "not reached"))
     out += ["", "### Throughput Scaling (tokens/second)", "",
             f"| Concurrency | {name} |", "|:-----------:|:--------:|"]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from llmbench.throughput.aggregate import summarize_level
 from llmbench.throughput.loop import FileBarrier, LoadSpec, run_client
+from llmbench.throughput.ratelevel import summarize_rate_level
 
 SATURATION_GAIN = 1.05
 
@@ -63,14 +64,21 @@ def run_level(spec: LoadSpec, concurrency: int, barrier_timeout: float = 600.0) 
 
 
 def headline(levels: list[dict]) -> dict:
-    """Single t/s (C=1), peak t/s and where, and the saturation point."""
+    """Single t/s (C=1), peak t/s and where, and the saturation point.
+
+    Saturation is the first level where doubling the concurrency adds under 5%,
+    or where the next level measured is slower.
+    """
     usable = [lv for lv in levels if lv["requests"]]
     by_c = {lv["concurrency"]: lv["aggregate_tok_s"] for lv in usable}
     single = by_c.get(1)
     peak = max(usable, key=lambda lv: lv["aggregate_tok_s"], default=None)
     saturation = None
-    for c in sorted(by_c):
-        if 2 * c in by_c and by_c[c] > 0 and by_c[2 * c] / by_c[c] < SATURATION_GAIN:
+    order = sorted(by_c)
+    for c, following in zip(order, order[1:] + [None]):
+        doubled_gains_little = 2 * c in by_c and by_c[c] > 0 and by_c[2 * c] / by_c[c] < SATURATION_GAIN
+        next_is_slower = following is not None and by_c[following] < by_c[c]
+        if doubled_gains_little or next_is_slower:
             saturation = c
             break
     return {"single_tok_s": single, "peak_tok_s": peak["aggregate_tok_s"] if peak else None,
@@ -78,12 +86,28 @@ def headline(levels: list[dict]) -> dict:
 
 
 def level_from_results(concurrency: int, results: list[dict], max_tokens: int) -> dict:
-    level = summarize_level(concurrency, results, max_tokens)
+    return _with_failures(summarize_level(concurrency, results, max_tokens), results)
+
+
+def rate_level_from_results(rate: float, arrival: str, results: list[dict], max_tokens: int) -> dict:
+    return _with_failures(summarize_rate_level(rate, arrival, results, max_tokens), results)
+
+
+def _with_failures(level: dict, results: list[dict]) -> dict:
     fatal = [r["fatal"] for r in results if r.get("fatal")]
     if fatal:
         level["client_failures"] = sorted(set(fatal))[:5]
         level["errors"] += len(fatal)
     return level
+
+
+def run_rate_level(spec: LoadSpec) -> list[dict]:
+    """One open-loop client at ``spec.rate`` in this process (asyncio): its result, or why it died."""
+    try:
+        return [run_client(spec, 0)]
+    except Exception as exc:
+        return [{"client": 0, "pid": os.getpid(), "cpu_s": 0.0, "records": [],
+                 "fatal": f"{type(exc).__name__}: {exc}"}]
 
 
 def write_json(path: Path, obj) -> None:
