@@ -126,3 +126,17 @@ def test_rate_sends_on_schedule_even_when_the_server_is_slow(project):
     level = json.loads((out / "throughput.json").read_text())["level"]
     assert level["requests"] == 5 and level["in_flight_max"] >= 3
     assert level["send_lag_s"]["max"] < 0.05
+
+
+def test_slo_marks_requests_and_reports_goodput(project):
+    result, out = project("--slo", "ttft=5s,e2e=1ms")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["SLO (ttft ≤ 5 s, e2e ≤ 1 ms; 90% of requests): NOT met, 0% good (0/3), missed: e2e 3;*"])
+    level = json.loads((out / "throughput.json").read_text())["level"]
+    assert level["slo"]["good"] == 0 and level["slo"]["goodput_tok_s"] == 0
+
+
+def test_bad_slo_is_a_usage_error(project):
+    result, _ = project("--slo", "ttft=soon")
+    assert result.ret != 0
+    result.stderr.fnmatch_lines(["*--slo*duration like 500ms*"])

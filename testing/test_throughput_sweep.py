@@ -21,7 +21,8 @@ def _sweep(*args, timeout=240):
 def demo_sweep(tmp_path_factory):
     out = tmp_path_factory.mktemp("sweep")
     proc = _sweep("--model", "demo", "--levels", "1,2,4", "--max-tokens", "48", "--requests-per-client", "2",
-                  "--min-seconds", "0", "--capacity-curve", "1:1000,2:1600,4:1700", "--out", str(out))
+                  "--min-seconds", "0", "--capacity-curve", "1:1000,2:1600,4:1700", "--slo", "tpot=1.8ms",
+                  "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     return out, proc
 
@@ -51,6 +52,22 @@ def test_sweep_json_has_the_issue_fields(demo_sweep):
         assert lv["output_tokens"] == 48 * lv["requests"]
     assert sweep["single_tok_s"] == sweep["levels"][0]["aggregate_tok_s"]
     assert sweep["peak_concurrency"] in (2, 4)
+
+
+def test_sweep_names_the_highest_concurrency_meeting_the_slo(demo_sweep):
+    # per stream: 1000 tok/s at C=1, 800 at C=2 (1.25 ms a token), 425 at C=4 (2.35 ms): 1.8 ms holds up to C=2
+    out, proc = demo_sweep
+    sweep = json.loads((out / "sweep.json").read_text())
+    assert sweep["slo"]["limits_s"] == {"tpot": pytest.approx(0.0018)} and sweep["slo"]["attainment"] == 0.9
+    assert [lv["slo"]["met"] for lv in sweep["levels"]] == [True, True, False]
+    assert sweep["slo_max_concurrency"] == 2
+    c2 = sweep["levels"][1]
+    assert sweep["slo_goodput_tok_s"] == c2["slo"]["goodput_tok_s"] == pytest.approx(
+        c2["slo"]["good"] * 48 / c2["duration_s"])
+    md = (out / "scaling.md").read_text()
+    assert "Highest concurrency meeting the SLO (tpot ≤ 1.8 ms; 90% of requests): **C=2**" in md
+    assert "### Goodput under the SLO" in md
+    assert "highest concurrency meeting it 2" in proc.stdout
 
 
 def test_sweep_agrees_with_the_engines_own_count(demo_sweep):
@@ -95,6 +112,11 @@ def test_a_failing_level_is_recorded_and_the_sweep_goes_on(tmp_path):
     assert "HTTP 500" in (tmp_path / "scaling.md").read_text()
 
 
+def test_bad_slo_is_one_line():
+    proc = _sweep("--model", "demo", "--slo", "latency=5ms")
+    assert proc.returncode == 2 and "unknown limit 'latency'" in proc.stderr and proc.stderr.count("\n") == 1
+
+
 def test_unknown_option_value_is_one_line():
     proc = _sweep("--model", "demo", "--levels", "x")
     assert proc.returncode == 2 and proc.stderr.startswith("llmbench: sweep:") and proc.stderr.count("\n") == 1
@@ -105,6 +127,7 @@ def rate_sweep(tmp_path_factory):
     """Requests of 32 tokens on 8 slots of 200 tok/s each (0.16 s a request): at most 50 req/s, so 64 queue."""
     out = tmp_path_factory.mktemp("rate-sweep")
     proc = _sweep("--model", "demo", "--rates", "4,16,64", "--max-tokens", "32", "--min-seconds", "0.75",
+                  "--slo", "ttft=60ms",
                   "--capacity-curve", "1:400,4:1200,8:1600", "--max-streams", "8", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     return out, proc
@@ -128,8 +151,21 @@ def test_rate_sweep_reports_load_queueing_and_the_break(rate_sweep):
     assert "Latency breaks at **64 req/s**" in md and "(queueing)" in md and "send lag p99" in md
     assert (out / "scaling.png").read_bytes()[:4] == b"\x89PNG"
     assert (out / "levels" / "r64" / "records.jsonl").exists()
+    assert sweep["slo_max_rate"] == 16 and not high["slo"]["met"] and high["slo"]["violations"]["ttft"] > 0
+    assert "Highest rate meeting the SLO (ttft ≤ 60 ms; 90% of requests): **16 req/s**" in md
 
 
 def test_rates_and_levels_do_not_mix():
     proc = _sweep("--model", "demo", "--levels", "1,2", "--rates", "1")
     assert proc.returncode == 2 and "not allowed with" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_leaderboard_page_shows_the_slo_headline(demo_sweep, tmp_path):
+    from llmbench.leaderboard.cli import main as report_main
+
+    out = tmp_path / "board"
+    assert report_main([str(demo_sweep[0]), "--out", str(out)]) == 0
+    md = (out / "leaderboard.md").read_text()
+    section = md.split("## Serving Within the SLO", 1)[1].split("\n## ", 1)[0]
+    assert "tpot ≤ 1.8 ms; 90% of requests" in section and "**C=2**" in section
+    assert "Serving Within the SLO" in (out / "leaderboard.html").read_text()

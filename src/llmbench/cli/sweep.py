@@ -13,7 +13,8 @@ from pathlib import Path
 from llmbench.cli.argparsing import OneLineParser
 from llmbench.throughput import ratereport, report
 from llmbench.throughput.arrivals import ARRIVALS
-from llmbench.throughput.loadoptions import DEFAULT_MIN_SECONDS
+from llmbench.throughput import slo as slo_mod
+from llmbench.throughput.loadoptions import DEFAULT_MIN_SECONDS, slo_option
 from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, LoadSpec
 from llmbench.throughput.resolve import ResolveError, resolve_endpoint, with_url
 from llmbench.throughput.runfiles import write_json, write_level
@@ -65,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=1, metavar="N", help="warm-up requests per client (default: 1)")
     p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, help="output tokens per request (default: %(default)s)")
     p.add_argument("--prompt", default=DEFAULT_PROMPT, help="prompt text, or @FILE")
+    p.add_argument("--slo", type=slo_option, metavar="ttft=500ms,itl=50ms,...",
+                   help="per-request limits (ttft, tpot, itl, e2e; attainment=90%%): goodput per level and the "
+                        "highest level that meets them")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds without data before a request fails")
     p.add_argument("--per-chunk-usage", action="store_true", help="ask for usage in every chunk (vLLM)")
     demo = p.add_argument_group("built-in engine (--model demo only)")
@@ -140,6 +144,9 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
         "single_tok_s": None, "peak_tok_s": None, "peak_concurrency": None, "saturation_concurrency": None,
         "levels": [],
     }
+    if args.slo:
+        sweep.update({"slo": args.slo.as_dict(), f"slo_max_{'rate' if by_rate else 'concurrency'}": None,
+                      "slo_goodput_tok_s": None, "slo_goodput_req_s": None})
     if by_rate:
         sweep.update({"arrival": args.arrival, "rates": args.rates, "peak_rate": None,
                       "latency_break_rate": None, "max_rate_before_break": None, "break_reason": None})
@@ -163,11 +170,16 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
         meta = {"started_at": sweep["started_at"], **meta_load, "demo": endpoint.demo,
                 "model": sweep["model"], "api_url": endpoint.api_url, "spec": level_spec.as_dict()}
         write_level(out / "levels" / name, level, results, meta)
+        slo_mod.apply(level, results, args.slo)
         sweep["levels"].append(level)
         sweep.update(rate_headline(sweep["levels"]) if by_rate else headline(sweep["levels"]))
+        if args.slo:
+            sweep.update(slo_mod.best_level(sweep["levels"], "rate" if by_rate else "concurrency"))
         write_json(out / "sweep.json", sweep)
         print(f"  {level['aggregate_tok_s']:.1f} tok/s aggregate, {level['requests']} requests, "
               f"{level['errors']} errors, TTFT p50 {report._ms(level['ttft_s'], 'p50')} ms", flush=True)
+        if args.slo:
+            print(f"  {slo_mod.level_line(level)}", flush=True)
     sweep["status"] = "complete"
     sweep["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     write_json(out / "sweep.json", sweep)
@@ -189,5 +201,11 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
               end="; ")
         sat = sweep["saturation_concurrency"]
         print(f"saturation {'C=' + str(sat) if sat else 'not reached'}")
+    if args.slo:
+        key = "rate" if by_rate else "concurrency"
+        best = sweep[f"slo_max_{key}"]
+        print(f"SLO ({args.slo.describe()}): " + ("met by no level" if best is None else
+              f"highest {key} meeting it {best if key == 'concurrency' else format(best, 'g')}, "
+              f"goodput {sweep['slo_goodput_tok_s']:.0f} tok/s"))
     print(f"wrote {out}/sweep.json, scaling.md, scaling.png")
     return 0

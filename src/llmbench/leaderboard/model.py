@@ -65,6 +65,9 @@ class Throughput:
     peak_tok_s: float | None = None
     peak_concurrency: int | None = None
     levels: dict[int, float] = field(default_factory=dict)   # concurrency -> aggregate tok/s
+    slo: str | None = None                  # the SLO the sweep judged, as text
+    slo_max: str | None = None              # the highest load meeting it ("C=16", "8 req/s"), None: no level did
+    slo_goodput_tok_s: float | None = None  # goodput at that load
 
 
 @dataclass

@@ -245,5 +245,15 @@ def _load_sweep(path: Path, data: dict, registry: dict[str, dict]) -> LoadedRun:
     if peak is None and single is None:
         raise ValueError("sweep without any measured level")
     throughput = Throughput(single_tok_s=single, peak_tok_s=peak, peak_concurrency=peak_c,
-                            levels=dict(sorted(levels.items())))
+                            levels=dict(sorted(levels.items())), **_slo_headline(data))
     return LoadedRun(_info(path, data, "sweep"), setup, alias, context, reasoning, throughput=throughput)
+
+
+def _slo_headline(data: dict) -> dict:
+    """The sweep's SLO headline (sweeps without an SLO have none)."""
+    slo = data.get("slo")
+    if not isinstance(slo, dict) or not isinstance(slo.get("text"), str):
+        return {}
+    c, rate = _int(data.get("slo_max_concurrency")), _num(data.get("slo_max_rate"))
+    best = f"C={c}" if c is not None else (f"{rate:g} req/s" if rate is not None else None)
+    return {"slo": slo["text"], "slo_max": best, "slo_goodput_tok_s": _num(data.get("slo_goodput_tok_s"))}

@@ -179,6 +179,25 @@ def scaling_table(ranked: list[Row]) -> Table:
                  numeric=set(range(len(columns))))
 
 
+def slo_table(ranked: list[Row]) -> Table | None:
+    """The highest load each model serves within its sweep's SLO (only when a sweep had one)."""
+    rows = [r for r in ranked if r.throughput and r.throughput.slo]
+    if not rows:
+        return None
+    body = []
+    for row in rows:
+        t = row.throughput
+        assert t is not None
+        body.append([model_cell(row), Cell(t.slo or MISSING),
+                     Cell(t.slo_max or "none of the levels tried", strong=t.slo_max is not None),
+                     Cell(MISSING if t.slo_goodput_tok_s is None else f"{t.slo_goodput_tok_s:.0f}",
+                          sort=t.slo_goodput_tok_s if t.slo_goodput_tok_s is not None else -1.0)])
+    return Table("slo", "Serving Within the SLO", ["Model", "SLO", "Highest load meeting it", "Goodput t/s"], body,
+                 note="From each sweep run with --slo: the highest concurrency or request rate at which the share "
+                      "of good requests reached the target, and the good requests' output tokens/second there.",
+                 numeric={3})
+
+
 def _scaling_label(row: Row) -> str:
     label = row.short_label or row.name
     return f"{label} ({', '.join(row.tags)})" if row.tags else label

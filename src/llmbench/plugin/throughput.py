@@ -130,7 +130,7 @@ class ThroughputPlugin:
         c = concurrency(self.config)
         first = self.results[0]
         max_tokens = first["spec"]["max_tokens"]
-        self.level = summarize_run(c, self.results, max_tokens)
+        self.level = summarize_run(self.config, c, self.results, max_tokens)
         endpoint = first.get("endpoint", {})
         if first.get("demo"):
             self.truth = _sim_truth(endpoint.get("api_url", ""), self.level["window"])

@@ -11,6 +11,7 @@ import pytest
 
 from llmbench.throughput.aggregate import summarize_level
 from llmbench.throughput.arrivals import ARRIVALS
+from llmbench.throughput import slo as slo_mod
 from llmbench.throughput.ratelevel import summarize_rate_level
 
 DEFAULT_MIN_SECONDS = 10.0
@@ -43,6 +44,13 @@ def whole(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
+def slo_option(text: str) -> slo_mod.Slo:
+    try:
+        return slo_mod.parse(text)
+    except slo_mod.SloError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_load_options(group) -> None:
     group.addoption("--rate", type=positive_rate, default=None, metavar="R",
                     help="throughput: open loop, R requests/s in all (split over the -n workers), "
@@ -54,6 +62,9 @@ def add_load_options(group) -> None:
     group.addoption("--min-seconds", type=seconds, default=DEFAULT_MIN_SECONDS, metavar="SECONDS",
                     help="throughput: a level runs at least this long, or the requests asked for if "
                          f"longer (default: {DEFAULT_MIN_SECONDS:g})")
+    group.addoption("--slo", type=slo_option, default=None, metavar="ttft=500ms,itl=50ms,...",
+                    help="throughput: per-request limits (ttft, tpot, itl, e2e; attainment=90%%): "
+                         "report good requests, goodput and whether the level meets them")
 
 
 def load_spec_fields(config: pytest.Config, clients: int) -> dict:
@@ -63,9 +74,11 @@ def load_spec_fields(config: pytest.Config, clients: int) -> dict:
             "min_seconds": config.getoption("min_seconds", DEFAULT_MIN_SECONDS)}
 
 
-def summarize_run(clients: int, results: list[dict], max_tokens: int) -> dict:
-    """The run's one level: by rate with --rate, else by concurrency."""
+def summarize_run(config: pytest.Config, clients: int, results: list[dict], max_tokens: int) -> dict:
+    """The run's one level: by rate with --rate, else by concurrency; with --slo, its goodput."""
     spec = results[0].get("spec") or {}
     if spec.get("rate"):
-        return summarize_rate_level(spec["rate"], spec.get("arrival", "constant"), results, max_tokens)
-    return summarize_level(clients, results, max_tokens)
+        level = summarize_rate_level(spec["rate"], spec.get("arrival", "constant"), results, max_tokens)
+    else:
+        level = summarize_level(clients, results, max_tokens)
+    return slo_mod.apply(level, results, config.getoption("slo", None))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from llmbench.throughput import sloreport
+
 
 def _ms(value) -> str:
     return "-" if value is None else f"{value * 1000:.1f}"
@@ -37,6 +39,7 @@ def rate_markdown(sweep: dict) -> str:
                f"{sweep.get('arrival', 'constant')} arrivals; started {sweep['started_at']}")
     if sweep.get("peak_tok_s") is not None:
         out.append(f"* Peak t/s: **{sweep['peak_tok_s']:.0f} @ {sweep['peak_rate']:g} req/s**")
+    out += sloreport.headline_line(sweep)
     if sweep.get("latency_break_rate") is not None:
         out.append(f"* Latency breaks at **{sweep['latency_break_rate']:g} req/s** ({sweep['break_reason']}); "
                    f"highest rate before it: {_num(sweep.get('max_rate_before_break'), 'g')} req/s")
@@ -61,6 +64,7 @@ def rate_markdown(sweep: dict) -> str:
         out.append("| " + " | ".join([
             f"{lv['rate']:g}", _ms(lv["ttft_s"]["p50"]), _ms(lv["ttft_s"]["p90"]), _ms(lv["ttft_s"]["p99"]), trend,
             _ms(lv["itl_s"]["p50"]), _ms(lv["itl_s"]["p99"]), _ms(lv["tpot_s"]["p50"]), _ms(lv["e2e_s"]["p50"])]) + " |")
+    out += sloreport.table(sweep)
     errors = [lv for lv in levels if lv["errors"]]
     if errors:
         out += ["", "### Errors", ""]
@@ -80,6 +84,7 @@ def rate_png(sweep: dict, path: Path) -> None:
     rates = [lv["rate"] for lv in levels]
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     ax.plot(rates, [lv["aggregate_tok_s"] for lv in levels], "o-", color="tab:blue", label="output tok/s")
+    sloreport.mark_plot(ax, sweep, rates, levels)
     ax.set_xlabel("offered load (requests/s)")
     ax.set_ylabel("output tok/s", color="tab:blue")
     ax.grid(True, alpha=0.3)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from llmbench.throughput import sloreport
+
 
 def _ms(summary: dict, key: str) -> str:
     v = summary.get(key) if summary else None
@@ -41,6 +43,10 @@ def level_lines(level: dict, truth: dict | None = None) -> list[str]:
         from llmbench.throughput.ratereport import rate_lines
 
         lines += rate_lines(level)
+    if level.get("slo"):
+        from llmbench.throughput.slo import level_line
+
+        lines.append(level_line(level))
     if truth and truth.get("window_tok_s"):
         diff = 100.0 * (level["aggregate_tok_s"] / truth["window_tok_s"] - 1.0)
         lines.append(f"built-in engine's own count over the window: {truth['window_tok_s']:.1f} tok/s ({diff:+.2f}%)")
@@ -58,6 +64,7 @@ def scaling_markdown(sweep: dict) -> str:
         out.append(f"* Single t/s (C=1): **{sweep['single_tok_s']:.0f}**")
     if sweep.get("peak_tok_s") is not None:
         out.append(f"* Peak t/s: **{sweep['peak_tok_s']:.0f} @ C={peak_c}**")
+    out += sloreport.headline_line(sweep)
     sat = sweep.get("saturation_concurrency")
     out.append(f"* Saturation (first level where doubling adds under 5% or the next level is slower): "
                + (f"C={sat}" if sat is not None else "not reached"))
@@ -80,6 +87,7 @@ def scaling_markdown(sweep: dict) -> str:
             _ms(lv["itl_s"], "p50"), _ms(lv["itl_s"], "p90"), _ms(lv["itl_s"], "p99"),
             _ms(lv["tpot_s"], "p50"), _ms(lv["e2e_s"], "p50"), str(lv["requests"]), str(lv["errors"]),
         ]) + " |")
+    out += sloreport.table(sweep)
     errors = [lv for lv in levels if lv["errors"]]
     if errors:
         out += ["", "### Errors", ""]
@@ -99,6 +107,7 @@ def scaling_png(sweep: dict, path: Path) -> None:
     cs = [lv["concurrency"] for lv in levels]
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     ax.plot(cs, [lv["aggregate_tok_s"] for lv in levels], "o-", color="tab:blue", label="aggregate tok/s")
+    sloreport.mark_plot(ax, sweep, cs, levels)
     ax.set_xscale("log", base=2)
     ax.set_xticks(cs or [1])
     ax.set_xticklabels([str(c) for c in cs] or ["1"])
