@@ -140,3 +140,19 @@ def test_bad_slo_is_a_usage_error(project):
     result, _ = project("--slo", "ttft=soon")
     assert result.ret != 0
     result.stderr.fnmatch_lines(["*--slo*duration like 500ms*"])
+
+
+def test_lengths_and_prefix_reach_every_worker(project):
+    result, out = project("-n", "2", "--input-tokens", "100", "--output-tokens", "10", "--prefix-tokens", "20")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["workload: drawn lengths 100, shared prefix of 20 tokens; input tokens mean 100, "
+                                 "p50 100 (target mean 100); output tokens mean 10, p50 10"])
+    records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    assert {r["prompt_tokens"] for r in records} <= {99, 100, 101} and {r["output_tokens"] for r in records} == {10}
+
+
+def test_prompts_and_input_tokens_do_not_mix(project):
+    result, _ = project("--prompts", "coding", "--input-tokens", "100")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["throughput: --prompts and --input-tokens do not mix: the file gives the prompts"])
+    assert "During handling" not in result.stdout.str()

@@ -14,7 +14,8 @@ from llmbench.cli.argparsing import OneLineParser
 from llmbench.throughput import ratereport, report
 from llmbench.throughput.arrivals import ARRIVALS
 from llmbench.throughput import slo as slo_mod
-from llmbench.throughput.loadoptions import DEFAULT_MIN_SECONDS, slo_option
+from llmbench.throughput.loadoptions import DEFAULT_MIN_SECONDS, lengths_option, prompts_option, slo_option
+from llmbench.throughput.workload import WorkloadError, WorkloadSpec, achieved, calibrate
 from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, LoadSpec
 from llmbench.throughput.resolve import ResolveError, resolve_endpoint, with_url
 from llmbench.throughput.runfiles import write_json, write_level
@@ -56,7 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"concurrency levels: closed-loop clients (default: {DEFAULT_LEVELS})")
     load.add_argument("--rates", type=_rates, help="request rates (req/s), open loop: sent on schedule instead")
     p.add_argument("--arrival", choices=ARRIVALS, default="constant", help="with --rates: arrivals (default: constant)")
-    p.add_argument("--arrival-seed", type=int, default=0, metavar="N", help="seed of Poisson arrivals (default: 0)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of Poisson arrivals and drawn lengths (default: 0)")
+    lengths = p.add_argument_group("what each request asks (default: --prompt and --max-tokens)")
+    lengths.add_argument("--input-tokens", type=lengths_option, metavar="N|mean=N,stdev=N,min=N,max=N",
+                         help="prompt length in tokens, fixed or drawn; calibrated against the server's usage")
+    lengths.add_argument("--output-tokens", type=lengths_option, metavar="N|mean=N,stdev=N,min=N,max=N",
+                         help="output tokens per request, fixed or drawn")
+    lengths.add_argument("--prefix-tokens", type=int, default=0, metavar="N",
+                         help="a shared prefix of N tokens at the start of every prompt")
+    lengths.add_argument("--prompts", type=prompts_option, metavar="FILE.jsonl|coding",
+                         help='replay prompts ({"prompt"|"messages", "max_tokens"} per line), '
+                              "or 'coding': the shipped coding requests")
     p.add_argument("--min-seconds", type=float, default=DEFAULT_MIN_SECONDS, metavar="SECONDS",
                    help="each level runs at least this long, or the requests asked for if longer (default: %(default)s)")
     p.add_argument("--out", help="output folder (default: reports/<time>-<model>-sweep)")
@@ -131,8 +142,18 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
     spec = LoadSpec(api_url=endpoint.api_url, model=endpoint.served_name, api_key=endpoint.api_key, prompt=prompt,
                     max_tokens=args.max_tokens, requests=args.requests_per_client, duration_s=args.duration,
                     warmup=args.warmup, extra_body=dict(endpoint.extra_body or {}), timeout=args.timeout,
-                    per_chunk_usage=args.per_chunk_usage, arrival=args.arrival, seed=args.arrival_seed,
+                    per_chunk_usage=args.per_chunk_usage, arrival=args.arrival, seed=args.seed,
                     min_seconds=args.min_seconds)
+    ws = WorkloadSpec(prompts=args.prompts, input_tokens=args.input_tokens, output_tokens=args.output_tokens,
+                      prefix_tokens=args.prefix_tokens, seed=args.seed)
+    if ws.active:
+        try:
+            ws.check()
+            if (ws.input_tokens or ws.prefix_tokens) and not ws.prompts:
+                spec.calibration = calibrate(spec.api_url, spec.model, spec.api_key, spec.extra_body)
+        except WorkloadError as exc:
+            return _fail(str(exc))
+        spec.workload = ws.as_dict()
     by_rate = args.rates is not None
     sweep = {
         "schema": "llmbench.sweep/1", "kind": "sweep", "status": "running", "mode": "rate" if by_rate else "concurrency",
@@ -170,6 +191,8 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
         meta = {"started_at": sweep["started_at"], **meta_load, "demo": endpoint.demo,
                 "model": sweep["model"], "api_url": endpoint.api_url, "spec": level_spec.as_dict()}
         write_level(out / "levels" / name, level, results, meta)
+        level["lengths"] = achieved(results)
+        level["workload"] = next((r["workload"] for r in results if r.get("workload")), None)
         slo_mod.apply(level, results, args.slo)
         sweep["levels"].append(level)
         sweep.update(rate_headline(sweep["levels"]) if by_rate else headline(sweep["levels"]))

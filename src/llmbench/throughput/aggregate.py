@@ -105,7 +105,7 @@ def summarize_level(concurrency: int, client_results: list[dict], max_tokens: in
         "error_kinds": dict(Counter(r.error_kind for r in failed)),
         "error_examples": sorted({r.error for r in failed if r.error})[:5],
         "max_tokens": max_tokens,
-        "short_requests": sum(1 for r in ok if r.output_tokens < max_tokens),
+        "short_requests": sum(1 for r in ok if r.output_tokens < (r.max_tokens or max_tokens)),
         "counted_tokens_requests": sum(1 for r in ok if r.tokens_source == "counted"),
         "eos_control": all(res.get("eos_control", True) for res in client_results),
         "client_cpu_s": cpu_s,

@@ -41,6 +41,7 @@ class RequestRecord:
     error: str | None = None
     error_kind: str | None = None      # http | dropped | timeout | connect | protocol | empty
     scheduled_ns: int | None = None    # open-loop: when the schedule said to send (start_ns - this = lag)
+    max_tokens: int | None = None      # the output tokens this request asked for
 
     @property
     def ok(self) -> bool:

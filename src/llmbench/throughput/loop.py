@@ -37,7 +37,9 @@ class LoadSpec:
     arrival: str = "constant"          # open loop: constant | poisson
     seed: int = 0                      # open loop: Poisson arrivals' seed
     min_seconds: float = 0.0           # a level lasts at least this long (or ``requests``, if longer)
-    clients: int = 1                   # open loop: clients sharing ``rate``
+    clients: int = 1                   # clients in the level (open loop: sharing ``rate``)
+    workload: dict | None = None       # WorkloadSpec fields: prompts and lengths (else prompt/max_tokens)
+    calibration: dict | None = None    # tokens per character of the server (workload.calibrate)
 
     def as_dict(self) -> dict:
         out = asdict(self)
@@ -89,17 +91,29 @@ class FileBarrier:
             time.sleep(self.poll_s)
 
 
+def plan_for(spec: LoadSpec):
+    """The (prompt, max_tokens) items of this spec's requests."""
+    from llmbench.throughput.workload import WorkloadSpec, build_plan, calibrate
+
+    ws = WorkloadSpec(**(spec.workload or {}))
+    calibration = spec.calibration
+    if calibration is None and (ws.input_tokens or ws.prefix_tokens) and not ws.prompts:
+        calibration = calibrate(spec.api_url, spec.model, spec.api_key, spec.extra_body)
+    return build_plan(ws, spec.prompt, spec.max_tokens, calibration)
+
+
 def run_client(spec: LoadSpec, client: int, barrier: FileBarrier | None = None) -> dict:
     """Run one client's warm-up and measured requests; returns a JSON-able result."""
     if spec.rate:
         from llmbench.throughput.openloop import run_open_client
 
         return run_open_client(spec, client, barrier)
+    plan = plan_for(spec)
     http = StreamClient(spec.api_url, spec.api_key, spec.timeout)
     records: list[RequestRecord] = []
     try:
         for i in range(spec.warmup):
-            records.append(_one(http, spec, client, -(i + 1), warmup=True))
+            records.append(_one(http, spec, plan, client, -(i + 1), warmup=True))
         released_ns = barrier.wait(str(client)) if barrier else time.monotonic_ns()
         cpu0, wall0 = time.process_time(), time.monotonic_ns()
         deadline = released_ns + int(spec.duration_s * 1e9) if spec.duration_s else None
@@ -111,15 +125,17 @@ def run_client(spec: LoadSpec, client: int, barrier: FileBarrier | None = None) 
                     break
             elif seq >= spec.requests and time.monotonic_ns() >= min_end:
                 break
-            records.append(_one(http, spec, client, seq, warmup=False))
+            records.append(_one(http, spec, plan, client, seq, warmup=False))
             seq += 1
         cpu_s, wall_s = time.process_time() - cpu0, (time.monotonic_ns() - wall0) / 1e9
     finally:
         http.close()
     return {"client": client, "pid": os.getpid(), "released_ns": released_ns, "cpu_s": cpu_s,
-            "wall_s": wall_s, "eos_control": http.eos_control, "records": [r.as_dict() for r in records]}
+            "wall_s": wall_s, "eos_control": http.eos_control, "workload": plan.info,
+            "records": [r.as_dict() for r in records]}
 
 
-def _one(http: StreamClient, spec: LoadSpec, client: int, seq: int, warmup: bool) -> RequestRecord:
-    body = http.body(spec.model, spec.prompt, spec.max_tokens, spec.extra_body, spec.per_chunk_usage)
-    return http.stream(RequestRecord(client, seq, warmup), body)
+def _one(http: StreamClient, spec: LoadSpec, plan, client: int, seq: int, warmup: bool) -> RequestRecord:
+    prompt, max_tokens = plan.item(client, seq, spec.clients)
+    body = http.body(spec.model, prompt, max_tokens, spec.extra_body, spec.per_chunk_usage)
+    return http.stream(RequestRecord(client, seq, warmup, max_tokens=max_tokens), body)

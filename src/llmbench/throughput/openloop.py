@@ -26,11 +26,16 @@ def run_open_client(spec, client: int, barrier=None) -> dict:
 
 
 async def _run(spec, client: int, barrier) -> dict:
+    from llmbench.throughput.loop import plan_for
+
+    plan = plan_for(spec)
     http = AsyncStreamClient(spec.api_url, spec.api_key, spec.timeout)
     records: list[RequestRecord] = []
     try:
         for i in range(spec.warmup):
-            records.append(await http.stream(RequestRecord(client, -(i + 1), True), _body(http, spec)))
+            prompt, max_tokens = plan.item(client, -(i + 1), spec.clients)
+            records.append(await http.stream(RequestRecord(client, -(i + 1), True, max_tokens=max_tokens),
+                                             _body(http, spec, prompt, max_tokens)))
         released_ns = barrier.wait(str(client)) if barrier else time.monotonic_ns()
         start_ns = (barrier.last_arrival_ns if barrier and barrier.last_arrival_ns else released_ns) + START_MARGIN_NS
         count = arrivals.count_for(spec.rate / spec.clients, spec.requests, spec.min_seconds, spec.duration_s)
@@ -42,16 +47,17 @@ async def _run(spec, client: int, barrier) -> dict:
             delay = (at - time.monotonic_ns()) / 1e9
             if delay > 0:
                 await asyncio.sleep(delay)
-            record = RequestRecord(client, seq, False, scheduled_ns=at)
+            prompt, max_tokens = plan.item(client, seq, spec.clients)
+            record = RequestRecord(client, seq, False, scheduled_ns=at, max_tokens=max_tokens)
             records.append(record)
-            tasks.append(asyncio.create_task(_guarded(http, record, _body(http, spec))))
+            tasks.append(asyncio.create_task(_guarded(http, record, _body(http, spec, prompt, max_tokens))))
         await asyncio.gather(*tasks)
         cpu_s, wall_s = time.process_time() - cpu0, (time.monotonic_ns() - start_ns) / 1e9
     finally:
         await http.close()
     return {"client": client, "pid": os.getpid(), "released_ns": released_ns, "schedule_start_ns": start_ns,
             "rate": spec.rate / spec.clients, "arrival": spec.arrival, "cpu_s": cpu_s, "wall_s": wall_s,
-            "eos_control": http.eos_control, "records": [r.as_dict() for r in records]}
+            "eos_control": http.eos_control, "workload": plan.info, "records": [r.as_dict() for r in records]}
 
 
 async def _guarded(http: AsyncStreamClient, record: RequestRecord, body: dict) -> None:
@@ -62,5 +68,5 @@ async def _guarded(http: AsyncStreamClient, record: RequestRecord, body: dict) -
         _fail(record, "client", f"{type(exc).__name__}: {exc}")
 
 
-def _body(http: AsyncStreamClient, spec) -> dict:
-    return http.body(spec.model, spec.prompt, spec.max_tokens, spec.extra_body, spec.per_chunk_usage)
+def _body(http: AsyncStreamClient, spec, prompt, max_tokens: int) -> dict:
+    return http.body(spec.model, prompt, max_tokens, spec.extra_body, spec.per_chunk_usage)

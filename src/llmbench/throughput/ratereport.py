@@ -35,11 +35,11 @@ def rate_markdown(sweep: dict) -> str:
     name = sweep["model"].get("name") or sweep["model"].get("alias") or "model"
     levels = sweep["levels"]
     out = [f"# Throughput by request rate: {name}", ""]
-    out.append(f"* API: `{sweep['api_url']}`; {sweep['max_tokens']} output tokens per request; "
+    out.append(f"* API: `{sweep['api_url']}`; {sloreport.output_desc(sweep)} per request; "
                f"{sweep.get('arrival', 'constant')} arrivals; started {sweep['started_at']}")
     if sweep.get("peak_tok_s") is not None:
         out.append(f"* Peak t/s: **{sweep['peak_tok_s']:.0f} @ {sweep['peak_rate']:g} req/s**")
-    out += sloreport.headline_line(sweep)
+    out += sloreport.headline_line(sweep) + sloreport.workload_line(sweep)
     if sweep.get("latency_break_rate") is not None:
         out.append(f"* Latency breaks at **{sweep['latency_break_rate']:g} req/s** ({sweep['break_reason']}); "
                    f"highest rate before it: {_num(sweep.get('max_rate_before_break'), 'g')} req/s")

@@ -43,6 +43,11 @@ def level_lines(level: dict, truth: dict | None = None) -> list[str]:
         from llmbench.throughput.ratereport import rate_lines
 
         lines += rate_lines(level)
+    if level.get("workload"):
+        from llmbench.throughput.workload import lengths_line
+
+        if (line := lengths_line(level)) is not None:
+            lines.append(line)
     if level.get("slo"):
         from llmbench.throughput.slo import level_line
 
@@ -58,13 +63,13 @@ def scaling_markdown(sweep: dict) -> str:
     levels = sweep["levels"]
     peak_c = sweep.get("peak_concurrency")
     out = [f"# Throughput scaling: {name}", ""]
-    out.append(f"* API: `{sweep['api_url']}`; {sweep['max_tokens']} output tokens per request; "
+    out.append(f"* API: `{sweep['api_url']}`; {sloreport.output_desc(sweep)} per request; "
                f"started {sweep['started_at']}")
     if sweep.get("single_tok_s") is not None:
         out.append(f"* Single t/s (C=1): **{sweep['single_tok_s']:.0f}**")
     if sweep.get("peak_tok_s") is not None:
         out.append(f"* Peak t/s: **{sweep['peak_tok_s']:.0f} @ C={peak_c}**")
-    out += sloreport.headline_line(sweep)
+    out += sloreport.headline_line(sweep) + sloreport.workload_line(sweep)
     sat = sweep.get("saturation_concurrency")
     out.append(f"* Saturation (first level where doubling adds under 5% or the next level is slower): "
                + (f"C={sat}" if sat is not None else "not reached"))

@@ -1,4 +1,4 @@
-"""The SLO part of a sweep's scaling.md and plot (concurrency and rate sweeps alike)."""
+"""The SLO and workload parts of a sweep's scaling.md and plot (concurrency and rate sweeps alike)."""
 
 from __future__ import annotations
 
@@ -47,3 +47,23 @@ def mark_plot(ax, sweep: dict, xs: list, levels: list[dict]) -> None:
     best = sweep.get(f"slo_max_{key}")
     if best is not None:
         ax.axvline(best, color="tab:green", linestyle=":", alpha=0.8, label=f"meets SLO up to {_load(key, best)}")
+
+
+def workload_line(sweep: dict) -> list[str]:
+    """What the requests were and their achieved lengths (first level with requests)."""
+    from llmbench.throughput.workload import lengths_line
+
+    for lv in sweep.get("levels") or ():
+        if lv.get("requests") and (line := lengths_line(lv)):
+            return [f"* {line[0].upper()}{line[1:]}"]
+    return []
+
+
+def output_desc(sweep: dict) -> str:
+    """``512 output tokens``, or the drawn/replayed lengths when the workload sets them."""
+    workload = (sweep.get("spec") or {}).get("workload") or {}
+    if workload.get("output_tokens"):
+        return f"output tokens {workload['output_tokens']}"
+    if workload.get("prompts"):
+        return f"output tokens from the prompts (else {sweep['max_tokens']})"
+    return f"{sweep['max_tokens']} output tokens"

@@ -7,6 +7,7 @@ their results are aggregated by ``aggregate.summarize_level``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -36,6 +37,7 @@ def _child(spec: LoadSpec, index: int, barrier_dir: str, parties: int, timeout: 
 
 def run_level(spec: LoadSpec, concurrency: int, barrier_timeout: float = 600.0) -> list[dict]:
     """Run ``concurrency`` clients in separate processes; returns their results."""
+    spec = dataclasses.replace(spec, clients=concurrency)
     ctx = multiprocessing.get_context("fork")
     work = tempfile.mkdtemp(prefix="llmbench-level-")
     barrier_dir = os.path.join(work, "barrier")
