@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from llmbench.cli.argparsing import OneLineParser
 from llmbench.throughput import ratereport, report
-from llmbench.throughput.arrivals import ARRIVALS
 from llmbench.throughput import slo as slo_mod
+from llmbench.throughput.arrivals import ARRIVALS
 from llmbench.throughput.loadoptions import DEFAULT_MIN_SECONDS, lengths_option, prompts_option, slo_option
-from llmbench.throughput.workload import WorkloadError, WorkloadSpec, achieved, calibrate
 from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, LoadSpec
+from llmbench.throughput.progress import ProgressWatcher
+from llmbench.throughput.ratelevel import rate_headline
+from llmbench.throughput.repeat import combine, interval_text
 from llmbench.throughput.resolve import ResolveError, resolve_endpoint, with_url
 from llmbench.throughput.runfiles import write_json, write_level
-from llmbench.throughput.ratelevel import rate_headline
 from llmbench.throughput.sweep import headline, level_from_results, rate_level_from_results, run_level, run_rate_level
+from llmbench.throughput.workload import WorkloadError, WorkloadSpec, achieved, calibrate
 
 DEFAULT_LEVELS = "1,2,4,8,16,32,64"
 
@@ -80,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--slo", type=slo_option, metavar="ttft=500ms,itl=50ms,...",
                    help="per-request limits (ttft, tpot, itl, e2e; attainment=90%%): goodput per level and the "
                         "highest level that meets them")
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="run each level N times: every headline figure as mean and 95%% interval (default: 1)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the final summary (no progress)")
+    p.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
+                   help="off a terminal, print the progress line this often (default: %(default)s)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds without data before a request fails")
     p.add_argument("--per-chunk-usage", action="store_true", help="ask for usage in every chunk (vLLM)")
     demo = p.add_argument_group("built-in engine (--model demo only)")
@@ -90,6 +99,34 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _run_level(args, spec, value, by_rate: bool, sim, label: str, folder: Path, sweep: dict, endpoint) -> dict:
+    """Run one level once, with its progress line; write its run files; its figures."""
+    if sim is not None:
+        sim.reset()
+    with tempfile.TemporaryDirectory(prefix="llmbench-progress-") as progress_dir:
+        level_spec = dataclasses.replace(spec, progress_dir=progress_dir, **({"rate": value} if by_rate else {}))
+        watcher = (contextlib.nullcontext() if args.quiet
+                   else ProgressWatcher(label, progress_dir, plain_every_s=args.progress_every))
+        with watcher:
+            if by_rate:
+                results = run_rate_level(level_spec)
+                level = rate_level_from_results(value, args.arrival, results, args.max_tokens)
+            else:
+                results = run_level(level_spec, value)
+                level = level_from_results(value, results, args.max_tokens)
+    if sim is not None and level["window"].get("start_ns"):
+        w = sim.stats(from_ns=level["window"]["start_ns"], to_ns=level["window"]["end_ns"])["window"]
+        level["engine_truth"] = {"window_tok_s": w["tok_s"], "window_tokens": w["tokens"]}
+    level["lengths"] = achieved(results)
+    level["workload"] = next((r["workload"] for r in results if r.get("workload")), None)
+    slo_mod.apply(level, results, args.slo)
+    meta = {"started_at": sweep["started_at"], ("rate" if by_rate else "concurrency"): value, "demo": endpoint.demo,
+            "model": sweep["model"], "api_url": endpoint.api_url,
+            "spec": dataclasses.replace(level_spec, progress_dir=None).as_dict()}
+    write_level(folder, level, results, meta)
+    return level
+
+
 def _fail(message: str) -> int:
     print(f"llmbench: {message}", file=sys.stderr)
     return 2
@@ -98,8 +135,10 @@ def _fail(message: str) -> int:
 def main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.max_tokens < 1 or args.requests_per_client < 1 or args.warmup < 0 or args.min_seconds < 0:
-        return _fail("--max-tokens and --requests-per-client must be at least 1, --warmup and --min-seconds 0 or more")
+    if (args.max_tokens < 1 or args.requests_per_client < 1 or args.repeat < 1 or args.warmup < 0
+            or args.min_seconds < 0 or args.prefix_tokens < 0):
+        return _fail("--max-tokens, --requests-per-client and --repeat must be at least 1; --warmup, --min-seconds "
+                     "and --prefix-tokens 0 or more")
     prompt = args.prompt
     if prompt.startswith("@"):
         try:
@@ -171,38 +210,26 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
     if by_rate:
         sweep.update({"arrival": args.arrival, "rates": args.rates, "peak_rate": None,
                       "latency_break_rate": None, "max_rate_before_break": None, "break_reason": None})
+    say = (lambda *a, **k: None) if args.quiet else print
     for value in (args.rates if by_rate else args.levels):
-        if sim is not None:
-            sim.reset()
-        if by_rate:
-            print(f"llmbench sweep: rate {value:g} req/s ...", flush=True)
-            level_spec = dataclasses.replace(spec, rate=value)
-            results = run_rate_level(level_spec)
-            level = rate_level_from_results(value, args.arrival, results, args.max_tokens)
-            name, meta_load = f"r{value:g}", {"rate": value}
-        else:
-            print(f"llmbench sweep: concurrency {value} ...", flush=True)
-            level_spec, results = spec, run_level(spec, value)
-            level = level_from_results(value, results, args.max_tokens)
-            name, meta_load = f"c{value:03d}", {"concurrency": value}
-        if sim is not None and level["window"].get("start_ns"):
-            w = sim.stats(from_ns=level["window"]["start_ns"], to_ns=level["window"]["end_ns"])["window"]
-            level["engine_truth"] = {"window_tok_s": w["tok_s"], "window_tokens": w["tokens"]}
-        meta = {"started_at": sweep["started_at"], **meta_load, "demo": endpoint.demo,
-                "model": sweep["model"], "api_url": endpoint.api_url, "spec": level_spec.as_dict()}
-        write_level(out / "levels" / name, level, results, meta)
-        level["lengths"] = achieved(results)
-        level["workload"] = next((r["workload"] for r in results if r.get("workload")), None)
-        slo_mod.apply(level, results, args.slo)
+        label = f"rate {value:g} req/s" if by_rate else f"concurrency {value}"
+        name = f"r{value:g}" if by_rate else f"c{value:03d}"
+        runs = []
+        for k in range(args.repeat):
+            say(f"llmbench sweep: {label}" + (f" (run {k + 1} of {args.repeat})" if args.repeat > 1 else "") + " ...",
+                flush=True)
+            folder = out / "levels" / name / (f"run-{k + 1}" if args.repeat > 1 else "")
+            runs.append(_run_level(args, spec, value, by_rate, sim, label, folder, sweep, endpoint))
+        level = combine(runs)
         sweep["levels"].append(level)
         sweep.update(rate_headline(sweep["levels"]) if by_rate else headline(sweep["levels"]))
         if args.slo:
             sweep.update(slo_mod.best_level(sweep["levels"], "rate" if by_rate else "concurrency"))
         write_json(out / "sweep.json", sweep)
-        print(f"  {level['aggregate_tok_s']:.1f} tok/s aggregate, {level['requests']} requests, "
-              f"{level['errors']} errors, TTFT p50 {report._ms(level['ttft_s'], 'p50')} ms", flush=True)
+        say(f"  {interval_text(level, ('aggregate_tok_s',), fmt='.1f')} tok/s aggregate, {level['requests']} requests, "
+            f"{level['errors']} errors, TTFT p50 {interval_text(level, ('ttft_s', 'p50'), 1000, '.1f')} ms", flush=True)
         if args.slo:
-            print(f"  {slo_mod.level_line(level)}", flush=True)
+            say(f"  {slo_mod.level_line(level)}", flush=True)
     sweep["status"] = "complete"
     sweep["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     write_json(out / "sweep.json", sweep)

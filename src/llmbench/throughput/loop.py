@@ -12,6 +12,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from llmbench.throughput.client import RequestRecord, StreamClient
+from llmbench.throughput.progress import ProgressLog
 
 DEFAULT_MAX_TOKENS = 512
 DEFAULT_PROMPT = ("Write a detailed, step-by-step explanation of how a mining pool distributes "
@@ -40,6 +41,7 @@ class LoadSpec:
     clients: int = 1                   # clients in the level (open loop: sharing ``rate``)
     workload: dict | None = None       # WorkloadSpec fields: prompts and lengths (else prompt/max_tokens)
     calibration: dict | None = None    # tokens per character of the server (workload.calibrate)
+    progress_dir: str | None = None    # a line per finished request goes here (progress.ProgressLog)
 
     def as_dict(self) -> dict:
         out = asdict(self)
@@ -110,6 +112,7 @@ def run_client(spec: LoadSpec, client: int, barrier: FileBarrier | None = None) 
         return run_open_client(spec, client, barrier)
     plan = plan_for(spec)
     http = StreamClient(spec.api_url, spec.api_key, spec.timeout)
+    progress = ProgressLog(spec.progress_dir, client)
     records: list[RequestRecord] = []
     try:
         for i in range(spec.warmup):
@@ -126,10 +129,12 @@ def run_client(spec: LoadSpec, client: int, barrier: FileBarrier | None = None) 
             elif seq >= spec.requests and time.monotonic_ns() >= min_end:
                 break
             records.append(_one(http, spec, plan, client, seq, warmup=False))
+            progress.note(records[-1])
             seq += 1
         cpu_s, wall_s = time.process_time() - cpu0, (time.monotonic_ns() - wall0) / 1e9
     finally:
         http.close()
+        progress.close()
     return {"client": client, "pid": os.getpid(), "released_ns": released_ns, "cpu_s": cpu_s,
             "wall_s": wall_s, "eos_control": http.eos_control, "workload": plan.info,
             "records": [r.as_dict() for r in records]}

@@ -16,6 +16,7 @@ import time
 from llmbench.throughput import arrivals
 from llmbench.throughput.asyncclient import AsyncStreamClient
 from llmbench.throughput.client import RequestRecord, _fail
+from llmbench.throughput.progress import ProgressLog
 
 START_MARGIN_NS = 50_000_000   # every client has passed the barrier by then
 
@@ -30,6 +31,7 @@ async def _run(spec, client: int, barrier) -> dict:
 
     plan = plan_for(spec)
     http = AsyncStreamClient(spec.api_url, spec.api_key, spec.timeout)
+    progress = ProgressLog(spec.progress_dir, client)
     records: list[RequestRecord] = []
     try:
         for i in range(spec.warmup):
@@ -50,22 +52,25 @@ async def _run(spec, client: int, barrier) -> dict:
             prompt, max_tokens = plan.item(client, seq, spec.clients)
             record = RequestRecord(client, seq, False, scheduled_ns=at, max_tokens=max_tokens)
             records.append(record)
-            tasks.append(asyncio.create_task(_guarded(http, record, _body(http, spec, prompt, max_tokens))))
+            tasks.append(asyncio.create_task(_guarded(http, record, _body(http, spec, prompt, max_tokens),
+                                                      progress)))
         await asyncio.gather(*tasks)
         cpu_s, wall_s = time.process_time() - cpu0, (time.monotonic_ns() - start_ns) / 1e9
     finally:
         await http.close()
+        progress.close()
     return {"client": client, "pid": os.getpid(), "released_ns": released_ns, "schedule_start_ns": start_ns,
             "rate": spec.rate / spec.clients, "arrival": spec.arrival, "cpu_s": cpu_s, "wall_s": wall_s,
             "eos_control": http.eos_control, "workload": plan.info, "records": [r.as_dict() for r in records]}
 
 
-async def _guarded(http: AsyncStreamClient, record: RequestRecord, body: dict) -> None:
+async def _guarded(http: AsyncStreamClient, record: RequestRecord, body: dict, progress: ProgressLog) -> None:
     """A bug in one request's handling is that request's error, not the level's end."""
     try:
         await http.stream(record, body)
     except Exception as exc:
         _fail(record, "client", f"{type(exc).__name__}: {exc}")
+    progress.note(record)
 
 
 def _body(http: AsyncStreamClient, spec, prompt, max_tokens: int) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llmbench.throughput import sloreport
+from llmbench.throughput import repeat, sloreport
 
 
 def _ms(value) -> str:
@@ -64,7 +64,7 @@ def rate_markdown(sweep: dict) -> str:
         out.append("| " + " | ".join([
             f"{lv['rate']:g}", _ms(lv["ttft_s"]["p50"]), _ms(lv["ttft_s"]["p90"]), _ms(lv["ttft_s"]["p99"]), trend,
             _ms(lv["itl_s"]["p50"]), _ms(lv["itl_s"]["p99"]), _ms(lv["tpot_s"]["p50"]), _ms(lv["e2e_s"]["p50"])]) + " |")
-    out += sloreport.table(sweep)
+    out += sloreport.table(sweep) + repeat.table(sweep)
     errors = [lv for lv in levels if lv["errors"]]
     if errors:
         out += ["", "### Errors", ""]
@@ -85,6 +85,7 @@ def rate_png(sweep: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     ax.plot(rates, [lv["aggregate_tok_s"] for lv in levels], "o-", color="tab:blue", label="output tok/s")
     sloreport.mark_plot(ax, sweep, rates, levels)
+    repeat.error_bars(ax, rates, levels)
     ax.set_xlabel("offered load (requests/s)")
     ax.set_ylabel("output tok/s", color="tab:blue")
     ax.grid(True, alpha=0.3)

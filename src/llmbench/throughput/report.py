@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llmbench.throughput import sloreport
+from llmbench.throughput import repeat, sloreport
 
 
 def _ms(summary: dict, key: str) -> str:
@@ -92,7 +92,7 @@ def scaling_markdown(sweep: dict) -> str:
             _ms(lv["itl_s"], "p50"), _ms(lv["itl_s"], "p90"), _ms(lv["itl_s"], "p99"),
             _ms(lv["tpot_s"], "p50"), _ms(lv["e2e_s"], "p50"), str(lv["requests"]), str(lv["errors"]),
         ]) + " |")
-    out += sloreport.table(sweep)
+    out += sloreport.table(sweep) + repeat.table(sweep)
     errors = [lv for lv in levels if lv["errors"]]
     if errors:
         out += ["", "### Errors", ""]
@@ -113,6 +113,7 @@ def scaling_png(sweep: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     ax.plot(cs, [lv["aggregate_tok_s"] for lv in levels], "o-", color="tab:blue", label="aggregate tok/s")
     sloreport.mark_plot(ax, sweep, cs, levels)
+    repeat.error_bars(ax, cs, levels)
     ax.set_xscale("log", base=2)
     ax.set_xticks(cs or [1])
     ax.set_xticklabels([str(c) for c in cs] or ["1"])

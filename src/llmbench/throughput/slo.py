@@ -117,7 +117,8 @@ def evaluate(records: list[RequestRecord], slo: Slo, duration_s: float) -> dict:
             good.append(r)
     share = len(good) / len(measured) if measured else 0.0
     return {
-        "text": slo.describe(), "good": len(good), "measured": len(measured), "attainment": share,
+        "text": slo.describe(), "target": slo.attainment, "good": len(good), "measured": len(measured),
+        "attainment": share,
         "met": bool(measured) and share >= slo.attainment,
         "goodput_req_s": len(good) / duration_s if duration_s else 0.0,
         "goodput_tok_s": sum(r.output_tokens for r in good) / duration_s if duration_s else 0.0,
