@@ -55,7 +55,8 @@ def models_file(tmp_path: Path) -> Path:
 def _sweep(server, models_file: Path, out: Path, levels: str, max_tokens: int) -> subprocess.CompletedProcess:
     return run([sys.executable, "-m", "llmbench", "sweep", "--model", server.alias, "--models-file", str(models_file),
                  "--api-url", server.api_url, "--levels", levels, "--max-tokens", str(max_tokens),
-                 "--requests-per-client", "1", "--warmup", "0", "--out", str(out)], cwd=out.parent, timeout=300)
+                 "--requests-per-client", "1", "--warmup", "0", "--min-seconds", "0", "--out", str(out)],
+               cwd=out.parent, timeout=300)
 
 
 # -- quality suite ------------------------------------------------------------------------

@@ -179,7 +179,8 @@ def test_sweep_at_c1_c2_matches_the_servers_token_count(vllm_server, tmp_path):
     before = vllm_server.metrics()
     proc = run([sys.executable, "-m", "llmbench", "sweep", "--model", vllm_server.alias, "--models-file",
                  str(models_file), "--api-url", vllm_server.api_url, "--levels", "1,2", "--max-tokens",
-                 str(max_tokens), "--requests-per-client", "1", "--warmup", "0", "--out", str(out)], cwd=tmp_path, timeout=600)
+                 str(max_tokens), "--requests-per-client", "1", "--warmup", "0", "--min-seconds", "0", "--out", str(out)],
+               cwd=tmp_path, timeout=600)
     after = vllm_server.metrics()
     assert proc.returncode == 0, proc.stdout + proc.stderr
     sweep = json.loads((out / "sweep.json").read_text())

@@ -13,9 +13,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from llmbench.cli.argparsing import OneLineParser
-from llmbench.throughput import ratereport, report
+from llmbench.throughput import ratereport, report, servermetrics
 from llmbench.throughput import slo as slo_mod
 from llmbench.throughput.arrivals import ARRIVALS
+from llmbench.throughput.client import RequestRecord
 from llmbench.throughput.loadoptions import DEFAULT_MIN_SECONDS, lengths_option, prompts_option, slo_option
 from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, LoadSpec
 from llmbench.throughput.progress import ProgressWatcher
@@ -89,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="print only the final summary (no progress)")
     p.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
                    help="off a terminal, print the progress line this often (default: %(default)s)")
+    p.add_argument("--server-metrics", choices=("auto", "off"), default="auto",
+                   help="sample the server's Prometheus /metrics during each level when it has them (default: auto)")
+    p.add_argument("--metrics-url", help="where the server's metrics are (default: the API's host, /metrics)")
+    p.add_argument("--metrics-interval", type=float, default=0.25, metavar="SECONDS",
+                   help="seconds between /metrics readings (default: %(default)s)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds without data before a request fails")
     p.add_argument("--per-chunk-usage", action="store_true", help="ask for usage in every chunk (vLLM)")
     demo = p.add_argument_group("built-in engine (--model demo only)")
@@ -99,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _run_level(args, spec, value, by_rate: bool, sim, label: str, folder: Path, sweep: dict, endpoint) -> dict:
+def _run_level(args, spec, value, by_rate: bool, sim, label: str, folder: Path, sweep: dict, endpoint,
+               metrics_at: str | None) -> dict:
     """Run one level once, with its progress line; write its run files; its figures."""
     if sim is not None:
         sim.reset()
@@ -107,7 +114,8 @@ def _run_level(args, spec, value, by_rate: bool, sim, label: str, folder: Path, 
         level_spec = dataclasses.replace(spec, progress_dir=progress_dir, **({"rate": value} if by_rate else {}))
         watcher = (contextlib.nullcontext() if args.quiet
                    else ProgressWatcher(label, progress_dir, plain_every_s=args.progress_every))
-        with watcher:
+        sampler = servermetrics.Sampler(metrics_at, args.metrics_interval) if metrics_at else None
+        with watcher, sampler or contextlib.nullcontext():
             if by_rate:
                 results = run_rate_level(level_spec)
                 level = rate_level_from_results(value, args.arrival, results, args.max_tokens)
@@ -117,6 +125,10 @@ def _run_level(args, spec, value, by_rate: bool, sim, label: str, folder: Path, 
     if sim is not None and level["window"].get("start_ns"):
         w = sim.stats(from_ns=level["window"]["start_ns"], to_ns=level["window"]["end_ns"])["window"]
         level["engine_truth"] = {"window_tok_s": w["tok_s"], "window_tokens": w["tokens"]}
+    if sampler is not None:
+        records = [RequestRecord.from_dict(d) for r in results for d in r.get("records") or ()]
+        level["server_metrics"] = servermetrics.summarize(sampler.samples, records, level.get("window"),
+                                                          metrics_at, sampler.errors)
     level["lengths"] = achieved(results)
     level["workload"] = next((r["workload"] for r in results if r.get("workload")), None)
     slo_mod.apply(level, results, args.slo)
@@ -194,6 +206,13 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
             return _fail(str(exc))
         spec.workload = ws.as_dict()
     by_rate = args.rates is not None
+    metrics_at = None
+    if args.server_metrics != "off":
+        url = args.metrics_url or servermetrics.metrics_url(spec.api_url)
+        reason = servermetrics.probe(url)
+        metrics_at = None if reason else url
+        if reason and not args.quiet:
+            print(f"llmbench sweep: no server metrics ({reason}); the client's figures only", flush=True)
     sweep = {
         "schema": "llmbench.sweep/1", "kind": "sweep", "status": "running", "mode": "rate" if by_rate else "concurrency",
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "finished_at": None,
@@ -204,6 +223,8 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
         "single_tok_s": None, "peak_tok_s": None, "peak_concurrency": None, "saturation_concurrency": None,
         "levels": [],
     }
+    if args.server_metrics != "off":
+        sweep["server_metrics"] = {"url": url, "available": metrics_at is not None, "reason": reason}
     if args.slo:
         sweep.update({"slo": args.slo.as_dict(), f"slo_max_{'rate' if by_rate else 'concurrency'}": None,
                       "slo_goodput_tok_s": None, "slo_goodput_req_s": None})
@@ -219,7 +240,7 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
             say(f"llmbench sweep: {label}" + (f" (run {k + 1} of {args.repeat})" if args.repeat > 1 else "") + " ...",
                 flush=True)
             folder = out / "levels" / name / (f"run-{k + 1}" if args.repeat > 1 else "")
-            runs.append(_run_level(args, spec, value, by_rate, sim, label, folder, sweep, endpoint))
+            runs.append(_run_level(args, spec, value, by_rate, sim, label, folder, sweep, endpoint, metrics_at))
         level = combine(runs)
         sweep["levels"].append(level)
         sweep.update(rate_headline(sweep["levels"]) if by_rate else headline(sweep["levels"]))
@@ -230,6 +251,8 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
             f"{level['errors']} errors, TTFT p50 {interval_text(level, ('ttft_s', 'p50'), 1000, '.1f')} ms", flush=True)
         if args.slo:
             say(f"  {slo_mod.level_line(level)}", flush=True)
+        if (line := servermetrics.level_line(level)) is not None:
+            say(f"  {line}", flush=True)
     sweep["status"] = "complete"
     sweep["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     write_json(out / "sweep.json", sweep)

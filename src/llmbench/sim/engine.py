@@ -128,6 +128,7 @@ class Engine:
         self.active: list[Stream] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self.generation_tokens_total = 0   # monotonic, like a Prometheus counter: never reset
         self.reset_stats()
 
     # -- truth -----------------------------------------------------------------
@@ -214,6 +215,7 @@ class Engine:
             if truth.first_token_ns is None:
                 truth.first_token_ns = now
             self.tokens_emitted += n
+            self.generation_tokens_total += n
             if stream.remaining <= 0:
                 self.active.remove(stream)
                 changed = True

@@ -12,6 +12,9 @@ Endpoints
                                each request's chunk times/tokens; ``from_ns=A&to_ns=B`` adds
                                ``window`` = tokens emitted in (A, B] (monotonic ns).
 ``POST /sim/reset``            forgets the recorded truth.
+``GET  /metrics``              Prometheus text format under vLLM's metric names: requests
+                               running and waiting, KV-cache usage (running / --max-streams),
+                               generation and prompt token counters, finished requests.
 ``GET  /health``
 
 Answers: the last user message equal to a quality task's prompt gets that task's
@@ -115,6 +118,8 @@ class SimServer:
         self.book = AnswerBook(load_script(config.script) if config.script else ())
         self.chat_requests = 0
         self.slots = asyncio.Semaphore(config.max_streams) if config.max_streams else None
+        self.running = self.waiting = 0           # for /metrics
+        self.prompt_tokens_total = self.finished_total = 0
         self.server: asyncio.base_events.Server | None = None
 
     # -- HTTP plumbing ---------------------------------------------------------------
@@ -173,6 +178,11 @@ class SimServer:
         elif method == "POST" and path == "/sim/reset":
             self.engine.reset_stats()
             await self._send_json(writer, 200, {"ok": True})
+        elif method == "GET" and path == "/metrics":
+            data = self.metrics_text().encode()
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(data), data))
+            await writer.drain()
         elif method == "GET" and path in ("/health", "/v1/health"):
             await self._send_json(writer, 200, {"status": "ok"})
         else:
@@ -196,6 +206,25 @@ class SimServer:
             out["window"] = {"from_ns": a, "to_ns": b, "tokens": tokens,
                              "tok_s": tokens / ((b - a) / 1e9) if b > a else None}
         return out
+
+    def metrics_text(self) -> str:
+        """The server's state in Prometheus text format, named as vLLM names it."""
+        label = '{model_name="demo"}'
+        gauges = [("vllm:num_requests_running", "Requests prefilling or decoding.", self.running),
+                  ("vllm:num_requests_waiting", "Requests waiting for a free slot.", self.waiting)]
+        if self.config.max_streams:
+            gauges.append(("vllm:kv_cache_usage_perc", "Share of the slots in use (1 = full).",
+                           self.running / self.config.max_streams))
+        counters = [("vllm:generation_tokens", "Generated tokens.", self.engine.generation_tokens_total),
+                    ("vllm:prompt_tokens", "Prompt tokens.", self.prompt_tokens_total),
+                    ("vllm:request_success", "Requests that finished.", self.finished_total),
+                    ("vllm:num_preemptions", "Preemptions (the built-in engine never preempts).", 0)]
+        out = []
+        for name, text, value in gauges:
+            out += [f"# HELP {name} {text}", f"# TYPE {name} gauge", f"{name}{label} {float(value)}"]
+        for name, text, value in counters:
+            out += [f"# HELP {name}_total {text}", f"# TYPE {name}_total counter", f"{name}_total{label} {float(value)}"]
+        return "\n".join(out) + "\n"
 
     # -- chat completions -------------------------------------------------------------
     async def chat(self, body: bytes, reader, writer, arrival_ns: int = 0) -> bool:
@@ -326,13 +355,22 @@ class _Reply:
             await _wait_or_gone(reader, self.server.config.stall_s)
             self.truth.outcome = "stalled"
             return False
-        if self.server.slots is None:
-            ok = await self._serve(engine)
+        server = self.server
+        if server.slots is None:
+            ok = await self._counted(engine)
         else:
-            async with self.server.slots:   # queued until a slot frees: TTFT grows, as on a full server
-                ok = await self._serve(engine)
+            server.waiting += 1
+            try:
+                await server.slots.acquire()   # queued until a slot frees: TTFT grows, as on a full server
+            finally:
+                server.waiting -= 1
+            try:
+                ok = await self._counted(engine)
+            finally:
+                server.slots.release()
         if not ok:
             return False
+        server.finished_total += 1
         if self.stream:
             writer.write(self._tail())
             await writer.drain()
@@ -346,6 +384,15 @@ class _Reply:
                 body["usage"] = self._usage(self.sent)
             await self.server._send_json(writer, 200, body)
         return True
+
+    async def _counted(self, engine) -> bool:
+        server = self.server
+        server.running += 1
+        server.prompt_tokens_total += self.prompt_tokens
+        try:
+            return await self._serve(engine)
+        finally:
+            server.running -= 1
 
     async def _serve(self, engine) -> bool:
         """Prefill, then decode paced by the engine; False when the stream did not finish."""
@@ -384,6 +431,7 @@ class _Reply:
         truth.chunk_ns.append(now)
         truth.chunk_tokens.append(self.sent)
         self.server.engine.tokens_emitted += self.sent
+        self.server.engine.generation_tokens_total += self.sent
         return ok
 
 

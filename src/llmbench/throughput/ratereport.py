@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llmbench.throughput import repeat, sloreport
+from llmbench.throughput import repeat, servermetrics, sloreport
 
 
 def _ms(value) -> str:
@@ -64,7 +64,7 @@ def rate_markdown(sweep: dict) -> str:
         out.append("| " + " | ".join([
             f"{lv['rate']:g}", _ms(lv["ttft_s"]["p50"]), _ms(lv["ttft_s"]["p90"]), _ms(lv["ttft_s"]["p99"]), trend,
             _ms(lv["itl_s"]["p50"]), _ms(lv["itl_s"]["p99"]), _ms(lv["tpot_s"]["p50"]), _ms(lv["e2e_s"]["p50"])]) + " |")
-    out += sloreport.table(sweep) + repeat.table(sweep)
+    out += sloreport.table(sweep) + repeat.table(sweep) + servermetrics.table(sweep)
     errors = [lv for lv in levels if lv["errors"]]
     if errors:
         out += ["", "### Errors", ""]
@@ -82,10 +82,16 @@ def rate_png(sweep: dict, path: Path) -> None:
 
     levels = [lv for lv in sweep["levels"] if lv["requests"]]
     rates = [lv["rate"] for lv in levels]
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    if servermetrics.has_series(levels):
+        fig, (ax, panel) = plt.subplots(2, 1, figsize=(7, 6), dpi=110, sharex=True, height_ratios=[3, 1.3])
+    else:
+        fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+        panel = None
     ax.plot(rates, [lv["aggregate_tok_s"] for lv in levels], "o-", color="tab:blue", label="output tok/s")
     sloreport.mark_plot(ax, sweep, rates, levels)
     repeat.error_bars(ax, rates, levels)
+    if panel is not None:
+        servermetrics.plot(ax, panel, rates, levels)
     ax.set_xlabel("offered load (requests/s)")
     ax.set_ylabel("output tok/s", color="tab:blue")
     ax.grid(True, alpha=0.3)

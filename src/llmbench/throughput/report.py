@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llmbench.throughput import repeat, sloreport
+from llmbench.throughput import repeat, servermetrics, sloreport
 
 
 def _ms(summary: dict, key: str) -> str:
@@ -48,6 +48,8 @@ def level_lines(level: dict, truth: dict | None = None) -> list[str]:
 
         if (line := lengths_line(level)) is not None:
             lines.append(line)
+    if (line := servermetrics.level_line(level)) is not None:
+        lines.append(line)
     if level.get("slo"):
         from llmbench.throughput.slo import level_line
 
@@ -92,7 +94,7 @@ def scaling_markdown(sweep: dict) -> str:
             _ms(lv["itl_s"], "p50"), _ms(lv["itl_s"], "p90"), _ms(lv["itl_s"], "p99"),
             _ms(lv["tpot_s"], "p50"), _ms(lv["e2e_s"], "p50"), str(lv["requests"]), str(lv["errors"]),
         ]) + " |")
-    out += sloreport.table(sweep) + repeat.table(sweep)
+    out += sloreport.table(sweep) + repeat.table(sweep) + servermetrics.table(sweep)
     errors = [lv for lv in levels if lv["errors"]]
     if errors:
         out += ["", "### Errors", ""]
@@ -110,10 +112,16 @@ def scaling_png(sweep: dict, path: Path) -> None:
 
     levels = [lv for lv in sweep["levels"] if lv["requests"]]
     cs = [lv["concurrency"] for lv in levels]
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    if servermetrics.has_series(levels):
+        fig, (ax, panel) = plt.subplots(2, 1, figsize=(7, 6), dpi=110, sharex=True, height_ratios=[3, 1.3])
+    else:
+        fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+        panel = None
     ax.plot(cs, [lv["aggregate_tok_s"] for lv in levels], "o-", color="tab:blue", label="aggregate tok/s")
     sloreport.mark_plot(ax, sweep, cs, levels)
     repeat.error_bars(ax, cs, levels)
+    if panel is not None:
+        servermetrics.plot(ax, panel, cs, levels)
     ax.set_xscale("log", base=2)
     ax.set_xticks(cs or [1])
     ax.set_xticklabels([str(c) for c in cs] or ["1"])
