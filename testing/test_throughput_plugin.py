@@ -156,3 +156,17 @@ def test_prompts_and_input_tokens_do_not_mix(project):
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["throughput: --prompts and --input-tokens do not mix: the file gives the prompts"])
     assert "During handling" not in result.stdout.str()
+
+
+def test_streams_per_worker_multiply_the_concurrency_over_popen_workers(project):
+    # two workers started with --tx popen (the path that spreads over hosts with --tx ssh=...), 4 streams each
+    result, out = project("-d", "--tx", "2*popen", "--streams-per-worker", "4", "--throughput-requests", "2")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*llmbench throughput: simtest, concurrency 8*", "requests 16 ok, 0 errors*"])
+    summary = json.loads((out / "throughput.json").read_text())
+    level = summary["level"]
+    assert level["concurrency"] == 8 and level["clients"] == 2 and level["streams_per_worker"] == 4
+    assert len({c["pid"] for c in summary["clients"]}) == 2
+    records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    assert sorted({r["client"] for r in records}) == list(range(8))     # every stream has its own index
+    assert level["aggregate_tok_s"] == pytest.approx(summary["engine_truth"]["window_tok_s"], rel=0.03)

@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "or 'coding': the shipped coding requests")
     p.add_argument("--min-seconds", type=float, default=DEFAULT_MIN_SECONDS, metavar="SECONDS",
                    help="each level runs at least this long, or the requests asked for if longer (default: %(default)s)")
+    p.add_argument("--streams-per-worker", type=int, default=1, metavar="K",
+                   help="closed loop: K asyncio streams per client process, so C streams take C/K processes "
+                        "(default: 1, a process per stream)")
     p.add_argument("--out", help="output folder (default: reports/<time>-<model>-sweep)")
     p.add_argument("--requests-per-client", type=int, default=4, metavar="N",
                    help="measured requests per client; with --rates, per level (default: 4)")
@@ -147,9 +150,11 @@ def _fail(message: str) -> int:
 def main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if (args.max_tokens < 1 or args.requests_per_client < 1 or args.repeat < 1 or args.warmup < 0
+    if (args.max_tokens < 1 or args.requests_per_client < 1 or args.repeat < 1 or args.streams_per_worker < 1
+            or args.warmup < 0
             or args.min_seconds < 0 or args.prefix_tokens < 0):
-        return _fail("--max-tokens, --requests-per-client and --repeat must be at least 1; --warmup, --min-seconds "
+        return _fail("--max-tokens, --requests-per-client, --repeat and --streams-per-worker must be at least 1; "
+                     "--warmup, --min-seconds "
                      "and --prefix-tokens 0 or more")
     prompt = args.prompt
     if prompt.startswith("@"):
@@ -194,7 +199,7 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
                     max_tokens=args.max_tokens, requests=args.requests_per_client, duration_s=args.duration,
                     warmup=args.warmup, extra_body=dict(endpoint.extra_body or {}), timeout=args.timeout,
                     per_chunk_usage=args.per_chunk_usage, arrival=args.arrival, seed=args.seed,
-                    min_seconds=args.min_seconds)
+                    min_seconds=args.min_seconds, streams_per_worker=args.streams_per_worker)
     ws = WorkloadSpec(prompts=args.prompts, input_tokens=args.input_tokens, output_tokens=args.output_tokens,
                       prefix_tokens=args.prefix_tokens, seed=args.seed)
     if ws.active:

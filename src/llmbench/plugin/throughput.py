@@ -40,6 +40,9 @@ def concurrency(config: pytest.Config) -> int:
     n = config.getoption("numprocesses", None) if config.pluginmanager.hasplugin("xdist") else None
     if config.getoption("dist", "no") == "no" and not n:
         return 1
+    tx = config.getoption("tx", None) if config.pluginmanager.hasplugin("xdist") else None
+    if not n and tx:   # --tx 2*popen --tx ssh=host//python=python3: one worker per spec, times its count
+        return sum(int(spec.split("*", 1)[0]) if spec.split("*", 1)[0].isdigit() else 1 for spec in tx)
     return int(n) if isinstance(n, int) and n > 0 else 1
 
 

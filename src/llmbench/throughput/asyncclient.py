@@ -184,6 +184,8 @@ class AsyncStreamClient:
 
     async def _events(self, reader, headers, record: RequestRecord, deadline) -> bool:
         """Feed SSE lines to the record; True when ``data: [DONE]`` came."""
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            return await self._chunked_events(reader, record, deadline)
         events = EventReader(record)
         loop = asyncio.get_running_loop()
         pending = b""
@@ -199,3 +201,48 @@ class AsyncStreamClient:
         if done:
             events.finish()
         return done
+
+    async def _chunked_events(self, reader, record: RequestRecord, deadline) -> bool:
+        """The hot path: a chunked SSE body parsed from whatever each read brings.
+
+        One read can carry many chunks when the loop is busy, so the framing is
+        taken apart in a buffer rather than with an await per chunk; the silence
+        deadline is pushed on at most a few times per timeout, not per chunk.
+        """
+        events = EventReader(record)
+        loop = asyncio.get_running_loop()
+        push_every = self.timeout / 4
+        pushed = loop.time()
+        buf = pending = b""
+        done = False
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                raise _Closed("chunked body cut off")
+            t = time.monotonic_ns()
+            if loop.time() - pushed > push_every:
+                pushed = loop.time()
+                deadline.reschedule(pushed + self.timeout)
+            buf += data
+            while True:
+                eol = buf.find(b"\r\n")
+                if eol < 0:
+                    break
+                size = int(buf[:eol].split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    if buf.find(b"\r\n", eol + 2) < 0:
+                        break                      # the last CRLF (after any trailers) is still coming
+                    if pending.strip() and not done:
+                        done = events.line(pending.rstrip(b"\r"), t)
+                    if done:
+                        events.finish()
+                    return done
+                end = eol + 2 + size
+                if len(buf) < end + 2:
+                    break
+                pending += buf[eol + 2:end]
+                buf = buf[end + 2:]
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    if not done and events.line(line, t):
+                        done = True

@@ -88,6 +88,9 @@ def add_load_options(group) -> None:
     group.addoption("--min-seconds", type=seconds, default=DEFAULT_MIN_SECONDS, metavar="SECONDS",
                     help="throughput: a level runs at least this long, or the requests asked for if "
                          f"longer (default: {DEFAULT_MIN_SECONDS:g})")
+    group.addoption("--streams-per-worker", type=whole, default=1, metavar="K",
+                    help="throughput: K closed-loop asyncio streams per worker, so -n W runs W x K streams "
+                         "(default: 1)")
     group.addoption("--slo", type=slo_option, default=None, metavar="ttft=500ms,itl=50ms,...",
                     help="throughput: per-request limits (ttft, tpot, itl, e2e; attainment=90%%): "
                          "report good requests, goodput and whether the level meets them")
@@ -96,7 +99,9 @@ def add_load_options(group) -> None:
 def load_spec_fields(config: pytest.Config, clients: int) -> dict:
     """LoadSpec fields from the options."""
     return {"rate": config.getoption("rate", None), "arrival": config.getoption("arrival", "constant"),
-            "seed": config.getoption("seed", 0), "clients": clients,
+            "seed": config.getoption("seed", 0),
+            "streams_per_worker": max(1, config.getoption("streams_per_worker", 1)),
+            "clients": clients * max(1, config.getoption("streams_per_worker", 1)),
             "min_seconds": config.getoption("min_seconds", DEFAULT_MIN_SECONDS),
             "workload": workload_from(config.getoption("prompts", None), config.getoption("input_tokens", None),
                                       config.getoption("output_tokens", None), config.getoption("prefix_tokens", 0),
@@ -124,7 +129,9 @@ def summarize_run(config: pytest.Config, clients: int, results: list[dict], max_
     if spec.get("rate"):
         level = summarize_rate_level(spec["rate"], spec.get("arrival", "constant"), results, max_tokens)
     else:
-        level = summarize_level(clients, results, max_tokens)
+        streams = int(spec.get("streams_per_worker") or 1)
+        level = summarize_level(clients * streams, results, max_tokens)
+        level["streams_per_worker"] = streams
     level["lengths"] = achieved(results)
     level["workload"] = results[0].get("workload")
     return slo_mod.apply(level, results, config.getoption("slo", None))

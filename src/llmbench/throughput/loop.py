@@ -42,6 +42,7 @@ class LoadSpec:
     workload: dict | None = None       # WorkloadSpec fields: prompts and lengths (else prompt/max_tokens)
     calibration: dict | None = None    # tokens per character of the server (workload.calibrate)
     progress_dir: str | None = None    # a line per finished request goes here (progress.ProgressLog)
+    streams_per_worker: int = 1        # closed loop: asyncio streams per process (C = processes x this)
 
     def as_dict(self) -> dict:
         out = asdict(self)
@@ -110,6 +111,11 @@ def run_client(spec: LoadSpec, client: int, barrier: FileBarrier | None = None) 
         from llmbench.throughput.openloop import run_open_client
 
         return run_open_client(spec, client, barrier)
+    if spec.streams_per_worker > 1:
+        from llmbench.throughput.streams import run_streams
+
+        k = spec.streams_per_worker
+        return run_streams(spec, client, k, client * k, barrier)
     plan = plan_for(spec)
     http = StreamClient(spec.api_url, spec.api_key, spec.timeout)
     progress = ProgressLog(spec.progress_dir, client)

@@ -23,9 +23,16 @@ from llmbench.throughput.ratelevel import summarize_rate_level
 SATURATION_GAIN = 1.05
 
 
-def _child(spec: LoadSpec, index: int, barrier_dir: str, parties: int, timeout: float, out_path: str) -> None:
+def _child(spec: LoadSpec, index: int, barrier_dir: str, parties: int, timeout: float, out_path: str,
+           streams: tuple[int, int] | None = None) -> None:
     try:
-        result = run_client(spec, index, FileBarrier(barrier_dir, parties, timeout))
+        barrier = FileBarrier(barrier_dir, parties, timeout)
+        if streams:   # (streams in this process, client index of its first)
+            from llmbench.throughput.streams import run_streams
+
+            result = run_streams(spec, index, streams[0], streams[1], barrier)
+        else:
+            result = run_client(spec, index, barrier)
     except BaseException as exc:  # a client that dies still reports why
         result = {"client": index, "pid": os.getpid(), "cpu_s": 0.0, "wall_s": 0.0, "eos_control": True,
                   "fatal": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=3), "records": []}
@@ -36,14 +43,18 @@ def _child(spec: LoadSpec, index: int, barrier_dir: str, parties: int, timeout: 
 
 
 def run_level(spec: LoadSpec, concurrency: int, barrier_timeout: float = 600.0) -> list[dict]:
-    """Run ``concurrency`` clients in separate processes; returns their results."""
+    """Run ``concurrency`` clients: one process each, or ``spec.streams_per_worker`` asyncio streams per process."""
     spec = dataclasses.replace(spec, clients=concurrency)
+    k = max(1, spec.streams_per_worker)
+    shares = [(min(k, concurrency - first), first) for first in range(0, concurrency, k)] if k > 1 else None
+    processes = len(shares) if shares else concurrency
     ctx = multiprocessing.get_context("fork")
     work = tempfile.mkdtemp(prefix="llmbench-level-")
     barrier_dir = os.path.join(work, "barrier")
-    paths = [os.path.join(work, f"client-{i}.json") for i in range(concurrency)]
-    procs = [ctx.Process(target=_child, args=(spec, i, barrier_dir, concurrency, barrier_timeout, paths[i]),
-                         daemon=True) for i in range(concurrency)]
+    paths = [os.path.join(work, f"client-{i}.json") for i in range(processes)]
+    procs = [ctx.Process(target=_child, args=(spec, i, barrier_dir, processes, barrier_timeout, paths[i],
+                                              shares[i] if shares else None), daemon=True)
+             for i in range(processes)]
     try:
         for p in procs:
             p.start()
