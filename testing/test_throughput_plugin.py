@@ -167,6 +167,8 @@ def test_streams_per_worker_multiply_the_concurrency_over_popen_workers(project)
     level = summary["level"]
     assert level["concurrency"] == 8 and level["clients"] == 2 and level["streams_per_worker"] == 4
     assert len({c["pid"] for c in summary["clients"]}) == 2
+    # --tx workers meet at the controller's TCP start line and measure their clock against it (here: one machine)
+    assert all(abs(c["clock_offset_ns"]) < 5_000_000 for c in summary["clients"])
     records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
     assert sorted({r["client"] for r in records}) == list(range(8))     # every stream has its own index
     assert level["aggregate_tok_s"] == pytest.approx(summary["engine_truth"]["window_tok_s"], rel=0.03)

@@ -25,6 +25,7 @@ import pytest
 
 from llmbench.throughput.loadoptions import load_spec_fields, summarize_run
 from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, FileBarrier, LoadSpec, run_client
+from llmbench.throughput.netbarrier import BarrierServer, NetBarrier, to_controller_clock
 from llmbench.throughput.runfiles import write_level
 
 _WORKERINPUT_KEY = "llmbench_throughput"
@@ -81,6 +82,8 @@ class ThroughputClient:
 
     def run(self) -> dict:
         result = run_client(self.spec, self.index, self.barrier)
+        if isinstance(self.barrier, NetBarrier):
+            to_controller_clock(result, self.barrier.offset_ns)
         result["endpoint"] = self.endpoint.public_dict()
         result["demo"] = bool(getattr(self.endpoint, "demo", False))
         result["spec"] = self.spec.as_dict()
@@ -97,6 +100,7 @@ class ThroughputPlugin:
         self.paths: dict | None = None
         self.truth: dict | None = None
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.net_barrier = None
         if self.is_worker:
             self.barrier_dir = config.workerinput.get(_WORKERINPUT_KEY, {}).get("barrier_dir")
         else:
@@ -108,7 +112,9 @@ class ThroughputPlugin:
         c = concurrency(request.config)
         if c > 1 and not self.barrier_dir:
             pytest.fail("throughput: the controller's llmbench plugin did not send a barrier folder", pytrace=False)
-        barrier = FileBarrier(self.barrier_dir or "", c, timeout=request.config.getoption("throughput_barrier_timeout"))
+        timeout = request.config.getoption("throughput_barrier_timeout")
+        address = (getattr(request.config, "workerinput", {}).get(_WORKERINPUT_KEY) or {}).get("barrier_addr")
+        barrier = NetBarrier(address, timeout) if address else FileBarrier(self.barrier_dir or "", c, timeout=timeout)
         return ThroughputClient(request, index, endpoint, barrier)
 
     # -- records travel to the controller on the report ------------------------------------
@@ -173,9 +179,21 @@ class ThroughputPlugin:
         if self.paths:
             tr.write_line(f"files: {self.paths['summary'].parent}/ (throughput.json, records.jsonl, benchmark.json)")
 
+    def net_barrier_address(self) -> str | None:
+        """With ``--tx`` workers (possibly on other hosts): the controller's start line over TCP."""
+        if not self.config.getoption("tx", None):
+            return None
+        if self.net_barrier is None:
+            host = self.config.getoption("throughput_controller", None)
+            self.net_barrier = BarrierServer(concurrency(self.config), "0.0.0.0" if host else "127.0.0.1")
+            self.advertised = f"{host or '127.0.0.1'}:{self.net_barrier.address.rsplit(':', 1)[1]}"
+        return self.advertised
+
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if not self.is_worker and self.barrier_dir:
             shutil.rmtree(self.barrier_dir, ignore_errors=True)
+        if self.net_barrier is not None:
+            self.net_barrier.close()
 
 
 class XdistThroughputHooks:
@@ -185,7 +203,8 @@ class XdistThroughputHooks:
         self.plugin = plugin
 
     def pytest_configure_node(self, node) -> None:
-        node.workerinput[_WORKERINPUT_KEY] = {"barrier_dir": self.plugin.barrier_dir}
+        node.workerinput[_WORKERINPUT_KEY] = {"barrier_dir": self.plugin.barrier_dir,
+                                              "barrier_addr": self.plugin.net_barrier_address()}
 
 
 def make_plugin(config: pytest.Config) -> ThroughputPlugin:

@@ -91,6 +91,9 @@ def add_load_options(group) -> None:
     group.addoption("--streams-per-worker", type=whole, default=1, metavar="K",
                     help="throughput: K closed-loop asyncio streams per worker, so -n W runs W x K streams "
                          "(default: 1)")
+    group.addoption("--throughput-controller", default=None, metavar="HOST",
+                    help="throughput: with --tx workers on other hosts, the address they reach this machine at "
+                         "(the start line listens on all interfaces; default: local workers only)")
     group.addoption("--slo", type=slo_option, default=None, metavar="ttft=500ms,itl=50ms,...",
                     help="throughput: per-request limits (ttft, tpot, itl, e2e; attainment=90%%): "
                          "report good requests, goodput and whether the level meets them")
