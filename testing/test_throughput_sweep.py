@@ -173,11 +173,11 @@ def test_leaderboard_page_shows_the_slo_headline(demo_sweep, tmp_path):
 
 def test_streams_per_worker_run_many_streams_in_few_processes(tmp_path):
     proc = _sweep("--model", "demo", "--levels", "12", "--streams-per-worker", "5", "--max-tokens", "24",
-                  "--requests-per-client", "2", "--min-seconds", "0", "--capacity-curve", "1:500,12:3000",
+                  "--requests-per-client", "2", "--min-seconds", "1", "--capacity-curve", "1:500,12:3000",
                   "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     level = json.loads((tmp_path / "sweep.json").read_text())["levels"][0]
-    assert level["concurrency"] == 12 and level["clients"] == 3 and level["requests"] == 24 and level["errors"] == 0
+    assert level["concurrency"] == 12 and level["clients"] == 3 and level["requests"] >= 24 and level["errors"] == 0
     records = [json.loads(x) for x in (tmp_path / "levels" / "c012" / "records.jsonl").read_text().splitlines()]
     assert sorted({r["client"] for r in records}) == list(range(12))
     assert level["aggregate_tok_s"] == pytest.approx(level["engine_truth"]["window_tok_s"], rel=0.03)
