@@ -13,8 +13,8 @@ server's own account of the same steady-state window:
              cached: sweep vs the tokens its verbose log shows in the window (server clock
              aligned to ours by pairing tokens).
   rates      open-loop sweeps by request rate (``sweep.run_rate_level``, one asyncio client)
-             against the built-in engine and, if cached, llama-server: tok/s over the sending
-             span vs the server's count, achieved rate, send lag p99 and max.
+             against the built-in engine, the reference server and, if cached, llama-server:
+             tok/s over the sending span vs the server's count, achieved rate, send lag p99 and max.
   ceiling    an "infinitely fast" server (``llmbench sim --instant``): the most tok/s one
              run ingests, and the client CPU it costs, at C=1..64.
   parsers    CPU per 1k streamed tokens: http.client (used) vs httpx vs the openai SDK.
@@ -253,6 +253,29 @@ def part_rates(rates, max_tokens: int, seconds: float) -> None:
             level = rate_level_from_results(rate, "constant", run_rate_level(spec), max_tokens)
             w = level["window"]
             _rate_row("engine", rate, level, sim.stats(from_ns=w["start_ns"], to_ns=w["end_ns"])["window"]["tok_s"])
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    for rate in rates:   # the reference server in its own process, as in part_reference
+        parent, child = ctx.Pipe()
+
+        def serve(conn):
+            with ReferenceServer(40.0) as ref:
+                conn.send(ref.api_url)
+                while (msg := conn.recv()) != "stop":
+                    conn.send(ref.tokens_between(*msg))
+
+        proc = ctx.Process(target=serve, args=(child,), daemon=True)
+        proc.start()
+        spec = LoadSpec(api_url=parent.recv(), model="ref", max_tokens=max_tokens, requests=4, warmup=0,
+                        rate=rate, min_seconds=seconds)
+        level = rate_level_from_results(rate, "constant", run_rate_level(spec), max_tokens)
+        w = level["window"]
+        parent.send((w["start_ns"], w["end_ns"]))
+        tokens = parent.recv()
+        parent.send("stop")
+        proc.join(10)
+        _rate_row("reference", rate, level, tokens / w["duration_s"])
     try:
         from llmbench.realserver import llama as L
         from llmbench.realserver.llama_log import align_tokens, token_times
