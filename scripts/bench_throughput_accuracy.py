@@ -276,9 +276,10 @@ def part_rates(rates, max_tokens: int, seconds: float) -> None:
         parent.send("stop")
         proc.join(10)
         _rate_row("reference", rate, level, tokens / w["duration_s"])
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "testing"))   # the real-server helpers
     try:
-        from llmbench.realserver import llama as L
-        from llmbench.realserver.llama_log import align_tokens, token_times
+        from realserver import llama as L
+        from realserver.llama_log import align_tokens, token_times
     except ImportError:
         return
     binary, model = L.find_binary(), L.cache_root() / "timing-llama-seed20240917-r1.gguf"

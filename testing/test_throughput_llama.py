@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from llmbench.realserver import llama_log
+from realserver import llama_log
 from llmbench.throughput.runfiles import read_records
 
 pytest_plugins = ("llama_helpers",)

@@ -21,7 +21,7 @@ def _sweep(*args, timeout=240):
 def demo_sweep(tmp_path_factory):
     out = tmp_path_factory.mktemp("sweep")
     proc = _sweep("--model", "demo", "--levels", "1,2,4", "--max-tokens", "48", "--requests-per-client", "2",
-                  "--min-seconds", "0", "--capacity-curve", "1:1000,2:1600,4:1700", "--slo", "tpot=1.8ms",
+                  "--min-seconds", "0", "--capacity-curve", "1:100,2:150,4:180", "--slo", "tpot=17.5ms",
                   "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     return out, proc
@@ -55,17 +55,17 @@ def test_sweep_json_has_the_issue_fields(demo_sweep):
 
 
 def test_sweep_names_the_highest_concurrency_meeting_the_slo(demo_sweep):
-    # per stream: 1000 tok/s at C=1, 800 at C=2 (1.25 ms a token), 425 at C=4 (2.35 ms): 1.8 ms holds up to C=2
+    # per stream: 100 tok/s at C=1, 75 at C=2 (13.3 ms a token), 45 at C=4 (22.2 ms): 17.5 ms holds up to C=2
     out, proc = demo_sweep
     sweep = json.loads((out / "sweep.json").read_text())
-    assert sweep["slo"]["limits_s"] == {"tpot": pytest.approx(0.0018)} and sweep["slo"]["attainment"] == 0.9
+    assert sweep["slo"]["limits_s"] == {"tpot": pytest.approx(0.0175)} and sweep["slo"]["attainment"] == 0.9
     assert [lv["slo"]["met"] for lv in sweep["levels"]] == [True, True, False]
     assert sweep["slo_max_concurrency"] == 2
     c2 = sweep["levels"][1]
     assert sweep["slo_goodput_tok_s"] == c2["slo"]["goodput_tok_s"] == pytest.approx(
         c2["slo"]["good"] * 48 / c2["duration_s"])
     md = (out / "scaling.md").read_text()
-    assert "Highest concurrency meeting the SLO (tpot ≤ 1.8 ms; 90% of requests): **C=2**" in md
+    assert "Highest concurrency meeting the SLO (tpot ≤ 17.5 ms; 90% of requests): **C=2**" in md
     assert "### Goodput under the SLO" in md
     assert "highest concurrency meeting it 2" in proc.stdout
 
@@ -124,10 +124,11 @@ def test_unknown_option_value_is_one_line():
 
 @pytest.fixture(scope="module")
 def rate_sweep(tmp_path_factory):
-    """Requests of 32 tokens on 8 slots of 200 tok/s each (0.16 s a request): at most 50 req/s, so 64 queue."""
+    """Requests of 32 tokens on 8 slots of 200 tok/s each after a 50 ms prefill (0.21 s a request): at most
+    38 req/s, so at 64 req/s they queue; at 16 req/s about 3.4 slots are busy."""
     out = tmp_path_factory.mktemp("rate-sweep")
     proc = _sweep("--model", "demo", "--rates", "4,16,64", "--max-tokens", "32", "--min-seconds", "0.75",
-                  "--slo", "ttft=60ms",
+                  "--slo", "ttft=150ms", "--prefill-tok-s", "500",
                   "--capacity-curve", "1:400,4:1200,8:1600", "--max-streams", "8", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     return out, proc
@@ -152,7 +153,7 @@ def test_rate_sweep_reports_load_queueing_and_the_break(rate_sweep):
     assert (out / "scaling.png").read_bytes()[:4] == b"\x89PNG"
     assert (out / "levels" / "r64" / "records.jsonl").exists()
     assert sweep["slo_max_rate"] == 16 and not high["slo"]["met"] and high["slo"]["violations"]["ttft"] > 0
-    assert "Highest rate meeting the SLO (ttft ≤ 60 ms; 90% of requests): **16 req/s**" in md
+    assert "Highest rate meeting the SLO (ttft ≤ 150 ms; 90% of requests): **16 req/s**" in md
 
 
 def test_rates_and_levels_do_not_mix():
@@ -161,13 +162,13 @@ def test_rates_and_levels_do_not_mix():
 
 
 def test_leaderboard_page_shows_the_slo_headline(demo_sweep, tmp_path):
-    from llmbench.leaderboard.cli import main as report_main
+    from llmbench.cli.report import main as report_main
 
     out = tmp_path / "board"
     assert report_main([str(demo_sweep[0]), "--out", str(out)]) == 0
     md = (out / "leaderboard.md").read_text()
     section = md.split("## Serving Within the SLO", 1)[1].split("\n## ", 1)[0]
-    assert "tpot ≤ 1.8 ms; 90% of requests" in section and "**C=2**" in section
+    assert "tpot ≤ 17.5 ms; 90% of requests" in section and "**C=2**" in section
     assert "Serving Within the SLO" in (out / "leaderboard.html").read_text()
 
 

@@ -13,11 +13,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from llmbench.cli.argparsing import OneLineParser
+from llmbench.plugin.options import prompts_source, slo_spec, token_lengths
 from llmbench.throughput import ratereport, report, servermetrics
 from llmbench.throughput import slo as slo_mod
 from llmbench.throughput.arrivals import ARRIVALS
 from llmbench.throughput.client import RequestRecord
-from llmbench.throughput.loadoptions import DEFAULT_MIN_SECONDS, lengths_option, prompts_option, slo_option
+from llmbench.throughput.loadoptions import DEFAULT_MIN_SECONDS
 from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, LoadSpec
 from llmbench.throughput.progress import ProgressWatcher
 from llmbench.throughput.ratelevel import rate_headline
@@ -64,13 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arrival", choices=ARRIVALS, default="constant", help="with --rates: arrivals (default: constant)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of Poisson arrivals and drawn lengths (default: 0)")
     lengths = p.add_argument_group("what each request asks (default: --prompt and --max-tokens)")
-    lengths.add_argument("--input-tokens", type=lengths_option, metavar="N|mean=N,stdev=N,min=N,max=N",
+    lengths.add_argument("--input-tokens", type=token_lengths, metavar="N|mean=N,stdev=N,min=N,max=N",
                          help="prompt length in tokens, fixed or drawn; calibrated against the server's usage")
-    lengths.add_argument("--output-tokens", type=lengths_option, metavar="N|mean=N,stdev=N,min=N,max=N",
+    lengths.add_argument("--output-tokens", type=token_lengths, metavar="N|mean=N,stdev=N,min=N,max=N",
                          help="output tokens per request, fixed or drawn")
     lengths.add_argument("--prefix-tokens", type=int, default=0, metavar="N",
                          help="a shared prefix of N tokens at the start of every prompt")
-    lengths.add_argument("--prompts", type=prompts_option, metavar="FILE.jsonl|coding",
+    lengths.add_argument("--prompts", type=prompts_source, metavar="FILE.jsonl|coding",
                          help='replay prompts ({"prompt"|"messages", "max_tokens"} per line), '
                               "or 'coding': the shipped coding requests")
     p.add_argument("--min-seconds", type=float, default=DEFAULT_MIN_SECONDS, metavar="SECONDS",
@@ -85,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=1, metavar="N", help="warm-up requests per client (default: 1)")
     p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, help="output tokens per request (default: %(default)s)")
     p.add_argument("--prompt", default=DEFAULT_PROMPT, help="prompt text, or @FILE")
-    p.add_argument("--slo", type=slo_option, metavar="ttft=500ms,itl=50ms,...",
+    p.add_argument("--slo", type=slo_spec, metavar="ttft=500ms,itl=50ms,...",
                    help="per-request limits (ttft, tpot, itl, e2e; attainment=90%%): goodput per level and the "
                         "highest level that meets them")
     p.add_argument("--repeat", type=int, default=1, metavar="N",

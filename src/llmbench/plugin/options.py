@@ -52,6 +52,53 @@ def temperature(text: str) -> float:
     return value
 
 
+def request_rate(text: str) -> float:
+    value = _number(text, "requests per second")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected more than 0 requests per second, got {text}")
+    return value
+
+
+def seconds_or_zero(text: str) -> float:
+    value = _number(text, "seconds")
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected 0 seconds or more, got {text}")
+    return value
+
+
+# The three below check their text with the throughput code, imported only when the option is used.
+def token_lengths(text: str) -> str:
+    """``512`` or ``mean=512,stdev=128,min=64,max=2048`` (kept as text; checked here)."""
+    from llmbench.throughput.workload import WorkloadError, parse_lengths
+
+    try:
+        parse_lengths(text)
+    except WorkloadError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def prompts_source(text: str) -> str:
+    """A JSONL file of prompts, or ``coding`` (read and checked here)."""
+    from llmbench.throughput.workload import WorkloadError, read_prompts
+
+    try:
+        read_prompts(text)
+    except WorkloadError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def slo_spec(text: str):
+    """``ttft=500ms,itl=50ms,...`` -> ``llmbench.throughput.slo.Slo``."""
+    from llmbench.throughput import slo
+
+    try:
+        return slo.parse(text)
+    except slo.SloError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _whole(text: str) -> int:
     try:
         return int(text)
@@ -69,7 +116,7 @@ def _number(text: str, what: str) -> float:
 # Options whose value is a file or folder. With the value as a separate word
 # pytest takes an existing path for a test path before it knows these options
 # (pytest-dev/pytest#8846); ``llmbench.plugin.pathtrap`` corrects that.
-PATH_OPTIONS = ("--models-file", "--results-dir", "--replay", "--throughput-out")
+PATH_OPTIONS = ("--models-file", "--results-dir", "--replay", "--throughput-out", "--prompts")
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -124,9 +171,33 @@ def add_options(parser: pytest.Parser) -> None:
         help="throughput: how long clients wait for each other at the start (default: 600)")
     add("--throughput-per-chunk-usage", action="store_true", default=False,
         help="throughput: ask for usage in every chunk (vLLM continuous_usage_stats)")
-    from llmbench.throughput.loadoptions import add_load_options
-
-    add_load_options(group)
+    # -- throughput: the shape of the load ---------------------------------------------
+    add("--rate", type=request_rate, default=None, metavar="R",
+        help="throughput: open loop, R requests/s in all (split over the -n workers), "
+             "sent on schedule whether or not earlier ones finished")
+    add("--arrival", choices=("constant", "poisson"), default="constant",
+        help="throughput: with --rate, evenly spaced or Poisson arrivals (default: constant)")
+    add("--seed", type=_whole, default=0, metavar="N",
+        help="throughput: seed of Poisson arrivals and drawn lengths (default: 0)")
+    add("--min-seconds", type=seconds_or_zero, default=10.0, metavar="SECONDS",
+        help="throughput: a level runs at least this long, or the requests asked for if longer (default: 10)")
+    add("--streams-per-worker", type=count, default=1, metavar="K",
+        help="throughput: K closed-loop asyncio streams per worker, so -n W runs W x K streams (default: 1)")
+    add("--throughput-controller", default=None, metavar="HOST",
+        help="throughput: with --tx workers on other hosts, the address they reach this machine at "
+             "(the start line listens on all interfaces; default: local workers only)")
+    add("--input-tokens", type=token_lengths, default=None, metavar="N|mean=N,stdev=N,min=N,max=N",
+        help="throughput: prompt length in tokens, fixed or drawn (calibrated against the server)")
+    add("--output-tokens", type=token_lengths, default=None, metavar="N|mean=N,stdev=N,min=N,max=N",
+        help="throughput: output tokens per request, fixed or drawn (default: --max-tokens)")
+    add("--prefix-tokens", type=count_or_zero, default=0, metavar="N",
+        help="throughput: a shared prefix of N tokens at the start of every prompt")
+    add("--prompts", type=prompts_source, default=None, metavar="FILE.jsonl|coding",
+        help='throughput: replay prompts ({"prompt"|"messages", "max_tokens"} per line), '
+             "or 'coding': the shipped coding requests")
+    add("--slo", type=slo_spec, default=None, metavar="ttft=500ms,itl=50ms,...",
+        help="throughput: per-request limits (ttft, tpot, itl, e2e; attainment=90%%): "
+             "report good requests, goodput and whether the level meets them")
 
 
 def is_active(config: pytest.Config) -> bool:
