@@ -15,7 +15,7 @@ import ssl
 import time
 from urllib.parse import urlsplit
 
-from llmbench.throughput.client import (EventReader, RequestRecord, _error_message, _fail, chat_body,
+from llmbench.throughput.client import (EventReader, RequestRecord, chat_body, error_message, fail_record,
                                         is_eos_rejection, mark_empty)
 
 
@@ -68,17 +68,17 @@ class AsyncStreamClient:
                 for key in ("ignore_eos", "min_tokens"):
                     body.pop(key, None)
                 return await self.stream(record, body)
-            return _fail(record, "http", f"HTTP {status}: {_error_message(text)}")
+            return fail_record(record, "http", f"HTTP {status}: {error_message(text)}")
         except TimeoutError:
-            return _fail(record, "timeout", f"no data for {self.timeout:g}s")
+            return fail_record(record, "timeout", f"no data for {self.timeout:g}s")
         except (ConnectionRefusedError, OSError) as exc:
             kind = "connect" if record.http_status is None else "dropped"
-            return _fail(record, kind, f"{type(exc).__name__}: {exc}")
+            return fail_record(record, kind, f"{type(exc).__name__}: {exc}")
         except (asyncio.IncompleteReadError, _Closed) as exc:
             kind = "dropped" if record.http_status == 200 else "connect"
-            return _fail(record, kind, f"{type(exc).__name__}: connection closed mid-response")
+            return fail_record(record, kind, f"{type(exc).__name__}: connection closed mid-response")
         except (ValueError, UnicodeError, asyncio.LimitOverrunError) as exc:
-            return _fail(record, "protocol" if record.http_status == 200 else "connect", f"{type(exc).__name__}: {exc}")
+            return fail_record(record, "protocol" if record.http_status == 200 else "connect", f"{type(exc).__name__}: {exc}")
 
     async def _exchange(self, payload: bytes, record: RequestRecord, deadline):
         """One request on a pooled connection (a stale kept-alive one is retried once, fresh).

@@ -170,20 +170,20 @@ class StreamClient:
                     for key in ("ignore_eos", "min_tokens"):
                         body.pop(key, None)
                     return self.stream(record, body)
-                return _fail(record, "http", f"HTTP {resp.status}: {_error_message(text)}")
+                return fail_record(record, "http", f"HTTP {resp.status}: {error_message(text)}")
             self._read_events(resp, record)
             mark_empty(record)
         except TimeoutError:
             self.close()
-            return _fail(record, "timeout", f"no data for {self.timeout:g}s")
+            return fail_record(record, "timeout", f"no data for {self.timeout:g}s")
         except (ConnectionRefusedError, ConnectionResetError) as exc:
             self.close()
             kind = "connect" if record.http_status is None else "dropped"
-            return _fail(record, kind, f"{type(exc).__name__}: {exc}")
+            return fail_record(record, kind, f"{type(exc).__name__}: {exc}")
         except (http.client.HTTPException, OSError, ValueError) as exc:
             self.close()
             kind = "dropped" if record.http_status == 200 else "connect"
-            return _fail(record, kind, f"{type(exc).__name__}: {exc}")
+            return fail_record(record, kind, f"{type(exc).__name__}: {exc}")
         return record
 
     def _read_events(self, resp: http.client.HTTPResponse, record: RequestRecord) -> None:
@@ -226,7 +226,7 @@ class EventReader:
         if not isinstance(obj, dict):
             raise ValueError("stream event is not a JSON object")
         if "error" in obj:
-            raise ValueError(f"server error event: {_error_message(json.dumps(obj))}")
+            raise ValueError(f"server error event: {error_message(json.dumps(obj))}")
         record = self.record
         usage = obj.get("usage")
         for choice in obj.get("choices") or ():
@@ -262,7 +262,7 @@ class EventReader:
         record.output_tokens = usage_total if usage_total is not None else len(chars)
 
 
-def _fail(record: RequestRecord, kind: str, message: str) -> RequestRecord:
+def fail_record(record: RequestRecord, kind: str, message: str) -> RequestRecord:
     record.error_kind, record.error = kind, message[:500]
     if record.end_ns is None:
         record.end_ns = time.monotonic_ns()
@@ -273,7 +273,7 @@ def _fail(record: RequestRecord, kind: str, message: str) -> RequestRecord:
     return record
 
 
-def _error_message(text: str) -> str:
+def error_message(text: str) -> str:
     try:
         obj = json.loads(text)
         err = obj.get("error", obj)

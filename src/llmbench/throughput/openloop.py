@@ -15,7 +15,7 @@ import time
 
 from llmbench.throughput import arrivals
 from llmbench.throughput.asyncclient import AsyncStreamClient
-from llmbench.throughput.client import RequestRecord, _fail
+from llmbench.throughput.client import RequestRecord, fail_record
 from llmbench.throughput.progress import ProgressLog
 
 START_MARGIN_NS = 50_000_000   # every client has passed the barrier by then
@@ -69,7 +69,7 @@ async def _guarded(http: AsyncStreamClient, record: RequestRecord, body: dict, p
     try:
         await http.stream(record, body)
     except Exception as exc:
-        _fail(record, "client", f"{type(exc).__name__}: {exc}")
+        fail_record(record, "client", f"{type(exc).__name__}: {exc}")
     progress.note(record)
 
 

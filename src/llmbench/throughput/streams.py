@@ -14,7 +14,7 @@ import os
 import time
 
 from llmbench.throughput.asyncclient import AsyncStreamClient
-from llmbench.throughput.client import RequestRecord, _fail
+from llmbench.throughput.client import RequestRecord, fail_record
 from llmbench.throughput.progress import ProgressLog
 
 
@@ -39,7 +39,7 @@ async def _run(spec, worker: int, streams: int, first_client: int, barrier) -> d
         try:
             await http.stream(record, http.body(spec.model, prompt, max_tokens, spec.extra_body, spec.per_chunk_usage))
         except Exception as exc:    # one request's bug is that request's error
-            _fail(record, "client", f"{type(exc).__name__}: {exc}")
+            fail_record(record, "client", f"{type(exc).__name__}: {exc}")
         return record
 
     async def warm(client: int) -> None:
