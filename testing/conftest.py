@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+# pytester restores sys.modules after every in-process run: the openai SDK is
+# imported here, before the first snapshot, so a later run cannot re-import it
+# and end up with two copies of its classes.
+import llmbench.endpoints.client  # noqa: F401
 from llmbench.endpoints.endpoint import Endpoint
 
 REPO = Path(__file__).resolve().parents[1]
