@@ -64,6 +64,7 @@ class Answer:
         self.units: list[Unit] = []
         self._block = -1
         self._section = 0
+        self.memo: dict = {}   # rules cache what depends only on a unit's context here
         self._parse(_json_as_text(self.text))
 
     # -- echo ---------------------------------------------------------------
@@ -180,28 +181,47 @@ class Answer:
             self.units.append(Unit(sentence, "prose", block, self._section, self._novel_prose(sentence)))
 
     # -- context ------------------------------------------------------------
+    # Indexed once, so looking up the context of every unit stays linear in the answer.
+    def _index(self) -> None:
+        if getattr(self, "_indexed", -1) == len(self.units):
+            return
+        self._blocks: dict[int, list[Unit]] = {}
+        self._sections: dict[int, list[Unit]] = {}
+        self._contexts: dict[tuple[int, int], list[Unit]] = {}
+        for unit in self.units:
+            self._blocks.setdefault(unit.block, []).append(unit)
+            self._sections.setdefault(unit.section, []).append(unit)
+        self._indexed = len(self.units)
+
     def block_units(self, block: int) -> list[Unit]:
-        return [u for u in self.units if u.block == block]
+        self._index()
+        return list(self._blocks.get(block, ()))
 
     def section_heading(self, section: int) -> list[Unit]:
         """The first block of a section: its heading or the lead line of a top-level item."""
-        units = [u for u in self.units if u.section == section]
+        self._index()
+        units = self._sections.get(section)
         if not units:
             return []
-        first = units[0].block
-        return [u for u in units if u.block == first]
+        return [u for u in self._blocks[units[0].block] if u.section == section]
 
     def context(self, unit: Unit) -> list[Unit]:
-        """The unit's block, the block before it, and its section's heading."""
-        seen: list[Unit] = []
-        for candidate in (
-            self.block_units(unit.block)
-            + self.block_units(unit.block - 1)
-            + self.section_heading(unit.section)
-        ):
-            if candidate not in seen:
-                seen.append(candidate)
-        return seen
+        """The unit's block, the block before it, and its section's heading (shared: do not modify)."""
+        self._index()
+        key = (unit.block, unit.section)
+        if key not in self._contexts:
+            seen: list[Unit] = []
+            ids: set[int] = set()
+            for candidate in (
+                self.block_units(unit.block)
+                + self.block_units(unit.block - 1)
+                + self.section_heading(unit.section)
+            ):
+                if id(candidate) not in ids:
+                    ids.add(id(candidate))
+                    seen.append(candidate)
+            self._contexts[key] = seen
+        return self._contexts[key]
 
 
 _HUNK = re.compile(r"^@@(?: [^@]*@@)?\s?(.*)$")   # "@@ -1,4 +1,5 @@ def f" or a bare "@@ def f"
@@ -249,15 +269,18 @@ def _is_diff(label: str, lines: list[str]) -> bool:
 
 def split_sentences(text: str) -> list[str]:
     """Split prose into sentences, keeping abbreviations and dotted names intact."""
-    pieces = _SENTENCE_END.split(text.strip())
-    sentences: list[str] = []
-    for piece in pieces:
-        # an abbreviation, or a "?"/"." inside an unclosed inline code span (`WHERE id = ? AND …`)
-        if sentences and (_ABBREV.search(sentences[-1]) or sentences[-1].count("`") % 2 == 1):
-            sentences[-1] += " " + piece
+    sentences: list[list[str]] = []   # each sentence as its pieces, joined once at the end
+    open_code = False                  # the current sentence has an unclosed inline code span
+    for piece in _SENTENCE_END.split(text.strip()):
+        # an abbreviation, or a "?"/"." inside an unclosed inline code span (`WHERE id = ? AND …`);
+        # decided on the last piece alone, so a long run of them stays linear
+        if sentences and (open_code or _ABBREV.search(sentences[-1][-1])):
+            sentences[-1].append(piece)
         else:
-            sentences.append(piece)
-    return [s for s in (s.strip() for s in sentences) if s]
+            sentences.append([piece])
+            open_code = False
+        open_code ^= piece.count("`") % 2 == 1
+    return [s for s in (" ".join(parts).strip() for parts in sentences) if s]
 
 
 def _json_as_text(text: str) -> str:

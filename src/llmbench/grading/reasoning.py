@@ -12,7 +12,8 @@ _TAGS = (
     ("<reasoning>", "</reasoning>"),
 )
 _OPEN = re.compile("|".join(re.escape(o) for o, _ in _TAGS), re.IGNORECASE)
-_CLOSE_OF = {o.lower(): c for o, c in _TAGS}
+# searched case-blind in the original text (lower-casing may change its length)
+_CLOSE_OF = {o.lower(): re.compile(re.escape(c), re.IGNORECASE) for o, c in _TAGS}
 _ANY_CLOSE = re.compile("|".join(re.escape(c) for _, c in _TAGS), re.IGNORECASE)
 
 
@@ -42,12 +43,11 @@ def split_reasoning(content: str | None, reasoning_field: str | None = None) -> 
             final.append(text[pos:])
             break
         final.append(text[pos: match.start()])
-        closing = _CLOSE_OF[match.group(0).lower()]
-        end = text.lower().find(closing.lower(), match.end())
-        if end < 0:  # unterminated: the rest is reasoning
+        closing = _CLOSE_OF[match.group(0).lower()].search(text, match.end())
+        if closing is None:  # unterminated: the rest is reasoning
             parts.append(text[match.end():].strip())
             break
-        parts.append(text[match.end(): end].strip())
-        pos = end + len(closing)
+        parts.append(text[match.end(): closing.start()].strip())
+        pos = closing.end()
 
     return "".join(final).strip(), "\n\n".join(p for p in parts if p)

@@ -58,8 +58,12 @@ def any_of(*patterns: str) -> str:
 
 
 def all_of(*patterns: str) -> str:
-    """One regex that matches when every pattern occurs somewhere in the text."""
-    return "".join(f"(?=[\\s\\S]*?(?:{p}))" for p in patterns)
+    """One regex that matches when every pattern occurs somewhere in the text.
+
+    Anchored at the start of the text: unanchored, ``search`` would retry the lookaheads
+    from every position (quadratic on text with no match, cubic when nested).
+    """
+    return r"\A" + "".join(f"(?=[\\s\\S]*?(?:{p}))" for p in patterns)
 
 
 def _compile(patterns: Iterable[str]) -> tuple[re.Pattern, ...]:
@@ -146,6 +150,14 @@ def _place_in(finding: Finding, units: Iterable[Unit]) -> str | None:
     return None
 
 
+def _context_place(answer: Answer, finding: Finding, unit: Unit) -> str | None:
+    """``_place_in`` over the unit's context, computed once per context (it is shared by its units)."""
+    key = ("place", id(finding), unit.block, unit.section)
+    if key not in answer.memo:
+        answer.memo[key] = _place_in(finding, answer.context(unit))
+    return answer.memo[key]
+
+
 def _is_comment(unit: Unit) -> bool:
     return unit.kind == "code" and unit.text.lstrip().startswith("#")
 
@@ -214,7 +226,7 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit]) -> tupl
         if own_place is None and _search(_HEDGES, text):
             miss = miss or Miss(unit, "generic advice not tied to the code")
             continue
-        place = own_place or _place_in(finding, answer.context(unit))
+        place = own_place or _context_place(answer, finding, unit)
         if place is None:
             miss = miss or Miss(unit, "mechanism stated without naming where")
             continue
@@ -229,7 +241,7 @@ def _wrong_place_only(finding: Finding, text: str) -> bool:
     return _place_in(finding, [Unit(text, "prose", -1, -1, True)]) is None or bool(finding._weak) and not _search(finding._strong, text)
 
 
-def _weak_beside_wrong(finding: Finding, units: list[Unit]) -> bool:
+def _weak_beside_wrong(finding: Finding, answer: Answer, unit: Unit) -> bool:
     """A fix whose surroundings name only a weak place and another function sits at that function.
 
     ("SQLite stores `amount` as REAL and get_payment_history returns floats. Fix: convert with
@@ -237,10 +249,19 @@ def _weak_beside_wrong(finding: Finding, units: list[Unit]) -> bool:
     """
     if not finding._weak or not finding._wrong:
         return False
-    texts = [_plain(u) for u in units] + [u.func for u in units if u.func]
-    if any(_search(finding._strong, t) for t in texts):
+    key = ("names", id(finding), unit.block, unit.section)
+    if key not in answer.memo:
+        answer.memo[key] = _names_strong_and_wrong(finding, answer.context(unit))
+    around_strong, around_wrong = answer.memo[key]
+    own_strong, own_wrong = _names_strong_and_wrong(finding, [unit])
+    if own_strong or around_strong:
         return False
-    return any(_search(finding._wrong, t) for t in texts)
+    return own_wrong or around_wrong
+
+
+def _names_strong_and_wrong(finding: Finding, units: list[Unit]) -> tuple[bool, bool]:
+    texts = [_plain(u) for u in units] + [u.func for u in units if u.func]
+    return (any(_search(finding._strong, t) for t in texts), any(_search(finding._wrong, t) for t in texts))
 
 
 def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]:
@@ -272,9 +293,10 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
                 return Hit(unit, unit.func, "fix"), None
             miss = Miss(unit, f"fix placed in {unit.func}(), not where the defect is")
             continue
-        around = [unit] + answer.context(unit)
-        place = _place_in(finding, around)
-        if place is not None and _weak_beside_wrong(finding, around):
+        place = _place_in(finding, [unit])
+        if place is None:
+            place = _context_place(answer, finding, unit)
+        if place is not None and _weak_beside_wrong(finding, answer, unit):
             miss = Miss(unit, "fix attributed to another place")
             continue
         if place is not None:
