@@ -47,6 +47,19 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"llmbench: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
+    from llmbench import redact
+    from llmbench.textsafety import SafeStream
+
+    redact.add_environment_secrets()
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
+    try:
+        return _run(name, rest)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _run(name: str, rest: list[str]) -> int:
     module = importlib.import_module(f"llmbench.cli.{name}")
     try:
         return int(module.main(rest) or 0)

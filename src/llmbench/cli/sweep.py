@@ -14,6 +14,7 @@ from pathlib import Path
 
 from llmbench.cli.argparsing import OneLineParser
 from llmbench.plugin.options import prompts_source, slo_spec, token_lengths
+from llmbench.redact import add_secret, redact
 from llmbench.throughput import ratereport, report, servermetrics
 from llmbench.throughput import slo as slo_mod
 from llmbench.throughput.arrivals import ARRIVALS
@@ -151,6 +152,7 @@ def _fail(message: str) -> int:
 def main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    add_secret(args.api_key)
     if (args.max_tokens < 1 or args.requests_per_client < 1 or args.repeat < 1 or args.streams_per_worker < 1
             or args.warmup < 0
             or args.min_seconds < 0 or args.prefix_tokens < 0):
@@ -263,7 +265,7 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
     sweep["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     write_json(out / "sweep.json", sweep)
     if by_rate:
-        (out / "scaling.md").write_text(ratereport.rate_markdown(sweep))
+        (out / "scaling.md").write_text(redact(ratereport.rate_markdown(sweep)))
         ratereport.rate_png(sweep, out / "scaling.png")
         peak = sweep["peak_tok_s"]
         print(f"peak {peak:.0f} t/s @ {sweep['peak_rate']:g} req/s" if peak is not None else "peak: no successful level",
@@ -271,7 +273,7 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
         brk = sweep["latency_break_rate"]
         print(f"latency breaks at {brk:g} req/s" if brk is not None else "latency did not break")
     else:
-        (out / "scaling.md").write_text(report.scaling_markdown(sweep))
+        (out / "scaling.md").write_text(redact(report.scaling_markdown(sweep)))
         report.scaling_png(sweep, out / "scaling.png")
         single = sweep["single_tok_s"]
         peak = sweep["peak_tok_s"]

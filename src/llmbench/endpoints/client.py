@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 import openai
 
 from llmbench.endpoints.endpoint import Endpoint
+from llmbench.redact import redact
 
 PREFLIGHT_TIMEOUT_S = 10.0
 
@@ -142,6 +143,9 @@ def chat(endpoint: Endpoint, prompt: str, *, max_tokens: int | None = None,
     result.reasoning = "".join(reasoning)
     if result.error is None and result.chunks == 0:
         result.error = f"empty stream from {endpoint.api_url}: no chunks before [DONE]"
+    # servers echo the key in errors, models may repeat it: never past this point
+    result.content, result.reasoning = redact(result.content), redact(result.reasoning)
+    result.error = redact(result.error) if result.error else result.error
     return result
 
 

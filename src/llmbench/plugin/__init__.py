@@ -36,12 +36,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "llmbench: a benchmark test; skipped unless --model is given")
     if not options.is_active(config):
         return
+    from llmbench import redact
     from llmbench.plugin.session import BenchSession, SessionError
+    from llmbench.textsafety import one_line
 
+    redact.add_secret(config.getoption("api_key"))
+    redact.add_environment_secrets()
     try:
         session = BenchSession.from_config(config, api_key=config.getoption("api_key") or os.environ.get("OPENAI_API_KEY"))
-    except SessionError as exc:
-        raise pytest.UsageError(f"llmbench: {exc}") from None
+    except SessionError as exc:  # may quote a server's reply: redacted, no control characters
+        raise pytest.UsageError(f"llmbench: {one_line(exc)}") from None
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "llmbench-session")
     from llmbench.plugin.throughput import make_plugin

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 from html import escape
+from pathlib import Path
 
 import pytest
 
+from llmbench.redact import redact
 from llmbench.plugin.session import USER_PROPERTY
 from llmbench.runs.summary import check_rows, summary_rows
 from llmbench.tasks import get_task
@@ -138,6 +140,18 @@ class HtmlHooks:
     def pytest_sessionstart(self, session) -> None:
         _scrub_api_key(session.config, self.session)
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionfinish(self, session):
+        """After pytest-html wrote the report: the key goes, wherever it got in (output, logs, answers)."""
+        result = yield
+        path = getattr(session.config.option, "htmlpath", None)
+        if path and Path(path).is_file():
+            text = Path(path).read_text(encoding="utf-8")
+            clean = redact(text)
+            if clean != text:
+                Path(path).write_text(clean, encoding="utf-8")
+        return result
+
 
 def _scrub_api_key(config, bench_session) -> None:
     """No API key in the report's environment table (pytest-metadata may collect env vars)."""
@@ -154,3 +168,13 @@ def _scrub_api_key(config, bench_session) -> None:
         if "KEY" in str(key).upper() or "TOKEN" in str(key).upper() or any(s in value for s in secrets):
             del metadata[key]
     metadata["llmbench model"] = bench_session.endpoint.alias
+    # pytest-html 4 puts environment values into the page as HTML (keys as text)
+    for key in list(metadata):
+        metadata[key] = _escaped(metadata[key])
+
+
+def _escaped(value):
+    """An environment value as pytest-html's table shows it, escaped (nested mappings too)."""
+    if isinstance(value, dict):
+        return {escape(redact(str(k))): _escaped(v) for k, v in value.items()}
+    return escape(redact(str(value)))

@@ -27,6 +27,7 @@ from llmbench.runs.answer_store import AnswerStore, Sample, atomic_write_json, p
 from llmbench.runs.reader import RunFileError, changed_prompts, endpoint_of, load_results, sample_count, saved_samples
 from llmbench.runs.recorder import RunRecorder
 from llmbench.tasks import TASK_NAMES, all_tasks, get_task, grade, grade_all_failed
+from llmbench.textsafety import for_terminal, guard_terminal_writer, one_line
 
 USER_PROPERTY = "llmbench"
 LAST_RUN_CACHE_KEY = "llmbench/last_run"
@@ -318,9 +319,16 @@ class BenchSession:
         if not passed:
             evidence = next((v["evidence"] for v in per_sample if not v["passed"]), "")
             rate = f" ({passes}/{len(per_sample)} samples passed)" if len(per_sample) > 1 else ""
-            pytest.fail(f"{check_id} failed{rate}: {evidence}", pytrace=False)
+            pytest.fail(f"{check_id} failed{rate}: {for_terminal(evidence)}", pytrace=False)
 
     # -- hooks ------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)  # before the header is printed
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        writer = getattr(reporter, "_tw", None)
+        if writer is not None:
+            guard_terminal_writer(writer)
+
     def _recorder(self) -> RunRecorder:
         # Created with the first quality result: a throughput-only run writes no results.json.
         if self.recorder is None:
@@ -366,12 +374,12 @@ class BenchSession:
         if not self.active:
             return []
         e = self.endpoint
-        lines = [f"llmbench: model {e.alias} (served as {e.served_name}) at {e.api_url}"
+        lines = [f"llmbench: model {one_line(e.alias)} (served as {one_line(e.served_name)}) at {one_line(e.api_url)}"
                  + (" [built-in demo server]" if e.demo else "")]
-        lines.append(f"llmbench: results -> {self.run_dir}")
+        lines.append(f"llmbench: results -> {one_line(self.run_dir)}")
         lines.append(f"llmbench: {self.verifier.status_line()}")
         if self.replay:
-            lines.append(f"llmbench: replaying answers from {self.replay['source']} (no server contacted)")
+            lines.append(f"llmbench: replaying answers from {one_line(self.replay['source'])} (no server contacted)")
         elif self.samples > 1 and e.temperature == 0:
             lines.append(f"llmbench: WARNING: {self.samples} samples at temperature 0; a deterministic server "
                          "gives identical answers and the intervals mean little (try --temperature 0.7)")
@@ -382,12 +390,10 @@ class BenchSession:
 
         if self.recorder is not None:
             for line in render_summary(self.recorder.data):
-                terminalreporter.write_line(line)
+                terminalreporter.write_line(one_line(line))
             judge = self.recorder.data.get("judge")
             if judge:
-                terminalreporter.write_line(
-                    f"llmbench: judge {judge['model']['name']} disagreed with the rules on "
-                    f"{len(judge['disagreements'])} verdict(s); listed in results.json and the HTML report")
+                terminalreporter.write_line(self._judge_line(judge))
             identical = [name for name, test in self.recorder.data["tests"].items()
                          if len(test["samples"]) > 1 and len({s["raw_content"] for s in test["samples"]}) == 1]
             if identical:
@@ -399,6 +405,21 @@ class BenchSession:
             html = getattr(config.option, "htmlpath", None)
             if html:
                 terminalreporter.write_line(f"llmbench: HTML report at {html}")
+
+    def _judge_line(self, judge: dict) -> str:
+        name = one_line(judge["model"]["name"])
+        verdicts = [v.get("judge") or {} for test in self.recorder.data["tests"].values()
+                    for check in test["checks"].values() for v in check["per_sample"]]
+        asked = [j for j in verdicts if j.get("reason") != "no answer to judge"]
+        failed = [j for j in asked if j.get("passed") is None]
+        if asked and len(failed) == len(asked):
+            return (f"llmbench: judge {name} gave no verdict on any of {len(asked)} check(s): "
+                    f"{one_line(failed[0].get('reason', ''))}")
+        line = (f"llmbench: judge {name} disagreed with the rules on {len(judge['disagreements'])} "
+                "verdict(s); listed in results.json and the HTML report")
+        if failed:
+            line += f"; it gave no verdict on {len(failed)} of {len(asked)}"
+        return line
 
 
 __all__ = ["BenchSession", "SessionError"]

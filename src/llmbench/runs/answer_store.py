@@ -20,6 +20,7 @@ from filelock import FileLock
 
 from llmbench.endpoints.client import ChatResult
 from llmbench.grading.reasoning import split_reasoning
+from llmbench.redact import redact
 
 
 def prompt_sha256(prompt: str) -> str:
@@ -79,7 +80,8 @@ class Sample:
 
 def atomic_write_json(path: Path, data) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    # the one place answers and results.json reach the disk: no API key gets through
+    tmp.write_text(redact(json.dumps(data, indent=2, ensure_ascii=False)), encoding="utf-8")
     os.replace(tmp, path)
 
 

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from llmbench.redact import redact
+
 # Keys a server may use for the reasoning part of a delta.
 _REASONING_KEYS = ("reasoning_content", "reasoning")
 # Words in a 400 answer that mean "I do not know ignore_eos/min_tokens".
@@ -263,7 +265,7 @@ class EventReader:
 
 
 def fail_record(record: RequestRecord, kind: str, message: str) -> RequestRecord:
-    record.error_kind, record.error = kind, message[:500]
+    record.error_kind, record.error = kind, redact(message)[:500]
     if record.end_ns is None:
         record.end_ns = time.monotonic_ns()
     # What arrived before the fault still counts as tokens the server produced.

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+from llmbench.redact import redact
 from llmbench.throughput import benchjson
 from llmbench.throughput.client import RequestRecord
 
@@ -14,7 +15,7 @@ def write_json(path: Path, obj) -> None:
     """Atomic: a crash leaves the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n")
+    tmp.write_text(redact(json.dumps(obj, indent=2, default=str)) + "\n")
     os.replace(tmp, path)
 
 
@@ -30,7 +31,7 @@ def write_level(out_dir: Path, level: dict, client_results: list[dict], meta: di
     tmp = paths["records"].with_name(".records.jsonl.tmp")
     with open(tmp, "w") as fh:
         for r in records:
-            fh.write(json.dumps(r.as_dict(), separators=(",", ":")) + "\n")
+            fh.write(redact(json.dumps(r.as_dict(), separators=(",", ":"))) + "\n")
     os.replace(tmp, paths["records"])
     model = meta.get("model") or {}
     write_json(paths["benchmark"], benchjson.build(level, records, model.get("name") or model.get("alias") or "model"))
