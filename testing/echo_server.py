@@ -8,6 +8,7 @@ every throughput request) get HTTP 401 with the key, a starred form of it and es
 sequences in the error message, as real servers word it ("Incorrect API key provided: …").
 Every other request streams an answer that repeats the key and the escapes.
 ``models_error=True`` makes ``GET /models`` fail the same way (the pre-flight check).
+``served`` is the model id it lists, ``extra`` text added to every answer; any URL path is served.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ def masked(key: str) -> str:
 
 
 class EchoServer:
-    def __init__(self, key: str, *, error_when: tuple[str, ...] = ("ZeroMQ",), models_error: bool = False):
+    def __init__(self, key: str, *, error_when: tuple[str, ...] = ("ZeroMQ",), models_error: bool = False,
+                 served: str = "echo", extra: str = ""):
         self.key, self.error_when, self.models_error = key, error_when, models_error
+        self.served, self.extra = served, extra
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -53,7 +56,7 @@ class EchoServer:
                 if server.models_error:
                     self._error()
                 else:
-                    self._json(200, {"object": "list", "data": [{"id": "echo", "object": "model"}]})
+                    self._json(200, {"object": "list", "data": [{"id": server.served, "object": "model"}]})
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
@@ -66,7 +69,7 @@ class EchoServer:
                 self.send_header("Connection", "close")
                 self.end_headers()
                 text = (f"My key is {server.key} (or {masked(server.key)}). {ESCAPES}\n\n"
-                        "The socket is not thread-safe: main thread vs listener thread.")
+                        "The socket is not thread-safe: main thread vs listener thread." + server.extra)
                 for piece in (text[:40], text[40:]):
                     chunk = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
