@@ -8,6 +8,7 @@ size for a Hugging Face config.json and estimates per-GPU memory (planner.py).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -104,6 +105,9 @@ def _resolve_config(given: str) -> Path:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    for option in ("gpu_mem_gib", "gpu_memory_utilization", "overhead_gib"):
+        if not math.isfinite(getattr(args, option)):
+            raise CliError(f"--{option.replace('_', '-')} must be a number, got {getattr(args, option)}")
     if args.gpus < 1:
         raise CliError("--gpus must be at least 1")
     if args.gpu_mem_gib <= 0:

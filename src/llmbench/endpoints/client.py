@@ -132,7 +132,7 @@ def chat(endpoint: Endpoint, prompt: str, *, max_tokens: int | None = None,
                     if choice.finish_reason:
                         result.finish_reason = choice.finish_reason
                 if time.perf_counter() - start > timeout:
-                    raise openai.APITimeoutError(request=None)  # type: ignore[arg-type]
+                    raise TimeoutError(f"no complete answer within {timeout:g}s")
     except Exception as exc:  # every failure becomes a recorded reason
         if result.chunks and not _is_timeout(exc):
             result.error = f"stream from {endpoint.api_url} broke after {result.chunks} chunks: {_root_cause(exc)}"
@@ -152,11 +152,28 @@ def chat(endpoint: Endpoint, prompt: str, *, max_tokens: int | None = None,
 def served_models(endpoint: Endpoint, timeout: float = PREFLIGHT_TIMEOUT_S) -> list[str]:
     """``GET /models``; raises PreflightError with one clear line."""
     try:
-        return sorted(m.id for m in make_client(endpoint, timeout).models.list())
+        response = make_client(endpoint, timeout).models.with_raw_response.list()
+        return _model_ids(response.http_response, endpoint)
     except openai.AuthenticationError:
         raise PreflightError(f"{endpoint.api_url} refused the API key (HTTP 401); pass --api-key or set OPENAI_API_KEY") from None
+    except PreflightError:
+        raise
     except Exception as exc:
         raise PreflightError(f"server check failed: {describe_error(exc, endpoint, timeout)}") from None
+
+
+def _model_ids(response, endpoint: Endpoint) -> list[str]:
+    """The ids of an OpenAI model list; anything else (an HTML page, a proxy's login) is one clear line."""
+    try:
+        data = response.json()
+        models = data["data"]
+        return sorted(str(m["id"]) for m in models)
+    except (ValueError, KeyError, TypeError):
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        start = " ".join(response.text[:80].split())
+        raise PreflightError(
+            f"{endpoint.api_url}/models did not answer with an OpenAI model list (got {kind}: {start!r}); "
+            "is --api-url the server's OpenAI base URL (usually ending in /v1)?") from None
 
 
 def preflight(endpoint: Endpoint, timeout: float = PREFLIGHT_TIMEOUT_S) -> list[str]:

@@ -67,9 +67,9 @@ def _entry(path: Path, alias: str, raw: Any, defaults: dict) -> ModelEntry:
     api_url = raw.get("api_url", defaults.get("api_url", DEFAULT_API_URL))
     if not isinstance(api_url, str) or not api_url.startswith(("http://", "https://")):
         raise _type_error(path, where, "api_url", "an http(s) URL", api_url)
-    sampling = {**defaults.get("sampling", {}), **(raw.get("sampling") or {})}
-    if not isinstance(raw.get("sampling", {}), dict):
+    if not isinstance(raw.get("sampling") or {}, dict):
         raise _type_error(path, where, "sampling", "a mapping", raw.get("sampling"))
+    sampling = {**(defaults.get("sampling") or {}), **(raw.get("sampling") or {})}
     temperature = sampling.get("temperature", 0.0)
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
         raise _type_error(path, where, "sampling.temperature", "a number from 0 to 2", temperature)
@@ -105,6 +105,8 @@ def load_registry(path: str | Path | None = None) -> dict[str, ModelEntry]:
         raise RegistryError(f"{path}: models file not found") from None
     except OSError as exc:
         raise RegistryError(f"{path}: cannot read models file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise RegistryError(f"{path}: not UTF-8 text (byte {exc.start}); save the models file as UTF-8") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -117,6 +119,8 @@ def load_registry(path: str | Path | None = None) -> dict[str, ModelEntry]:
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise RegistryError(f"{path}: 'defaults' must be a mapping")
+    if not isinstance(defaults.get("sampling") or {}, dict):
+        raise _type_error(path, "defaults", "sampling", "a mapping", defaults.get("sampling"))
     entries = {}
     for alias, raw in (data.get("models") or {}).items():
         if str(alias) == DEMO_ALIAS:

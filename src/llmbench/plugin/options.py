@@ -9,6 +9,7 @@ pytest run of an environment where llmbench is installed.
 from __future__ import annotations
 
 import argparse
+import math
 
 import pytest
 
@@ -108,9 +109,12 @@ def _whole(text: str) -> int:
 
 def _number(text: str, what: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected {what} (a number), got {text!r}") from None
+    if not math.isfinite(value):   # nan or inf: refused here, never sent to a server
+        raise argparse.ArgumentTypeError(f"expected {what} (a finite number), got {text!r}")
+    return value
 
 
 # Options whose value is a file or folder. With the value as a separate word

@@ -52,8 +52,13 @@ def _new_run_dir(results_dir: Path, alias: str) -> Path:
             candidate.mkdir(parents=True)
             return candidate
         except FileExistsError:
+            if not results_dir.is_dir():
+                raise SessionError(f"--results-dir {results_dir} is not a folder") from None
             n += 1
             candidate = base.with_name(f"{base.name}-{n}")
+        except OSError as exc:  # a file, /dev/null, /proc, no permission
+            why = "it is not a folder" if results_dir.exists() and not results_dir.is_dir() else exc.strerror
+            raise SessionError(f"cannot create a run folder under --results-dir {results_dir}: {why}") from None
 
 
 class BenchSession:

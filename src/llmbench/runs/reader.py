@@ -35,8 +35,64 @@ def load_results(path: str | Path) -> dict:
     unknown = sorted(set(tests) - set(TASK_NAMES))
     if unknown:
         raise RunFileError(f"{path}: unknown test '{unknown[0]}'")
+    problem = _shape_problem(data)
+    if problem:
+        raise RunFileError(f"{path}: {problem} (was the file edited by hand?)")
     data["_path"] = str(path)
     return data
+
+
+_TEXT = (str, type(None))
+_NUMBER = (int, float, type(None))
+# sample field -> the types replay and regrade can use
+_SAMPLE_FIELDS = {"prompt_sha256": _TEXT, "answer": _TEXT, "reasoning": _TEXT, "raw_content": _TEXT,
+                  "raw_reasoning": _TEXT, "error": _TEXT, "finish_reason": _TEXT, "ttft_s": _NUMBER,
+                  "duration_s": _NUMBER, "usage": (dict, type(None)), "source": (dict, type(None))}
+_MODEL_FIELDS = ("alias", "name", "served_name", "api_url", "reasoning")
+
+
+def _kind(value) -> str:
+    return type(value).__name__
+
+
+def _shape_problem(data: dict) -> str | None:
+    """What in a results file has a type replay and regrade cannot use, or None."""
+    for section in ("model", "sampling", "serving"):
+        if not isinstance(data.get(section) or {}, dict):
+            return f"'{section}' must be an object, got {_kind(data[section])}"
+    model = data.get("model") or {}
+    for fld in _MODEL_FIELDS:
+        if not isinstance(model.get(fld, ""), str):
+            return f"'model.{fld}' must be text, got {_kind(model[fld])}"
+    sampling = data.get("sampling") or {}
+    for fld, kinds in (("temperature", (int, float)), ("max_tokens", int), ("extra_body", (dict, type(None)))):
+        value = sampling.get(fld)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+            return f"'sampling.{fld}' has the wrong type ({_kind(value)})"
+    for task, test in data["tests"].items():
+        if not isinstance(test, dict):
+            return f"'tests.{task}' must be an object, got {_kind(test)}"
+        samples = test.get("samples", [])
+        if not isinstance(samples, list):
+            return f"'tests.{task}.samples' must be a list, got {_kind(samples)}"
+        for n, sample in enumerate(samples):
+            where = f"'tests.{task}.samples[{n}]"
+            if not isinstance(sample, dict):
+                return f"{where}' must be an object, got {_kind(sample)}"
+            index = sample.get("index", 0)
+            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 10_000:
+                return f"{where}.index' must be a whole number from 0, got {index!r:.40}"
+            for fld, kinds in _SAMPLE_FIELDS.items():
+                if not isinstance(sample.get(fld), kinds) or isinstance(sample.get(fld), bool):
+                    return f"{where}.{fld}' has the wrong type ({_kind(sample[fld])})"
+        checks = test.get("checks", {})
+        if not isinstance(checks, dict):
+            return f"'tests.{task}.checks' must be an object, got {_kind(checks)}"
+        for check_id, check in checks.items():
+            if not isinstance(check, dict) or not isinstance(check.get("per_sample", []), list) \
+                    or not all(isinstance(v, dict) for v in check.get("per_sample", [])):
+                return f"'tests.{task}.checks.{check_id}' must be an object with a 'per_sample' list of objects"
+    return None
 
 
 def saved_samples(data: dict, task: str) -> list[Sample]:

@@ -192,6 +192,9 @@ def from_dict(cfg: dict, name: str = "model") -> ModelSpec:
     text = cfg.get("text_config") if isinstance(cfg.get("text_config"), dict) else None
     if text:  # multimodal wrapper (Mistral3, Qwen-VL, ...): the LM lives in text_config
         cfg = {**text, **{k: top[k] for k in ("quantization_config",) if k in top}}
+    quantization_config = cfg.get("quantization_config")
+    if quantization_config is not None and not isinstance(quantization_config, dict):
+        raise ConfigError(f"field 'quantization_config' must be an object, got {quantization_config!r:.60}")
     hidden = _int(cfg, "hidden_size", "d_model", "n_embd")
     heads = _int(cfg, "num_attention_heads", "n_head")
     n_layers = _int(cfg, "num_hidden_layers", "n_layer", "num_layers")
