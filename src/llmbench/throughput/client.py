@@ -186,6 +186,9 @@ class StreamClient:
             self.close()
             kind = "dropped" if record.http_status == 200 else "connect"
             return fail_record(record, kind, f"{type(exc).__name__}: {exc}")
+        except (TypeError, AttributeError, KeyError) as exc:  # valid JSON, but not a chunk's shape
+            self.close()
+            return fail_record(record, "protocol", f"malformed stream event ({type(exc).__name__}: {exc})")
         return record
 
     def _read_events(self, resp: http.client.HTTPResponse, record: RequestRecord) -> None:
