@@ -167,10 +167,11 @@ class ThroughputPlugin:
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.is_worker or self.level is None:
             return
+        from llmbench.textsafety import one_line
         from llmbench.throughput.report import level_lines
 
         tr = terminalreporter
-        model = self.results[0].get("endpoint", {}).get("name") or "model"
+        model = one_line(self.results[0].get("endpoint", {}).get("name") or "model")
         load = (f"rate {self.level['rate']:g} req/s" if self.level.get("mode") == "rate"
                 else f"concurrency {self.level['concurrency']}")
         tr.write_sep("=", f"llmbench throughput: {model}, {load}")
