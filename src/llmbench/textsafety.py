@@ -50,15 +50,18 @@ def for_pytest_terminal(text: str) -> str:
 
 
 def guard_terminal_writer(writer) -> None:
-    """Filter everything a pytest ``TerminalWriter`` writes (idempotent)."""
+    """Filter everything a pytest ``TerminalWriter`` writes (idempotent).
+
+    ``write_raw`` is where every line, separator and coloured word ends up.
+    """
     if getattr(writer, "_llmbench_guarded", False):
         return
-    write = writer.write
+    write_raw = writer.write_raw
 
-    def guarded_write(msg: str, **kwargs) -> None:
-        write(for_pytest_terminal(msg), **kwargs)
+    def guarded_write_raw(msg: str, **kwargs) -> None:
+        write_raw(for_pytest_terminal(msg), **kwargs)
 
-    writer.write = guarded_write
+    writer.write_raw = guarded_write_raw
     writer._llmbench_guarded = True
 
 
