@@ -8,6 +8,7 @@ searched for the key, its starred form and the escape characters.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -46,6 +47,12 @@ def test_redact_replaces_the_key_and_its_starred_forms_by_value():
                                    "[REDACTED] and [REDACTED]")
     assert redact.redact("the task...about sk- and ***") == "the task...about sk- and ***"
     assert redact.redact_data({"a": [KEY, {KEY: 1}]}) == {"a": ["[REDACTED]", {"[REDACTED]": 1}]}
+
+
+def test_a_key_with_characters_json_escapes_is_redacted_from_json_text():
+    odd = 'sk-with"quote\\and-backslash-42'
+    redact.add_secret(odd)
+    assert redact.redact(json.dumps({"error": f"bad key {odd}"})) == '{"error": "bad key [REDACTED]"}'
 
 
 def test_short_placeholder_keys_are_not_redacted_everywhere():

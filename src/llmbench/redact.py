@@ -12,6 +12,7 @@ Values shorter than ``MIN_SECRET_CHARS`` are placeholders ("EMPTY", "none"), not
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -30,6 +31,7 @@ def add_secret(value: str | None) -> None:
     if not value or len(value.strip()) < MIN_SECRET_CHARS or value in _secrets:
         return
     _secrets.add(value)
+    _secrets.add(json.dumps(value)[1:-1])   # as it appears inside a JSON file, if that differs
     _pattern = _compile(_secrets)
 
 
