@@ -152,28 +152,32 @@ def chat(endpoint: Endpoint, prompt: str, *, max_tokens: int | None = None,
 def served_models(endpoint: Endpoint, timeout: float = PREFLIGHT_TIMEOUT_S) -> list[str]:
     """``GET /models``; raises PreflightError with one clear line."""
     try:
-        response = make_client(endpoint, timeout).models.with_raw_response.list()
-        return _model_ids(response.http_response, endpoint)
+        return sorted(m.id for m in make_client(endpoint, timeout).models.list())
     except openai.AuthenticationError:
         raise PreflightError(f"{endpoint.api_url} refused the API key (HTTP 401); pass --api-key or set OPENAI_API_KEY") from None
-    except PreflightError:
-        raise
-    except Exception as exc:
+    except openai.OpenAIError as exc:
         raise PreflightError(f"server check failed: {describe_error(exc, endpoint, timeout)}") from None
+    except Exception:  # the SDK could not read the body as a model list
+        raise PreflightError(_not_a_model_list(endpoint, timeout)) from None
 
 
-def _model_ids(response, endpoint: Endpoint) -> list[str]:
-    """The ids of an OpenAI model list; anything else (an HTML page, a proxy's login) is one clear line."""
+def _not_a_model_list(endpoint: Endpoint, timeout: float) -> str:
+    """What /models sent instead of an OpenAI model list (an HTML page, a proxy's login, ...)."""
+    import urllib.request
+
+    got = "a body the OpenAI client could not read"
+    request = urllib.request.Request(f"{endpoint.api_url}/models")
+    if endpoint.api_key:
+        request.add_header("Authorization", f"Bearer {endpoint.api_key}")
     try:
-        data = response.json()
-        models = data["data"]
-        return sorted(str(m["id"]) for m in models)
-    except (ValueError, KeyError, TypeError):
-        kind = response.headers.get("content-type", "no content type").split(";")[0]
-        start = " ".join(response.text[:80].split())
-        raise PreflightError(
-            f"{endpoint.api_url}/models did not answer with an OpenAI model list (got {kind}: {start!r}); "
-            "is --api-url the server's OpenAI base URL (usually ending in /v1)?") from None
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            start = response.read(400).decode("utf-8", "replace")
+        got = f"{kind}: {' '.join(start[:80].split())!r}"
+    except (OSError, ValueError):
+        pass
+    return (f"{endpoint.api_url}/models did not answer with an OpenAI model list (got {got}); "
+            "is --api-url the server's OpenAI base URL (usually ending in /v1)?")
 
 
 def preflight(endpoint: Endpoint, timeout: float = PREFLIGHT_TIMEOUT_S) -> list[str]:
