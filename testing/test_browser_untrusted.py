@@ -17,7 +17,7 @@ import yaml
 from browser_helpers import INJECTION_PAYLOADS, Browser, artifact_dir, require_browser
 from echo_server import EchoServer
 from leaderboard_helpers import full_marks, write_quality_run, write_sweep
-from llmbench.leaderboard.cli import main as report_main
+from llmbench.cli.report import main as report_main
 
 pytestmark = pytest.mark.browser
 

@@ -19,13 +19,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llmbench import client, grading
-from llmbench.collector import SCHEMA
-from llmbench.commands.regrade import regrade
-from llmbench.endpoint import Endpoint
-from llmbench.registry import RegistryError, load_registry, resolve
-from llmbench.runfile import RunFileError, changed_prompts, endpoint_of, load_results, sample_count, saved_samples
-from llmbench.tasks import TASK_NAMES, get_task
+from llmbench.endpoints import client
+from llmbench.runs.recorder import SCHEMA
+from llmbench.cli.regrade import regrade
+from llmbench.endpoints.endpoint import Endpoint
+from llmbench.endpoints.registry import RegistryError, load_registry, resolve
+from llmbench.runs.reader import RunFileError, changed_prompts, endpoint_of, load_results, sample_count, saved_samples
+from llmbench.tasks import TASK_NAMES, get_task, grade
 from llmbench.throughput.client import RequestRecord, StreamClient
 
 PROPERTY = settings(max_examples=60, deadline=timedelta(seconds=10), database=None,
@@ -228,6 +228,6 @@ _markdown_bits = st.sampled_from([
 @given(task=st.sampled_from(TASK_NAMES), pieces=st.lists(_markdown_bits | st.text(max_size=20), max_size=120),
        reasoning=st.none() | st.text(max_size=50))
 def test_any_text_gets_one_verdict_per_check(task, pieces, reasoning):
-    verdicts = grading.grade(task, "".join(pieces), reasoning)
+    verdicts = grade(task, "".join(pieces), reasoning)
     assert list(verdicts) == get_task(task).check_ids
     assert all(isinstance(v.passed, bool) and isinstance(v.evidence, str) for v in verdicts.values())
