@@ -10,14 +10,17 @@ super-linear path shows up as a failure, not as a slow suite.
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 from datetime import timedelta
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from llmbench.endpoints import client
 from llmbench.runs.recorder import SCHEMA
@@ -27,6 +30,10 @@ from llmbench.endpoints.registry import RegistryError, load_registry, resolve
 from llmbench.runs.reader import RunFileError, changed_prompts, endpoint_of, load_results, sample_count, saved_samples
 from llmbench.tasks import TASK_NAMES, get_task, grade
 from llmbench.throughput.client import RequestRecord, StreamClient
+
+# Hypothesis keeps caches in ./.hypothesis by default; a folder there makes its pytest plugin warn
+# in every later run of the repository's own pytest.ini. Keep them out of the checkout.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "llmbench-hypothesis")
 
 PROPERTY = settings(max_examples=60, deadline=timedelta(seconds=10), database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
