@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from llmbench.redact import redact
 from llmbench.plugin.session import USER_PROPERTY
+from llmbench.redact import redact
 from llmbench.runs.summary import check_rows, summary_rows
 from llmbench.tasks import get_task
 
