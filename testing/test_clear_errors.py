@@ -248,3 +248,17 @@ def test_sweep_in_which_every_request_failed_exits_non_zero(tmp_path):
     assert proc.returncode == 2
     assert "llmbench: every request failed, so nothing was measured; first error: HTTP 401" in proc.stderr
     _one_clean_line(proc.stderr)
+
+
+def test_a_connection_error_the_sdk_did_not_wrap_is_still_cannot_reach(monkeypatch):
+    class Models:
+        def list(self):
+            raise ConnectionRefusedError(111, "Connection refused")
+
+    class Client:
+        models = Models()
+
+    monkeypatch.setattr(client, "make_client", lambda endpoint, timeout=None: Client())
+    endpoint = Endpoint(alias="m", name="m", served_name="m", api_url="http://127.0.0.1:9/v1")
+    with pytest.raises(client.PreflightError, match=r"cannot reach http://127.0.0.1:9/v1 \(.*Connection refused\)"):
+        client.preflight(endpoint)

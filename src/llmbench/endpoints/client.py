@@ -157,8 +157,17 @@ def served_models(endpoint: Endpoint, timeout: float = PREFLIGHT_TIMEOUT_S) -> l
         raise PreflightError(f"{endpoint.api_url} refused the API key (HTTP 401); pass --api-key or set OPENAI_API_KEY") from None
     except openai.OpenAIError as exc:
         raise PreflightError(f"server check failed: {describe_error(exc, endpoint, timeout)}") from None
-    except Exception:  # the SDK could not read the body as a model list
-        raise PreflightError(_not_a_model_list(endpoint, timeout)) from None
+    except Exception as exc:
+        if _is_transport_error(exc):  # the HTTP library's own error, not wrapped by the SDK
+            why = describe_error(exc, endpoint, timeout) if _is_timeout(exc) else \
+                f"cannot reach {endpoint.api_url} ({_root_cause(exc)})"
+            raise PreflightError(f"server check failed: {why}") from None
+        raise PreflightError(_not_a_model_list(endpoint, timeout)) from None  # the body was no model list
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    package = type(exc).__module__.split(".")[0]
+    return isinstance(exc, OSError) or package.startswith(("httpx", "httpcore"))
 
 
 def _not_a_model_list(endpoint: Endpoint, timeout: float) -> str:
