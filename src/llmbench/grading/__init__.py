@@ -4,6 +4,7 @@ builds on it); ``llmbench.tasks.grade`` grades by task name."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Mapping, Protocol
 
 from llmbench.grading.check import Check, Verdict, all_failed
@@ -45,5 +46,5 @@ def grade_answer(task: Gradable, content: str | None, reasoning_field: str | Non
     missing = [c for c in task.check_ids if c not in verdicts]
     if missing:  # a grader bug must not silently pass or vanish
         raise RuntimeError(f"grader for {task.name} returned no verdict for {missing}")
-    return {check_id: Verdict(verdicts[check_id].passed, verdicts[check_id].evidence + note)
-            for check_id in task.check_ids}
+    return {check_id: replace(verdicts[check_id], evidence=verdicts[check_id].evidence + note) if note
+            else verdicts[check_id] for check_id in task.check_ids}
