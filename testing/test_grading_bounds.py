@@ -103,3 +103,14 @@ def test_a_finding_only_past_the_cap_is_not_graded():
 def test_an_answer_under_the_cap_carries_no_cap_note():
     verdicts = grade("zmq", get_task("zmq").reference_answer())
     assert all(v.passed and "not graded" not in v.evidence for v in verdicts.values())
+
+
+def test_code_only_past_the_cap_is_not_run_either():
+    from llmbench.verify import grade_verified
+
+    fix = "```python\ndef _listen(self):\n    pass\n```\n"
+    filler = ("filler words without any finding " * 8000)[:GRADED_CHARS]
+    verdicts = grade_verified("zmq", filler + "\n\n" + fix)
+    assert all(v.execution["status"] in ("no_code", "unavailable") for v in verdicts.values())
+    near = grade_verified("zmq", "Some text.\n\n" + fix)
+    assert any(v.execution["status"] not in ("no_code",) for v in near.values())

@@ -6,6 +6,7 @@ one probe run per answer, joined by the rule in ``verify.scoring``.
 
 from __future__ import annotations
 
+from llmbench.grading import GRADED_CHARS
 from llmbench.grading.reasoning import split_reasoning
 from llmbench.tasks import grade
 from llmbench.verify.runner import STATUSES, Verifier, execution
@@ -23,6 +24,7 @@ def grade_verified(task: str, content: str | None, reasoning_field: str | None =
 
 
 def with_execution(task: str, verdicts: dict, final_answer: str, verifier: Verifier) -> dict[str, ExecutedVerdict]:
+    final_answer = final_answer[:GRADED_CHARS]   # the tail the text graders skip is not run either
     runs = verifier.run(task, final_answer)
     return {check_id: decide(check_id, verdict, runs[check_id], final_answer) for check_id, verdict in verdicts.items()}
 
