@@ -289,7 +289,7 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
               f"highest {key} meeting it {best if key == 'concurrency' else format(best, 'g')}, "
               f"goodput {sweep['slo_goodput_tok_s']:.0f} tok/s"))
     print(f"wrote {out}/sweep.json, scaling.md, scaling.png")
-    if not any(level["requests"] for level in sweep["levels"]):
+    if not any(level.get("requests") for level in sweep["levels"]):
         first = next((e for level in sweep["levels"] for e in level.get("error_examples", [])), "no reason recorded")
         return _fail(f"every request failed, so nothing was measured; first error: {first}")
     return 0
