@@ -47,17 +47,20 @@ def test_passes(text):
     assert verdict.evidence
 
 
-@pytest.mark.parametrize("text, reason", [
-    (PROMPT, "no finding"),
-    ("Consider byte order issues with the previous block hash.", "generic advice"),
-    ("`_build_header` correctly reverses previousblockhash, so byte order is fine.", "denies"),
-    ("`_log` has a previousblockhash byte-order problem.", "another place"),
-    ("The previousblockhash must be byte-reversed.", "without naming where"),
-    ("_build_header looks wrong.", "no finding"),
+@pytest.mark.parametrize("text, kind, reason", [
+    (PROMPT, "missing", "no finding"),
+    ("Consider byte order issues with the previous block hash.", "advice", "advice"),
+    ("Double-check the byte order of previousblockhash in `_build_header`.", "advice", "advice"),
+    ("Is previousblockhash in `_build_header` in the right byte order?", "advice", "advice"),
+    ("`_build_header` correctly reverses previousblockhash, so byte order is fine.", "denial", "denial"),
+    ("`_log` has a previousblockhash byte-order problem.", "wrong_place", "wrong place"),
+    ("The previousblockhash must be byte-reversed.", "missing", "without naming where"),
+    ("_build_header looks wrong.", "missing", "no finding"),
 ])
-def test_fails_with_reason(text, reason):
+def test_fails_with_reason(text, kind, reason):
     verdict = grade(text)
     assert not verdict.passed
+    assert verdict.kind == kind, verdict
     assert reason in verdict.evidence
 
 
@@ -68,7 +71,7 @@ def test_fix_in_wrong_function_fails():
 
 
 def test_both_requires_mechanism_and_fix():
-    mechanism_only = "`_build_header` must byte-reverse previousblockhash."
+    mechanism_only = "`_build_header` packs previousblockhash without reversing its bytes."
     assert not grade(mechanism_only, "both").passed
     with_fix = mechanism_only + "\n```python\n    def _build_header(self):\n        prev = bytes.fromhex(self.tpl['previousblockhash'])[::-1]\n```"
     assert grade(with_fix, "both").passed

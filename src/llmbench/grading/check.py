@@ -12,13 +12,28 @@ class Check:
     criterion: str   # what an answer must do to pass (from spec/checks.md)
 
 
+# What decided a verdict. Passing: the answer asserted the defect at its place
+# (finding), gave a fix that can only mean it (fix), or created files that satisfy
+# the check (files). Failing: it denied the defect (denial), only advised (advice),
+# put the mechanism on a decoy (wrong_place) or the wrong mechanism on the place
+# (wrong_mechanism), copied the prompt (echo), or said nothing that counts (missing).
+VERDICT_KINDS = ("finding", "fix", "files", "denial", "advice", "wrong_place", "wrong_mechanism", "echo", "missing")
+
+
 @dataclass(frozen=True)
 class Verdict:
     passed: bool
     evidence: str    # the sentence/lines that earned the pass, or why it failed
+    kind: str = ""   # one of VERDICT_KINDS ("" when not classified)
+    rule: str = ""   # the named pattern that decided, e.g. "mechanism `reversal`"
 
     def as_dict(self) -> dict:
-        return {"passed": self.passed, "evidence": self.evidence}
+        data = {"passed": self.passed, "evidence": self.evidence}
+        if self.kind:
+            data["kind"] = self.kind
+        if self.rule:
+            data["rule"] = self.rule
+        return data
 
 
 def all_failed(check_ids: list[str], reason: str) -> dict[str, Verdict]:

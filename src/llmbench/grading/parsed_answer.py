@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from llmbench.grading.acts import ADVICE, classify, is_soft, is_vague
 from llmbench.grading.jsonanswer import NOT_JSON, parse_json_answer
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([^`]*)$")
@@ -47,6 +48,11 @@ class Unit:
     func: str | None = None   # code lines: the enclosing def/class in their code block
     label: str = ""      # code lines: the fence's info string (language or file name)
     removed: bool = False  # code lines: a unified diff's "-" line (old code the answer deletes)
+    item: bool = False   # prose: its block is a list item, table row or numbered item (not a paragraph)
+    act: str = ""        # prose and headings: assertion | advice | quote (grading.acts)
+    vague: bool = False  # advice that orders nothing concrete (a request to look, "best practices")
+    soft: bool = False   # advice that only suggests ("consider …"): a fix only beside a finding
+    index: int = -1      # position in the answer: a later unit can retract an earlier denial
     norm: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -66,6 +72,12 @@ class Answer:
         self._section = 0
         self.memo: dict = {}   # rules cache what depends only on a unit's context here
         self._parse(_json_as_text(self.text))
+        for index, unit in enumerate(self.units):
+            unit.index = index
+            if unit.kind != "code":
+                unit.act = classify(unit.text, unit.novel)
+                unit.vague = unit.act == ADVICE and is_vague(unit.text)
+                unit.soft = unit.act == ADVICE and is_soft(unit.text)
 
     # -- echo ---------------------------------------------------------------
     def _novel_prose(self, text: str) -> bool:
@@ -87,11 +99,13 @@ class Answer:
         lines = text.splitlines()
         i = 0
         paragraph: list[str] = []
+        in_item = [False]
 
         def flush() -> None:
             if paragraph:
-                self._add_prose(" ".join(s.strip() for s in paragraph), self._new_block())
+                self._add_prose(" ".join(s.strip() for s in paragraph), self._new_block(), item=in_item[0])
                 paragraph.clear()
+            in_item[0] = False
 
         while i < len(lines):
             line = lines[i]
@@ -110,21 +124,22 @@ class Answer:
                 if _HEADING.match(line):
                     self.units.append(Unit(stripped, "heading", block, self._section, self._novel_prose(stripped)))
                 else:
-                    self._add_prose(stripped, block)
+                    self._add_prose(stripped, block, item=True)
                     paragraph.clear()
                     # continuation lines of a top-level item stay in its block
                     i += 1
                     while i < len(lines) and lines[i].strip() and not self._starts_block(lines[i]):
-                        self._add_prose(lines[i].strip(), block)
+                        self._add_prose(lines[i].strip(), block, item=True)
                         i += 1
                     continue
             elif _TABLE_ROW.match(line):
                 flush()
                 if not _TABLE_RULE.match(line):
                     cells = " | ".join(c.strip() for c in stripped.strip("|").split("|"))
-                    self._add_prose(cells, self._new_block())
+                    self._add_prose(cells, self._new_block(), item=True)
             elif _LIST_ITEM.match(line):
                 flush()
+                in_item[0] = True
                 paragraph.append(stripped)
             else:
                 paragraph.append(stripped)
@@ -176,9 +191,9 @@ class Answer:
             i += 1
         return i + 1
 
-    def _add_prose(self, text: str, block: int) -> None:
+    def _add_prose(self, text: str, block: int, item: bool = False) -> None:
         for sentence in split_sentences(text):
-            self.units.append(Unit(sentence, "prose", block, self._section, self._novel_prose(sentence)))
+            self.units.append(Unit(sentence, "prose", block, self._section, self._novel_prose(sentence), item=item))
 
     # -- context ------------------------------------------------------------
     # Indexed once, so looking up the context of every unit stays linear in the answer.
@@ -205,6 +220,31 @@ class Answer:
             return []
         return [u for u in self._blocks[units[0].block] if u.section == section]
 
+    def scope(self, unit: Unit) -> list[Unit]:
+        """The units that may lend a place to a finding stated in ``unit``.
+
+        Its own sentence; the lead sentence of its list item (table row, numbered item); the heading
+        or lead line of its section; and the sentence just before it, whose subject it
+        continues ("In `_build_header` the hash is taken as-is. That hash must be
+        reversed."), across a paragraph break only for a pronoun ("It …", "This …") or
+        after a line ending in a colon. A place named further away in a paragraph does
+        not lend itself.
+        """
+        self._index()
+        units = [unit]
+        block = self._blocks.get(unit.block, ())
+        if unit.item and block and block[0] is not unit:
+            units.append(block[0])   # the item's lead sentence names its subject (bounded: no scan of the item)
+        if unit.index > 0:
+            before = self.units[unit.index - 1]
+            if before.block == unit.block or (
+                    _ANAPHOR.match(_plain_lead(unit.text)) or before.text.rstrip().endswith(":")) and before.kind != "code":
+                units.append(before)
+        section = self._sections.get(unit.section) if unit.section > 0 else None   # none before the first heading
+        if section and all(section[0] is not v for v in units):
+            units.append(section[0])
+        return units
+
     def context(self, unit: Unit) -> list[Unit]:
         """The unit's block, the block before it, and its section's heading (shared: do not modify)."""
         self._index()
@@ -222,6 +262,16 @@ class Answer:
                     seen.append(candidate)
             self._contexts[key] = seen
         return self._contexts[key]
+
+
+_ANAPHOR = re.compile(
+    r"(?:it|its|this|that|these|those|they|their|them|here|there|both|such|the (?:same )?(?:function|method|code|loop|call|"
+    r"query|queries|variable|attribute|value|set|dict|map|lock|socket|helper|handler|line|statement|check|field|window|result))\b",
+    re.IGNORECASE)
+
+
+def _plain_lead(text: str) -> str:
+    return re.sub(r"^[\W_]+", "", text)
 
 
 _HUNK = re.compile(r"^@@(?: [^@]*@@)?\s?(.*)$")   # "@@ -1,4 +1,5 @@ def f" or a bare "@@ def f"

@@ -1,42 +1,67 @@
-"""Finding rules: a check passes when the answer ties a mechanism to its place.
+"""Finding rules: a check passes when the answer asserts a mechanism at its place.
 
 A ``Finding`` names where a defect lives (``places``), what makes it a defect
-(``mechanisms``), and code that can only be its fix (``fixes``). ``evaluate``
-scans an ``Answer`` and returns a ``Verdict`` carrying the evidence: the sentence
-or code line that earned the pass, or the nearest miss and why it was rejected.
+(``mechanisms``), code that can only be its fix (``fixes``), the decoys
+(``wrong_places``: correct helpers and look-alike functions; ``wrong_mechanisms``:
+the right place blamed for the wrong reason) and what denies it (``denials``).
+Patterns are given as a mapping ``{name: regex}`` (the name appears in the
+evidence) or as a sequence (the matched text stands for the name).
 
-Rejected on purpose (spec/checks.md):
-* text copied from the prompt (units that are not novel never supply a mechanism or fix);
-* checklists and hedges ("consider …", "check for …") unless the same sentence
-  names the place;
-* checklist items that put advice under a function name ("- `start()`: verify …");
-* denials ("no SQL injection here", "correctly reverses …");
-* the right mechanism attached to another function (``wrong_places``).
+``evaluate`` grades one check in a fixed order (docs/checks.md):
+
+1. every prose unit already carries its act (``grading.acts``): only an
+   *assertion* supplies a finding; concrete *advice* supplies at most a fix, vague
+   advice ("make sure …", "should follow best practices") nothing; text copied from
+   the prompt nothing;
+2. a *denial* of the defect (check-specific, or a generic "is fine" / "harmless"
+   that names the place) vetoes the check for that place in the whole answer; only
+   a later *assertion* of the defect retracts it. A fix never does: "X is fine" then,
+   a paragraph later, code that changes X, fails ("identifies … and fixes" needs the
+   identification, and the answer denied it);
+3. a mechanism counts only for the place its own sentence, its list item, its
+   section heading or (for "It …", "This …") the sentence before names: a place
+   elsewhere in the paragraph does not lend itself, and a sentence whose bound
+   places are only wrong places is a wrong-place miss.
+
+The ``Verdict`` says which rule decided (``kind``) and quotes the unit.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence, Union
 
+from llmbench.grading.acts import ADVICE, clauses
 from llmbench.grading.check import Verdict
 from llmbench.grading.parsed_answer import Answer, Unit
 
-# Sentence-level denials that apply to every check.
-GENERIC_DENIALS = (
-    r"\bno (?:\w+[ -]){0,3}(?:issues?|problems?|risks?|bugs?|vulnerabilit\w*|concerns?)\b",
-    r"\b(?:is|are|looks?|seems?|it'?s|that'?s|this is|remains?) (?:already |perfectly |completely |entirely )?(?:fine|correct|safe|ok(?:ay)?|secure|sound|handled(?! (?:as|by|with|in|via|through|using|inside|from|on)\b))\b",
-    r"\bnot (?:a|an|really an?) (?:real )?(?:issue|problem|concern|bug|vulnerability|risk)\b",
-    r"\b(?:correctly|properly|already|safely) (?:\w+ ){0,2}(?:revers|handl|pars|validat|parameteri[sz]|lock|bound|prun|us|read|stor|creat)\w*",
-    r"\bnot (?:vulnerable|affected|susceptible|exploitable)\b",
-    r"\b(?:there is|there'?s) no (?:need|reason)\b",
-    r"\bfalse positive\b",
-    r"\bnothing (?:wrong|to fix)\b",
+Patterns = Union[Mapping[str, str], Sequence[str]]
+
+# Sentence-level denials that apply to every check: they veto a check only when the
+# same sentence names one of its places.
+GENERIC_DENIALS = {
+    "no issue": r"\bno (?:\w+[ -]){0,3}(?:issues?|problems?|risks?|bugs?|vulnerabilit\w*|concerns?)\b",
+    "is fine": r"\b(?:is|are|looks?|seems?|it'?s|that'?s|this is|remains?) (?:already |perfectly |completely |entirely )?(?:fine|correct|safe|ok(?:ay)?|secure|sound|handled(?! (?:as|by|with|in|via|through|using|inside|from|on)\b))\b",
+    "not an issue": r"\bnot (?:a|an|really an?) (?:real )?(?:issue|problem|concern|bug|vulnerability|risk)\b",
+    "correctly handled": r"\b(?:correctly|properly|already|safely) (?:\w+ ){0,2}(?:revers|handl|pars|validat|parameteri[sz]|lock|bound|prun|us|read|stor|creat)\w*",
+    "not vulnerable": r"\bnot (?:vulnerable|affected|susceptible|exploitable)\b",
+    "no need": r"\b(?:there is|there'?s) no (?:need|reason)\b",
+    "false positive": r"\bfalse positive\b",
+    "nothing wrong": r"\bnothing (?:wrong|to fix)\b",
     # "that's the correct behaviour and no change is needed there"
-    r"\bno (?:code )?changes? (?:is |are )?(?:needed|required|necessary)\b",
-    r"\b(?:is|are|that'?s|it'?s) (?:the |exactly the )?(?:correct|intended|expected|desired|right) behaviou?r\b",
-)
+    "no change needed": r"\bno (?:code )?changes? (?:is |are )?(?:needed|required|necessary)\b",
+    "intended behaviour": r"\b(?:is|are|that'?s|it'?s) (?:the |exactly the )?(?:correct|intended|expected|desired|right) behaviou?r\b",
+    "harmless": r"\b(?:is|are|it'?s|that'?s) (?:\w+ )?(?:redundant|harmless|unnecessary|benign|intentional|deliberate|by design)\b",
+}
+
+# Statements about the corrected code ("with this fix there is no race") deny nothing.
+_ABOUT_THE_FIX = re.compile(
+    r"\b(?:now|no longer|after (?:the|this|that|these) (?:fix|fixes|change|changes|patch)|"
+    r"with (?:this|the|that|these) (?:fix|fixes|change|changes|patch|lock|version|claim|code|guard)|"
+    r"once (?:fixed|patched|this|that)|this way|fixed (?:version|code)|corrected (?:code|version)|the fix\b|"
+    r"will (?:be|not|never)|won'?t|can no longer|cannot happen any ?more|becomes?)\b",
+    re.IGNORECASE)
 
 # A checklist item: code names as a label, then advice ("- `start()`: verify …",
 # "**`calculate_fee`** – beware of …"). Advice about a function is not a finding in it,
@@ -66,96 +91,149 @@ def all_of(*patterns: str) -> str:
     return r"\A" + "".join(f"(?=[\\s\\S]*?(?:{p}))" for p in patterns)
 
 
-def _compile(patterns: Iterable[str]) -> tuple[re.Pattern, ...]:
-    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+@dataclass(frozen=True)
+class Rule:
+    """A named pattern: the name is what the evidence reports."""
+    name: str
+    pattern: re.Pattern
+
+    def search(self, text: str) -> re.Match | None:
+        return self.pattern.search(text)
+
+    def label(self, match: re.Match) -> str:
+        return self.name or _clip(match.group(0).strip(), 40) or "pattern " + _clip(self.pattern.pattern, 40)
+
+
+def _rules(patterns: Patterns | Iterable[str]) -> tuple[Rule, ...]:
+    items = patterns.items() if isinstance(patterns, Mapping) else (("", p) for p in patterns)
+    return tuple(Rule(name, re.compile(p, re.IGNORECASE)) for name, p in items)
+
+
+def _values(patterns: Patterns) -> tuple[str, ...]:
+    return tuple(patterns.values()) if isinstance(patterns, Mapping) else tuple(patterns)
 
 
 @dataclass(frozen=True)
 class Finding:
-    places: Sequence[str]                 # regexes naming where the defect lives
-    mechanisms: Sequence[str] = ()        # regexes (use all_of for conjunctions) for why it is wrong
-    fixes: Sequence[str] = ()             # regexes for novel code (or inline code) that can only be the fix
-    fix_places: Sequence[str] = ()        # enclosing functions where a fix may sit (default: places)
-    wrong_places: Sequence[str] = ()      # other functions: a sentence naming only these is wrong-place
-    denials: Sequence[str] = ()           # check-specific denials, on top of GENERIC_DENIALS
+    places: Patterns                      # where the defect lives
+    mechanisms: Patterns = ()             # why it is wrong (use all_of for conjunctions)
+    fixes: Patterns = ()                  # novel code (or inline code) that can only be the fix
+    fix_places: Patterns = ()             # enclosing functions where a fix may sit (default: places)
+    wrong_places: Patterns = ()           # decoys: a sentence bound only to these is a wrong-place miss
+    wrong_mechanisms: Patterns = ()       # the right place blamed for the wrong reason (sentence-level miss)
+    denials: Patterns = ()                # deny this defect: veto the check (see evaluate), on top of GENERIC_DENIALS
+    denial_places: Patterns = ()          # names a generic denial ("… is fine") must carry to deny this defect (default: places)
+    advice: Patterns = ()                 # check-specific requests ("check whether …"): never a finding
     fix_needs_place: bool = True          # a fix line must sit in a matching def (or near a place mention)
     span: int = 1                         # also match mechanisms over up to `span` consecutive sentences of a block
-    weak_places: Sequence[str] = ()       # places too generic to beat a wrong place named in the same sentence
-    not_fixes: Sequence[str] = ()         # units matching a fix pattern that are still no fix ("round more carefully")
-    removals: Sequence[str] = ()          # old lines whose explicit deletion (a diff's "-" line, in fix_places) is the fix
+    weak_places: Patterns = ()            # places too generic to beat a wrong place named in the same sentence
+    not_fixes: Patterns = ()              # units matching a fix pattern that are still no fix ("round more carefully")
+    removals: Patterns = ()               # old lines whose explicit deletion (a diff's "-" line, in fix_places) is the fix
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_places", _compile(tuple(self.places) + tuple(self.weak_places)))
-        object.__setattr__(self, "_strong", _compile(self.places))
-        object.__setattr__(self, "_weak", _compile(self.weak_places))
-        object.__setattr__(self, "_not_fixes", _compile(self.not_fixes))
-        object.__setattr__(self, "_removals", _compile(self.removals))
-        object.__setattr__(self, "_mechanisms", _compile(self.mechanisms))
-        object.__setattr__(self, "_fixes", _compile(self.fixes))
-        object.__setattr__(self, "_fix_places", _compile(self.fix_places or self.places))
-        object.__setattr__(self, "_wrong", _compile(self.wrong_places))
-        object.__setattr__(self, "_denials", _compile(tuple(self.denials) + GENERIC_DENIALS))
+        compiled = {
+            "_places": _rules(_values(self.places) + _values(self.weak_places)),
+            "_strong": _rules(self.places),
+            "_weak": _rules(self.weak_places),
+            "_not_fixes": _rules(self.not_fixes),
+            "_removals": _rules(self.removals),
+            "_mechanisms": _rules(self.mechanisms),
+            "_fixes": _rules(self.fixes),
+            "_fix_places": _rules(self.fix_places or self.places),
+            "_wrong": _rules(self.wrong_places),
+            "_wrong_mechanisms": _rules(self.wrong_mechanisms),
+            "_own_denials": _rules(self.denials),
+            "_denial_places": _rules(self.denial_places or (_values(self.places) + _values(self.weak_places))),
+            "_advice": _rules(self.advice),
+        }
+        for name, value in compiled.items():
+            object.__setattr__(self, name, value)
 
 
-_HEDGES = _compile(HEDGES)
-_LABELLED_ADVICE = _compile(LABELLED_ADVICE)
+_GENERIC_DENIALS = _rules(GENERIC_DENIALS)
+_HEDGES = _rules(HEDGES)
+_LABELLED_ADVICE = _rules(LABELLED_ADVICE)
 
 
 def _labelled_advice(text: str) -> bool:
-    match = _search(_LABELLED_ADVICE, text)
-    return bool(match) and "`" not in text[match.end():]
+    found = _search(_LABELLED_ADVICE, text)
+    return bool(found) and "`" not in text[found[1].end():]
 
 
 @dataclass
 class Hit:
     unit: Unit
     place: str           # the text that showed the place
-    kind: str            # "mechanism" | "fix"
+    kind: str            # "finding" | "fix"
+    rule: str = ""       # the pattern that matched, by name
 
     def evidence(self) -> str:
         text = _clip(self.unit.text.strip())
-        where = "" if self.place in (None, "") else f" [place: {self.place}]"
-        label = "fix" if self.kind == "fix" else "finding"
-        return f"{label}: «{text}»{where}"
+        where = "" if self.place in (None, "") else f" + place `{self.place}`"
+        return f"{self.kind}: {self.rule}{where} at «{text}»"
 
 
 @dataclass
 class Miss:
     unit: Unit
     reason: str
+    kind: str = "missing"  # denial | advice | wrong_place | wrong_mechanism | echo | missing
 
     def evidence(self) -> str:
         return f"{self.reason}: «{_clip(self.unit.text.strip())}»"
+
+
+@dataclass
+class Denial:
+    unit: Unit
+    rule: str
+    places: frozenset[str]   # the strong places it names; empty: it denies the defect wherever it is
+
+    def covers(self, places: Iterable[str]) -> bool:
+        return not self.places or bool(self.places & set(places))
+
+    def evidence(self) -> str:
+        return f"denial `{self.rule}` at «{_clip(self.unit.text.strip())}»"
 
 
 def _clip(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _search(patterns: Sequence[re.Pattern], text: str) -> re.Match | None:
-    for pattern in patterns:
-        match = pattern.search(text)
+def _search(rules: Sequence[Rule], text: str) -> tuple[Rule, re.Match] | None:
+    for rule in rules:
+        match = rule.search(text)
         if match:
-            return match
+            return rule, match
     return None
+
+
+def _name(found: tuple[Rule, re.Match]) -> str:
+    return f"`{found[0].label(found[1])}`"
+
+
+def _place_key(text: str) -> str:
+    return re.sub(r"^self\.|\(\)$|[`'\"]", "", text.strip().lower())
 
 
 def _place_in(finding: Finding, units: Iterable[Unit]) -> str | None:
     for unit in units:
-        match = _search(finding._places, unit.text)
-        if match:
-            return match.group(0)
+        found = _search(finding._places, unit.text)
+        if found:
+            return found[1].group(0)
         if unit.kind == "code" and unit.func and _search(finding._places, unit.func):
             return unit.func
     return None
 
 
-def _context_place(answer: Answer, finding: Finding, unit: Unit) -> str | None:
-    """``_place_in`` over the unit's context, computed once per context (it is shared by its units)."""
-    key = ("place", id(finding), unit.block, unit.section)
-    if key not in answer.memo:
-        answer.memo[key] = _place_in(finding, answer.context(unit))
-    return answer.memo[key]
+def _strong_places(finding: Finding, units: Iterable[Unit]) -> frozenset[str]:
+    """Every strong place the units name (functions of code lines included)."""
+    keys = set()
+    for unit in units:
+        for text in (unit.text, unit.func or ""):
+            for rule in finding._strong:
+                keys.update(_place_key(m.group(0)) for m in rule.pattern.finditer(text) if m.group(0).strip())
+    return frozenset(keys)
 
 
 def _is_comment(unit: Unit) -> bool:
@@ -165,7 +243,8 @@ def _is_comment(unit: Unit) -> bool:
 def _windows(answer: Answer, span: int) -> list[Unit]:
     """Consecutive sentences (or comment lines) of one block joined, for findings split across them.
 
-    A window is novel only when every part is: copied text never completes a finding.
+    A window is novel only when every part is; it asserts when any part does (a request
+    followed by its reason is still a finding only through the reason).
     """
     windows: list[Unit] = []
     units = answer.units
@@ -179,17 +258,16 @@ def _windows(answer: Answer, span: int) -> list[Unit]:
                 break
             parts.append(nxt)
             text = " ".join([parts[0].text.strip()] + [p.text.strip().lstrip("#").strip() for p in parts[1:]])
-            windows.append(Unit(text, first.kind, first.block, first.section, all(p.novel for p in parts), func=first.func, label=first.label))
+            window = Unit(text, first.kind, first.block, first.section, all(p.novel for p in parts),
+                          func=first.func, label=first.label, item=first.item)
+            window.index = parts[-1].index
+            prose = [p for p in parts if p.kind != "code"]
+            window.act = ("assertion" if any(p.act == "assertion" for p in prose)
+                          else prose[0].act if prose else "assertion")
+            window.vague = any(p.vague for p in prose)
+            window.soft = any(p.soft for p in prose)
+            windows.append(window)
     return windows
-
-
-def find_mechanism(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]:
-    """The first novel sentence (or, with ``span``, run of sentences) stating a mechanism at the right place."""
-    hit, miss = _find_mechanism(answer, finding, answer.units)
-    if hit is None and finding.span > 1:
-        hit, window_miss = _find_mechanism(answer, finding, _windows(answer, finding.span))
-        miss = miss or window_miss
-    return hit, (None if hit else miss)
 
 
 # Emphasis asterisks around words ("*not* thread safe", "**Fix:** move …"); a spaced
@@ -202,35 +280,111 @@ def _plain(unit: Unit) -> str:
     return unit.text if unit.kind == "code" else _EMPHASIS.sub("", unit.text)
 
 
-def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit]) -> tuple[Hit | None, Miss | None]:
+def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
+    """The answer's statements that this defect is absent, harmless or intended, in order."""
+    denials: list[Denial] = []
+    for unit in answer.units:
+        if unit.kind == "code" or not unit.novel or unit.act == ADVICE:
+            continue
+        text = _plain(unit)
+        if _ABOUT_THE_FIX.search(text):
+            continue
+        own = _search(finding._own_denials, text)
+        if own:
+            denials.append(Denial(unit, own[0].label(own[1]), _strong_places(finding, answer.scope(unit))))
+            continue
+        generic = _generic_denial(finding, text)
+        if generic and not _search(finding._wrong, text) and not _search(finding._wrong_mechanisms, text):
+            denials.append(Denial(unit, generic, _strong_places(finding, [unit])))
+    return denials
+
+
+def _generic_denial(finding: Finding, text: str) -> str | None:
+    """A generic denial ("… is fine") whose own clause names this defect's place before it."""
+    for clause in clauses(text):
+        found = _search(_GENERIC_DENIALS, clause)
+        if found:
+            place = _search(finding._denial_places, clause)
+            if place and place[1].start() < found[1].start():
+                return found[0].label(found[1])
+    return None
+
+
+def _vetoed(denials: Sequence[Denial], index: int, places: Iterable[str]) -> Denial | None:
+    """A denial of these places that no later assertion (at ``index``) retracts."""
+    places = list(places)
+    for denial in denials:
+        if denial.unit.index >= index and denial.covers(places):
+            return denial
+    return None
+
+
+def find_mechanism(answer: Answer, finding: Finding, denials: Sequence[Denial] = (),
+                   advice_fixes: bool = False) -> tuple[Hit | None, Miss | None]:
+    """The first asserted mechanism at its bound place that no later denial vetoes.
+
+    With ``advice_fixes``, concrete advice that states the mechanism at the place
+    ("`_build_header` must byte-reverse previousblockhash") is returned as a fix.
+    """
+    hit, miss = _find_mechanism(answer, finding, answer.units, denials, advice_fixes)
+    if hit is None and finding.span > 1:
+        hit, window_miss = _find_mechanism(answer, finding, _windows(answer, finding.span), denials, advice_fixes)
+        miss = miss or window_miss
+    return hit, (None if hit else miss)
+
+
+def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials: Sequence[Denial],
+                    advice_fixes: bool) -> tuple[Hit | None, Miss | None]:
     miss: Miss | None = None
     for unit in units:
         if not finding._mechanisms or unit.kind == "code" and not unit.text.lstrip().startswith("#"):
             continue
         text = _plain(unit)
-        if not _search(finding._mechanisms, text):
+        found = _search(finding._mechanisms, text)
+        if not found:
             continue
         if not unit.novel:
-            miss = miss or Miss(unit, "copied from the prompt")
+            miss = miss or Miss(unit, "copied from the prompt", "echo")
             continue
-        if _search(finding._denials, text):
-            miss = Miss(unit, "denies the defect")
+        denied = _search(finding._own_denials, text) or _search(_GENERIC_DENIALS, text)
+        if denied and not _ABOUT_THE_FIX.search(text):
+            miss = Miss(unit, f"denial {_name(denied)}", "denial")
             continue
-        if _labelled_advice(text):
-            miss = miss or Miss(unit, "generic advice not tied to the code")
+        wrong_mechanism = _search(finding._wrong_mechanisms, text)
+        if wrong_mechanism:
+            miss = Miss(unit, f"wrong mechanism {_name(wrong_mechanism)}", "wrong_mechanism")
+            continue
+        advice = _search(finding._advice, text)
+        if advice or _labelled_advice(text) or unit.act == ADVICE and (unit.vague or not advice_fixes):
+            why = f"advice {_name(advice)}" if advice else "advice, not a finding"
+            miss = miss or Miss(unit, why, "advice")
             continue
         own_place = _place_in(finding, [unit])
         if _search(finding._wrong, text) and (own_place is None or finding._weak and not _search(finding._strong, text)):
-            miss = Miss(unit, "attributed to another place")
+            miss = Miss(unit, f"mechanism {_name(found)} at wrong place {_name(_search(finding._wrong, text))}", "wrong_place")
             continue
         if own_place is None and _search(_HEDGES, text):
-            miss = miss or Miss(unit, "generic advice not tied to the code")
+            miss = miss or Miss(unit, "generic advice not tied to the code", "advice")
             continue
-        place = own_place or _context_place(answer, finding, unit)
+        scope = answer.scope(unit)
+        place = own_place or _place_in(finding, scope)
+        if place is not None and not _search(finding._strong, text) and _weak_beside_wrong(finding, [unit] + scope):
+            wrong = next(w for w in (_search(finding._wrong, _plain(u) + " " + (u.func or "")) for u in scope) if w)
+            miss = Miss(unit, f"mechanism {_name(found)} bound to wrong place {_name(wrong)}", "wrong_place")
+            continue
         if place is None:
-            miss = miss or Miss(unit, "mechanism stated without naming where")
+            wrong = next((w for w in (_search(finding._wrong, _plain(u)) for u in scope) if w), None)
+            if wrong:
+                miss = Miss(unit, f"mechanism {_name(found)} bound to wrong place {_name(wrong)}", "wrong_place")
+            else:
+                miss = miss or Miss(unit, f"mechanism {_name(found)} stated without naming where", "missing")
             continue
-        return Hit(unit, place, "mechanism"), None
+        veto = _vetoed(denials, unit.index, _strong_places(finding, scope))
+        if veto:
+            miss = Miss(unit, f"{veto.evidence()} (no later sentence retracts it); vetoes", "denial")
+            continue
+        kind = "fix" if unit.act == ADVICE else "finding"
+        return Hit(unit, place, kind, f"mechanism {_name(found)}"), None
     return None, miss
 
 
@@ -241,12 +395,30 @@ def _wrong_place_only(finding: Finding, text: str) -> bool:
     return _place_in(finding, [Unit(text, "prose", -1, -1, True)]) is None or bool(finding._weak) and not _search(finding._strong, text)
 
 
-def _weak_beside_wrong(finding: Finding, answer: Answer, unit: Unit) -> bool:
+def _weak_beside_wrong(finding: Finding, units: list[Unit]) -> bool:
     """A fix whose surroundings name only a weak place and another function sits at that function.
 
     ("SQLite stores `amount` as REAL and get_payment_history returns floats. Fix: convert with
     Decimal" is a fix in get_payment_history, not in the fee arithmetic.)
     """
+    if not finding._weak or not finding._wrong:
+        return False
+    texts = [_plain(u) for u in units] + [u.func for u in units if u.func]
+    if any(_search(finding._strong, t) for t in texts):
+        return False
+    return any(_search(finding._wrong, t) for t in texts)
+
+
+def _context_place(answer: Answer, finding: Finding, unit: Unit) -> str | None:
+    """``_place_in`` over the unit's context, computed once per context (it is shared by its units)."""
+    key = ("place", id(finding), unit.block, unit.section)
+    if key not in answer.memo:
+        answer.memo[key] = _place_in(finding, answer.context(unit))
+    return answer.memo[key]
+
+
+def _fix_weak_beside_wrong(finding: Finding, answer: Answer, unit: Unit) -> bool:
+    """``_weak_beside_wrong`` for a fix and its context, the context's part computed once per context."""
     if not finding._weak or not finding._wrong:
         return False
     key = ("names", id(finding), unit.block, unit.section)
@@ -265,79 +437,116 @@ def _names_strong_and_wrong(finding: Finding, units: list[Unit]) -> tuple[bool, 
 
 
 def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]:
-    """The first novel code line (or inline code) that can only be this defect's fix."""
+    """The first novel code line (or concrete prose) that can only be this defect's fix."""
     miss: Miss | None = None
     for unit in answer.units:
         if unit.removed:
             if finding._removals and _search(finding._removals, unit.text) and unit.func and _search(finding._fix_places, unit.func):
-                return Hit(unit, unit.func, "fix"), None
+                return Hit(unit, unit.func, "fix", f"removal {_name(_search(finding._removals, unit.text))}"), None
             continue
-        if not finding._fixes or not _search(finding._fixes, _plain(unit)):
+        found = _search(finding._fixes, _plain(unit)) if finding._fixes else None
+        if not found:
             continue
+        rule = f"fix {_name(found)}"
         if not unit.novel:
-            miss = miss or Miss(unit, "fix text copied from the prompt")
+            miss = miss or Miss(unit, "fix text copied from the prompt", "echo")
             continue
-        if unit.kind != "code" and _search(finding._denials, _plain(unit)):
-            miss = Miss(unit, "denies the defect")
-            continue
+        if unit.kind != "code":
+            denied = _search(finding._own_denials, _plain(unit)) or _search(_GENERIC_DENIALS, _plain(unit))
+            if denied and not _ABOUT_THE_FIX.search(_plain(unit)):
+                miss = Miss(unit, f"denial {_name(denied)}", "denial")
+                continue
+            if unit.vague or _search(finding._advice, _plain(unit)):
+                miss = miss or Miss(unit, "advice without a concrete change", "advice")
+                continue
         if _search(finding._not_fixes, _plain(unit)) or unit.kind != "code" and _labelled_advice(_plain(unit)):
-            miss = miss or Miss(unit, "not a fix")
+            miss = miss or Miss(unit, "not a fix", "advice")
             continue
+        if unit.kind != "code":
+            beside = next((w for w in (_search(finding._wrong_mechanisms, _plain(u)) for u in answer.scope(unit)) if w), None)
+            if beside:   # the fix of a wrong diagnosis ("doesn't check the nonce against the target. Return an error.")
+                miss = Miss(unit, f"fix beside wrong mechanism {_name(beside)}", "wrong_mechanism")
+                continue
         if not finding.fix_needs_place:
-            return Hit(unit, unit.func or "", "fix"), None
+            return Hit(unit, unit.func or "", "fix", rule), None
         if unit.kind != "code" and _wrong_place_only(finding, _plain(unit)):
-            miss = Miss(unit, "fix attributed to another place")
+            miss = Miss(unit, "fix attributed to another place", "wrong_place")
             continue
         if unit.kind == "code" and unit.func:
             if _search(finding._fix_places, unit.func):
-                return Hit(unit, unit.func, "fix"), None
-            miss = Miss(unit, f"fix placed in {unit.func}(), not where the defect is")
+                return Hit(unit, unit.func, "fix", rule), None
+            miss = Miss(unit, f"fix placed in {unit.func}(), not where the defect is", "wrong_place")
             continue
         place = _place_in(finding, [unit])
         if place is None:
             place = _context_place(answer, finding, unit)
-        if place is not None and _weak_beside_wrong(finding, answer, unit):
-            miss = Miss(unit, "fix attributed to another place")
+        if place is not None and _fix_weak_beside_wrong(finding, answer, unit):
+            miss = Miss(unit, "fix attributed to another place", "wrong_place")
             continue
         if place is not None:
-            return Hit(unit, place, "fix"), None
-        miss = miss or Miss(unit, "fix shown without saying where it goes")
+            return Hit(unit, place, "fix", rule), None
+        miss = miss or Miss(unit, "fix shown without saying where it goes", "missing")
     return None, miss
+
+
+def _fix_vetoed(answer: Answer, finding: Finding, denials: Sequence[Denial], fix: Hit) -> Denial | None:
+    """A fix never retracts a denial: any denial of its place vetoes it."""
+    places = _strong_places(finding, [fix.unit] + answer.scope(fix.unit)) | {_place_key(fix.place or "")}
+    for denial in denials:
+        if denial.covers(places):
+            return denial
+    return None
 
 
 def evaluate(answer: Answer, finding: Finding, require: str = "either", missing: str = "") -> Verdict:
     """Grade one check.
 
-    ``require``: "mechanism" (a stated mechanism at its place), "fix" (a fix at its
+    ``require``: "mechanism" (an asserted mechanism at its place), "fix" (a fix at its
     place), "either", "both" (the check asks to identify *and* fix), or "fixes"
-    (the lead's policy for "identifies … and fixes …" checks: a fix that can only
-    mean this defect passes with or without its explanation, an explanation
-    without a fix fails; the fix patterns must then be unambiguous on their own).
+    (for "identifies … and fixes …" checks: a fix that can only mean this defect
+    passes with or without its explanation, an explanation without a fix fails; the
+    fix patterns must then be unambiguous on their own).
     """
-    mech, mech_miss = find_mechanism(answer, finding) if require != "fix" else (None, None)
+    denials = find_denials(answer, finding) if require != "fix" else []
+    mech, mech_miss = (find_mechanism(answer, finding, denials, advice_fixes=require == "either")
+                       if require != "fix" else (None, None))
     fix, fix_miss = find_fix(answer, finding) if require != "mechanism" else (None, None)
+    if mech is not None and mech.kind == "fix":   # concrete advice: a fix, never a finding
+        fix, mech = fix or mech, None
+    if fix is not None and mech is None and fix.unit.soft:
+        return Verdict(False, f"only a suggestion, with no finding asserted: «{_clip(fix.unit.text.strip())}»",
+                       kind="advice", rule=fix.rule)
+    if fix is not None and mech is None:
+        veto = _fix_vetoed(answer, finding, denials, fix)
+        if veto:
+            return Verdict(False, f"{veto.evidence()}; a fix does not retract it ({fix.evidence()})",
+                           kind="denial", rule=veto.rule)
     if require == "fixes":
-        if fix and not mech and fix.unit.kind != "code":
-            # a prose fix alone is no finding when its own paragraph denies the defect
-            # ("… is harmless. Log only the hash to save space.")
-            for unit in answer.block_units(fix.unit.block):
-                if unit.kind != "code" and _search(finding._denials, _plain(unit)):
-                    return Verdict(False, f"its fix sits beside a denial of the defect: «{_clip(unit.text.strip())}»")
         if fix:
-            return Verdict(True, (f"{mech.evidence()}; " if mech else "") + fix.evidence())
+            return _passed(mech, fix)
         if mech:
-            return Verdict(False, f"identified but not fixed ({mech.evidence()})" + (f"; {fix_miss.evidence()}" if fix_miss else ""))
+            return Verdict(False, f"identified but not fixed ({mech.evidence()})" + (f"; {fix_miss.evidence()}" if fix_miss else ""),
+                           kind="finding", rule=mech.rule)
     elif require == "both":
         if mech and fix:
-            return Verdict(True, f"{mech.evidence()}; {fix.evidence()}")
+            return _passed(mech, fix)
         if mech:
-            return Verdict(False, f"identified but not fixed ({mech.evidence()})" + (f"; {fix_miss.evidence()}" if fix_miss else ""))
+            return Verdict(False, f"identified but not fixed ({mech.evidence()})" + (f"; {fix_miss.evidence()}" if fix_miss else ""),
+                           kind="finding", rule=mech.rule)
         if fix:
-            return Verdict(False, f"fixed but the defect is not explained ({fix.evidence()})" + (f"; {mech_miss.evidence()}" if mech_miss else ""))
-    else:
-        hit = mech or fix
-        if hit:
-            return Verdict(True, hit.evidence())
+            return Verdict(False, f"fixed but the defect is not explained ({fix.evidence()})" + (f"; {mech_miss.evidence()}" if mech_miss else ""),
+                           kind="fix", rule=fix.rule)
+    elif mech or fix:
+        return _passed(mech, fix)
+    if denials and not mech:
+        last = denials[-1]
+        return Verdict(False, f"{last.evidence()}", kind="denial", rule=last.rule)
     near = mech_miss or fix_miss
     reason = missing or "no finding at the right place with its mechanism"
-    return Verdict(False, reason + (f"; nearest: {near.evidence()}" if near else ""))
+    return Verdict(False, reason + (f"; nearest: {near.evidence()}" if near else ""),
+                   kind=near.kind if near else "missing", rule="")
+
+
+def _passed(mech: Hit | None, fix: Hit | None) -> Verdict:
+    hits = [h for h in (mech, fix) if h is not None]
+    return Verdict(True, "; ".join(h.evidence() for h in hits), kind=hits[0].kind, rule=hits[0].rule)

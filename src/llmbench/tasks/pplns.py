@@ -70,7 +70,9 @@ _SWAPPED_WINDOWS = (
 )
 
 HARDCODED = Finding(
-    places=(r"share_window", r"\b10[,_ ]?000\b|\b10k\b"),
+    places=(r"share_window",),
+    # the literal alone does not beat the query helper named beside it ("`_last_shares` caps the window at 10000")
+    weak_places=(r"\b10[,_ ]?000\b|\b10k\b",),
     mechanisms=(any_of(
         r"\bhard[- ]?(?:cod|wir)\w*",
         r"\bliteral\b",
@@ -89,8 +91,9 @@ HARDCODED = Finding(
         r"\balways (?:uses|is|stays|remains|limits?) (?:\w+ ){0,3}10[,_ ]?000\b",
     ),),
     fixes=(r"self\.share_window\s*=\s*[^#\n]*\bconfig", _READ_PPLNS_WINDOW),
-    wrong_places=(r"n_factor|pplns_n|\b2\b",),
-    denials=_SWAPPED_WINDOWS + (
+    wrong_places=(r"n_factor|pplns_n|\b2\b", r"_last_shares|\bLIMIT\b"),
+    wrong_mechanisms={"windows swapped": any_of(*_SWAPPED_WINDOWS)},
+    denials=(
         r"\bnot (?:a |an )?hard[- ]?cod\w* (?:problem|issue|bug|concern)",
         r"\b(?:is )?(?:only|just|merely|simply) (?:the |a )?(?:sensible )?(?:default|fallback)\b(?! (?:that|which|and) )|\bsensible (?:default|fallback)\b",
     ),
@@ -123,10 +126,11 @@ WINDOW_UNUSED = Finding(
     removals=(r"^\s*window_size\s*=",),
     wrong_places=(r"n_factor|pplns_n|share_window|block_height|fee_sat|\bweights?\b",),
     # the unused value pinned on a function it never lived in ("get_worker_stats never uses window_size")
-    denials=_SWAPPED_WINDOWS + (
-        r"\b(?:get_worker_stats|record_share|save_payouts|from_file)\b(?:\(\))?`?\s+(?:\w+ ){0,2}(?:never|doesn'?t|does not|don'?t) "
+    wrong_mechanisms={
+        "windows swapped": any_of(*_SWAPPED_WINDOWS),
+        "another function's window": r"\b(?:get_worker_stats|record_share|save_payouts|from_file)\b(?:\(\))?`?\s+(?:\w+ ){0,2}(?:never|doesn'?t|does not|don'?t) "
         r"(?:\w+ ){0,2}(?:uses?|reads?|pass\w*|gets?|takes?|applies)\b[^.]{0,20}\bwindow_size",
-    ),
+    },
     span=2,
 )
 

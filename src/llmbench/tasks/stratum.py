@@ -118,35 +118,40 @@ _WORD_SWAP_ONLY = (
 )
 _NOTIFY_ONLY = r"^(?=.*(?:mining\.notify|\bnotify\b|stratum_prevhash|4-byte words|word[- ]swap|(?<!other )\bwords\b))(?!.*(?:_build_header|\bheader\b))"
 BYTE_ORDER = Finding(
-    places=(_PREV,),
-    mechanisms=(_REVERSAL,),
-    fixes=(
-        r"(?:previousblockhash|prev\w*)['\"\]\)]*\s*\)?\s*\[::-1\]",
-        r"prev\w*\s*=\s*prev\w*\s*\[::-1\]",
-        r"\bprev\w*\b.*(?:reversed\(|\.reverse\(\)|byteswap|\[::-1\])",
-        r"(?:reversed|\[::-1\]).*\bprev\w*",
-        r"\bprev\w*.*\.to_bytes\(\s*32\s*,\s*(?:byteorder\s*=\s*)?[\"']little",
-    ),
+    places={"previousblockhash": _PREV},
+    mechanisms={"reversal": _REVERSAL},
+    fixes={
+        "prev[::-1]": r"(?:previousblockhash|prev\w*)['\"\]\)]*\s*\)?\s*\[::-1\]",
+        "prev = prev[::-1]": r"prev\w*\s*=\s*prev\w*\s*\[::-1\]",
+        "prev reversed": r"\bprev\w*\b.*(?:reversed\(|\.reverse\(\)|byteswap|\[::-1\])",
+        "reversed prev": r"(?:reversed|\[::-1\]).*\bprev\w*",
+        "prev to little-endian bytes": r"\bprev\w*.*\.to_bytes\(\s*32\s*,\s*(?:byteorder\s*=\s*)?[\"']little",
+    },
     fix_places=(r"_build_header|header",),
+    # the other header fields, and the merkle root ("reverse the root")
     wrong_places=(
         r"\bnonce\b", r"\bntime\b", r"\bversion\b", r"\bextranonce\w*", r"\bmerkle\w*", r"\bcoinbase\b",
         r"\btxids?\b", r"\bcurtime\b", r"\bbits\b", r"\bnbits\b",
         r"\broot\b",   # "reverse the root" is the merkle root, whatever the sentence before named
     ),
-    denials=(
-        *_QUESTION,
-        _NOTIFY_ONLY,
-        _WORD_SWAP_ONLY,
-        r"\b(?:prev\w*|hash) (?:is|are) already (?:in )?(?:the )?(?:correct|right|internal|little)",
-        r"\bno (?:need|reason) to (?:reverse|swap|flip)",
-        r"\bdoes(?:n'?t| not) need (?:to be )?(?:any |an? )?(?:\w+ ){0,2}(?:revers|swap|flip|conversion)",
-        r"\b(?:needs?|requires?) no (?:\w+ ){0,2}(?:conversion|revers\w*|swap\w*|flip\w*)",
-        r"\b(?:conversion|revers\w*|swap\w*|flip\w*)\b(?:[^.]|\.(?=\w)){0,40}\b(?:is |are )?(?:unnecessary|not needed|not required|redundant)\b",
+    wrong_mechanisms={
+        "notify helper": _NOTIFY_ONLY,          # stratum_prevhash / mining.notify is correct
+        "word swap": _WORD_SWAP_ONLY,           # the notify's 4-byte word swap is not the header's reversal
         # the opposite diagnosis: the header wants big-endian / display order
-        r"\b(?:should|must|needs? to|has to|have to|ought to) (?:(?:be|stay|remain|kept|left|packed|written|stored|"
+        "big-endian header": r"\b(?:should|must|needs? to|has to|have to|ought to) (?:(?:be|stay|remain|kept|left|packed|written|stored|"
         r"serialized|encoded|in|as|using|use) ){1,4}(?:big[- ]endian|display order|'>I'|\">I\")",
-        r"\b(?:use|pack\w* (?:it |them )?with) ['\"]>I",
-    ),
+        "pack with >I": r"\b(?:use|pack\w* (?:it |them )?with) ['\"]>I",
+    },
+    denials={
+        "already in order": r"\b(?:prev\w*|hash) (?:is|are) already (?:in )?(?:the )?(?:correct|right|internal|little)",
+        "no need to reverse": r"\bno (?:need|reason) to (?:reverse|swap|flip)",
+        "doesn't need reversing": r"\bdoes(?:n'?t| not) need (?:to be )?(?:any |an? )?(?:\w+ ){0,2}(?:revers|swap|flip|conversion)",
+        "needs no conversion": r"\b(?:needs?|requires?) no (?:\w+ ){0,2}(?:conversion|revers\w*|swap\w*|flip\w*)",
+        "reversal unnecessary": r"\b(?:conversion|revers\w*|swap\w*|flip\w*)\b(?:[^.]|\.(?=\w)){0,40}\b(?:is |are )?(?:unnecessary|not needed|not required|redundant)\b",
+    },
+    # "the header code is fine as it is" denies it too
+    denial_places=(_PREV, r"_build_header|\bheader\b"),
+    advice=_QUESTION,
 )
 
 # A fix that only gestures ("Consider using a bounded structure."), with nothing concrete in it.
@@ -198,8 +203,8 @@ INFO_LEAK = Finding(
     fix_places=(r"_submit_block",),
     not_fixes=(_VAGUE_FIX,),
     wrong_places=(r"_handle_submit\b", r"_validate_share\b", r"_handle_client\b", r"broadcast_job\b"),
+    advice=_QUESTION,
     denials=(
-        *_QUESTION,
         r"\bnot (?:a |an |really a )?(?:real )?(?:leak|security (?:issue|risk|problem)|secret|sensitive)\b",
         r"\bnothing (?:sensitive|secret|confidential)\b|\b(?:harmless|public anyway|is public)\b",
     ),
@@ -249,8 +254,8 @@ STALE_JOB = Finding(
     ),
     fix_places=(r"_validate_share|_handle_submit|_compute_merkle|_build_header|broadcast_job|_submit\w*|_lookup\w*|_get_job\w*",),
     wrong_places=(r"recent_shares\b", r"_submit_block\b", r"\bsessions\b"),
+    advice=_QUESTION,
     denials=(
-        *_QUESTION,
         r"\bjob_id (?:is|gets) (?:correctly |properly )?(?:looked up|checked|validated|used)\b",
         r"\b(?:jobs are|each job is) (?:kept|stored|tracked) (?:by|per) (?:job[_ ])?id\b",
     ),
@@ -298,11 +303,11 @@ MEMORY_LEAK = Finding(
     fix_places=(r".",),  # a code fix may sit in any function (a new _prune helper, broadcast_job, …)
     not_fixes=(_VAGUE_FIX,),
     wrong_places=(r"\bsessions\b", r"\bjob_counter\b", r"\bshare_log\b", r"\basyncio tasks?\b"),
+    advice=_QUESTION,
+    wrong_mechanisms={"allocator": r"\bfragmentation\b|\bjemalloc\b|\ballocator\b"},  # the growth blamed on something else
     denials=(
-        *_QUESTION,
         r"\brecent_shares (?:is|are) (?:already )?(?:pruned|bounded|cleared|capped)\b",
         r"\bnot (?:a |really a |an actual )?(?:memory )?leak\b|\brather than (?:accumulat|grow)\w*",
-        r"\bfragmentation\b|\bjemalloc\b|\ballocator\b",  # the growth blamed on something else
         r"^(?!.*\b(?:so|so that|to make sure|ensur\w*|guarantee\w*|to keep|keeps?)\b(?:[^.]|\.(?=\w)){0,30}\b(?:never|cannot|can'?t|won'?t|will not|doesn'?t|does not) (?:\w+ )?grow)"
         r".*\b(?:never|doesn'?t|does not|won'?t|will not|cannot|can'?t) (?:really |actually )?grow",
     ),
@@ -365,12 +370,12 @@ INPUT_VALIDATION = Finding(
     fix_places=(r"_handle_submit|_parse\w*|\w*valid\w*|\w*check\w*|_is_hex|\w*hex\w*|_dispatch|_handle_client|submit",),
     not_fixes=(_OTHER_REJECTS,),
     wrong_places=(r"_handle_authorize\b", r"_handle_subscribe\b", r"_submit_block\b"),
+    advice=_QUESTION,
     denials=(
-        *_QUESTION,
         r"\bparams (?:are|is) (?:already |properly |correctly )?(?:validated|checked)\b",
-        # "doesn't check the nonce against the target" is share validation, not input checking
-        r"^(?=.*\b(?:target|difficulty|duplicate|stale)\b)(?!.*\b(?:malformed|invalid|non-?hex|hex string|params|count|format|length|type)\b)",
     ),
+    # "doesn't check the nonce against the target" is share validation, not input checking
+    wrong_mechanisms={"share validation": r"^(?=.*\b(?:target|difficulty|duplicate|stale)\b)(?!.*\b(?:malformed|invalid|non-?hex|hex string|params|count|format|length|type)\b)"},
 )
 
 

@@ -1,0 +1,160 @@
+"""What each sentence of an answer *does*, decided before any check's rule looks at it.
+
+A finding is an assertion about the code. Every prose unit (sentence, list item,
+table row) gets one act:
+
+* ``assertion``: indicative, about the code ("X is/does/never/can …"): the only
+  act that can supply a finding;
+* ``advice``: a recommendation or a request to look ("consider …", "make sure …",
+  "double-check", "confirm", "audit", "X should follow best practices", a
+  question): supplies at most a fix, and only when it is concrete. A request to
+  look or an appeal to good practice (``is_vague``) supplies nothing unless it
+  quotes code; a soft suggestion ("consider evicting entries older than 5
+  minutes", ``is_soft``) supplies a fix only beside an asserted finding, so an
+  answer made only of advice passes nothing;
+* ``quote``: text copied from the prompt: supplies nothing.
+
+Denials ("is fine", "harmless", "redundant") are the third kind of statement, but
+what is denied depends on the check, so they are matched per check
+(``rules.Finding.denials`` plus ``GENERIC_DENIALS``) on top of this act.
+
+A sentence is split into clauses at coordinating punctuation (``;``, ``:``, dashes)
+and at the conjunctions that join independent clauses (", but", ", so", …). The
+sentence is an assertion when any of its clauses asserts: "the socket is created
+in `__init__`, so create it in `_listen` instead" asserts, "make sure the socket is
+not shared" does not (the assertion sits inside the request).
+
+Why the standard library's ``re`` and not a parser: the cues are closed word lists
+at fixed positions (the clause's first word, a modal before the verb, a question
+mark), which a regex over the clause states exactly and in linear time. A
+part-of-speech tagger (spaCy, NLTK) would tell imperatives from nouns better
+("Log only the hash" vs "Log lines grow"), but needs a downloaded statistical model,
+is slower by orders of magnitude on the two-core CI machine, and errs on
+Markdown, inline code and identifiers, which make up most of a code review. The
+noun/verb ambiguity is resolved here by the word after the verb (a determiner,
+pronoun or code span follows an imperative).
+"""
+
+from __future__ import annotations
+
+import re
+
+ASSERTION = "assertion"
+ADVICE = "advice"
+QUOTE = "quote"
+
+# Clause boundaries: punctuation, then conjunctions that start an independent clause.
+_CLAUSE_SPLIT = re.compile(
+    r"\s*(?:;|:(?=\s)|\s[—–]\s|\s-{1,2}\s|→|->|=>|\s\|\s)\s*"
+    r"|,?\s+(?:but|so|so that|because|since|whereas|while|although|though|yet|hence|thus|therefore|otherwise|which means)\s+"
+    r"|,\s+(?:and|or|then)\s+(?=(?:it|this|that|they|the|a|an|every|each|both|two|nothing|no|`)\b)",
+    re.IGNORECASE,
+)
+_LEAD = re.compile(
+    r"^(?:[-*+•>|]\s*|\d+[.)]\s*|#+\s*|\*\*|__|\(?[a-z]\)\s*)*"          # list markers, emphasis
+    r"(?:(?:please|also|then|just|simply|and|or|instead|finally|first|second|next|additionally|optionally|ideally|so)\b,?\s*)*",
+    re.IGNORECASE,
+)
+# Verbs that open an imperative clause. STRONG ones are rarely nouns at the head of a
+# clause; the others count only when a determiner, pronoun or code follows ("Log only
+# the hash", "Set the status"; not "Log lines grow", "Set membership is checked").
+_STRONG_IMPERATIVES = (
+    "add|audit|avoid|be|bind|consider|confirm|convert|create|define|delete|don't|do not|double-check|double check|"
+    "drop|enforce|ensure|evict|guard|implement|introduce|investigate|keep|look|make|move|fix|parameterize|"
+    "parameterise|prune|read|remove|rename|replace|review|rewrite|reject|sanitize|sanitise|switch|take|think|"
+    "try|use|validate|verify|watch|wrap|acquire|hold|pass|store|apply|bound|cap|catch|clear|compare|compute|"
+    "derive|emit|fetch|handle|load|lock|mark|pin|reply|respond|return|reverse|send|separate|skip|swap|test|"
+    "track|trim|truncate|update|write|log|set|limit|record|query|call|change|check|put|let|have|give|do|re-raise|raise|"
+    "open|close|construct|build|instantiate|initialize|initialise|subscribe|connect|run|persist|commit|wait|"
+    "expire|purge|delete|stop|start|reload|quantize|round|multiply|divide|scale|store|filter|match|unpack|parse|decode|encode"
+)
+_AMBIGUOUS_IMPERATIVES = frozenset(
+    "log set limit record query call change check test track store lock mark cap bound handle return reply "
+    "round match filter parse scale run start stop wait open close build commit update write swap reverse "
+    "compute fetch load read pass send apply take have do give let put try look hold keep make use fix".split()
+)
+_IMPERATIVE = re.compile(rf"^(?:{_STRONG_IMPERATIVES})\b(?![-_])", re.IGNORECASE)
+_IMPERATIVE_OBJECT = re.compile(
+    r"^\s*(?:the|a|an|only|it|its|them|this|that|these|those|each|every|all|no|any|both|one|your|our|their|"
+    r"out|up|down|in|on|off|back|over|away|around|with|to|for|from|by|sure|whether|if|how|what|`|\*|self\.|\w+\(|\w+_\w+)",
+    re.IGNORECASE,
+)
+# Recommendation and request cues anywhere in a clause.
+_ADVICE_CUES = re.compile(
+    r"\b(?:you|we|one|they|it|this|that|these|those|callers?|code|the code|the \w+|\w+)\s+"
+    r"(?:should|must|ought to|needs? to|has to|have to|had better|may want|might want|would do well)\b"
+    r"|\b(?:should|ought to)\b"
+    r"|\b(?:must|needs? to|has to|have to) (?:be|use|read|create|take|hold|pass|own|run|log|check|validate|reverse|stay|remain|never|not|only|always)\b"
+    r"|\bit (?:is|'s|would be|might be|may be) (?:worth|advisable|recommended|wise|better|safer|a good idea|best|prudent)\b"
+    r"|\b(?:would|might|could) (?:be )?(?:better|safer|cleaner|nicer|wise|good)\b"
+    r"|\bbest[- ]practices?\b|\b(?:I|we) (?:would )?(?:recommend|suggest)\b|\bI'?d (?:\w+ )?(?:make|use|move|add|change|replace|recommend|suggest|go)\b|\bis (?:recommended|advisable)\b"
+    r"|\bkeep (?:in mind|an eye)\b|\bworth (?:checking|verifying|reviewing|a look)\b"
+    r"|\bthink about\b|\bbe (?:careful|aware|mindful|cautious)\b",
+    re.IGNORECASE,
+)
+# Advice that orders nothing: it asks to look, or appeals to good practice.
+_LOOK = re.compile(
+    r"\b(?:make sure|ensure\w*|double[- ]check\w*|verify\w*|confirm\w*|audit\w*|review\w*|investigat\w*|"
+    r"check (?:whether|if|that|for|how)\b|look (?:into|at|for)|think about|keep (?:in mind|an eye)|be (?:careful|aware|mindful|cautious)|"
+    r"best[- ]practices?|worth\b|appropriate\w*|properly|as needed|if (?:needed|necessary)|where (?:possible|appropriate)|somehow|some (?:kind|sort) of)",
+    re.IGNORECASE,
+)
+# Advice that suggests a change softly: a fix only beside an asserted finding.
+_SOFT = re.compile(
+    r"\b(?:consider\w*|(?:may|might|could) (?:want|wish|need)|would be (?:good|better|nice|wise)|perhaps|maybe|you (?:could|might|may))\b",
+    re.IGNORECASE,
+)
+# Concrete code: an inline span with an operator, call, subscript or SQL placeholder.
+_CONCRETE_CODE = re.compile(r"`[^`]*(?:[=(\[<>+*/%]|\?|\bwith\b|\bdef\b|\bimport\b)[^`]*`")
+_QUESTION = re.compile(r"(?<![=(,\s%:])\?\s*[*_)\"']*\s*$")   # "WHERE id = ?" is SQL, not a question
+_INLINE_CODE = re.compile(r"`[^`]*`")
+
+
+def clauses(sentence: str) -> list[str]:
+    """The sentence's clauses, each without list markers and leading connectives."""
+    parts = _CLAUSE_SPLIT.split(sentence)
+    return [c for c in (_LEAD.sub("", p.strip()) for p in parts) if c]
+
+
+def _is_request(clause: str) -> bool:
+    """The clause recommends or asks: an imperative head, a modal of advice, a request cue."""
+    text = _INLINE_CODE.sub(lambda m: "`" + "x" * (len(m.group(0)) - 2) + "`", clause)  # "?" inside code is no question
+    if _QUESTION.search(text):
+        return True
+    head = _IMPERATIVE.match(text)
+    if head:
+        word = head.group(0).lower()
+        if word not in _AMBIGUOUS_IMPERATIVES or _IMPERATIVE_OBJECT.match(text[head.end():]):
+            return True
+    return bool(_ADVICE_CUES.search(text))
+
+
+def classify(text: str, novel: bool = True) -> str:
+    """The act of one prose unit: assertion, advice or quote."""
+    if not novel:
+        return QUOTE
+    parts = [c for c in clauses(text) if not _is_label(c)]
+    if not parts or any(not _is_request(c) for c in parts):
+        return ASSERTION   # a bare label or topic ("TOCTOU race on `self.processing`") is no request
+    return ADVICE
+
+
+_VERB_FORM = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|does|do|did|can|will|would|never|not|no)\b|\w(?:s|ed)\b", re.IGNORECASE)
+
+
+def _is_label(clause: str) -> bool:
+    """A fragment such as "Fix", "Bug 1", "`start()`" or "Race condition" carries no act of its own."""
+    plain = _INLINE_CODE.sub("x", clause)
+    return len(plain.split()) <= 3 and not _VERB_FORM.search(plain) and not _is_request(clause)
+
+
+def is_vague(text: str) -> bool:
+    """Advice that orders nothing concrete: a request to look, an appeal to good practice, a question."""
+    if _CONCRETE_CODE.search(text):
+        return False
+    return bool(_LOOK.search(text)) or bool(_QUESTION.search(_INLINE_CODE.sub("x", text)))
+
+
+def is_soft(text: str) -> bool:
+    """A suggestion ("consider evicting …"): a fix only when the answer also asserts the defect."""
+    return bool(_SOFT.search(text))
