@@ -85,3 +85,64 @@ def test_echoed_units_are_not_novel():
 def test_sentence_split_keeps_dotted_names_and_abbreviations():
     assert split_sentences("Use self.lock here, e.g. around check-then-add. Then commit.") == [
         "Use self.lock here, e.g. around check-then-add.", "Then commit."]
+
+
+# -- denials veto the check answer-wide; only a later assertion retracts them -------------
+
+FIX = "```python\n    def _build_header(self):\n        prev = bytes.fromhex(self.tpl['previousblockhash'])[::-1]\n```"
+
+
+def test_denial_then_fix_in_the_next_paragraph_fails():
+    verdict = grade("`_build_header` is fine as it is: previousblockhash needs no change.\n\n" + FIX)
+    assert not verdict.passed and verdict.kind == "denial", verdict
+    assert "is fine" in verdict.rule
+
+
+def test_later_assertion_retracts_a_denial():
+    text = ("At first `_build_header` looked fine.\n\n"
+            "On a closer look, `_build_header` packs previousblockhash without reversing its bytes.")
+    verdict = grade(text)
+    assert verdict.passed and verdict.kind == "finding", verdict
+
+
+def test_later_denial_vetoes_an_earlier_finding():
+    text = ("`_build_header` packs previousblockhash without reversing its bytes.\n\n"
+            "Thinking again, `_build_header` is fine as it is.")
+    assert grade(text).kind == "denial"
+
+
+def test_statement_about_the_fixed_code_is_no_denial():
+    text = "`_build_header` packs previousblockhash without reversing its bytes. With this fix `_build_header` is correct.\n\n" + FIX
+    assert grade(text).passed
+
+
+def test_advice_only_answer_passes_nothing():
+    text = ("- Verify the byte order of previousblockhash in `_build_header`.\n"
+            "- Make sure `_build_header` handles previousblockhash endianness.\n")
+    verdict = grade(text)
+    assert not verdict.passed and verdict.kind == "advice", verdict
+
+
+# -- a mechanism binds to the places of its own sentence, item, heading or the sentence before --
+
+def test_place_two_sentences_back_does_not_lend_itself():
+    text = ("We looked at `_build_header` first. Nothing else there stood out. "
+            "The previousblockhash must go back to front.")
+    assert not grade(text).passed
+
+
+def test_heading_lends_its_place():
+    assert grade("### `_build_header`\n\nThe previousblockhash is packed as-is; its bytes are never reversed.").passed
+
+
+def test_mechanism_under_a_decoy_heading_is_wrong_place():
+    verdict = grade("### `_log`\n\nThe previousblockhash bytes are never reversed here.")
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict
+
+
+def test_evidence_names_the_rule():
+    finding = Finding(places={"_build_header": r"_build_header"},
+                      mechanisms={"reversal": r"\brevers\w*"})
+    verdict = evaluate(Answer("`_build_header` never reverses the hash.", PROMPT), finding)
+    assert verdict.passed and verdict.rule == "mechanism `reversal`"
+    assert "place `_build_header`" in verdict.evidence

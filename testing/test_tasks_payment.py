@@ -1,4 +1,4 @@
-"""payment task: the fixture has the defects of spec/checks.md, the prompt shows them without naming them."""
+"""payment task: the fixture has the defects of docs/checks.md, the prompt shows them without naming them."""
 
 from __future__ import annotations
 
@@ -277,3 +277,45 @@ def test_losing_the_real_wallet_error_passes_atomicity():
         "so `_execute_payment` loses the actual error and cannot tell a failed send from a sent one."
     )
     assert grade("payment", answer)["payment.atomicity"].passed
+
+
+# -- denials, advice and decoys (docs/checks.md: what a sentence does decides first) ------
+
+_HISTORY_FIX = ("`get_payment_history` pastes the visitor's address into an f-string query: `' OR '1'='1` "
+                "returns every row. Bind it: `WHERE address = ?` with `(address,)`.")
+
+
+def test_a_denial_of_one_place_leaves_the_other_place_found():
+    text = _HISTORY_FIX + " `payout_id` in `_execute_payment` comes from our own table, so that one is not exploitable."
+    assert grade("payment", text)["payment.sql_injection"].passed
+
+
+def test_a_denial_of_the_defect_vetoes_a_later_fix():
+    text = ("There is no SQL injection risk here: addresses are validated upstream.\n\n"
+            "For consistency:\n\n```python\nrows = conn.execute(\"SELECT * FROM payouts WHERE address = ?\", (address,))\n```\n")
+    verdict = grade("payment", text)["payment.sql_injection"]
+    assert not verdict.passed and verdict.kind == "denial", verdict
+
+
+def test_the_lock_called_redundant_denies_the_race():
+    text = ("Only one worker can ever claim a payout, so the lock is redundant.\n\n"
+            "```python\nwith self.lock:\n    if payout_id in self.processing:\n        continue\n    self.processing.add(payout_id)\n```\n")
+    verdict = grade("payment", text)["payment.race_condition"]
+    assert not verdict.passed, verdict
+
+
+def test_advice_naming_the_real_functions_passes_nothing():
+    text = ("- Audit how the workers share `self.processing`.\n"
+            "- Confirm the status transitions in `_execute_payment` are safe with several workers.\n"
+            "- `get_payment_history` should follow SQL best practices such as parameterized queries.\n"
+            "- Consider using `Decimal` in `calculate_fee`.\n")
+    verdicts = grade("payment", text)
+    assert not any(v.passed for v in verdicts.values()), verdicts
+    assert {v.kind for v in verdicts.values()} <= {"advice", "missing"}
+
+
+def test_the_race_pinned_on_another_functions_local_is_wrong_place():
+    text = ("1. **Race in `batch_payments`.** The local `totals` dict is shared between the workers: two workers "
+            "update it for the same address at the same time, a check-then-act race. Wrap it in `with self.lock:`.")
+    verdict = grade("payment", text)["payment.race_condition"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict

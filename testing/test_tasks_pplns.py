@@ -1,4 +1,4 @@
-"""pplns task: the fixture has the defects of spec/checks.md, the prompt shows them without naming them."""
+"""pplns task: the fixture has the defects of docs/checks.md, the prompt shows them without naming them."""
 
 from __future__ import annotations
 

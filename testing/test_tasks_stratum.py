@@ -1,4 +1,4 @@
-"""stratum: the fixture has exactly the defects of spec/checks.md, the prompt hides them,
+"""stratum: the fixture has exactly the defects of docs/checks.md, the prompt hides them,
 and the grader keeps the hard distinctions (prev hash vs nonce endianness, place vs keyword)."""
 
 from __future__ import annotations
@@ -360,7 +360,14 @@ def test_demoting_the_block_log_to_debug_is_no_fix():
             "        logger.debug(\"block %s: %s\", block_hash, block_hex)\n"
             "        result = await self.rpc.submitblock(block_hex)\n```\n")
     assert not _passed(issue + "\n\n" + code, "info_leak")
-    assert _passed(issue + "Log only the block hash and height.", "info_leak")
+    leak = "`_submit_block` logs the full block hex before submitblock, so whoever reads the shipped logs sees the block first. "
+    assert _passed(leak + "Log only the block hash and height.", "info_leak")
+
+
+def test_the_block_log_as_a_log_size_problem_is_the_wrong_mechanism():
+    size_only = "`_submit_block` logs the full block hex, which produces very large log lines. "
+    verdict = grade("stratum", size_only + "Log only the block hash and height.")["stratum.info_leak"]
+    assert not verdict.passed and verdict.kind == "wrong_mechanism", verdict
 
 
 def test_retyping_recent_shares_as_a_set_is_no_bound():

@@ -1,4 +1,4 @@
-"""zmq task: the fixture has the defect of spec/checks.md, the prompt shows it without naming it."""
+"""zmq task: the fixture has the defect of docs/checks.md, the prompt shows it without naming it."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """HiveOS wrapper (practical): eight checks on the files the answer creates.
 
 One request to the model per run; each parametrized case grades one check
-(ids from spec/checks.md, e.g. `-k hiveos.`).
+(ids from docs/checks.md, e.g. `-k hiveos.`).
 """
 
 import pytest

@@ -1,7 +1,7 @@
 """Payment processor (expert): races, injectable SQL, float money, non-atomic payouts.
 
 One request to the model per run; each parametrized case grades one check
-(ids from spec/checks.md, e.g. `-k payment.`).
+(ids from docs/checks.md, e.g. `-k payment.`).
 """
 
 import pytest

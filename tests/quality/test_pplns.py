@@ -1,7 +1,7 @@
 """PPLNS payouts (hard): configuration that never reaches the payout window.
 
 One request to the model per run; each parametrized case grades one check
-(ids from spec/checks.md, e.g. `-k pplns.`).
+(ids from docs/checks.md, e.g. `-k pplns.`).
 """
 
 import pytest

@@ -1,7 +1,7 @@
 """Stratum server (nightmare): header byte order, stale jobs, leaks, unchecked input.
 
 One request to the model per run; each parametrized case grades one check
-(ids from spec/checks.md, e.g. `-k stratum.`).
+(ids from docs/checks.md, e.g. `-k stratum.`).
 """
 
 import pytest

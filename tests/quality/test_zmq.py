@@ -1,7 +1,7 @@
 """ZMQ listener (easy): a SUB socket shared across threads.
 
 One request to the model per run; each parametrized case grades one check
-(ids from spec/checks.md, e.g. `-k zmq.`).
+(ids from docs/checks.md, e.g. `-k zmq.`).
 """
 
 import pytest

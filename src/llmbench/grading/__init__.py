@@ -25,7 +25,7 @@ class Gradable(Protocol):
     @property
     def check_ids(self) -> list[str]: ...
 
-    def grade_final(self, final: str) -> Mapping[str, Verdict]: ...
+    def grade(self, final: str) -> Mapping[str, Verdict]: ...
 
 
 def grade_answer(task: Gradable, content: str | None, reasoning_field: str | None = None) -> dict[str, Verdict]:
@@ -42,7 +42,7 @@ def grade_answer(task: Gradable, content: str | None, reasoning_field: str | Non
         note = (f" [only the first {GRADED_CHARS:,} of the answer's {len(final):,} characters "
                 "were graded; the rest was not graded]")
         final = final[:GRADED_CHARS]
-    verdicts = dict(task.grade_final(final))
+    verdicts = dict(task.grade(final))
     missing = [c for c in task.check_ids if c not in verdicts]
     if missing:  # a grader bug must not silently pass or vanish
         raise RuntimeError(f"grader for {task.name} returned no verdict for {missing}")

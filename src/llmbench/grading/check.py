@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 
 @dataclass(frozen=True)
 class Check:
+    """One check, readable in one place: what it asks, and the rule that grades it.
+
+    A bug check carries its ``rule`` (a ``grading.rules.Finding``: places, wrong
+    places, mechanisms, wrong mechanisms, fixes, denials) and ``require`` (see
+    ``grading.rules.evaluate``); a file check carries a ``judge`` of the parsed
+    answer instead. ``post_check`` may overturn the verdict for what a pattern
+    cannot see (the whole block still logged below the "fix"). One loop
+    (``grading.checking``) grades every check. docs/checks.md is the contract;
+    docs/adding-a-check.md says how to add or tighten one.
+    """
     id: str          # "<task>.<check>", stable: used by pytest ids, JSON, HTML, `llmbench grade`
     title: str       # short human label
-    criterion: str   # what an answer must do to pass (from spec/checks.md)
+    criterion: str   # what an answer must do to pass (from docs/checks.md)
+    rule: Any = None                  # grading.rules.Finding
+    require: str = "either"           # "either" | "fixes" | "mechanism" | "fix" | "both"
+    missing: str = ""                 # the failure reason when nothing in the answer counts
+    post_check: Callable[[Any, "Verdict"], "Verdict"] | None = None   # (parsed answer, verdict) -> verdict
+    judge: Callable[[Any], "Verdict"] | None = None                   # grades the parsed answer itself
 
 
 # What decided a verdict. Passing: the answer asserted the defect at its place
@@ -38,4 +54,4 @@ class Verdict:
 
 def all_failed(check_ids: list[str], reason: str) -> dict[str, Verdict]:
     """Every check fails with the same reason (no answer, HTTP error, ...)."""
-    return {check_id: Verdict(False, reason) for check_id in check_ids}
+    return {check_id: Verdict(False, reason, kind="missing") for check_id in check_ids}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-# Inline reasoning blocks named by spec/checks.md: (opening, closing)
+# Inline reasoning blocks named by docs/checks.md: (opening, closing)
 _TAGS = (
     ("<think>", "</think>"),
     ("<seed:think>", "</seed:think>"),

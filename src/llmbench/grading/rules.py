@@ -291,12 +291,27 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             continue
         own = _search(finding._own_denials, text)
         if own:
-            denials.append(Denial(unit, own[0].label(own[1]), _strong_places(finding, answer.scope(unit))))
+            denials.append(Denial(unit, own[0].label(own[1]), _denied_places(finding, text)))
             continue
         generic = _generic_denial(finding, text)
         if generic and not _search(finding._wrong, text) and not _search(finding._wrong_mechanisms, text):
             denials.append(Denial(unit, generic, _strong_places(finding, [unit])))
     return denials
+
+
+def _denied_places(finding: Finding, text: str) -> frozenset[str]:
+    """The places a check's own denial is about: those of its clause, or of the clause just before
+    ("`payout_id` comes from our own table, so that one is not exploitable"). None named: the
+    denial is about the defect wherever it is ("the f-string queries are not injectable")."""
+    parts = clauses(text)
+    for i, clause in enumerate(parts):
+        if _search(finding._own_denials, clause):
+            for candidate in (clause, parts[i - 1] if i else ""):
+                places = _strong_places(finding, [Unit(candidate, "prose", -1, -1, True)])
+                if places:
+                    return places
+            return frozenset()
+    return _strong_places(finding, [Unit(text, "prose", -1, -1, True)])
 
 
 def _generic_denial(finding: Finding, text: str) -> str | None:
@@ -462,11 +477,6 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
         if _search(finding._not_fixes, _plain(unit)) or unit.kind != "code" and _labelled_advice(_plain(unit)):
             miss = miss or Miss(unit, "not a fix", "advice")
             continue
-        if unit.kind != "code":
-            beside = next((w for w in (_search(finding._wrong_mechanisms, _plain(u)) for u in answer.scope(unit)) if w), None)
-            if beside:   # the fix of a wrong diagnosis ("doesn't check the nonce against the target. Return an error.")
-                miss = Miss(unit, f"fix beside wrong mechanism {_name(beside)}", "wrong_mechanism")
-                continue
         if not finding.fix_needs_place:
             return Hit(unit, unit.func or "", "fix", rule), None
         if unit.kind != "code" and _wrong_place_only(finding, _plain(unit)):
@@ -516,6 +526,13 @@ def evaluate(answer: Answer, finding: Finding, require: str = "either", missing:
     if fix is not None and mech is None and fix.unit.soft:
         return Verdict(False, f"only a suggestion, with no finding asserted: «{_clip(fix.unit.text.strip())}»",
                        kind="advice", rule=fix.rule)
+    if fix is not None and mech is None and fix.unit.kind != "code":
+        # without an asserted finding, a prose fix beside a wrong diagnosis fixes that diagnosis
+        # ("doesn't check the nonce against the target. Return an error to the miner.")
+        beside = next((w for w in (_search(finding._wrong_mechanisms, _plain(u)) for u in answer.scope(fix.unit)) if w), None)
+        if beside:
+            return Verdict(False, f"fix beside wrong mechanism {_name(beside)}: «{_clip(fix.unit.text.strip())}»",
+                           kind="wrong_mechanism", rule=beside[0].label(beside[1]))
     if fix is not None and mech is None:
         veto = _fix_vetoed(answer, finding, denials, fix)
         if veto:

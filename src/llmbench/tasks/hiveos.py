@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 from llmbench.grading.check import Check, Verdict
 from llmbench.grading.filetree import CreatedFile, FileTree, bash_syntax_error, parse_file_tree
@@ -19,28 +21,6 @@ TARGET_DIR = "~/Downloads/ethminer"
 MANIFEST, CONFIG, RUN, STATS = "h-manifest.conf", "h-config.sh", "h-run.sh", "h-stats.sh"
 REQUIRED = (MANIFEST, CONFIG, RUN, STATS)
 API_PORT = "3333"
-
-CHECKS = (
-    Check("hiveos.heredocs", "Files written with complete heredocs",
-          "are written with complete shell heredocs (`cat > FILE << 'EOF'` … `EOF`)"),
-    Check("hiveos.manifest", "h-manifest.conf with CUSTOM_NAME and CUSTOM_VERSION",
-          "include `h-manifest.conf` setting `CUSTOM_NAME=\"ethminer\"` and `CUSTOM_VERSION`"),
-    Check("hiveos.custom_vars", "Flight-sheet CUSTOM_* variables only",
-          "read `CUSTOM_URL`, `CUSTOM_TEMPLATE`, `CUSTOM_PASS` in h-config.sh, and no generated file "
-          "uses a `MINER_*` variable"),
-    Check("hiveos.h_config", "h-config.sh exports what h-run.sh uses",
-          "include `h-config.sh` exporting the settings that h-run.sh uses"),
-    Check("hiveos.h_run_exec", "h-run.sh execs ethminer and honours CUDA_VISIBLE_DEVICES",
-          "include `h-run.sh` that starts ethminer with `exec` (no `screen`, no `nohup`) and honours "
-          "`CUDA_VISIBLE_DEVICES`"),
-    Check("hiveos.h_stats_json", "h-stats.sh prints the stats JSON",
-          "include `h-stats.sh` whose output is JSON with `hs` (array), `temp`, `fan`, `uptime`, `ver`"),
-    Check("hiveos.directory", "Files under ~/Downloads/ethminer/ (mkdir -p)",
-          "are placed under `~/Downloads/ethminer/` (created with `mkdir -p`)"),
-    Check("hiveos.api_port", "ethminer API on port 3333",
-          "enable ethminer's API on port 3333 in h-run.sh and read it from 3333 in h-stats.sh"),
-)
-
 
 def build_prompt() -> str:
     return (
@@ -521,24 +501,49 @@ def check_api_port(tree: FileTree) -> Verdict:
     return Verdict(True, f"{RUN} passes --api-port/--api-bind {enabled[0]}; {STATS} connects to {API_PORT}")
 
 
-_CHECKERS = {
-    "hiveos.heredocs": check_heredocs,
-    "hiveos.manifest": check_manifest,
-    "hiveos.custom_vars": check_custom_vars,
-    "hiveos.h_config": check_h_config,
-    "hiveos.h_run_exec": check_h_run_exec,
-    "hiveos.h_stats_json": check_h_stats_json,
-    "hiveos.directory": check_directory,
-    "hiveos.api_port": check_api_port,
-}
+def _on_files(checker: Callable[[FileTree], Verdict]) -> Callable[[FileTree], Verdict]:
+    """A file check judges the created files; an answer that creates none fails it with that reason."""
+    def judge(tree: FileTree) -> Verdict:
+        if not tree.files:
+            return Verdict(False, "the answer creates no file (no heredoc, echo/printf redirect or block labelled with a file name)",
+                           kind="missing")
+        verdict = checker(tree)
+        return replace(verdict, kind=verdict.kind or ("files" if verdict.passed else "missing"))
+    return judge
 
 
-def grade_final(final_text: str) -> dict[str, Verdict]:
-    tree = parse_file_tree(final_text, build_prompt())
-    if not tree.files:
-        why = "the answer creates no file (no heredoc, echo/printf redirect or block labelled with a file name)"
-        return {check_id: Verdict(False, why) for check_id in _CHECKERS}
-    return {check_id: checker(tree) for check_id, checker in _CHECKERS.items()}
+def parse(final_text: str) -> FileTree:
+    return parse_file_tree(final_text, build_prompt())
+
+
+CHECKS = (
+    Check("hiveos.heredocs", "Files written with complete heredocs",
+          "are written with complete shell heredocs (`cat > FILE << 'EOF'` … `EOF`)",
+          judge=_on_files(check_heredocs)),
+    Check("hiveos.manifest", "h-manifest.conf with CUSTOM_NAME and CUSTOM_VERSION",
+          "include `h-manifest.conf` setting `CUSTOM_NAME=\"ethminer\"` and `CUSTOM_VERSION`",
+          judge=_on_files(check_manifest)),
+    Check("hiveos.custom_vars", "Flight-sheet CUSTOM_* variables only",
+          "read `CUSTOM_URL`, `CUSTOM_TEMPLATE`, `CUSTOM_PASS` in h-config.sh, and no generated file "
+          "uses a `MINER_*` variable",
+          judge=_on_files(check_custom_vars)),
+    Check("hiveos.h_config", "h-config.sh exports what h-run.sh uses",
+          "include `h-config.sh` exporting the settings that h-run.sh uses",
+          judge=_on_files(check_h_config)),
+    Check("hiveos.h_run_exec", "h-run.sh execs ethminer and honours CUDA_VISIBLE_DEVICES",
+          "include `h-run.sh` that starts ethminer with `exec` (no `screen`, no `nohup`) and honours "
+          "`CUDA_VISIBLE_DEVICES`",
+          judge=_on_files(check_h_run_exec)),
+    Check("hiveos.h_stats_json", "h-stats.sh prints the stats JSON",
+          "include `h-stats.sh` whose output is JSON with `hs` (array), `temp`, `fan`, `uptime`, `ver`",
+          judge=_on_files(check_h_stats_json)),
+    Check("hiveos.directory", "Files under ~/Downloads/ethminer/ (mkdir -p)",
+          "are placed under `~/Downloads/ethminer/` (created with `mkdir -p`)",
+          judge=_on_files(check_directory)),
+    Check("hiveos.api_port", "ethminer API on port 3333",
+          "enable ethminer's API on port 3333 in h-run.sh and read it from 3333 in h-stats.sh",
+          judge=_on_files(check_api_port)),
+)
 
 
 def reference_answer() -> str:
@@ -551,7 +556,7 @@ TASK = Task(
     difficulty="practical",
     checks=CHECKS,
     build_prompt=build_prompt,
-    grade_final=grade_final,
     reference_answer=reference_answer,
+    parse=parse,
     description="Multi-file creation: a HiveOS custom-miner wrapper for ethminer",
 )

@@ -5,42 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from llmbench.grading.check import Check, Verdict
 from llmbench.grading.parsed_answer import Answer
-from llmbench.grading.rules import Finding, all_of, any_of, evaluate
+from llmbench.grading.rules import Finding, all_of, any_of
+from llmbench.grading.check import Check, Verdict
 from llmbench.tasks.base import Task
 from llmbench.tasks.prompting import fixture_block
 
 FIXTURES = ("payment_processor.py",)
-
-CHECKS = (
-    Check(
-        "payment.race_condition",
-        "Non-atomic check-then-act on self.processing (unused lock)",
-        "identifies the non-atomic check-then-act on `self.processing` (or on the row status) with "
-        "the unused `self.lock`, letting two workers pay the same payout",
-    ),
-    Check(
-        "payment.sql_injection",
-        "f-string SQL (get_payment_history, _execute_payment)",
-        "identifies f-string SQL in `get_payment_history` (address) and/or `_execute_payment` "
-        "(payout_id) as injectable and fixes it with parameters",
-    ),
-    Check(
-        "payment.float_precision",
-        "float money arithmetic",
-        "identifies `float` money arithmetic (`calculate_fee`, `batch_payments`, amounts) as losing "
-        "precision and fixes it with `Decimal` or integer base units",
-    ),
-    Check(
-        "payment.atomicity",
-        "Payment and status updates not atomic",
-        "identifies that the payment and its status updates are not one atomic transaction in "
-        "`_execute_payment`/`_send_payment`: a failure after the coins are sent resets the row to "
-        "`pending` (double payment) or errors are swallowed silently",
-    ),
-)
-
 
 def build_prompt() -> str:
     return (
@@ -242,6 +213,12 @@ _LOCK_OPEN = re.compile(r"^(\s*)(?:with\s+self\.lock\s*:|self\.lock\.acquire\()"
 _MEMBERSHIP = re.compile(r"\bin\s+self\.processing\b")
 
 
+def _or_lock_around_check(answer: Answer, verdict: Verdict) -> Verdict:
+    """A failed race check still passes on new code that locks the membership test itself,
+    unless the answer denied the race (a fix never retracts a denial)."""
+    return verdict if verdict.passed or verdict.kind == "denial" else (_lock_covers_check(answer) or verdict)
+
+
 def _lock_covers_check(answer: Answer) -> Verdict | None:
     """New code that takes ``self.lock`` around the membership test itself: the race fix.
 
@@ -262,33 +239,46 @@ def _lock_covers_check(answer: Answer) -> Verdict | None:
             if not with_block and "self.lock.release(" in nxt.text:
                 break
             if _MEMBERSHIP.search(nxt.text):
-                return Verdict(True, f"fix: «{unit.text.strip()}» around «{nxt.text.strip()}»")
+                return Verdict(True, f"fix: lock around the check at «{unit.text.strip()}» around «{nxt.text.strip()}»",
+                               kind="fix", rule="lock around the membership test")
     return None
 
 
-def grade_final(final_text: str) -> dict[str, Verdict]:
-    answer = Answer(final_text, build_prompt())
-    race = evaluate(
-        answer, RACE, require="either",
+CHECKS = (
+    Check(
+        "payment.race_condition",
+        "Non-atomic check-then-act on self.processing (unused lock)",
+        "identifies the non-atomic check-then-act on `self.processing` (or on the row status) with "
+        "the unused `self.lock`, letting two workers pay the same payout",
+        rule=RACE, require="either", post_check=_or_lock_around_check,
         missing="does not identify the unguarded check-then-add on self.processing (unused lock) letting two workers pay one payout",
-    )
-    if not race.passed:
-        race = _lock_covers_check(answer) or race
-    return {
-        "payment.race_condition": race,
-        "payment.sql_injection": evaluate(
-            answer, SQL, require="fixes",
-            missing="does not identify the f-string SQL as injectable and fix it with bound parameters",
-        ),
-        "payment.float_precision": evaluate(
-            answer, FLOAT, require="fixes",
-            missing="does not identify float money arithmetic as losing precision and fix it with Decimal/integer units",
-        ),
-        "payment.atomicity": evaluate(
-            answer, ATOMICITY, require="either",
-            missing="does not identify that send and status updates are not atomic (reset to pending after sending, or swallowed errors)",
-        ),
-    }
+    ),
+    Check(
+        "payment.sql_injection",
+        "f-string SQL (get_payment_history, _execute_payment)",
+        "identifies f-string SQL in `get_payment_history` (address) and/or `_execute_payment` "
+        "(payout_id) as injectable and fixes it with parameters",
+        rule=SQL, require="fixes",
+        missing="does not identify the f-string SQL as injectable and fix it with bound parameters",
+    ),
+    Check(
+        "payment.float_precision",
+        "float money arithmetic",
+        "identifies `float` money arithmetic (`calculate_fee`, `batch_payments`, amounts) as losing "
+        "precision and fixes it with `Decimal` or integer base units",
+        rule=FLOAT, require="fixes",
+        missing="does not identify float money arithmetic as losing precision and fix it with Decimal/integer units",
+    ),
+    Check(
+        "payment.atomicity",
+        "Payment and status updates not atomic",
+        "identifies that the payment and its status updates are not one atomic transaction in "
+        "`_execute_payment`/`_send_payment`: a failure after the coins are sent resets the row to "
+        "`pending` (double payment) or errors are swallowed silently",
+        rule=ATOMICITY, require="either",
+        missing="does not identify that send and status updates are not atomic (reset to pending after sending, or swallowed errors)",
+    ),
+)
 
 
 def reference_answer() -> str:
@@ -301,7 +291,6 @@ TASK = Task(
     difficulty="expert",
     checks=CHECKS,
     build_prompt=build_prompt,
-    grade_final=grade_final,
     reference_answer=reference_answer,
     description="Race condition, SQL injection, float precision and atomicity in a payout processor",
 )

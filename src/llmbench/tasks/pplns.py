@@ -5,33 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from llmbench.grading.check import Check, Verdict
 from llmbench.grading.parsed_answer import Answer
-from llmbench.grading.rules import Finding, all_of, any_of, evaluate
+from llmbench.grading.rules import Finding, all_of, any_of
+from llmbench.grading.check import Check, Verdict
 from llmbench.tasks.base import Task
 from llmbench.tasks.prompting import fixture_block
 
 FIXTURES = ("pplns.py", "pool_config.json")
-
-CHECKS = (
-    Check(
-        "pplns.hardcoded_share_window",
-        "Hard-coded share_window = 10000",
-        "identifies `share_window = 10000` as a hard-coded value that overrides configuration",
-    ),
-    Check(
-        "pplns.window_size_unused",
-        "window_size computed but unused",
-        "identifies that `window_size` is computed in `calculate_payouts` but never used by the query",
-    ),
-    Check(
-        "pplns.config_key_mismatch",
-        "Configured pplns_window never read",
-        "identifies that the configured `pplns_window` is never read (the code's `share_window` "
-        "name does not match the config key), and fixes it by reading `pplns_window` from config",
-    ),
-)
-
 
 def build_prompt() -> str:
     return (
@@ -160,32 +140,40 @@ def _swapped_windows(answer: Answer) -> str | None:
     return None
 
 
-def _hardcoded(answer: Answer) -> Verdict:
-    verdict = evaluate(
-        answer, HARDCODED, require="either",
-        missing="does not identify share_window = 10000 as a hard-coded value overriding the configuration",
-    )
+def _no_swapped_prose(answer: Answer, verdict: Verdict) -> Verdict:
     # the fix-only pass holds for a bare fix, not for a fix beside prose that pins the
     # hard-coding on window_size (or calls share_window the difficulty-derived one)
-    swapped = _swapped_windows(answer) if verdict.passed and verdict.evidence.startswith("fix:") else None
+    swapped = _swapped_windows(answer) if verdict.passed and verdict.kind == "fix" else None
     if swapped:
-        return Verdict(False, f"its prose attributes the windows' defects to each other: «{swapped[:300]}»")
+        return Verdict(False, f"its prose attributes the windows' defects to each other: «{swapped[:300]}»",
+                       kind="wrong_mechanism", rule="windows swapped")
     return verdict
 
 
-def grade_final(final_text: str) -> dict[str, Verdict]:
-    answer = Answer(final_text, build_prompt())
-    return {
-        "pplns.hardcoded_share_window": _hardcoded(answer),
-        "pplns.window_size_unused": evaluate(
-            answer, WINDOW_UNUSED, require="either",
-            missing="does not say window_size is computed in calculate_payouts but never used",
-        ),
-        "pplns.config_key_mismatch": evaluate(
-            answer, CONFIG_KEY, require="fixes",
-            missing="does not say the configured pplns_window is never read and read it from config",
-        ),
-    }
+CHECKS = (
+    Check(
+        "pplns.hardcoded_share_window",
+        "Hard-coded share_window = 10000",
+        "identifies `share_window = 10000` as a hard-coded value that overrides configuration",
+        rule=HARDCODED, require="either", post_check=_no_swapped_prose,
+        missing="does not identify share_window = 10000 as a hard-coded value overriding the configuration",
+    ),
+    Check(
+        "pplns.window_size_unused",
+        "window_size computed but unused",
+        "identifies that `window_size` is computed in `calculate_payouts` but never used by the query",
+        rule=WINDOW_UNUSED, require="either",
+        missing="does not say window_size is computed in calculate_payouts but never used",
+    ),
+    Check(
+        "pplns.config_key_mismatch",
+        "Configured pplns_window never read",
+        "identifies that the configured `pplns_window` is never read (the code's `share_window` "
+        "name does not match the config key), and fixes it by reading `pplns_window` from config",
+        rule=CONFIG_KEY, require="fixes",
+        missing="does not say the configured pplns_window is never read and read it from config",
+    ),
+)
 
 
 def reference_answer() -> str:
@@ -198,7 +186,6 @@ TASK = Task(
     difficulty="hard",
     checks=CHECKS,
     build_prompt=build_prompt,
-    grade_final=grade_final,
     reference_answer=reference_answer,
     description="Config mismatch, hard-coded window and an unused variable in PPLNS payouts",
 )

@@ -15,42 +15,6 @@ from llmbench.tasks.prompting import fixture_block
 
 FIXTURE = "stratum_server.py"
 
-CHECKS = (
-    Check(
-        "stratum.byte_order",
-        "previousblockhash must be byte-reversed in _build_header",
-        "identifies that `previousblockhash` (RPC display order, big-endian hex) must be "
-        "byte-reversed to the header's internal little-endian order in `_build_header`",
-    ),
-    Check(
-        "stratum.info_leak",
-        "_submit_block logs the whole block before submitting it",
-        "identifies that `_submit_block` logs the block data (`block_hex`) before submitting it, "
-        "leaking the block, and moves/limits the log",
-    ),
-    Check(
-        "stratum.stale_job",
-        "Shares validated against current_job, not the job named by job_id",
-        "identifies that shares are validated against `self.current_job` instead of the job named "
-        "by `job_id` (jobs not kept by id), so shares for a just-replaced job are mis-validated "
-        "around `broadcast_job`",
-    ),
-    Check(
-        "stratum.memory_leak",
-        "recent_shares grows without bound",
-        "identifies that `recent_shares` grows without bound (never pruned) and bounds it "
-        "(by age, size or per job)",
-    ),
-    Check(
-        "stratum.input_validation",
-        "_handle_submit trusts params and hex fields",
-        "identifies that `_handle_submit` trusts `params` (count/types) and hex fields "
-        "(`int(nonce, 16)`, `bytes.fromhex`) so malformed input raises, and validates it with a "
-        "stratum error reply",
-    ),
-)
-
-
 def build_prompt() -> str:
     return (
         "We run our own SHA-256 mining pool. The stratum server below (Python asyncio, talking "
@@ -203,6 +167,11 @@ INFO_LEAK = Finding(
     fix_places=(r"_submit_block",),
     not_fixes=(_VAGUE_FIX,),
     wrong_places=(r"_handle_submit\b", r"_validate_share\b", r"_handle_client\b", r"broadcast_job\b"),
+    # the block log as a log-size problem (rotation, disk, level), with nothing about who reads it or when
+    wrong_mechanisms={"log size only": (
+        r"^(?=.*\b(?:bloat\w*|disk|rotat\w*|megabytes?|MB|huge|large|size|space|fills?)\b)"
+        r"(?!.*\b(?:leak\w*|expos\w*|disclos\w*|reveal\w*|sensitive|confidential|secret|before|prior to|ahead of|anyone|"
+        r"contractors?|third[- ]part\w*|external|hosted|steal\w*|front[- ]?run\w*|read(?:s|able)? (?:the )?logs?)\b)")},
     advice=_QUESTION,
     denials=(
         r"\bnot (?:a |an |really a )?(?:real )?(?:leak|security (?:issue|risk|problem)|secret|sensitive)\b",
@@ -399,14 +368,10 @@ INPUT_REPLY = Finding(
 )
 
 
-def _input_validation(answer: Answer) -> Verdict:
-    verdict = evaluate(
-        answer, INPUT_VALIDATION, require="fixes",
-        missing="does not identify (and fix with an error reply) the unchecked params/hex in _handle_submit",
-    )
+def _needs_error_reply(answer: Answer, verdict: Verdict) -> Verdict:
     if verdict.passed and not evaluate(answer, INPUT_REPLY, require="fix").passed:
         return Verdict(False, "validates the submit but never answers the miner with a stratum error "
-                              f"(the check asks for an error reply); {verdict.evidence}")
+                              f"(the check asks for an error reply); {verdict.evidence}", kind="missing", rule="error reply")
     return verdict
 
 
@@ -417,19 +382,15 @@ _RESET_WHEN = re.compile(
     re.IGNORECASE)
 
 
-def _memory_leak(answer: Answer) -> Verdict:
-    verdict = evaluate(
-        answer, MEMORY_LEAK, require="fixes",
-        missing="does not identify (and bound) the never-pruned recent_shares",
-    )
-    if not verdict.passed:
+def _or_reset_on_new_job(answer: Answer, verdict: Verdict) -> Verdict:
+    if not verdict.passed and verdict.kind != "denial":
         reset = find_fix(answer, MEMORY_RESET)[0]
         if reset is not None and reset.unit.func is None and not any(
                 _RESET_WHEN.search(u.text) for u in [reset.unit] + answer.context(reset.unit)):
             reset = None  # a bare `self.recent_shares = set()` changes the type, it resets nothing
         if reset is not None:
             mech = find_mechanism(answer, MEMORY_LEAK)[0]
-            return Verdict(True, (f"{mech.evidence()}; " if mech else "") + reset.evidence())
+            return Verdict(True, (f"{mech.evidence()}; " if mech else "") + reset.evidence(), kind="fix", rule=reset.rule)
     return verdict
 
 
@@ -460,33 +421,59 @@ def _still_logs_block_before_submit(answer: Answer) -> Unit | None:
     return None
 
 
-def _info_leak(answer: Answer) -> Verdict:
-    verdict = evaluate(
-        answer, INFO_LEAK, require="fixes",
-        missing="does not identify (and fix) _submit_block logging the whole block_hex",
-    )
+def _block_really_out_of_log(answer: Answer, verdict: Verdict) -> Verdict:
     if verdict.passed and not find_mechanism(answer, INFO_LEAK)[0]:
         left = _still_logs_block_before_submit(answer)
         if left is not None:  # a fix alone must really take the block out of the log
-            return Verdict(False, f"its _submit_block still logs the whole block before submitting: «{left.text.strip()}»")
+            return Verdict(False, f"its _submit_block still logs the whole block before submitting: «{left.text.strip()}»",
+                           kind="missing", rule="block still logged")
     return verdict
 
 
-def grade_final(final_text: str) -> dict[str, Verdict]:
-    answer = Answer(final_text, build_prompt())
-    return {
-        "stratum.byte_order": evaluate(
-            answer, BYTE_ORDER, require="either",
-            missing="does not say previousblockhash must be byte-reversed for the header in _build_header",
-        ),
-        "stratum.info_leak": _info_leak(answer),
-        "stratum.stale_job": evaluate(
-            answer, STALE_JOB, require="either",
-            missing="does not say shares are checked against current_job instead of the job named by job_id",
-        ),
-        "stratum.memory_leak": _memory_leak(answer),
-        "stratum.input_validation": _input_validation(answer),
-    }
+CHECKS = (
+    Check(
+        "stratum.byte_order",
+        "previousblockhash must be byte-reversed in _build_header",
+        "identifies that `previousblockhash` (RPC display order, big-endian hex) must be "
+        "byte-reversed to the header's internal little-endian order in `_build_header`",
+        rule=BYTE_ORDER, require="either",
+        missing="does not say previousblockhash must be byte-reversed for the header in _build_header",
+    ),
+    Check(
+        "stratum.info_leak",
+        "_submit_block logs the whole block before submitting it",
+        "identifies that `_submit_block` logs the block data (`block_hex`) before submitting it, "
+        "leaking the block, and moves/limits the log",
+        rule=INFO_LEAK, require="fixes", post_check=_block_really_out_of_log,
+        missing="does not identify (and fix) _submit_block logging the whole block_hex",
+    ),
+    Check(
+        "stratum.stale_job",
+        "Shares validated against current_job, not the job named by job_id",
+        "identifies that shares are validated against `self.current_job` instead of the job named "
+        "by `job_id` (jobs not kept by id), so shares for a just-replaced job are mis-validated "
+        "around `broadcast_job`",
+        rule=STALE_JOB, require="either",
+        missing="does not say shares are checked against current_job instead of the job named by job_id",
+    ),
+    Check(
+        "stratum.memory_leak",
+        "recent_shares grows without bound",
+        "identifies that `recent_shares` grows without bound (never pruned) and bounds it "
+        "(by age, size or per job)",
+        rule=MEMORY_LEAK, require="fixes", post_check=_or_reset_on_new_job,
+        missing="does not identify (and bound) the never-pruned recent_shares",
+    ),
+    Check(
+        "stratum.input_validation",
+        "_handle_submit trusts params and hex fields",
+        "identifies that `_handle_submit` trusts `params` (count/types) and hex fields "
+        "(`int(nonce, 16)`, `bytes.fromhex`) so malformed input raises, and validates it with a "
+        "stratum error reply",
+        rule=INPUT_VALIDATION, require="fixes", post_check=_needs_error_reply,
+        missing="does not identify (and fix with an error reply) the unchecked params/hex in _handle_submit",
+    ),
+)
 
 
 def reference_answer() -> str:
@@ -499,7 +486,6 @@ TASK = Task(
     difficulty="nightmare",
     checks=CHECKS,
     build_prompt=build_prompt,
-    grade_final=grade_final,
     reference_answer=reference_answer,
     description="Byte order, info leak, stale job, memory leak and input validation in a stratum server",
 )

@@ -5,30 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from llmbench.grading.check import Check, Verdict
 from llmbench.grading.parsed_answer import Answer
-from llmbench.grading.rules import Finding, all_of, any_of, evaluate
+from llmbench.grading.rules import Finding, all_of, any_of
+from llmbench.grading.check import Check
 from llmbench.tasks.base import Task
 from llmbench.tasks.prompting import fixture_block
 
 FIXTURES = ("zmq_listener.py", "pool_server.py")
-
-CHECKS = (
-    Check(
-        "zmq.socket_crosses_threads",
-        "Socket created in the caller's thread, used in the listener thread",
-        "says the socket is created/connected/subscribed in the main (caller's) thread "
-        "(`__init__`/`start`) but used in the background thread (`_listen`)",
-    ),
-    Check(
-        "zmq.fix_socket_in_thread",
-        "ZMQ sockets are single-threaded: create the socket inside the listener thread",
-        "states that ZMQ sockets are not thread-safe and must be used by one thread only "
-        "(the context may be shared), and fixes it by creating, connecting and subscribing "
-        "the socket inside the listener thread",
-    ),
-)
-
 
 def build_prompt() -> str:
     return (
@@ -178,19 +161,31 @@ def _moved_socket_lines_are_novel(answer: Answer) -> None:
             unit.novel = True
 
 
-def grade_final(final_text: str) -> dict[str, Verdict]:
+def parse(final_text: str) -> Answer:
     answer = Answer(final_text, build_prompt())
     _moved_socket_lines_are_novel(answer)
-    return {
-        "zmq.socket_crosses_threads": evaluate(
-            answer, CROSSES, require="either",
-            missing="does not say the socket is set up in the caller's thread but used in _listen's thread",
-        ),
-        "zmq.fix_socket_in_thread": evaluate(
-            answer, SINGLE_THREAD, require="fixes",
-            missing="does not state that ZMQ sockets are single-thread objects and move the socket into the listener thread",
-        ),
-    }
+    return answer
+
+
+CHECKS = (
+    Check(
+        "zmq.socket_crosses_threads",
+        "Socket created in the caller's thread, used in the listener thread",
+        "says the socket is created/connected/subscribed in the main (caller's) thread "
+        "(`__init__`/`start`) but used in the background thread (`_listen`)",
+        rule=CROSSES, require="either",
+        missing="does not say the socket is set up in the caller's thread but used in _listen's thread",
+    ),
+    Check(
+        "zmq.fix_socket_in_thread",
+        "ZMQ sockets are single-threaded: create the socket inside the listener thread",
+        "states that ZMQ sockets are not thread-safe and must be used by one thread only "
+        "(the context may be shared), and fixes it by creating, connecting and subscribing "
+        "the socket inside the listener thread",
+        rule=SINGLE_THREAD, require="fixes",
+        missing="does not state that ZMQ sockets are single-thread objects and move the socket into the listener thread",
+    ),
+)
 
 
 def reference_answer() -> str:
@@ -203,7 +198,7 @@ TASK = Task(
     difficulty="easy",
     checks=CHECKS,
     build_prompt=build_prompt,
-    grade_final=grade_final,
     reference_answer=reference_answer,
+    parse=parse,
     description="Threading bug in a ZeroMQ block-notification listener",
 )

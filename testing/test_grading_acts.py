@@ -1,0 +1,67 @@
+"""What a sentence does, decided before any rule: assertion, advice (vague, soft, concrete) or quote."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmbench.grading.acts import ADVICE, ASSERTION, QUOTE, classify, clauses, is_soft, is_vague
+
+
+@pytest.mark.parametrize("text", [
+    "`window_size` is computed but never used.",
+    "Two workers can both pass the `payout_id in self.processing` test.",
+    "An attacker could inject SQL through the address.",
+    "The socket is created in `__init__`, so create it in `_listen` instead.",
+    "TOCTOU race on `self.processing`",
+    "Set membership test is not atomic.",
+    "Log lines grow by a megabyte per block.",
+    "Use of float for money loses precision.",
+    "`_validate_share` never verifies the submitted job_id.",
+    "`window_size` should be passed to the query but never is.",
+])
+def test_assertions(text):
+    assert classify(text) == ASSERTION
+
+
+@pytest.mark.parametrize("text", [
+    "Audit how the workers share `self.processing`.",
+    "Confirm the status transitions are safe with several workers.",
+    "`get_payment_history` should follow SQL best practices such as parameterized queries.",
+    "Make sure the socket is not shared.",
+    "Double-check that `window_size` is actually passed to `_last_shares`.",
+    "Is the daemon thread the right choice for `_listen()`?",
+    "- `start()`: verify thread use",
+    "Consider bounding `recent_shares` in `_handle_submit`.",
+    "Log only the hash.",
+    "Fix: move the socket into `_listen`.",
+    "previousblockhash must be byte-reversed in `_build_header`.",
+    "I'd make the window come from `pplns_window`.",
+])
+def test_advice(text):
+    assert classify(text) == ADVICE
+
+
+def test_copied_text_is_a_quote():
+    assert classify("self.share_window = 10000", novel=False) == QUOTE
+
+
+@pytest.mark.parametrize("text, vague, soft", [
+    ("Verify that `_build_header` uses the right byte order.", True, False),
+    ("`get_payment_history` should follow SQL best practices.", True, False),
+    ("Should `broadcast_job` keep older jobs around?", True, False),
+    ("Consider using `Decimal` in `calculate_fee`.", False, True),
+    ("Consider evicting entries older than 5 minutes.", False, True),
+    ("Use a placeholder: `WHERE address = ?`", False, False),
+    ("Make sure the check runs under `with self.lock:`", False, False),   # quotes the code to write
+])
+def test_vague_and_soft_advice(text, vague, soft):
+    assert (is_vague(text), is_soft(text)) == (vague, soft)
+
+
+def test_sql_placeholder_is_no_question():
+    assert classify("WHERE id = ?") == ASSERTION
+
+
+def test_clauses_split_at_coordinators_not_inside_a_request():
+    assert clauses("X is fine: the block is public, but it leaks") == ["X is fine", "the block is public", "it leaks"]
+    assert clauses("Make sure that the socket is not shared") == ["Make sure that the socket is not shared"]
