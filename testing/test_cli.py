@@ -24,7 +24,9 @@ def test_grade_prints_every_check_and_an_echo_passes_none(task, tmp_path):
     assert run.returncode == 0, run.stderr
     verdicts = json.loads(run.stdout)
     assert list(verdicts) == get_task(task).check_ids
-    assert all(set(v) == {"passed", "evidence", "execution"} for v in verdicts.values())
+    # the shape outside validation reads, plus what decided each verdict and the fix run
+    assert all({"passed", "evidence", "kind", "execution"} <= set(v) <= {"passed", "evidence", "kind", "rule", "execution"}
+               for v in verdicts.values())
     assert all(set(v["execution"]) >= {"status", "probe", "detail"} for v in verdicts.values())
     assert [c for c, v in verdicts.items() if v["passed"]] == []
 

@@ -2,7 +2,8 @@
 
 Exit 0 when grading ran (whatever the verdicts), 2 on bad arguments.
 This interface is used by outside validation: keep its shape. Each check id maps to
-``{"passed", "evidence", "execution": {"status", "probe", "detail", "candidate"}}``;
+``{"passed", "evidence", "kind", "rule", "execution": {"status", "probe", "detail", "candidate"}}``
+(``kind`` and ``rule`` say what decided the verdict; ``rule`` may be absent);
 ``--no-exec`` leaves the code unrun (status "unavailable").
 """
 
