@@ -65,3 +65,8 @@ def test_sql_placeholder_is_no_question():
 def test_clauses_split_at_coordinators_not_inside_a_request():
     assert clauses("X is fine: the block is public, but it leaks") == ["X is fine", "the block is public", "it leaks"]
     assert clauses("Make sure that the socket is not shared") == ["Make sure that the socket is not shared"]
+
+
+def test_a_subordinate_clause_does_not_turn_a_request_into_an_assertion():
+    assert classify("Consider whether `stop()` is safe while `_listen()` is blocked in `recv`.") == ADVICE
+    assert classify("`stop()` closes the socket while `_listen()` is blocked in `recv`.") == ASSERTION

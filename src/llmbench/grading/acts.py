@@ -110,10 +110,24 @@ _QUESTION = re.compile(r"(?<![=(,\s%:])\?\s*[*_)\"']*\s*$")   # "WHERE id = ?" i
 _INLINE_CODE = re.compile(r"`[^`]*`")
 
 
+_SUBORDINATE = re.compile(r"^,?\s+(?:because|since|whereas|while|although|though|so that)\s+$", re.IGNORECASE)
+
+
+def _split(sentence: str) -> list[tuple[str, bool]]:
+    """(clause, subordinate) pairs: a subordinate clause ("… while `_listen()` is blocked")
+    depends on the clause before it and does not change what that clause does."""
+    out: list[tuple[str, bool]] = []
+    start, subordinate = 0, False
+    for match in _CLAUSE_SPLIT.finditer(sentence):
+        out.append((sentence[start:match.start()], subordinate))
+        start, subordinate = match.end(), bool(_SUBORDINATE.match(match.group(0)))
+    out.append((sentence[start:], subordinate))
+    return [(c, sub) for c, sub in ((_LEAD.sub("", p.strip()), sub) for p, sub in out) if c]
+
+
 def clauses(sentence: str) -> list[str]:
     """The sentence's clauses, each without list markers and leading connectives."""
-    parts = _CLAUSE_SPLIT.split(sentence)
-    return [c for c in (_LEAD.sub("", p.strip()) for p in parts) if c]
+    return [c for c, _ in _split(sentence)]
 
 
 def _is_request(clause: str) -> bool:
@@ -133,10 +147,13 @@ def classify(text: str, novel: bool = True) -> str:
     """The act of one prose unit: assertion, advice or quote."""
     if not novel:
         return QUOTE
-    parts = [c for c in clauses(text) if not _is_label(c)]
-    if not parts or any(not _is_request(c) for c in parts):
+    parts = [(c, sub) for c, sub in _split(text) if not _is_label(c)]
+    if not parts:
         return ASSERTION   # a bare label or topic ("TOCTOU race on `self.processing`") is no request
-    return ADVICE
+    # a clause asserts on its own account unless it hangs on a request before it
+    asserting = [not _is_request(c) and not (sub and i and requested) for i, ((c, sub), requested)
+                 in enumerate(zip(parts, [False] + [_is_request(p) for p, _ in parts[:-1]]))]
+    return ASSERTION if any(asserting) else ADVICE
 
 
 _VERB_FORM = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|does|do|did|can|will|would|never|not|no)\b|\w(?:s|ed)\b", re.IGNORECASE)

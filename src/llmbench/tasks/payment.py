@@ -46,7 +46,7 @@ RACE = Finding(
         r"\bAND status\b|\bSELECT\b[^.]{0,40}\bUPDATE\b",
     ),
     weak_places=(r"self\.lock|`lock`|\bthe lock\b|\bthreading\.Lock\b",),
-    mechanisms=(any_of(
+    mechanisms={"check-then-act race": any_of(
         r"\bcheck[- ](?:then|and)[- ](?:act|add|set|insert|mark|update)|\btest[- ]and[- ]set|\bTOCTOU\b|\btime[- ]of[- ]check",
         r"\bbetween (?:the )?(?:check|membership test|`?in`? (?:check|test)|`?if`?|select|read|query)\w* and (?:the )?(?:add|`?\.?add`?|insert|update|mark|set)",
         # an unused lock is only the race when tied to the concurrent check ("self.lock is never used" alone is not)
@@ -64,7 +64,7 @@ RACE = Finding(
         r"\b(?:(?:two|2) )?(?:separate|distinct|independent) (?:steps|operations|actions)|\bnothing (?:serializ|serialis|guard|protect)\w*|\bnot (?:serializ|serialis)\w*",
         r"\bdoes(?:n'?t| not) (?:check|verify|require|guard on) (?:that )?(?:the )?(?:row |status )(?:is |was |still )?(?:still )?(?:'|`)?pending|\bno (?:`)?AND status\b|\bunconditional(?:ly)? (?:update|mark)",
         r"\bper[- ]process\b|\bin-?memory set\b[^.]{0,60}\b(?:process|instance|host)",
-    ),),
+    )},
     fixes=(
         r"\bAND\s+status\s*=\s*(?:'pending'|\?|:\w+)", r"\browcount\s*(?:==|!=|<|>|<=|>=)\s*[01]\b|\bif (?:not )?\w*\.rowcount\b",
         r"BEGIN IMMEDIATE|SELECT[^\n]*FOR UPDATE|SKIP LOCKED",
@@ -86,7 +86,7 @@ _SQL_PLACES = (
 )
 SQL = Finding(
     places=(_SQL_PLACES,),
-    mechanisms=(any_of(
+    mechanisms={"injectable f-string SQL": any_of(
         r"\binject\w*|\bSQLi\b",
         r"\binterpolat\w*|\bsplic\w*|\bconcatenat\w*|\b(?:past|glu|stuff|paste|drop)\w* (?:\S+ ){0,4}(?:straight |directly |verbatim )?into (?:the )?(?:sql|query|statement|string)",
         r"\b(?:address|payout_id|txid|value|input|\{\w+\})`?'?`? (?:is )?(?:\w+ )?in (?:an? |the )?f-?strings?\b",
@@ -98,7 +98,7 @@ SQL = Finding(
         r"\buser[- ](?:controlled|supplied|provided)\b|\buntrusted\b|\bunsanitized\b|\bunescaped\b|\battacker[- ]controlled\b",
         r"\bnot (?:escaped|sanitized|sanitised|parameteri[sz]ed|bound|quoted)\b|\bwithout (?:any )?(?:parameters|parameteri[sz]ation|escaping|placeholders|binding|bound parameters|quoting)",
         r"'\s*OR\s*'?1'?\s*=\s*'?1|\bDROP TABLE\b|\bUNION SELECT\b|\bOR 1\s*=\s*1\b|'--",
-    ),),
+    )},
     fixes=(
         r"\bWHERE\s+address\s*=\s*(?:\?|:\w+|%s|%\(\w+\)s)",
         r"\bWHERE\s+id\s*=\s*(?:\?|:\w+|%s|%\(\w+\)s)",
@@ -128,7 +128,7 @@ FLOAT = Finding(
     places=(_MONEY_PLACES,),
     # bare amounts are money anywhere: named beside another function they do not place a fix there
     weak_places=(r"`amount`|`fee`|`totals?`",),
-    mechanisms=(any_of(
+    mechanisms={"float loses money precision": any_of(
         r"\bprecision\b|\bprecise\b|\bimprecise\b|\binexact\w*|\bapproximat\w*",
         r"\brounding (?:errors?|issues?|problems?|drift|artifacts?|mistakes?)\b|\bround-?off\b|\bmis-?round\w*",
         r"\b(?:can'?t|cannot|can not|not|never) (?:be )?(?:exactly |precisely |accurately )?(?:represent|store|express)\w*",
@@ -138,7 +138,7 @@ FLOAT = Finding(
         r"\blos(?:e|es|ing|t) (?:\w+ ){0,2}(?:satoshis?|cents?|precision|accuracy|digits|fractions?)",
         r"\boff by (?:a |one |some |a few )?(?:satoshis?|sats?|cents?)",
         r"\bnot (?:exact|accurate|suitable for (?:money|currency|monetary))",
-    ),),
+    )},
     fixes=(
         r"(?-i:\bDecimal\b)(?! (?:places|point|digits))|\bdecimal\.Decimal\b|\bdecimal module\b",
         r"\bfrom decimal import\b|\.quantize\(|\bROUND_(?:DOWN|HALF_EVEN|HALF_UP|FLOOR)\b",
@@ -165,7 +165,7 @@ _ATOMIC_PLACES = (
 )
 ATOMICITY = Finding(
     places=(_ATOMIC_PLACES,),
-    mechanisms=(any_of(
+    mechanisms={"send and status not atomic": any_of(
         # a failure after the coins left resets the row to pending -> paid again
         all_of(
             r"\b(?:reset\w*|revert\w*|roll\w* back|set\w* (?:it |the row |the status )?back|put\w* back|back to (?:'|`)?pending|"
@@ -193,7 +193,7 @@ ATOMICITY = Finding(
             r"\bseparate (?:commits|transactions)|\bcommit\w* (?:before|between)|\bpartial (?:failure|state)|\binconsistent (?:state|with)|\bout of sync|\bnot idempotent|\bno idempotency|\btwo-phase|\bcrash (?:between|after)",
             r"\b(?:send|sent|payment|pay|wallet|txid|status|commit|sendtoaddress|coins|mark\w*|paid)",
         ),
-    ),),
+    )},
     fixes=(
         r"\bstatus\s*=\s*['\"](?:unknown|uncertain|in_doubt|indoubt|failed|error|review|needs_\w+|manual\w*|reconcil\w*|stuck|sent|sending|broadcast\w*|submitted)['\"]",
     ),

@@ -53,7 +53,7 @@ HARDCODED = Finding(
     places=(r"share_window",),
     # the literal alone does not beat the query helper named beside it ("`_last_shares` caps the window at 10000")
     weak_places=(r"\b10[,_ ]?000\b|\b10k\b",),
-    mechanisms=(any_of(
+    mechanisms={"hard-coded, overrides the config": any_of(
         r"\bhard[- ]?(?:cod|wir)\w*",
         r"\bliteral\b",
         r"\bmagic (?:number|constant|value)",
@@ -69,7 +69,7 @@ HARDCODED = Finding(
         r"\bregardless of (?:the |what(?:'s| is) in the )?(?:config\w*|settings?|pool_config)",
         r"\binstead of (?:reading|using|loading|taking) (?:it |the value |the setting )?(?:from )?(?:the )?(?:config|pplns_window)",
         r"\balways (?:uses|is|stays|remains|limits?) (?:\w+ ){0,3}10[,_ ]?000\b",
-    ),),
+    )},
     fixes=(r"self\.share_window\s*=\s*[^#\n]*\bconfig", _READ_PPLNS_WINDOW),
     wrong_places=(r"n_factor|pplns_n|\b2\b", r"_last_shares|\bLIMIT\b"),
     wrong_mechanisms={"windows swapped": any_of(*_SWAPPED_WINDOWS)},
@@ -83,7 +83,7 @@ HARDCODED = Finding(
 
 WINDOW_UNUSED = Finding(
     places=(r"window_size", r"calculate_payouts[^.]*\bwindow size\b|\bwindow size\b[^.]*calculate_payouts", r"\bN\s*[·*×x]\s*D\b"),
-    mechanisms=(any_of(
+    mechanisms={"computed but never used": any_of(
         r"\b(?:never|not|isn'?t|is not|wasn'?t|was not|aren'?t|nowhere) (?:actually |even |ever |then |subsequently |really )?(?:used|referenced|read|passed|applied|consumed|utili[sz]ed|wired|plugged)",
         r"\bunused\b|\bnever gets used\b|\bgoes unused\b",
         r"\bdead (?:code|variable|store|assignment|local|computation)",
@@ -97,7 +97,7 @@ WINDOW_UNUSED = Finding(
         r"\binstead of (?:using |passing )?`?window_size",
         r"\bshare_window`?,? (?:and )?not `?window_size\b",
         r"\b(?:uses?|queries|passes|query|limits? (?:by|to)) `?self\.share_window`? (?:instead|rather)",
-    ),),
+    )},
     fixes=(
         r"_last_shares\([^)]*\bwindow_size\b", r"LIMIT[^\n]*\bwindow_size\b|\(\s*window_size\s*,\s*\)",
         all_of(_DO + r"(?:remove|delete|drop)\b", r"`?window_size\b"),
@@ -116,7 +116,7 @@ WINDOW_UNUSED = Finding(
 
 CONFIG_KEY = Finding(
     places=(r"pplns_window",),
-    mechanisms=(any_of(
+    mechanisms={"configured key never read": any_of(
         r"\b(?:never|not|isn'?t|is not|wasn'?t|was not|nowhere) (?:actually |even |ever |being |really )?(?:read|used|referenced|looked up|loaded|consulted|accessed|picked up|wired|mapped|queried|applied|honou?red|respected)",
         r"\bunused\b|\bdead (?:config|setting|key|option|entry)\b",
         r"\b(?:ignored|ignores|has no effect|no effect|does nothing|orphan\w*|silently dropped|goes nowhere)\b",
@@ -124,7 +124,7 @@ CONFIG_KEY = Finding(
         r"\bnever (?:asks?|looks?|checks?) (?:for|up|at)\b|\bdoes(?:n'?t| not) (?:correspond|map|relate) to\b|\bnever (?:picked|mapped)\b",
         r"\bmis-?match\w*|\bdoes(?:n'?t| not) match\b|\bdon'?t match\b|\bdo not match\b|\bdifferent (?:name|key)s?\b|\bnamed differently\b|\bwrong (?:key|name)\b|\bmisnamed\b|\btypo\b|\bnames? disagree\b|\bdiffer\b",
         r"\b(?:looks? (?:for|up)|reads?|expects?) (?:the )?(?:key )?`?(?:share_window|pplns_n)`? (?:\w+ ){0,3}(?:instead|rather|but|while)\b",
-    ),),
+    )},
     fixes=(_READ_PPLNS_WINDOW,),
     fix_needs_place=False,
     span=2,

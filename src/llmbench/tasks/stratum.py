@@ -140,7 +140,7 @@ _LEAK_WHY = (
 )
 INFO_LEAK = Finding(
     places=(_SUBMIT_BLOCK,),
-    mechanisms=(all_of(_LOGGED, _BLOCK_DATA, _LEAK_WHY),),
+    mechanisms={"block logged before submit": all_of(_LOGGED, _BLOCK_DATA, _LEAK_WHY)},
     fixes=(
         # a log call in _submit_block that names the hash, not the hex (the call's own
         # arguments decide: a table row may quote block_hex in its diagnosis cell)
@@ -207,15 +207,15 @@ _MISVALIDATED = (
 )
 STALE_JOB = Finding(
     places=(_JOB_PLACE,),
-    mechanisms=(
-        all_of(r"\bjob_id\b|\bjob id\b|\bjob ids\b", _IGNORED),
-        all_of(r"current_job|\bcurrent job\b|\blatest job\b|\bnewest job\b|\bwhatever job\b|\bjob (?:that )?(?:is|happens to be) (?:current|latest|newest)\b", _INSTEAD,
+    mechanisms={
+        "job_id ignored": all_of(r"\bjob_id\b|\bjob id\b|\bjob ids\b", _IGNORED),
+        "current job instead of the named one": all_of(r"current_job|\bcurrent job\b|\blatest job\b|\bnewest job\b|\bwhatever job\b|\bjob (?:that )?(?:is|happens to be) (?:current|latest|newest)\b", _INSTEAD,
                r"\bjob_id\b|\bjob id\b|\bsubmitted\b|\bshare\w*\b|\bwhich job\b|\bnamed\b|\bthe miner\b|\bjob (?:they|it|the miner) (?:mined|worked|used)\b"),
-        all_of(r"\bjobs?\b", _NOT_KEPT, r"\bby (?:its |their )?(?:job[_ ])?ids?\b|\bjob_id\b|\bper[- ]job\b|\bjob (?:map|dict\w*|table|history|lookup)\b|\bkeyed\b|\bjobs? (?:\w+ )?(?:map\w*|dict\w*)\b|\b(?:map\w*|dict\w*) (?:of|for|from|by) (?:\w+ ){0,2}jobs?\b|\bprevious jobs?\b|\bold jobs?\b|\bearlier jobs?\b"),
-        all_of(_OLD_JOB, _NEW_JOB, _MISVALIDATED),
-        all_of(r"\b(?:validat|check|verif|judg|evaluat)\w*\b(?:[^.]|\.(?=\w)){0,60}\bagainst (?:the )?(?:current|latest|newest|new|most recent)[ _]job\b|\bagainst `?(?:self\.)?current_job",
+        "jobs not kept by id": all_of(r"\bjobs?\b", _NOT_KEPT, r"\bby (?:its |their )?(?:job[_ ])?ids?\b|\bjob_id\b|\bper[- ]job\b|\bjob (?:map|dict\w*|table|history|lookup)\b|\bkeyed\b|\bjobs? (?:\w+ )?(?:map\w*|dict\w*)\b|\b(?:map\w*|dict\w*) (?:of|for|from|by) (?:\w+ ){0,2}jobs?\b|\bprevious jobs?\b|\bold jobs?\b|\bearlier jobs?\b"),
+        "old job checked as the new": all_of(_OLD_JOB, _NEW_JOB, _MISVALIDATED),
+        "validated against the current job": all_of(r"\b(?:validat|check|verif|judg|evaluat)\w*\b(?:[^.]|\.(?=\w)){0,60}\bagainst (?:the )?(?:current|latest|newest|new|most recent)[ _]job\b|\bagainst `?(?:self\.)?current_job",
                r"\bstale\b|\bold(?:er)?\b|\bprevious\b|\bearlier\b|\bprior\b|\bin[- ]flight\b|\boutdated\b|\bsuperseded\b|\bjob_id\b|\bjob id\b"),
-    ),
+    },
     fixes=(
         r"\b\w*(?:jobs|job_?map|job_?table|job_?cache|job_?history|job_?registry|job_?store)(?:\.get)?\s*[\[(]\s*job_id\b",
         r"\b\w*jobs\w*\s*\[\s*(?:job\[.job_id.\]|job\.job_id|job_id|self\.current_job\[.job_id.\]|jid)\s*\]\s*=",
@@ -248,7 +248,7 @@ _GROWS = (
 )
 MEMORY_LEAK = Finding(
     places=(_RECENT,),
-    mechanisms=(_GROWS,),
+    mechanisms={"grows without bound": _GROWS},
     fixes=(
         r"recent_shares\w*\.popitem\(\s*(?:last\s*=\s*False)?\s*\)",
         r"\bdel self\.recent_shares\[",
@@ -317,10 +317,10 @@ _NO_CHECK = (
 )
 INPUT_VALIDATION = Finding(
     places=(_SUBMIT_INPUT,),
-    mechanisms=(
-        all_of(_MALFORMED, _RAISES),
-        all_of(_NO_CHECK, r"\bparams\b|\binput\b|\bhex\b|\bnonce\b|\bntime\b|\bextranonce_?2\b|\blength\b|\bcount\b|\bfields?\b|\btypes?\b|\bformat\b|\bmessage\b"),
-    ),
+    mechanisms={
+        "malformed input raises": all_of(_MALFORMED, _RAISES),
+        "params unchecked": all_of(_NO_CHECK, r"\bparams\b|\binput\b|\bhex\b|\bnonce\b|\bntime\b|\bextranonce_?2\b|\blength\b|\bcount\b|\bfields?\b|\btypes?\b|\bformat\b|\bmessage\b"),
+    },
     fixes=(
         r"\blen\(\s*(?:message\[.params.\]|params|msg\[.params.\]|p)\s*\)\s*(?:!=|<|==|>|<=|>=|not in)",
         r"\bisinstance\(\s*(?:params|message\[.params.\]|p|nonce|ntime|extranonce_?2|worker|job_id|value|field|x|s|v)\b",

@@ -134,7 +134,7 @@ _SOCKET_IN_THREAD_PROSE = any_of(
 CROSSES = Finding(
     # the class name alone does not place the crossing ("make sure sockets are not shared in ZMQListener")
     places=(_SOCKET, r"_listen\b", r"__init__", r"\bstart\s*\("),
-    mechanisms=(_CROSSES,),
+    mechanisms={"socket crosses threads": _CROSSES},
     fixes=(_SOCKET_IN_THREAD_CODE, _SOCKET_IN_THREAD_PROSE),
     fix_places=(_THREAD_FUNC,),
     denials=_DENIALS,
@@ -143,7 +143,7 @@ CROSSES = Finding(
 
 SINGLE_THREAD = Finding(
     places=(_THIS_CODE,),
-    mechanisms=(all_of(_ZMQ_SOCKET_WORDS, _NOT_THREAD_SAFE),),
+    mechanisms={"sockets not thread-safe": all_of(_ZMQ_SOCKET_WORDS, _NOT_THREAD_SAFE)},
     fixes=(_SOCKET_IN_THREAD_CODE, _SOCKET_IN_THREAD_PROSE),
     fix_places=(_THREAD_FUNC,),
     denials=_DENIALS,
