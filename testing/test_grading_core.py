@@ -146,3 +146,11 @@ def test_evidence_names_the_rule():
     verdict = evaluate(Answer("`_build_header` never reverses the hash.", PROMPT), finding)
     assert verdict.passed and verdict.rule == "mechanism `reversal`"
     assert "place `_build_header`" in verdict.evidence
+
+
+def test_all_of_matches_every_part_anywhere_in_any_order():
+    import re
+    pattern = re.compile(all_of(r"\bsocket\b", r"\bthread\b"), re.IGNORECASE)
+    assert pattern.search("the listener thread uses the socket")
+    assert pattern.search("socket ... thread")
+    assert not pattern.search("the socket alone")
