@@ -152,7 +152,8 @@ def test_grade_cli_puts_execution_under_each_check_id(tmp_path, capsys, monkeypa
     answer.write_text(PAYMENT_SQL_DIFF_ONLY)
     assert cli.main(["grade", "payment", str(answer)]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out["payment.sql_injection"]) == {"passed", "evidence", "execution"}
+    assert {"passed", "evidence", "kind", "execution"} <= set(out["payment.sql_injection"]) <= {
+        "passed", "evidence", "kind", "rule", "execution"}
     assert set(out["payment.sql_injection"]["execution"]) >= {"status", "probe", "detail"}
     expected = "passed" if sandbox.unavailable_reason() is None else "unavailable"
     assert out["payment.sql_injection"]["execution"]["status"] == expected

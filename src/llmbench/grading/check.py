@@ -32,8 +32,10 @@ class Check:
 # (finding), gave a fix that can only mean it (fix), or created files that satisfy
 # the check (files). Failing: it denied the defect (denial), only advised (advice),
 # put the mechanism on a decoy (wrong_place) or the wrong mechanism on the place
-# (wrong_mechanism), copied the prompt (echo), or said nothing that counts (missing).
-VERDICT_KINDS = ("finding", "fix", "files", "denial", "advice", "wrong_place", "wrong_mechanism", "echo", "missing")
+# (wrong_mechanism), copied the prompt (echo), gave a fix that fails when run
+# (fix_failed), or said nothing that counts (missing).
+VERDICT_KINDS = ("finding", "fix", "files", "denial", "advice", "wrong_place", "wrong_mechanism", "echo",
+                 "fix_failed", "missing")
 
 
 @dataclass(frozen=True)

@@ -31,4 +31,5 @@ def with_execution(task: str, verdicts: dict, final_answer: str, verifier: Verif
 
 def failed_request(task: str, verdicts: dict, reason: str) -> dict[str, ExecutedVerdict]:
     """Verdicts of a request that never produced an answer: no run, and why."""
-    return {c: ExecutedVerdict(v.passed, v.evidence, execution("no_code", reason)) for c, v in verdicts.items()}
+    return {c: ExecutedVerdict(v.passed, v.evidence, kind=v.kind, rule=v.rule, execution=execution("no_code", reason))
+            for c, v in verdicts.items()}

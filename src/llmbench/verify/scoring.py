@@ -58,13 +58,15 @@ def decide(check_id: str, verdict: Verdict, run: dict, final_answer: str) -> Exe
         evidence = f"{what} when run ({probe}): {run.get('detail', '')}"
         if verdict.passed:
             evidence += f"; the text alone passed: {verdict.evidence}"
-        return ExecutedVerdict(False, evidence, run)
+        return ExecutedVerdict(False, evidence, kind="fix_failed", rule="fix run", execution=run)
     if status == "passed" and check_id in FIX_CHECKS and not verdict.passed:
         if verdict.evidence.startswith(_DIAGNOSED_ONLY):
-            return ExecutedVerdict(True, f"{verdict.evidence}; the fix passes when run ({probe})", run)
+            return ExecutedVerdict(True, f"{verdict.evidence}; the fix passes when run ({probe})",
+                                   kind="fix", rule="fix run", execution=run)
         if is_code_only(final_answer):
-            return ExecutedVerdict(True, f"code-only answer whose fix passes when run ({probe}): {run.get('detail', '')}", run)
-    return ExecutedVerdict(verdict.passed, verdict.evidence, run)
+            return ExecutedVerdict(True, f"code-only answer whose fix passes when run ({probe}): {run.get('detail', '')}",
+                                   kind="fix", rule="fix run", execution=run)
+    return ExecutedVerdict(verdict.passed, verdict.evidence, kind=verdict.kind, rule=verdict.rule, execution=run)
 
 
 def fixes_verified(results: dict) -> tuple[int, int] | None:
