@@ -81,3 +81,21 @@ def test_every_verdict_has_evidence(task):
     for text in (get_task(task).reference_answer(), get_task(task).prompt(), ""):
         for check_id, verdict in grade(task, text).items():
             assert verdict.evidence.strip(), check_id
+
+
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_every_check_is_one_rule_graded_by_the_generic_loop(task):
+    for check in get_task(task).checks:
+        assert (check.rule is None) != (check.judge is None), f"{check.id}: exactly one of rule and judge"
+        assert check.criterion and check.title
+
+
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_every_verdict_says_what_decided_it(task):
+    from llmbench.grading.check import VERDICT_KINDS
+
+    for text in (get_task(task).reference_answer(), get_task(task).prompt(), GENERIC_CHECKLIST, ""):
+        for check_id, verdict in grade(task, text).items():
+            assert verdict.kind in VERDICT_KINDS, (check_id, verdict)
+            if verdict.passed:
+                assert verdict.kind in ("finding", "fix", "files"), (check_id, verdict)

@@ -101,7 +101,7 @@ class Rule:
         return self.pattern.search(text)
 
     def label(self, match: re.Match) -> str:
-        return self.name or _clip(match.group(0).strip(), 40) or "pattern " + _clip(self.pattern.pattern, 40)
+        return self.name or _clip(match.group(0).strip(), 40) or "an unnamed all_of pattern"
 
 
 def _rules(patterns: Patterns | Iterable[str]) -> tuple[Rule, ...]:

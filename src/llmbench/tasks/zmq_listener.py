@@ -135,7 +135,7 @@ CROSSES = Finding(
     # the class name alone does not place the crossing ("make sure sockets are not shared in ZMQListener")
     places=(_SOCKET, r"_listen\b", r"__init__", r"\bstart\s*\("),
     mechanisms={"socket crosses threads": _CROSSES},
-    fixes=(_SOCKET_IN_THREAD_CODE, _SOCKET_IN_THREAD_PROSE),
+    fixes={"socket created in the thread (code)": _SOCKET_IN_THREAD_CODE, "socket created in the thread": _SOCKET_IN_THREAD_PROSE},
     fix_places=(_THREAD_FUNC,),
     denials=_DENIALS,
     span=2,
@@ -144,7 +144,7 @@ CROSSES = Finding(
 SINGLE_THREAD = Finding(
     places=(_THIS_CODE,),
     mechanisms={"sockets not thread-safe": all_of(_ZMQ_SOCKET_WORDS, _NOT_THREAD_SAFE)},
-    fixes=(_SOCKET_IN_THREAD_CODE, _SOCKET_IN_THREAD_PROSE),
+    fixes={"socket created in the thread (code)": _SOCKET_IN_THREAD_CODE, "socket created in the thread": _SOCKET_IN_THREAD_PROSE},
     fix_places=(_THREAD_FUNC,),
     denials=_DENIALS,
     span=2,
