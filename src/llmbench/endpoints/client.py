@@ -141,12 +141,30 @@ def chat(endpoint: Endpoint, prompt: str, *, max_tokens: int | None = None,
     result.duration_s = time.perf_counter() - start
     result.content = "".join(content)
     result.reasoning = "".join(reasoning)
-    if result.error is None and result.chunks == 0:
-        result.error = f"empty stream from {endpoint.api_url}: no chunks before [DONE]"
+    if result.error is None:
+        result.error = incomplete_reason(result, endpoint.api_url)
     # servers echo the key in errors, models may repeat it: never past this point
     result.content, result.reasoning = redact(result.content), redact(result.reasoning)
     result.error = redact(result.error) if result.error else result.error
     return result
+
+
+def incomplete_reason(result: ChatResult, api_url: str) -> str | None:
+    """Why a stream that raised nothing is still not a whole answer (None when it is one).
+
+    A server ends every choice with a ``finish_reason``; a stream without one was
+    cut (a connection closed mid-answer reads as a clean end of stream), and what
+    came before it is not the model's whole answer.
+    """
+    if result.chunks == 0:
+        return f"empty stream from {api_url}: no chunks before [DONE]"
+    if result.finish_reason is None:
+        return (f"stream ended early: {api_url} closed the stream after {result.chunks} chunks "
+                "without a finish_reason")
+    if not result.content and not result.reasoning:
+        tokens = "" if result.completion_tokens is None else f", completion_tokens {result.completion_tokens}"
+        return f"empty answer from {api_url}: no text before finish_reason '{result.finish_reason}'{tokens}"
+    return None
 
 
 def served_models(endpoint: Endpoint, timeout: float = PREFLIGHT_TIMEOUT_S) -> list[str]:
