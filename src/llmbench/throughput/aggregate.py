@@ -83,7 +83,7 @@ def summarize_level(concurrency: int, client_results: list[dict], max_tokens: in
                        "reason": fallback}
 
     cpu_s = sum(res.get("cpu_s", 0.0) for res in client_results)
-    per_request = [metrics.tok_s(r) for r in ok]
+    per_request = [v for r in ok if (v := metrics.tok_s(r)) is not None]
     return {
         "concurrency": concurrency,
         "clients": len(client_results),

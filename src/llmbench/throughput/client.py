@@ -173,6 +173,13 @@ class StreamClient:
                         body.pop(key, None)
                     return self.stream(record, body)
                 return fail_record(record, "http", f"HTTP {resp.status}: {error_message(text)}")
+            kind = resp.getheader("Content-Type") or ""
+            if kind and "text/event-stream" not in kind:   # an HTML login page, a JSON error...
+                text = resp.read(300).decode("utf-8", "replace")
+                self.close()
+                return fail_record(record, "protocol",
+                                   f"HTTP 200 with {kind.split(';')[0]} instead of an event stream: "
+                                   f"{' '.join(text.split())[:120]}")
             self._read_events(resp, record)
             mark_empty(record)
         except TimeoutError:
@@ -202,7 +209,7 @@ class StreamClient:
         record.end_ns = now()
         if not done:
             self.close()
-            raise ConnectionResetError("stream ended before data: [DONE]")
+            raise ConnectionResetError("stream ended early: the connection closed before data: [DONE]")
         resp.read()   # the chunked terminator: the connection is then free for the next request
         if resp.will_close:
             self.close()
