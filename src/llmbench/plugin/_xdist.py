@@ -15,3 +15,11 @@ class XdistHooks:
         settings = self.session.worker_settings()
         if settings is not None:
             node.workerinput["llmbench"] = settings
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        """Under xdist the controller collects nothing itself: count the checks a worker selected."""
+        if self.session.active:
+            from llmbench.session import count_checks
+
+            self.session.checks_selected = max(self.session.checks_selected or 0, count_checks(ids))

@@ -145,7 +145,8 @@ def add_options(parser: pytest.Parser) -> None:
     add("--pass-rate", type=rate, default=None,
         help="a check's pytest case passes when its pass rate reaches this (default: majority)")
     # -- where results go, replay, judge ------------------------------------------------
-    add("--results-dir", default="reports", metavar="DIR", help="where runs are written (default: reports/)")
+    add("--results-dir", default=None, metavar="DIR",
+        help="where runs are written (default: reports/ under the rootdir, wherever pytest is run from)")
     add("--replay", default=None, metavar="RESULTS_JSON",
         help="re-grade a saved run's answers with today's graders, without any server")
     add("--judge-model", default=None,

@@ -26,6 +26,7 @@ from llmbench.grading.controls import control_failures
 from llmbench.runs.answer_store import AnswerStore, Sample, atomic_write_json, prompt_sha256
 from llmbench.runs.reader import RunFileError, changed_prompts, endpoint_of, load_results, sample_count, saved_samples
 from llmbench.runs.recorder import RunRecorder
+from llmbench.runstatus import StopSignals, run_status
 from llmbench.tasks import TASK_NAMES, all_tasks, get_task, grade, grade_all_failed
 from llmbench.textsafety import for_terminal, guard_terminal_writer, one_line
 
@@ -41,6 +42,15 @@ class SessionError(Exception):
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "model"
+
+
+_PARAM = re.compile(r"\[([^\]]+)\]$")
+
+
+def count_checks(nodeids) -> int:
+    """How many of these test ids are benchmark checks (``test_x[<check id>]``)."""
+    known = {c for task in TASK_NAMES for c in get_task(task).check_ids}
+    return sum(1 for nodeid in nodeids if (m := _PARAM.search(nodeid)) and m.group(1) in known)
 
 
 def _new_run_dir(results_dir: Path, alias: str) -> Path:
@@ -80,6 +90,8 @@ class BenchSession:
         # --lf/--sw: the last run's answers, reused when they match; found on first use (after the cache plugin)
         self._previous_answers: Path | None | bool = False
         self.verifier = None   # set with the run folder: fix runs share its cache
+        self.stop_signals = StopSignals()
+        self.checks_selected: int | None = None   # benchmark checks left after -k/-m (None: not known)
 
     # -- set-up ---------------------------------------------------------------
     @property
@@ -93,9 +105,16 @@ class BenchSession:
             return session
         if session.is_controller:
             session._start_controller(api_key)
+            if session.active:
+                session.stop_signals.install()
         else:
             session._start_worker(api_key)
         return session
+
+    def _results_root(self) -> Path:
+        """``--results-dir``, else ``reports/`` under the rootdir (never the current directory)."""
+        given = self.config.getoption("results_dir")
+        return Path(given) if given else self.config.rootpath / "reports"
 
     def _start_controller(self, api_key: str | None) -> None:
         opt = self.config.getoption
@@ -124,7 +143,7 @@ class BenchSession:
             "context": opt("context") or serving.get("context"),
             "gpu": opt("gpu") or describe_gpus(),
         }
-        self.run_dir = _new_run_dir(Path(opt("results_dir")), endpoint.alias)
+        self.run_dir = _new_run_dir(self._results_root(), endpoint.alias)
         self._open_store()
         self._default_html_path()
         if opt("judge_model"):
@@ -167,7 +186,7 @@ class BenchSession:
         self.serving = data.get("serving") or {}
         self.samples = sample_count(data)
         self.replay = {"source": data["_path"], "source_run_id": data.get("run_id")}
-        self.run_dir = _new_run_dir(Path(self.config.getoption("results_dir")), f"{self.endpoint.alias}-replay")
+        self.run_dir = _new_run_dir(self._results_root(), f"{self.endpoint.alias}-replay")
         self._open_store()
         for task in data["tests"]:
             for sample in saved_samples(data, task):
@@ -222,9 +241,11 @@ class BenchSession:
         self.verifier = Verifier(enabled=not self.config.getoption("no_exec"), cache_dir=self.run_dir / "verify")
         timeout = self.endpoint.request_timeout * self.samples + 60
         fetch = self._not_in_replay if self.replay else self._fetch
-        self.store = AnswerStore(self.run_dir / "answers", fetch, lock_timeout=timeout)
+        self.store = AnswerStore(self.run_dir / "answers", fetch, lock_timeout=timeout,
+                                 lock_dir=self.run_dir / ".locks")
 
     def close(self) -> None:
+        self.stop_signals.restore()
         if self._demo_server is not None:
             self._demo_server.stop()
             self._demo_server = None
@@ -334,6 +355,10 @@ class BenchSession:
         if writer is not None:
             guard_terminal_writer(writer)
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.is_controller and self.active and session.items:   # under xdist: _xdist counts
+            self.checks_selected = count_checks(item.nodeid for item in session.items)
+
     def _recorder(self) -> RunRecorder:
         # Created with the first quality result: a throughput-only run writes no results.json.
         if self.recorder is None:
@@ -353,6 +378,7 @@ class BenchSession:
             "serving": self.serving,
             "judge": {"model": self.judge.public_dict(), "disagreements": []} if self.judge else None,
             "execution": {"enabled": self.verifier.enabled, "summary": self.verifier.status_line()},
+            "checks_selected": self.checks_selected,
         }
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -367,12 +393,28 @@ class BenchSession:
             recorder.add_samples(task, [s for s in saved if s is not None])
             recorder.add_check(task, value["check"], value["per_sample"], value["passed"])
 
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        if self.stop_signals.reason is None:
+            self.stop_signals.reason = "interrupted (KeyboardInterrupt)"
+
+    @pytest.hookimpl(tryfirst=True)   # before pytest-html renders the status into report.html
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not (self.is_controller and self.active):
+            return
+        self.stop_signals.finishing()
+        stopped = self.stop_signals.reason
+        if stopped is None and (session.shouldfail or session.shouldstop):
+            stopped = f"stopped early ({session.shouldfail or session.shouldstop})"
+        if stopped is None and exitstatus == pytest.ExitCode.INTERRUPTED:
+            stopped = "interrupted"
+        if self.recorder is None and stopped and self.checks_selected:
+            self._recorder()   # stopped before the first check: still say so in results.json
         if self.recorder is not None:
-            interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-            self.recorder.finish("interrupted" if interrupted else "complete")
+            self.recorder.data["checks_selected"] = self.checks_selected
+            self.recorder.finish(*run_status(self.recorder.data, stopped, self.checks_selected))
+        self.store.remove_locks()
         cache = getattr(self.config, "cache", None)
-        if self.is_controller and self.active and not self.replay and cache is not None:
+        if not self.replay and cache is not None:
             cache.set(LAST_RUN_CACHE_KEY, {"run_dir": str(self.run_dir.resolve())})
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -88,9 +89,13 @@ def atomic_write_json(path: Path, data) -> None:
 class AnswerStore:
     """Fetch-once answers on disk, safe across processes."""
 
-    def __init__(self, directory: Path, fetch: Callable[[str, int], Sample], lock_timeout: float) -> None:
+    def __init__(self, directory: Path, fetch: Callable[[str, int], Sample], lock_timeout: float,
+                 lock_dir: Path | None = None) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        # Lock files live apart from the answers and go when the run ends (remove_locks).
+        self.lock_dir = Path(lock_dir) if lock_dir is not None else self.directory / ".locks"
+        self.lock_dir.mkdir(parents=True, exist_ok=True)
         self._fetch = fetch
         self._lock_timeout = lock_timeout
         self._memo: dict[tuple[str, int], Sample] = {}
@@ -103,7 +108,7 @@ class AnswerStore:
         if key in self._memo:
             return self._memo[key]
         path = self.path(task, index)
-        with FileLock(str(path) + ".lock", timeout=self._lock_timeout):
+        with FileLock(str(self.lock_dir / f"{path.name}.lock"), timeout=self._lock_timeout):
             if path.exists():
                 sample = Sample.from_dict(task, json.loads(path.read_text(encoding="utf-8")))
             else:
@@ -122,3 +127,7 @@ class AnswerStore:
             return Sample.from_dict(task, json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError):
             return None
+
+    def remove_locks(self) -> None:
+        """Once every process is done with the answers (the controller, at the end)."""
+        shutil.rmtree(self.lock_dir, ignore_errors=True)

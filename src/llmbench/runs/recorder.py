@@ -26,6 +26,7 @@ class RunRecorder:
             "kind": "quality",
             **header,
             "status": "running",
+            "status_reason": None,
             "started_at": now_iso(),
             "finished_at": None,
             "tests": {},
@@ -97,7 +98,8 @@ class RunRecorder:
         self.data["totals"] = {"score": round(score, 4), "max": maximum,
                                "percent": round(100.0 * score / maximum, 1) if maximum else 0.0}
 
-    def finish(self, status: str) -> None:
+    def finish(self, status: str, reason: str | None = None) -> None:
         self.data["status"] = status
+        self.data["status_reason"] = reason
         self.data["finished_at"] = now_iso()
         self.write()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from llmbench.runstatus import score_label
+
 
 def fmt_score(score: float) -> str:
     return f"{score:g}" if float(score).is_integer() else f"{score:.2f}"
@@ -15,7 +17,8 @@ def summary_rows(results: dict) -> list[tuple[str, str, str, str]]:
         pct = f"{100.0 * test['score'] / maximum:.1f}%" if maximum else "-"
         rows.append((test["title"], test["difficulty"], f"{fmt_score(test['score'])}/{maximum}", pct))
     totals = results.get("totals", {})
-    rows.append(("Total", "", f"{fmt_score(totals.get('score', 0))}/{totals.get('max', 0)}",
+    label = score_label(results.get("status"))
+    rows.append((f"Total ({label})" if label else "Total", "", f"{fmt_score(totals.get('score', 0))}/{totals.get('max', 0)}",
                  f"{totals.get('percent', 0.0):.1f}%"))
     return rows
 
@@ -38,6 +41,8 @@ def render_summary(results: dict) -> list[str]:
     if results.get("replay"):
         title += " (replayed answers)"
     lines = ["", title]
+    if score_label(results.get("status")):
+        lines.append(f"{results['status'].upper()}: {results.get('status_reason') or 'the run did not finish'}")
     rows = [("Test", "Difficulty", "Score", "%")] + summary_rows(results)
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for n, row in enumerate(rows):

@@ -1,0 +1,106 @@
+"""A quality run's final status, told truthfully, and the signals that stop a run early.
+
+Statuses (docs/results-schema.md):
+
+* ``complete``     every selected check ran and every answer arrived
+* ``partial``      the run finished, but some checks did not run or some answers never arrived
+* ``failed``       the model never answered: every request failed
+* ``interrupted``  stopped early: Ctrl-C (once or more), SIGTERM, or ``-x``/``--maxfail``
+* ``running``      left by a process that died without finishing (a hard crash)
+
+Only a ``complete`` run is ranked on a leaderboard.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+COMPLETE, PARTIAL, FAILED, INTERRUPTED, RUNNING = "complete", "partial", "failed", "interrupted", "running"
+_SIGNAL_NAMES = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM"}
+
+
+def run_status(data: dict, stopped: str | None, checks_selected: int | None) -> tuple[str, str | None]:
+    """``(status, reason)`` for a quality run's results (``reason`` is None when complete)."""
+    samples = [(name, s) for name, test in (data.get("tests") or {}).items() for s in test.get("samples", [])]
+    graded = (data.get("totals") or {}).get("max", 0)
+    counted = f"{graded} of {checks_selected} selected checks graded" if checks_selected else f"{graded} checks graded"
+    if stopped:
+        return INTERRUPTED, f"{stopped}; {counted}"
+    errors = [(name, s["error"]) for name, s in samples if s.get("error")]
+    if not samples:
+        return FAILED, "no check ran"
+    if len(errors) == len(samples):
+        return FAILED, f"the model never answered: every request failed; first: {errors[0][1]}"
+    if checks_selected and graded < checks_selected:
+        return PARTIAL, f"{checks_selected - graded} of {checks_selected} selected checks did not run"
+    if errors:
+        tasks = ", ".join(sorted({name for name, _ in errors}))
+        return PARTIAL, f"{len(errors)} of {len(samples)} requests failed ({tasks}); first: {errors[0][1]}"
+    return COMPLETE, None
+
+
+def throughput_status(levels: list[dict], stopped: str | None = None) -> tuple[str, str | None]:
+    """``(status, reason)`` for throughput levels (a pytest run's one level, or a sweep's)."""
+    ok = sum(lv.get("requests", 0) for lv in levels)
+    errors = sum(lv.get("errors", 0) for lv in levels)
+    examples = [e for lv in levels for e in lv.get("error_examples", [])] + \
+               [e for lv in levels for e in lv.get("client_failures", [])]
+    first = f"; first: {examples[0]}" if examples else ""
+    if stopped:
+        return INTERRUPTED, f"{stopped}; {ok} requests measured"
+    if not ok:
+        return FAILED, f"no request succeeded ({errors} failed){first}"
+    if errors:
+        return PARTIAL, f"{errors} of {ok + errors} requests failed{first}"
+    return COMPLETE, None
+
+
+def score_label(status: str | None) -> str:
+    """What the score table calls a run's total: '' when it is the whole score."""
+    if status in (None, COMPLETE):
+        return ""
+    return "failed" if status == FAILED else "partial"
+
+
+class StopSignals:
+    """SIGINT and SIGTERM become one clean interruption whose results are still written.
+
+    The first signal raises ``KeyboardInterrupt`` (pytest then stops and runs its
+    session-finish hooks, which write results.json and report.html). A second
+    signal, or any signal once those files are being written (``finishing()``),
+    is noted and ignored so it cannot cut them short; a third one aborts at once.
+    """
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+        self._count = 0
+        self._finishing = False
+        self._saved: dict[int, object] = {}
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._saved[signum] = signal.signal(signum, self._handle)
+
+    def restore(self) -> None:
+        for signum, handler in self._saved.items():
+            signal.signal(signum, handler)
+        self._saved.clear()
+
+    def finishing(self) -> None:
+        self._finishing = True
+
+    def _handle(self, signum: int, frame) -> None:
+        self._count += 1
+        if self.reason is None:
+            self.reason = f"interrupted by {_SIGNAL_NAMES.get(signum, signal.Signals(signum).name)}"
+        if self._count >= 3:   # asked three times: stop now, files or not
+            self.restore()
+            raise KeyboardInterrupt
+        if self._count == 1 and not self._finishing:
+            raise KeyboardInterrupt
+        print("\nllmbench: stopping; writing results.json and the report (press Ctrl-C again to abort)",
+              file=sys.stderr, flush=True)
