@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from llmbench.cli.argparsing import OneLineParser
+from llmbench.runstatus import StopSignals, throughput_status
 from llmbench.plugin.options import prompts_source, slo_spec, token_lengths
 from llmbench.redact import add_secret, redact
 from llmbench.throughput import ratereport, report, servermetrics
@@ -171,6 +172,8 @@ def main(argv: list[str]) -> int:
     except ResolveError as exc:
         return _fail(str(exc))
     sim = None
+    stops = StopSignals()
+    stops.install()
     try:
         if endpoint.demo and not endpoint.api_url:
             from llmbench.sim.server import start_background
@@ -182,16 +185,17 @@ def main(argv: list[str]) -> int:
             except RuntimeError as exc:
                 return _fail(str(exc))
             endpoint = with_url(endpoint, sim.base_url)
-        return _sweep(args, prompt, endpoint, serving, sim)
-    except KeyboardInterrupt:
-        print("llmbench: sweep interrupted; levels done so far are in sweep.json", file=sys.stderr)
+        return _sweep(args, prompt, endpoint, serving, sim, stops)
+    except KeyboardInterrupt:   # before the sweep started
+        print(f"llmbench: sweep {stops.reason or 'interrupted'} before the first level", file=sys.stderr)
         return 130
     finally:
+        stops.restore()
         if sim is not None:
             sim.stop()
 
 
-def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
+def _sweep(args, prompt: str, endpoint, serving: dict, sim, stops: StopSignals) -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = Path(args.out or Path("reports") / f"{stamp}-{endpoint.alias}-sweep")
     try:
@@ -222,7 +226,7 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
         if reason and not args.quiet:
             print(f"llmbench sweep: no server metrics ({reason}); the client's figures only", flush=True)
     sweep = {
-        "schema": "llmbench.sweep/1", "kind": "sweep", "status": "running", "mode": "rate" if by_rate else "concurrency",
+        "schema": "llmbench.sweep/1", "kind": "sweep", "status": "running", "status_reason": None, "mode": "rate" if by_rate else "concurrency",
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "finished_at": None,
         "demo": endpoint.demo,
         "model": {"alias": endpoint.alias, "name": endpoint.name, "served_name": endpoint.served_name},
@@ -240,6 +244,27 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
         sweep.update({"arrival": args.arrival, "rates": args.rates, "peak_rate": None,
                       "latency_break_rate": None, "max_rate_before_break": None, "break_reason": None})
     say = (lambda *a, **k: None) if args.quiet else print
+    try:
+        _run_levels(args, spec, by_rate, sim, sweep, endpoint, metrics_at, out, say)
+    except KeyboardInterrupt:
+        stops.reason = stops.reason or "interrupted"
+    stops.finishing()
+    sweep["status"], sweep["status_reason"] = throughput_status(sweep["levels"], stops.reason)
+    sweep["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    write_json(out / "sweep.json", sweep)
+    _write_summary(args, sweep, out, by_rate)
+    if sweep["status_reason"]:
+        print(redact(f"status: {sweep['status']}: {sweep['status_reason']}"))
+    print(f"wrote {out}/sweep.json, scaling.md, scaling.png")
+    if sweep["status"] == "interrupted":
+        return 130
+    if not any(level.get("requests") for level in sweep["levels"]):
+        first = next((e for level in sweep["levels"] for e in level.get("error_examples", [])), "no reason recorded")
+        return _fail(f"every request failed, so nothing was measured; first error: {first}")
+    return 0
+
+
+def _run_levels(args, spec, by_rate: bool, sim, sweep: dict, endpoint, metrics_at, out: Path, say) -> None:
     for value in (args.rates if by_rate else args.levels):
         label = f"rate {value:g} req/s" if by_rate else f"concurrency {value}"
         name = f"r{value:g}" if by_rate else f"c{value:03d}"
@@ -261,9 +286,9 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
             say(f"  {slo_mod.level_line(level)}", flush=True)
         if (line := servermetrics.level_line(level)) is not None:
             say(f"  {line}", flush=True)
-    sweep["status"] = "complete"
-    sweep["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    write_json(out / "sweep.json", sweep)
+
+
+def _write_summary(args, sweep: dict, out: Path, by_rate: bool) -> None:
     if by_rate:
         (out / "scaling.md").write_text(redact(ratereport.rate_markdown(sweep)))
         ratereport.rate_png(sweep, out / "scaling.png")
@@ -288,8 +313,3 @@ def _sweep(args, prompt: str, endpoint, serving: dict, sim) -> int:
         print(f"SLO ({args.slo.describe()}): " + ("met by no level" if best is None else
               f"highest {key} meeting it {best if key == 'concurrency' else format(best, 'g')}, "
               f"goodput {sweep['slo_goodput_tok_s']:.0f} tok/s"))
-    print(f"wrote {out}/sweep.json, scaling.md, scaling.png")
-    if not any(level.get("requests") for level in sweep["levels"]):
-        first = next((e for level in sweep["levels"] for e in level.get("error_examples", [])), "no reason recorded")
-        return _fail(f"every request failed, so nothing was measured; first error: {first}")
-    return 0

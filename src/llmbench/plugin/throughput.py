@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from llmbench.throughput.loadoptions import load_spec_fields, summarize_run
+from llmbench.runstatus import throughput_status
 from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, FileBarrier, LoadSpec, run_client
 from llmbench.throughput.netbarrier import BarrierServer, NetBarrier, to_controller_clock
 from llmbench.throughput.runfiles import write_level
@@ -99,6 +100,7 @@ class ThroughputPlugin:
         self.level: dict | None = None
         self.paths: dict | None = None
         self.truth: dict | None = None
+        self.status: tuple[str, str | None] | None = None
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.net_barrier = None
         if self.is_worker:
@@ -109,6 +111,9 @@ class ThroughputPlugin:
     def client(self, request: pytest.FixtureRequest, index: int) -> ThroughputClient:
         """The ``llmbench_throughput_client`` fixture's value for client ``index``."""
         endpoint = request.getfixturevalue("llmbench_endpoint")
+        if _replaying(request.config):
+            pytest.skip("throughput is not re-run by --replay: a replay sends no request, "
+                        "and the recorded server may be gone")
         c = concurrency(request.config)
         if c > 1 and not self.barrier_dir:
             pytest.fail("throughput: the controller's llmbench plugin did not send a barrier folder", pytrace=False)
@@ -133,7 +138,7 @@ class ThroughputPlugin:
             self.results.append(result)
 
     # -- controller: aggregate, write, print -----------------------------------------------
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.is_worker or not self.results:
             return
         c = concurrency(self.config)
@@ -148,6 +153,8 @@ class ThroughputPlugin:
             "model": {k: endpoint.get(k) for k in ("alias", "name", "served_name")},
             "api_url": endpoint.get("api_url"), "spec": first.get("spec"), "engine_truth": self.truth,
         }
+        stopped = "interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldfail else None
+        meta["status"], meta["status_reason"] = self.status = throughput_status([self.level], stopped)
         self.paths = write_level(self._out_dir(endpoint.get("alias") or "model", c), self.level, self.results, meta)
 
     def _out_dir(self, alias: str, c: int) -> Path:
@@ -177,6 +184,8 @@ class ThroughputPlugin:
         tr.write_sep("=", f"llmbench throughput: {model}, {load}")
         for line in level_lines(self.level, self.truth):
             tr.write_line(line)
+        if self.status and self.status[1]:
+            tr.write_line(f"status: {self.status[0]}: {self.status[1]}")
         if self.paths:
             tr.write_line(f"files: {self.paths['summary'].parent}/ (throughput.json, records.jsonl, benchmark.json)")
 
@@ -213,6 +222,13 @@ def make_plugin(config: pytest.Config) -> ThroughputPlugin:
     if config.pluginmanager.hasplugin("xdist") and not plugin.is_worker:
         config.pluginmanager.register(XdistThroughputHooks(plugin), "llmbench-throughput-xdist")
     return plugin
+
+
+def _replaying(config: pytest.Config) -> bool:
+    from llmbench.session import SESSION_KEY
+
+    session = config.stash.get(SESSION_KEY, None)
+    return bool(session is not None and session.replay)
 
 
 def _sim_truth(api_url: str, window: dict) -> dict | None:
