@@ -78,7 +78,7 @@ class RunInfo:
     path: str                       # file the run was read from
     run_id: str
     started_at: str | None = None
-    status: str | None = None       # complete | running | interrupted (quality runs)
+    status: str | None = None       # complete | partial | failed | interrupted | running
     demo: bool = False
 
 
@@ -98,7 +98,7 @@ class Row:
     quality: Quality | None = None
     throughput: Throughput | None = None
     sources: list[RunInfo] = field(default_factory=list)
-    partial: bool = False           # its quality run covered fewer checks than the fullest row
+    partial: bool = False           # its quality run did not complete, or covered fewer checks than the fullest row
 
     @property
     def name(self) -> str:
@@ -120,7 +120,8 @@ class Row:
     def tags(self) -> list[str]:
         """Short markers shown beside the model name."""
         tags = ["published"] if self.published else []
-        if self.partial and self.quality:
+        unfinished = [s.status for s in self.sources if s.status and s.status != "complete"]
+        if self.partial and self.quality and not unfinished:
             tags.append(f"partial: {self.quality.max} checks")
         if any(s.demo for s in self.sources):
             tags.append("demo")

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from llmbench.leaderboard.model import Row
 
 RANKING_RULE = (
-    "Ranked by quality % (highest first), then peak t/s (highest first). Rows whose quality "
-    "run covered fewer checks than the fullest row (tests deselected, or the run stopped) are "
-    "marked partial and ranked after the full rows, by the same rule; rows without a quality "
-    "run come last, by peak t/s. Partial rows win no category."
+    "Ranked by quality % (highest first), then peak t/s (highest first). Only complete quality "
+    "runs are ranked with each other: rows whose run did not complete (interrupted, partial, "
+    "failed, or still running) or covered fewer checks than the fullest row (tests deselected) "
+    "are marked and ranked after them, by the same rule; rows without a quality run come last, "
+    "by peak t/s. Those rows win no category."
 )
 # Added when the published rows are shown.
 PUBLISHED_TIE_RULE = (
@@ -33,10 +34,15 @@ def _by_speed(row: Row) -> tuple:
     return (-(row.peak or -1.0), -(row.single or -1.0), row.name.casefold())
 
 
+def quality_complete(row: Row) -> bool:
+    """The row's quality run finished with every check answered (older files carry no status)."""
+    return all(s.status in (None, "complete") for s in row.sources if s.kind == "quality")
+
+
 def mark_partial(rows: list[Row]) -> None:
-    full = max((r.quality.max for r in rows if r.quality), default=0)
+    full = max((r.quality.max for r in rows if r.quality and quality_complete(r)), default=0)
     for row in rows:
-        row.partial = bool(row.quality and row.quality.max < full)
+        row.partial = bool(row.quality and (row.quality.max < full or not quality_complete(row)))
 
 
 def rank_rows(rows: list[Row]) -> list[Row]:
