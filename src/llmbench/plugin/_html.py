@@ -16,6 +16,7 @@ import pytest
 from llmbench.plugin.session import USER_PROPERTY
 from llmbench.redact import redact
 from llmbench.runs.summary import check_rows, summary_rows
+from llmbench.runs.excerpt import head
 from llmbench.tasks import get_task
 
 
@@ -26,9 +27,22 @@ def _llmbench_property(report) -> dict | None:
     return None
 
 
-def _pre(title: str, text: str) -> str:
+def _pre(title: str, text: str, full_link: str | None = None) -> str:
+    shown, hidden = head(text)
+    more = ""
+    if hidden:
+        target = f' <a href="{escape(full_link)}">the full answer</a>' if full_link else ""
+        more = f"<p><i>… {hidden:,} more characters not shown here; see{target or ' results.json'}.</i></p>"
     return (f'<div class="llmbench-extra"><h4>{escape(title)}</h4>'
-            f'<pre style="white-space:pre-wrap">{escape(text)}</pre></div>')
+            f'<pre style="white-space:pre-wrap">{escape(shown)}</pre>{more}</div>')
+
+
+def _link_from_report(config, target) -> str | None:
+    """``target`` relative to the folder report.html is written to."""
+    html = getattr(config.option, "htmlpath", None)
+    if not html:
+        return None
+    return os.path.relpath(target, os.path.dirname(os.path.abspath(html)))
 
 
 def fix_run_text(run: dict | None) -> str:
@@ -92,9 +106,10 @@ class HtmlHooks:
             label = f"sample {index + 1}: " if self.session.samples > 1 else ""
             if sample.result.error:
                 blocks.append(_pre(f"{label}request error", sample.result.error))
-            blocks.append(_pre(f"{label}final answer (graded)", sample.final_answer or "(empty)"))
+            link = _link_from_report(self.session.config, self.session.store.path(prop["task"], index))
+            blocks.append(_pre(f"{label}final answer (graded)", sample.final_answer or "(empty)", link))
             if sample.reasoning:
-                blocks.append(_pre(f"{label}reasoning (not graded)", sample.reasoning))
+                blocks.append(_pre(f"{label}reasoning (not graded)", sample.reasoning, link))
         if blocks:
             report.extras = list(getattr(report, "extras", [])) + [extras.html("".join(blocks))]
 
@@ -127,7 +142,10 @@ class HtmlHooks:
                       '<table border="1" cellpadding="4"><tr><th>Check</th><th>Sample</th><th>Rule</th>'
                       "<th>Judge</th><th>Judge's reason</th><th>Rule evidence</th></tr>" + rows + "</table>")
         e = self.session.endpoint
-        facts = [("Model", e.name), ("Served as", e.served_name), ("Endpoint", e.api_url),
+        status = recorder.data.get("status")
+        reason = recorder.data.get("status_reason")
+        facts = [("Status", f"{status}: {reason}" if reason else str(status)),
+                 ("Model", e.name), ("Served as", e.served_name), ("Endpoint", e.api_url),
                  ("Run", str(self.session.run_dir))]
         if e.demo:
             facts.append(("Server", "llmbench built-in demo server (reference answers, not a model)"))
