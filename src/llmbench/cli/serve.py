@@ -94,6 +94,9 @@ def _show(name: str) -> int:
     return 0
 
 
+MAX_GPUS = 256   # the plan lists every TP size up to --gpus; beyond this it is no serving plan
+
+
 def _resolve_config(given: str) -> Path:
     path = Path(given)
     if path.exists():
@@ -110,6 +113,8 @@ def _plan(args: argparse.Namespace) -> int:
             raise CliError(f"--{option.replace('_', '-')} must be a number, got {getattr(args, option)}")
     if args.gpus < 1:
         raise CliError("--gpus must be at least 1")
+    if args.gpus > MAX_GPUS:
+        raise CliError(f"--gpus must be at most {MAX_GPUS} (the plan covers one tensor-parallel group), got {args.gpus}")
     if args.gpu_mem_gib <= 0:
         raise CliError("--gpu-mem-gib must be positive")
     if not 0 < args.gpu_memory_utilization <= 1:

@@ -160,6 +160,21 @@ def _layer_layout(cfg: dict, n_layers: int, has_moe: bool) -> list[Layer]:
     return [Layer(m, p) for m, p in zip(mixers, mlps)]
 
 
+# What configs call the dense MLP's width (Llama/Qwen, OPT/BART, GPT-2, Falcon/GPT-NeoX, T5).
+_DENSE_WIDTH_KEYS = ("intermediate_size", "ffn_dim", "ffn_hidden_size", "n_inner", "d_ff", "ffn_intermediate_size")
+
+
+def _dense_width(cfg: dict, hidden: int) -> int:
+    """The dense MLP's width; a config that names none is refused rather than planned without an MLP."""
+    if "n_inner" in cfg and cfg["n_inner"] is None and not any(cfg.get(k) for k in _DENSE_WIDTH_KEYS):
+        return 4 * hidden   # GPT-2: n_inner null means 4 x n_embd
+    width = _int(cfg, *_DENSE_WIDTH_KEYS, default=0)
+    if not width:
+        raise ConfigError("no dense MLP width: the config has none of "
+                          + ", ".join(_DENSE_WIDTH_KEYS) + " (or it is 0)")
+    return width
+
+
 def _vision_params(vc: dict) -> int:
     """A ViT's weights from its config: per layer 4·h² (attention) + 3·h·i (gated MLP)."""
     h = _int(vc, "hidden_size", default=0)
@@ -225,7 +240,7 @@ def from_dict(cfg: dict, name: str = "model") -> ModelSpec:
         heads=heads,
         kv_heads=kv,
         head_dim=head_dim,
-        intermediate=_int(cfg, "intermediate_size", default=0) if any(l.mlp == "dense" for l in layers) else 0,
+        intermediate=_dense_width(cfg, hidden) if any(l.mlp == "dense" for l in layers) else 0,
         experts=experts,
         moe_intermediate=moe_i if experts else 0,
         shared_intermediate=shared if experts else 0,
