@@ -50,7 +50,7 @@ def assert_clean(result) -> str:
 
 
 def quality_run(bench, server: FaultServer, *args: str, out: str = "out"):
-    result = bench.runpytest("--model", SERVED, "--api-url", server.base_url, "--results-dir", out,
+    result = bench.runpytest_subprocess("--model", SERVED, "--api-url", server.base_url, "--results-dir", out,
                              "--request-timeout", "1" if server.mode == "hang" else "30", *args)
     output = assert_clean(result)
     run = run_dir(bench.path / out)
@@ -82,7 +82,7 @@ def test_quality_run_and_its_replay_tell_the_truth(bench, mode):
 
     # Replay with the server gone: nothing is sent, throughput is skipped with its reason.
     bench.makepyfile(test_throughput=THROUGHPUT_TEST.read_text())
-    replay = bench.runpytest("--replay", str(run / "results.json"), "--results-dir", "replays", "-rs")
+    replay = bench.runpytest_subprocess("--replay", str(run / "results.json"), "--results-dir", "replays", "-rs")
     assert_clean(replay)
     replay.stdout.fnmatch_lines(["*throughput is not re-run by --replay*"])
     replayed = json.loads((run_dir(bench.path / "replays") / "results.json").read_text())

@@ -61,7 +61,7 @@ def _check_level(level: dict, mode: str) -> None:
 def test_throughput_run_records_every_fault(pytester, mode):
     pytester.makepyfile(test_throughput=THROUGHPUT_TEST.read_text())
     with FaultServer(mode, delay_s=0.005, hang_s=10) as server:
-        result = pytester.runpytest("--model", SERVED, "--api-url", server.base_url, "--results-dir", "out",
+        result = pytester.runpytest_subprocess("--model", SERVED, "--api-url", server.base_url, "--results-dir", "out",
                                     "--request-timeout", "1" if mode == "hang" else "30", "--max-tokens", "16",
                                     "--throughput-requests", str(REQUESTS), "--throughput-warmup", "0")
     _clean(result.stdout.str() + result.stderr.str())
@@ -82,7 +82,7 @@ def test_throughput_run_records_every_fault(pytester, mode):
 def test_one_empty_reply_among_many_is_an_error_not_a_crash(pytester):
     pytester.makepyfile(test_throughput=THROUGHPUT_TEST.read_text())
     with FaultServer("empty_once") as server:
-        result = pytester.runpytest("--model", SERVED, "--api-url", server.base_url, "--results-dir", "out",
+        result = pytester.runpytest_subprocess("--model", SERVED, "--api-url", server.base_url, "--results-dir", "out",
                                     "--throughput-requests", "3", "--throughput-warmup", "0")
     _clean(result.stdout.str())
     result.assert_outcomes(passed=1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from leaderboard_helpers import full_marks, write_quality_run
-from llmbench.leaderboard.cli import main as report_main
-from llmbench.runstatus import run_status, throughput_status
-from llmbench.summary import render_summary
+from llmbench.cli.report import main as report_main
+from llmbench.runs.status import run_status, throughput_status
+from llmbench.runs.summary import render_summary
 
 
 def _results(errors: list[str | None], graded: int = 7) -> dict:

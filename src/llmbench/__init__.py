@@ -9,7 +9,7 @@ plugin/        the pytest glue: entry module, options (``plugin.options``, the
 endpoints/     model access: registry (models.yaml), endpoint, streaming
                client, GPU description
 runs/          run records: answer store, recorder (results.json), results
-               reader, summary rows, statistics
+               reader, summary rows, statistics, run status, answer excerpts
 tasks/         the five quality tests: prompt, fixture, checks; grade by name
 grading/       Check/Verdict, reasoning removal, parsed answers, finding rules,
                HiveOS file tree, grader controls, the judge (knows no task)

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from llmbench.cli.argparsing import OneLineParser
-from llmbench.runstatus import StopSignals, throughput_status
+from llmbench.runs.status import StopSignals, throughput_status
 from llmbench.plugin.options import prompts_source, slo_spec, token_lengths
 from llmbench.redact import add_secret, redact
 from llmbench.throughput import ratereport, report, servermetrics

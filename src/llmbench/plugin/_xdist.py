@@ -20,6 +20,4 @@ class XdistHooks:
     def pytest_xdist_node_collection_finished(self, node, ids) -> None:
         """Under xdist the controller collects nothing itself: count the checks a worker selected."""
         if self.session.active:
-            from llmbench.session import count_checks
-
-            self.session.checks_selected = max(self.session.checks_selected or 0, count_checks(ids))
+            self.session.checks_selected = max(self.session.checks_selected or 0, self.session.count_selected(ids))

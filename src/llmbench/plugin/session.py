@@ -26,7 +26,7 @@ from llmbench.grading.controls import control_failures
 from llmbench.runs.answer_store import AnswerStore, Sample, atomic_write_json, prompt_sha256
 from llmbench.runs.reader import RunFileError, changed_prompts, endpoint_of, load_results, sample_count, saved_samples
 from llmbench.runs.recorder import RunRecorder
-from llmbench.runstatus import StopSignals, run_status
+from llmbench.runs.status import StopSignals, run_status
 from llmbench.tasks import TASK_NAMES, all_tasks, get_task, grade, grade_all_failed
 from llmbench.textsafety import for_terminal, guard_terminal_writer, one_line
 
@@ -47,9 +47,9 @@ def _slug(text: str) -> str:
 _PARAM = re.compile(r"\[([^\]]+)\]$")
 
 
-def count_checks(nodeids) -> int:
-    """How many of these test ids are benchmark checks (``test_x[<check id>]``)."""
-    known = {c for task in TASK_NAMES for c in get_task(task).check_ids}
+def count_checks(nodeids, tasks=TASK_NAMES) -> int:
+    """How many of these test ids are checks of these tasks (``test_x[<check id>]``)."""
+    known = {c for task in tasks for c in get_task(task).check_ids}
     return sum(1 for nodeid in nodeids if (m := _PARAM.search(nodeid)) and m.group(1) in known)
 
 
@@ -92,6 +92,7 @@ class BenchSession:
         self.verifier = None   # set with the run folder: fix runs share its cache
         self.stop_signals = StopSignals()
         self.checks_selected: int | None = None   # benchmark checks left after -k/-m (None: not known)
+        self._replayed_tasks = TASK_NAMES
 
     # -- set-up ---------------------------------------------------------------
     @property
@@ -186,6 +187,7 @@ class BenchSession:
         self.serving = data.get("serving") or {}
         self.samples = sample_count(data)
         self.replay = {"source": data["_path"], "source_run_id": data.get("run_id")}
+        self._replayed_tasks = tuple(data["tests"])   # a replay can only grade what was recorded
         self.run_dir = _new_run_dir(self._results_root(), f"{self.endpoint.alias}-replay")
         self._open_store()
         for task in data["tests"]:
@@ -357,7 +359,10 @@ class BenchSession:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if self.is_controller and self.active and session.items:   # under xdist: _xdist counts
-            self.checks_selected = count_checks(item.nodeid for item in session.items)
+            self.checks_selected = self.count_selected(item.nodeid for item in session.items)
+
+    def count_selected(self, nodeids) -> int:
+        return count_checks(nodeids, self._replayed_tasks)
 
     def _recorder(self) -> RunRecorder:
         # Created with the first quality result: a throughput-only run writes no results.json.

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from llmbench.throughput.loadoptions import load_spec_fields, summarize_run
-from llmbench.runstatus import throughput_status
+from llmbench.runs.status import throughput_status
 from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, FileBarrier, LoadSpec, run_client
 from llmbench.throughput.netbarrier import BarrierServer, NetBarrier, to_controller_clock
 from llmbench.throughput.runfiles import write_level
@@ -225,7 +225,7 @@ def make_plugin(config: pytest.Config) -> ThroughputPlugin:
 
 
 def _replaying(config: pytest.Config) -> bool:
-    from llmbench.session import SESSION_KEY
+    from llmbench.plugin import SESSION_KEY
 
     session = config.stash.get(SESSION_KEY, None)
     return bool(session is not None and session.replay)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmbench.runstatus import score_label
+from llmbench.runs.status import score_label
 
 
 def fmt_score(score: float) -> str:
