@@ -54,7 +54,9 @@ def _check_level(level: dict, mode: str) -> None:
     if words:
         assert any(words in e for e in level["error_examples"]), level["error_examples"]
     assert all("\n" not in e for e in level["error_examples"])
-    assert level["per_request_tok_s_mean"] is None and level["aggregate_tok_s"] == 0.0
+    assert level["per_request_tok_s_mean"] is None
+    # tokens that arrived before a cut still count as produced; otherwise there is no rate to show
+    assert (level["aggregate_tok_s"] > 0) == (level["output_tokens"] > 0) == (mode == "cut")
 
 
 @pytest.mark.parametrize("mode", sorted(m for m in EXPECTED if m != "models_junk"))
