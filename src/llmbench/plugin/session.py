@@ -398,9 +398,11 @@ class BenchSession:
             recorder.add_samples(task, [s for s in saved if s is not None])
             recorder.add_check(task, value["check"], value["per_sample"], value["passed"])
 
+    @pytest.hookimpl(tryfirst=True)   # before the terminal reporter spends time rendering the interruption
     def pytest_keyboard_interrupt(self, excinfo) -> None:
         if self.stop_signals.reason is None:
             self.stop_signals.reason = "interrupted (KeyboardInterrupt)"
+        self.stop_signals.finishing()
 
     @pytest.hookimpl(tryfirst=True)   # before pytest-html renders the status into report.html
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

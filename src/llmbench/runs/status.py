@@ -67,10 +67,11 @@ def score_label(status: str | None) -> str:
 class StopSignals:
     """SIGINT and SIGTERM become one clean interruption whose results are still written.
 
-    The first signal raises ``KeyboardInterrupt`` (pytest then stops and runs its
-    session-finish hooks, which write results.json and report.html). A second
-    signal, or any signal once those files are being written (``finishing()``),
-    is noted and ignored so it cannot cut them short; a third one aborts at once.
+    Each signal raises ``KeyboardInterrupt`` (pytest then stops and runs its
+    session-finish hooks, which write results.json and report.html) until pytest
+    has taken the interruption in hand (``finishing()``: its keyboard-interrupt
+    hook or the session's end). From then on a signal is noted and ignored, so a
+    second Ctrl-C cannot cut those files short; a third one aborts at once.
     """
 
     def __init__(self) -> None:
@@ -100,7 +101,7 @@ class StopSignals:
         if self._count >= 3:   # asked three times: stop now, files or not
             self.restore()
             raise KeyboardInterrupt
-        if self._count == 1 and not self._finishing:
+        if not self._finishing:   # a first interruption may have been swallowed: raise again
             raise KeyboardInterrupt
         print("\nllmbench: stopping; writing results.json and the report (press Ctrl-C again to abort)",
               file=sys.stderr, flush=True)
