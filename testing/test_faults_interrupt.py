@@ -69,7 +69,7 @@ def test_a_signal_makes_a_clean_interrupted_run(bench, signals, named):
     assert data["totals"]["max"] < 22 and data["finished_at"]
     assert (run / "report.html").is_file() and "interrupted" in (run / "report.html").read_text()
     assert "Total (partial)" in out and "INTERRUPTED: interrupted by" in out
-    assert not list(run.rglob("*.lock"))
+    assert not list((run / "answers").rglob("*.lock")) and not (run / ".locks").exists()
 
 
 def test_stop_on_first_failure_is_an_interrupted_run(bench):

@@ -140,7 +140,7 @@ def test_no_lock_files_are_left_beside_the_answers(bench):
     with FaultServer("ok") as server:
         _, _, run, _ = quality_run(bench, server, "-k", TWO_TASKS)
     assert sorted(p.name for p in (run / "answers").iterdir()) == ["pplns.0.json", "zmq.0.json"]
-    assert not list(run.rglob("*.lock"))
+    assert not list((run / "answers").rglob("*.lock")) and not (run / ".locks").exists()
 
 
 def test_run_folders_go_under_the_rootdir_wherever_pytest_runs(bench):

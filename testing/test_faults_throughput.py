@@ -65,7 +65,7 @@ def test_throughput_run_records_every_fault(pytester, mode):
     with FaultServer(mode, delay_s=0.005, hang_s=10) as server:
         result = pytester.runpytest_subprocess("--model", SERVED, "--api-url", server.base_url, "--results-dir", "out",
                                     "--request-timeout", "1" if mode == "hang" else "30", "--max-tokens", "16",
-                                    "--throughput-requests", str(REQUESTS), "--throughput-warmup", "0")
+                                    "--throughput-requests", str(REQUESTS), "--throughput-warmup", "0", "--min-seconds", "0")
     _clean(result.stdout.str() + result.stderr.str())
     (summary_path,) = (pytester.path / "out").glob("*/throughput-c1/throughput.json")
     summary = json.loads(summary_path.read_text())
@@ -85,7 +85,7 @@ def test_one_empty_reply_among_many_is_an_error_not_a_crash(pytester):
     pytester.makepyfile(test_throughput=THROUGHPUT_TEST.read_text())
     with FaultServer("empty_once") as server:
         result = pytester.runpytest_subprocess("--model", SERVED, "--api-url", server.base_url, "--results-dir", "out",
-                                    "--throughput-requests", "3", "--throughput-warmup", "0")
+                                    "--throughput-requests", "3", "--throughput-warmup", "0", "--min-seconds", "0")
     _clean(result.stdout.str())
     result.assert_outcomes(passed=1)
     summary = json.loads(next((pytester.path / "out").glob("*/throughput-c1/throughput.json")).read_text())
@@ -108,7 +108,7 @@ def _sweep(server: FaultServer, out, *extra: str) -> subprocess.CompletedProcess
     return subprocess.run(
         [sys.executable, "-m", "llmbench", "sweep", "--model", SERVED, "--api-url", server.base_url,
          "--levels", "1,2", "--requests-per-client", "2", "--warmup", "0", "--max-tokens", "16",
-         "--timeout", "1", "--out", str(out), *extra],
+         "--timeout", "1", "--min-seconds", "0", "--out", str(out), *extra],
         capture_output=True, text=True, timeout=240)
 
 
