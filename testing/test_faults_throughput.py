@@ -117,10 +117,14 @@ def test_sweep_records_every_fault(tmp_path, mode):
     with FaultServer(mode, delay_s=0.005, hang_s=10) as server:
         proc = _sweep(server, tmp_path)
     _clean(proc.stdout + proc.stderr)
-    assert proc.returncode == 0, proc.stderr
     sweep = json.loads((tmp_path / "sweep.json").read_text())
     assert (tmp_path / "scaling.md").is_file() and (tmp_path / "scaling.png").is_file()
     status = EXPECTED[mode][0]
+    if status == "failed":   # nothing was measured: one line on stderr and a failing exit
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert proc.stderr.startswith("llmbench: every request failed")
+    else:
+        assert proc.returncode == 0, proc.stderr
     if mode == "killed":   # the first request kills the server; everything after is refused
         assert sweep["status"] == "failed" and sweep["levels"][0]["requests"] == 0
         assert sum(lv["errors"] for lv in sweep["levels"]) == 6
