@@ -16,8 +16,10 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 
 COMPLETE, PARTIAL, FAILED, INTERRUPTED, RUNNING = "complete", "partial", "failed", "interrupted", "running"
+SWALLOWED_AFTER_S = 2.0   # a run still going this long after a signal did not take it
 _SIGNAL_NAMES = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM"}
 
 
@@ -67,11 +69,11 @@ def score_label(status: str | None) -> str:
 class StopSignals:
     """SIGINT and SIGTERM become one clean interruption whose results are still written.
 
-    Each signal raises ``KeyboardInterrupt`` (pytest then stops and runs its
-    session-finish hooks, which write results.json and report.html) until pytest
-    has taken the interruption in hand (``finishing()``: its keyboard-interrupt
-    hook or the session's end). From then on a signal is noted and ignored, so a
-    second Ctrl-C cannot cut those files short; a third one aborts at once.
+    The first signal raises ``KeyboardInterrupt`` (pytest then stops and runs its
+    session-finish hooks, which write results.json and report.html). A second one
+    is noted and ignored, so it cannot cut those files short, unless the run
+    visibly went on without stopping (``SWALLOWED_AFTER_S``) and pytest has not
+    taken the interruption in hand yet (``finishing()``); a third one aborts at once.
     """
 
     def __init__(self) -> None:
@@ -79,6 +81,7 @@ class StopSignals:
         self._count = 0
         self._finishing = False
         self._saved: dict[int, object] = {}
+        self._first_at = 0.0
 
     def install(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -101,7 +104,13 @@ class StopSignals:
         if self._count >= 3:   # asked three times: stop now, files or not
             self.restore()
             raise KeyboardInterrupt
-        if not self._finishing:   # a first interruption may have been swallowed: raise again
+        now = time.monotonic()
+        if self._count == 1:
+            self._first_at = now
+        # Raise unless pytest is already stopping: the first time, or again when the run
+        # visibly went on (a swallowed interruption); a quick second Ctrl-C would only
+        # land in pytest's own unwinding.
+        if not self._finishing and (self._count == 1 or now - self._first_at >= SWALLOWED_AFTER_S):
             raise KeyboardInterrupt
         print("\nllmbench: stopping; writing results.json and the report (press Ctrl-C again to abort)",
               file=sys.stderr, flush=True)
