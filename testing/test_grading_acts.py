@@ -36,6 +36,8 @@ def test_assertions(text):
     "Fix: move the socket into `_listen`.",
     "previousblockhash must be byte-reversed in `_build_header`.",
     "I'd make the window come from `pplns_window`.",
+    "For money it's generally advisable to consider `Decimal` rather than float in `calculate_fee`.",
+    "It is usually recommended to hold `self.lock` around the check.",
 ])
 def test_advice(text):
     assert classify(text) == ADVICE

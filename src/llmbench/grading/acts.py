@@ -85,9 +85,9 @@ _ADVICE_CUES = re.compile(
     r"(?:should|must|ought to|needs? to|has to|have to|had better|may want|might want|would do well)\b"
     r"|\b(?:should|ought to)\b"
     r"|\b(?:must|needs? to|has to|have to) (?:be|use|read|create|take|hold|pass|own|run|log|check|validate|reverse|stay|remain|never|not|only|always)\b"
-    r"|\bit (?:is|'s|would be|might be|may be) (?:worth|advisable|recommended|wise|better|safer|a good idea|best|prudent)\b"
+    r"|\bit(?: is|['’]s| would be| might be| may be) (?:\w+ly )?(?:worth|advisable|recommended|wise|better|safer|a good idea|best|prudent)\b"
     r"|\b(?:would|might|could) (?:be )?(?:better|safer|cleaner|nicer|wise|good)\b"
-    r"|\bbest[- ]practices?\b|\b(?:I|we) (?:would )?(?:recommend|suggest)\b|\bI'?d (?:\w+ )?(?:make|use|move|add|change|replace|recommend|suggest|go)\b|\bis (?:recommended|advisable)\b"
+    r"|\bbest[- ]practices?\b|\b(?:I|we) (?:would )?(?:recommend|suggest)\b|\bI'?d (?:\w+ )?(?:make|use|move|add|change|replace|recommend|suggest|go)\b|\bis (?:\w+ly )?(?:recommended|advisable)\b"
     r"|\bkeep (?:in mind|an eye)\b|\bworth (?:checking|verifying|reviewing|a look)\b"
     r"|\bthink about\b|\bbe (?:careful|aware|mindful|cautious)\b",
     re.IGNORECASE,
