@@ -13,7 +13,7 @@ import pytest
 from verify_probes_helpers import by_probe, case_text, lay_out, run_probe
 
 PROBES_OF = {
-    "zmq": {"socket_ops_on_listener_thread", "stop_ends_cleanly"},
+    "zmq": {"socket_ops_on_listener_thread", "stop_ends_cleanly", "stop_closes_on_listener_thread"},
     "pplns": {"configured_window_decides", "window_size_not_dead"},
     "payment": {"each_payout_paid_once", "history_not_injectable", "money_exact_to_satoshi",
                 "error_after_send_keeps_row", "wallet_error_visible"},
@@ -61,6 +61,7 @@ def test_every_probe_fails_on_the_shipped_bug(tmp_path, task):
 RIGHT = [
     ("zmq", "right_reference.py"),            # socket made in _listen, stop() terms the context
     ("zmq", "right_poller.py"),               # Poller with a timeout, a stop event, the thread closes its socket
+    ("zmq", "right_orphan_socket_in_init.py"),  # __init__ still makes a socket nobody connects nor reads
     ("pplns", "right_reference.py"),          # pplns_window with a default, window_size removed
     ("pplns", "right_window_size_used.py"),   # pplns_window required, window_size kept and used
     ("payment", "right_reference.py"),        # atomic UPDATE ... WHERE status='pending', Decimal(str(...))
@@ -88,8 +89,8 @@ WRONG = [
     # (task, case, check to run, probe that must fail, words its detail must hold)
     ("zmq", "wrong_connect_in_start.py", "zmq.fix_socket_in_thread",
      "socket_ops_on_listener_thread", "connect runs in the caller's thread"),
-    ("zmq", "wrong_closes_in_stop.py", "zmq.fix_socket_in_thread",
-     "stop_ends_cleanly", "closed from thread"),
+    ("zmq", "wrong_closes_in_stop.py", "zmq.socket_crosses_threads",
+     "stop_closes_on_listener_thread", "closed from thread"),
     ("pplns", "wrong_defaults_win.py", "pplns.config_key_mismatch",
      "configured_window_decides", "window smaller than 50000"),
     ("pplns", "wrong_difficulty_window.py", "pplns.config_key_mismatch",
@@ -252,3 +253,15 @@ def test_a_candidate_thread_that_dies_is_named_in_the_failure(tmp_path):
     assert status == "failed"
     assert "notifications did not reach the callbacks" in detail
     assert "thread zmq-listener died: AttributeError: 'ZMQListener' object has no attribute '_dispatch'" in detail
+
+
+def test_close_from_stop_is_shown_beside_the_diagnosis_and_leaves_the_fix_to_the_contract(tmp_path):
+    # the contract's fix is create, connect and subscribe in the thread; close is established
+    # by its own probe, attached to the diagnosis check (shown, not scored)
+    payload = run_probe(lay_out(tmp_path, "zmq", case_text("zmq", "wrong_closes_in_stop.py")), "zmq")
+    results = by_probe(payload)
+    assert results["stop_closes_on_listener_thread"][0] == "failed"
+    assert results["socket_ops_on_listener_thread"][0] == "passed"
+    assert results["stop_ends_cleanly"][0] == "passed"
+    fix_probes = {r["probe"] for r in payload["results"] if r["check"] == "zmq.fix_socket_in_thread"}
+    assert "stop_closes_on_listener_thread" not in fix_probes
