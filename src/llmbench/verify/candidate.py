@@ -51,6 +51,7 @@ class Candidate:
     files: dict[str, str]          # fixture file name -> patched text (changed files only)
     changed: frozenset[str]        # "Class.method" / "function" whose code differs from the fixture
     notes: list[str] = field(default_factory=list)
+    added_state: frozenset[str] = frozenset()   # self.ATTR names the functions new to the fixture use
 
     def describe(self) -> str:
         which = ", ".join(str(b) for b in self.blocks)
@@ -77,6 +78,28 @@ def definitions(text: str) -> dict[str, str]:
             # class attributes and docstring: the class "changes" when they do
             found[node.name] = "|".join(ast.dump(n) for n in node.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
     return found
+
+
+def added_state(original: str, patched: str) -> frozenset[str]:
+    """The ``self.NAME`` attributes used by functions and methods the fixture does not have."""
+    before = set(definitions(original))
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(patched)):
+        if isinstance(node, ast.ClassDef):
+            funcs = [(f"{node.name}.{f.name}", f) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        elif isinstance(node, ast.Module):
+            funcs = [(f.name, f) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        else:
+            continue
+        for name, func in funcs:
+            if name not in before:
+                found |= {a.attr for a in ast.walk(func) if isinstance(a, ast.Attribute)
+                          and isinstance(a.value, ast.Name) and a.value.id == "self"}
+    return frozenset(found)
+
+
+def _added_state(fixtures: dict[str, str], files: dict[str, str]) -> frozenset[str]:
+    return frozenset().union(*(added_state(fixtures[n], t) for n, t in files.items() if n.endswith(".py")))
 
 
 def changed_definitions(original: str, patched: str) -> frozenset[str]:
@@ -167,7 +190,7 @@ def _full_file(task: str, block: CodeBlock, fixture: str, main_class: str) -> Ca
         return None  # "..." bodies: an outline, not a file
     primary = PYTHON_TASKS[task][0]
     return Candidate(task, "full_file", (block.index,), {primary: block.text},
-                     changed_definitions(fixture, block.text))
+                     changed_definitions(fixture, block.text), added_state=added_state(fixture, block.text))
 
 
 def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], primary: str, main_class: str,
@@ -194,7 +217,7 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
         return None
     files = {name: text for name, text in texts.items() if text != fixtures[name]}
     changed = frozenset().union(*(changed_definitions(fixtures[n], t) for n, t in files.items() if n.endswith(".py")))
-    return Candidate(task, "splice", tuple(used), files, changed, notes)
+    return Candidate(task, "splice", tuple(used), files, changed, notes, _added_state(fixtures, files))
 
 
 def _apply_diffs(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], primary: str,
@@ -231,7 +254,7 @@ def _apply_diffs(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], p
         return None
     files = {name: text for name, text in texts.items() if text != fixtures[name]}
     changed = frozenset().union(*(changed_definitions(fixtures[n], t) for n, t in files.items() if n.endswith(".py")))
-    return Candidate(task, "diff", tuple(dict.fromkeys(used)), files, changed)
+    return Candidate(task, "diff", tuple(dict.fromkeys(used)), files, changed, added_state=_added_state(fixtures, files))
 
 
 def _creates_file(fpatch: unidiff.FilePatch, main_class: str) -> bool:

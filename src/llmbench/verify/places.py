@@ -1,9 +1,11 @@
 """Where each Python check's fix lives: the fixture functions a fix for it must change.
 
 An answer "carries runnable code for a check's place" when its candidate program
-changes at least one of these (a new helper only counts once a listed function
-calls it, which changes that function). HiveOS checks have no entry: their place is
-the answer's shell as a whole.
+changes at least one of these, or adds a function that handles the check's state
+(``STATE``: a pruner of ``recent_shares`` is memory-leak code whether or not anything
+starts it; that it never runs is for the probe to find). Another new helper only
+counts once a listed function calls it, which changes that function. HiveOS checks
+have no entry: their place is the answer's shell as a whole.
 """
 
 from __future__ import annotations
@@ -31,9 +33,17 @@ PLACES: dict[str, tuple[str, ...]] = {
 }
 
 
-def touches_place(check_id: str, changed: frozenset[str]) -> bool:
-    """Whether a candidate that changed these definitions gives code for the check's place."""
+# the main class's attributes (``self.NAME``) that are the check's state
+STATE: dict[str, tuple[str, ...]] = {
+    "stratum.memory_leak": ("recent_shares",),
+    "payment.race_condition": ("processing",),
+}
+
+
+def touches_place(check_id: str, changed: frozenset[str], added_state: frozenset[str] = frozenset()) -> bool:
+    """Whether a candidate that changed these definitions (and whose new functions use
+    ``added_state``) gives code for the check's place."""
     places = PLACES.get(check_id)
     if places is None:
         return bool(changed)
-    return bool(set(places) & set(changed))
+    return bool(set(places) & set(changed)) or bool(set(STATE.get(check_id, ())) & set(added_state))

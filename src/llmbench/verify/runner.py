@@ -27,7 +27,8 @@ from pathlib import Path
 from llmbench.paths import buggy_code_dir
 from llmbench.tasks import get_task
 from llmbench.verify import sandbox
-from llmbench.verify.candidate import PYTHON_TASKS, Candidate, NoCandidate, build_candidate
+from llmbench.verify.candidate import PYTHON_TASKS, TASK_FILES, Candidate, NoCandidate, build_candidate
+from llmbench.verify.incomplete import undefined_by_answer
 from llmbench.verify.places import PLACES, touches_place
 from llmbench.verify.shellscript import build_shell_candidate
 
@@ -85,7 +86,8 @@ class Verifier:
     # -- cache ------------------------------------------------------------------
     def _key(self, task: str, final_answer: str) -> str:
         digest = hashlib.sha256()
-        for part in (task, final_answer, _tree_digest(self.probes), _tree_digest(buggy_code_dir())):
+        for part in (task, final_answer, _tree_digest(self.probes), _tree_digest(buggy_code_dir()),
+                     _tree_digest(Path(__file__).resolve().parent)):
             digest.update(part.encode("utf-8", "replace") + b"\0")
         return digest.hexdigest()
 
@@ -145,10 +147,12 @@ class Verifier:
         finally:
             sandbox.remove_scratch(scratch)
         per_check = _per_check(task, result, check_ids)
+        if isinstance(candidate, Candidate):
+            _mark_incomplete(task, candidate, per_check)
         for check_id, entry in per_check.items():
             entry["candidate"] = described
             if isinstance(candidate, Candidate) and entry["status"] in ("passed", "failed") \
-                    and not touches_place(check_id, candidate.changed):
+                    and not touches_place(check_id, candidate.changed, candidate.added_state):
                 where = ", ".join(p.split(".")[-1] for p in PLACES.get(check_id, ()))
                 entry.update(status="no_code", detail=f"the answer's code changes none of {where} "
                                                       f"(the probe {entry['status']}: {entry['detail']})")
@@ -161,12 +165,28 @@ class Verifier:
             shutil.copytree(buggy_code_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
             for name, text in candidate.files.items():
                 (target / name).write_text(text, encoding="utf-8")
+            # the probes judge some properties only where the answer changed code
+            (scratch / "changed.json").write_text(json.dumps(sorted(candidate.changed)), encoding="utf-8")
         else:
             target.mkdir()
             (target / "answer.sh").write_text(candidate.script, encoding="utf-8")
 
 
 _MEMORY: dict[str, dict] = {}
+
+
+def _mark_incomplete(task: str, candidate: Candidate, per_check: dict[str, dict]) -> None:
+    """A run stopped by a name the answer uses and never defines says nothing of the fix."""
+    fixtures = [(buggy_code_dir() / name).read_text(encoding="utf-8")
+                for name in TASK_FILES[task] if name.endswith(".py")]
+    texts = [t for n, t in candidate.files.items() if n.endswith(".py")]
+    for entry in per_check.values():
+        if entry["status"] not in ("failed", "error"):
+            continue
+        name = undefined_by_answer(entry["detail"], fixtures, texts)
+        if name is not None:
+            entry.update(status="error", detail=f"the answer's code is incomplete: it uses {name!r}, which neither "
+                                                f"it nor the original program defines ({entry['detail']})")
 
 
 def _tree_digest(folder: Path) -> str:

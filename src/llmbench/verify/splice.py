@@ -11,15 +11,20 @@ keeps its exact text (comments, formatting, line numbers above the edit):
 * imports the module lacks are added after its imports; a top-level ``NAME = …``
   replaces or adds that constant.
 
-A function whose body holds a bare ``...`` is an elision ("rest unchanged"), not
-code: it is skipped and the module keeps its own version. Module-level statements
-of other kinds (``self.jobs = {}`` under a "# in __init__" comment) are not
-runnable on their own and are skipped too.
+A function whose body ends in a bare ``...`` ("rest unchanged") is merged: its
+statements first, then the module's own statements it does not restate (same text,
+or an assignment of names it assigns), in their order. A ``...`` anywhere else is an
+elision that cannot be placed: the function is skipped and the module keeps its own
+version. Module-level statements of other kinds (``self.jobs = {}`` under a
+"# in __init__" comment, ``cur = conn.execute(...)`` lifted out of a method) are not
+runnable on their own and are skipped too: a constant's value may only name the
+module's own names and builtins.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import textwrap
 from dataclasses import dataclass, field
 
@@ -64,6 +69,64 @@ def _assigned_names(node: ast.AST) -> list[str]:
 
 def _uses_self(node: ast.AST) -> bool:
     return any(isinstance(n, ast.Name) and n.id in ("self", "cls") for n in ast.walk(node))
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        else:
+            names.update(_assigned_names(node))
+    return names
+
+
+def _is_constant(node: ast.AST, known: set[str]) -> bool:
+    """A module-level assignment that runs on its own: its value names only known names
+    (a statement lifted out of a method reads its locals and is not one)."""
+    value = getattr(node, "value", None)
+    if value is None:
+        return True
+    bound = {n.id for n in ast.walk(value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound |= {a.arg for n in ast.walk(value) if isinstance(n, ast.Lambda) for a in n.args.args}
+    free = {n.id for n in ast.walk(value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - bound
+    return free <= known | set(dir(builtins))
+
+
+def _trailing_elision(func: ast.AST) -> bool:
+    """The function's body ends in ``...`` and holds no other: "the rest as it was"."""
+    body = func.body
+    last = body[-1] if body else None
+    if not (isinstance(last, ast.Expr) and isinstance(last.value, ast.Constant) and last.value.value is Ellipsis):
+        return False
+    return len(body) > 1 and not any(is_elided(stmt) for stmt in body[:-1])
+
+
+def _stored_names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _merge_elided(module: "_Module", old: ast.AST, new: ast.AST, snippet_lines: list[str]) -> list[str]:
+    """``new``'s statements, then ``old``'s statements ``new`` does not restate, as lines of
+    a function at column 0 (``new``'s own header)."""
+    given = new.body[:-1]
+    dumps = {ast.dump(stmt) for stmt in given}
+    assigned = set().union(*(_stored_names(stmt) for stmt in given))
+    header = snippet_lines[_start(new) - 1:new.body[0].lineno - 1]
+    out = list(header)
+    for stmt in given:
+        out += snippet_lines[_start(stmt) - 1:stmt.end_lineno]
+    body_indent = _indent_of(snippet_lines[new.body[0].lineno - 1])
+    for stmt in old.body:
+        names = _stored_names(stmt)
+        if ast.dump(stmt) in dumps or (names and isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign))
+                                       and names <= assigned):
+            continue
+        chunk = textwrap.dedent("\n".join(module.lines[_start(stmt) - 1:stmt.end_lineno]))
+        out += [(body_indent + l) if l.strip() else "" for l in chunk.splitlines()]
+    return textwrap.dedent("\n".join(out)).splitlines()
 
 
 class _Edits:
@@ -130,26 +193,29 @@ def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult
     edits = _Edits()
     notes: list[str] = []
     end_of_module = len(module.lines)
+    known = _top_level_names(module.tree) | _top_level_names(tree)
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             if ast.dump(node) not in module.import_dumps:
                 edits.insert_after(module.after_imports, _source(snippet_lines, node, ""))
         elif isinstance(node, _FUNCS):
-            if is_elided(node):
-                notes.append(f"{node.name}() elided with '...': kept as it was")
-                continue
             if node.name in module.functions:
                 old = module.functions[node.name]
-                edits.replace(_start(old), old.end_lineno, _source(snippet_lines, node, ""))
+                new = _merged_or_none(module, old, node, snippet_lines, notes, "")
+                if new is not None:
+                    edits.replace(_start(old), old.end_lineno, new)
                 continue
             owner = module.method_owner(node)
             first_arg = node.args.args[0].arg if node.args.args else ""
             if owner is None and first_arg in ("self", "cls") and module.main_class in module.classes:
                 owner = module.classes[module.main_class]
+            if is_elided(node) and (owner is None or _method(owner, node.name) is None):
+                notes.append(f"{node.name}() elided with '...': nothing to keep, skipped")
+                continue
             if owner is None:
                 edits.insert_after(end_of_module, [""] + _source(snippet_lines, node, ""))
             else:
-                _put_method(module, edits, owner, node, snippet_lines)
+                _put_method(module, edits, owner, node, snippet_lines, notes)
         elif isinstance(node, ast.ClassDef):
             cls = module.classes.get(node.name)
             if cls is None:
@@ -157,13 +223,13 @@ def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult
                 continue
             for item in node.body:
                 if isinstance(item, _FUNCS):
-                    if is_elided(item):
-                        notes.append(f"{node.name}.{item.name}() elided with '...': kept as it was")
+                    if is_elided(item) and _method(cls, item.name) is None:
+                        notes.append(f"{node.name}.{item.name}() elided with '...': nothing to keep, skipped")
                     else:
-                        _put_method(module, edits, cls, item, snippet_lines)
+                        _put_method(module, edits, cls, item, snippet_lines, notes)
                 elif _assigned_names(item):
                     _put_class_attribute(module, edits, cls, item, snippet_lines)
-        elif _assigned_names(node) and not _uses_self(node):
+        elif _assigned_names(node) and not _uses_self(node) and _is_constant(node, known):
             new = _source(snippet_lines, node, "")
             old = next((module.constants[n] for n in _assigned_names(node) if n in module.constants), None)
             if old is not None:
@@ -174,14 +240,29 @@ def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult
     return SpliceResult(text, notes)
 
 
-def _put_method(module: _Module, edits: _Edits, cls: ast.ClassDef, func: ast.AST, snippet_lines: list[str]) -> None:
+def _merged_or_none(module: _Module, old: ast.AST, func: ast.AST, snippet_lines: list[str], notes: list[str],
+                    indent: str) -> list[str] | None:
+    """The lines replacing ``old``: the snippet's function, merged with ``old`` when it ends in
+    ``...``; None (and a note) when its ``...`` cannot be placed."""
+    if not is_elided(func):
+        return _source(snippet_lines, func, indent)
+    if _trailing_elision(func):
+        notes.append(f"{func.name}() ends in '...': the rest of it kept as it was")
+        return [(indent + l) if l.strip() else "" for l in _merge_elided(module, old, func, snippet_lines)]
+    notes.append(f"{func.name}() elided with '...': kept as it was")
+    return None
+
+
+def _put_method(module: _Module, edits: _Edits, cls: ast.ClassDef, func: ast.AST, snippet_lines: list[str],
+                notes: list[str]) -> None:
     indent = module.body_indent(cls)
-    new = _source(snippet_lines, func, indent)
     old = _method(cls, func.name)
     if old is not None:
-        edits.replace(_start(old), old.end_lineno, new)
+        new = _merged_or_none(module, old, func, snippet_lines, notes, indent)
+        if new is not None:
+            edits.replace(_start(old), old.end_lineno, new)
     else:
-        edits.insert_after(cls.end_lineno, [""] + new)
+        edits.insert_after(cls.end_lineno, [""] + _source(snippet_lines, func, indent))
 
 
 def _put_class_attribute(module: _Module, edits: _Edits, cls: ast.ClassDef, node: ast.AST, snippet_lines: list[str]) -> None:

@@ -3,10 +3,24 @@ money exact to the satoshi, no reset to ``pending`` after the coins may have lef
 
 The candidate ``PaymentProcessor`` runs against a sqlite file built here and a fake
 wallet RPC that can delay, fail before sending or fail after sending.
+
+What a run can judge, and what it cannot:
+
+* a candidate whose SQL names columns or tables the fixture's database lacks (its own
+  schema, e.g. an ``amount_sat`` column) cannot run on that database: every probe
+  reports ``error`` ("cannot be probed"), never a failed fix;
+* a half-applied money change (``calculate_fee`` returns ``Decimal``, the unchanged
+  caller subtracts it from a float) stops the payment round with a float/Decimal
+  ``TypeError``: the race and atomicity probes report ``error`` for it (their fixes
+  are not what broke), the money probe judges it where the answer changed code;
+* money is judged where the answer changed it (``changed.json`` beside the candidate
+  lists the changed definitions; without it, everywhere).
 """
 
+import json
 import logging
 import os
+import re
 import sqlite3
 import tempfile
 import threading
@@ -56,6 +70,83 @@ class FakeWallet:
                 return Decimal("1000")
             return None
         return call
+
+
+_SCHEMA = re.compile(r"no such column: \S+|no such table: \S+|has no column named \S+")
+_MIXED = re.compile(r"unsupported operand type\(s\) for .{1,3}: '(float|decimal\.Decimal)' and '(float|decimal\.Decimal)'"
+                    r"|'<' not supported between instances of 'decimal.Decimal' and 'float'")
+
+
+def _problem_text(exc):
+    return f"{type(exc).__name__}: {exc}" if exc is not None else ""
+
+
+def _cannot_judge(texts, mixed_money=True):
+    """CandidateError when the run stopped on another schema or on half-applied money code."""
+    for text in texts:
+        if not text:
+            continue
+        if _SCHEMA.search(text):
+            raise _harness.CandidateError("cannot be probed: the candidate's SQL expects another database schema "
+                                          f"than the program's ({_SCHEMA.search(text).group(0)})")
+        if mixed_money and _MIXED.search(text):
+            raise _harness.CandidateError("cannot be judged: the payment round stops on the answer's money change "
+                                          f"(float mixed with Decimal: {_MIXED.search(text).group(0)})")
+
+
+def _changed(ctx):
+    """The definitions the answer changed (``changed.json`` next to the candidate), or None: all."""
+    path = os.path.join(os.path.dirname(ctx.candidate_dir), "changed.json")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return set(json.load(fh))
+    except (OSError, ValueError):
+        return None
+
+
+def _judged(changed, *methods):
+    return changed is None or any(f"PaymentProcessor.{m}" in changed for m in methods)
+
+
+class _RecordingCursor(sqlite3.Cursor):
+    def execute(self, sql, *args, **kwargs):
+        _STATEMENTS.append(str(sql))
+        return super().execute(sql, *args, **kwargs)
+
+    def executemany(self, sql, *args, **kwargs):
+        _STATEMENTS.append(str(sql))
+        return super().executemany(sql, *args, **kwargs)
+
+
+class _RecordingConnection(sqlite3.Connection):
+    """Records the SQL text of every statement (the values bound as parameters are not in it)."""
+
+    def cursor(self, factory=None):
+        return super().cursor(factory or _RecordingCursor)
+
+    def execute(self, sql, *args, **kwargs):
+        _STATEMENTS.append(str(sql))
+        return super().execute(sql, *args, **kwargs)
+
+    def executemany(self, sql, *args, **kwargs):
+        _STATEMENTS.append(str(sql))
+        return super().executemany(sql, *args, **kwargs)
+
+    def executescript(self, sql):
+        _STATEMENTS.append(str(sql))
+        return super().executescript(sql)
+
+
+_STATEMENTS = []
+
+
+def _record_sql():
+    real = sqlite3.connect
+
+    def connect(*args, **kwargs):
+        kwargs.setdefault("factory", _RecordingConnection)
+        return real(*args, **kwargs)
+    sqlite3.connect = connect
 
 
 def import_check(ctx):
@@ -126,6 +217,7 @@ def probe_each_payout_paid_once(ctx):
     wallet = FakeWallet(delay=0.002)
     wallet.slow = {"bc1qminer00": 0.15}
     processor = _processor(ctx, db, wallet)
+    logs = _capture_logs()
     barrier = threading.Barrier(4)
     errors = []
 
@@ -142,6 +234,7 @@ def probe_each_payout_paid_once(ctx):
     for thread in threads:
         thread.join(3.0)
     expect(not any(t.is_alive() for t in threads), f"four workers did not finish {payouts} payouts within 3 s")
+    _cannot_judge([_problem_text(e) for e in errors] + [text for _, text in logs.messages])
     counts = {}
     for address, _amount in wallet.sent:
         counts[address] = counts.get(address, 0) + 1
@@ -163,10 +256,12 @@ def probe_history_not_injectable(ctx):
     db = _db([("bc1qalice", 0.5, "paid"), ("bc1qalice", 0.25, "paid"), ("bc1qbob", 1.0, "paid"),
               ("o'hara.pool", 0.125, "paid")])
     processor = _processor(ctx, db, FakeWallet())
+    _record_sql()
     attack = "x' OR '1'='1"
     try:
         rows = processor.get_payment_history(attack)
     except sqlite3.Error as exc:
+        _cannot_judge([_problem_text(exc)])
         raise _harness.ProbeFailed(f"get_payment_history({attack!r}) put the address into the SQL: {exc}")
     rows = list(rows or [])
     expect(not rows, f"get_payment_history({attack!r}) returned {len(rows)} rows of other addresses")
@@ -177,7 +272,11 @@ def probe_history_not_injectable(ctx):
         raise _harness.ProbeFailed(f"an address with a quote breaks the query: {exc}")
     expect(len(own) == 2, f"get_payment_history('bc1qalice') returned {len(own)} rows, not its 2")
     expect(len(quoted) == 1, f"an address with a quote returned {len(quoted)} rows, not its 1")
-    return f"{attack!r} returns nothing; each address gets exactly its own rows"
+    # the contract's fix is parameters: an address escaped or formatted into the SQL text is not one
+    inlined = [sql for sql in _STATEMENTS if "hara.pool" in sql or "bc1qalice" in sql]
+    expect(not inlined, "the address is written into the SQL text (escaped or formatted), not bound as a "
+                        f"parameter: {inlined[0][:120] if inlined else ''}")
+    return f"{attack!r} returns nothing; each address gets exactly its own rows, bound as a parameter"
 
 
 # -- money --------------------------------------------------------------------
@@ -198,7 +297,10 @@ def _satoshis(value, what):
     return exact * SAT_PER_BTC, "btc"
 
 
-def _expect_btc(value, expected, what):
+def _expect_btc(value, expected, what, floats_allowed=False):
+    if isinstance(value, float) and not floats_allowed:
+        raise _harness.ProbeFailed(f"{what} is the float {value!r}: the money is still float arithmetic "
+                                   "(Decimal or integer base units keep it exact)")
     sats, _unit = _satoshis(value, what)
     want = Decimal(expected) * SAT_PER_BTC
     expect(sats == sats.to_integral_value(),
@@ -207,27 +309,48 @@ def _expect_btc(value, expected, what):
 
 
 def probe_money_exact_to_satoshi(ctx):
+    # judged where the answer changed the code: a fee fixed in calculate_fee is judged
+    # there, whatever the unchanged batch_payments still does
+    changed = _changed(ctx)
+    judged = []
     processor = _processor(ctx, _db([]), FakeWallet(), fee_percent=0.5, min_payout=0.001)
-    # fees that need no rounding: any exact method gets them to the satoshi
-    for amount, fee in ((0.29, "0.00145"), (1.13, "0.00565"), (0.57, "0.00285"), (12345.6789, "61.7283945")):
-        _expect_btc(processor.calculate_fee(amount), fee, f"calculate_fee({amount})")
-    balances = [("bc1qa", 0.1)] * 10 + [("bc1qb", 0.2), ("bc1qb", 0.1), ("bc1qc", 0.0007), ("bc1qc", 0.0003),
-                                        ("bc1qd", 0.0004), ("bc1qd", 0.0005)]
-    totals = processor.batch_payments(balances)
-    expect(isinstance(totals, dict), f"batch_payments returned {type(totals).__name__}, not a dict")
-    expected = {"bc1qa": "1.0", "bc1qb": "0.3", "bc1qc": "0.001"}
-    for address, total in expected.items():
-        expect(address in totals, f"batch_payments dropped {address} whose total {total} BTC reaches min_payout 0.001")
-        _expect_btc(totals[address], total, f"batch total of {address}")
-    expect("bc1qd" not in totals, "batch_payments kept bc1qd whose 0.0009 BTC is below min_payout")
-    # the amount the wallet is asked to send: amount minus fee, exact
-    db = _db([("bc1qminer", 0.29, "pending")])
-    wallet = FakeWallet()
-    processor = _processor(ctx, db, wallet, fee_percent=0.5, min_payout=0.001)
-    processor.process_pending_payments()
-    expect(len(wallet.sent) == 1, f"one pending payout led to {len(wallet.sent)} wallet sends")
-    _expect_btc(wallet.sent[0][1], "0.28855", "the amount sent for 0.29 BTC minus a 0.5% fee")
-    return "fees, batch totals and the amount sent are exact to the satoshi"
+    if _judged(changed, "calculate_fee"):
+        # fees that need no rounding: any exact method gets them to the satoshi
+        for amount, fee in ((0.29, "0.00145"), (1.13, "0.00565"), (0.57, "0.00285"), (12345.6789, "61.7283945")):
+            _expect_btc(processor.calculate_fee(amount), fee, f"calculate_fee({amount})")
+        judged.append("fees")
+    if _judged(changed, "batch_payments"):
+        balances = [("bc1qa", 0.1)] * 10 + [("bc1qb", 0.2), ("bc1qb", 0.1), ("bc1qc", 0.0007), ("bc1qc", 0.0003),
+                                            ("bc1qd", 0.0004), ("bc1qd", 0.0005)]
+        totals = processor.batch_payments(balances)
+        expect(isinstance(totals, dict), f"batch_payments returned {type(totals).__name__}, not a dict")
+        expected = {"bc1qa": "1.0", "bc1qb": "0.3", "bc1qc": "0.001"}
+        for address, total in expected.items():
+            expect(address in totals,
+                   f"batch_payments dropped {address} whose total {total} BTC reaches min_payout 0.001")
+            _expect_btc(totals[address], total, f"batch total of {address}")
+        expect("bc1qd" not in totals, "batch_payments kept bc1qd whose 0.0009 BTC is below min_payout")
+        judged.append("batch totals")
+    if _judged(changed, "_execute_payment", "process_pending_payments", "_send_payment"):
+        # the amount the wallet is asked to send: amount minus fee, exact (a float is what
+        # JSON-RPC carries, so an exact float is accepted here)
+        db = _db([("bc1qminer", 0.29, "pending")])
+        wallet = FakeWallet()
+        processor = _processor(ctx, db, wallet, fee_percent=0.5, min_payout=0.001)
+        logs = _capture_logs()
+        try:
+            processor.process_pending_payments()
+        except sqlite3.OperationalError as exc:
+            _cannot_judge([_problem_text(exc)], mixed_money=False)
+            raise
+        _cannot_judge([text for _, text in logs.messages], mixed_money=False)
+        expect(len(wallet.sent) == 1, f"one pending payout led to {len(wallet.sent)} wallet sends"
+               + next((f" ({text})" for level, text in logs.messages if level >= logging.WARNING), ""))
+        _expect_btc(wallet.sent[0][1], "0.28855", "the amount sent for 0.29 BTC minus a 0.5% fee",
+                    floats_allowed=True)
+        judged.append("the amount sent")
+    expect(judged, "the answer changed none of calculate_fee, batch_payments and the payment path")
+    return f"{', '.join(judged)} exact to the satoshi"
 
 
 # -- atomicity ----------------------------------------------------------------
@@ -256,6 +379,8 @@ def probe_error_after_send_keeps_row(ctx):
     processor = _processor(ctx, db, wallet)
     logs = _capture_logs()
     error = _run_round(processor)
+    if not wallet.sent:
+        _cannot_judge([_problem_text(error)] + [text for _, text in logs.messages])
     expect(len(wallet.sent) == 1, f"the payout was sent {len(wallet.sent)} times in one round")
     status = _statuses(db)[1]
     expect(status != "pending", "a wallet error after the coins were sent reset the row to 'pending' "
@@ -275,6 +400,8 @@ def probe_wallet_error_visible(ctx):
     processor = _processor(ctx, db, wallet)
     logs = _capture_logs()
     error = _run_round(processor)
+    if marker not in _problem_text(error) and not any(marker in text for _, text in logs.messages):
+        _cannot_judge([_problem_text(error)] + [text for _, text in logs.messages])
     expect(not wallet.sent, "the wallet refused, yet a send was recorded")
     expect(_visible(error, logs, marker), "the wallet's own error ('Insufficient funds ...') was swallowed: it "
                                           "neither propagated nor reached a warning/error log line")

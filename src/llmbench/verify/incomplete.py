@@ -1,0 +1,67 @@
+"""Tell an incomplete candidate from a wrong fix.
+
+A run that stops on ``AttributeError: ... has no attribute 'x'`` or ``NameError: name
+'x' is not defined`` may mean two things:
+
+* the answer's code uses a name that neither it nor the fixture defines (``self.fee_bp``
+  set "in __init__" in prose only, a helper promised and not given): the candidate is
+  incomplete, the run says nothing of the fix, so it is an ``error``;
+* the answer removed or renamed a name the fixture defined and still uses: that is
+  the fix breaking the program, and the run's verdict stands.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+
+_MISSING = (
+    re.compile(r"AttributeError: .{0,200}? has no attribute '(\w+)'"),
+    re.compile(r"NameError: name '(\w+)' is not defined"),
+)
+
+
+def missing_name(detail: str) -> str | None:
+    """The name a run's detail says was missing, if any."""
+    for pattern in _MISSING:
+        found = pattern.search(detail or "")
+        if found:
+            return found.group(1)
+    return None
+
+
+def defined_names(text: str) -> set[str]:
+    """Every name a module binds anywhere: functions, classes, imports, assignments,
+    attribute stores (``self.x = ...``), parameters."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" \
+                and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+            names.add(str(node.args[1].value))
+    return names
+
+
+def undefined_by_answer(detail: str, fixture_texts: list[str], candidate_texts: list[str]) -> str | None:
+    """The missing name when the answer's own code introduced it without defining it
+    (the fixture never defined it, and the candidate does not either)."""
+    name = missing_name(detail)
+    if name is None or hasattr(builtins, name):
+        return None
+    if any(name in defined_names(t) for t in fixture_texts) or any(name in defined_names(t) for t in candidate_texts):
+        return None
+    return name
