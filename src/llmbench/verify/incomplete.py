@@ -16,24 +16,23 @@ import ast
 import builtins
 import re
 
-_MISSING = (
-    re.compile(r"AttributeError: .{0,200}? has no attribute '(\w+)'"),
-    re.compile(r"NameError: name '(\w+)' is not defined"),
-)
+_MISSING_ATTRIBUTE = re.compile(r"AttributeError: .{0,200}? has no attribute '(\w+)'")
+_MISSING_NAME = re.compile(r"NameError: name '(\w+)' is not defined")
 
 
-def missing_name(detail: str) -> str | None:
-    """The name a run's detail says was missing, if any."""
-    for pattern in _MISSING:
+def missing_name(detail: str) -> tuple[str, bool] | None:
+    """(the name a run's detail says was missing, whether it is an attribute), if any."""
+    for pattern, attribute in ((_MISSING_ATTRIBUTE, True), (_MISSING_NAME, False)):
         found = pattern.search(detail or "")
         if found:
-            return found.group(1)
+            return found.group(1), attribute
     return None
 
 
-def defined_names(text: str) -> set[str]:
-    """Every name a module binds anywhere: functions, classes, imports, assignments,
-    attribute stores (``self.x = ...``), parameters."""
+def defined_names(text: str, attributes: bool) -> set[str]:
+    """The names a module binds anywhere. ``attributes``: what an object can have (methods,
+    class attributes, ``self.x = ...``, ``setattr``); otherwise what a name can be
+    (functions, classes, imports, assignments, parameters)."""
     try:
         tree = ast.parse(text)
     except SyntaxError:
@@ -42,26 +41,36 @@ def defined_names(text: str) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" \
+                and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+            names.add(str(node.args[1].value))
+        elif attributes:
+            continue
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names.update((a.asname or a.name).split(".")[0] for a in node.names)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
-        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
-            names.add(node.attr)
         elif isinstance(node, ast.arg):
             names.add(node.arg)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" \
-                and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
-            names.add(str(node.args[1].value))
+    if attributes:   # class-level assignments are attributes of the class's objects
+        for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+            for item in cls.body:
+                targets = item.targets if isinstance(item, ast.Assign) else [getattr(item, "target", None)]
+                names.update(t.id for t in targets if isinstance(t, ast.Name))
     return names
 
 
 def undefined_by_answer(detail: str, fixture_texts: list[str], candidate_texts: list[str]) -> str | None:
     """The missing name when the answer's own code introduced it without defining it
     (the fixture never defined it, and the candidate does not either)."""
-    name = missing_name(detail)
-    if name is None or hasattr(builtins, name):
+    missing = missing_name(detail)
+    if missing is None:
         return None
-    if any(name in defined_names(t) for t in fixture_texts) or any(name in defined_names(t) for t in candidate_texts):
+    name, attribute = missing
+    if not attribute and hasattr(builtins, name):
+        return None
+    if any(name in defined_names(t, attribute) for t in fixture_texts + candidate_texts):
         return None
     return name

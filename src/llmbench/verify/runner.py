@@ -166,7 +166,7 @@ class Verifier:
             for name, text in candidate.files.items():
                 (target / name).write_text(text, encoding="utf-8")
             # the probes judge some properties only where the answer changed code
-            (scratch / "changed.json").write_text(json.dumps(sorted(candidate.changed)), encoding="utf-8")
+            (target / ".changed.json").write_text(json.dumps(sorted(candidate.changed)), encoding="utf-8")
         else:
             target.mkdir()
             (target / "answer.sh").write_text(candidate.script, encoding="utf-8")

@@ -13,7 +13,7 @@ What a run can judge, and what it cannot:
   caller subtracts it from a float) stops the payment round with a float/Decimal
   ``TypeError``: the race and atomicity probes report ``error`` for it (their fixes
   are not what broke), the money probe judges it where the answer changed code;
-* money is judged where the answer changed it (``changed.json`` beside the candidate
+* money is judged where the answer changed it (``.changed.json`` in the candidate folder
   lists the changed definitions; without it, everywhere).
 """
 
@@ -95,8 +95,8 @@ def _cannot_judge(texts, mixed_money=True):
 
 
 def _changed(ctx):
-    """The definitions the answer changed (``changed.json`` next to the candidate), or None: all."""
-    path = os.path.join(os.path.dirname(ctx.candidate_dir), "changed.json")
+    """The definitions the answer changed (``candidate/.changed.json``), or None: all."""
+    path = os.path.join(ctx.candidate_dir, ".changed.json")
     try:
         with open(path, encoding="utf-8") as fh:
             return set(json.load(fh))

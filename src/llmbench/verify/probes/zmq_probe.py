@@ -55,7 +55,7 @@ def _start_listener(ctx):
     return listener, fake, got
 
 
-USES = ("connect", "setsockopt", "recv", "poll")   # what makes a socket the listener's
+USES = ("connect", "bind", "recv", "poll")   # what makes a socket the listener's (options alone do not)
 
 
 def _used_events(events):

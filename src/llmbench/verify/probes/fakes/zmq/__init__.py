@@ -93,7 +93,9 @@ class Context:
             self.terminated = True
             _lock.notify_all()
             deadline = time.monotonic() + TERM_WAIT
-            while any(not s.closed for s in self.sockets):
+            # a socket never connected (left over in __init__ by a snippet fix) is not
+            # the listener's: only the sockets in use are waited for
+            while any(not s.closed and (s.connected or s.endpoints) for s in self.sockets):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     problems.append("context.term() blocks forever: a socket of the context was never closed")

@@ -1,0 +1,234 @@
+"""Which run says what: a wrong fix fails, an incomplete or unprobeable candidate is an
+error (the text verdict stands), and code for a check's place is found where it is.
+
+Hand-written answers, each built on the shipped fixture: the shapes a fix takes
+(a function ending in ``...``, a new helper, a method reading an attribute it never
+sets, a full file with its own schema, a half-applied money change).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sandbox_helpers import needs_sandbox, require_sandbox  # noqa: F401 - the fixture needs_sandbox uses
+from verify_probes_helpers import by_probe, lay_out, run_probe
+from llmbench.tasks.prompting import read_fixture
+from llmbench.verify import runner
+from llmbench.verify.candidate import NoCandidate, build_candidate
+from llmbench.verify.incomplete import undefined_by_answer
+from llmbench.verify.places import touches_place
+from llmbench.verify.runner import Verifier
+
+PAYMENT = read_fixture("payment_processor.py")
+STRATUM = read_fixture("stratum_server.py")
+ZMQ = read_fixture("zmq_listener.py")
+
+
+def fenced(code: str) -> str:
+    return f"```python\n{code.strip(chr(10))}\n```\n"
+
+
+# -- candidate: where the code goes ------------------------------------------------
+
+SUBMIT_HEAD_THEN_REST = '''
+async def _handle_submit(self, session, message):
+    msg_id = message.get("id")
+    try:
+        worker, job_id, extranonce2, ntime, nonce = message["params"]
+        extranonce2_bin = bytes.fromhex(extranonce2)
+        ntime_int = int(ntime, 16)
+        nonce_int = int(nonce, 16)
+        if len(extranonce2_bin) != EXTRANONCE2_SIZE or len(ntime) != 8 or len(nonce) != 8:
+            raise ValueError("wrong field lengths")
+    except (KeyError, TypeError, ValueError):
+        await self._reply_error(session, msg_id, 20, "Malformed mining.submit")
+        return
+    ...
+'''
+
+
+def test_a_function_ending_in_ellipsis_keeps_the_rest_of_the_fixtures_body():
+    cand = build_candidate("stratum", fenced(SUBMIT_HEAD_THEN_REST))
+    text = cand.files["stratum_server.py"]
+    body = text[text.index("async def _handle_submit"):text.index("async def _poll_templates")]
+    assert "except (KeyError, TypeError, ValueError):" in body
+    # the fixture's statements the snippet does not restate follow, in order
+    assert body.index("Not subscribed") < body.index("Duplicate share") < body.index("_validate_share(")
+    # those it restates (the unpacking, the hex parsing) are not run twice
+    assert body.count("bytes.fromhex(extranonce2)") == 1
+    assert body.count('message["params"]') == 1
+    assert "StratumServer._handle_submit" in cand.changed
+    assert any("rest of it kept" in note for note in cand.notes)
+
+
+def test_an_ellipsis_inside_a_block_still_leaves_the_function_as_it_was():
+    code = SUBMIT_HEAD_THEN_REST.replace("        return\n    ...\n", "        ...\n")
+    assert code != SUBMIT_HEAD_THEN_REST
+    cand = build_candidate("stratum", fenced(code))
+    assert isinstance(cand, NoCandidate)
+    assert cand.reason.startswith("no code change")
+
+
+def test_a_statement_lifted_out_of_a_method_is_not_a_module_constant():
+    code = '''
+SAT = Decimal("0.00000001")
+
+cur = conn.execute("UPDATE payouts SET status = 'processing' WHERE id = ?", (payout_id,))
+
+def calculate_fee(self, amount):
+    return (Decimal(str(amount)) * Decimal(str(self.fee_percent)) / 100).quantize(SAT)
+'''
+    text = build_candidate("payment", fenced("from decimal import Decimal\n" + code)).files["payment_processor.py"]
+    assert 'SAT = Decimal("0.00000001")' in text
+    assert "cur = conn.execute" not in text
+    compile(text, "payment_processor.py", "exec")
+
+
+PRUNER = '''
+async def _prune_shares(self, ttl=300):
+    while True:
+        await asyncio.sleep(30)
+        cutoff = time.time() - ttl
+        for key in [k for k, seen in self.recent_shares.items() if seen < cutoff]:
+            del self.recent_shares[key]
+'''
+
+
+def test_a_new_helper_handling_a_checks_state_is_code_for_its_place():
+    cand = build_candidate("stratum", fenced(PRUNER))
+    assert "recent_shares" in cand.added_state
+    assert touches_place("stratum.memory_leak", cand.changed, cand.added_state)
+    assert not touches_place("stratum.input_validation", cand.changed, cand.added_state)
+    # a helper of something else is not
+    other = build_candidate("stratum", fenced(PRUNER.replace("recent_shares", "banned_peers")))
+    assert not touches_place("stratum.memory_leak", other.changed, other.added_state)
+
+
+# -- incomplete candidates ---------------------------------------------------------
+
+def test_a_name_neither_the_answer_nor_the_fixture_defines_makes_the_candidate_incomplete():
+    candidate = ZMQ.replace("self.socket.setsockopt(zmq.RCVTIMEO, rcv_timeout_ms)",
+                            "self.socket.setsockopt(zmq.RCVTIMEO, self.rcv_timeout_ms)")
+    detail = "thread zmq-listener died: AttributeError: 'ZMQListener' object has no attribute 'rcv_timeout_ms'"
+    # the fixture has a parameter of that name, not an attribute: the answer's own gap
+    assert undefined_by_answer(detail, [ZMQ], [candidate]) == "rcv_timeout_ms"
+    assert undefined_by_answer("NameError: name 'closing' is not defined", [PAYMENT], [PAYMENT]) == "closing"
+
+
+def test_a_name_the_fixture_defines_and_the_answer_removed_is_the_fixs_failure():
+    detail = "AttributeError: 'ZMQListener' object has no attribute '_dispatch'"
+    assert undefined_by_answer(detail, [ZMQ], [ZMQ.replace("def _dispatch", "def _handle")]) is None
+    # a name the answer defines somewhere (set too late, in another method) is its bug too
+    sets_late = PAYMENT.replace("    def stop(self):\n", "    def stop(self):\n        self.fee_bp = 50\n")
+    assert undefined_by_answer("AttributeError: 'PaymentProcessor' object has no attribute 'fee_bp'",
+                               [PAYMENT], [sets_late]) is None
+    assert undefined_by_answer("TypeError: unsupported operand", [PAYMENT], [PAYMENT]) is None
+
+
+# -- payment probes: what each check's criterion asks -------------------------------
+
+def _payment(tmp_path, text, changed=None):
+    scratch = lay_out(tmp_path, "payment", text)
+    if changed is not None:
+        (scratch / "candidate" / ".changed.json").write_text(json.dumps(changed))
+    return scratch
+
+
+QUOTE_ESCAPED = PAYMENT.replace(
+    "    def get_payment_history(self, address, limit=50):\n        conn = self._connect()\n",
+    "    def get_payment_history(self, address, limit=50):\n        address = str(address).replace(\"'\", \"''\")\n"
+    "        conn = self._connect()\n")
+ROUNDED_FLOATS = PAYMENT.replace(
+    "totals[address] = totals.get(address, 0.0) + float(amount)",
+    "totals[address] = round(totals.get(address, 0.0) + float(amount), 8)")
+FEE_ONLY = PAYMENT.replace(
+    "        return round(float(amount) * self.fee_percent / 100.0, 8)",
+    "        return (Decimal(str(amount)) * Decimal(str(self.fee_percent)) / 100).quantize(Decimal('0.00000001'))",
+).replace("import logging\n", "import logging\nfrom decimal import Decimal\n")
+OWN_SCHEMA = PAYMENT.replace("SELECT id, address, amount FROM payouts", "SELECT id, address, amount_sat FROM payouts")
+
+
+def test_quote_escaping_is_not_the_parameters_the_contract_asks_for(tmp_path):
+    payload = run_probe(_payment(tmp_path, QUOTE_ESCAPED), "payment", checks=["payment.sql_injection"])
+    status, detail = by_probe(payload)["history_not_injectable"]
+    assert status == "failed"
+    assert "not bound as a parameter" in detail
+
+
+def test_float_money_rounded_to_8_places_is_still_float_money(tmp_path):
+    payload = run_probe(_payment(tmp_path, ROUNDED_FLOATS, ["PaymentProcessor.batch_payments"]), "payment",
+                        checks=["payment.float_precision"])
+    status, detail = by_probe(payload)["money_exact_to_satoshi"]
+    assert status == "failed"
+    assert "is the float" in detail
+
+
+def test_money_is_judged_where_the_answer_changed_it_and_the_half_change_costs_no_other_check(tmp_path):
+    payload = run_probe(_payment(tmp_path, FEE_ONLY, ["PaymentProcessor.calculate_fee"]), "payment")
+    results = by_probe(payload)
+    assert results["money_exact_to_satoshi"] == ("passed", "fees exact to the satoshi")
+    # the unchanged caller subtracts the Decimal fee from a float amount: not the race fix's fault
+    for probe in ("each_payout_paid_once", "error_after_send_keeps_row"):
+        assert results[probe][0] == "error", results[probe]
+        assert "float mixed with Decimal" in results[probe][1]
+    # without the list of changes the money is judged everywhere, and the batch totals fail
+    strict = by_probe(run_probe(lay_out(tmp_path / "strict", "payment", FEE_ONLY), "payment",
+                                checks=["payment.float_precision"]))
+    assert strict["money_exact_to_satoshi"][0] == "failed"
+
+
+def test_a_candidate_with_its_own_schema_cannot_be_probed(tmp_path):
+    payload = run_probe(_payment(tmp_path, OWN_SCHEMA), "payment", checks=["payment.race_condition"])
+    status, detail = by_probe(payload)["each_payout_paid_once"]
+    assert status == "error"
+    assert detail.startswith("cannot be probed: the candidate's SQL expects another database schema")
+    assert "amount_sat" in detail
+
+
+# -- through the runner, in the sandbox ---------------------------------------------
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    runner._MEMORY.clear()
+    yield
+    runner._MEMORY.clear()
+
+
+@needs_sandbox
+def test_a_pruner_never_started_and_a_try_missing_valueerror_fail_their_runs():
+    wrong = fenced(PRUNER) + "\n" + fenced(SUBMIT_HEAD_THEN_REST.replace("(KeyError, TypeError, ValueError)",
+                                                                         "(KeyError, TypeError)"))
+    runs = Verifier().run("stratum", wrong)
+    assert runs["stratum.memory_leak"]["status"] == "failed", runs["stratum.memory_leak"]
+    assert "never pruned" in runs["stratum.memory_leak"]["detail"]
+    assert runs["stratum.input_validation"]["status"] == "failed", runs["stratum.input_validation"]
+
+
+@needs_sandbox
+def test_a_try_catching_valueerror_with_the_rest_kept_passes_its_run():
+    runs = Verifier().run("stratum", fenced(SUBMIT_HEAD_THEN_REST))
+    assert runs["stratum.input_validation"]["status"] == "passed", runs["stratum.input_validation"]
+
+
+@needs_sandbox
+def test_a_snippet_using_an_attribute_set_only_in_prose_is_an_error_not_a_failed_fix():
+    listen = '''
+def _listen(self):
+    socket = self.context.socket(zmq.SUB)
+    socket.setsockopt(zmq.RCVTIMEO, self.rcv_timeout_ms)
+    socket.connect(self.endpoint)
+    socket.setsockopt(zmq.SUBSCRIBE, b"hashblock")
+    socket.setsockopt(zmq.SUBSCRIBE, b"rawblock")
+    while self.running:
+        try:
+            frames = socket.recv_multipart()
+        except zmq.Again:
+            continue
+        self._dispatch(frames)
+    socket.close()
+'''
+    run = Verifier().run("zmq", fenced(listen))["zmq.fix_socket_in_thread"]
+    assert run["status"] == "error", run
+    assert run["detail"].startswith("the answer's code is incomplete: it uses 'rcv_timeout_ms'")
