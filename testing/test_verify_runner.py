@@ -132,7 +132,8 @@ def test_a_check_passes_only_when_all_its_probes_pass_and_sees_the_contract_layo
     ]
     print("noise before the result")
     print(json.dumps({"task": "payment", "results": results}))
-    ''' % sorted(p.name for p in (Path(__file__).parents[1] / "fixtures" / "buggy_code").iterdir() if p.name != "__pycache__")
+    ''' % sorted([".changed.json"] + [p.name for p in (Path(__file__).parents[1] / "fixtures" / "buggy_code").iterdir()
+                                       if p.name != "__pycache__"])
     folder = probes_with(tmp_path, "payment", probe)
     fee_fix = SQL_FIX + "\n```python\ndef calculate_fee(self, amount):\n    return amount\n```\n"
     runs = Verifier(probes_dir=folder).run("payment", fee_fix)

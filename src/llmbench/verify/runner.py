@@ -3,7 +3,8 @@
 The scratch folder, as the probes expect it (the contract they are written to):
 
     probes/      a copy of ``llmbench/verify/probes/``
-    candidate/   the fixture folder with the patched files (Python tasks), or
+    candidate/   the fixture folder with the patched files and ``.changed.json``
+                 (the definitions the answer changed) (Python tasks), or
                  ``answer.sh`` (hiveos)
     home/ tmp/   HOME and TMPDIR
 
