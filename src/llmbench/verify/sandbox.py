@@ -57,7 +57,10 @@ class Limits:
     cpu_seconds: int = 15
     memory_bytes: int = 1 << 30          # address space
     file_bytes: int = 16 << 20           # largest file the code may write
-    processes: int = 64                  # beyond what the sandbox user already runs
+    # tasks (processes and threads: what RLIMIT_NPROC counts) beyond what the sandbox user
+    # already runs; room for two runs side by side (xdist), each started while the
+    # other grows, and still a wall a fork bomb hits in well under a second
+    processes: int = 256
     scratch_bytes: int = 256 << 20       # the writable scratch (a tmpfs)
 
 
@@ -84,12 +87,13 @@ def run_as_uid() -> int:
 
 
 def _processes_of(uid: int) -> int:
+    """The tasks (threads included, as RLIMIT_NPROC counts them) the user runs now."""
     count = 0
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
                 if entry.stat().st_uid == uid:
-                    count += 1
+                    count += max(1, len(os.listdir(f"/proc/{entry.name}/task")))
             except OSError:
                 continue
     return count
