@@ -125,6 +125,9 @@ def test_a_name_the_fixture_defines_and_the_answer_removed_is_the_fixs_failure()
     assert undefined_by_answer("AttributeError: 'PaymentProcessor' object has no attribute 'fee_bp'",
                                [PAYMENT], [sets_late]) is None
     assert undefined_by_answer("TypeError: unsupported operand", [PAYMENT], [PAYMENT]) is None
+    # a library object without the attribute is the program misusing it, not a gap in the answer
+    assert undefined_by_answer("AttributeError: 'NoneType' object has no attribute 'fetchall'",
+                               [PAYMENT], [PAYMENT]) is None
 
 
 # -- payment probes: what each check's criterion asks -------------------------------

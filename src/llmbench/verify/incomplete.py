@@ -16,17 +16,29 @@ import ast
 import builtins
 import re
 
-_MISSING_ATTRIBUTE = re.compile(r"AttributeError: .{0,200}? has no attribute '(\w+)'")
+_MISSING_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attribute '(\w+)'")
 _MISSING_NAME = re.compile(r"NameError: name '(\w+)' is not defined")
 
 
-def missing_name(detail: str) -> tuple[str, bool] | None:
-    """(the name a run's detail says was missing, whether it is an attribute), if any."""
-    for pattern, attribute in ((_MISSING_ATTRIBUTE, True), (_MISSING_NAME, False)):
-        found = pattern.search(detail or "")
-        if found:
-            return found.group(1), attribute
+def missing_name(detail: str, classes: set[str] = frozenset()) -> tuple[str, bool] | None:
+    """(the name a run's detail says was missing, whether it is an attribute), if any.
+    Attributes count only on objects of ``classes`` (the program's own): a library
+    object without that attribute (``'NoneType' object has no attribute 'fetchall'``)
+    is the program misusing it, not a gap in the answer."""
+    found = _MISSING_ATTRIBUTE.search(detail or "")
+    if found and found.group(1) in classes:
+        return found.group(2), True
+    found = _MISSING_NAME.search(detail or "")
+    if found:
+        return found.group(1), False
     return None
+
+
+def _classes(text: str) -> set[str]:
+    try:
+        return {n.name for n in ast.walk(ast.parse(text)) if isinstance(n, ast.ClassDef)}
+    except SyntaxError:
+        return set()
 
 
 def defined_names(text: str, attributes: bool) -> set[str]:
@@ -65,7 +77,8 @@ def defined_names(text: str, attributes: bool) -> set[str]:
 def undefined_by_answer(detail: str, fixture_texts: list[str], candidate_texts: list[str]) -> str | None:
     """The missing name when the answer's own code introduced it without defining it
     (the fixture never defined it, and the candidate does not either)."""
-    missing = missing_name(detail)
+    classes = set().union(*(_classes(t) for t in fixture_texts + candidate_texts))
+    missing = missing_name(detail, classes)
     if missing is None:
         return None
     name, attribute = missing
