@@ -108,7 +108,7 @@ class ReferenceServer:
                 due = time.monotonic() + step
                 first = None
                 times = []
-                for i in range(n):
+                for _ in range(n):
                     delay = due - time.monotonic()
                     if delay > 0:
                         time.sleep(delay)
@@ -357,7 +357,7 @@ def part_parsers(max_tokens: int, requests: int) -> None:
             import openai
             c = openai.OpenAI(base_url=sim.base_url, api_key="x")
             for _ in range(requests):
-                for chunk in c.chat.completions.create(model="demo", messages=body["messages"], max_tokens=max_tokens,
+                for _chunk in c.chat.completions.create(model="demo", messages=body["messages"], max_tokens=max_tokens,
                                                        stream=True, stream_options={"include_usage": True},
                                                        extra_body={"ignore_eos": True}):
                     time.monotonic_ns()

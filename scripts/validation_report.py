@@ -16,8 +16,7 @@ from pathlib import Path
 import yaml
 
 from llmbench.grading.controls import GENERIC_CHECKLIST
-from llmbench.tasks import TASK_NAMES, get_task
-from llmbench.tasks import grade
+from llmbench.tasks import TASK_NAMES, get_task, grade
 
 VALIDATION = Path(__file__).resolve().parents[1] / "testing" / "validation"
 

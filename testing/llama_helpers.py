@@ -25,7 +25,6 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
-
 from realserver import llama as llama_mod
 from realserver.llama import LlamaServer, LlamaServerError
 from shared_server import next_log_path, private_servers, shared_server, start_or_fail

@@ -28,7 +28,6 @@ from typing import TypeVar
 
 import pytest
 from filelock import FileLock
-
 from realserver.process import ServerProcess
 
 S = TypeVar("S", bound=ServerProcess)

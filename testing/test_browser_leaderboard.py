@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from browser_helpers import INJECTION_PAYLOADS, Browser, artifact_dir, require_browser
 from leaderboard_helpers import full_marks, write_quality_run, write_sweep
+
 from llmbench.cli.report import main
 
 pytestmark = pytest.mark.browser

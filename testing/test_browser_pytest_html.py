@@ -10,7 +10,6 @@ llmbench plugin can carry) closes that, and the tests below show both behaviours
 from __future__ import annotations
 
 import pytest
-
 from browser_helpers import INJECTION_PAYLOADS, Browser, artifact_dir, require_browser
 
 pytestmark = pytest.mark.browser

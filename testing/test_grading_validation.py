@@ -8,8 +8,7 @@ import pytest
 import yaml
 
 from llmbench.grading.controls import GENERIC_CHECKLIST
-from llmbench.tasks import TASK_NAMES, get_task
-from llmbench.tasks import grade
+from llmbench.tasks import TASK_NAMES, get_task, grade
 
 VALIDATION = Path(__file__).parent / "validation"
 

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from browser_helpers import INJECTION_PAYLOADS, artifact_dir, check_page, require_browser
 
 HOSTILE = "\n".join(INJECTION_PAYLOADS.values())

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from leaderboard_helpers import full_marks, write_quality_run
+
 from llmbench.cli.report import main as report
 
 

@@ -99,7 +99,7 @@ def test_transcription_matches_the_seed_document(reference):
     text = SEED_DOC.read_text(encoding="utf-8")
     published = _seed_table(text, "### Model Rankings")
     assert len(published) == len(reference.rows) == 16
-    for cells, row in zip(published, reference.rows):
+    for cells, row in zip(published, reference.rows, strict=True):
         rank, model, quant, tp, quality, single, peak, context, framework = cells
         assert int(rank) == row.published_rank and model == row.name and quant == row.setup.quant
         assert int(tp) == row.setup.tp and framework == row.setup.framework
@@ -108,7 +108,7 @@ def test_transcription_matches_the_seed_document(reference):
         assert peak == f"{row.peak:g} @ C={row.throughput.peak_concurrency}"
         assert context == f"{row.context // 1000}K"
     detailed = _seed_table(text, "### Detailed Test Results")
-    for cells, row in zip(detailed, reference.rows):
+    for cells, row in zip(detailed, reference.rows, strict=True):
         assert cells[0] == (row.detailed_label or row.name)
         scores = [t.score for t in row.quality.tests.values()]
         assert [int(c.split("/")[0]) for c in cells[1:6]] == scores
@@ -119,6 +119,6 @@ def test_transcription_matches_the_seed_document(reference):
     assert set(labels) == set(by_label)
     for cells in scaling:
         c = int(cells[0])
-        for label, value in zip(labels, cells[1:]):
+        for label, value in zip(labels, cells[1:], strict=True):
             expected = by_label[label].throughput.levels.get(c)
             assert (value == "-") if expected is None else float(value) == expected, (label, c)

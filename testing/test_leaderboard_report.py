@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from leaderboard_helpers import full_marks, write_quality_run, write_sweep
+
 from llmbench.cli.report import main
 from llmbench.leaderboard.markdown import md_text
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from leaderboard_helpers import full_marks, write_quality_run, write_sweep
+
 from llmbench.leaderboard.merge import merge_runs
 from llmbench.leaderboard.runs import find_run_files, load_registry, load_run
 from llmbench.paths import default_models_file

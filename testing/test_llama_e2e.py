@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 
 import pytest
+from realserver import llama_log
+from shared_server import assert_unlisted_model_refused, clean_samples, quality_results, run, run_quality
 
 from llmbench.endpoints import client as chat_client
 from llmbench.endpoints.endpoint import Endpoint
-from realserver import llama_log
 from llmbench.throughput.runfiles import read_records
-from shared_server import assert_unlisted_model_refused, clean_samples, quality_results, run, run_quality
 
 pytest_plugins = ("llama_helpers",)
 pytestmark = pytest.mark.llama

@@ -7,7 +7,6 @@ handle) so a llama.cpp upgrade that changes them fails here first.
 from __future__ import annotations
 
 import pytest
-
 from realserver.tinymodel import EOS_ID
 
 openai = pytest.importorskip("openai")

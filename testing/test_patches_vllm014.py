@@ -10,13 +10,12 @@ from __future__ import annotations
 import ast
 import inspect
 import os
-import shutil
 import types
 from pathlib import Path
 
+import patches_helpers as ph
 import pytest
 
-import patches_helpers as ph
 from llmbench.cli import patches as patches_cli
 from llmbench.patching import unidiff
 
@@ -107,12 +106,12 @@ def _plan_signature(decode_source: str) -> inspect.Signature:
     defaults = [inspect.Parameter.empty] * (len(positional) - len(a.defaults)) + [ast.unparse(d) for d in a.defaults]
     params = [
         inspect.Parameter(arg.arg, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
-        for arg, d in zip(positional, defaults)
+        for arg, d in zip(positional, defaults, strict=True)
     ]
     params += [
         inspect.Parameter(arg.arg, inspect.Parameter.KEYWORD_ONLY,
                           default=inspect.Parameter.empty if d is None else ast.unparse(d))
-        for arg, d in zip(a.kwonlyargs, a.kw_defaults)
+        for arg, d in zip(a.kwonlyargs, a.kw_defaults, strict=True)
     ]
     return inspect.Signature(params)
 

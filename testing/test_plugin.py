@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from llmbench.tasks import TASK_NAMES, get_task
 
 

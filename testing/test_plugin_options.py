@@ -19,7 +19,7 @@ def _pytest(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Comple
                           capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
 
 
-@pytest.mark.parametrize(("args", "message"), [
+@pytest.mark.parametrize("args,message", [
     (["--samples", "0"], "argument --samples: expected a whole number of 1 or more, got 0"),
     (["--throughput-requests", "0"], "argument --throughput-requests: expected a whole number of 1 or more, got 0"),
     (["--max-tokens", "-5"], "argument --max-tokens: expected a whole number of 1 or more, got -5"),

@@ -114,6 +114,7 @@ def test_regrade_bad_file_exit_2(tmp_path, capsys):
 
 def test_a_broken_grader_stops_the_run_at_the_controls(bench, monkeypatch, start_sim):
     import dataclasses
+
     import llmbench.tasks.stratum as stratum_module
     from llmbench.grading.check import Verdict
 
@@ -161,7 +162,7 @@ def test_judge_runs_beside_rules_and_never_changes_the_score(bench, start_sim, t
     assert [d["check"] for d in data["judge"]["disagreements"]] == ["zmq.socket_crosses_threads", "zmq.fix_socket_in_thread"]
     verdict = data["tests"]["zmq"]["checks"]["zmq.fix_socket_in_thread"]["per_sample"][0]
     assert verdict["passed"] is True and verdict["judge"] == {"passed": False, "reason": "scripted judge"}
-    judge_prompts = [r for r in judge.stats()["requests"]]
+    judge_prompts = list(judge.stats()["requests"])
     assert len(judge_prompts) == 2 and len(model.stats()["requests"]) == 1
     html = next((bench.path / "out").glob("*/report.html")).read_text()
     assert "Judge disagreements for review" in html

@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from llmbench.paths import serve_dir
 from llmbench.cli import serve as serve_cli
+from llmbench.paths import serve_dir
 from llmbench.serve import modelspec, planner, quant
 
 GB = 1e9

@@ -9,8 +9,8 @@ import shlex
 import pytest
 import yaml
 
-from llmbench.paths import default_models_file, patches_dir
 from llmbench.cli import serve as serve_cli
+from llmbench.paths import default_models_file, patches_dir
 from llmbench.serve import recipes
 
 SEED_DAILY_CODING = """\
@@ -100,7 +100,7 @@ def test_patched_recipes_name_existing_patches() -> None:
     for recipe in ALL:
         for name in recipe.patches:
             assert name in shipped
-        if any("fp8" in " ".join(l.args) for l in recipe.launches):
+        if any("fp8" in " ".join(launch.args) for launch in recipe.launches):
             assert recipe.patches, f"{recipe.name} uses fp8 KV and needs the vLLM patches"
 
 

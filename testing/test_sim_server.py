@@ -11,16 +11,21 @@ import sys
 import time
 
 import pytest
+from throughput_helpers import FAST_CURVE, chat, request_body
 
 from llmbench.sim.engine import CapacityCurve, parse_curve
 from llmbench.sim.server import start_background
-from throughput_helpers import FAST_CURVE, chat, request_body
 
 
 @pytest.fixture(scope="module")
 def sim():
     with start_background(capacity_curve=FAST_CURVE, served_name="my/model") as handle:
         yield handle
+
+
+def _read_until_closed(resp) -> None:
+    while resp.readline():
+        pass
 
 
 def _content(events) -> str:
@@ -138,9 +143,7 @@ def test_stall_sends_headers_then_nothing(sim):
     assert resp.status == 200
     resp.readline()   # the role chunk
     with pytest.raises(TimeoutError):
-        while True:
-            if not resp.readline():
-                break
+        _read_until_closed(resp)
     conn.close()
 
 
@@ -174,7 +177,7 @@ def test_capacity_curve_interpolates_and_is_flat_beyond():
 
 @pytest.mark.parametrize("text", ["", "1:0", "x:1", "1-200"])
 def test_bad_capacity_curve_is_rejected(text):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"STREAMS:TOK_S"):
         parse_curve(text)
 
 

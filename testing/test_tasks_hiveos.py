@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmbench.tasks import get_task
-from llmbench.tasks import grade
+from llmbench.tasks import get_task, grade
 
 TASK = get_task("hiveos")
 FENCE = "```"
@@ -182,7 +181,7 @@ def test_reference_answer_files_are_what_the_checks_expect():
     from llmbench.grading.filetree import parse_file_tree
 
     tree = parse_file_tree(TASK.reference_answer())
-    assert {p for p in tree.files} == {f"~/Downloads/ethminer/{n}" for n in GOOD}
+    assert set(tree.files) == {f"~/Downloads/ethminer/{n}" for n in GOOD}
     assert all(f.how == "heredoc" and f.complete and f.quoted for f in tree.files.values())
 
 
@@ -257,8 +256,8 @@ def test_h_stats_printf_format_takes_its_values_from_the_arguments(hs_value, pas
 
 def test_files_written_by_printf_lines_keep_their_backslashes():
     """`printf '%s\\n' 'line' …` writes each argument as it is: a `\\n` inside stays two characters."""
-    lines = [l for l in GOOD["h-stats.sh"].splitlines()]
-    quoted = " ".join("'" + l.replace("'", "'\\''") + "'" for l in lines)
+    lines = GOOD["h-stats.sh"].splitlines()
+    quoted = " ".join("'" + line.replace("'", "'\\''") + "'" for line in lines)
     text = answer({"h-stats.sh": None}) + f"\n{FENCE}bash\ncd ~/Downloads/ethminer\nprintf '%s\\n' {quoted} > h-stats.sh\n{FENCE}\n"
     result = grade("hiveos", text)
     assert result["hiveos.h_stats_json"].passed, result["hiveos.h_stats_json"].evidence

@@ -10,8 +10,7 @@ import re
 import pytest
 
 from llmbench.paths import buggy_code_dir
-from llmbench.tasks import get_task
-from llmbench.tasks import grade
+from llmbench.tasks import get_task, grade
 
 FIXTURE = buggy_code_dir() / "stratum_server.py"
 TASK = get_task("stratum")
@@ -57,8 +56,8 @@ def test_shares_use_current_job_and_jobs_are_not_kept_by_id(tree):
 
 def test_submit_block_logs_block_hex_before_submitblock(tree):
     lines = _src(_method(tree, "_submit_block")).splitlines()
-    log = next(i for i, l in enumerate(lines) if "logger.info" in l and "block_hex" in " ".join(lines[i:i + 2]))
-    submit = next(i for i, l in enumerate(lines) if "submitblock(block_hex)" in l)
+    log = next(i for i, line in enumerate(lines) if "logger.info" in line and "block_hex" in " ".join(lines[i:i + 2]))
+    submit = next(i for i, line in enumerate(lines) if "submitblock(block_hex)" in line)
     assert log < submit
 
 

@@ -8,8 +8,7 @@ import py_compile
 import pytest
 
 from llmbench.paths import buggy_code_dir
-from llmbench.tasks import get_task
-from llmbench.tasks import grade
+from llmbench.tasks import get_task, grade
 from llmbench.tasks.prompting import read_fixture
 
 TASK = get_task("zmq")

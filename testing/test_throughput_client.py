@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from throughput_helpers import FAST_CURVE
 
 from llmbench.sim.server import start_background
 from llmbench.throughput.client import RequestRecord, StreamClient
 from llmbench.throughput.loop import LoadSpec, run_client
-from throughput_helpers import FAST_CURVE
 
 
 @pytest.fixture(scope="module")

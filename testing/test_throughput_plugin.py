@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from throughput_helpers import CONFTEST, FAST_CURVE, THROUGHPUT_TEST
 
 from llmbench.sim.server import start_background
-from throughput_helpers import CONFTEST, FAST_CURVE, THROUGHPUT_TEST
 
 
 @pytest.fixture

@@ -21,14 +21,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from realserver.tinymodel import EOS_ID
+from realserver.vllm_cpu import metric_total
+from shared_server import assert_unlisted_model_refused, clean_samples, quality_results, run, run_quality
 
 from llmbench.endpoints import client as chat_client
 from llmbench.endpoints.endpoint import Endpoint
-from realserver.tinymodel import EOS_ID
-from realserver.vllm_cpu import metric_total
 from llmbench.throughput.client import RequestRecord, StreamClient
 from llmbench.throughput.runfiles import read_records
-from shared_server import assert_unlisted_model_refused, clean_samples, quality_results, run, run_quality
 
 pytest_plugins = ("vllm_helpers",)
 slow = pytest.mark.slow   # every test that needs the server; the model-folder test below runs always
@@ -195,7 +195,7 @@ def test_sweep_at_c1_c2_matches_the_servers_token_count(vllm_server, tmp_path):
         assert all(r.output_tokens == max_tokens == sum(r.chunk_tokens) for r in records)
         # The window's token count is what the chunks that arrived in it carried.
         window = level["window"]
-        in_window = sum(n for r in records for t, n in zip(r.chunk_ns, r.chunk_tokens)
+        in_window = sum(n for r in records for t, n in zip(r.chunk_ns, r.chunk_tokens, strict=True)
                         if window["start_ns"] < t <= window["end_ns"])
         assert window["tokens"] == in_window
         assert level["aggregate_tok_s_whole_run"] == pytest.approx(c * max_tokens / level["duration_s"])
@@ -327,7 +327,6 @@ def _read_safetensors(path: Path) -> dict:
 def test_tiny_hf_folder_is_the_gguf_model_with_two_unsampled_think_tokens(tmp_path):
     pytest.importorskip("gguf")
     import numpy as np
-
     from realserver import tinyhf, tinymodel
 
     folder = tinyhf.write_tiny_hf(tmp_path / "tiny")

@@ -31,9 +31,7 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
-
-from realserver import tinyhf
-from realserver import vllm_cpu
+from realserver import tinyhf, vllm_cpu
 from realserver.vllm_cpu import VllmServer, VllmServerError
 from shared_server import next_log_path, private_servers, shared_server, start_or_fail
 

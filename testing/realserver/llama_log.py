@@ -105,5 +105,5 @@ def align_tokens(server: dict[int, list[float]], client_chunks_s: list[list[floa
     clients = sorted((c for c in client_chunks_s if c), key=lambda times: times[0])
     if len(tasks) != len(clients):
         raise ValueError(f"{len(tasks)} server requests vs {len(clients)} client requests")
-    gaps = sorted(c - s for st, ct in zip(tasks, clients) for s, c in zip(st, ct))
+    gaps = sorted(c - s for st, ct in zip(tasks, clients, strict=True) for s, c in zip(st, ct, strict=False))
     return gaps[len(gaps) // 2]

@@ -36,7 +36,14 @@ import sys
 from pathlib import Path
 
 from realserver.tinymodel import (
-    BOS_ID, CHAT_TEMPLATE, CONTEXT_LENGTH, DEFAULT_SEED, EOS_ID, TINY, UNK_ID, Shape,
+    BOS_ID,
+    CHAT_TEMPLATE,
+    CONTEXT_LENGTH,
+    DEFAULT_SEED,
+    EOS_ID,
+    TINY,
+    UNK_ID,
+    Shape,
 )
 
 SERVED_NAME = "tiny-hf"
@@ -136,7 +143,7 @@ def tokenizer_json(pieces: list[str], scores: list[float]) -> dict:
         "model": {
             "type": "Unigram",
             "unk_id": UNK_ID,
-            "vocab": [[piece, score] for piece, score in zip(pieces, scores)],
+            "vocab": [[piece, score] for piece, score in zip(pieces, scores, strict=True)],
             "byte_fallback": True,
         },
     }

@@ -9,7 +9,7 @@ answer split from reasoning fields. Failures never raise: they come back as
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import openai
 

@@ -304,7 +304,7 @@ class _Parser:
         if verb in ("echo", "printf") and targets:
             text_args = _without_redirects(args)
             content = _echo(text_args) if verb == "echo" else _printf(text_args)
-            for path, append in zip(targets, appends):
+            for path, append in zip(targets, appends, strict=True):
                 self._create(path, "redirect", content, True, True, command + (" >>" if append else ""), line_no)
 
     def _create(self, path: str, how: str, content: str, complete: bool, quoted: bool, command: str, line_no: int,
@@ -422,7 +422,7 @@ def _redirect_targets(args: list[str]) -> tuple[list[str], list[bool]]:
 
 def _without_redirects(args: list[str]) -> list[str]:
     out, skip = [], False
-    for k, word in enumerate(args):
+    for word in args:
         if skip:
             skip = False
             continue

@@ -65,7 +65,7 @@ class Answer:
     def __init__(self, text: str, prompt: str = "") -> None:
         self.text = text or ""
         self._prompt_norm = normalize(prompt)
-        self._prompt_code = {_code_key(l) for l in prompt.splitlines() if _code_key(l)}
+        self._prompt_code = {_code_key(line) for line in prompt.splitlines() if _code_key(line)}
         self._prompt_funcs = _enclosing_defs(prompt)
         self.units: list[Unit] = []
         self._block = -1
@@ -313,8 +313,8 @@ def _is_diff(label: str, lines: list[str]) -> bool:
     """A fenced unified diff: labelled diff/patch, or starting with diff headers and a hunk."""
     if label.lower() in ("diff", "patch", "udiff"):
         return True
-    head = [l for l in lines[:4] if l.strip()]
-    return bool(head) and bool(_DIFF_HEADER.match(head[0])) and any(_HUNK.match(l) for l in lines)
+    head = [line for line in lines[:4] if line.strip()]
+    return bool(head) and bool(_DIFF_HEADER.match(head[0])) and any(_HUNK.match(line) for line in lines)
 
 
 def split_sentences(text: str) -> list[str]:

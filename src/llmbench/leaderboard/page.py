@@ -143,7 +143,7 @@ def _plot(plot) -> str:
 
 
 def render_html(board: Leaderboard) -> str:
-    sections = [t for t in board.tables]
+    sections = list(board.tables)
     nav = [(t.id, t.title) for t in sections] + [("plots", "Plots")]
     if board.reference_notes:
         nav.append(("reference", "Published reference"))

@@ -7,6 +7,7 @@ state. Labels come from run files: '$' is escaped so a name can never start math
 from __future__ import annotations
 
 import io
+from itertools import pairwise
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -33,7 +34,7 @@ def _crowded(points: list[Row]) -> list[bool]:
     span = max(r.peak for r in points) or 1.0  # type: ignore[type-var]
     below = [False] * len(points)
     order = sorted(range(len(points)), key=lambda i: (round(points[i].percent, 1), points[i].peak))  # type: ignore[arg-type]
-    for prev, cur in zip(order, order[1:]):
+    for prev, cur in pairwise(order):
         a, b = points[prev], points[cur]
         if round(a.percent, 1) == round(b.percent, 1) and (b.peak - a.peak) < 0.12 * span:  # type: ignore[operator]
             below[cur] = not below[prev]
@@ -55,7 +56,7 @@ def quality_vs_throughput(rows: list[Row]) -> bytes | None:
                    facecolors="none" if published else "#d9480f",
                    edgecolors="#5c7cfa" if published else "#d9480f",
                    label="published (seed, 8x A4000)" if published else "your runs")
-    for r, below in zip(points, _crowded(points)):
+    for r, below in zip(points, _crowded(points), strict=True):
         ax.annotate(_label(r), (r.peak, r.percent), textcoords="offset points",
                     xytext=(5, -11) if below else (5, 4), fontsize=7.5,
                     color="#333333" if not r.published else "#3b5bdb")

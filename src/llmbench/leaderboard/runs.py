@@ -192,7 +192,7 @@ def _load_quality(path: Path, data: dict, registry: dict[str, dict]) -> LoadedRu
             if len(per_sample) != len(sample_totals):
                 sample_totals = None
             else:
-                sample_totals = [a + b for a, b in zip(sample_totals, per_sample)]
+                sample_totals = [a + b for a, b in zip(sample_totals, per_sample, strict=True)]
         else:
             sample_totals = None
     quality = _quality_totals(data.get("totals"), tests, sample_totals or None)

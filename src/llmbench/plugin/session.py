@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from llmbench.plugin import NO_MODEL_HINT, SESSION_KEY
 from llmbench.endpoints import client
 from llmbench.endpoints.endpoint import Endpoint
 from llmbench.endpoints.gpu import describe_gpus
 from llmbench.endpoints.registry import RegistryError, resolve
 from llmbench.grading.check import Verdict
 from llmbench.grading.controls import control_failures
+from llmbench.plugin import NO_MODEL_HINT
 from llmbench.runs.answer_store import AnswerStore, Sample, atomic_write_json, prompt_sha256
 from llmbench.runs.reader import RunFileError, changed_prompts, endpoint_of, load_results, sample_count, saved_samples
 from llmbench.runs.recorder import RunRecorder
@@ -337,7 +337,7 @@ class BenchSession:
         samples = [self.store.get(task, i) for i in range(self.samples)]
         per_sample = [self._verdicts(task, s)[check_id].as_dict() for s in samples]
         if self.judge is not None:
-            for sample, verdict in zip(samples, per_sample):
+            for sample, verdict in zip(samples, per_sample, strict=True):
                 verdict["judge"] = self._judge_verdict(task, sample, check_id)
         passes = sum(v["passed"] for v in per_sample)
         passed = self.check_passes(passes, len(per_sample))

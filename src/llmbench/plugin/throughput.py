@@ -13,7 +13,6 @@ the figures. The lead's ``plugin.py`` registers ``make_plugin(config)``.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import time

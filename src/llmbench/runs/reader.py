@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from llmbench.runs.answer_store import Sample, prompt_sha256
 from llmbench.endpoints.endpoint import Endpoint
+from llmbench.runs.answer_store import Sample, prompt_sha256
 from llmbench.runs.recorder import SCHEMA
 from llmbench.tasks import TASK_NAMES, get_task
 

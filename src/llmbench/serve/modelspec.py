@@ -157,7 +157,7 @@ def _layer_layout(cfg: dict, n_layers: int, has_moe: bool) -> list[Layer]:
             "dense" if (i < first_dense or i in only_dense or (i + 1) % step) else "moe"
             for i in range(n_layers)
         ]
-    return [Layer(m, p) for m, p in zip(mixers, mlps)]
+    return [Layer(m, p) for m, p in zip(mixers, mlps, strict=True)]
 
 
 # What configs call the dense MLP's width (Llama/Qwen, OPT/BART, GPT-2, Falcon/GPT-NeoX, T5).
@@ -240,7 +240,7 @@ def from_dict(cfg: dict, name: str = "model") -> ModelSpec:
         heads=heads,
         kv_heads=kv,
         head_dim=head_dim,
-        intermediate=_dense_width(cfg, hidden) if any(l.mlp == "dense" for l in layers) else 0,
+        intermediate=_dense_width(cfg, hidden) if any(layer.mlp == "dense" for layer in layers) else 0,
         experts=experts,
         moe_intermediate=moe_i if experts else 0,
         shared_intermediate=shared if experts else 0,

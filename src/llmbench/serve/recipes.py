@@ -111,7 +111,7 @@ def parse(data: object, name: str, path: Path | None = None) -> Recipe:
         launches.append(Launch(_require(raw, "alias", at), framework, _require(raw, "model", at),
                                args, port, {str(k): str(v) for k, v in env.items()}))
     models = _require(data, "models", where, list)
-    missing = sorted({l.alias for l in launches} - set(models))
+    missing = sorted({launch.alias for launch in launches} - set(models))
     if missing:
         raise RecipeError(f"{where}: launches serve {missing}, not listed in 'models'")
     return Recipe(

@@ -3,9 +3,8 @@ shares checked against the wrong job, an unbounded duplicate map, unchecked inpu
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
+from pathlib import Path
 
 from llmbench.grading.check import Check, Verdict
 from llmbench.grading.parsed_answer import Answer, Unit

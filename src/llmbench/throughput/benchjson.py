@@ -8,7 +8,6 @@ measured requests (ITL: its tokens), with the level's headline figures in
 
 from __future__ import annotations
 
-import platform
 from datetime import datetime, timezone
 
 from llmbench.throughput import metrics
@@ -37,31 +36,21 @@ def _stats(values: list[float], include_data: bool) -> dict | None:
 
 
 def _machine_info() -> dict:
-    try:
-        from pytest_benchmark.plugin import pytest_benchmark_generate_machine_info
+    from pytest_benchmark.plugin import pytest_benchmark_generate_machine_info
 
-        return pytest_benchmark_generate_machine_info()
-    except Exception:
-        return {"node": platform.node(), "machine": platform.machine(), "python_version": platform.python_version(),
-                "python_implementation": platform.python_implementation(), "system": platform.system()}
+    return pytest_benchmark_generate_machine_info()
 
 
 def _commit_info() -> dict:
-    try:
-        from pytest_benchmark.utils import get_commit_info
+    from pytest_benchmark.utils import get_commit_info  # reports a missing git as {"error": ...}
 
-        return get_commit_info()
-    except Exception:
-        return {}
+    return get_commit_info()
 
 
 def _version() -> str:
-    try:
-        from pytest_benchmark import __version__
+    from pytest_benchmark import __version__
 
-        return __version__
-    except Exception:
-        return "5.0.0"
+    return __version__
 
 
 def build(level: dict, records: list[RequestRecord], model_name: str, base_name: str = "test_throughput") -> dict:

@@ -14,6 +14,7 @@ import json
 import ssl
 import time
 from dataclasses import dataclass, field
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 from llmbench.redact import redact
@@ -268,7 +269,7 @@ class EventReader:
             record.chunk_tokens = [1] * len(chars)
         elif self.per_chunk_usage and len(self.per_chunk_usage) == len(chars):
             record.tokens_source = "usage_per_chunk"
-            record.chunk_tokens = [b - a for a, b in zip([0, *self.per_chunk_usage], self.per_chunk_usage)]
+            record.chunk_tokens = [b - a for a, b in pairwise([0, *self.per_chunk_usage])]
         else:
             record.chunk_tokens = attribute_tokens(chars, usage_total)
         record.output_tokens = usage_total if usage_total is not None else len(chars)

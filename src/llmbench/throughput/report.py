@@ -73,7 +73,7 @@ def scaling_markdown(sweep: dict) -> str:
         out.append(f"* Peak t/s: **{sweep['peak_tok_s']:.0f} @ C={peak_c}**")
     out += sloreport.headline_line(sweep) + sloreport.workload_line(sweep)
     sat = sweep.get("saturation_concurrency")
-    out.append(f"* Saturation (first level where doubling adds under 5% or the next level is slower): "
+    out.append("* Saturation (first level where doubling adds under 5% or the next level is slower): "
                + (f"C={sat}" if sat is not None else "not reached"))
     out += ["", "### Throughput Scaling (tokens/second)", "",
             f"| Concurrency | {name} |", "|:-----------:|:--------:|"]
