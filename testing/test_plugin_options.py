@@ -123,3 +123,16 @@ def test_last_failed_reruns_failed_checks_without_asking_the_model(pytester, sta
     fresh = pytester.runpytest_subprocess(*base)  # without --lf/--sw a run asks the model again
     fresh.assert_outcomes(passed=failed + second.parseoutcomes().get("passed", 0))
     assert len(handle.stats()["requests"]) == requests_after_first + 1
+
+
+def test_collect_only_with_a_model_creates_nothing(tmp_path):
+    """Listing the benchmark's tests checks the model name but starts no server and writes no run or report."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    results = tmp_path / "results"
+    listed = _pytest(str(REPO / "tests"), "--model", "demo", "--collect-only", "-q", "-p", "no:cacheprovider",
+                     f"--results-dir={results}", cwd=tmp_path, env={"TMPDIR": str(scratch)})
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "23 tests collected" in listed.stdout
+    assert not results.exists()
+    assert list(scratch.iterdir()) == []  # no barrier folder

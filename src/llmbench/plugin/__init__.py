@@ -48,6 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"llmbench: {one_line(exc)}") from None
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "llmbench-session")
+    if config.option.collectonly:  # listing tests creates nothing (no barrier folder, run folder or report)
+        return
     from llmbench.plugin.throughput import make_plugin
 
     config.pluginmanager.register(make_plugin(config), "llmbench-throughput")

@@ -133,6 +133,8 @@ class BenchSession:
             opt("model"), api_url=opt("api_url"), api_key=api_key, models_file=opt("models_file"),
             max_tokens=opt("max_tokens"), temperature=opt("temperature"), request_timeout=opt("request_timeout"),
         )
+        if self.config.option.collectonly:  # the model name is checked; no server, run folder or report
+            return
         if endpoint.demo and not endpoint.api_url:
             endpoint = dataclasses.replace(endpoint, api_url=self._start_demo_server())
         self._preflight(endpoint)
@@ -177,6 +179,8 @@ class BenchSession:
             data = load_results(path)
         except RunFileError as exc:
             raise SessionError(str(exc)) from None
+        if self.config.option.collectonly:
+            return
         changed = changed_prompts(data)
         if changed:
             raise SessionError(
