@@ -88,6 +88,7 @@ def _show(name: str) -> int:
         p = r.plan
         extra = "".join(f" --{k.replace('_', '-')} {v}" for k, v in p.items() if k not in ("gpus", "gpu_mem_gib"))
         path = r.config_path()
+        assert path is not None  # r.config is set
         shown = path.stem if path.parent == (serve_dir() / "configs").resolve() else str(path)
         print(f"# check the fit first: llmbench serve plan {shown} "
               f"--gpus {p.get('gpus', 8)} --gpu-mem-gib {p.get('gpu_mem_gib', 16)}{extra}")

@@ -20,7 +20,8 @@ GRADED_CHARS = 200_000
 
 
 class Gradable(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     @property
     def check_ids(self) -> list[str]: ...

@@ -258,8 +258,8 @@ class _Parser:
         if not words:
             return
         # leading assignments
-        while words and _ASSIGN.match(words[0]) and words[0] != "__HEREDOC__":
-            name, value = _ASSIGN.match(words[0]).groups()
+        while words and words[0] != "__HEREDOC__" and (assignment := _ASSIGN.match(words[0])):
+            name, value = assignment.groups()
             if len(words) == 1:
                 self.env[name] = self._expand(value)
                 self.tree.variables[name] = self.env[name]
@@ -421,7 +421,8 @@ def _redirect_targets(args: list[str]) -> tuple[list[str], list[bool]]:
 
 
 def _without_redirects(args: list[str]) -> list[str]:
-    out, skip = [], False
+    out: list[str] = []
+    skip = False
     for word in args:
         if skip:
             skip = False

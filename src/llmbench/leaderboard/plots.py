@@ -29,43 +29,44 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _crowded(points: list[Row]) -> list[bool]:
+def _crowded(points: list[tuple[Row, float, float]]) -> list[bool]:
     """Put a label below its point when a neighbour at the same quality is close on x."""
-    span = max(r.peak for r in points) or 1.0  # type: ignore[type-var]
+    span = max(peak for _, peak, _ in points) or 1.0
     below = [False] * len(points)
-    order = sorted(range(len(points)), key=lambda i: (round(points[i].percent, 1), points[i].peak))  # type: ignore[arg-type]
+    order = sorted(range(len(points)), key=lambda i: (round(points[i][2], 1), points[i][1]))
     for prev, cur in pairwise(order):
-        a, b = points[prev], points[cur]
-        if round(a.percent, 1) == round(b.percent, 1) and (b.peak - a.peak) < 0.12 * span:  # type: ignore[operator]
+        (_, peak_a, percent_a), (_, peak_b, percent_b) = points[prev], points[cur]
+        if round(percent_a, 1) == round(percent_b, 1) and (peak_b - peak_a) < 0.12 * span:
             below[cur] = not below[prev]
     return below
 
 
 def quality_vs_throughput(rows: list[Row]) -> bytes | None:
-    points = [r for r in rows if r.percent is not None and r.peak is not None]
+    # (row, peak tok/s, quality %) for every row that has both
+    points = [(r, r.peak, r.percent) for r in rows if r.percent is not None and r.peak is not None]
     if not points:
         return None
     fig = Figure(figsize=(9, 5.5), layout="constrained")
     ax = fig.add_subplot()
     for published in (True, False):
-        group = [r for r in points if r.published == published]
+        group = [(peak, percent) for r, peak, percent in points if r.published == published]
         if not group:
             continue
-        ax.scatter([r.peak for r in group], [r.percent for r in group],
+        ax.scatter([peak for peak, _ in group], [percent for _, percent in group],
                    s=46, zorder=3,
                    facecolors="none" if published else "#d9480f",
                    edgecolors="#5c7cfa" if published else "#d9480f",
                    label="published (seed, 8x A4000)" if published else "your runs")
-    for r, below in zip(points, _crowded(points), strict=True):
-        ax.annotate(_label(r), (r.peak, r.percent), textcoords="offset points",
+    for (r, peak, percent), below in zip(points, _crowded(points), strict=True):
+        ax.annotate(_label(r), (peak, percent), textcoords="offset points",
                     xytext=(5, -11) if below else (5, 4), fontsize=7.5,
                     color="#333333" if not r.published else "#3b5bdb")
     ax.set_xlabel("peak throughput (output tokens/s, best concurrency)")
     ax.set_ylabel("quality (% of checks passed)")
     ax.set_title("Quality vs peak throughput")
     ax.grid(True, alpha=0.3)
-    top = max(r.percent for r in points)  # type: ignore[type-var]
-    ax.set_ylim(bottom=max(0.0, min(r.percent for r in points) - 10), top=max(100.0, top) + 5)  # type: ignore[type-var, operator]
+    percents = [percent for _, _, percent in points]
+    ax.set_ylim(bottom=max(0.0, min(percents) - 10), top=max(100.0, max(percents)) + 5)
     ax.set_xlim(left=0)
     ax.legend(loc="lower right", fontsize=8)
     return _png(fig)

@@ -105,7 +105,7 @@ def _int(value: object) -> int | None:
 
 
 def _num(value: object) -> float | None:
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
     try:
         number = float(value)
@@ -133,7 +133,9 @@ def _model_and_setup(data: dict, registry: dict[str, dict]) -> tuple[Setup, str 
     entry = registry.get(alias or "", {})
     name = name or _text(entry.get("name")) or alias or "unknown model"
     reasoning = reasoning or _text(entry.get("reasoning"))
-    serving = data.get("serving") if isinstance(data.get("serving"), dict) else {}
+    serving = data.get("serving")
+    if not isinstance(serving, dict):
+        serving = {}
     setup = Setup(
         model=name,
         quant=_text(serving.get("quant")),
@@ -168,7 +170,9 @@ def _check_passes(check: dict) -> list[bool] | None:
 
 def _load_quality(path: Path, data: dict, registry: dict[str, dict]) -> LoadedRun:
     setup, alias, context, reasoning = _model_and_setup(data, registry)
-    tests_data = data.get("tests") if isinstance(data.get("tests"), dict) else {}
+    tests_data = data.get("tests")
+    if not isinstance(tests_data, dict):
+        tests_data = {}
     tests: dict[str, TestScore] = {}
     sample_totals: list[float] | None = []
     for test_id, test in tests_data.items():
@@ -209,7 +213,9 @@ def _quality_totals(totals: object, tests: dict[str, TestScore], sample_totals: 
     max_points = _int(totals.get("max")) or sum(t.max for t in tests.values())
     if not max_points:
         return None
-    low = high = None
+    low: float | None = None
+    high: float | None = None
+    score: float | None
     if sample_totals:
         score, low, high = mean_interval(sample_totals, 0, max_points)
     else:

@@ -11,12 +11,16 @@ pytest-html-only hooks are their own plugins, registered only when needed.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import pytest
 
 from llmbench.plugin import options
 
-SESSION_KEY = pytest.StashKey["object"]()
+if TYPE_CHECKING:
+    from llmbench.plugin.session import BenchSession
+
+SESSION_KEY: pytest.StashKey[BenchSession] = pytest.StashKey()
 NO_MODEL_HINT = "llmbench: no --model given; try `pytest --model demo` (built-in server) or `--model NAME --api-url URL`"
 
 

@@ -132,7 +132,7 @@ class HtmlHooks:
                       "<tr><th>Check</th><th>Passes</th><th>95% CI</th></tr>" + checks + "</table>")
         judge = recorder.data.get("judge")
         if judge:
-            rows = "".join(
+            judge_rows = "".join(
                 f"<tr><td>{escape(d['check'])}</td><td>{d['sample'] + 1}</td>"
                 f"<td>{'PASS' if d['rule'] else 'FAIL'}</td><td>{'PASS' if d['judge'] else 'FAIL'}</td>"
                 f"<td>{escape(d['judge_reason'])}</td><td>{escape(d['rule_evidence'])}</td></tr>"
@@ -140,7 +140,7 @@ class HtmlHooks:
             ) or '<tr><td colspan="6">none</td></tr>'
             table += (f"<h3>Judge disagreements for review ({escape(judge['model']['name'])}; never scored)</h3>"
                       '<table border="1" cellpadding="4"><tr><th>Check</th><th>Sample</th><th>Rule</th>'
-                      "<th>Judge</th><th>Judge's reason</th><th>Rule evidence</th></tr>" + rows + "</table>")
+                      "<th>Judge</th><th>Judge's reason</th><th>Rule evidence</th></tr>" + judge_rows + "</table>")
         e = self.session.endpoint
         status = recorder.data.get("status")
         reason = recorder.data.get("status_reason")

@@ -13,6 +13,7 @@ import dataclasses
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -29,6 +30,9 @@ from llmbench.runs.recorder import RunRecorder
 from llmbench.runs.status import StopSignals, run_status
 from llmbench.tasks import TASK_NAMES, all_tasks, get_task, grade, grade_all_failed
 from llmbench.textsafety import for_terminal, guard_terminal_writer, one_line
+
+if TYPE_CHECKING:
+    from llmbench.sim.server import SimHandle
 
 USER_PROPERTY = "llmbench"
 LAST_RUN_CACHE_KEY = "llmbench/last_run"
@@ -85,7 +89,7 @@ class BenchSession:
         self.replay: dict | None = None
         self.judge: Endpoint | None = None
         self._judged: dict[tuple[str, int, str], dict] = {}
-        self._demo_server = None
+        self._demo_server: SimHandle | None = None
         self._graded: dict[tuple[str, int], dict[str, Verdict]] = {}
         # --lf/--sw: the last run's answers, reused when they match; found on first use (after the cache plugin)
         self._previous_answers: Path | None | bool = False
@@ -194,18 +198,20 @@ class BenchSession:
         self._replayed_tasks = tuple(data["tests"])   # a replay can only grade what was recorded
         self.run_dir = _new_run_dir(self._results_root(), f"{self.endpoint.alias}-replay")
         self._open_store()
+        assert self.store is not None
         for task in data["tests"]:
             for sample in saved_samples(data, task):
                 atomic_write_json(self.store.path(task, sample.index), sample.as_dict())
         self._default_html_path()
 
     def _default_html_path(self) -> None:
+        assert self.run_dir is not None
         if getattr(self.config.option, "htmlpath", "") is None:  # pytest-html present, --html not given
             self.config.option.htmlpath = str(self.run_dir / "report.html")
             self.config.option.self_contained_html = True
 
     def _start_worker(self, api_key: str | None) -> None:
-        shared = self.config.workerinput.get("llmbench")
+        shared = self.config.workerinput.get("llmbench")  # type: ignore[attr-defined]  # set by xdist
         if not shared:
             return
         self.endpoint = Endpoint(**shared["endpoint"], api_key=api_key)
@@ -220,7 +226,7 @@ class BenchSession:
 
     def worker_settings(self) -> dict | None:
         """What a worker needs to join this run (no API key: workers read it from their own options)."""
-        if not self.active:
+        if self.endpoint is None:
             return None
         fields = dataclasses.asdict(self.endpoint)
         fields.pop("api_key")
@@ -242,6 +248,7 @@ class BenchSession:
         return self._demo_server.base_url
 
     def _open_store(self) -> None:
+        assert self.endpoint is not None and self.run_dir is not None
         from llmbench.verify import Verifier
 
         self.verifier = Verifier(enabled=not self.config.getoption("no_exec"), cache_dir=self.run_dir / "verify")
@@ -281,6 +288,7 @@ class BenchSession:
         return folder if folder is not None and folder.is_dir() else None
 
     def _fetch(self, task: str, index: int) -> Sample:
+        assert self.endpoint is not None
         prompt = get_task(task).prompt()
         source = {**self.endpoint.public_dict(), "temperature": self.endpoint.temperature,
                   "max_tokens": self.endpoint.max_tokens, "extra_body": self.endpoint.extra_body,
@@ -293,7 +301,7 @@ class BenchSession:
 
     def _stored_answer(self, task: str, index: int, prompt_hash: str, source: dict) -> Sample | None:
         """The previous run's answer to the very same request (same prompt, model, sampling), if any."""
-        if self.previous_answers is None:
+        if self.previous_answers is None or self.endpoint is None:
             return None
         previous = AnswerStore.read(self.previous_answers / f"{task}.{index}.json", task)
         if previous is None or previous.result.error or previous.prompt_sha256 != prompt_hash:
@@ -328,6 +336,7 @@ class BenchSession:
             if sample.result.error or not sample.final_answer.strip():
                 self._judged[key] = {"passed": None, "reason": "no answer to judge"}
             else:
+                assert self.judge is not None
                 check = next(c for c in get_task(task).checks if c.id == check_id)
                 self._judged[key] = judge_check(self.judge, check, sample.final_answer).as_dict()
         return self._judged[key]
@@ -338,6 +347,7 @@ class BenchSession:
         return passes >= self.pass_rate * n - 1e-9
 
     def grade_check(self, item: pytest.Item, task: str, check_id: str) -> None:
+        assert self.store is not None
         samples = [self.store.get(task, i) for i in range(self.samples)]
         per_sample = [self._verdicts(task, s)[check_id].as_dict() for s in samples]
         if self.judge is not None:
@@ -371,11 +381,13 @@ class BenchSession:
     def _recorder(self) -> RunRecorder:
         # Created with the first quality result: a throughput-only run writes no results.json.
         if self.recorder is None:
+            assert self.run_dir is not None
             self.recorder = RunRecorder(self.run_dir / "results.json", self._header())
         return self.recorder
 
     def _header(self) -> dict:
         e = self.endpoint
+        assert e is not None and self.run_dir is not None
         return {
             "run_id": self.run_dir.name,
             "demo": e.demo,
@@ -396,6 +408,7 @@ class BenchSession:
         for name, value in report.user_properties:
             if name != USER_PROPERTY:
                 continue
+            assert isinstance(value, dict) and self.store is not None
             task = value["task"]
             saved = [self.store.saved(task, i) for i in range(self.samples)]
             recorder = self._recorder()
@@ -425,13 +438,13 @@ class BenchSession:
             self.recorder.finish(*run_status(self.recorder.data, stopped, self.checks_selected))
         self.store.remove_locks()
         cache = getattr(self.config, "cache", None)
-        if not self.replay and cache is not None:
+        if not self.replay and cache is not None and self.run_dir is not None:
             cache.set(LAST_RUN_CACHE_KEY, {"run_dir": str(self.run_dir.resolve())})
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        if not self.active:
-            return []
         e = self.endpoint
+        if e is None:
+            return []
         lines = [f"llmbench: model {one_line(e.alias)} (served as {one_line(e.served_name)}) at {one_line(e.api_url)}"
                  + (" [built-in demo server]" if e.demo else "")]
         lines.append(f"llmbench: results -> {one_line(self.run_dir)}")

@@ -7,7 +7,7 @@ barrier, then keep one streaming request in flight. Their records ride on the
 test report (``report.llmbench_throughput``), which xdist replays to the
 controller; only the controller aggregates and writes
 ``reports/<run>/{throughput.json,records.jsonl,benchmark.json}`` and prints
-the figures. The lead's ``plugin.py`` registers ``make_plugin(config)``.
+the figures. The entry module (``llmbench.plugin``) registers ``make_plugin(config)``.
 """
 
 from __future__ import annotations
@@ -103,7 +103,8 @@ class ThroughputPlugin:
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.net_barrier = None
         if self.is_worker:
-            self.barrier_dir = config.workerinput.get(_WORKERINPUT_KEY, {}).get("barrier_dir")
+            self.barrier_dir = config.workerinput.get(  # type: ignore[attr-defined]  # set by xdist
+                _WORKERINPUT_KEY, {}).get("barrier_dir")
         else:
             self.barrier_dir = tempfile.mkdtemp(prefix="llmbench-barrier-")
 

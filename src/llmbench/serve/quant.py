@@ -68,7 +68,7 @@ def from_config(qc: dict) -> Scheme | None:
     method = str(qc.get("quant_method") or "").lower()
     if method == "compressed-tensors":  # llm-compressor exports: read the weight scheme
         groups = qc.get("config_groups") or {}
-        weights = next((g.get("weights") for g in groups.values() if isinstance(g, dict) and g.get("weights")), {})
+        weights: dict = next((g["weights"] for g in groups.values() if isinstance(g, dict) and g.get("weights")), {})
         if (weights.get("type") or "int") == "float":
             return Scheme("fp8", 8)
         return Scheme("awq", int(weights.get("num_bits") or 4), int(weights.get("group_size") or -1))

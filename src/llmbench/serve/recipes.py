@@ -82,7 +82,7 @@ class Recipe:
 
 def _require(data: dict, key: str, where: str, kind: type = str):
     value = data.get(key)
-    if not isinstance(value, kind) or (kind is str and not value.strip()):
+    if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
         raise RecipeError(f"{where}: '{key}' must be a non-empty {kind.__name__}")
     return value
 

@@ -91,7 +91,7 @@ class StreamTruth:
     outcome: str = "running"       # running | finished | dropped | disconnected | failed
 
     def as_dict(self, chunks: bool = False) -> dict:
-        out = {
+        out: dict[str, object] = {
             "id": self.id, "arrival_ns": self.arrival_ns, "first_token_ns": self.first_token_ns,
             "end_ns": self.end_ns, "prompt_tokens": self.prompt_tokens, "tokens": self.tokens,
             "planned_tokens": self.planned_tokens, "fail": self.fail, "outcome": self.outcome,

@@ -240,7 +240,9 @@ class SimServer:
             return True
         cfg = self.config
         self.chat_requests += 1
-        sim = req.get("sim") if isinstance(req.get("sim"), dict) else {}
+        sim = req.get("sim")
+        if not isinstance(sim, dict):
+            sim = {}
         fail = sim.get("fail")
         if fail is None and cfg.fail and self.chat_requests % max(cfg.fail_every, 1) == 0:
             fail = cfg.fail
@@ -262,7 +264,9 @@ class SimServer:
         prompt_tokens = max(1, sum(len(_text_of(m.get("content"))) for m in messages if isinstance(m, dict)) // 4)
         truth = self.engine.new_truth(prompt_tokens, 0 if fail == "empty" else answer.tokens, fail, arrival_ns)
         model = str(req.get("model") or "demo")
-        opts = req.get("stream_options") if isinstance(req.get("stream_options"), dict) else {}
+        opts = req.get("stream_options")
+        if not isinstance(opts, dict):
+            opts = {}
         reply = _Reply(self, writer, truth, answer, model, prompt_tokens,
                        stream=bool(req.get("stream")), include_usage=bool(opts.get("include_usage")),
                        continuous_usage=bool(opts.get("continuous_usage_stats")), fail=fail)
@@ -282,6 +286,7 @@ class SimServer:
 
     @property
     def port(self) -> int:
+        assert self.server is not None, "serve() has not run"
         return self.server.sockets[0].getsockname()[1]
 
 
@@ -301,7 +306,7 @@ class _Reply:
         self.sent = 0
         self.created = int(time.time())
         self.cid = f"chatcmpl-sim-{truth.id}"
-        self.collected = {"reasoning_content": [], "content": []}
+        self.collected: dict[str, list[str]] = {"reasoning_content": [], "content": []}
         self.drop_at = max(1, len(self.pieces) // 2) if fail == "drop_midstream" else None
 
     def _chunk(self, delta: dict, finish_reason=None, usage=None) -> dict:
@@ -471,6 +476,7 @@ def run(config: SimConfig, port_file: str | None = None, announce=None) -> None:
             os.replace(tmp, port_file)
         if announce:
             announce(sim)
+        assert sim.server is not None
         async with sim.server:
             await sim.server.serve_forever()
 

@@ -449,19 +449,21 @@ def check_h_stats_json(tree: FileTree) -> Verdict:
     if error:
         return Verdict(False, error)
     code = _code(stats.content)
-    if not _API_CALL.search(code):
+    api_call = _API_CALL.search(code)
+    if not api_call:
         return Verdict(False, f"{STATS} never queries the ethminer API (miner_getstat1)")
     missing = [k for k in _KEYS if _key_position(code, k) is None]
     if missing:
         return Verdict(False, f"{STATS} output lacks the key(s) {', '.join(missing)}")
-    if not _hs_is_array(code, _key_position(code, "hs")):
+    hs = _key_position(code, "hs")
+    if hs is None or not _hs_is_array(code, hs):
         return Verdict(False, f"{STATS}: hs is not built as an array")
     if not _prints_json(code):
         return Verdict(False, f"{STATS} builds the JSON but never prints it (to standard output)")
     stray = _stray_output(code)
     if stray:
         return Verdict(False, f"{STATS} also prints a line that is not JSON, so its output is no JSON document: «{stray[:100]}»")
-    return Verdict(True, f"{STATS} queries {_API_CALL.search(code).group(0)} and prints JSON with hs[], temp, fan, uptime, ver")
+    return Verdict(True, f"{STATS} queries {api_call.group(0)} and prints JSON with hs[], temp, fan, uptime, ver")
 
 
 def check_directory(tree: FileTree) -> Verdict:

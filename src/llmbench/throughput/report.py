@@ -134,8 +134,9 @@ def scaling_png(sweep: dict, path: Path) -> None:
     ax2.set_ylabel("per-stream tok/s", color="tab:orange")
     name = sweep["model"].get("name") or sweep["model"].get("alias") or "model"
     ax.set_title(f"Throughput scaling: {name}")
-    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-    ax.legend(handles, [h.get_label() for h in handles], loc="upper left")
+    handles, labels = ax.get_legend_handles_labels()
+    handles2, labels2 = ax2.get_legend_handles_labels()
+    ax.legend(handles + handles2, labels + labels2, loc="upper left")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
