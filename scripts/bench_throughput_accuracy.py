@@ -191,7 +191,7 @@ def part_reference(levels, max_tokens: int, rate: float) -> None:
 
 # -- llama-server -------------------------------------------------------------------------
 def part_llama(levels, max_tokens: int) -> None:
-    # the real-server helpers are test infrastructure under testing/, not part of the package
+    # the real-server modules are test infrastructure under testing/, not part of the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "testing"))
     try:
         from realserver import llama as L

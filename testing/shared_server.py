@@ -10,7 +10,7 @@ PID (the start time guards against a recycled PID). The server runs in its own
 process session so it outlives the worker that happened to start it. Without
 xdist there is no sharing: the session starts and stops its own server.
 
-Engine-neutral: the engine's helpers module passes its start function and
+Engine-neutral: each engine's module (llama_helpers, vllm_helpers) passes its start function and
 server class (a :class:`realserver.process.ServerProcess`). At the
 end: the quality-suite run every engine's end-to-end tests make against it.
 """

@@ -192,7 +192,7 @@ def test_an_ordinary_first_comment_names_no_file(first):
     assert parse_file_tree(block(first + "\nexec ./ethminer", "bash")).files == {}
 
 
-# --- round 2 review -----------------------------------------------------------------
+# --- answers from the second validation round ---------------------------------------
 
 def test_printf_resolves_escapes_in_the_format_only_and_repeats_it():
     tree = parse_file_tree(block("printf '%s\\n' 'echo \"a\\nb\"' 'exit 0' > run.sh\nprintf 'x=%s\\n' on > one.txt"))

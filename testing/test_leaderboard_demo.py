@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
 from leaderboard_helpers import full_marks, write_quality_run
 
+from llmbench.cli import sweep as sweep_cli
 from llmbench.cli.report import main as report
 
 
 def test_demo_sweep_joins_a_demo_quality_run_and_lands_beside_the_reference(tmp_path, capsys):
-    sweep_cli = pytest.importorskip("llmbench.cli.sweep")
     reports = tmp_path / "reports"
     assert sweep_cli.main(["--model", "demo", "--levels", "1,2", "--requests-per-client", "1",
                            "--warmup", "0", "--max-tokens", "32", "--out", str(reports / "demo-sweep")]) == 0
-    # The quality plugin's demo run, as the schema describes it (its producer is built elsewhere).
+    # A demo quality run as docs/results-schema.md describes it.
     write_quality_run(reports, "demo-quality", alias="demo", name="demo (built-in server)", quant=None, tp=None,
                       framework="llmbench-sim", context=None, gpu=None, demo=True,
                       passes={**full_marks(), "stratum": [4]}, started_at="2099-01-01T00:00:00+00:00")

@@ -218,7 +218,7 @@ def test_python_h_stats_is_parsed_as_python_not_bash():
     assert not result.passed and "python" in result.evidence
 
 
-# --- round 2 review: output shape, printf formats, installers --------------------------
+# --- output shape, printf formats, installers (second validation round) -----------------
 
 _STATS_VAR = GOOD["h-stats.sh"].replace("echo \"$r\" | jq", "stats=$(echo \"$r\" | jq").rstrip("\n") + ")\n"
 

@@ -30,8 +30,8 @@ def _src(node: ast.AST) -> str:
     return ast.unparse(node)
 
 
-def test_fixture_compiles():
-    py_compile.compile(str(FIXTURE), doraise=True)
+def test_fixture_compiles(tmp_path):
+    py_compile.compile(str(FIXTURE), cfile=str(tmp_path / "out.pyc"), doraise=True)
 
 
 def test_build_header_copies_previousblockhash_and_bits_unreversed(tree):
@@ -173,7 +173,7 @@ def test_input_validation_is_not_share_validation():
     assert not grade("stratum", text)["stratum.input_validation"].passed
 
 
-# -- the lead's fix-only policy: a fix at the defect that can only mean it passes ----------
+# -- fix-only policy: a fix at the defect that can only mean it passes ----------
 
 def _fixed_file(*edits: tuple[str, str]) -> str:
     """The fixture with edits applied, given back bare (a corrected-file-only answer)."""
@@ -273,7 +273,7 @@ def test_info_leak_paraphrase_with_prose_fix():
     assert grade("stratum", text)["stratum.info_leak"].passed
 
 
-# --- round 2 review -----------------------------------------------------------------
+# --- answers from the second validation round ---------------------------------------
 
 def _passed(text: str, check: str) -> bool:
     return grade("stratum", text)[f"stratum.{check}"].passed

@@ -125,7 +125,7 @@ _CODE_ONLY_FIX = (
 
 
 def test_code_only_fix_passes_both_checks():
-    # the lead's fix-only policy: a fix at its place that can only mean the defect
+    # fix-only policy: a fix at its place that can only mean the defect
     verdicts = grade("zmq", _CODE_ONLY_FIX)
     assert verdicts["zmq.socket_crosses_threads"].passed
     assert verdicts["zmq.fix_socket_in_thread"].passed

@@ -1,1 +1,1 @@
-"""Serving helpers: launch recipes (serve/*.yaml) and a tensor-parallel / memory planner."""
+"""Serving: launch recipes (serve/*.yaml) and a tensor-parallel / memory planner."""

@@ -1,4 +1,4 @@
-"""Shared prompt-building helpers: fixture files read and shown in fenced blocks."""
+"""Prompt building: fixture files read and shown in fenced blocks."""
 
 from __future__ import annotations
 

@@ -268,7 +268,7 @@ MEMORY_LEAK = Finding(
         r"\b(?:key|scope|track|store|keep)\w*\b(?:[^.]|\.(?=\w)){0,30}\b(?:duplicates?|shares?|share keys?)\b(?:[^.]|\.(?=\w)){0,30}\bper[- ]job\b",
         r"\b(?:duplicates?|dupes?|seen|share keys?|submitted shares|dedup\w*)\b(?:[^.]|\.(?=\w)){0,40}\b(?:inside|in|on|into|with|belongs? to) (?:each|every|the|its) job\b",
     ),
-    fix_places=(r".",),  # a code fix may sit in any function (a new _prune helper, broadcast_job, …)
+    fix_places=(r".",),  # a code fix may sit in any function (a new _prune function, broadcast_job, …)
     not_fixes=(_VAGUE_FIX,),
     wrong_places=(r"\bsessions\b", r"\bjob_counter\b", r"\bshare_log\b", r"\basyncio tasks?\b"),
     advice=_QUESTION,

@@ -129,7 +129,7 @@ _SOCKET_IN_THREAD_PROSE = any_of(
     r"\bso (?:that )?(?:the )?(?:listener|background|daemon|worker|receiving|listening) thread (?:itself )?(?:owns|creates|opens)\b[^.]{0,40}\b(?:its own|the) sock",
 )
 
-# The lead's fix-only policy: a fix that can only mean the defect, placed where it is,
+# Fix-only policy: a fix that can only mean the defect, placed where it is,
 # passes — so the socket created inside the thread function also shows the crossing.
 CROSSES = Finding(
     # the class name alone does not place the crossing ("make sure sockets are not shared in ZMQListener")

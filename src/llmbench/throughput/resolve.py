@@ -1,4 +1,4 @@
-"""``--model``/``--api-url`` -> an Endpoint and its serving setup, via the lead's registry.
+"""``--model``/``--api-url`` -> an Endpoint and its serving setup, via the model registry.
 
 The one place the sweep resolves a model, with the quality suite's rules: a
 known alias takes its models.yaml entry, any other name is used as the served
