@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from llmbench import plotting
 from llmbench.cli.argparsing import OneLineParser
 from llmbench.leaderboard.build import build, write
 from llmbench.leaderboard.merge import merge_runs
@@ -68,6 +69,8 @@ def main(argv: list[str]) -> int:
 
     reference = load_reference() if args.with_reference else None
     board = build(rows, reference, sources=[str(p) for p in args.paths], all_runs=args.all_runs, title=args.title)
+    if not plotting.available():
+        print(f"llmbench: report: {plotting.MISSING}", file=sys.stderr)
     try:
         written = write(board, out)
     except OSError as exc:

@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from llmbench import plotting
 from llmbench.cli.argparsing import OneLineParser
 from llmbench.runs.status import StopSignals, throughput_status
 from llmbench.plugin.options import prompts_source, slo_spec, token_lengths
@@ -291,7 +292,8 @@ def _run_levels(args, spec, by_rate: bool, sim, sweep: dict, endpoint, metrics_a
 def _write_summary(args, sweep: dict, out: Path, by_rate: bool) -> None:
     if by_rate:
         (out / "scaling.md").write_text(redact(ratereport.rate_markdown(sweep)))
-        ratereport.rate_png(sweep, out / "scaling.png")
+        if plotting.available():
+            ratereport.rate_png(sweep, out / "scaling.png")
         peak = sweep["peak_tok_s"]
         print(f"peak {peak:.0f} t/s @ {sweep['peak_rate']:g} req/s" if peak is not None else "peak: no successful level",
               end="; ")
@@ -299,7 +301,8 @@ def _write_summary(args, sweep: dict, out: Path, by_rate: bool) -> None:
         print(f"latency breaks at {brk:g} req/s" if brk is not None else "latency did not break")
     else:
         (out / "scaling.md").write_text(redact(report.scaling_markdown(sweep)))
-        report.scaling_png(sweep, out / "scaling.png")
+        if plotting.available():
+            report.scaling_png(sweep, out / "scaling.png")
         single = sweep["single_tok_s"]
         peak = sweep["peak_tok_s"]
         print(f"single {single:.0f} t/s" if single is not None else "single: no C=1 level", end="; ")

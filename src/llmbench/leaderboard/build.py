@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from llmbench.leaderboard import plots, tables
+from llmbench import plotting
+from llmbench.leaderboard import tables
 from llmbench.leaderboard.model import Row
 from llmbench.leaderboard.ranking import PUBLISHED_TIE_RULE, RANKING_RULE, category_winners, rank_rows
 from llmbench.leaderboard.reference import Reference, params_by_model
+from llmbench.leaderboard.tables import Table
 
 PLOT_FILES = {"quality": "quality_vs_throughput.png", "scaling": "scaling.png"}
 
@@ -29,10 +31,10 @@ class Leaderboard:
     generated_at: str
     sources: list[str]              # folders scanned
     notes: list[str]
-    tables: list[tables.Table]
+    tables: list[Table]
     plots: list[Plot]
     reference_notes: list[str] = field(default_factory=list)
-    reference_tables: list[tables.Table] = field(default_factory=list)
+    reference_tables: list[Table] = field(default_factory=list)
     missing_plots: list[str] = field(default_factory=list)
 
 
@@ -53,7 +55,7 @@ def build(rows: list[Row], reference: Reference | None, sources: list[str], all_
         "Quality shows the mean over samples when a run repeated them, with its 95% interval and n.",
     ]
     reference_notes: list[str] = []
-    reference_tables: list[tables.Table] = []
+    reference_tables: list[Table] = []
     if reference is not None:
         p = reference.provenance
         notes.insert(0, "Rows marked “published” are the seed's own 8x RTX A4000 results. "
@@ -80,6 +82,11 @@ def build(rows: list[Row], reference: Reference | None, sources: list[str], all_
         reference_notes=reference_notes,
         reference_tables=reference_tables,
     )
+    if not plotting.available():
+        board.missing_plots.append(f"No plots: {plotting.MISSING}.")
+        return board
+    from llmbench.leaderboard import plots
+
     for key, figure, plot_title in (("quality", plots.quality_vs_throughput, "Quality vs peak throughput"),
                                     ("scaling", plots.scaling_curves, "Throughput scaling")):
         png = figure(ranked)
@@ -90,10 +97,18 @@ def build(rows: list[Row], reference: Reference | None, sources: list[str], all_
     return board
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp creates 0600; a leaderboard is meant to be shared, so it gets what open() would give
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
