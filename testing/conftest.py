@@ -15,6 +15,31 @@ import llmbench.endpoints.client  # noqa: F401
 from llmbench.endpoints.endpoint import Endpoint
 
 REPO = Path(__file__).resolve().parents[1]
+# What the self-tests must leave exactly as they found it (no .pyc, no scratch files).
+UNTOUCHED = (REPO / "fixtures", REPO / "tests", REPO / "serve", REPO / "patches")
+_SNAPSHOT = pytest.StashKey[dict]()
+
+
+def _tree(roots) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns)
+            for root in roots for p in root.rglob("*") if p.is_file()}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):
+        session.config.stash[_SNAPSHOT] = _tree(UNTOUCHED)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_SNAPSHOT, None)
+    if before is None:
+        return
+    after = _tree(UNTOUCHED)
+    changed = sorted(set(before) ^ set(after) | {p for p in before.keys() & after.keys() if before[p] != after[p]})
+    if changed:
+        session.config.get_terminal_writer().line(
+            "self-tests changed the repository: " + ", ".join(changed[:10]), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

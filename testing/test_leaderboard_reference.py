@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 from llmbench.leaderboard.ranking import category_winners, quality_key, rank_rows
 from llmbench.leaderboard.reference import SEED_REFERENCE, load_reference
 
-SEED_DOC = Path("/work/shared/seed/llm-bench-v2.1.md")
+# The seed document is not shipped (the package ships its figures, transcribed to
+# reference/seed-8xa4000.yaml); it sits beside a checkout, in shared/seed/.
+SEED_DOC = Path(__file__).resolve().parents[2] / "shared" / "seed" / "llm-bench-v2.1.md"
 
 SEED_ORDER = [
     "Devstral-2-123B", "Nemotron-3-Nano-30B", "Qwen3-Coder-30B-A3B", "GLM-4.7-Flash",
@@ -94,8 +97,11 @@ def _seed_table(text: str, heading: str) -> list[list[str]]:
     return cells[2:]   # skip header and separator
 
 
-@pytest.mark.skipif(not SEED_DOC.is_file(), reason=f"seed document not present at {SEED_DOC}")
 def test_transcription_matches_the_seed_document(reference):
+    if not SEED_DOC.is_file():
+        if os.environ.get("LLMBENCH_REQUIRE_SEED") == "1":
+            pytest.fail(f"the seed document is required (LLMBENCH_REQUIRE_SEED=1) but not at {SEED_DOC}", pytrace=False)
+        pytest.skip(f"seed document not present at {SEED_DOC} (shared/seed/ beside the checkout)")
     text = SEED_DOC.read_text(encoding="utf-8")
     published = _seed_table(text, "### Model Rankings")
     assert len(published) == len(reference.rows) == 16
