@@ -56,7 +56,6 @@ def fix_run_text(run: dict | None) -> str:
 class HtmlHooks:
     def __init__(self, session) -> None:
         self.session = session
-        self._shown_answer: set[str] = set()
 
     def pytest_html_report_title(self, report) -> None:
         e = self.session.endpoint
@@ -173,10 +172,7 @@ class HtmlHooks:
 
 def _scrub_api_key(config, bench_session) -> None:
     """No API key in the report's environment table (pytest-metadata may collect env vars)."""
-    try:
-        from pytest_metadata.plugin import metadata_key
-    except ImportError:
-        return
+    from pytest_metadata.plugin import metadata_key  # pytest-html's own dependency
     metadata = config.stash.get(metadata_key, None)
     if metadata is None:
         return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from llmbench.grading.check import Check, Verdict
@@ -18,12 +18,10 @@ class Task:
     checks: tuple[Check, ...]
     build_prompt: Callable[[], str]
     reference_answer: Callable[[], str]
-    description: str = ""
     # Parses a final answer once for all checks (default: prose and code units against the prompt).
     parse: Callable[[str], Any] | None = None
     # Replaces the generic loop altogether (self-tests of the plumbing only).
     grade_final: Callable[[str], Mapping[str, Verdict]] | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def check_ids(self) -> list[str]:

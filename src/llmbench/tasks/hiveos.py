@@ -560,5 +560,4 @@ TASK = Task(
     build_prompt=build_prompt,
     reference_answer=reference_answer,
     parse=parse,
-    description="Multi-file creation: a HiveOS custom-miner wrapper for ethminer",
 )

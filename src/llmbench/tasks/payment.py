@@ -292,5 +292,4 @@ TASK = Task(
     checks=CHECKS,
     build_prompt=build_prompt,
     reference_answer=reference_answer,
-    description="Race condition, SQL injection, float precision and atomicity in a payout processor",
 )

@@ -187,5 +187,4 @@ TASK = Task(
     checks=CHECKS,
     build_prompt=build_prompt,
     reference_answer=reference_answer,
-    description="Config mismatch, hard-coded window and an unused variable in PPLNS payouts",
 )

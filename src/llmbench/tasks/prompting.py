@@ -40,7 +40,3 @@ def fixture_block(filename: str) -> str:
     language = _LANGUAGES.get(PurePath(filename).suffix, "")
     return f"`{filename}`:\n{fence}{language}\n{text}{fence}"
 
-
-def fixture_blocks(*filenames: str) -> str:
-    """Several fixtures, one block each, separated by a blank line."""
-    return "\n\n".join(fixture_block(name) for name in filenames)

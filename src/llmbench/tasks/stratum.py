@@ -486,5 +486,4 @@ TASK = Task(
     checks=CHECKS,
     build_prompt=build_prompt,
     reference_answer=reference_answer,
-    description="Byte order, info leak, stale job, memory leak and input validation in a stratum server",
 )

@@ -200,5 +200,4 @@ TASK = Task(
     build_prompt=build_prompt,
     reference_answer=reference_answer,
     parse=parse,
-    description="Threading bug in a ZeroMQ block-notification listener",
 )
