@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from llmbench.endpoints.endpoint import Endpoint
+from llmbench.endpoints.gpu import describe_gpus
 from llmbench.endpoints.registry import RegistryError, resolve
 
 
@@ -24,18 +25,9 @@ def resolve_endpoint(alias: str, api_url: str | None = None, api_key: str | None
         endpoint, serving = resolve(alias, api_url=api_url, api_key=api_key, models_file=models_file)
     except RegistryError as exc:
         raise ResolveError(str(exc)) from None
-    serving = {**serving, "gpu": None if endpoint.demo else _gpu()}
+    serving = {**serving, "gpu": None if endpoint.demo else describe_gpus()}
     return endpoint, serving
 
 
 def with_url(endpoint: Endpoint, api_url: str) -> Endpoint:
     return dataclasses.replace(endpoint, api_url=api_url)
-
-
-def _gpu() -> str | None:
-    try:
-        from llmbench.endpoints.gpu import describe_gpus
-
-        return describe_gpus()
-    except Exception:
-        return None
