@@ -88,6 +88,28 @@ def test_unknown_command_and_help():
         assert f"  {command}" in help_run.stdout
 
 
+def test_version_is_the_packages_version():
+    from importlib.metadata import version
+
+    from llmbench import __version__
+
+    run = llmbench("--version")
+    assert run.returncode == 0
+    assert run.stdout == f"llmbench {__version__}\n"
+    assert version("llmbench") == __version__
+
+
+@pytest.mark.parametrize("args", [["--help"], ["prompt", "stratum"], ["serve", "list"]])
+def test_a_reader_that_leaves_early_is_no_error(args):
+    """`llmbench … | head`: the pipe closes before the output is written; no traceback, exit 0."""
+    proc = subprocess.Popen([sys.executable, "-m", "llmbench", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before anything is written
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert stderr == ""
+
+
 def test_pytest_help_lists_options_in_one_group(pytester):
     result = pytester.runpytest("--help")
     result.stdout.fnmatch_lines([

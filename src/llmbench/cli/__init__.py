@@ -34,7 +34,21 @@ def _usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = _dispatch(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # inside the try: a reader that left shows up here, not at exit
+        return code
+    except KeyboardInterrupt:
+        print("llmbench: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `llmbench … | head`: the reader left, not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _dispatch(args: list[str]) -> int:
     if not args or args[0] in ("-h", "--help", "help"):
         print(_usage())
         return 0 if args else 2
@@ -61,16 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(name: str, rest: list[str]) -> int:
     module = importlib.import_module(f"llmbench.cli.{name}")
-    try:
-        return int(module.main(rest) or 0)
-    except KeyboardInterrupt:
-        print("llmbench: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # `llmbench report … | head`: the reader left, not an error of ours
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    return int(module.main(rest) or 0)
 
 
 if __name__ == "__main__":
