@@ -46,7 +46,9 @@ SEED_MAX_TP = [
 
 @pytest.mark.parametrize("name, quant_args, max_tp", SEED_MAX_TP, ids=[m[0] for m in SEED_MAX_TP])
 def test_seed_max_tp_column(capsys, name: str, quant_args: list[str], max_tp: int) -> None:
-    doc = plan_json(capsys, config(name), "--gpus", "8", "--gpu-mem-gib", "16", *quant_args)
+    """The seed's column under the seed's rule (a KV head per GPU at most)."""
+    doc = plan_json(capsys, config(name), "--gpus", "8", "--gpu-mem-gib", "16", *quant_args,
+                    "--kv-replication", "forbid")
     assert doc["max_tp"] == max_tp
     sizes = {entry["size"]: entry for entry in doc["tp"]}
     assert sorted(sizes) == list(range(1, 9))
@@ -55,22 +57,28 @@ def test_seed_max_tp_column(capsys, name: str, quant_args: list[str], max_tp: in
         assert not sizes[8]["valid"] and sizes[8]["reasons"]
 
 
-def test_nemotron_max_tp_needs_kv_replication(capsys) -> None:
+def test_nemotron_at_tp_8_is_valid_by_default_with_kv_replication_stated(capsys) -> None:
     """The seed's table gives Nemotron-3-Nano 8 KV heads and Max TP 8; its public config has 2 KV heads.
 
-    The seed ran it at TP 8, which vLLM allows by replicating each KV head on 4 GPUs. Under the
-    seed's own no-replication rule (which gives Qwen3-30B-A3B's 4) the config allows TP 2; with
-    vLLM's replication the planner reproduces the seed's 8.
+    The seed ran it at TP 8, which vLLM allows by replicating each KV head on 4 GPUs: valid by
+    default, and the row says what the replication costs. Under the seed's own no-replication
+    rule (which gives Qwen3-30B-A3B's 4) the config allows TP 2.
     """
     spec = modelspec.load(config("nemotron-3-nano-30b-a3b"))
     assert (spec.heads, spec.kv_heads) == (32, 2)
-    strict = plan_json(capsys, config("nemotron-3-nano-30b-a3b"), "--gpus", "8", "--gpu-mem-gib", "16")
-    assert strict["max_tp"] == 2
-    assert any("replicates each KV head on 4 GPUs" in r for r in strict["tp"][7]["reasons"])
-    allow = plan_json(capsys, config("nemotron-3-nano-30b-a3b"), "--gpus", "8", "--gpu-mem-gib", "16",
-                      "--kv-replication", "allow")
+    allow = plan_json(capsys, config("nemotron-3-nano-30b-a3b"), "--gpus", "8", "--gpu-mem-gib", "16")
     assert allow["max_tp"] == 8
-    assert allow["tp"][7]["valid"] and any("replicates" in n for n in allow["tp"][7]["notes"])
+    tp8 = allow["tp"][7]
+    assert tp8["valid"] and tp8["reasons"] == []
+    assert tp8["notes"] == ["TP 8 exceeds the 2 KV heads: KV heads replicated ×4 (each on 4 GPUs): "
+                            "KV cache per token ×4 across the GPUs"]
+    assert not any("replicated" in n for n in allow["tp"][1]["notes"])  # TP 2 = KV heads: nothing replicated
+    # Per GPU, TP 8 holds one whole KV head, as TP 2 does: the per-GPU KV cost per token stops shrinking.
+    assert tp8["kv_bytes_per_token_per_gpu"] == allow["tp"][1]["kv_bytes_per_token_per_gpu"]
+    strict = plan_json(capsys, config("nemotron-3-nano-30b-a3b"), "--gpus", "8", "--gpu-mem-gib", "16",
+                       "--kv-replication", "forbid")
+    assert strict["max_tp"] == 2
+    assert any("KV heads replicated ×4" in r and "forbid" in r for r in strict["tp"][7]["reasons"])
     # The seed's "~7.4GB/GPU at TP=8" for the 59GB BF16 model.
     assert allow["tp"][7]["weights_gib_per_gpu"] == pytest.approx(7.4, abs=0.2)
     assert allow["tp"][0]["weights_gib_per_gpu"] == pytest.approx(59, abs=1.5)
@@ -82,7 +90,8 @@ def test_qwen3_next_awq_needs_24_5_gb_per_gpu_and_does_not_fit_16gb(capsys) -> N
     The shipped config's quantization_config is the experts-only 4-bit (group 32) shape of the
     community exports; the seed's figure matches in decimal GB.
     """
-    doc = plan_json(capsys, config("qwen3-next-80b-a3b"), "--gpus", "8", "--gpu-mem-gib", "16", "--quant", "awq")
+    doc = plan_json(capsys, config("qwen3-next-80b-a3b"), "--gpus", "8", "--gpu-mem-gib", "16", "--quant", "awq",
+                    "--kv-replication", "forbid")
     assert doc["quant"]["group_size"] == 32  # from the config's quantization_config
     assert doc["max_tp"] == 2
     tp2 = doc["tp"][1]

@@ -40,8 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--gpu-memory-utilization", type=float, default=0.9, help="as vLLM's flag (default 0.9)")
     pl.add_argument("--overhead-gib", type=float, default=planner.DEFAULT_OVERHEAD_GIB,
                     help="per-GPU memory kept for activations, CUDA graphs, non-torch use (assumed; default %(default)s)")
-    pl.add_argument("--kv-replication", choices=planner.KV_POLICIES, default="forbid",
-                    help="TP above the KV-head count: 'forbid' (the seed's rule, default) or 'allow' (vLLM replicates KV heads)")
+    pl.add_argument("--kv-replication", choices=planner.KV_POLICIES, default="allow",
+                    help="TP above the KV-head count: 'allow' (default: vLLM replicates the KV heads) "
+                         "or 'forbid' (the seed's rule)")
     pl.add_argument("--json", action="store_true", help="print JSON")
     return p
 

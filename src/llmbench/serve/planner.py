@@ -7,10 +7,10 @@ weights, KV-cache bytes per token, how many tokens of KV cache fit, and how
 many sequences of max_model_len run at once.
 
 KV heads: when TP exceeds the KV-head count vLLM 0.14 *replicates* each KV head
-on TP/KV GPUs (it loads; the KV cache per GPU then stops shrinking). The seed's
-"Max TP" column counts such sizes as invalid (a KV head per GPU at most), and
-so does the planner by default (`kv_replication="forbid"`); `"allow"` follows
-vLLM and reports them as valid with a note.
+on TP/KV GPUs (it loads; the KV cache per GPU then stops shrinking). The planner
+follows vLLM by default (`kv_replication="allow"`): such sizes are valid and the
+row says what the replication costs in KV memory. The seed's "Max TP" column
+counts them as invalid (a KV head per GPU at most); `"forbid"` applies that rule.
 
 Memory model (assumptions, stated in every report):
   usable per GPU = gpu_mem_gib × gpu_memory_utilization
@@ -43,7 +43,7 @@ class Options:
     max_model_len: int | None = None
     gpu_memory_utilization: float = 0.9
     overhead_gib: float = DEFAULT_OVERHEAD_GIB
-    kv_replication: str = "forbid"
+    kv_replication: str = "allow"
 
 
 @dataclass
@@ -112,8 +112,8 @@ def check_tp(spec: ModelSpec, tp: int, opts: Options) -> tuple[list[str], list[s
             reasons.append(f"KV heads {kv}: TP {tp} is neither a divisor nor a multiple of it")
         else:
             copies = tp // kv
-            text = (f"KV heads {kv} < TP {tp}: vLLM replicates each KV head on {copies} GPUs "
-                    "(loads, but the KV cache per GPU stops shrinking)")
+            text = (f"TP {tp} exceeds the {kv} KV heads: KV heads replicated ×{copies} (each on {copies} GPUs): "
+                    f"KV cache per token ×{copies} across the GPUs")
             if opts.kv_replication == "allow":
                 notes.append(text)
             else:
