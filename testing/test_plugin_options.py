@@ -136,3 +136,18 @@ def test_collect_only_with_a_model_creates_nothing(tmp_path):
     assert "23 tests collected" in listed.stdout
     assert not results.exists()
     assert list(scratch.iterdir()) == []  # no barrier folder
+
+
+def test_serving_metadata_options_are_prefixed_and_reach_the_results(pytester):
+    for source in sorted((REPO / "tests" / "quality").glob("test_zmq*.py")):
+        pytester.path.joinpath(source.name).write_text(source.read_text())
+    old = pytester.runpytest_subprocess("--model", "demo", "--tp", "8")
+    assert old.ret == pytest.ExitCode.USAGE_ERROR  # generic names are left to other plugins
+    run = pytester.runpytest_subprocess("--model", "demo", "-p", "no:cacheprovider", "--results-dir=out",
+                                        "--serving-tp", "8", "--serving-gpu", "8x RTX A4000",
+                                        "--serving-framework", "vLLM 0.14", "--serving-quant", "AWQ",
+                                        "--serving-context", "65536")
+    assert run.ret == 0, run.stdout.str()
+    results = json.loads(next((pytester.path / "out").glob("*/results.json")).read_text())
+    assert results["serving"] == {"framework": "vLLM 0.14", "tp": 8, "quant": "AWQ", "context": 65536,
+                                  "gpu": "8x RTX A4000"}

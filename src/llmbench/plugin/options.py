@@ -156,11 +156,16 @@ def add_options(parser: pytest.Parser) -> None:
     add("--no-exec", action="store_true", default=False,
         help="do not run the answers' code against the probes (fixes judged from the text only)")
     # -- how the model is served (recorded in the report) -------------------------------
-    add("--framework", default=None, help="serving framework for the report (default: the registry's)")
-    add("--tp", type=count, default=None, help="tensor-parallel size for the report")
-    add("--quant-method", default=None, help="quantization for the report (AWQ, GPTQ g32, BF16, …)")
-    add("--context", type=count, default=None, help="served context length for the report")
-    add("--gpu", default=None, help="GPU description for the report (default: from nvidia-smi)")
+    # Prefixed: generic names such as --gpu or --tp belong to no single plugin of an environment.
+    add("--serving-framework", default=None, metavar="NAME",
+        help="serving framework for the report (default: the registry's)")
+    add("--serving-tp", type=count, default=None, metavar="N", help="tensor-parallel size for the report")
+    add("--serving-quant", default=None, metavar="METHOD",
+        help="quantization for the report (AWQ, GPTQ g32, BF16, …)")
+    add("--serving-context", type=count, default=None, metavar="TOKENS",
+        help="served context length for the report")
+    add("--serving-gpu", default=None, metavar="TEXT",
+        help="GPU description for the report (default: from nvidia-smi)")
     # -- throughput (tests/throughput; --max-tokens above is shared) -------------------
     add("--throughput-requests", type=count, default=4, metavar="N",
         help="throughput: measured requests per client (default: 4)")

@@ -144,11 +144,11 @@ class BenchSession:
         self._preflight(endpoint)
         self.endpoint = endpoint
         self.serving = {
-            "framework": opt("framework") or serving.get("framework"),
-            "tp": opt("tp") or serving.get("tp"),
-            "quant": opt("quant_method") or serving.get("quant"),
-            "context": opt("context") or serving.get("context"),
-            "gpu": opt("gpu") or describe_gpus(),
+            "framework": opt("serving_framework") or serving.get("framework"),
+            "tp": opt("serving_tp") or serving.get("tp"),
+            "quant": opt("serving_quant") or serving.get("quant"),
+            "context": opt("serving_context") or serving.get("context"),
+            "gpu": opt("serving_gpu") or describe_gpus(),
         }
         self.run_dir = _new_run_dir(self._results_root(), endpoint.alias)
         self._open_store()
