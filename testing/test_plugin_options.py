@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,16 @@ def test_an_unrelated_project_sees_nothing_of_llmbench(pytester, tmp_path):
     assert json.loads((pytester.path / "heavy.json").read_text()) == []
     assert list(scratch.iterdir()) == []  # no barrier folder
     assert not (pytester.path / "reports").exists()
+    # The same run without llmbench leaves the same files behind (pytest's cache, pytest-benchmark's folder).
+    with_llmbench = sorted(p.relative_to(pytester.path).as_posix() for p in pytester.path.rglob("*")
+                           if "__pycache__" not in p.parts)
+    for path in sorted(pytester.path.iterdir(), reverse=True):
+        if path.name not in ("test_plain.py", "conftest.py"):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    without = _pytest("-rA", "-p", "no:llmbench", cwd=pytester.path, env={"TMPDIR": str(scratch)})
+    assert without.returncode == 0
+    assert sorted(p.relative_to(pytester.path).as_posix() for p in pytester.path.rglob("*")
+                  if "__pycache__" not in p.parts) == with_llmbench
 
 
 # -- value-taking options in the space form (pytest-dev/pytest#8846) ------------------------------
