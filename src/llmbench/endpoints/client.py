@@ -9,6 +9,7 @@ answer split from reasoning fields. Failures never raise: they come back as
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import openai
@@ -95,8 +96,9 @@ def _reasoning_of(delta) -> str:
 
 
 def chat(endpoint: Endpoint, prompt: str, *, max_tokens: int | None = None,
-         temperature: float | None = None, timeout: float | None = None) -> ChatResult:
-    """Stream one chat completion and measure it."""
+         temperature: float | None = None, timeout: float | None = None,
+         on_piece: Callable[[str], None] | None = None) -> ChatResult:
+    """Stream one chat completion and measure it; ``on_piece("reasoning"|"answer")`` per streamed piece."""
     timeout = endpoint.request_timeout if timeout is None else timeout
     result = ChatResult()
     content: list[str] = []
@@ -129,6 +131,8 @@ def chat(endpoint: Endpoint, prompt: str, *, max_tokens: int | None = None,
                         content.append(piece)
                     if thought:
                         reasoning.append(thought)
+                    if on_piece is not None and (piece or thought):
+                        on_piece("answer" if piece else "reasoning")
                     if choice.finish_reason:
                         result.finish_reason = choice.finish_reason
                 if time.perf_counter() - start > timeout:

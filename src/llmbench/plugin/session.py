@@ -24,6 +24,7 @@ from llmbench.endpoints.registry import RegistryError, resolve
 from llmbench.grading.check import Verdict
 from llmbench.grading.controls import control_failures
 from llmbench.plugin import NO_MODEL_HINT
+from llmbench.plugin.progress import Progress
 from llmbench.runs.answer_store import AnswerStore, Sample, atomic_write_json, prompt_sha256
 from llmbench.runs.reader import RunFileError, changed_prompts, endpoint_of, load_results, sample_count, saved_samples
 from llmbench.runs.recorder import RunRecorder
@@ -91,6 +92,7 @@ class BenchSession:
         self._judged: dict[tuple[str, int, str], dict] = {}
         self._demo_server: SimHandle | None = None
         self._graded: dict[tuple[str, int], dict[str, Verdict]] = {}
+        self.progress = Progress.for_config(config)
         # --lf/--sw: the last run's answers, reused when they match; found on first use (after the cache plugin)
         self._previous_answers: Path | None | bool = False
         self.verifier = None   # set with the run folder: fix runs share its cache
@@ -296,7 +298,15 @@ class BenchSession:
         stored = self._stored_answer(task, index, prompt_sha256(prompt), source)
         if stored is not None:
             return stored
-        result = client.chat(self.endpoint, prompt)
+        label = f"{task} <- {self.endpoint.alias}"
+        if self.samples > 1:
+            label += f" (sample {index + 1}/{self.samples})"
+        request = self.progress.request(label) if self.progress is not None else None
+        try:
+            result = client.chat(self.endpoint, prompt, on_piece=request.chunk if request else None)
+        finally:
+            if request is not None:
+                request.end()
         return Sample(task, index, prompt_sha256(prompt), result, source)
 
     def _stored_answer(self, task: str, index: int, prompt_hash: str, source: dict) -> Sample | None:
