@@ -9,7 +9,6 @@ testing/verify_cases/).
 import shutil
 
 import pytest
-
 from verify_probes_helpers import by_probe, case_text, lay_out, run_probe
 
 PROBES_OF = {

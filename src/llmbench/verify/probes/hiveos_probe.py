@@ -440,7 +440,7 @@ def start_fake_api():
             break
         except OSError:
             if time.monotonic() > deadline:
-                raise _harness.CandidateError(f"port {API_PORT} is busy: the fake ethminer API cannot listen")
+                raise _harness.CandidateError(f"port {API_PORT} is busy: the fake ethminer API cannot listen") from None
             time.sleep(0.05)
     server.requests = []
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -269,7 +269,7 @@ def probe_history_not_injectable(ctx):
         own = list(processor.get_payment_history("bc1qalice") or [])
         quoted = list(processor.get_payment_history("o'hara.pool") or [])
     except sqlite3.Error as exc:
-        raise _harness.ProbeFailed(f"an address with a quote breaks the query: {exc}")
+        raise _harness.ProbeFailed(f"an address with a quote breaks the query: {exc}") from exc
     expect(len(own) == 2, f"get_payment_history('bc1qalice') returned {len(own)} rows, not its 2")
     expect(len(quoted) == 1, f"an address with a quote returned {len(quoted)} rows, not its 1")
     # the contract's fix is parameters: an address escaped or formatted into the SQL text is not one

@@ -227,7 +227,7 @@ def run_async(body, ctx, limit):
     try:
         return asyncio.run(wrapped())
     except asyncio.TimeoutError:
-        raise _harness.ProbeFailed(f"the exchange with the pool did not finish within {limit:g} s (no reply?)")
+        raise _harness.ProbeFailed(f"the exchange with the pool did not finish within {limit:g} s (no reply?)") from None
 
 
 async def _pool_and_miner(ctx, template, log_records=None):
