@@ -13,7 +13,7 @@ HOSTILE = "\n".join(INJECTION_PAYLOADS.values())
 
 def _hostile_run(bench) -> Path:
     """A saved run whose model name and zmq answer carry every injection payload."""
-    bench.runpytest("--model", "demo", "--results-dir", "out", "-k", "zmq")
+    bench.runpytest_subprocess("--model", "demo", "--results-dir", "out", "-k", "zmq")
     saved = sorted((bench.path / "out").glob("*/results.json"))[-1]
     data = json.loads(saved.read_text())
     data["model"]["name"] = "evil " + INJECTION_PAYLOADS["script"]
@@ -30,7 +30,7 @@ def _hostile_run(bench) -> Path:
 @pytest.fixture
 def hostile_report(bench) -> Path:
     saved = _hostile_run(bench)
-    result = bench.runpytest("--replay", str(saved), "--results-dir", "replayed")
+    result = bench.runpytest_subprocess("--replay", str(saved), "--results-dir", "replayed")
     assert result.ret in (0, 1), result.stdout.str()
     return next((bench.path / "replayed").glob("*/report.html"))
 
