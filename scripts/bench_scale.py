@@ -21,6 +21,7 @@ import argparse
 import bisect
 import os
 import time
+from itertools import pairwise
 
 from llmbench.sim.server import start_background
 from llmbench.throughput.loop import LoadSpec
@@ -37,7 +38,7 @@ def active_over(timeline: list, start: int, end: int) -> tuple[float, int]:
     times = [t for t, _ in timeline]
     i = max(0, bisect.bisect_right(times, start) - 1)
     points = [(start, timeline[i][1])] + [(t, n) for t, n in timeline[i + 1:] if t < end] + [(end, None)]
-    weighted = sum(n * (b - a) for (a, n), (b, _) in zip(points, points[1:]))
+    weighted = sum(n * (b - a) for (a, n), (b, _) in pairwise(points))
     return weighted / (end - start), min(n for _, n in points[:-1])
 
 

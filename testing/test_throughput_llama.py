@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from realserver import llama_log
+
 from llmbench.throughput.runfiles import read_records
 
 pytest_plugins = ("llama_helpers",)

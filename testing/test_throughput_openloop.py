@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+from itertools import pairwise
 
 import pytest
+from throughput_helpers import FAST_CURVE
 
 from llmbench.sim.server import start_background
 from llmbench.throughput import arrivals
@@ -13,7 +15,6 @@ from llmbench.throughput.asyncclient import AsyncStreamClient
 from llmbench.throughput.client import RequestRecord
 from llmbench.throughput.loop import LoadSpec, run_client
 from llmbench.throughput.ratelevel import in_flight, latency_break, summarize_rate_level, ttft_growth
-from throughput_helpers import FAST_CURVE
 
 MS = 1_000_000
 
@@ -30,7 +31,7 @@ def test_poisson_arrivals_are_seeded_and_have_the_asked_rate():
     one = arrivals.schedule(20, 4000, "poisson", seed=7)
     assert one == arrivals.schedule(20, 4000, "poisson", seed=7)
     assert one != arrivals.schedule(20, 4000, "poisson", seed=8)
-    gaps = [b - a for a, b in zip(one, one[1:])]
+    gaps = [b - a for a, b in pairwise(one)]
     assert statistics.mean(gaps) == pytest.approx(1 / 20, rel=0.05)
     # exponential gaps: the standard deviation equals the mean (constant arrivals would give 0)
     assert statistics.stdev(gaps) == pytest.approx(1 / 20, rel=0.1)
@@ -44,7 +45,7 @@ def test_level_length_is_the_longer_of_requests_and_min_seconds():
 
 @pytest.mark.parametrize("rate,arrival", [(0, "constant"), (-1, "constant"), (1, "bursty")])
 def test_bad_schedules_are_refused(rate, arrival):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="rate must be above 0|arrival must be one of"):
         arrivals.schedule(rate, 3, arrival)
 
 
@@ -112,7 +113,7 @@ def test_open_loop_client_keeps_the_schedule_and_records_lag(sim):
     measured = [r for r in result["records"] if not r["warmup"]]
     assert len(measured) == 10 and all(r["error"] is None for r in measured)
     scheduled = [r["scheduled_ns"] for r in measured]
-    assert [(b - a) / MS for a, b in zip(scheduled, scheduled[1:])] == pytest.approx([20] * 9, abs=0.01)
+    assert [(b - a) / MS for a, b in pairwise(scheduled)] == pytest.approx([20] * 9, abs=0.01)
     assert all(0 <= r["start_ns"] - r["scheduled_ns"] < 50 * MS for r in measured)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from itertools import pairwise
 
 import pytest
 from throughput_helpers import CONFTEST, FAST_CURVE, THROUGHPUT_TEST
@@ -111,7 +112,7 @@ def test_rate_runs_open_loop_over_the_workers(project):
     records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
     measured = sorted((r for r in records if not r["warmup"]), key=lambda r: r["scheduled_ns"])
     # the two workers' schedules interleave into one stream 50 ms apart
-    gaps = [(b["scheduled_ns"] - a["scheduled_ns"]) / 1e6 for a, b in zip(measured, measured[1:])]
+    gaps = [(b["scheduled_ns"] - a["scheduled_ns"]) / 1e6 for a, b in pairwise(measured)]
     assert all(gap == pytest.approx(50, abs=1) for gap in gaps)
     assert all(r["start_ns"] >= r["scheduled_ns"] for r in measured)
     assert level["aggregate_tok_s"] == pytest.approx(summary["engine_truth"]["window_tok_s"], rel=0.03)

@@ -8,12 +8,12 @@ import subprocess
 import sys
 
 import pytest
+from throughput_helpers import FAST_CURVE
 
 from llmbench.sim.server import start_background
 from llmbench.throughput import workload
 from llmbench.throughput.loop import LoadSpec, run_client
 from llmbench.throughput.workload import Lengths, WorkloadError, WorkloadSpec, build_plan, parse_lengths
-from throughput_helpers import FAST_CURVE
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,9 @@ import subprocess
 
 import pytest
 
-from llmbench.tasks import grade
 from llmbench.grading.parsed_answer import Answer
 from llmbench.patching import unidiff
-from llmbench.tasks import get_task
+from llmbench.tasks import get_task, grade
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify.candidate import Candidate, NoCandidate, build_candidate
 from llmbench.verify.shellscript import build_shell_candidate, create_file_commands

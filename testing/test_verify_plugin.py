@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-
 from sandbox_helpers import needs_sandbox, require_sandbox  # noqa: F401 - the fixture needs_sandbox uses
+
 from llmbench.cli import regrade
-from llmbench.verify import runner, sandbox
+from llmbench.verify import runner
 from llmbench.verify.runner import Verifier
 
 TEST_PROBES = Path(__file__).resolve().parent / "verify_probes"

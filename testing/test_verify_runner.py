@@ -8,8 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from sandbox_helpers import needs_sandbox, require_sandbox  # noqa: F401 - the fixture needs_sandbox uses
+
 from llmbench.tasks import get_task
 from llmbench.verify import runner, sandbox
 from llmbench.verify.runner import Verifier
@@ -191,4 +191,4 @@ def test_the_shipped_probes_pass_every_check_of_the_reference_answer_as_built(ta
     if not (runner.PROBES_DIR / f"{task}_probe.py").is_file():
         pytest.skip(f"no shipped probe for {task}")
     runs = Verifier().run(task, get_task(task).reference_answer())
-    assert {c: r["status"] for c, r in runs.items()} == {c: "passed" for c in get_task(task).check_ids}, runs
+    assert {c: r["status"] for c, r in runs.items()} == dict.fromkeys(get_task(task).check_ids, "passed"), runs

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from sandbox_helpers import needs_sandbox, require_sandbox  # noqa: F401 - the fixture needs_sandbox uses
+
 from llmbench.verify import sandbox
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,11 +7,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
 from sandbox_helpers import needs_sandbox, require_sandbox  # noqa: F401 - the fixture needs_sandbox uses
+
 from llmbench import cli
-from llmbench.tasks import all_tasks
 from llmbench.grading.check import Verdict
+from llmbench.tasks import all_tasks
 from llmbench.verify import grade_verified, runner, sandbox
 from llmbench.verify.runner import Verifier
 from llmbench.verify.scoring import FIX_CHECKS, decide, fixes_verified, is_code_only
@@ -192,13 +192,14 @@ def test_fixes_verified_counts_runs_that_happened():
 
 def test_the_leaderboard_shows_fixes_verified_per_model(tmp_path):
     from leaderboard_helpers import write_quality_run
+
     from llmbench.cli.report import main as report_main
 
     root = tmp_path / "reports"
     path = write_quality_run(root, "with-runs", passes={"payment": [4]})
     data = json.loads(path.read_text())
     statuses = ["passed", "failed", "no_code", "passed"]
-    for check, status in zip(data["tests"]["payment"]["checks"].values(), statuses):
+    for check, status in zip(data["tests"]["payment"]["checks"].values(), statuses, strict=True):
         check["per_sample"][0]["execution"] = {"status": status, "probe": "p", "detail": "d"}
     path.write_text(json.dumps(data))
     write_quality_run(root, "older", alias="other", name="Other-Model", passes={"payment": [3]})

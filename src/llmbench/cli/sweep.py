@@ -135,7 +135,7 @@ def _run_level(args, spec, value, by_rate: bool, sim, label: str, folder: Path, 
     if sampler is not None:
         records = [RequestRecord.from_dict(d) for r in results for d in r.get("records") or ()]
         level["server_metrics"] = servermetrics.summarize(sampler.samples, records, level.get("window"),
-                                                          metrics_at, sampler.errors)
+                                                          metrics_at or "", sampler.errors)
     level["lengths"] = achieved(results)
     level["workload"] = next((r["workload"] for r in results if r.get("workload")), None)
     slo_mod.apply(level, results, args.slo)

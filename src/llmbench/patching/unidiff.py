@@ -204,7 +204,7 @@ def _find_fuzzy(lines: list[str], hunk: Hunk, reverse: bool, start: int, fuzz: i
     so a loose match never rewrites lines the hunk did not change.
     """
     tags = [(("+" if tag == "-" else "-" if tag == "+" else " ") if reverse else tag, t) for tag, t in hunk.lines]
-    loose_file = [_loose(l) for l in lines]
+    loose_file = [_loose(line) for line in lines]
     for trim in range(0, fuzz + 1):
         head = _context_run(tags, trim)
         tail = _context_run(list(reversed(tags)), trim)

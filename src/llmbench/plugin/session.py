@@ -13,7 +13,7 @@ import dataclasses
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 import pytest
 
@@ -34,6 +34,7 @@ from llmbench.textsafety import for_terminal, guard_terminal_writer, one_line
 
 if TYPE_CHECKING:
     from llmbench.sim.server import SimHandle
+    from llmbench.verify import Verifier
 
 USER_PROPERTY = "llmbench"
 LAST_RUN_CACHE_KEY = "llmbench/last_run"
@@ -91,11 +92,11 @@ class BenchSession:
         self.judge: Endpoint | None = None
         self._judged: dict[tuple[str, int, str], dict] = {}
         self._demo_server: SimHandle | None = None
-        self._graded: dict[tuple[str, int], dict[str, Verdict]] = {}
+        self._graded: dict[tuple[str, int], Mapping[str, Verdict]] = {}
         self.progress = Progress.for_config(config)
         # --lf/--sw: the last run's answers, reused when they match; found on first use (after the cache plugin)
         self._previous_answers: Path | None | bool = False
-        self.verifier = None   # set with the run folder: fix runs share its cache
+        self.verifier: Verifier | None = None   # set with the run folder: fix runs share its cache
         self.stop_signals = StopSignals()
         self.checks_selected: int | None = None   # benchmark checks left after -k/-m (None: not known)
         self._replayed_tasks = TASK_NAMES
@@ -325,7 +326,7 @@ class BenchSession:
     def _not_in_replay(self, task: str, index: int) -> Sample:
         pytest.skip(f"the replayed run has no answer for {task} (sample {index + 1})")
 
-    def _verdicts(self, task: str, sample: Sample) -> dict[str, Verdict]:
+    def _verdicts(self, task: str, sample: Sample) -> Mapping[str, Verdict]:
         key = (task, sample.index)
         if key not in self._graded:
             from llmbench import verify
@@ -335,6 +336,7 @@ class BenchSession:
                 self._graded[key] = verify.failed_request(task, grade_all_failed(task, reason), reason)
             else:
                 verdicts = grade(task, sample.result.content, sample.result.reasoning)
+                assert self.verifier is not None
                 self._graded[key] = verify.with_execution(task, verdicts, sample.final_answer, self.verifier)
         return self._graded[key]
 
@@ -397,7 +399,7 @@ class BenchSession:
 
     def _header(self) -> dict:
         e = self.endpoint
-        assert e is not None and self.run_dir is not None
+        assert e is not None and self.run_dir is not None and self.verifier is not None
         return {
             "run_id": self.run_dir.name,
             "demo": e.demo,
@@ -458,7 +460,8 @@ class BenchSession:
         lines = [f"llmbench: model {one_line(e.alias)} (served as {one_line(e.served_name)}) at {one_line(e.api_url)}"
                  + (" [built-in demo server]" if e.demo else "")]
         lines.append(f"llmbench: results -> {one_line(self.run_dir)}")
-        lines.append(f"llmbench: {self.verifier.status_line()}")
+        if self.verifier is not None:
+            lines.append(f"llmbench: {self.verifier.status_line()}")
         if self.replay:
             lines.append(f"llmbench: replaying answers from {one_line(self.replay['source'])} (no server contacted)")
         elif self.samples > 1 and e.temperature == 0:
@@ -481,7 +484,8 @@ class BenchSession:
                 terminalreporter.write_line(
                     f"llmbench: WARNING: every sample was identical for {', '.join(identical)}: the server is "
                     "deterministic at these settings, so N samples carry the information of one")
-            terminalreporter.write_line(f"llmbench: {self.verifier.status_line()}")
+            if self.verifier is not None:
+                terminalreporter.write_line(f"llmbench: {self.verifier.status_line()}")
             terminalreporter.write_line(f"llmbench: results written to {self.recorder.path}")
             html = getattr(config.option, "htmlpath", None)
             if html:

@@ -67,7 +67,7 @@ def _prompt(config: pytest.Config) -> str:
 class ThroughputClient:
     """What a throughput test gets: ``run()`` one closed-loop client."""
 
-    def __init__(self, request: pytest.FixtureRequest, index: int, endpoint, barrier: FileBarrier):
+    def __init__(self, request: pytest.FixtureRequest, index: int, endpoint, barrier: FileBarrier | NetBarrier):
         self.request, self.index, self.endpoint, self.barrier = request, index, endpoint, barrier
         config = request.config
         self.spec = LoadSpec(
@@ -101,7 +101,7 @@ class ThroughputPlugin:
         self.truth: dict | None = None
         self.status: tuple[str, str | None] | None = None
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        self.net_barrier = None
+        self.net_barrier: BarrierServer | None = None
         if self.is_worker:
             self.barrier_dir = config.workerinput.get(  # type: ignore[attr-defined]  # set by xdist
                 _WORKERINPUT_KEY, {}).get("barrier_dir")

@@ -210,7 +210,7 @@ class SimServer:
     def metrics_text(self) -> str:
         """The server's state in Prometheus text format, named as vLLM names it."""
         label = '{model_name="demo"}'
-        gauges = [("vllm:num_requests_running", "Requests prefilling or decoding.", self.running),
+        gauges: list[tuple[str, str, float]] = [("vllm:num_requests_running", "Requests prefilling or decoding.", self.running),
                   ("vllm:num_requests_waiting", "Requests waiting for a free slot.", self.waiting)]
         if self.config.max_streams:
             gauges.append(("vllm:kv_cache_usage_perc", "Share of the slots in use (1 = full).",

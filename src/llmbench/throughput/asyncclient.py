@@ -15,8 +15,15 @@ import ssl
 import time
 from urllib.parse import urlsplit
 
-from llmbench.throughput.client import (EventReader, RequestRecord, chat_body, error_message, fail_record,
-                                        is_eos_rejection, mark_empty)
+from llmbench.throughput.client import (
+    EventReader,
+    RequestRecord,
+    chat_body,
+    error_message,
+    fail_record,
+    is_eos_rejection,
+    mark_empty,
+)
 
 
 class _Closed(Exception):

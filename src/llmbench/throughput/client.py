@@ -83,10 +83,11 @@ def chat_body(model: str, prompt, max_tokens: int, extra_body: dict | None = Non
               per_chunk_usage: bool = False, eos_control: bool = True) -> dict:
     """A streaming chat request; ``prompt`` is the user's text or a ready list of messages."""
     messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
-    body = {"model": model, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0,
-            "stream": True, "stream_options": {"include_usage": True}}
+    stream_options = {"include_usage": True}
     if per_chunk_usage:
-        body["stream_options"]["continuous_usage_stats"] = True
+        stream_options["continuous_usage_stats"] = True
+    body = {"model": model, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0,
+            "stream": True, "stream_options": stream_options}
     if eos_control:   # ask for exactly max_tokens
         body["ignore_eos"] = True
         body["min_tokens"] = max_tokens

@@ -10,9 +10,13 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from llmbench.throughput.client import RequestRecord, StreamClient
 from llmbench.throughput.progress import ProgressLog
+
+if TYPE_CHECKING:
+    from llmbench.throughput.netbarrier import NetBarrier
 
 DEFAULT_MAX_TOKENS = 512
 DEFAULT_PROMPT = ("Write a detailed, step-by-step explanation of how a mining pool distributes "
@@ -105,7 +109,7 @@ def plan_for(spec: LoadSpec):
     return build_plan(ws, spec.prompt, spec.max_tokens, calibration)
 
 
-def run_client(spec: LoadSpec, client: int, barrier: FileBarrier | None = None) -> dict:
+def run_client(spec: LoadSpec, client: int, barrier: FileBarrier | NetBarrier | None = None) -> dict:
     """Run one client's warm-up and measured requests; returns a JSON-able result."""
     if spec.rate:
         from llmbench.throughput.openloop import run_open_client

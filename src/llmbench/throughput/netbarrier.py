@@ -61,7 +61,7 @@ class BarrierServer:
     @property
     def address(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"{host}:{port}"
+        return f"{host!s}:{port}"
 
     def _arrive(self, conn: socket.socket, released: threading.Event) -> None:
         with self.lock:
@@ -108,6 +108,7 @@ class NetBarrier:
                     got = time.monotonic_ns()
                     if best is None or got - sent < best[0]:
                         best = (got - sent, theirs - (sent + got) // 2)
+                assert best is not None  # eight pings were made
                 self.offset_ns = best[1]
                 sock.sendall(f"ready {name}\n".encode())
                 sock.settimeout(self.timeout)

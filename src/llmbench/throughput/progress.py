@@ -34,7 +34,8 @@ class ProgressLog:
 def read_progress(directory: str) -> tuple[int, int, int, float]:
     """(requests done, output tokens, errors, seconds from the first start to the last end)."""
     done = tokens = errors = 0
-    first, last = None, None
+    first: int | None = None
+    last: int | None = None
     for name in os.listdir(directory):
         try:
             with open(os.path.join(directory, name)) as fh:
@@ -49,7 +50,8 @@ def read_progress(directory: str) -> tuple[int, int, int, float]:
             done, tokens, errors = done + 1, tokens + n, errors + err
             first = start if first is None else min(first, start)
             last = end if last is None else max(last, end)
-    return done, tokens, errors, ((last - first) / 1e9 if first is not None and last > first else 0.0)
+    spread = (last - first) / 1e9 if first is not None and last is not None and last > first else 0.0
+    return done, tokens, errors, spread
 
 
 def progress_text(label: str, directory: str) -> str:

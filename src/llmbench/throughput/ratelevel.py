@@ -51,8 +51,8 @@ def ttft_growth(records: list[RequestRecord]) -> dict:
     q = len(timed) // 4
     if q < 1:
         return {"first_quarter_p50_s": None, "last_quarter_p50_s": None, "queue_building": None}
-    first = metrics.summarize(metrics.ttft_s(r) for r in timed[:q])["p50"]
-    last = metrics.summarize(metrics.ttft_s(r) for r in timed[-q:])["p50"]
+    first = metrics.summarize(v for r in timed[:q] if (v := metrics.ttft_s(r)) is not None)["p50"]
+    last = metrics.summarize(v for r in timed[-q:] if (v := metrics.ttft_s(r)) is not None)["p50"]
     return {"first_quarter_p50_s": first, "last_quarter_p50_s": last,
             "queue_building": last > QUEUE_FACTOR * first + QUEUE_SLACK_S}
 

@@ -29,7 +29,7 @@ SUMMED = ("requests", "requests_total", "errors", "output_tokens", "short_reques
 
 
 def _get(level: dict, path: tuple):
-    value = level
+    value: object = level
     for key in path:
         if not isinstance(value, dict):
             return None
@@ -114,7 +114,7 @@ def table(sweep: dict) -> list[str]:
 def error_bars(ax, xs: list, levels: list[dict], path: tuple = ("aggregate_tok_s",)) -> None:
     """The 95% interval of a plotted figure as error bars (nothing for single runs)."""
     lows, highs, keep = [], [], []
-    for x, lv in zip(xs, levels):
+    for x, lv in zip(xs, levels, strict=True):
         ci = ((lv.get("repeat") or {}).get("ci95") or {}).get(".".join(path))
         value = _get(lv, path)
         if ci and ci[0] is not None and value is not None:

@@ -204,13 +204,13 @@ def has_series(levels: list[dict]) -> bool:
 def plot(ax, panel, xs: list, levels: list[dict]) -> None:
     """The server's token rate on the throughput axes; its running/waiting requests in a panel below."""
     truth = [((lv.get("server_metrics") or {}).get("second_truth") or {}).get("server_tok_s") for lv in levels]
-    shown = [(x, v) for x, v in zip(xs, truth) if v is not None]
+    shown = [(x, v) for x, v in zip(xs, truth, strict=True) if v is not None]
     if shown:
         ax.plot([x for x, _ in shown], [v for _, v in shown], "x", color="black", markersize=8,
                 label="server's token counter")
     for key, style, label in (("running", "o-", "running (mean)"), ("waiting", "s--", "waiting (mean)")):
         values = [(lv.get("server_metrics") or {}).get(f"{key}_mean") for lv in levels]
-        pts = [(x, v) for x, v in zip(xs, values) if v is not None]
+        pts = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None]
         if pts:
             panel.plot([x for x, _ in pts], [v for _, v in pts], style, label=label)
     panel.set_ylabel("server requests")

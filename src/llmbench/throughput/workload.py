@@ -63,13 +63,13 @@ def parse_lengths(text: str) -> Lengths:
         return Lengths(value)
     fields: dict[str, float] = {}
     for part in (p.strip() for p in text.split(",") if p.strip()):
-        key, sep, value = part.partition("=")
+        key, sep, number = part.partition("=")
         if not sep or key.strip() not in ("mean", "stdev", "min", "max"):
             raise WorkloadError(f"lengths are N or mean=N,stdev=N,min=N,max=N; got {part!r}")
         try:
-            fields[key.strip()] = float(value)
+            fields[key.strip()] = float(number)
         except ValueError:
-            raise WorkloadError(f"{key.strip()} wants a number of tokens, got {value!r}") from None
+            raise WorkloadError(f"{key.strip()} wants a number of tokens, got {number!r}") from None
     if "mean" not in fields:
         raise WorkloadError(f"a length distribution needs mean=N, got {text!r}")
     lo, hi = int(fields.get("min", 1)), (int(fields["max"]) if "max" in fields else None)
@@ -278,7 +278,7 @@ def lengths_line(level: dict) -> str | None:
 
     source = {"coding": "the shipped coding requests", "file": f"prompts from {info.get('prompts')}",
               "lengths": f"drawn lengths {info.get('input_tokens') or ''}".rstrip(), "fixed": "the fixed prompt"}
-    line = f"workload: {source.get(info.get('source'), info.get('source'))}"
+    line = f"workload: {source.get(str(info.get('source')), info.get('source'))}"
     if info.get("prefix_tokens"):
         line += f", shared prefix of {info['prefix_tokens']} tokens"
     line += f"; input tokens {show(i)}"

@@ -28,8 +28,8 @@ class CodeBlock:
     def is_diff(self) -> bool:
         if self.language in _DIFF_LABELS:
             return True
-        lines = [l for l in self.text.splitlines() if l.strip()]
-        return any(l.startswith("@@") for l in lines) and any(_DIFF_LINE.match(l) for l in lines[:3])
+        lines = [line for line in self.text.splitlines() if line.strip()]
+        return any(line.startswith("@@") for line in lines) and any(_DIFF_LINE.match(line) for line in lines[:3])
 
 
 def code_blocks(text: str) -> list[CodeBlock]:

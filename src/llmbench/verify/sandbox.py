@@ -187,7 +187,9 @@ def run(argv: list[str], scratch: Path, limits: Limits = Limits(), env: dict[str
         raise SandboxUnavailable(reason)
     scratch = Path(scratch).resolve()
     uid = run_as_uid()
-    cmd = _command(_bwrap(), scratch, argv, env or sandbox_env(scratch), limits, read_only)
+    bwrap = _bwrap()
+    assert bwrap is not None  # unavailable_reason() found it
+    cmd = _command(bwrap, scratch, argv, env or sandbox_env(scratch), limits, read_only)
     started = time.monotonic()
     # output goes to files, not pipes: a flood is cut by the file-size limit and
     # never held in our memory; only its tail is read back

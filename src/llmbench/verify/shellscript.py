@@ -98,13 +98,13 @@ def _looks_like_shell(block: CodeBlock) -> bool:
     """Unlabelled blocks are shell only when they read as commands (not JSON or sample output)."""
     if block.language:
         return True
-    first = next((l.strip() for l in block.text.splitlines() if l.strip()), "")
+    first = next((line.strip() for line in block.text.splitlines() if line.strip()), "")
     return bool(first) and not first.startswith(("{", "[", '"'))
 
 
 def _without_prompts(text: str) -> str:
     """``$ cmd`` lines of a terminal transcript become ``cmd``."""
     lines = text.splitlines()
-    if lines and all(l.startswith("$ ") for l in lines if l.strip() and not l.startswith((" ", "\t"))):
-        lines = [l[2:] if l.startswith("$ ") else l for l in lines]
+    if lines and all(line.startswith("$ ") for line in lines if line.strip() and not line.startswith((" ", "\t"))):
+        lines = [line[2:] if line.startswith("$ ") else line for line in lines]
     return "\n".join(lines) + "\n"

@@ -29,6 +29,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 @dataclass
@@ -45,14 +46,18 @@ def is_elided(node: ast.AST) -> bool:
     return False
 
 
-def _start(node: ast.AST) -> int:
+def _start(node: ast.stmt) -> int:
     decorators = getattr(node, "decorator_list", None) or []
     return min([node.lineno] + [d.lineno for d in decorators])
 
 
-def _source(lines: list[str], node: ast.AST, indent: str) -> list[str]:
-    chunk = textwrap.dedent("\n".join(lines[_start(node) - 1:node.end_lineno]))
-    return [(indent + l) if l.strip() else "" for l in chunk.splitlines()]
+def _end(node: ast.stmt) -> int:
+    return node.end_lineno or node.lineno  # set by ast.parse
+
+
+def _source(lines: list[str], node: ast.stmt, indent: str) -> list[str]:
+    chunk = textwrap.dedent("\n".join(lines[_start(node) - 1:_end(node)]))
+    return [(indent + line) if line.strip() else "" for line in chunk.splitlines()]
 
 
 def _indent_of(line: str) -> str:
@@ -162,24 +167,24 @@ class _Module:
         docstring_end = 0
         first = self.tree.body[0] if self.tree.body else None
         if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-            docstring_end = first.end_lineno
-        self.after_imports = max([n.end_lineno for n in imports] + [docstring_end])
+            docstring_end = _end(first)
+        self.after_imports = max([_end(n) for n in imports] + [docstring_end])
 
-    def method_owner(self, func: ast.AST) -> ast.ClassDef | None:
+    def method_owner(self, func: Function) -> ast.ClassDef | None:
         """The class whose same-named method this function replaces (the main class first,
         then the class whose method has the same parameters)."""
-        owners = [c for c in self.classes.values() if _method(c, func.name) is not None]
-        if not owners:
+        methods = {c.name: m for c in self.classes.values() if (m := _method(c, func.name)) is not None}
+        if not methods:
             return None
         names = [a.arg for a in func.args.args]
-        owners.sort(key=lambda c: ([a.arg for a in _method(c, func.name).args.args] != names, c.name != self.main_class))
-        return owners[0]
+        owners = sorted(methods, key=lambda c: ([a.arg for a in methods[c].args.args] != names, c != self.main_class))
+        return self.classes[owners[0]]
 
     def body_indent(self, cls: ast.ClassDef) -> str:
         return _indent_of(self.lines[cls.body[0].lineno - 1]) or "    "
 
 
-def _method(cls: ast.ClassDef, name: str) -> ast.AST | None:
+def _method(cls: ast.ClassDef, name: str) -> Function | None:
     return next((n for n in cls.body if isinstance(n, _FUNCS) and n.name == name), None)
 
 
@@ -231,9 +236,9 @@ def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult
                     _put_class_attribute(module, edits, cls, item, snippet_lines)
         elif _assigned_names(node) and not _uses_self(node) and _is_constant(node, known):
             new = _source(snippet_lines, node, "")
-            old = next((module.constants[n] for n in _assigned_names(node) if n in module.constants), None)
-            if old is not None:
-                edits.replace(old.lineno, old.end_lineno, new)
+            constant = next((module.constants[n] for n in _assigned_names(node) if n in module.constants), None)
+            if constant is not None:
+                edits.replace(constant.lineno, _end(constant), new)
             else:
                 edits.insert_after(module.after_imports, [""] + new)
     text = "\n".join(edits.apply(module.lines)) + "\n"
@@ -265,14 +270,14 @@ def _put_method(module: _Module, edits: _Edits, cls: ast.ClassDef, func: ast.AST
         edits.insert_after(cls.end_lineno, [""] + _source(snippet_lines, func, indent))
 
 
-def _put_class_attribute(module: _Module, edits: _Edits, cls: ast.ClassDef, node: ast.AST, snippet_lines: list[str]) -> None:
+def _put_class_attribute(module: _Module, edits: _Edits, cls: ast.ClassDef, node: ast.stmt, snippet_lines: list[str]) -> None:
     indent = module.body_indent(cls)
     new = _source(snippet_lines, node, indent)
     names = set(_assigned_names(node))
     old = next((n for n in cls.body if names & set(_assigned_names(n))), None)
     if old is not None:
-        edits.replace(old.lineno, old.end_lineno, new)
+        edits.replace(old.lineno, _end(old), new)
         return
     first = cls.body[0]
     has_doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
-    edits.insert_after(first.end_lineno if has_doc else _start(first) - 1, new)
+    edits.insert_after(_end(first) if has_doc else _start(first) - 1, new)
