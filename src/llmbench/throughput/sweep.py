@@ -88,7 +88,7 @@ def headline(levels: list[dict]) -> dict:
     peak = max(usable, key=lambda lv: lv["aggregate_tok_s"], default=None)
     saturation = None
     order = sorted(by_c)
-    for c, following in zip(order, order[1:] + [None], strict=True):
+    for c, following in zip(order, order[1:] + [None], strict=False):
         doubled_gains_little = 2 * c in by_c and by_c[c] > 0 and by_c[2 * c] / by_c[c] < SATURATION_GAIN
         next_is_slower = following is not None and by_c[following] < by_c[c]
         if doubled_gains_little or next_is_slower:
