@@ -13,10 +13,10 @@ import json
 
 import pytest
 import yaml
-
 from browser_helpers import INJECTION_PAYLOADS, Browser, artifact_dir, require_browser
 from echo_server import EchoServer
 from leaderboard_helpers import full_marks, write_quality_run, write_sweep
+
 from llmbench.cli.report import main as report_main
 
 pytestmark = pytest.mark.browser
@@ -66,10 +66,10 @@ def test_run_report_shows_hostile_names_and_metadata_as_text(browser, bench, key
 def hostile_leaderboard(tmp_path_factory):
     """Run files with a payload in every field a leaderboard can show, including the ones rarely set."""
     root = tmp_path_factory.mktemp("untrusted") / "reports"
-    for i, (key, payload) in enumerate(PAYLOADS.items()):
+    for i, payload in enumerate(PAYLOADS.values()):
         path = write_quality_run(root, f"q{i}", alias=payload, name=f"M{i} {payload}", gpu=payload,
                                  framework=payload, quant=payload, answer=payload,
-                                 test_titles={t: payload for t in full_marks()})
+                                 test_titles=dict.fromkeys(full_marks(), payload))
         data = json.loads(path.read_text())
         data["model"].update(served_name=payload, api_url=payload, reasoning=payload)
         data["serving"].update(context=payload, tp=payload)

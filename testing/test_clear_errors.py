@@ -12,17 +12,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from echo_server import EchoServer
-from llmbench.endpoints import client
-from llmbench.runs.recorder import SCHEMA
+
 from llmbench.cli import regrade
+from llmbench.cli import serve as serve_cli
+from llmbench.endpoints import client
 from llmbench.endpoints.endpoint import Endpoint
 from llmbench.endpoints.registry import RegistryError, load_registry
-from llmbench.runs.reader import RunFileError, load_results
-from llmbench.cli import serve as serve_cli
-from llmbench.tasks import get_task
 from llmbench.runs.answer_store import prompt_sha256
+from llmbench.runs.reader import RunFileError, load_results
+from llmbench.runs.recorder import SCHEMA
+from llmbench.tasks import get_task
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import signal
-import time
 from contextlib import contextmanager
 
 import pytest

@@ -13,8 +13,8 @@ import json
 import tempfile
 import threading
 from datetime import timedelta
-from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import yaml
@@ -22,12 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from llmbench.endpoints import client
-from llmbench.runs.recorder import SCHEMA
 from llmbench.cli.regrade import regrade
+from llmbench.endpoints import client
 from llmbench.endpoints.endpoint import Endpoint
 from llmbench.endpoints.registry import RegistryError, load_registry, resolve
 from llmbench.runs.reader import RunFileError, changed_prompts, endpoint_of, load_results, sample_count, saved_samples
+from llmbench.runs.recorder import SCHEMA
 from llmbench.tasks import TASK_NAMES, get_task, grade
 from llmbench.throughput.client import RequestRecord, StreamClient
 

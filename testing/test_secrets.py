@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from echo_server import EchoServer, masked
+
 from llmbench import redact
 from llmbench.textsafety import for_pytest_terminal, for_terminal, one_line
 
@@ -61,7 +61,7 @@ def test_short_placeholder_keys_are_not_redacted_everywhere():
 
 
 def test_terminal_text_loses_escapes_and_controls_but_keeps_lines():
-    text = f"a\x1b]0;owned-title\x07b\x1b[2Jc\x9b31md\re\tf\ng\u202eh\x00"
+    text = "a\x1b]0;owned-title\x07b\x1b[2Jc\x9b31md\re\tf\ng\u202eh\x00"
     assert for_terminal(text) == "abc31mde\tf\ngh"
     assert one_line("x\ny\tz") == "x y z"
     # pytest's own colours survive the wide net, nothing else does

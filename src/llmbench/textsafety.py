@@ -85,5 +85,5 @@ class SafeStream(io.TextIOBase):
         return self._stream.fileno()
 
     @property
-    def encoding(self):
+    def encoding(self):  # type: ignore[override]  # TextIOBase declares it a plain attribute
         return getattr(self._stream, "encoding", "utf-8")

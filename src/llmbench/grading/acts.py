@@ -152,7 +152,7 @@ def classify(text: str, novel: bool = True) -> str:
         return ASSERTION   # a bare label or topic ("TOCTOU race on `self.processing`") is no request
     # a clause asserts on its own account unless it hangs on a request before it
     asserting = [not _is_request(c) and not (sub and i and requested) for i, ((c, sub), requested)
-                 in enumerate(zip(parts, [False] + [_is_request(p) for p, _ in parts[:-1]]))]
+                 in enumerate(zip(parts, [False] + [_is_request(p) for p, _ in parts[:-1]], strict=False))]
     return ASSERTION if any(asserting) else ADVICE
 
 

@@ -129,6 +129,20 @@ class Finding:
     weak_places: Patterns = ()            # places too generic to beat a wrong place named in the same sentence
     not_fixes: Patterns = ()              # units matching a fix pattern that are still no fix ("round more carefully")
     removals: Patterns = ()               # old lines whose explicit deletion (a diff's "-" line, in fix_places) is the fix
+    # The patterns above, compiled once in __post_init__.
+    _places: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _strong: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _weak: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _not_fixes: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _removals: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _mechanisms: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _fixes: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _fix_places: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _wrong: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _wrong_mechanisms: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _own_denials: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _denial_places: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _advice: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         compiled = {
@@ -157,7 +171,7 @@ _LABELLED_ADVICE = _rules(LABELLED_ADVICE)
 
 def _labelled_advice(text: str) -> bool:
     found = _search(_LABELLED_ADVICE, text)
-    return bool(found) and "`" not in text[found[1].end():]
+    return found is not None and "`" not in text[found[1].end():]
 
 
 @dataclass
@@ -208,8 +222,8 @@ def _search(rules: Sequence[Rule], text: str) -> tuple[Rule, re.Match] | None:
     return None
 
 
-def _name(found: tuple[Rule, re.Match]) -> str:
-    return f"`{found[0].label(found[1])}`"
+def _name(found: tuple[Rule, re.Match] | None) -> str:
+    return f"`{found[0].label(found[1])}`" if found is not None else "``"  # callers pass a match they found
 
 
 def _place_key(text: str) -> str:
@@ -228,7 +242,7 @@ def _place_in(finding: Finding, units: Iterable[Unit]) -> str | None:
 
 def _strong_places(finding: Finding, units: Iterable[Unit]) -> frozenset[str]:
     """Every strong place the units name (functions of code lines included)."""
-    keys = set()
+    keys: set[str] = set()
     for unit in units:
         for text in (unit.text, unit.func or ""):
             for rule in finding._strong:
@@ -388,9 +402,9 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             miss = Miss(unit, f"mechanism {_name(found)} bound to wrong place {_name(wrong)}", "wrong_place")
             continue
         if place is None:
-            wrong = next((w for w in (_search(finding._wrong, _plain(u)) for u in scope) if w), None)
-            if wrong:
-                miss = Miss(unit, f"mechanism {_name(found)} bound to wrong place {_name(wrong)}", "wrong_place")
+            wrong_here = next((w for w in (_search(finding._wrong, _plain(u)) for u in scope) if w), None)
+            if wrong_here:
+                miss = Miss(unit, f"mechanism {_name(found)} bound to wrong place {_name(wrong_here)}", "wrong_place")
             else:
                 miss = miss or Miss(unit, f"mechanism {_name(found)} stated without naming where", "missing")
             continue

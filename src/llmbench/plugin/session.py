@@ -493,6 +493,7 @@ class BenchSession:
 
     def _judge_line(self, judge: dict) -> str:
         name = one_line(judge["model"]["name"])
+        assert self.recorder is not None  # a judge line is written only for a recorded run
         verdicts = [v.get("judge") or {} for test in self.recorder.data["tests"].values()
                     for check in test["checks"].values() for v in check["per_sample"]]
         asked = [j for j in verdicts if j.get("reason") != "no answer to judge"]

@@ -82,8 +82,8 @@ def _shape_problem(data: dict) -> str | None:
             index = sample.get("index", 0)
             if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 10_000:
                 return f"{where}.index' must be a whole number from 0, got {index!r:.40}"
-            for fld, kinds in _SAMPLE_FIELDS.items():
-                if not isinstance(sample.get(fld), kinds) or isinstance(sample.get(fld), bool):
+            for fld, sample_kinds in _SAMPLE_FIELDS.items():
+                if not isinstance(sample.get(fld), sample_kinds) or isinstance(sample.get(fld), bool):
                     return f"{where}.{fld}' has the wrong type ({_kind(sample[fld])})"
         checks = test.get("checks", {})
         if not isinstance(checks, dict):

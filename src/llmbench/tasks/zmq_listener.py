@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from llmbench.grading.check import Check
 from llmbench.grading.parsed_answer import Answer
 from llmbench.grading.rules import Finding, all_of, any_of
-from llmbench.grading.check import Check
 from llmbench.tasks.base import Task
 from llmbench.tasks.prompting import fixture_block
 
