@@ -49,7 +49,7 @@ def test_run_report_shows_hostile_names_and_metadata_as_text(browser, bench, key
         (bench.path / "models.yaml").write_text(yaml.safe_dump(models), encoding="utf-8")
         result = bench.runpytest_subprocess(
             "--model", payload, "--models-file", "models.yaml", "--results-dir", "out", "-k", "zmq",
-            "--framework", f"fw {payload}", "--quant-method", f"q {payload}", "--gpu", f"gpu {payload}",
+            "--serving-framework", f"fw {payload}", "--serving-quant", f"q {payload}", "--serving-gpu", f"gpu {payload}",
             "--metadata", "hostile", f"meta {payload}", "--max-tokens", "16")
     report = next((bench.path / "out").glob("*/report.html"))
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
