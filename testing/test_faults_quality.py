@@ -16,7 +16,6 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-
 from faultserver import SERVED, FaultServer
 from throughput_helpers import THROUGHPUT_TEST
 

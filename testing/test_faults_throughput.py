@@ -13,11 +13,11 @@ import subprocess
 import sys
 
 import pytest
-
 from faultserver import SERVED, FaultServer
+from throughput_helpers import THROUGHPUT_TEST
+
 from llmbench.throughput.aggregate import summarize_level
 from llmbench.throughput.client import RequestRecord
-from throughput_helpers import THROUGHPUT_TEST
 
 # mode -> (status, error kind of the failed requests, words of their reason)
 EXPECTED = {

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from llmbench.paths import serve_dir
 from llmbench.cli import serve as serve_cli
+from llmbench.paths import serve_dir
 from llmbench.serve import modelspec
 
 BASE = {"hidden_size": 1024, "num_attention_heads": 16, "num_hidden_layers": 4, "vocab_size": 32000}

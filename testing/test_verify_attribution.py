@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from sandbox_helpers import needs_sandbox, require_sandbox  # noqa: F401 - the fixture needs_sandbox uses
 from verify_probes_helpers import by_probe, lay_out, run_probe
+
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify import runner
 from llmbench.verify.candidate import NoCandidate, build_candidate

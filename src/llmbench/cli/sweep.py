@@ -14,9 +14,9 @@ from pathlib import Path
 
 from llmbench import plotting
 from llmbench.cli.argparsing import OneLineParser
-from llmbench.runs.status import StopSignals, throughput_status
 from llmbench.plugin.options import prompts_source, slo_spec, token_lengths
 from llmbench.redact import add_secret, redact
+from llmbench.runs.status import StopSignals, throughput_status
 from llmbench.throughput import ratereport, report, servermetrics
 from llmbench.throughput import slo as slo_mod
 from llmbench.throughput.arrivals import ARRIVALS

@@ -15,8 +15,8 @@ import pytest
 
 from llmbench.plugin.session import USER_PROPERTY
 from llmbench.redact import redact
-from llmbench.runs.summary import check_rows, summary_rows
 from llmbench.runs.excerpt import head
+from llmbench.runs.summary import check_rows, summary_rows
 from llmbench.tasks import get_task
 
 

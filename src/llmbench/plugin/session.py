@@ -448,7 +448,8 @@ class BenchSession:
         if self.recorder is not None:
             self.recorder.data["checks_selected"] = self.checks_selected
             self.recorder.finish(*run_status(self.recorder.data, stopped, self.checks_selected))
-        self.store.remove_locks()
+        if self.store is not None:
+            self.store.remove_locks()
         cache = getattr(self.config, "cache", None)
         if not self.replay and cache is not None and self.run_dir is not None:
             cache.set(LAST_RUN_CACHE_KEY, {"run_dir": str(self.run_dir.resolve())})

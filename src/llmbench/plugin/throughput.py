@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from llmbench.throughput.loadoptions import load_spec_fields, summarize_run
 from llmbench.runs.status import throughput_status
+from llmbench.throughput.loadoptions import load_spec_fields, summarize_run
 from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, FileBarrier, LoadSpec, run_client
 from llmbench.throughput.netbarrier import BarrierServer, NetBarrier, to_controller_clock
 from llmbench.throughput.runfiles import write_level

@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+from typing import Any
 
 COMPLETE, PARTIAL, FAILED, INTERRUPTED, RUNNING = "complete", "partial", "failed", "interrupted", "running"
 SWALLOWED_AFTER_S = 2.0   # a run still going this long after a signal did not take it
@@ -80,7 +81,7 @@ class StopSignals:
         self.reason: str | None = None
         self._count = 0
         self._finishing = False
-        self._saved: dict[int, object] = {}
+        self._saved: dict[int, Any] = {}
         self._first_at = 0.0
 
     def install(self) -> None:
@@ -100,7 +101,7 @@ class StopSignals:
     def _handle(self, signum: int, frame) -> None:
         self._count += 1
         if self.reason is None:
-            self.reason = f"interrupted by {_SIGNAL_NAMES.get(signum, signal.Signals(signum).name)}"
+            self.reason = f"interrupted by {_SIGNAL_NAMES.get(signal.Signals(signum), signal.Signals(signum).name)}"
         if self._count >= 3:   # asked three times: stop now, files or not
             self.restore()
             raise KeyboardInterrupt

@@ -15,12 +15,13 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from collections.abc import Set as AbstractSet
 
 _MISSING_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attribute '(\w+)'")
 _MISSING_NAME = re.compile(r"NameError: name '(\w+)' is not defined")
 
 
-def missing_name(detail: str, classes: set[str] = frozenset()) -> tuple[str, bool] | None:
+def missing_name(detail: str, classes: AbstractSet[str] = frozenset()) -> tuple[str, bool] | None:
     """(the name a run's detail says was missing, whether it is an attribute), if any.
     Attributes count only on objects of ``classes`` (the program's own): a library
     object without that attribute (``'NoneType' object has no attribute 'fetchall'``)

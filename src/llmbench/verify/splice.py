@@ -29,6 +29,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_Func = ast.FunctionDef | ast.AsyncFunctionDef
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
@@ -100,7 +101,7 @@ def _is_constant(node: ast.AST, known: set[str]) -> bool:
     return free <= known | set(dir(builtins))
 
 
-def _trailing_elision(func: ast.AST) -> bool:
+def _trailing_elision(func: _Func) -> bool:
     """The function's body ends in ``...`` and holds no other: "the rest as it was"."""
     body = func.body
     last = body[-1] if body else None
@@ -113,7 +114,7 @@ def _stored_names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
-def _merge_elided(module: "_Module", old: ast.AST, new: ast.AST, snippet_lines: list[str]) -> list[str]:
+def _merge_elided(module: "_Module", old: _Func, new: _Func, snippet_lines: list[str]) -> list[str]:
     """``new``'s statements, then ``old``'s statements ``new`` does not restate, as lines of
     a function at column 0 (``new``'s own header)."""
     given = new.body[:-1]
@@ -130,7 +131,7 @@ def _merge_elided(module: "_Module", old: ast.AST, new: ast.AST, snippet_lines: 
                                        and names <= assigned):
             continue
         chunk = textwrap.dedent("\n".join(module.lines[_start(stmt) - 1:stmt.end_lineno]))
-        out += [(body_indent + l) if l.strip() else "" for l in chunk.splitlines()]
+        out += [(body_indent + line) if line.strip() else "" for line in chunk.splitlines()]
     return textwrap.dedent("\n".join(out)).splitlines()
 
 
@@ -208,7 +209,7 @@ def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult
                 old = module.functions[node.name]
                 new = _merged_or_none(module, old, node, snippet_lines, notes, "")
                 if new is not None:
-                    edits.replace(_start(old), old.end_lineno, new)
+                    edits.replace(_start(old), _end(old), new)
                 continue
             owner = module.method_owner(node)
             first_arg = node.args.args[0].arg if node.args.args else ""
@@ -245,7 +246,7 @@ def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult
     return SpliceResult(text, notes)
 
 
-def _merged_or_none(module: _Module, old: ast.AST, func: ast.AST, snippet_lines: list[str], notes: list[str],
+def _merged_or_none(module: _Module, old: _Func, func: _Func, snippet_lines: list[str], notes: list[str],
                     indent: str) -> list[str] | None:
     """The lines replacing ``old``: the snippet's function, merged with ``old`` when it ends in
     ``...``; None (and a note) when its ``...`` cannot be placed."""
@@ -253,21 +254,21 @@ def _merged_or_none(module: _Module, old: ast.AST, func: ast.AST, snippet_lines:
         return _source(snippet_lines, func, indent)
     if _trailing_elision(func):
         notes.append(f"{func.name}() ends in '...': the rest of it kept as it was")
-        return [(indent + l) if l.strip() else "" for l in _merge_elided(module, old, func, snippet_lines)]
+        return [(indent + line) if line.strip() else "" for line in _merge_elided(module, old, func, snippet_lines)]
     notes.append(f"{func.name}() elided with '...': kept as it was")
     return None
 
 
-def _put_method(module: _Module, edits: _Edits, cls: ast.ClassDef, func: ast.AST, snippet_lines: list[str],
+def _put_method(module: _Module, edits: _Edits, cls: ast.ClassDef, func: _Func, snippet_lines: list[str],
                 notes: list[str]) -> None:
     indent = module.body_indent(cls)
     old = _method(cls, func.name)
     if old is not None:
         new = _merged_or_none(module, old, func, snippet_lines, notes, indent)
         if new is not None:
-            edits.replace(_start(old), old.end_lineno, new)
+            edits.replace(_start(old), _end(old), new)
     else:
-        edits.insert_after(cls.end_lineno, [""] + _source(snippet_lines, func, indent))
+        edits.insert_after(_end(cls), [""] + _source(snippet_lines, func, indent))
 
 
 def _put_class_attribute(module: _Module, edits: _Edits, cls: ast.ClassDef, node: ast.stmt, snippet_lines: list[str]) -> None:

@@ -262,7 +262,7 @@ def probe_history_not_injectable(ctx):
         rows = processor.get_payment_history(attack)
     except sqlite3.Error as exc:
         _cannot_judge([_problem_text(exc)])
-        raise _harness.ProbeFailed(f"get_payment_history({attack!r}) put the address into the SQL: {exc}")
+        raise _harness.ProbeFailed(f"get_payment_history({attack!r}) put the address into the SQL: {exc}") from None
     rows = list(rows or [])
     expect(not rows, f"get_payment_history({attack!r}) returned {len(rows)} rows of other addresses")
     try:
