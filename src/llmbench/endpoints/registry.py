@@ -52,12 +52,12 @@ def _type_error(path: Path, where: str, fld: str, expected: str, value: Any) -> 
 
 
 def _entry(path: Path, alias: str, raw: Any, defaults: dict) -> ModelEntry:
-    where = f"model '{alias}'"
+    where = f"model {alias!r}"
     if not isinstance(raw, dict):
         raise RegistryError(f"{path}: {where}: must be a mapping of fields, got {type(raw).__name__}")
     unknown = sorted(set(raw) - _ENTRY_FIELDS)
     if unknown:
-        raise RegistryError(f"{path}: {where}: unknown field '{unknown[0]}' (known: {', '.join(sorted(_ENTRY_FIELDS))})")
+        raise RegistryError(f"{path}: {where}: unknown field {unknown[0]!r} (known: {', '.join(sorted(_ENTRY_FIELDS))})")
     served = raw.get("served_name")
     if not isinstance(served, str) or not served.strip():
         raise _type_error(path, where, "served_name", "a non-empty string", served)
@@ -124,7 +124,7 @@ def load_registry(path: str | Path | None = None) -> dict[str, ModelEntry]:
     entries = {}
     for alias, raw in (data.get("models") or {}).items():
         if str(alias) == DEMO_ALIAS:
-            raise RegistryError(f"{path}: model '{alias}': the alias 'demo' is reserved for the built-in server")
+            raise RegistryError(f"{path}: model {alias!r}: the alias 'demo' is reserved for the built-in server")
         entries[str(alias)] = _entry(path, str(alias), raw, defaults)
     return entries
 
