@@ -18,6 +18,8 @@ from llmbench.grading.acts import ADVICE, ASSERTION, QUOTE, classify, clauses, i
     "Use of float for money loses precision.",
     "`_validate_share` never verifies the submitted job_id.",
     "`window_size` should be passed to the query but never is.",
+    "Float is generally wrong for money here: `calculate_fee` loses satoshis.",
+    "It's a race: two workers can both claim the payout.",
 ])
 def test_assertions(text):
     assert classify(text) == ASSERTION

@@ -223,7 +223,7 @@ class Answer:
     def scope(self, unit: Unit) -> list[Unit]:
         """The units that may lend a place to a finding stated in ``unit``.
 
-        Its own sentence; the lead sentence of its list item (table row, numbered item); the heading
+        Its own sentence; the first sentence of its list item (table row, numbered item); the heading
         or lead line of its section; and the sentence just before it, whose subject it
         continues ("In `_build_header` the hash is taken as-is. That hash must be
         reversed."), across a paragraph break only for a pronoun ("It …", "This …") or
@@ -234,7 +234,7 @@ class Answer:
         units = [unit]
         block = self._blocks.get(unit.block, ())
         if unit.item and block and block[0] is not unit:
-            units.append(block[0])   # the item's lead sentence names its subject (bounded: no scan of the item)
+            units.append(block[0])   # the item's first sentence names its subject (bounded: no scan of the item)
         if unit.index > 0:
             before = self.units[unit.index - 1]
             if before.block == unit.block or (
