@@ -128,11 +128,27 @@ print(json.dumps(found))
     assert found.pop("own_code") == "Read-only file system"    # the code under test cannot rewrite its judges
     assert judge.read_text() == "original\n"
     assert all(v != "done" for v in found.values()), found
-    # the world-writable file in /tmp is refused by the mount, not by its permissions
-    assert found["write0"] == found["delete0"] == found["chmod0"] == "Read-only file system"
+    # the world-writable folder in the host's /tmp is not even there: /tmp is the sandbox's own
+    assert found["write0"] == found["delete0"] == found["chmod0"] == "No such file or directory"
     for path, (data, mode) in before.items():
         assert path.read_bytes() == data and path.stat().st_mode == mode
         assert not (path.parent / "new-file").exists()
+
+
+def test_tmp_is_private_writable_and_never_reaches_the_host(scratch):
+    marker = f"llmbench-private-tmp-{os.getpid()}"
+    code = TRY + f'''
+found = {{}}
+for folder in ("/tmp", "/var/tmp"):
+    found.update(attempt(folder, lambda: open(os.path.join(folder, {marker!r}), "w").write("x")))
+    found[folder + " listing"] = sorted(os.listdir(folder))
+print(json.dumps(found))
+'''
+    found = outcome(run_python(code, scratch))
+    assert found["/tmp"] == found["/var/tmp"] == "done"
+    # empty but for what the run wrote (and the scratch's own mount point under /tmp)
+    assert marker in found["/var/tmp listing"] and len(found["/var/tmp listing"]) == 1
+    assert not (Path("/tmp") / marker).exists() and not (Path("/var/tmp") / marker).exists()
 
 
 def test_home_folders_are_hidden(scratch, victims):

@@ -76,3 +76,11 @@ def answer_text(final_answer: str) -> str:
 
     walk(data)
     return "\n\n".join(parts)
+
+
+_FENCED = re.compile(r"^(\s*)(`{3,}|~{3,}).*?^\1\2[`~]*\s*$", re.M | re.S)
+
+
+def prose(text: str) -> str:
+    """The text outside fenced code blocks."""
+    return _FENCED.sub(" ", text or "")

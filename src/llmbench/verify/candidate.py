@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import ast
 import posixpath
+import re
+import textwrap
 from dataclasses import dataclass, field
 
 from llmbench.patching import unidiff
 from llmbench.tasks.prompting import read_fixture
-from llmbench.verify.blocks import CodeBlock, answer_text, code_blocks
+from llmbench.verify.blocks import CodeBlock, answer_text, code_blocks, prose
 from llmbench.verify.splice import is_elided, splice
 
 # task -> (the fixture file its fix goes into, the class at its centre)
@@ -39,6 +41,9 @@ TASK_FILES: dict[str, tuple[str, ...]] = {
     "payment": ("payment_processor.py",),
     "stratum": ("stratum_server.py",),
 }
+# prose that says where the answer's helper runs: "Call it from `_handle_submit`"
+_WHERE_IT_RUNS = re.compile(r"\b(?:call|run|invoke|schedule|start|trigger)\b[^.\n]{0,60}?"
+                            r"\b(?:from|in|at|inside|on|after|before)\b", re.I)
 _PYTHON_LABELS = {"python", "py", "python3", "py3"}
 _ORDER = {"full_file": 0, "diff": 1, "splice": 2}
 
@@ -80,11 +85,23 @@ def definitions(text: str) -> dict[str, str]:
     return found
 
 
-def added_state(original: str, patched: str) -> frozenset[str]:
-    """The ``self.NAME`` attributes used by functions and methods the fixture does not have."""
+def _referenced(tree: ast.AST, func: ast.AST) -> bool:
+    """Whether anything outside ``func`` names it (a call, a thread target, a task)."""
+    name = func.name   # type: ignore[attr-defined]
+    inside = {id(n) for n in ast.walk(func)}
+    return any(id(n) not in inside and ((isinstance(n, ast.Attribute) and n.attr == name)
+                                        or (isinstance(n, ast.Name) and n.id == name))
+               for n in ast.walk(tree))
+
+
+def added_state(original: str, patched: str, uncalled: bool = True) -> frozenset[str]:
+    """The ``self.NAME`` attributes used by functions and methods the fixture does not have.
+    ``uncalled=False`` leaves out the helpers nothing in the program calls: where the
+    prose says where they run ("call it from _handle_submit"), the run cannot judge them."""
     before = set(definitions(original))
     found: set[str] = set()
-    for node in ast.walk(ast.parse(patched)):
+    tree = ast.parse(patched)
+    for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
             funcs = [(f"{node.name}.{f.name}", f) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
         elif isinstance(node, ast.Module):
@@ -92,7 +109,7 @@ def added_state(original: str, patched: str) -> frozenset[str]:
         else:
             continue
         for name, func in funcs:
-            if name not in before:
+            if name not in before and (uncalled or _referenced(tree, func)):
                 found |= {a.attr for a in ast.walk(func) if isinstance(a, ast.Attribute)
                           and isinstance(a.value, ast.Name) and a.value.id == "self"}
     return frozenset(found)
@@ -131,7 +148,11 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
         built.append(patched)
     useful = [c for c in built if c.changed]
     if useful:
-        return max(useful, key=lambda c: (len(c.changed), -_ORDER[c.kind]))
+        best = max(useful, key=lambda c: (len(c.changed), -_ORDER[c.kind]))
+        if _WHERE_IT_RUNS.search(prose(answer_text(final_answer))):
+            best.added_state = frozenset().union(*(added_state(fixtures[n], t, uncalled=False)
+                                                   for n, t in best.files.items() if n.endswith(".py")))
+        return best
     if errors:
         return NoCandidate(f"no runnable fix: {errors[0]}", syntax_error=True)
     if python or diffs:
@@ -189,8 +210,29 @@ def _full_file(task: str, block: CodeBlock, fixture: str, main_class: str) -> Ca
     if any(is_elided(n) for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
         return None  # "..." bodies: an outline, not a file
     primary = PYTHON_TASKS[task][0]
-    return Candidate(task, "full_file", (block.index,), {primary: block.text},
-                     changed_definitions(fixture, block.text), added_state=added_state(fixture, block.text))
+    text, notes = _restore_omitted(block.text, fixture, main_class)
+    return Candidate(task, "full_file", (block.index,), {primary: text},
+                     changed_definitions(fixture, text), notes, added_state(fixture, text))
+
+
+def _restore_omitted(text: str, fixture: str, main_class: str) -> tuple[str, list[str]]:
+    """A "whole file" that leaves out a method of the main class it still calls
+    (``self._dispatch(...)`` with no ``_dispatch``) omitted it for brevity, as models do:
+    the fixture's method is put back, so the run judges the fix the file makes rather
+    than the gap. A method nothing calls any more stays removed."""
+    fixture_tree, tree = ast.parse(fixture), ast.parse(text)
+    originals = {f.name: f for c in fixture_tree.body if isinstance(c, ast.ClassDef) and c.name == main_class
+                 for f in c.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    present = {n for n in definitions(text) if n.startswith(main_class + ".")}
+    called = {a.attr for a in ast.walk(tree) if isinstance(a, ast.Attribute)
+              and isinstance(a.value, ast.Name) and a.value.id == "self"}
+    omitted = [name for name in originals if f"{main_class}.{name}" not in present and name in called]
+    notes = []
+    for name in omitted:
+        source = " " * originals[name].col_offset + (ast.get_source_segment(fixture, originals[name]) or "")
+        text = splice(text, textwrap.dedent(source) + "\n", main_class).text
+        notes.append(f"{name}() kept from the original: the file calls it and leaves it out")
+    return text, notes
 
 
 def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], primary: str, main_class: str,

@@ -2,9 +2,10 @@
 
 An answer "carries runnable code for a check's place" when its candidate program
 changes at least one of these, or adds a function that handles the check's state
-(``STATE``: a pruner of ``recent_shares`` is memory-leak code whether or not anything
-starts it; that it never runs is for the probe to find). Another new helper only
-counts once a listed function calls it, which changes that function. HiveOS checks
+(``STATE``: a pruner of ``recent_shares`` started from anywhere in the program). A new
+helper that nothing calls does not count: where it runs is left to the prose, and
+the run would judge the fixture's unchanged code. Another new helper only counts once
+a listed function calls it, which changes that function. HiveOS checks
 have no entry: their place is the answer's shell as a whole.
 """
 
@@ -29,7 +30,9 @@ PLACES: dict[str, tuple[str, ...]] = {
     "stratum.stale_job": ("StratumServer._validate_share", "StratumServer._compute_merkle",
                           "StratumServer.broadcast_job", "StratumServer._handle_submit", "StratumServer._build_header"),
     "stratum.memory_leak": ("StratumServer._handle_submit", "StratumServer.broadcast_job", "StratumServer._validate_share"),
-    "stratum.input_validation": ("StratumServer._handle_submit", "StratumServer._dispatch", "StratumServer._validate_share"),
+    # the params are unpacked in _handle_submit before _validate_share sees them: a change
+    # confined to _validate_share cannot be this check's fix
+    "stratum.input_validation": ("StratumServer._handle_submit", "StratumServer._dispatch"),
 }
 
 

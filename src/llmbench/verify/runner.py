@@ -140,7 +140,8 @@ class Verifier:
         try:
             self._lay_out(scratch, task, candidate)
             sandbox.prepare_scratch(scratch)
-            result = sandbox.run(["python3", f"probes/{probe.name}", "--candidate", "candidate"], scratch, self.limits)
+            result = sandbox.run(["python3", f"probes/{probe.name}", "--candidate", "candidate"], scratch, self.limits,
+                                 fresh=FRESH_DIRS.get(task, sandbox.FRESH_DIRS))
         except sandbox.SandboxUnavailable as exc:
             return {c: execution("unavailable", f"sandbox unavailable: {exc}") for c in check_ids}
         except OSError as exc:
@@ -174,6 +175,8 @@ class Verifier:
 
 
 _MEMORY: dict[str, dict] = {}
+# a HiveOS rig's writable system folders: the answers log to /var/log/miner as HiveOS does
+FRESH_DIRS = {"hiveos": (*sandbox.FRESH_DIRS, "/var/log")}
 
 
 def _mark_incomplete(task: str, candidate: Candidate, per_check: dict[str, dict]) -> None:

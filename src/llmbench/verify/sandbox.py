@@ -19,7 +19,9 @@ The walls, per run:
   HOME and TMPDIR: a fresh size-capped tmpfs at the scratch's path (so the code
   cannot fill the disk, and what it writes never reaches the host), into which the
   prepared ``probes/`` and ``candidate/`` folders are bound read-only (so the code
-  under test cannot rewrite the probes that judge it);
+  under test cannot rewrite the probes that judge it); ``/tmp`` and ``/var/tmp`` are
+  empty private tmpfs mounts too (code that writes there works, and never sees or
+  touches the host's);
 * user: never root. Run as root (CI), we first switch to an unprivileged uid
   (``nobody``, 65534) that owns the scratch; otherwise the caller's own uid. Inside,
   no capabilities;
@@ -49,6 +51,9 @@ from pathlib import Path
 
 NOBODY = 65534
 SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+FRESH_DIRS = ("/tmp", "/var/tmp")
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ def _processes_of(uid: int) -> int:
 
 
 def _command(bwrap: str, scratch: Path, argv: list[str], env: dict[str, str], limits: Limits,
-             read_only: tuple[str, ...]) -> list[str]:
+             read_only: tuple[str, ...], fresh: tuple[str, ...] = FRESH_DIRS) -> list[str]:
     inside = str(scratch)
     cmd = [
         bwrap,
@@ -111,6 +116,8 @@ def _command(bwrap: str, scratch: Path, argv: list[str], env: dict[str, str], li
     ]
     for private in _private_dirs(scratch):   # home folders (keys, tokens) are hidden, read-only and empty
         cmd += ["--tmpfs", private, "--remount-ro", private]
+    for folder in fresh:   # the system's scratch folders: empty, private, capped, gone with the run
+        cmd += ["--size", str(limits.scratch_bytes), "--tmpfs", folder]
     cmd += ["--size", str(limits.scratch_bytes), "--tmpfs", inside]
     for name in read_only:
         if (scratch / name).exists():
@@ -179,9 +186,11 @@ def sandbox_env(scratch: Path, home: Path | None = None) -> dict[str, str]:
 
 
 def run(argv: list[str], scratch: Path, limits: Limits = Limits(), env: dict[str, str] | None = None,
-        read_only: tuple[str, ...] = ("probes", "candidate")) -> RunResult:
+        read_only: tuple[str, ...] = ("probes", "candidate"), fresh: tuple[str, ...] = FRESH_DIRS) -> RunResult:
     """Run ``argv`` in the sandbox; cwd is ``scratch`` (a tmpfs there, with ``scratch``'s
-    ``read_only`` sub-folders bound read-only), its only writable place."""
+    ``read_only`` sub-folders bound read-only). ``fresh`` folders (/tmp by default) are
+    empty private tmpfs mounts over the host's: written to like on any machine, seen by
+    nothing outside."""
     reason = unavailable_reason()
     if reason:
         raise SandboxUnavailable(reason)
@@ -189,7 +198,7 @@ def run(argv: list[str], scratch: Path, limits: Limits = Limits(), env: dict[str
     uid = run_as_uid()
     bwrap = _bwrap()
     assert bwrap is not None  # unavailable_reason() found it
-    cmd = _command(bwrap, scratch, argv, env or sandbox_env(scratch), limits, read_only)
+    cmd = _command(bwrap, scratch, argv, env or sandbox_env(scratch), limits, read_only, fresh)
     started = time.monotonic()
     # output goes to files, not pipes: a flood is cut by the file-size limit and
     # never held in our memory; only its tail is read back

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from llmbench.grading.check import Verdict
+from llmbench.verify.blocks import prose
 
 FIX_CHECKS = frozenset({
     "zmq.fix_socket_in_thread",
@@ -30,7 +31,6 @@ FIX_CHECKS = frozenset({
     "stratum.input_validation",
 })
 CODE_ONLY_WORDS = 40   # prose outside code blocks at most this long: the answer is its code
-_FENCED = re.compile(r"^(\s*)(`{3,}|~{3,}).*?^\1\2[`~]*\s*$", re.M | re.S)
 _DIAGNOSED_ONLY = "identified but not fixed"
 
 
@@ -45,8 +45,7 @@ class ExecutedVerdict(Verdict):
 
 
 def is_code_only(final_answer: str) -> bool:
-    prose = _FENCED.sub(" ", final_answer or "")
-    return len(re.findall(r"[A-Za-z]{2,}", prose)) <= CODE_ONLY_WORDS
+    return len(re.findall(r"[A-Za-z]{2,}", prose(final_answer))) <= CODE_ONLY_WORDS
 
 
 def decide(check_id: str, verdict: Verdict, run: dict, final_answer: str) -> ExecutedVerdict:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 import textwrap
 from dataclasses import dataclass, field
 
@@ -114,6 +115,25 @@ def _stored_names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
+def _locals_in_place_of_attributes(tree: ast.AST, given: list[ast.stmt]) -> dict[str, str]:
+    """attribute -> local, for each local the given lines bind to what the module binds to
+    ``self.attribute`` (``sock = self.context.socket(zmq.SUB)`` beside the original
+    ``self.socket = self.context.socket(zmq.SUB)``): in the kept lines the local takes the
+    attribute's place, as the answer meant."""
+    by_value = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute) \
+                and isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id == "self":
+            by_value[ast.dump(node.value)] = node.targets[0].attr
+    roles = {}
+    for stmt in given:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            attribute = by_value.get(ast.dump(stmt.value))
+            if attribute:
+                roles[attribute] = stmt.targets[0].id
+    return roles
+
+
 def _merge_elided(module: "_Module", old: _Func, new: _Func, snippet_lines: list[str]) -> list[str]:
     """``new``'s statements, then ``old``'s statements ``new`` does not restate, as lines of
     a function at column 0 (``new``'s own header)."""
@@ -125,13 +145,62 @@ def _merge_elided(module: "_Module", old: _Func, new: _Func, snippet_lines: list
     for stmt in given:
         out += snippet_lines[_start(stmt) - 1:stmt.end_lineno]
     body_indent = _indent_of(snippet_lines[new.body[0].lineno - 1])
+    roles = _locals_in_place_of_attributes(module.tree, given)
     for stmt in old.body:
         names = _stored_names(stmt)
         if ast.dump(stmt) in dumps or (names and isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign))
                                        and names <= assigned):
             continue
         chunk = textwrap.dedent("\n".join(module.lines[_start(stmt) - 1:stmt.end_lineno]))
+        for attribute, local in roles.items():
+            chunk = re.sub(rf"\bself\.{attribute}\b", local, chunk)
         out += [(body_indent + line) if line.strip() else "" for line in chunk.splitlines()]
+    return textwrap.dedent("\n".join(out)).splitlines()
+
+
+def _assigned_to(stmt: ast.stmt) -> str | None:
+    """What an assignment binds (``x``, ``self.share_window``), as an AST dump; else None."""
+    if isinstance(stmt, ast.Assign):
+        return "|".join(ast.dump(t) for t in stmt.targets)
+    if isinstance(stmt, ast.AnnAssign):
+        return ast.dump(stmt.target)
+    return None
+
+
+def _leading_elision(func: _Func) -> bool:
+    """The body starts with ``...`` and holds no other: "as it was, then these lines"."""
+    body = func.body
+    first = body[0] if body else None
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and first.value.value is Ellipsis):
+        return False
+    return len(body) > 1 and not any(is_elided(stmt) for stmt in body[1:])
+
+
+def _merge_leading(module: "_Module", old: _Func, new: _Func, snippet_lines: list[str]) -> list[str]:
+    """``old``'s statements, each assignment ``new`` restates (same names) replaced by
+    ``new``'s in its place, and ``new``'s other statements after them."""
+    given = new.body[1:]
+    header = snippet_lines[_start(new) - 1:new.body[0].lineno - 1]
+    body_indent = _indent_of(snippet_lines[new.body[0].lineno - 1])
+    placed: set[int] = set()
+    out = list(header)
+
+    def given_lines(stmt: ast.stmt) -> list[str]:
+        return textwrap.dedent("\n".join(snippet_lines[_start(stmt) - 1:stmt.end_lineno])).splitlines()
+
+    for stmt in old.body:
+        target = _assigned_to(stmt)
+        match = next((i for i, g in enumerate(given) if i not in placed and target is not None
+                      and _assigned_to(g) == target), None)
+        if match is not None:
+            placed.add(match)
+            chunk = given_lines(given[match])
+        else:
+            chunk = textwrap.dedent("\n".join(module.lines[_start(stmt) - 1:stmt.end_lineno])).splitlines()
+        out += [(body_indent + line) if line.strip() else "" for line in chunk]
+    for i, stmt in enumerate(given):
+        if i not in placed:
+            out += [(body_indent + line) if line.strip() else "" for line in given_lines(stmt)]
     return textwrap.dedent("\n".join(out)).splitlines()
 
 
@@ -189,10 +258,23 @@ def _method(cls: ast.ClassDef, name: str) -> Function | None:
     return next((n for n in cls.body if isinstance(n, _FUNCS) and n.name == name), None)
 
 
+# a comment line that stands for code left out: "# ... unchanged from here", "# rest as before"
+_ELISION_COMMENT = re.compile(
+    r"^(?P<indent>[ \t]+)#\s*(?:(?:\.\.\.|…).*|.*\b(?:rest|remainder|unchanged|as before|same as (?:before|above)"
+    r"|existing (?:code|logic)|omitted|snip)\b.*)$", re.I)
+
+
+def elisions_as_ellipsis(snippet: str) -> str:
+    """Indented comments that stand for left-out code become ``...`` statements, so an
+    elision written as a comment is merged or skipped like one written as ``...``
+    (otherwise the function would be spliced cut short)."""
+    return "\n".join(_ELISION_COMMENT.sub(r"\g<indent>...", line) for line in snippet.split("\n"))
+
+
 def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult:
     """``module_text`` with the snippet's definitions spliced in (SyntaxError if the snippet
     does not parse)."""
-    snippet = textwrap.dedent(snippet_text)
+    snippet = elisions_as_ellipsis(textwrap.dedent(snippet_text))
     tree = ast.parse(snippet)
     snippet_lines = snippet.splitlines()
     module = _Module(module_text, main_class)
@@ -255,6 +337,9 @@ def _merged_or_none(module: _Module, old: _Func, func: _Func, snippet_lines: lis
     if _trailing_elision(func):
         notes.append(f"{func.name}() ends in '...': the rest of it kept as it was")
         return [(indent + line) if line.strip() else "" for line in _merge_elided(module, old, func, snippet_lines)]
+    if _leading_elision(func):
+        notes.append(f"{func.name}() starts with '...': its assignments replace the original's")
+        return [(indent + line) if line.strip() else "" for line in _merge_leading(module, old, func, snippet_lines)]
     notes.append(f"{func.name}() elided with '...': kept as it was")
     return None
 

@@ -253,6 +253,11 @@ def probe_each_payout_paid_once(ctx):
 # -- SQL injection ------------------------------------------------------------
 
 def probe_history_not_injectable(ctx):
+    # either place of the contract fixes the check: the history is judged when the answer
+    # changed it (or gave the whole file); otherwise the payment's own statements are
+    changed = _changed(ctx)
+    if not _judged(changed, "get_payment_history") and _judged(changed, "_execute_payment"):
+        return _payment_statements_bound(ctx)
     db = _db([("bc1qalice", 0.5, "paid"), ("bc1qalice", 0.25, "paid"), ("bc1qbob", 1.0, "paid"),
               ("o'hara.pool", 0.125, "paid")])
     processor = _processor(ctx, db, FakeWallet())
@@ -277,6 +282,30 @@ def probe_history_not_injectable(ctx):
     expect(not inlined, "the address is written into the SQL text (escaped or formatted), not bound as a "
                         f"parameter: {inlined[0][:120] if inlined else ''}")
     return f"{attack!r} returns nothing; each address gets exactly its own rows, bound as a parameter"
+
+
+_PAYOUT_ID_IN_SQL = re.compile(r"\bid\s*=\s*'?\d|'[0-9a-f]{64}'")
+
+
+def _payment_statements_bound(ctx):
+    """The answer changed ``_execute_payment`` only: its statements bind the payout id and
+    txid. Still formatted, the run cannot tell: the answer's SQL fix may be the history's,
+    given in prose."""
+    processor = _processor(ctx, _db([("bc1qminer", 0.29, "pending")]), FakeWallet())
+    _record_sql()
+    try:
+        processor.process_pending_payments()
+    except sqlite3.Error as exc:
+        _cannot_judge([_problem_text(exc)])
+        raise _harness.ProbeFailed(f"the payment's statements fail: {exc}") from None
+    updates = [sql for sql in _STATEMENTS if sql.lstrip().upper().startswith("UPDATE")]
+    expect(updates, "the payment never updated its row")
+    formatted = [sql for sql in updates if _PAYOUT_ID_IN_SQL.search(sql)]
+    if formatted:
+        raise _harness.CandidateError("cannot be judged: the answer changed _execute_payment but still formats "
+                                      f"the payout id into its SQL ({formatted[0][:100]}), and left "
+                                      "get_payment_history as it was")
+    return f"_execute_payment binds the payout id in its {len(updates)} UPDATE statement(s)"
 
 
 # -- money --------------------------------------------------------------------
@@ -314,10 +343,17 @@ def probe_money_exact_to_satoshi(ctx):
     changed = _changed(ctx)
     judged = []
     processor = _processor(ctx, _db([]), FakeWallet(), fee_percent=0.5, min_payout=0.001)
+    fees_need_the_path = False
     if _judged(changed, "calculate_fee"):
-        # fees that need no rounding: any exact method gets them to the satoshi
+        # fees that need no rounding: any exact method gets them to the satoshi. A fee exact
+        # only for Decimal amounts is right when the program hands it Decimals: then the
+        # payment path below decides, whatever the answer changed
         for amount, fee in ((0.29, "0.00145"), (1.13, "0.00565"), (0.57, "0.00285"), (12345.6789, "61.7283945")):
-            _expect_btc(processor.calculate_fee(amount), fee, f"calculate_fee({amount})")
+            try:
+                _expect_btc(processor.calculate_fee(amount), fee, f"calculate_fee({amount})")
+            except _harness.ProbeFailed:
+                _expect_btc(processor.calculate_fee(Decimal(repr(amount))), fee, f"calculate_fee({amount})")
+                fees_need_the_path = True
         judged.append("fees")
     if _judged(changed, "batch_payments"):
         balances = [("bc1qa", 0.1)] * 10 + [("bc1qb", 0.2), ("bc1qb", 0.1), ("bc1qc", 0.0007), ("bc1qc", 0.0003),
@@ -331,7 +367,7 @@ def probe_money_exact_to_satoshi(ctx):
             _expect_btc(totals[address], total, f"batch total of {address}")
         expect("bc1qd" not in totals, "batch_payments kept bc1qd whose 0.0009 BTC is below min_payout")
         judged.append("batch totals")
-    if _judged(changed, "_execute_payment", "process_pending_payments", "_send_payment"):
+    if fees_need_the_path or _judged(changed, "_execute_payment", "process_pending_payments", "_send_payment"):
         # the amount the wallet is asked to send: amount minus fee, exact (a float is what
         # JSON-RPC carries, so an exact float is accepted here)
         db = _db([("bc1qminer", 0.29, "pending")])

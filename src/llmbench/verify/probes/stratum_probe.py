@@ -7,11 +7,13 @@ miner written here speaks stratum to it and builds headers the way a real miner 
 so the hash the pool records for a share can be compared with the true one.
 """
 
+import ast
 import asyncio
 import hashlib
 import inspect
 import json
 import logging
+import os
 import socket
 import struct
 import time as real_time
@@ -383,11 +385,19 @@ async def _malformed(ctx):
         ("non-hex nonce", good[:4] + ["zzzzzzzz"]),
         ("non-hex ntime", good[:3] + ["xyz01234", good[4]]),
         ("odd-length extranonce2", good[:2] + [en2[:-1]] + good[3:]),
+        ("number as nonce", good[:4] + [12345678]),
+    ]
+    # hex of the wrong length parses, and the program as shipped takes it without raising:
+    # the contract asks for the input that raises, so a length check is not required
+    # (a reply is: the session must not die on them)
+    lengths = [
         ("short extranonce2", good[:2] + [en2[:2]] + good[3:]),
         ("long extranonce2", good[:2] + [en2 + "00"] + good[3:]),
         ("short nonce", good[:4] + ["1234"]),
-        ("number as nonce", good[:4] + [12345678]),
     ]
+    for label, params in lengths:
+        reply = await miner.request("mining.submit", params)
+        expect(reply is not None, f"submit with {label}: no reply" + (", the pool dropped the session" if miner.closed else ""))
     for label, params in cases:
         reply = await miner.request("mining.submit", params)
         expect(reply is not None, f"submit with {label}: no reply" + (", the pool dropped the session" if miner.closed else ""))
@@ -396,7 +406,8 @@ async def _malformed(ctx):
     fine, _, _ = miner.share(miner.last_job, template, 100)
     result = await miner.call("mining.submit", fine)
     expect(result is True, f"after the malformed submits a valid share was answered {result!r}")
-    return f"{len(cases)} malformed submits got stratum errors and the session still accepts shares"
+    return (f"{len(cases)} malformed submits got stratum errors, {len(lengths)} of the wrong length a reply, "
+            "and the session still accepts shares")
 
 
 class _VirtualTime:
@@ -448,6 +459,33 @@ def _state_size(obj, depth=0, seen=None):
     if hasattr(obj, "__dict__") and depth == 0:
         return sum(_state_size(v, depth + 1, seen) for k, v in vars(obj).items() if k != "sessions")
     return 0
+
+
+def _size_cap(ctx, module, server):
+    """The size bound the candidate puts on ``recent_shares`` (``len(self.recent_shares) > N``,
+    ``deque(maxlen=N)``), as a number, or None. A bound above this probe's submits cannot
+    show in its run."""
+    if getattr(getattr(server, "recent_shares", None), "maxlen", None):
+        return server.recent_shares.maxlen
+    try:
+        with open(os.path.join(ctx.candidate_dir, "stratum_server.py"), encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Compare) and isinstance(node.left, ast.Call)
+                and getattr(node.left.func, "id", None) == "len" and node.left.args
+                and isinstance(node.left.args[0], ast.Attribute) and node.left.args[0].attr == "recent_shares"):
+            continue
+        bound = node.comparators[0]
+        if isinstance(bound, ast.Constant) and isinstance(bound.value, int):
+            return bound.value
+        name = bound.attr if isinstance(bound, ast.Attribute) else getattr(bound, "id", None)
+        value = getattr(server, name, None) if name else None
+        value = getattr(module, name, None) if value is None and name else value
+        if isinstance(value, int):
+            return value
+    return None
 
 
 async def _memory(ctx):
@@ -516,6 +554,10 @@ async def _memory(ctx):
             sizes[job_number + 1] = _state_size(server)
     half, full = sizes[jobs // 2], sizes[jobs]
     shares = len(getattr(server, "recent_shares", ()) or ())
+    cap = _size_cap(ctx, module, server)
+    if full - half >= MEMORY_SUBMITS // 20 and cap is not None and cap > full:
+        raise _harness.CandidateError(f"cannot be judged: recent_shares is capped at {cap} entries, more than the "
+                                      f"{MEMORY_SUBMITS} submits this probe makes")
     expect(full - half < MEMORY_SUBMITS // 20,
            f"the server's state grew from {half} to {full} entries over the last {MEMORY_SUBMITS // 2} submits "
            f"(recent_shares holds {shares}): never pruned")

@@ -55,12 +55,13 @@ def _start_listener(ctx):
     return listener, fake, got
 
 
-USES = ("connect", "bind", "recv", "poll")   # what makes a socket the listener's (options alone do not)
+USES = ("recv", "poll")   # what makes a socket the listener's: it is read from
 
 
 def _used_events(events):
-    """The events of the sockets that are connected, subscribed or read from: a socket
-    created and never used (left over in ``__init__``) crosses no thread."""
+    """The events of the sockets the listener reads from. A socket that nothing reads
+    (left over in ``__init__``/``start`` beside a snippet that gives ``_listen`` its own
+    socket) carries no notification, so its thread crosses nothing."""
     used = {sock for op, sock, *_ in events if op in USES}
     return [e for e in events if e[1] in used]
 
