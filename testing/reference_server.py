@@ -49,11 +49,13 @@ class ReferenceServer:
                     with outer.lock:
                         data = json.dumps({"requests": list(outer.requests)}).encode()
                     self._json(data)
-                else:
+                elif self.path.rstrip("/").endswith("/models"):
                     self._json(json.dumps({"object": "list", "data": [{"id": "ref", "object": "model"}]}).encode())
+                else:
+                    self._json(b'{"error": {"message": "not found"}}', 404)
 
-            def _json(self, data: bytes) -> None:
-                self.send_response(200)
+            def _json(self, data: bytes, status: int = 200) -> None:
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
