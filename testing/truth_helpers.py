@@ -58,14 +58,16 @@ def truth_figures(requests: list[dict]) -> dict[str, list[float]]:
     }
 
 
-def compare(level: dict, requests: list[dict]) -> list[str]:
+def compare(level: dict, requests: list[dict], floors: dict | None = None,
+            keys: tuple[str, ...] = ("ttft_s", "e2e_s", "itl_s"), percentiles: tuple[int, ...] = PERCENTILES) -> list[str]:
     """Every figure of ``level`` (the client's) off by more than the tolerance from the server's truth."""
-    truth = truth_figures(requests)
+    truth = {k: v for k, v in truth_figures(requests).items() if k in keys}
+    floors = {**FLOORS, **(floors or {})}
     misses = []
     for key, values in truth.items():
         assert values, f"the server recorded no {key}"
-        floor_mid, floor_tail = FLOORS[key]
-        for q in PERCENTILES:
+        floor_mid, floor_tail = floors[key]
+        for q in percentiles:
             server = float(np.percentile(values, q))
             client = level[key][f"p{q}"]
             allowed = max(REL * server, floor_tail if q == 99 else floor_mid)
