@@ -26,14 +26,11 @@ Takes about 8 minutes for everything on a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import bisect
 import json
 import os
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from llmbench.sim.engine import CapacityCurve
@@ -80,72 +77,12 @@ def part_engine(levels, max_tokens: int) -> None:
 
 
 # -- independent reference server -----------------------------------------------------------
-class ReferenceServer:
-    """Threaded, fixed pacing per stream (``rate`` tok/s each, absolute deadlines), one token
-    per chunk, ``Connection: close`` framing. Its truth: every chunk's write time."""
+def _reference_server():
+    # test infrastructure under testing/ (its truth endpoint serves the per-request tests too)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "testing"))
+    from reference_server import ReferenceServer
 
-    def __init__(self, rate: float):
-        self.rate = rate
-        self.lock = threading.Lock()
-        self.emitted: list[int] = []          # write time of every token
-        self.arrivals: list[tuple[int, int]] = []  # (arrival, first write)
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                arrival = time.monotonic_ns()
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                n = int(body.get("max_tokens") or 16)
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.end_headers()
-                step = 1.0 / outer.rate
-                due = time.monotonic() + step
-                first = None
-                times = []
-                for _ in range(n):
-                    delay = due - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                    chunk = {"choices": [{"delta": {"content": " tok"}, "index": 0}]}
-                    self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
-                    self.wfile.flush()
-                    t = time.monotonic_ns()
-                    first = first or t
-                    times.append(t)
-                    due += step
-                final = {"choices": [{"delta": {}, "index": 0, "finish_reason": "length"}],
-                         "usage": {"prompt_tokens": 10, "completion_tokens": n}}
-                self.wfile.write(b"data: " + json.dumps(final).encode() + b"\n\ndata: [DONE]\n\n")
-                with outer.lock:
-                    outer.emitted.extend(times)
-                    outer.arrivals.append((arrival, first))
-
-        ThreadingHTTPServer.request_queue_size = 256   # the default backlog of 5 would stall 64 clients
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-
-    @property
-    def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def tokens_between(self, a: int, b: int) -> int:
-        with self.lock:
-            times = sorted(self.emitted)
-        return bisect.bisect_right(times, b) - bisect.bisect_right(times, a)
+    return ReferenceServer
 
 
 def part_reference(levels, max_tokens: int, rate: float) -> None:
@@ -161,14 +98,14 @@ def part_reference(levels, max_tokens: int, rate: float) -> None:
         parent, child = ctx.Pipe()
 
         def serve(conn):
-            with ReferenceServer(rate) as ref:
+            with _reference_server()(rate) as ref:
                 conn.send(ref.api_url)
                 while True:
                     msg = conn.recv()
                     if msg == "stop":
                         return
                     a, b = msg
-                    ttft = [(f - a_) / 1e9 for a_, f in ref.arrivals if f]
+                    ttft = [(q["first_token_ns"] - q["arrival_ns"]) / 1e9 for q in ref.requests if q["first_token_ns"]]
                     conn.send((ref.tokens_between(a, b), ttft))
 
         proc = ctx.Process(target=serve, args=(child,), daemon=True)
@@ -260,7 +197,7 @@ def part_rates(rates, max_tokens: int, seconds: float) -> None:
         parent, child = ctx.Pipe()
 
         def serve(conn):
-            with ReferenceServer(40.0) as ref:
+            with _reference_server()(40.0) as ref:
                 conn.send(ref.api_url)
                 while (msg := conn.recv()) != "stop":
                     conn.send(ref.tokens_between(*msg))

@@ -174,3 +174,59 @@ def test_streams_per_worker_multiply_the_concurrency_over_popen_workers(project)
     records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
     assert sorted({r["client"] for r in records}) == list(range(8))     # every stream has its own index
     assert level["aggregate_tok_s"] == pytest.approx(summary["engine_truth"]["window_tok_s"], rel=0.03)
+
+
+def test_repeat_runs_the_level_n_times_with_progress_lines(project, monkeypatch):
+    monkeypatch.setenv("LLMBENCH_PROGRESS_EVERY", "0.2")   # not a terminal: a plain line this often
+    result, out = project("-n", "2", "--repeat", "3", "--min-seconds", "0.8", "--throughput-requests", "1")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([
+        "  throughput, concurrency 2 (run 1 of 3): * requests done, * tok/s so far, 0 errors",
+        "  throughput, concurrency 2 (run 3 of 3): * requests done, * tok/s so far, 0 errors",
+        "*llmbench throughput: simtest, concurrency 2*",
+        "repeated 3 times, mean ?95% interval?: * ?*–*? tok/s, TTFT p50 * ?*–*? ms, ITL p50 *, E2E p50 *",
+    ])
+    summary = json.loads((out / "throughput.json").read_text())
+    level = summary["level"]
+    runs = [json.loads((out / f"run-{k}" / "throughput.json").read_text())["level"] for k in (1, 2, 3)]
+    assert summary["repeat"] == 3 and level["repeat"]["n"] == 3
+    assert level["requests"] == sum(run["requests"] for run in runs) and level["errors"] == 0
+    tok_s = [run["aggregate_tok_s"] for run in runs]
+    assert level["repeat"]["values"]["aggregate_tok_s"] == tok_s
+    lo, hi = level["repeat"]["ci95"]["aggregate_tok_s"]
+    assert level["aggregate_tok_s"] == pytest.approx(sum(tok_s) / 3) and lo < level["aggregate_tok_s"] < hi
+    for run in runs:   # each run checked against the engine's count over its own window
+        assert run["aggregate_tok_s"] == pytest.approx(run["engine_truth"]["window_tok_s"], rel=0.03)
+    records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    assert sum(not r["warmup"] for r in records) == level["requests"]
+
+
+def test_quiet_prints_no_progress(project, monkeypatch):
+    monkeypatch.setenv("LLMBENCH_PROGRESS_EVERY", "0.2")
+    result, _ = project("-q", "--min-seconds", "0.8", "--throughput-requests", "1")
+    result.assert_outcomes(passed=1)
+    assert "requests done" not in result.stdout.str()
+
+
+def test_server_metrics_are_sampled_during_the_level(project):
+    # the built-in server publishes /metrics under vLLM's names beside its API
+    result, out = project("-n", "2", "--throughput-warmup", "0", "--min-seconds", "1.5", "--metrics-interval", "0.1")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["server /metrics: running mean * max 2; waiting mean 0.0 max 0; its token counter * tok/s vs the client's *"])
+    summary = json.loads((out / "throughput.json").read_text())
+    assert summary["server_metrics"]["available"] and summary["server_metrics"]["url"].endswith("/metrics")
+    m, level = summary["level"]["server_metrics"], summary["level"]
+    assert m["samples"] >= 10 and m["running_max"] == 2 and set(m["series"]) >= {"t_s", "running", "waiting"}
+    assert m["generation_tokens_delta"] == level["output_tokens"]   # no warm-up: every token counted is measured
+    assert abs(m["second_truth"]["diff_percent"]) < 3
+
+
+def test_server_metrics_off_and_unavailable(project):
+    result, out = project("--server-metrics", "off")
+    result.assert_outcomes(passed=1)
+    summary = json.loads((out / "throughput.json").read_text())
+    assert "server_metrics" not in summary and "server_metrics" not in summary["level"]
+    result, out = project("--metrics-url", "http://127.0.0.1:9/metrics")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["no server metrics (http://127.0.0.1:9/metrics: *); the client's figures only"])
+    assert json.loads((out / "throughput.json").read_text())["server_metrics"]["available"] is False

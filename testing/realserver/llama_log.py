@@ -107,3 +107,37 @@ def align_tokens(server: dict[int, list[float]], client_chunks_s: list[list[floa
         raise ValueError(f"{len(tasks)} server requests vs {len(clients)} client requests")
     gaps = sorted(c - s for st, ct in zip(tasks, clients, strict=True) for s, c in zip(st, ct, strict=False))
     return gaps[len(gaps) // 2]
+
+
+_ADDED = re.compile(_STAMP + r" D res\s+add_waiting_: add task (?P<task>\d+) to waiting list")
+_RELEASED = re.compile(_STAMP + r" I slot\s+release: id\s+\d+ \| task (?P<task>\d+) \| stop processing")
+
+
+def _stamp_s(match: re.Match) -> float:
+    return int(match["m"]) * 60 + int(match["s"]) + int(match["ms"]) / 1e3 + int(match["us"]) / 1e6
+
+
+def request_truth(text: str, offset_s: float = 0.0) -> list[dict]:
+    """Each request as the server's ``-v`` log shows it, in ``truth_helpers``' shape (ns, client clock).
+
+    Arrival: the task entering the waiting list; each token: its ``n_gen`` line;
+    end: the slot's release. ``offset_s`` (from ``align_tokens``) moves the server's
+    clock onto the client's; differences between the server's own times do not depend on it.
+    """
+    added: dict[int, float] = {}
+    released: dict[int, float] = {}
+    for pattern, into in ((_ADDED, added), (_RELEASED, released)):
+        for match in pattern.finditer(text):
+            into.setdefault(int(match["task"]), _stamp_s(match))
+    out = []
+    for task, times in token_times(text).items():
+        if task not in added:
+            continue
+
+        def ns(t: float) -> int:
+            return round((t + offset_s) * 1e9)
+
+        out.append({"task": task, "arrival_ns": ns(added[task]), "first_token_ns": ns(times[0]),
+                    "end_ns": ns(released.get(task, times[-1])), "tokens": len(times),
+                    "chunk_ns": [ns(t) for t in times], "chunk_tokens": [1] * len(times)})
+    return out

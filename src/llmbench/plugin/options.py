@@ -208,6 +208,14 @@ def add_options(parser: pytest.Parser) -> None:
     add("--slo", type=slo_spec, default=None, metavar="ttft=500ms,itl=50ms,...",
         help="throughput: per-request limits (ttft, tpot, itl, e2e; attainment=90%%): "
              "report good requests, goodput and whether the level meets them")
+    add("--repeat", type=count, default=1, metavar="N",
+        help="throughput: run the level N times: every headline figure as mean and 95%% interval (default: 1)")
+    add("--server-metrics", choices=("auto", "off"), default="auto",
+        help="throughput: sample the server's Prometheus /metrics during the level when it has them (default: auto)")
+    add("--metrics-url", default=None, metavar="URL",
+        help="throughput: where the server's metrics are (default: the API's host, /metrics)")
+    add("--metrics-interval", type=seconds, default=0.25, metavar="SECONDS",
+        help="throughput: seconds between /metrics readings (default: 0.25)")
 
 
 def is_active(config: pytest.Config) -> bool:

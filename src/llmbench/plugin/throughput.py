@@ -12,7 +12,9 @@ the figures. The entry module (``llmbench.plugin``) registers ``make_plugin(conf
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -22,14 +24,20 @@ from pathlib import Path
 
 import pytest
 
+from llmbench.plugin.throughput_monitor import LevelMonitor
 from llmbench.runs.status import throughput_status
+from llmbench.throughput import servermetrics
+from llmbench.throughput.client import RequestRecord
 from llmbench.throughput.loadoptions import load_spec_fields, summarize_run
 from llmbench.throughput.loop import DEFAULT_MAX_TOKENS, DEFAULT_PROMPT, FileBarrier, LoadSpec, run_client
 from llmbench.throughput.netbarrier import BarrierServer, NetBarrier, to_controller_clock
+from llmbench.throughput.progress import run_folder
+from llmbench.throughput.repeat import combine, interval_text
 from llmbench.throughput.runfiles import write_level
 
 _WORKERINPUT_KEY = "llmbench_throughput"
 _REPORT_ATTR = "llmbench_throughput"
+_SETUP_ATTR = "llmbench_throughput_setup"   # on a client's setup report: the level is starting
 _RESULT_KEY = pytest.StashKey[dict]()
 
 
@@ -65,11 +73,14 @@ def _prompt(config: pytest.Config) -> str:
 
 
 class ThroughputClient:
-    """What a throughput test gets: ``run()`` one closed-loop client."""
+    """What a throughput test gets: ``run()`` one closed-loop client (the level ``--repeat`` times)."""
 
-    def __init__(self, request: pytest.FixtureRequest, index: int, endpoint, barrier: FileBarrier | NetBarrier):
-        self.request, self.index, self.endpoint, self.barrier = request, index, endpoint, barrier
+    def __init__(self, request: pytest.FixtureRequest, index: int, endpoint, barrier,
+                 plugin: "ThroughputPlugin"):
+        self.request, self.index, self.endpoint, self.plugin = request, index, endpoint, plugin
+        self.barrier = barrier        # run k (1-based) -> its start line
         config = request.config
+        self.repeat = config.getoption("repeat", 1) or 1
         self.spec = LoadSpec(
             api_url=endpoint.api_url, model=endpoint.served_name, api_key=endpoint.api_key,
             prompt=_prompt(config), max_tokens=_max_tokens(config),
@@ -80,15 +91,35 @@ class ThroughputClient:
             **load_spec_fields(config, concurrency(config)),
         )
 
+    def _progress_dir(self, run: int) -> str | None:
+        root = self.plugin.progress_dir
+        if not root or not os.path.isdir(root):   # none, or a worker on another host
+            return None
+        if self.repeat == 1:
+            return root
+        folder = run_folder(root, run)
+        os.makedirs(folder, exist_ok=True)
+        return folder
+
     def run(self) -> dict:
-        result = run_client(self.spec, self.index, self.barrier)
-        if isinstance(self.barrier, NetBarrier):
-            to_controller_clock(result, self.barrier.offset_ns)
-        result["endpoint"] = self.endpoint.public_dict()
-        result["demo"] = bool(getattr(self.endpoint, "demo", False))
-        result["spec"] = self.spec.as_dict()
-        self.request.node.stash[_RESULT_KEY] = result
-        return result
+        """Every run's result goes to the controller; the test gets one result with all their records."""
+        runs = []
+        try:
+            for k in range(1, self.repeat + 1):
+                spec = dataclasses.replace(self.spec, progress_dir=self._progress_dir(k))
+                barrier = self.barrier(k)
+                result = run_client(spec, self.index, barrier)
+                if isinstance(barrier, NetBarrier):
+                    to_controller_clock(result, barrier.offset_ns)
+                result["endpoint"] = self.endpoint.public_dict()
+                result["demo"] = bool(getattr(self.endpoint, "demo", False))
+                result["spec"] = self.spec.as_dict()
+                result["run"] = k
+                runs.append(result)
+        finally:
+            self.plugin.level_ended_here()
+        self.request.node.stash[_RESULT_KEY] = {"runs": runs}
+        return {**runs[-1], "records": [rec for r in runs for rec in r["records"]]}
 
 
 class ThroughputPlugin:
@@ -102,11 +133,14 @@ class ThroughputPlugin:
         self.status: tuple[str, str | None] | None = None
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.net_barrier: BarrierServer | None = None
+        self.monitor: LevelMonitor | None = None
+        self.metrics: dict | None = None      # the /metrics URL, whether it answered, and why not
         if self.is_worker:
-            self.barrier_dir = config.workerinput.get(  # type: ignore[attr-defined]  # set by xdist
-                _WORKERINPUT_KEY, {}).get("barrier_dir")
+            given = config.workerinput.get(_WORKERINPUT_KEY, {})  # type: ignore[attr-defined]  # set by xdist
+            self.barrier_dir, self.progress_dir = given.get("barrier_dir"), given.get("progress_dir")
         else:
             self.barrier_dir = tempfile.mkdtemp(prefix="llmbench-barrier-")
+            self.progress_dir = tempfile.mkdtemp(prefix="llmbench-progress-")
 
     def client(self, request: pytest.FixtureRequest, index: int) -> ThroughputClient:
         """The ``llmbench_throughput_client`` fixture's value for client ``index``."""
@@ -119,8 +153,21 @@ class ThroughputPlugin:
             pytest.fail("throughput: the controller's llmbench plugin did not send a barrier folder", pytrace=False)
         timeout = request.config.getoption("throughput_barrier_timeout")
         address = (getattr(request.config, "workerinput", {}).get(_WORKERINPUT_KEY) or {}).get("barrier_addr")
-        barrier = NetBarrier(address, timeout) if address else FileBarrier(self.barrier_dir or "", c, timeout=timeout)
-        return ThroughputClient(request, index, endpoint, barrier)
+        net = NetBarrier(address, timeout) if address else None
+
+        def barrier(run: int) -> FileBarrier | NetBarrier:
+            """Run k's start line (a file barrier gets a folder per run: its files are never reset)."""
+            if net is not None:
+                return net
+            folder = self.barrier_dir or ""
+            return FileBarrier(folder if run == 1 else os.path.join(folder, f"run-{run}"), c, timeout=timeout)
+
+        return ThroughputClient(request, index, endpoint, barrier, self)
+
+    def level_ended_here(self) -> None:
+        """A client that ran in this process (no xdist) ends the progress line inside its test."""
+        if not self.is_worker and self.monitor is not None:
+            self.monitor.stop_line()
 
     # -- records travel to the controller on the report ------------------------------------
     @pytest.hookimpl(wrapper=True)
@@ -128,34 +175,87 @@ class ThroughputPlugin:
         report = yield
         if call.when == "call" and _RESULT_KEY in item.stash:
             setattr(report, _REPORT_ATTR, item.stash[_RESULT_KEY])
+        client = getattr(item, "funcargs", {}).get("llmbench_throughput_client")
+        if call.when == "setup" and isinstance(client, ThroughputClient):
+            setattr(report, _SETUP_ATTR, {"api_url": client.endpoint.api_url})
         return report
 
+    @pytest.hookimpl(tryfirst=True)   # the progress line is cleared before pytest prints the result
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.is_worker or report.when != "call":
+        if self.is_worker:
             return
-        result = getattr(report, _REPORT_ATTR, None)
-        if result:
-            self.results.append(result)
+        setup = getattr(report, _SETUP_ATTR, None)
+        if report.when == "setup" and setup and self.monitor is None:
+            self._start_monitor(setup.get("api_url") or "")
+        if report.when != "call":
+            return
+        if self.monitor is not None:
+            self.monitor.stop_line()
+        payload = getattr(report, _REPORT_ATTR, None)
+        if payload:
+            self.results.append(payload)
+
+    def _start_monitor(self, api_url: str) -> None:
+        config = self.config
+        c = concurrency(config) * max(1, config.getoption("streams_per_worker", 1) or 1)
+        rate = config.getoption("rate", None)
+        label = f"throughput, rate {rate:g} req/s" if rate else f"throughput, concurrency {c}"
+        url = None
+        if config.getoption("server_metrics", "auto") != "off":
+            url = config.getoption("metrics_url", None) or servermetrics.metrics_url(api_url)
+            reason = servermetrics.probe(url)
+            self.metrics = {"url": url, "available": reason is None, "reason": reason}
+            url = None if reason else url
+        self.monitor = LevelMonitor(config, label, self.progress_dir, config.getoption("repeat", 1) or 1, url,
+                                    config.getoption("metrics_interval", 0.25))
+        self.monitor.start()
 
     # -- controller: aggregate, write, print -----------------------------------------------
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        samples = self.monitor.stop() if self.monitor is not None else []
         if self.is_worker or not self.results:
             return
         c = concurrency(self.config)
-        first = self.results[0]
+        first = self.results[0]["runs"][0]
         max_tokens = first["spec"]["max_tokens"]
-        self.level = summarize_run(self.config, c, self.results, max_tokens)
         endpoint = first.get("endpoint", {})
-        if first.get("demo"):
-            self.truth = _sim_truth(endpoint.get("api_url", ""), self.level["window"])
+        repeats = min(len(p["runs"]) for p in self.results)
+        by_run = [[p["runs"][k] for p in self.results] for k in range(repeats)]
+        levels = [self._run_level(c, results, max_tokens, first, samples) for results in by_run]
+        self.level = combine(levels)
+        self.truth = self.level.get("engine_truth")
         meta = {
             "started_at": self.started_at, "concurrency": c, "demo": bool(first.get("demo")),
             "model": {k: endpoint.get(k) for k in ("alias", "name", "served_name")},
             "api_url": endpoint.get("api_url"), "spec": first.get("spec"), "engine_truth": self.truth,
+            "repeat": repeats,
         }
+        if self.metrics is not None:
+            meta["server_metrics"] = self.metrics
         stopped = "interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldfail else None
         meta["status"], meta["status_reason"] = self.status = throughput_status([self.level], stopped)
-        self.paths = write_level(self._out_dir(endpoint.get("alias") or "model", c), self.level, self.results, meta)
+        out = self._out_dir(endpoint.get("alias") or "model", c)
+        if repeats > 1:
+            for k, (level, results) in enumerate(zip(levels, by_run, strict=True), 1):
+                run_meta = {**meta, "run": k, "engine_truth": level.get("engine_truth")}
+                write_level(out / f"run-{k}", level, results, run_meta)
+        self.paths = write_level(out, self.level, [r for results in by_run for r in results], meta)
+
+    def _run_level(self, c: int, results: list[dict], max_tokens: int, first: dict, samples: list) -> dict:
+        """One run's level, with the engine's own count and the server's readings over that run."""
+        level = summarize_run(self.config, c, results, max_tokens)
+        if first.get("demo"):
+            truth = _sim_truth(first.get("endpoint", {}).get("api_url", ""), level["window"])
+            if truth is not None:
+                level["engine_truth"] = truth
+        records = [RequestRecord.from_dict(d) for r in results for d in r["records"]]
+        if self.monitor is not None and self.monitor.metrics_url and records:
+            span = (min(r.start_ns for r in records), max(r.end_ns or r.start_ns for r in records))
+            mine = servermetrics.between(samples, *span)
+            level["server_metrics"] = servermetrics.summarize(mine, records, level.get("window"),
+                                                              self.monitor.metrics_url, self.monitor.sampler.errors
+                                                              if self.monitor.sampler else 0)
+        return level
 
     def _out_dir(self, alias: str, c: int) -> Path:
         explicit = self.config.getoption("throughput_out", None)
@@ -178,12 +278,21 @@ class ThroughputPlugin:
         from llmbench.throughput.report import level_lines
 
         tr = terminalreporter
-        model = one_line(self.results[0].get("endpoint", {}).get("name") or "model")
+        model = one_line(self.results[0]["runs"][0].get("endpoint", {}).get("name") or "model")
         load = (f"rate {self.level['rate']:g} req/s" if self.level.get("mode") == "rate"
                 else f"concurrency {self.level['concurrency']}")
         tr.write_sep("=", f"llmbench throughput: {model}, {load}")
         for line in level_lines(self.level, self.truth):
             tr.write_line(line)
+        repeat = self.level.get("repeat")
+        if repeat:
+            tr.write_line(f"repeated {repeat['n']} times, mean [95% interval]: "
+                          f"{interval_text(self.level, ('aggregate_tok_s',), fmt='.1f')} tok/s, "
+                          f"TTFT p50 {interval_text(self.level, ('ttft_s', 'p50'), 1000, '.1f')} ms, "
+                          f"ITL p50 {interval_text(self.level, ('itl_s', 'p50'), 1000, '.2f')} ms, "
+                          f"E2E p50 {interval_text(self.level, ('e2e_s', 'p50'), 1000, '.0f')} ms")
+        if self.metrics and not self.metrics["available"]:
+            tr.write_line(f"no server metrics ({self.metrics['reason']}); the client's figures only")
         if self.status and self.status[1]:
             tr.write_line(f"status: {self.status[0]}: {self.status[1]}")
         if self.paths:
@@ -200,8 +309,12 @@ class ThroughputPlugin:
         return self.advertised
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        if not self.is_worker and self.barrier_dir:
-            shutil.rmtree(self.barrier_dir, ignore_errors=True)
+        if self.monitor is not None:
+            self.monitor.stop()
+        if not self.is_worker:
+            for folder in (self.barrier_dir, self.progress_dir):
+                if folder:
+                    shutil.rmtree(folder, ignore_errors=True)
         if self.net_barrier is not None:
             self.net_barrier.close()
 
@@ -214,6 +327,7 @@ class XdistThroughputHooks:
 
     def pytest_configure_node(self, node) -> None:
         node.workerinput[_WORKERINPUT_KEY] = {"barrier_dir": self.plugin.barrier_dir,
+                                              "progress_dir": self.plugin.progress_dir,
                                               "barrier_addr": self.plugin.net_barrier_address()}
 
 

@@ -16,10 +16,12 @@ import time
 
 
 class ProgressLog:
-    """A client's side: one line per finished request (no-op without a folder)."""
+    """A client's side: one line per finished request (no-op without a folder, or where it does not exist:
+    a worker on another host)."""
 
     def __init__(self, directory: str | None, client: int):
-        self.fh = open(os.path.join(directory, f"client-{client}"), "a", buffering=1) if directory else None
+        usable = bool(directory) and os.path.isdir(directory or "")
+        self.fh = open(os.path.join(directory or "", f"client-{client}"), "a", buffering=1) if usable else None
 
     def note(self, record) -> None:
         if self.fh is not None and not record.warmup:
@@ -36,7 +38,11 @@ def read_progress(directory: str) -> tuple[int, int, int, float]:
     done = tokens = errors = 0
     first: int | None = None
     last: int | None = None
-    for name in os.listdir(directory):
+    try:
+        names = os.listdir(directory)
+    except OSError:     # not made yet: nothing done
+        names = []
+    for name in names:
         try:
             with open(os.path.join(directory, name)) as fh:
                 lines = fh.read().splitlines()
@@ -60,12 +66,28 @@ def progress_text(label: str, directory: str) -> str:
     return f"  {label}: {done} requests done, {rate} tok/s so far, {errors} errors"
 
 
+def run_folder(directory: str, run: int) -> str:
+    """Where clients log run ``run`` (1-based) of a repeated level."""
+    return os.path.join(directory, f"run-{run}")
+
+
+def current_run(directory: str, runs: int) -> tuple[str, str]:
+    """(folder, label suffix) of the latest run of a level repeated ``runs`` times that has started."""
+    started = [k for k in range(1, runs + 1) if os.path.isdir(run_folder(directory, k))]
+    k = max(started, default=1)
+    return run_folder(directory, k), f" (run {k} of {runs})"
+
+
 class ProgressWatcher:
-    """Prints ``progress_text`` while a level runs (``with ProgressWatcher(...):``)."""
+    """Prints ``progress_text`` while a level runs (``with ProgressWatcher(...):``).
+
+    With ``runs`` > 1 the clients log each run in ``run_folder(directory, k)`` and
+    the line follows the latest run.
+    """
 
     def __init__(self, label: str, directory: str, stream=None, tty: bool | None = None,
-                 poll_s: float = 0.5, plain_every_s: float = 10.0):
-        self.label, self.directory = label, directory
+                 poll_s: float = 0.5, plain_every_s: float = 10.0, runs: int = 1):
+        self.label, self.directory, self.runs = label, directory, runs
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
         self.poll_s, self.plain_every_s = min(poll_s, plain_every_s), plain_every_s
@@ -87,7 +109,11 @@ class ProgressWatcher:
     def _run(self) -> None:
         last_plain = time.monotonic()
         while not self._stop.wait(self.poll_s):
-            text = progress_text(self.label, self.directory)
+            if self.runs > 1:
+                folder, suffix = current_run(self.directory, self.runs)
+                text = progress_text(self.label + suffix, folder)
+            else:
+                text = progress_text(self.label, self.directory)
             if self.tty:
                 self.stream.write("\r" + text.ljust(self._width))
                 self._width = max(self._width, len(text))

@@ -14,6 +14,7 @@ against one request.
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 import urllib.error
@@ -216,3 +217,11 @@ def plot(ax, panel, xs: list, levels: list[dict]) -> None:
     panel.set_ylabel("server requests")
     panel.grid(True, alpha=0.3)
     panel.legend(loc="upper left", fontsize="small")
+
+
+def between(samples: list[tuple[int, dict]], start_ns: int, end_ns: int) -> list[tuple[int, dict]]:
+    """The readings of one run out of a longer series: those inside it and the one on each side."""
+    times = [t for t, _ in samples]
+    lo = max(bisect.bisect_left(times, start_ns) - 1, 0)
+    hi = min(bisect.bisect_right(times, end_ns) + 1, len(samples))
+    return samples[lo:hi]
