@@ -21,10 +21,14 @@ def _cases():
             continue
         labels = yaml.safe_load(labels_file.read_text()) or {}
         for filename, entry in sorted(labels.items()):
-            # an answer whose fix only a run can judge is graded as a run grades it
+            # an answer whose fix only a run can judge is graded as a run grades it; a known
+            # miss is a label the graders still disagree with: it must fail until they agree
+            known = set(entry.get("known_miss") or ())
             for check_id, expected in sorted(entry["labels"].items()):
+                marks = [pytest.mark.xfail(strict=True, reason="a known grader miss, listed in labels.yaml")] \
+                    if check_id in known else []
                 yield pytest.param(task, filename, check_id, expected, bool(entry.get("verified_by_run")),
-                                   id=f"{task}/{filename}/{check_id}")
+                                   id=f"{task}/{filename}/{check_id}", marks=marks)
 
 
 @pytest.fixture(scope="module")

@@ -78,9 +78,18 @@ class PaymentProcessor:
     assert any("process_pending_payments" in note for note in result.notes)
 
 
-def test_a_self_fragment_outside_any_function_is_not_spliced():
+def test_a_self_fragment_under_a_method_comment_goes_into_that_method():
     result = splice(read_fixture("stratum_server.py"), "# in __init__\nself.jobs = {}\n", "StratumServer")
-    assert result.text == read_fixture("stratum_server.py")
+    assert "self.jobs = {}" in method_source(result.text, "StratumServer", "__init__")
+    # the original statements stay, in their order, and the signature is the original's
+    original = method_source(read_fixture("stratum_server.py"), "StratumServer", "__init__")
+    assert method_source(result.text, "StratumServer", "__init__").startswith(original.rstrip("\n").split("\n")[0])
+
+
+def test_a_self_fragment_without_a_method_comment_is_not_spliced():
+    for snippet in ("self.jobs = {}\n", "# the job table\nself.jobs = {}\n"):
+        result = splice(read_fixture("stratum_server.py"), snippet, "StratumServer")
+        assert result.text == read_fixture("stratum_server.py")
 
 
 def test_a_same_named_method_goes_to_the_class_whose_signature_matches():

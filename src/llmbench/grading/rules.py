@@ -78,6 +78,20 @@ HEDGES = (
 )
 
 
+# What turns a description of the code into a finding: a word that says something is
+# wrong, a contrast ("created in __init__ *but* read in _listen") or a consequence. A
+# descriptive mechanism ("the socket is created in __init__ and read in _listen") counts
+# only with one of these in its own sentence or in what it is bound to (heading, item).
+DEFECT_CUES = re.compile(
+    r"\b(?:bugs?|buggy|problem\w*|issues?|wrong|incorrect\w*|unsafe|not (?:\w+ )?(?:thread[- ]?)?safe|"
+    r"thread[- ]?unsafe|crash\w*|abort\w*|assert\w*|race\w*|violat\w*|broken|breaks?|undefined|illegal|"
+    r"forbidden|not allowed|must(?:n'?t| not)|should(?:n'?t| not)|never|cannot|can'?t|fails?|failure|"
+    r"corrupt\w*|defect\w*|culprit|root cause|caus\w+|leads? to|results? in|responsible|dangerous|"
+    r"invalid|mistake|flaw\w*|but|however|yet|whereas|although|even though|instead of|despite|"
+    r"→|->|therefore|which (?:is|means|explains) (?:why|that)|that'?s why|hence)\b|[→⚠❌🔴🟠]",
+    re.IGNORECASE)
+
+
 def any_of(*patterns: str) -> str:
     return "(?:" + "|".join(f"(?:{p})" for p in patterns) + ")"
 
@@ -129,6 +143,7 @@ class Finding:
     weak_places: Patterns = ()            # places too generic to beat a wrong place named in the same sentence
     not_fixes: Patterns = ()              # units matching a fix pattern that are still no fix ("round more carefully")
     removals: Patterns = ()               # old lines whose explicit deletion (a diff's "-" line, in fix_places) is the fix
+    descriptive: bool = False             # the mechanism also describes working code: it needs a defect cue (DEFECT_CUES)
     # The patterns above, compiled once in __post_init__.
     _places: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
     _strong: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
@@ -294,10 +309,32 @@ def _plain(unit: Unit) -> str:
     return unit.text if unit.kind == "code" else _EMPHASIS.sub("", unit.text)
 
 
+# A sentence that takes back the denial just before it: "But it isn't fine", "Actually,
+# that is wrong", "Not so:" (its subject is the denial's, by pronoun or contrast).
+_RETRACTION = re.compile(
+    r"^\W*(?:(?:but|however|actually|in fact|no|wrong)\b[\s,:—–-]*)?(?:it|this|that|they|which|nope)?\s*"
+    r"(?:is|are|was|'s|'re)?\s*(?:n'?t|not|no longer|anything but)\s+(?:\w+\s+){0,2}?"
+    r"(?:fine|ok(?:ay)?|safe|correct|right|harmless|true|the case|so)\b"
+    r"|^\W*(?:but|however|actually)\b[^.]{0,20}\b(?:it|this|that)\s+(?:is|'s)\s+(?:wrong|a bug|broken|not)\b",
+    re.IGNORECASE)
+
+
+_PRONOUN_DENIAL = re.compile(r"^\W*(?:this|that|it|which)\b(?!\s+(?:is|'s)\s+(?:why|because|what))", re.IGNORECASE)
+
+
+def _retracted_next(answer: Answer, unit: Unit) -> bool:
+    """Whether the next sentence or two take this denial back."""
+    following = [u for u in answer.units[unit.index + 1:unit.index + 3] if u.kind != "code"]
+    return any(_RETRACTION.search(_plain(u)) for u in following)
+
+
 def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
-    """The answer's statements that this defect is absent, harmless or intended, in order."""
+    """The answer's statements that this defect is absent, harmless or intended, in order;
+    a denial the next sentence takes back ("But it isn't fine: …") is none."""
     denials: list[Denial] = []
     for unit in answer.units:
+        if _retracted_next(answer, unit):
+            continue
         if unit.kind == "code" or not unit.novel or unit.act == ADVICE:
             continue
         text = _plain(unit)
@@ -310,6 +347,15 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
         generic = _generic_denial(finding, text)
         if generic and not _search(finding._wrong, text) and not _search(finding._wrong_mechanisms, text):
             denials.append(Denial(unit, generic, _strong_places(finding, [unit])))
+            continue
+        # "window_size is computed but never used. This is harmless leftover code.": the
+        # pronoun's subject is the sentence before
+        before = answer.units[unit.index - 1] if unit.index > 0 else None
+        if before is not None and before.block == unit.block and _PRONOUN_DENIAL.match(text):
+            places = _strong_places(finding, [before])
+            found = _search(_GENERIC_DENIALS, clauses(text)[0])
+            if places and found and not _search(finding._wrong, _plain(before)):
+                denials.append(Denial(unit, found[0].label(found[1]), places))
     return denials
 
 
@@ -388,6 +434,9 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             why = f"advice {_name(advice)}" if advice else "advice, not a finding"
             miss = miss or Miss(unit, why, "advice")
             continue
+        if finding.descriptive and not any(DEFECT_CUES.search(_plain(u)) for u in [unit] + answer.scope(unit)):
+            miss = miss or Miss(unit, f"mechanism {_name(found)} described, not said to be wrong", "missing")
+            continue
         own_place = _place_in(finding, [unit])
         if _search(finding._wrong, text) and (own_place is None or finding._weak and not _search(finding._strong, text)):
             miss = Miss(unit, f"mechanism {_name(found)} at wrong place {_name(_search(finding._wrong, text))}", "wrong_place")
@@ -397,6 +446,27 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             continue
         scope = answer.scope(unit)
         place = own_place or _place_in(finding, scope)
+        lender = next((u for u in scope if _place_in(finding, [u])), None) if own_place is None else None
+        # (the sentence just before, in the same paragraph; a heading names a topic, not a mechanism)
+        lent_wrong = (_search(finding._wrong_mechanisms, _plain(lender))
+                      if lender is not None and lender.block == unit.block else None)
+        if lent_wrong:
+            # the sentence that lends the place is about something else ("`stratum_prevhash()`
+            # only reorders the words …. The conversion should reverse all 32 bytes.")
+            miss = Miss(unit, f"mechanism {_name(found)} continues wrong mechanism {_name(lent_wrong)}", "wrong_mechanism")
+            continue
+        subject = _wrong_subject(finding, lender) if lender is not None else None
+        if subject:
+            # "`stratum_prevhash()` only reorders the words of `previousblockhash`. The
+            # conversion should reverse all 32 bytes.": the sentence lending the place is
+            # about the decoy it names first
+            miss = Miss(unit, f"mechanism {_name(found)} bound to wrong place {subject}", "wrong_place")
+            continue
+        if own_place is None and place is not None and _place_in(finding, [u for u in scope if u.act != ADVICE]) is None:
+            # "Double-check the byte order in `_build_header()`. Bitcoin mixes both orders, so
+            # it's easy to get wrong.": the reason for a request to look, not a finding there
+            miss = miss or Miss(unit, f"mechanism {_name(found)} only as the reason for advice", "advice")
+            continue
         if place is not None and not _search(finding._strong, text) and _weak_beside_wrong(finding, [unit] + scope):
             wrong = next(w for w in (_search(finding._wrong, _plain(u) + " " + (u.func or "")) for u in scope) if w)
             miss = Miss(unit, f"mechanism {_name(found)} bound to wrong place {_name(wrong)}", "wrong_place")
@@ -415,6 +485,15 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         kind = "fix" if unit.act == ADVICE else "finding"
         return Hit(unit, place, kind, f"mechanism {_name(found)}"), None
     return None, miss
+
+
+def _wrong_subject(finding: Finding, unit: Unit) -> str | None:
+    """The decoy a sentence names before any of the check's places (its subject), if any."""
+    text = _plain(unit)
+    wrong, place = _search(finding._wrong, text), _search(finding._places, text)
+    if wrong and place and wrong[1].start() < place[1].start():
+        return _name(wrong)
+    return None
 
 
 def _wrong_place_only(finding: Finding, text: str) -> bool:
@@ -516,6 +595,13 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
 def _fix_vetoed(answer: Answer, finding: Finding, denials: Sequence[Denial], fix: Hit) -> Denial | None:
     """A fix never retracts a denial: any denial of its place vetoes it."""
     places = _strong_places(finding, [fix.unit] + answer.scope(fix.unit)) | {_place_key(fix.place or "")}
+    if fix.unit.func:   # the function the fix's code sits in is its place too
+        places |= _strong_places(finding, [Unit(fix.unit.func, "prose", -1, -1, True)])
+    # a bare fragment's place is what the prose just before it in its section is about
+    # ("Logging `block_hex` in `_submit_block()` is harmless. It's just big. To keep it short:")
+    before = [u for u in answer.units[max(0, fix.unit.index - 4):fix.unit.index]
+              if u.kind != "code" and u.section == fix.unit.section]
+    places |= _strong_places(finding, before)
     for denial in denials:
         if denial.covers(places):
             return denial

@@ -61,7 +61,12 @@ RACE = Finding(
             r"\bnot atomic\b|\bnon-?atomic\b|\bisn'?t atomic\b",
             r"\bcheck\w*|\btest\w*|\bmembership\b|\badd\w*\b|\bclaim\w*|\bset\b|\block\b|\bSELECT\b|\bread\w*|\bpick\w*|self\.processing|\bin-?flight\b",
         ),
-        r"\b(?:(?:two|2) )?(?:separate|distinct|independent) (?:steps|operations|actions)|\bnothing (?:serializ|serialis|guard|protect)\w*|\bnot (?:serializ|serialis)\w*",
+        # "separate steps" is the race only when the steps are the check and the claim (the
+        # status commits "in separate steps" around the wallet call are the atomicity finding)
+        all_of(r"\b(?:(?:two|2) )?(?:separate|distinct|independent) (?:steps|operations|actions)",
+               r"\bcheck\w*|\btest\w*|\bmembership\b|\bclaim\w*|\b(?:add|adds|added)\b|self\.processing|\bin-?flight\b|"
+               + _CONCURRENT),
+        r"\bnothing (?:serializ|serialis|guard|protect)\w*|\bnot (?:serializ|serialis)\w*",
         r"\bdoes(?:n'?t| not) (?:check|verify|require|guard on) (?:that )?(?:the )?(?:row |status )(?:is |was |still )?(?:still )?(?:'|`)?pending|\bno (?:`)?AND status\b|\bunconditional(?:ly)? (?:update|mark)",
         r"\bper[- ]process\b|\bin-?memory set\b[^.]{0,60}\b(?:process|instance|host)",
     )},

@@ -126,6 +126,11 @@ CONFIG_KEY = Finding(
         r"\b(?:looks? (?:for|up)|reads?|expects?) (?:the )?(?:key )?`?(?:share_window|pplns_n)`? (?:\w+ ){0,3}(?:instead|rather|but|while)\b",
     )},
     fixes=(_READ_PPLNS_WINDOW,),
+    # the diagnosis ("pplns_window is never read") and the key read into the difficulty
+    # multiplier (a window of N × difficulty shares) are no fix
+    not_fixes=(r"\A(?![\s\S]*config(?:uration)?\s*(?:\.get\(|\[)\s*['\"]pplns_window)"
+               r"[\s\S]*?\b(?:never|not|isn'?t|wasn'?t|n't) (?:\w+ )?(?:read|loaded|looked up|consulted|used)\b",
+               r"n_factor\s*=\s*[^\n]*pplns_window"),
     fix_needs_place=False,
     span=2,
 )

@@ -102,7 +102,7 @@ BYTE_ORDER = Finding(
         "word swap": _WORD_SWAP_ONLY,           # the notify's 4-byte word swap is not the header's reversal
         # the opposite diagnosis: the header wants big-endian / display order
         "big-endian header": r"\b(?:should|must|needs? to|has to|have to|ought to) (?:(?:be|stay|remain|kept|left|packed|written|stored|"
-        r"serialized|encoded|in|as|using|use) ){1,4}(?:big[- ]endian|display order|'>I'|\">I\")",
+        r"serialized|encoded|in|as|using|use|consistently|all|entirely|fully) ){1,4}(?:big[- ]endian|display order|'>I'|\">I\")",
         "pack with >I": r"\b(?:use|pack\w* (?:it |them )?with) ['\"]>I",
     },
     denials={

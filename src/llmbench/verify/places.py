@@ -36,6 +36,13 @@ PLACES: dict[str, tuple[str, ...]] = {
 }
 
 
+# what the answer's program must contain for its code to be this check's fix: a change to
+# calculate_payouts that never reads pplns_window carries no config fix (the fix may be
+# given in prose, beside a code block for another check)
+NEEDS: dict[str, str] = {
+    "pplns.config_key_mismatch": "pplns_window",
+}
+
 # the main class's attributes (``self.NAME``) that are the check's state
 STATE: dict[str, tuple[str, ...]] = {
     "stratum.memory_leak": ("recent_shares",),
@@ -43,9 +50,12 @@ STATE: dict[str, tuple[str, ...]] = {
 }
 
 
-def touches_place(check_id: str, changed: frozenset[str], added_state: frozenset[str] = frozenset()) -> bool:
+def touches_place(check_id: str, changed: frozenset[str], added_state: frozenset[str] = frozenset(),
+                  program: str | None = None) -> bool:
     """Whether a candidate that changed these definitions (and whose new functions use
-    ``added_state``) gives code for the check's place."""
+    ``added_state``; ``program``: its Python text) gives code for the check's place."""
+    if program is not None and check_id in NEEDS and NEEDS[check_id] not in program:
+        return False
     places = PLACES.get(check_id)
     if places is None:
         return bool(changed)

@@ -154,7 +154,8 @@ class Verifier:
         for check_id, entry in per_check.items():
             entry["candidate"] = described
             if isinstance(candidate, Candidate) and entry["status"] in ("passed", "failed") \
-                    and not touches_place(check_id, candidate.changed, candidate.added_state):
+                    and not touches_place(check_id, candidate.changed, candidate.added_state,
+                                          "\n".join(t for n, t in candidate.files.items() if n.endswith(".py"))):
                 where = ", ".join(p.split(".")[-1] for p in PLACES.get(check_id, ()))
                 entry.update(status="no_code", detail=f"the answer's code changes none of {where} "
                                                       f"(the probe {entry['status']}: {entry['detail']})")

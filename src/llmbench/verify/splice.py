@@ -271,13 +271,70 @@ def elisions_as_ellipsis(snippet: str) -> str:
     return "\n".join(_ELISION_COMMENT.sub(r"\g<indent>...", line) for line in snippet.split("\n"))
 
 
+# "# __init__", "# in __init__():", "# inside calculate_payouts": the lines below belong there
+_METHOD_COMMENT = re.compile(r"^#\s*(?:(?:in|inside|within|add(?:ed)? to|at the (?:end|top|start) of)\s+)?"
+                             r"`?(?:self\.)?(\w+)(?:\(\))?`?\s*(?:[:.,—–-].*)?$", re.IGNORECASE)
+
+
+def _method_fragments(snippet: str, module: "_Module") -> str:
+    """``# __init__`` over bare ``self.x = …`` lines (no ``def``): those lines are the
+    method's changed statements. They become the method with its own signature, its body
+    ``...`` then the lines, merged like any "as it was, then these lines" function."""
+    cls = module.classes.get(module.main_class)
+    if cls is None:
+        return snippet
+    methods = {f.name: f for f in cls.body if isinstance(f, _FUNCS)}
+    lines = snippet.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        found = _METHOD_COMMENT.match(lines[i])
+        name = found.group(1) if found else None
+        j = i + 1
+        while j < len(lines) and (lines[j].startswith("self.") or (lines[j][:1].isspace() and lines[j].strip())):
+            j += 1
+        if name in methods and j > i + 1 and lines[i + 1].startswith("self."):
+            old = methods[name]
+            header = textwrap.dedent("\n".join(module.lines[_start(old) - 1:old.body[0].lineno - 1]))
+            if not header.rstrip().endswith(":"):   # the body starts on the def's own line
+                out += lines[i:j]
+                i = j
+                continue
+            out += [lines[i]] + header.rstrip().split("\n") + ["    ..."] + ["    " + line for line in lines[i + 1:j]]
+            i = j
+            continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
+
+
+_ELIDED_ITEM = re.compile(r"^\s*(?:\.\.\.|…)\s*,?\s*$")
+
+
+def _without_elided_items(snippet: str) -> str:
+    """``return {\n    ...\n    "window_limit": window_size,\n    ...\n}``: an elision
+    among a literal's items is not Python; dropping it keeps the items the answer gave."""
+    lines = snippet.split("\n")
+    kept: list[str] = []
+    for line in lines:
+        before = next((k.rstrip() for k in reversed(kept) if k.strip()), "")
+        if _ELIDED_ITEM.match(line) and (line.rstrip().endswith(",") or before.endswith((",", "{", "[", "("))):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
 def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult:
     """``module_text`` with the snippet's definitions spliced in (SyntaxError if the snippet
     does not parse)."""
-    snippet = elisions_as_ellipsis(textwrap.dedent(snippet_text))
-    tree = ast.parse(snippet)
-    snippet_lines = snippet.splitlines()
     module = _Module(module_text, main_class)
+    snippet = _method_fragments(elisions_as_ellipsis(textwrap.dedent(snippet_text)), module)
+    try:
+        tree = ast.parse(snippet)
+    except SyntaxError:
+        snippet = _without_elided_items(snippet)
+        tree = ast.parse(snippet)
+    snippet_lines = snippet.splitlines()
     edits = _Edits()
     notes: list[str] = []
     end_of_module = len(module.lines)

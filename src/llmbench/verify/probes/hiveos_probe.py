@@ -143,8 +143,17 @@ def miner_dir(ctx):
     return best
 
 
+_SYSTEM_PATH_REFUSED = re.compile(r"(?:/hive|/etc|/opt|/usr|/var)\S*[^\n]*(?:Read-only file system|Permission denied)|"
+                                  r"cannot create directory '(?:/hive|/etc|/opt|/usr)")
+
+
 def require_dir(ctx):
     where = miner_dir(ctx)
+    if where is None and _SYSTEM_PATH_REFUSED.search(setup_record().get("stderr", "")):
+        # written to a rig's system folders (/hive/miners/custom/...), which this sandbox
+        # does not have: the files are judged as written, the run cannot follow them
+        raise _harness.CandidateError("cannot be judged: the answer writes its files to a system folder outside "
+                                      "HOME" + _answer_note())
     expect(where is not None, "the answer created none of " + ", ".join(FILES) + _answer_note())
     return where
 
@@ -175,10 +184,22 @@ def _given(ctx):
     return [name for name in FILES if name in answer] or list(FILES)
 
 
+def _created(ctx):
+    """The wrapper files that exist anywhere under HOME."""
+    names = set()
+    for root, dirs, files in os.walk(ctx.home):
+        dirs[:] = [d for d in dirs if os.path.join(root, d) != ctx.candidate_dir]
+        names.update(name for name in FILES if name in files)
+    return names
+
+
 def probe_files_in_downloads_ethminer(ctx):
     target = expected_dir(ctx)
     found = miner_dir(ctx)
-    missing = [name for name in _given(ctx) if not os.path.isfile(os.path.join(target, name))]
+    # a file never created at all is its own check's failure, not a matter of where files go
+    created = _created(ctx)
+    missing = [name for name in _given(ctx) if (name in created or not created)
+               and not os.path.isfile(os.path.join(target, name))]
     if missing and found and found != target:
         literal = " (a folder literally named '~': the tilde was quoted)" if "~" in os.path.relpath(found, ctx.home).split(os.sep) else ""
         raise _harness.ProbeFailed(f"the files landed in {relative(ctx, found)}{literal}, not ~/Downloads/ethminer "
@@ -365,11 +386,17 @@ def probe_ethminer_api_on_3333(ctx):
 
 
 def probe_flight_sheet_reaches_ethminer(ctx):
-    expect(os.path.isfile(os.path.join(require_dir(ctx), "h-config.sh")),
+    where = require_dir(ctx)
+    expect(os.path.isfile(os.path.join(where, "h-config.sh")),
            "h-config.sh was not created: nothing reads the flight sheet where HiveOS expects it")
+    if not os.path.isfile(os.path.join(where, "h-run.sh")):
+        # h-config.sh's reads are in the files; without h-run.sh they cannot be followed to ethminer
+        raise _harness.CandidateError("cannot be judged: h-run.sh was not created, so nothing starts ethminer")
+    carried = _config_carries_flight_sheet(ctx, where)
+    if carried:
+        return carried
     run, _used, _pid, err = run_h_run(ctx)
     expect(run is not None, "h-run.sh never started ethminer" + (f" ({err.strip().splitlines()[-1][:160]})" if err.strip() else ""))
-    where = miner_dir(ctx)
     seen = " ".join(run["argv"])
     # a config file written by h-config.sh and read by ethminer counts too
     for name in os.listdir(where):
@@ -380,6 +407,22 @@ def probe_flight_sheet_reaches_ethminer(ctx):
                        ("CUSTOM_PASS", "probepass9")):
         expect(value in seen, f"ethminer's arguments do not carry {var} ({value}): {' '.join(run['argv'])[:200]}")
     return "CUSTOM_URL, CUSTOM_TEMPLATE and CUSTOM_PASS from the flight sheet reach ethminer's arguments"
+
+
+def _config_carries_flight_sheet(ctx, where):
+    """What sourcing h-config.sh makes of the flight sheet, when it carries all three values
+    (in its exports or a config file it writes): the reading is h-config.sh's; whether
+    h-run.sh uses it is hiveos.h_config's question."""
+    env = base_env(ctx.home, FLIGHT_SHEET)
+    script = ('[ -f h-manifest.conf ] && . ./h-manifest.conf >/dev/null 2>&1; '
+              '. ./h-config.sh >/dev/null 2>&1; env -0')
+    code, out, _err, _ = run_shell(["bash", "-c", script], where, env)
+    seen = " ".join(v for k, v in (item.split("=", 1) for item in out.split("\0") if "=" in item)
+                    if not k.startswith("CUSTOM_") and k not in env)
+    seen += " " + " ".join(_side_files(where).values())
+    if all(value in seen for value in ("pool.probe.example:4444", "0xprobewallet", "probepass9")):
+        return "h-config.sh reads CUSTOM_URL, CUSTOM_TEMPLATE and CUSTOM_PASS into the settings it exports or writes"
+    return None
 
 
 def probe_no_miner_variables(ctx):
@@ -524,7 +567,7 @@ def probe_h_stats_queries_3333(ctx):
 
 
 def probe_h_stats_prints_json(ctx):
-    code, out, err, _asked = h_stats_result(ctx)
+    code, out, err, asked = h_stats_result(ctx)
     expect(code is not None, f"h-stats.sh did not finish within {STATS_TIMEOUT:g} s")
     text = out.strip()
     try:
@@ -539,6 +582,9 @@ def probe_h_stats_prints_json(ctx):
     hs = stats["hs"]
     expect(isinstance(hs, list), f"hs is a {type(hs).__name__} ({json.dumps(hs)[:60]}), not an array")
     expect(_numbers(hs), f"hs holds non-numbers: {json.dumps(hs)[:80]}")
+    if not any(isinstance(m, str) and m.startswith("miner_getstat") for m in asked):
+        # it asks another port (api_port's failure): only the JSON it prints is this check's
+        return "h-stats.sh printed JSON with hs (array), temp, fan, uptime, ver (it never reached the API on 3333)"
     expect(len(hs) == 2, f"hs has {len(hs)} entries for the API's 2 GPUs: {hs}")
     expect(hs[0] > 0 and abs(hs[1] / hs[0] - 30234 / 31000) < 0.01,
            f"hs {hs} does not follow the API's per-GPU rates 31000;30234 kH/s")
