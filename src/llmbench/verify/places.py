@@ -11,6 +11,9 @@ have no entry: their place is the answer's shell as a whole.
 
 from __future__ import annotations
 
+import difflib
+import re
+
 PLACES: dict[str, tuple[str, ...]] = {
     "zmq.socket_crosses_threads": ("ZMQListener.__init__", "ZMQListener.start", "ZMQListener._listen", "ZMQListener.stop"),
     "zmq.fix_socket_in_thread": ("ZMQListener.__init__", "ZMQListener.start", "ZMQListener._listen", "ZMQListener.stop"),
@@ -36,12 +39,21 @@ PLACES: dict[str, tuple[str, ...]] = {
 }
 
 
-# what the answer's program must contain for its code to be this check's fix: a change to
-# calculate_payouts that never reads pplns_window carries no config fix (the fix may be
-# given in prose, beside a code block for another check)
-NEEDS: dict[str, str] = {
-    "pplns.config_key_mismatch": "pplns_window",
+# what the lines the answer's code adds must mention for that code to be this check's
+# fix: a change to calculate_payouts that never reads pplns_window carries no config
+# fix, a validation fragment placed in _handle_submit no memory fix (the fix for this
+# check may be given in prose, beside a code block for another one)
+NEEDS: dict[str, re.Pattern[str]] = {
+    "pplns.config_key_mismatch": re.compile(r"pplns_window"),
+    "stratum.memory_leak": re.compile(r"recent_shares|maxlen|popitem|prune|expire|evict", re.I),
+    "stratum.input_validation": re.compile(r"params|fromhex|int\(\s*\w+\s*,\s*16|ValueError|TypeError|KeyError|IndexError"),
 }
+
+
+def added_lines(original: str, patched: str) -> str:
+    """The lines ``patched`` has that ``original`` does not."""
+    return "\n".join(line[1:] for line in difflib.ndiff(original.splitlines(), patched.splitlines())
+                     if line.startswith("+ "))
 
 # the main class's attributes (``self.NAME``) that are the check's state
 STATE: dict[str, tuple[str, ...]] = {
@@ -53,8 +65,8 @@ STATE: dict[str, tuple[str, ...]] = {
 def touches_place(check_id: str, changed: frozenset[str], added_state: frozenset[str] = frozenset(),
                   program: str | None = None) -> bool:
     """Whether a candidate that changed these definitions (and whose new functions use
-    ``added_state``; ``program``: its Python text) gives code for the check's place."""
-    if program is not None and check_id in NEEDS and NEEDS[check_id] not in program:
+    ``added_state``; ``program``: the lines its code adds) gives code for the check's place."""
+    if program is not None and check_id in NEEDS and not NEEDS[check_id].search(program):
         return False
     places = PLACES.get(check_id)
     if places is None:

@@ -30,7 +30,7 @@ from llmbench.tasks import get_task
 from llmbench.verify import sandbox
 from llmbench.verify.candidate import PYTHON_TASKS, TASK_FILES, Candidate, NoCandidate, build_candidate
 from llmbench.verify.incomplete import undefined_by_answer
-from llmbench.verify.places import PLACES, touches_place
+from llmbench.verify.places import PLACES, added_lines, touches_place
 from llmbench.verify.shellscript import build_shell_candidate
 
 PROBES_DIR = Path(__file__).resolve().parent / "probes"
@@ -151,11 +151,12 @@ class Verifier:
         per_check = _per_check(task, result, check_ids)
         if isinstance(candidate, Candidate):
             _mark_incomplete(task, candidate, per_check)
+        added = "\n".join(added_lines((buggy_code_dir() / n).read_text(encoding="utf-8"), t)
+                          for n, t in getattr(candidate, "files", {}).items() if n.endswith(".py"))
         for check_id, entry in per_check.items():
             entry["candidate"] = described
             if isinstance(candidate, Candidate) and entry["status"] in ("passed", "failed") \
-                    and not touches_place(check_id, candidate.changed, candidate.added_state,
-                                          "\n".join(t for n, t in candidate.files.items() if n.endswith(".py"))):
+                    and not touches_place(check_id, candidate.changed, candidate.added_state, added):
                 where = ", ".join(p.split(".")[-1] for p in PLACES.get(check_id, ()))
                 entry.update(status="no_code", detail=f"the answer's code changes none of {where} "
                                                       f"(the probe {entry['status']}: {entry['detail']})")
