@@ -89,9 +89,14 @@ _ADVICE_CUES = re.compile(
     r"|\b(?:would|might|could) (?:be )?(?:better|safer|cleaner|nicer|wise|good)\b"
     r"|\bbest[- ]practices?\b|\b(?:I|we) (?:would )?(?:recommend|suggest)\b|\bI'?d (?:\w+ )?(?:make|use|move|add|change|replace|recommend|suggest|go)\b|\bis (?:\w+ly )?(?:recommended|advisable)\b"
     r"|\bkeep (?:in mind|an eye)\b|\bworth (?:checking|verifying|reviewing|a look)\b"
-    r"|\bthink about\b|\bbe (?:careful|aware|mindful|cautious)\b",
+    r"|\bthink about\b|\bbe (?:careful|aware|mindful|cautious)\b"
+    r"|\b(?:you|we|one) (?:could|might|may|can) (?:also |still |simply |just )?(?:consider|try|use|move|add|want|switch|replace|create)\b",
     re.IGNORECASE,
 )
+# "If you want to be on the safe side, …", "To be safe, …": a condition that hangs on the
+# clause after it and does nothing on its own
+_CONDITION = re.compile(r"^(?:if|when|unless|once|to be (?:safe|sure)|for (?:safety|robustness))\b[^,.;:]{0,80},\s*",
+                        re.IGNORECASE)
 # Advice that orders nothing: it asks to look, or appeals to good practice.
 _LOOK = re.compile(
     r"\b(?:make sure|ensure\w*|double[- ]check\w*|verify\w*|confirm\w*|audit\w*|review\w*|investigat\w*|"
@@ -147,7 +152,7 @@ def classify(text: str, novel: bool = True) -> str:
     """The act of one prose unit: assertion, advice or quote."""
     if not novel:
         return QUOTE
-    parts = [(c, sub) for c, sub in _split(text) if not _is_label(c)]
+    parts = [(c, sub) for c, sub in _split(_CONDITION.sub("", _LEAD.sub("", text.strip()))) if not _is_label(c)]
     if not parts:
         return ASSERTION   # a bare label or topic ("TOCTOU race on `self.processing`") is no request
     # a clause asserts on its own account unless it hangs on a request before it

@@ -608,6 +608,18 @@ def _fix_vetoed(answer: Answer, finding: Finding, denials: Sequence[Denial], fix
     return None
 
 
+def _soft_lead_in(answer: Answer, unit: Unit) -> Unit | None:
+    """The soft suggestion or request to look that introduces a code fix ("If you want to
+    be on the safe side, you could consider moving the setup into the listener thread,
+    something like:", "Make sure the window comes from the config. For example:"), if
+    any: the code is then an example of that advice."""
+    if unit.kind != "code":
+        return None
+    before = next((u for u in reversed(answer.units[max(0, unit.index - 3):unit.index])
+                   if u.kind != "code" and u.section == unit.section), None)
+    return before if before is not None and (before.soft or before.act == ADVICE and before.vague) else None
+
+
 def evaluate(answer: Answer, finding: Finding, require: str = "either", missing: str = "") -> Verdict:
     """Grade one check.
 
@@ -623,8 +635,9 @@ def evaluate(answer: Answer, finding: Finding, require: str = "either", missing:
     fix, fix_miss = find_fix(answer, finding) if require != "mechanism" else (None, None)
     if mech is not None and mech.kind == "fix":   # concrete advice: a fix, never a finding
         fix, mech = fix or mech, None
-    if fix is not None and mech is None and fix.unit.soft:
-        return Verdict(False, f"only a suggestion, with no finding asserted: «{_clip(fix.unit.text.strip())}»",
+    soft = fix.unit if fix is not None and fix.unit.soft else _soft_lead_in(answer, fix.unit) if fix is not None else None
+    if fix is not None and mech is None and soft is not None:
+        return Verdict(False, f"only a suggestion, with no finding asserted: «{_clip(soft.text.strip())}»",
                        kind="advice", rule=fix.rule)
     if fix is not None and mech is None and fix.unit.kind != "code":
         # without an asserted finding, a prose fix beside a wrong diagnosis fixes that diagnosis
