@@ -180,3 +180,57 @@ def test_tokens_before_a_cut_are_kept():
 def test_bytes_after_the_response_spoil_the_connection():
     outcome, record, conn, _ = run([HEAD_CHUNKED + chunked(STREAM), b"HTTP/1.1 200 OK\r\n"])
     assert outcome == (None, "") and not conn.reusable
+
+
+# -- the pool over real sockets, against a server that answers canned bytes ---------------------
+def serve_canned(answers: list[bytes], close_after_each: bool):
+    """A server answering each request with the next canned answer; returns (coroutine to start, connections seen)."""
+    seen = []
+
+    async def handle(reader, writer):
+        seen.append(writer)
+        while answers:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            writer.write(answers.pop(0))
+            await writer.drain()
+            if close_after_each:
+                break
+        writer.close()
+
+    return handle, seen
+
+
+def stream_all(answers: list[bytes], requests: int, close_after_each: bool = False) -> tuple[list, int]:
+    from llmbench.throughput.asyncclient import AsyncStreamClient
+
+    async def go():
+        handle, seen = serve_canned(list(answers), close_after_each)
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = AsyncStreamClient(f"http://127.0.0.1:{port}/v1", timeout=5)
+        records = []
+        for i in range(requests):
+            records.append(await client.stream(RequestRecord(0, i, False), client.body("m", "hi", 9)))
+            await asyncio.sleep(0.05)     # the server's close (if any) lands while the connection is idle
+        await client.close()
+        server.close()
+        return records, len(seen)
+    return asyncio.run(go())
+
+
+def test_a_kept_alive_connection_closed_while_idle_is_replaced():
+    answer = HEAD_CHUNKED + chunked(STREAM)
+    records, connections = stream_all([answer, answer], 2, close_after_each=True)
+    assert [r.ok for r in records] == [True, True] and connections == 2
+    assert all(r.output_tokens == 9 for r in records)
+    records, connections = stream_all([answer, answer], 2)
+    assert [r.ok for r in records] == [True, True] and connections == 1
+
+
+def test_a_chunk_of_the_wrong_shape_is_a_protocol_error():
+    answer = HEAD_CHUNKED + chunked(sse(token("a"), {"choices": [5]}, "data: [DONE]"))
+    (record,), _ = stream_all([answer], 1)
+    assert record.error_kind == "protocol" and "malformed stream event" in record.error
+    assert record.output_tokens == 1
