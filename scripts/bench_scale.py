@@ -3,7 +3,8 @@
 
 Runs one level of the sweep's own code (``sweep.run_level`` with
 ``streams_per_worker``: C/K processes of K asyncio streams each) against the
-built-in engine set to a flat capacity (default 20k tok/s at C=1024), and prints:
+built-in engine set to a flat capacity (default 20k tok/s at C=1024, one token per
+chunk: the client's cost is per chunk, so this is its hardest case), and prints:
 
 * the aggregate tok/s the client measured and the engine's own count over the same window;
 * whether the concurrency held: the engine's active streams over the steady window
@@ -12,7 +13,7 @@ built-in engine set to a flat capacity (default 20k tok/s at C=1024), and prints
 * the engine's CPU (it shares the machine), TTFT p50, requests and errors.
 
 Usage: .venv/bin/python scripts/bench_scale.py [--concurrency 1024] [--streams-per-worker 512]
-       [--tok-s 20000] [--tokens-per-chunk 4] [--max-tokens 200] [--seconds 8]
+       [--tok-s 20000] [--tokens-per-chunk 1] [--max-tokens 200] [--seconds 8]
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def main() -> int:
     p.add_argument("--concurrency", type=int, default=1024)
     p.add_argument("--streams-per-worker", type=int, default=512)
     p.add_argument("--tok-s", type=int, default=20000, help="the engine's capacity at C streams")
-    p.add_argument("--tokens-per-chunk", type=int, default=4)
+    p.add_argument("--tokens-per-chunk", type=int, default=1)
     p.add_argument("--max-tokens", type=int, default=200)
     p.add_argument("--seconds", type=float, default=8.0, help="--min-seconds of the level")
     args = p.parse_args()

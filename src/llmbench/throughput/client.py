@@ -18,6 +18,7 @@ from itertools import pairwise
 from urllib.parse import urlsplit
 
 from llmbench.redact import redact
+from llmbench.throughput.chunktemplate import ChunkTemplate, token_text
 
 # Keys a server may use for the reasoning part of a delta.
 _REASONING_KEYS = ("reasoning_content", "reasoning")
@@ -219,18 +220,37 @@ class StreamClient:
 
 
 class EventReader:
-    """Fills a record from SSE lines (shared by the blocking and the asyncio client)."""
+    """Fills a record from SSE lines (shared by the blocking and the asyncio client).
 
-    __slots__ = ("record", "chars", "usage_total", "per_chunk_usage")
+    Token chunks that match the stream's ``ChunkTemplate`` are counted without a
+    JSON parse; every other line (role, usage, finish_reason, errors, anything
+    unusual) is parsed in full.
+    """
+
+    __slots__ = ("record", "chars", "usage_total", "per_chunk_usage", "template", "learned", "hits")
 
     def __init__(self, record: RequestRecord):
         self.record = record
         self.chars: list[int] = []
         self.usage_total: int | None = None
         self.per_chunk_usage: list[int] = []
+        self.template: ChunkTemplate | None = None
+        self.learned = 0     # templates tried: a server whose chunks never repeat stops being tried
+        self.hits = 0
 
     def line(self, line: bytes, t: int) -> bool:
         """Take one line that arrived at ``t``; True at ``data: [DONE]``. Raises ValueError on bad data."""
+        if self.template is not None:
+            n = self.template.text_length(line)
+            if n is not None:
+                self.hits += 1
+                if n:
+                    record = self.record
+                    if record.first_token_ns is None:
+                        record.first_token_ns = t
+                    record.chunk_ns.append(t)
+                    self.chars.append(n)
+                return False
         if not line.startswith(b"data:"):
             return False
         data = line[5:].strip()
@@ -260,6 +280,11 @@ class EventReader:
         if usage and usage.get("completion_tokens") is not None:
             self.usage_total = usage["completion_tokens"]
             record.prompt_tokens = usage.get("prompt_tokens")
+        elif self.learned <= 2 + self.hits // 16 and (found := token_text(obj)) is not None:
+            self.learned += 1
+            template = ChunkTemplate.learn(line, obj, *found)
+            if template is not None:
+                self.template = template
         return False
 
     def finish(self) -> None:
