@@ -50,7 +50,8 @@ GENERIC_DENIALS = {
     "false positive": r"\bfalse positive\b",
     "nothing wrong": r"\bnothing (?:wrong|to fix)\b",
     # "that's the correct behaviour and no change is needed there"
-    "no change needed": r"\bno (?:code )?changes? (?:is |are )?(?:needed|required|necessary)\b",
+    "no change needed": r"\bno (?:code )?changes? (?:is |are )?(?:needed|required|necessary)\b"
+                        r"|\b(?:can|should|may) (?:stay|remain|be left|be kept) (?:as (?:they|it) (?:are|is)|unchanged|untouched|as[- ]is)\b",
     "intended behaviour": r"\b(?:is|are|that'?s|it'?s) (?:the |exactly the )?(?:correct|intended|expected|desired|right) behaviou?r\b",
     "harmless or redundant": r"\b(?:is|are|it'?s|that'?s) (?:\w+ )?(?:redundant|harmless|unnecessary|benign|intentional|deliberate|by design)\b",
 }
@@ -312,7 +313,7 @@ def _plain(unit: Unit) -> str:
 # A sentence that takes back the denial just before it: "But it isn't fine", "Actually,
 # that is wrong", "Not so:" (its subject is the denial's, by pronoun or contrast).
 _RETRACTION = re.compile(
-    r"^\W*(?:(?:but|however|actually|in fact|no|wrong)\b[\s,:—–-]*)?(?:it|this|that|they|which|nope)?\s*"
+    r"^[\W\d]*(?:(?:but|however|actually|in fact|no|wrong)\b[\s,:—–-]*)?(?:it|this|that|they|which|nope)?\s*"
     r"(?:is|are|was|'s|'re)?\s*(?:n'?t|not|no longer|anything but)\s+(?:\w+\s+){0,2}?"
     r"(?:fine|ok(?:ay)?|safe|correct|right|harmless|true|the case|so)\b"
     r"|^\W*(?:but|however|actually)\b[^.]{0,20}\b(?:it|this|that)\s+(?:is|'s)\s+(?:wrong|a bug|broken|not)\b",
@@ -374,13 +375,28 @@ def _denied_places(finding: Finding, text: str) -> frozenset[str]:
     return _strong_places(finding, [Unit(text, "prose", -1, -1, True)])
 
 
+# between a place and a denial: a parenthesis or phrase opening on a new subject
+_NEW_SUBJECT = re.compile(r"\(\s*(?:only|but|except)\b|\bonly the\b")
+
+
+def _other_subject(finding: Finding, between: str) -> bool:
+    """Whether the words between a place and a denial bring in another subject: "each
+    socket must belong to one thread (only the `zmq.Context` is safe to share)"."""
+    if _NEW_SUBJECT.search(between):
+        return True
+    return any(not _search(finding._denial_places, span) for span in re.findall(r"`[^`]+`", between))
+
+
 def _generic_denial(finding: Finding, text: str) -> str | None:
     """A generic denial ("… is fine") whose own clause names this defect's place before it."""
     for clause in clauses(text):
         found = _search(_GENERIC_DENIALS, clause)
         if found:
             place = _search(finding._denial_places, clause)
-            if place and place[1].start() < found[1].start():
+            # the place is the subject of the denial: "`_build_header` is fine", not
+            # "each socket must … (only the `zmq.Context` is safe to share)"
+            if place and place[1].start() < found[1].start() and not _other_subject(
+                    finding, clause[place[1].end():found[1].start()]):
                 return found[0].label(found[1])
     return None
 

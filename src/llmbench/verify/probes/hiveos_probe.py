@@ -143,8 +143,8 @@ def miner_dir(ctx):
     return best
 
 
-_SYSTEM_PATH_REFUSED = re.compile(r"(?:/hive|/etc|/opt|/usr|/var)\S*[^\n]*(?:Read-only file system|Permission denied)|"
-                                  r"cannot create directory '(?:/hive|/etc|/opt|/usr)")
+_SYSTEM_PATH_REFUSED = re.compile(r"\W(?:/hive|/etc|/opt|/usr)/?\S*[^\n]*(?:Read-only file system|Permission denied|"
+                                  r"No such file or directory|Operation not permitted)")
 
 
 def require_dir(ctx):
