@@ -41,9 +41,17 @@ TASK_FILES: dict[str, tuple[str, ...]] = {
     "payment": ("payment_processor.py",),
     "stratum": ("stratum_server.py",),
 }
-# prose that says where the answer's helper runs: "Call it from `_handle_submit`"
-_WHERE_IT_RUNS = re.compile(r"\b(?:call|run|invoke|schedule|start|trigger)\b[^.\n]{0,60}?"
-                            r"\b(?:from|in|at|inside|on|after|before)\b", re.I)
+# prose that says where the answer's helper runs: "Call it from `_handle_submit`",
+# "schedule the pruner in start()", "call it on every submit". An instruction naming the
+# helper, then the code it runs from: "start()` on the main thread" and "run out of
+# memory in a day" say nothing of it
+_WHERE_IT_RUNS = re.compile(
+    r"\b(?:call|run|invoke|schedule|start|trigger)(?![(`\w])\s+"
+    r"(?:it|this|them|the\s+(?:new\s+)?\w+|`[^`\n]+`|\w*_\w*(?:\(\))?)"       # the helper
+    r"(?:\s+(?:periodically|regularly|once|again|as\s+an?\s+\w+))?"
+    r"\s+(?:from|in|at|inside|on|after|before)\b"
+    r"[^.\n]{0,30}?(?:`[^`\n]+`|(?:self\.)?\b\w*_\w*|\b\w+\(\)|\b(?:every|each)\s+\w+"   # the code it runs
+    r"|\b(?:handler|loop|method|function|coroutine|callback)\b)", re.I)                    # from, or when
 _PYTHON_LABELS = {"python", "py", "python3", "py3"}
 _ORDER = {"full_file": 0, "diff": 1, "splice": 2}
 

@@ -15,18 +15,24 @@ A function whose body ends in a bare ``...`` ("rest unchanged") is merged: its
 statements first, then the module's own statements it does not restate (same text,
 or an assignment of names it assigns), in their order. A ``...`` anywhere else is an
 elision that cannot be placed: the function is skipped and the module keeps its own
-version. Module-level statements of other kinds (``self.jobs = {}`` under a
-"# in __init__" comment, ``cur = conn.execute(...)`` lifted out of a method) are not
-runnable on their own and are skipped too: a constant's value may only name the
-module's own names and builtins.
+version. A body that starts with ``...`` keeps the module's statements, the snippet's
+assignments in the place of those they restate. An indented comment standing alone
+for left-out code ("# ... unchanged from here", "# rest as before") is a ``...``; a
+remark that only uses such words ("# the remainder goes to the pool") is not.
+Module-level statements of other kinds (``self.jobs = {}`` under a "# in __init__"
+comment, ``cur = conn.execute(...)`` lifted out of a method) are not runnable on their
+own and are skipped too: a constant's value may only name the module's own names and
+builtins.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import io
 import re
 import textwrap
+import tokenize
 from dataclasses import dataclass, field
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -258,17 +264,53 @@ def _method(cls: ast.ClassDef, name: str) -> Function | None:
     return next((n for n in cls.body if isinstance(n, _FUNCS) and n.name == name), None)
 
 
-# a comment line that stands for code left out: "# ... unchanged from here", "# rest as before"
-_ELISION_COMMENT = re.compile(
-    r"^(?P<indent>[ \t]+)#\s*(?:(?:\.\.\.|…).*|.*\b(?:rest|remainder|unchanged|as before|same as (?:before|above)"
-    r"|existing (?:code|logic)|omitted|snip)\b.*)$", re.I)
+# a comment that stands for code left out: "# ... unchanged from here", "# rest as before",
+# "# run / stop / _worker_loop unchanged". Not a remark that merely uses the words: "# the
+# remainder goes to the pool", "# leave the row unchanged", "# unchanged: now reports ..."
+_KEPT = (r"(?:(?:is|are|stays?|remains?)\s+)?(?:unchanged|as\s+before|(?:the\s+)?same(?:\s+as\s+(?:before|above))?"
+         r"|as[- ]is|omitted|not\s+shown|elided|continues|follows)")
+_LEFT_OUT = (r"(?:the\s+)?(?:rest|remainder|remaining\s+(?:code|lines|logic|body|steps)|everything\s+(?:else|below|after)"
+             r"|(?:existing|original|other)\s+(?:code|logic|body|lines|methods|handlers|setup|checks|initiali[sz]ation))")
+_NAME = r"[A-Za-z_][\w.]*(?:\(\))?"
+_CODE_NAMES = (rf"(?:`[^`]+`|[A-Za-z]*_[\w.]*(?:\(\))?|[A-Za-z_][\w.]*\(\)"   # a name of code, or a list of names
+               rf"|{_NAME}(?:\s*[,/&]\s*(?:and\s+)?{_NAME})+)")
+_END = r"[\s.…:)\]]*$"
+_ELISION_TEXT = re.compile(
+    r"(?:\.\.\.|…|\[\.\.\.\])"                                                  # "... unchanged from here"
+    rf"|[(\[]?{_LEFT_OUT}(?:\s+of\s+(?:the\s+)?\S+(?:\s+\S+)?)?{_END}"          # "rest of the method"
+    rf"|[(\[]?(?:{_LEFT_OUT}|{_CODE_NAMES})(?:\s[^#]{{0,80}}?)?\s*\b{_KEPT}{_END}"  # "rest as before"
+    rf"|[(\[]?(?:snip|snipped|{_KEPT})[)\]]?{_END}", re.I)                           # "(unchanged)", "snip"
+
+
+def _comment_lines(snippet: str) -> dict[int, tuple[str, str]]:
+    """line number -> (indent, text) of each indented comment alone on its line where a
+    statement could stand (not inside brackets); none when the snippet does not tokenize."""
+    found: dict[int, tuple[str, str]] = {}
+    depth = 0
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(snippet).readline):
+            if tok.type == tokenize.OP and tok.string in ("(", "[", "{"):
+                depth += 1
+            elif tok.type == tokenize.OP and tok.string in (")", "]", "}"):
+                depth -= 1
+            elif tok.type == tokenize.COMMENT and depth == 0:
+                indent = tok.line[:tok.start[1]]
+                if indent and not indent.strip():
+                    found[tok.start[0]] = (indent, tok.string[1:].strip())
+    except (tokenize.TokenError, SyntaxError):
+        return {}
+    return found
 
 
 def elisions_as_ellipsis(snippet: str) -> str:
     """Indented comments that stand for left-out code become ``...`` statements, so an
     elision written as a comment is merged or skipped like one written as ``...``
     (otherwise the function would be spliced cut short)."""
-    return "\n".join(_ELISION_COMMENT.sub(r"\g<indent>...", line) for line in snippet.split("\n"))
+    lines = snippet.split("\n")
+    for number, (indent, text) in _comment_lines(snippet).items():
+        if _ELISION_TEXT.match(text):
+            lines[number - 1] = indent + "..."
+    return "\n".join(lines)
 
 
 # "# __init__", "# in __init__():", "# inside calculate_payouts": the lines below belong there
@@ -324,16 +366,26 @@ def _without_elided_items(snippet: str) -> str:
     return "\n".join(kept)
 
 
+def _parsed(snippet: str, module: "_Module") -> tuple[str, ast.Module]:
+    """The snippet as spliced (method fragments made methods, elided literal items
+    dropped) and its tree; SyntaxError when it does not parse."""
+    snippet = _method_fragments(snippet, module)
+    try:
+        return snippet, ast.parse(snippet)
+    except SyntaxError:
+        snippet = _without_elided_items(snippet)
+        return snippet, ast.parse(snippet)
+
+
 def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult:
     """``module_text`` with the snippet's definitions spliced in (SyntaxError if the snippet
     does not parse)."""
     module = _Module(module_text, main_class)
-    snippet = _method_fragments(elisions_as_ellipsis(textwrap.dedent(snippet_text)), module)
+    given = textwrap.dedent(snippet_text)
     try:
-        tree = ast.parse(snippet)
-    except SyntaxError:
-        snippet = _without_elided_items(snippet)
-        tree = ast.parse(snippet)
+        snippet, tree = _parsed(elisions_as_ellipsis(given), module)
+    except SyntaxError:   # an elision comment at an indentation no statement has: left a comment
+        snippet, tree = _parsed(given, module)
     snippet_lines = snippet.splitlines()
     edits = _Edits()
     notes: list[str] = []

@@ -397,6 +397,13 @@ def probe_money_exact_to_satoshi(ctx):
         except sqlite3.OperationalError as exc:
             _cannot_judge([_problem_text(exc)], mixed_money=False)
             raise
+        except TypeError as exc:
+            # the fee is exact only for Decimals and the path hands it the row's float: the
+            # answer's money fix stops short of the payment, which is this check's failure
+            if fees_need_the_path and _MIXED.search(str(exc)):
+                raise _harness.ProbeFailed("calculate_fee is exact only for Decimal amounts and the payment path "
+                                           f"hands it the float amount: the payout stops on {exc}") from None
+            raise
         _cannot_judge([text for _, text in logs.messages], mixed_money=False)
         expect(len(wallet.sent) == 1, f"one pending payout led to {len(wallet.sent)} wallet sends"
                + next((f" ({text})" for level, text in logs.messages if level >= logging.WARNING), ""))

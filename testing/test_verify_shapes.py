@@ -1,0 +1,640 @@
+"""The program an answer's fix describes, and what its run judges.
+
+Shapes a fix takes that are not a clean function or a clean file: a whole file that
+leaves out a method it still calls, elisions written as comments or as a leading
+``...``, a local standing for the attribute it replaces, a new helper whose caller is
+given in prose. Then the probes' own reading of such programs: the SQL fix confined
+to ``_execute_payment``, fees exact only for Decimal amounts, wrong-length hex, a size
+cap the memory probe cannot reach, and HiveOS answers that use sudo, /tmp, the miner
+log folder or write only some of the files.
+
+The probe scripts run without the sandbox (``run_probe``) unless the behaviour is the
+runner's or the sandbox's own; those tests go through ``Verifier`` and need it.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+
+import pytest
+from sandbox_helpers import needs_sandbox, require_sandbox  # noqa: F401 - the fixture needs_sandbox uses
+from verify_probes_helpers import TARGET, by_probe, case_text, lay_out, run_probe
+
+from llmbench.tasks.prompting import read_fixture
+from llmbench.verify import runner
+from llmbench.verify.candidate import Candidate, NoCandidate, build_candidate
+from llmbench.verify.places import touches_place
+from llmbench.verify.runner import Verifier
+from llmbench.verify.splice import elisions_as_ellipsis
+
+PAYMENT = read_fixture("payment_processor.py")
+PPLNS = read_fixture("pplns.py")
+STRATUM = read_fixture("stratum_server.py")
+ZMQ = read_fixture("zmq_listener.py")
+
+
+def fenced(code: str, label: str = "python") -> str:
+    return f"```{label}\n{code.strip(chr(10))}\n```\n"
+
+
+def method(text: str, cls: str, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    owner = next(n for n in ast.parse(text).body if isinstance(n, ast.ClassDef) and n.name == cls)
+    return next(n for n in owner.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name)
+
+
+def body_of(text: str, cls: str, name: str) -> list[str]:
+    """The method's statements, one unparsed line each (comments and layout aside)."""
+    return [ast.unparse(stmt) for stmt in method(text, cls, name).body]
+
+
+def without_method(text: str, name: str, next_name: str) -> str:
+    start = text.index(f"    def {name}(")
+    return text[:start] + text[text.index(f"    def {next_name}("):]
+
+
+def candidate(task: str, answer: str) -> Candidate:
+    built = build_candidate(task, answer)
+    assert isinstance(built, Candidate), built
+    return built
+
+
+def probe_answer(tmp_path, task: str, answer: str, checks: list[str]) -> dict:
+    """{probe: (status, detail)} of the answer's candidate program, laid out as the runner
+    lays it out (the changed files and ``.changed.json``)."""
+    built = candidate(task, answer)
+    scratch = lay_out(tmp_path, task, built.files.get(TARGET[task]))
+    for name, text in built.files.items():
+        (scratch / "candidate" / name).write_text(text)
+    (scratch / "candidate" / ".changed.json").write_text(json.dumps(sorted(built.changed)))
+    return by_probe(run_probe(scratch, task, checks=checks))
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    runner._MEMORY.clear()
+    yield
+    runner._MEMORY.clear()
+
+
+# -- a whole file that leaves out a method ---------------------------------------------
+
+ZMQ_FIXED = case_text("zmq", "right_reference.py")
+
+
+def test_a_whole_file_gets_back_a_method_it_calls_and_leaves_out_but_not_one_nothing_calls():
+    built = candidate("zmq", "Corrected file:\n\n" + fenced(without_method(ZMQ_FIXED, "_dispatch", "stop")))
+    text = built.files["zmq_listener.py"]
+    assert built.kind == "full_file"
+    assert ast.dump(method(text, "ZMQListener", "_dispatch")) == ast.dump(method(ZMQ, "ZMQListener", "_dispatch"))
+    assert "ZMQListener._dispatch" not in built.changed
+    assert built.notes == ["_dispatch() kept from the original: the file calls it and leaves it out"]
+    # on() is the callers' API: nothing in the file calls it, so leaving it out is the file's choice
+    dropped = candidate("zmq", "Corrected file:\n\n" + fenced(without_method(ZMQ_FIXED, "on", "start")))
+    assert "def on(" not in dropped.files["zmq_listener.py"]
+    assert "ZMQListener.on" in dropped.changed and dropped.notes == []
+
+
+@needs_sandbox
+def test_the_run_of_a_whole_file_missing_a_called_method_judges_the_fix_it_makes():
+    right = "Corrected file:\n\n" + fenced(without_method(ZMQ_FIXED, "_dispatch", "stop"))
+    run = Verifier().run("zmq", right)["zmq.fix_socket_in_thread"]
+    assert run["status"] == "passed", run
+    # a wrong fix in the same shape fails on its own fault, not on the missing method
+    wrong = "Corrected file:\n\n" + fenced(without_method(case_text("zmq", "wrong_connect_in_start.py"),
+                                                          "_dispatch", "stop"))
+    run = Verifier().run("zmq", wrong)["zmq.fix_socket_in_thread"]
+    assert run["status"] == "failed", run
+    assert "connect runs in the caller's thread" in run["detail"]
+    assert "_dispatch" not in run["detail"]
+
+
+# -- elisions written as comments --------------------------------------------------------
+
+SUBMIT_HEAD = '''
+async def _handle_submit(self, session, message):
+    msg_id = message.get("id")
+    try:
+        worker, job_id, extranonce2, ntime, nonce = message["params"]
+        extranonce2_bin = bytes.fromhex(extranonce2)
+        ntime_int = int(ntime, 16)
+        nonce_int = int(nonce, 16)
+    except (KeyError, TypeError, ValueError):
+        await self._reply_error(session, msg_id, 20, "Malformed mining.submit")
+        return
+'''
+SUBMIT_HEAD_THEN_REST = SUBMIT_HEAD + "    ...\n"
+
+
+@pytest.mark.parametrize("comment", ["# ... unchanged from here", "# rest as before", "# (rest unchanged)",
+                                     "# rest of _handle_submit stays the same", "# ...existing code..."])
+def test_a_trailing_elision_comment_merges_like_an_ellipsis(comment):
+    with_ellipsis = candidate("stratum", fenced(SUBMIT_HEAD_THEN_REST))
+    with_comment = candidate("stratum", fenced(SUBMIT_HEAD + f"    {comment}\n"))
+    assert with_comment.files == with_ellipsis.files
+    assert with_comment.notes == ["_handle_submit() ends in '...': the rest of it kept as it was"]
+    # the merge kept the fixture's checks after the answer's head
+    assert "Duplicate share" in ast.unparse(method(with_comment.files["stratum_server.py"], "StratumServer",
+                                                   "_handle_submit"))
+
+
+def test_an_elision_comment_mid_function_leaves_the_function_as_it_was():
+    mid = SUBMIT_HEAD + "    # rest as before\n    await self._reply(session, msg_id, True)\n"
+    built = build_candidate("stratum", fenced(mid))
+    assert isinstance(built, NoCandidate)
+    assert built.reason.startswith("no code change")
+
+
+@pytest.mark.parametrize("comment", ["# validate params...", "# the remainder goes to the pool",
+                                     "# unchanged: the share key is built as before", "# leave the share key unchanged",
+                                     "# REST clients resend on timeout"])
+def test_an_ordinary_comment_in_the_code_is_not_an_elision(comment):
+    code = SUBMIT_HEAD.replace("    try:\n", f"    {comment}\n    try:\n") + \
+        "    await self._reply(session, msg_id, True)\n"
+    assert elisions_as_ellipsis(code) == code
+    built = candidate("stratum", fenced(code))
+    text = built.files["stratum_server.py"]
+    assert comment in text                                     # spliced as written
+    assert body_of(text, "StratumServer", "_handle_submit")[-1] == "await self._reply(session, msg_id, True)"
+    assert "Duplicate share" not in ast.unparse(method(text, "StratumServer", "_handle_submit"))
+
+
+def test_an_elision_comment_where_no_statement_can_stand_stays_a_comment():
+    inside_call = '''
+def get_payment_history(self, address, limit=50):
+    conn = self._connect()
+    try:
+        rows = conn.execute(
+            # same columns as before, the address bound
+            "SELECT id, amount, fee, txid, status, paid_at FROM payouts WHERE address = ? ORDER BY id DESC LIMIT ?",
+            (address, int(limit)),
+        ).fetchall()
+        return [dict(row) for row in rows]
+    finally:
+        conn.close()
+'''
+    built = candidate("payment", fenced(inside_call))
+    assert built.changed == {"PaymentProcessor.get_payment_history"}
+    assert "# same columns as before, the address bound" in built.files["payment_processor.py"]
+    # deeper than any block around it: a '...' there would not parse, the comment stays
+    misplaced = SUBMIT_HEAD + "            # rest unchanged\n    await self._reply(session, msg_id, True)\n"
+    built = candidate("stratum", fenced(misplaced))
+    assert "StratumServer._handle_submit" in built.changed
+
+
+# -- a function starting with '...' ------------------------------------------------------
+
+PPLNS_INIT_LEADING = '''
+def __init__(self, config, db_path, rpc):
+    ...
+    self.window_log = []
+    self.share_window = int(config.get("pplns_window", 10000))
+    self.pool_fee_percent = float(config.get("pool_fee_percent", 1.0))
+'''
+
+
+def test_a_leading_ellipsis_replaces_the_originals_assignments_in_place_and_appends_the_rest():
+    built = candidate("pplns", fenced(PPLNS_INIT_LEADING))
+    assert built.notes == ["__init__() starts with '...': its assignments replace the original's"]
+    assert body_of(built.files["pplns.py"], "PPLNSManager", "__init__") == [
+        "self.config = config",
+        "self.db_path = db_path",
+        "self.rpc = rpc",
+        "self.pool_fee_percent = float(config.get('pool_fee_percent', 1.0))",   # in the original's place
+        "self.pool_address = config['pool_address']",
+        "self.n_factor = config.get('pplns_n', 2)",
+        "self.share_window = int(config.get('pplns_window', 10000))",          # in the original's place
+        "self.window_log = []",                                               # new: after them
+    ]
+
+
+def test_a_leading_ellipsis_assignment_to_another_name_leaves_the_original_in_place():
+    built = candidate("pplns", fenced(PPLNS_INIT_LEADING.replace("self.share_window =", "self.window =")))
+    body = body_of(built.files["pplns.py"], "PPLNSManager", "__init__")
+    assert "self.share_window = 10000" in body
+    assert body[-2:] == ["self.window_log = []", "self.window = int(config.get('pplns_window', 10000))"]
+
+
+def test_the_run_judges_the_window_a_leading_ellipsis_sets(tmp_path):
+    results = probe_answer(tmp_path / "right", "pplns", fenced(PPLNS_INIT_LEADING), ["pplns.config_key_mismatch"])
+    assert results["configured_window_decides"][0] == "passed", results
+    wrong = PPLNS_INIT_LEADING.replace("self.share_window =", "self.window =")
+    results = probe_answer(tmp_path / "wrong", "pplns", fenced(wrong), ["pplns.config_key_mismatch"])
+    assert results["configured_window_decides"][0] == "failed", results
+
+
+# -- a local in the place of the attribute -----------------------------------------------
+
+LISTEN_WITH_LOCAL = '''
+def _listen(self):
+    sock = self.context.socket(zmq.SUB)
+    sock.setsockopt(zmq.RCVTIMEO, 1000)
+    sock.connect(self.endpoint)
+    for topic in TOPICS:
+        sock.setsockopt(zmq.SUBSCRIBE, topic)
+    ...
+'''
+
+
+def test_a_local_bound_like_the_attribute_takes_its_place_in_the_kept_lines():
+    built = candidate("zmq", fenced(LISTEN_WITH_LOCAL))
+    listen = ast.unparse(method(built.files["zmq_listener.py"], "ZMQListener", "_listen"))
+    assert "frames = sock.recv_multipart()" in listen
+    assert "self.socket" not in listen
+    # the rest of the fixture is untouched: start() still has its own socket
+    assert "self.socket.connect(self.endpoint)" in ast.unparse(method(built.files["zmq_listener.py"],
+                                                                      "ZMQListener", "start"))
+
+
+def test_a_local_bound_to_another_expression_leaves_the_attribute_in_the_kept_lines():
+    other = LISTEN_WITH_LOCAL.replace("self.context.socket(zmq.SUB)", "zmq.Context.instance().socket(zmq.SUB)")
+    built = candidate("zmq", fenced(other))
+    listen = ast.unparse(method(built.files["zmq_listener.py"], "ZMQListener", "_listen"))
+    assert "frames = self.socket.recv_multipart()" in listen
+
+
+# -- a new helper and where it runs -------------------------------------------------------
+
+PRUNER = '''
+async def _prune_shares(self, ttl=300):
+    while True:
+        await asyncio.sleep(30)
+        cutoff = time.time() - ttl
+        for key in [k for k, seen in self.recent_shares.items() if seen < cutoff]:
+            del self.recent_shares[key]
+'''
+START_WITH_PRUNER = '''
+async def start(self):
+    server = await asyncio.start_server(self._handle_client, self.host, self.port)
+    self._poller = asyncio.create_task(self._poll_templates())
+    self._pruner = asyncio.create_task(self._prune_shares())
+    async with server:
+        await server.serve_forever()
+'''
+SAYS_WHERE = ["Call it from `_handle_submit`.", "Schedule it in start().", "Add the prune and call it on every submit.",
+              "Call `self._prune_shares()` at the top of `_handle_submit`."]
+SAYS_NOTHING_OF_WHERE = ["The pool keeps every share key forever.",
+                         "Left alone, the server will run out of memory in a few days.",
+                         "`start()` on the main thread never prunes anything."]
+
+
+@pytest.mark.parametrize("prose", SAYS_NOTHING_OF_WHERE)
+def test_a_helper_nothing_calls_counts_for_its_place_when_the_prose_says_nothing_of_where_it_runs(prose):
+    built = candidate("stratum", f"{prose}\n\n" + fenced(PRUNER))
+    assert touches_place("stratum.memory_leak", built.changed, built.added_state)
+
+
+@pytest.mark.parametrize("prose", SAYS_WHERE)
+def test_a_helper_nothing_calls_is_left_to_the_prose_that_says_where_it_runs(prose):
+    built = candidate("stratum", f"{prose}\n\n" + fenced(PRUNER))
+    assert not touches_place("stratum.memory_leak", built.changed, built.added_state)
+
+
+def test_a_helper_that_is_called_counts_whatever_the_prose_says():
+    task = candidate("stratum", f"{SAYS_WHERE[0]}\n\n" + fenced(PRUNER) + "\n" + fenced(START_WITH_PRUNER))
+    assert "recent_shares" in task.added_state
+    assert touches_place("stratum.memory_leak", task.changed, task.added_state)
+    thread = '''
+def _sweep(self):
+    while not self._stop.wait(60):
+        with self.lock:
+            self.processing.clear()
+
+def run(self, interval=60):
+    threads = [threading.Thread(target=self._worker_loop, args=(interval,), daemon=True) for _ in range(self.workers)]
+    threads.append(threading.Thread(target=self._sweep, daemon=True))
+    for thread in threads:
+        thread.start()
+    return threads
+'''
+    built = candidate("payment", "Start it from `run()`.\n\n" + fenced(thread))
+    assert "processing" in built.added_state
+    assert touches_place("payment.race_condition", built.changed, built.added_state)
+    # the same helper with nothing starting it is the prose's to place
+    alone = candidate("payment", "Start it from `run()`.\n\n" + fenced(thread[:thread.index("def run")]))
+    assert not touches_place("payment.race_condition", alone.changed, alone.added_state)
+
+
+@needs_sandbox
+def test_an_uncalled_helper_is_judged_by_the_run_unless_the_prose_says_where_it_runs():
+    judged = Verifier().run("stratum", "Prune the share keys:\n\n" + fenced(PRUNER))["stratum.memory_leak"]
+    assert judged["status"] == "failed", judged
+    assert "never pruned" in judged["detail"]
+    placed = Verifier().run("stratum", f"{SAYS_WHERE[0]}\n\n" + fenced(PRUNER))["stratum.memory_leak"]
+    assert placed["status"] == "no_code", placed
+
+
+# -- payment: the SQL fix confined to _execute_payment ----------------------------------------
+
+EXECUTE_BOUND = '''
+def _execute_payment(self, payout_id, address, amount):
+    fee = self.calculate_fee(amount)
+    net_amount = amount - fee
+    conn = self._connect()
+    try:
+        conn.execute("UPDATE payouts SET status = 'processing' WHERE id = ?", (payout_id,))
+        conn.commit()
+        txid = self._send_payment(address, net_amount)
+        if txid is None:
+            raise PaymentError(f"wallet did not return a txid for payout {payout_id}")
+        conn.execute("UPDATE payouts SET status = 'paid', txid = ?, fee = ?, paid_at = ? WHERE id = ?",
+                     (txid, fee, int(time.time()), payout_id))
+        conn.commit()
+        return txid
+    except Exception as exc:
+        log.warning("payout %s failed, will retry: %s", payout_id, exc)
+        conn.execute("UPDATE payouts SET status = 'pending' WHERE id = ?", (payout_id,))
+        conn.commit()
+        return None
+    finally:
+        conn.close()
+'''
+EXECUTE_STILL_FORMATTED = '''
+def _execute_payment(self, payout_id, address, amount):
+    fee = self.calculate_fee(amount)
+    net_amount = amount - fee
+    conn = self._connect()
+    try:
+        conn.execute(f"UPDATE payouts SET status = 'processing' WHERE id = {payout_id}")
+        conn.commit()
+        txid = self._send_payment(address, net_amount)
+        if txid is None:
+            raise PaymentError(f"wallet did not return a txid for payout {payout_id}")
+        conn.execute(f"UPDATE payouts SET status = 'paid', txid = '{txid}', fee = {fee}, "
+                     f"paid_at = {int(time.time())} WHERE id = {payout_id}")
+        conn.commit()
+        log.info("payout %s sent", payout_id)
+        return txid
+    except Exception as exc:
+        log.warning("payout %s failed, will retry: %s", payout_id, exc)
+        conn.execute(f"UPDATE payouts SET status = 'pending' WHERE id = {payout_id}")
+        conn.commit()
+        return None
+    finally:
+        conn.close()
+'''
+HISTORY_STILL_FORMATTED = '''
+def get_payment_history(self, address, limit=50):
+    conn = self._connect()
+    try:
+        rows = conn.execute(
+            f"SELECT id, amount, fee, txid, status, paid_at FROM payouts "
+            f"WHERE address = '{address}' ORDER BY id DESC LIMIT {int(limit)}"
+        ).fetchall()
+        return [dict(row) for row in rows][:limit]
+    finally:
+        conn.close()
+'''
+
+
+def test_the_sql_check_judges_the_payments_statements_when_only_execute_payment_changed(tmp_path):
+    bound = probe_answer(tmp_path / "bound", "payment", fenced(EXECUTE_BOUND), ["payment.sql_injection"])
+    assert bound["history_not_injectable"] == ("passed", "_execute_payment binds the payout id in its 2 UPDATE "
+                                                          "statement(s)")
+    formatted = probe_answer(tmp_path / "formatted", "payment", fenced(EXECUTE_STILL_FORMATTED),
+                             ["payment.sql_injection"])
+    status, detail = formatted["history_not_injectable"]
+    assert status == "error"
+    assert detail.startswith("cannot be judged: the answer changed _execute_payment but still formats the payout id")
+
+
+def test_the_sql_check_judges_the_history_when_the_answer_changed_it(tmp_path):
+    both = fenced(EXECUTE_BOUND) + "\n" + fenced(HISTORY_STILL_FORMATTED)
+    status, detail = probe_answer(tmp_path, "payment", both, ["payment.sql_injection"])["history_not_injectable"]
+    assert status == "failed"
+    assert "rows of other addresses" in detail
+
+
+# -- payment: fees exact only for Decimal amounts -------------------------------------------------
+
+FEE_EXACT_FOR_DECIMALS = '''
+from decimal import Decimal
+
+def calculate_fee(self, amount):
+    return Decimal(amount) * Decimal(str(self.fee_percent)) / 100
+'''
+EXECUTE_HANDS_DECIMALS = EXECUTE_BOUND.replace(
+    "    fee = self.calculate_fee(amount)\n",
+    "    amount = Decimal(str(amount))\n    fee = self.calculate_fee(amount)\n").replace(
+    "(txid, fee, int(time.time()), payout_id)", "(txid, str(fee), int(time.time()), payout_id)")
+
+
+def test_fees_exact_only_for_decimals_are_judged_along_the_payment_path(tmp_path):
+    hands_decimals = fenced(FEE_EXACT_FOR_DECIMALS) + "\n" + fenced(EXECUTE_HANDS_DECIMALS)
+    results = probe_answer(tmp_path / "decimals", "payment", hands_decimals, ["payment.float_precision"])
+    assert results["money_exact_to_satoshi"] == ("passed", "fees, the amount sent exact to the satoshi")
+    # the fee alone: the unchanged path hands it the float and the payout never goes out
+    status, detail = probe_answer(tmp_path / "floats", "payment", fenced(FEE_EXACT_FOR_DECIMALS),
+                                  ["payment.float_precision"])["money_exact_to_satoshi"]
+    assert status == "failed"
+    assert detail.startswith("calculate_fee is exact only for Decimal amounts and the payment path hands it the float")
+    # a fee inexact even for Decimal amounts fails where it is computed
+    inexact = FEE_EXACT_FOR_DECIMALS.replace("Decimal(amount) * Decimal(str(self.fee_percent)) / 100",
+                                             "Decimal(float(amount) * self.fee_percent / 100)")
+    status, detail = probe_answer(tmp_path / "inexact", "payment", fenced(inexact) + "\n" +
+                                  fenced(EXECUTE_HANDS_DECIMALS), ["payment.float_precision"])["money_exact_to_satoshi"]
+    assert status == "failed"
+    assert detail.startswith("calculate_fee(0.29)")
+
+
+# -- stratum: what a malformed submit must get ---------------------------------------------------
+
+def submit_handler(malformed_reply: str) -> str:
+    """A _handle_submit that answers a low-difficulty share with ``result: false`` and no
+    error, as some pools do, and malformed params with ``malformed_reply``."""
+    return f'''
+async def _handle_submit(self, session, message):
+    msg_id = message.get("id")
+    try:
+        worker, job_id, extranonce2, ntime, nonce = message["params"]
+        extranonce2_bin = bytes.fromhex(extranonce2)
+        ntime_int = int(ntime, 16)
+        nonce_int = int(nonce, 16)
+    except (KeyError, TypeError, ValueError):
+        {malformed_reply}
+        return
+    if not session.subscribed:
+        await self._reply_error(session, msg_id, 25, "Not subscribed")
+        return
+    if worker not in session.authorized_workers:
+        await self._reply_error(session, msg_id, 24, "Unauthorized worker")
+        return
+    share_key = (job_id, session.extranonce1, extranonce2, ntime, nonce)
+    if share_key in self.recent_shares:
+        await self._reply_error(session, msg_id, 22, "Duplicate share")
+        return
+    self.recent_shares[share_key] = time.time()
+    accepted, block_hash = await self._validate_share(session, job_id, extranonce2_bin, ntime_int, nonce_int)
+    if not accepted:
+        await self._reply(session, msg_id, False)
+        return
+    await self.share_log.record(worker, session.difficulty, block_hash)
+    await self._reply(session, msg_id, True)
+'''
+
+
+def test_wrong_length_hex_needs_a_reply_and_unparsable_params_a_stratum_error(tmp_path):
+    # short/long extranonce2 and a short nonce parse: answered False without an error, they pass
+    errors = submit_handler('await self._reply_error(session, msg_id, 20, "Malformed mining.submit")')
+    status, detail = probe_answer(tmp_path / "errors", "stratum", fenced(errors),
+                                  ["stratum.input_validation"])["malformed_submit_error_reply"]
+    assert status == "passed", detail
+    assert "3 of the wrong length a reply" in detail
+    # params that do not parse still need a stratum error
+    no_error = submit_handler("await self._reply(session, msg_id, False)")
+    status, detail = probe_answer(tmp_path / "no_error", "stratum", fenced(no_error),
+                                  ["stratum.input_validation"])["malformed_submit_error_reply"]
+    assert status == "failed"
+    assert detail == "submit with 4 params: answered False without a stratum error"
+
+
+def capped_submit(cap: str) -> str:
+    return f'''
+MAX_RECENT_SHARES = {cap}
+
+async def _handle_submit(self, session, message):
+    while len(self.recent_shares) > MAX_RECENT_SHARES:
+        self.recent_shares.popitem(last=False)
+    ...
+'''
+
+
+def test_a_share_cap_above_the_memory_probes_submits_cannot_be_judged_and_one_below_passes(tmp_path):
+    status, detail = probe_answer(tmp_path / "above", "stratum", fenced(capped_submit("200_000")),
+                                  ["stratum.memory_leak"])["recent_shares_bounded"]
+    assert status == "error"
+    assert detail.startswith("cannot be judged: recent_shares is capped at 200000 entries, more than the 100000")
+    status, detail = probe_answer(tmp_path / "below", "stratum", fenced(capped_submit("10_000")),
+                                  ["stratum.memory_leak"])["recent_shares_bounded"]
+    assert status == "passed", detail
+
+
+# -- stratum: where input validation lives -------------------------------------------------------
+
+VALIDATE_SHARE_CHECKS_LENGTHS = '''
+async def _validate_share(self, session, job_id, extranonce2, ntime, nonce):
+    if len(extranonce2) != EXTRANONCE2_SIZE:
+        return False, None
+    job = self.current_job
+    merkle_root, coinbase = self._compute_merkle(session.extranonce1, extranonce2)
+    header = self._build_header(merkle_root, ntime, nonce)
+    header_hash = dsha256(header)
+    hash_int = int.from_bytes(header_hash, "little")
+    share_target = DIFF1_TARGET // session.difficulty
+    if hash_int > share_target:
+        return False, None
+    block_hash = header_hash[::-1].hex()
+    if hash_int <= job["target"]:
+        await self._submit_block(header, coinbase, block_hash)
+    return True, block_hash
+'''
+
+
+def test_input_validation_lives_where_the_params_are_unpacked():
+    assert not touches_place("stratum.input_validation", frozenset({"StratumServer._validate_share"}))
+    assert touches_place("stratum.input_validation", frozenset({"StratumServer._handle_submit"}))
+    assert touches_place("stratum.input_validation", frozenset({"StratumServer._dispatch"}))
+
+
+@needs_sandbox
+def test_a_change_confined_to_validate_share_is_no_code_for_input_validation():
+    run = Verifier().run("stratum", fenced(VALIDATE_SHARE_CHECKS_LENGTHS))["stratum.input_validation"]
+    assert run["status"] == "no_code", run
+    assert run["detail"].startswith("the answer's code changes none of _handle_submit, _dispatch (the probe failed")
+    run = Verifier().run("stratum", fenced(SUBMIT_HEAD_THEN_REST))["stratum.input_validation"]
+    assert run["status"] == "passed", run
+
+
+# -- hiveos: how the answer writes its files --------------------------------------------------------
+
+HIVEOS = case_text("hiveos", "right_reference.sh")
+FILE_CHECKS = ("hiveos.directory", "hiveos.heredocs", "hiveos.manifest")
+
+
+def with_sudo_tee(script: str) -> str:
+    """The reference answer as written by one who uses sudo: sudo mkdir, sudo tee each file."""
+    script = script.replace("mkdir -p ~/Downloads/ethminer\ncd ~/Downloads/ethminer\n", "sudo mkdir -p ~/Downloads/ethminer\n")
+    for name in ("h-manifest.conf", "h-config.sh", "h-run.sh", "h-stats.sh"):
+        script = script.replace(f"cat > {name} << 'EOF'", f"sudo tee ~/Downloads/ethminer/{name} > /dev/null << 'EOF'")
+    return script.replace("chmod +x h-config.sh h-run.sh h-stats.sh",
+                          "sudo chmod +x ~/Downloads/ethminer/h-config.sh ~/Downloads/ethminer/h-run.sh "
+                          "~/Downloads/ethminer/h-stats.sh")
+
+
+def test_an_answer_writing_its_files_with_sudo_tee_passes_its_file_probes(tmp_path):
+    script = with_sudo_tee(HIVEOS)
+    assert "sudo tee ~/Downloads/ethminer/h-run.sh" in script and "cat >" not in script
+    results = by_probe(run_probe(lay_out(tmp_path / "sudo", "hiveos", script), "hiveos", checks=FILE_CHECKS))
+    assert {name: r[0] for name, r in results.items()} == {
+        "files_in_downloads_ethminer": "passed", "files_written_whole": "passed", "manifest_sets_name_version": "passed"}
+    # sudo runs the command it is given, nothing more: tee into a folder never made still fails
+    no_folder = script.replace("sudo mkdir -p ~/Downloads/ethminer\n", "")
+    results = by_probe(run_probe(lay_out(tmp_path / "no_folder", "hiveos", no_folder), "hiveos",
+                                 checks=["hiveos.directory"]))
+    assert results["files_in_downloads_ethminer"][0] == "failed"
+
+
+RUN_AND_STATS_ONLY = """mkdir -p ~/Downloads/ethminer
+cd ~/Downloads/ethminer
+
+cat > h-run.sh << 'EOF'
+#!/usr/bin/env bash
+cd "$(dirname "$0")"
+exec ./ethminer -U -P "stratum+tcp://${CUSTOM_TEMPLATE}:${CUSTOM_PASS:-x}@${CUSTOM_URL#*://}" --api-port 3333
+EOF
+
+""" + HIVEOS[HIVEOS.index("cat > h-stats.sh"):].replace("chmod +x h-config.sh h-run.sh h-stats.sh",
+                                                         "chmod +x h-run.sh h-stats.sh")
+
+
+def test_the_file_probes_judge_the_files_the_answer_writes(tmp_path):
+    # "HiveOS makes the manifest and h-config.sh itself", some answers say, and write two files
+    assert "h-manifest.conf" not in RUN_AND_STATS_ONLY and "h-config.sh" not in RUN_AND_STATS_ONLY
+    results = by_probe(run_probe(lay_out(tmp_path / "two", "hiveos", RUN_AND_STATS_ONLY), "hiveos",
+                                 checks=FILE_CHECKS))
+    assert results["files_in_downloads_ethminer"] == ("passed", "the 2 files the answer writes exist in "
+                                                                "~/Downloads/ethminer")
+    assert results["files_written_whole"] == ("passed", "the 2 files the answer writes were written whole in "
+                                                        "~/Downloads/ethminer")
+    assert results["manifest_sets_name_version"] == ("failed", "h-manifest.conf was not created")
+    # a file the script uses and the answer never writes is that file's own check's, not the folder's
+    uses_config = RUN_AND_STATS_ONLY.replace('cd "$(dirname "$0")"\n', 'cd "$(dirname "$0")"\n. ./h-config.sh\n')
+    assert uses_config != RUN_AND_STATS_ONLY
+    results = by_probe(run_probe(lay_out(tmp_path / "uses", "hiveos", uses_config), "hiveos",
+                                 checks=["hiveos.directory"]))
+    assert results["files_in_downloads_ethminer"][0] == "passed"
+    # one of the two written elsewhere is missing from the folder
+    elsewhere = RUN_AND_STATS_ONLY.replace("cat > h-stats.sh", "cat > ~/h-stats.sh").replace(
+        "chmod +x h-run.sh h-stats.sh", "chmod +x h-run.sh ~/h-stats.sh")
+    results = by_probe(run_probe(lay_out(tmp_path / "elsewhere", "hiveos", elsewhere), "hiveos",
+                                 checks=["hiveos.directory"]))
+    assert results["files_in_downloads_ethminer"] == ("failed", "~/Downloads/ethminer lacks h-stats.sh")
+
+
+def installer(script: str, run_it: bool) -> str:
+    return fenced("cat > /tmp/install-ethminer.sh << 'INSTALL'\n" + script + "INSTALL\n"
+                  + ("bash /tmp/install-ethminer.sh\n" if run_it else ""), "bash")
+
+
+@needs_sandbox
+def test_an_installer_written_to_tmp_and_run_passes_its_file_probes():
+    runs = Verifier().run("hiveos", installer(HIVEOS, run_it=True))
+    for check in FILE_CHECKS:
+        assert runs[check]["status"] == "passed", (check, runs[check])
+    runs = Verifier().run("hiveos", installer(HIVEOS, run_it=False))
+    assert runs["hiveos.directory"]["status"] == "failed", runs["hiveos.directory"]
+
+
+@needs_sandbox
+def test_an_answer_logging_to_the_miner_log_folder_runs_there():
+    logged = HIVEOS.replace('exec ./ethminer -U $ETHMINER_POOLS --api-port "$ETHMINER_API_PORT" $ETHMINER_EXTRA_ARGS',
+                            'exec ./ethminer -U $ETHMINER_POOLS --api-port "$ETHMINER_API_PORT" $ETHMINER_EXTRA_ARGS '
+                            '>> /var/log/miner/custom/ethminer.log 2>&1')
+    assert logged != HIVEOS
+    run = Verifier().run("hiveos", fenced(logged, "bash"))["hiveos.h_run_exec"]
+    assert run["status"] == "passed", run
+    # a log folder HiveOS does not have, and the answer never makes, stops h-run.sh
+    elsewhere = logged.replace("/var/log/miner/custom/ethminer.log", "/var/log/ethminer/ethminer.log")
+    run = Verifier().run("hiveos", fenced(elsewhere, "bash"))["hiveos.h_run_exec"]
+    assert run["status"] == "failed", run
+    assert "never started ethminer" in run["detail"]
