@@ -90,7 +90,10 @@ _ADVICE_CUES = re.compile(
     r"|\bbest[- ]practices?\b|\b(?:I|we) (?:would )?(?:recommend|suggest)\b|\bI'?d (?:\w+ )?(?:make|use|move|add|change|replace|recommend|suggest|go)\b|\bis (?:\w+ly )?(?:recommended|advisable)\b"
     r"|\bkeep (?:in mind|an eye)\b|\bworth (?:checking|verifying|reviewing|a look)\b"
     r"|\bthink about\b|\bbe (?:careful|aware|mindful|cautious)\b"
-    r"|\b(?:you|we|one) (?:could|might|may|can) (?:also |still |simply |just )?(?:consider|try|use|move|add|want|switch|replace|create)\b",
+    r"|\b(?:you|we|one) (?:could|might|may|can) (?:also |still |simply |just )?(?:consider|try|use|move|add|want|switch|replace|create)\b"
+    # "you might look at using Decimal": any action but a symptom ("you might see duplicates")
+    r"|\b(?:you|we|one) (?:could|might|may) (?:also |still |simply |just )?"
+    r"(?!(?:be|have|not|see|notice|get|find|observe|lose|end|hit|run into|experience|encounter)\b)[a-z]+\b",
     re.IGNORECASE,
 )
 # "If you want to be on the safe side, …", "To be safe, …": a condition that hangs on the

@@ -355,7 +355,7 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
         if before is not None and before.block == unit.block and _PRONOUN_DENIAL.match(text):
             places = _strong_places(finding, [before])
             found = _search(_GENERIC_DENIALS, clauses(text)[0])
-            if places and found and not _search(finding._wrong, _plain(before)):
+            if places and found and not _wrong_subject(finding, before):
                 denials.append(Denial(unit, found[0].label(found[1]), places))
     return denials
 
@@ -624,6 +624,9 @@ def _fix_vetoed(answer: Answer, finding: Finding, denials: Sequence[Denial], fix
     return None
 
 
+_CONNECTOR = re.compile(r"^\W*(?:\w+\W+){0,3}\w*\W*:\s*$")
+
+
 def _soft_lead_in(answer: Answer, unit: Unit) -> Unit | None:
     """The soft suggestion or request to look that introduces a code fix ("If you want to
     be on the safe side, you could consider moving the setup into the listener thread,
@@ -631,9 +634,22 @@ def _soft_lead_in(answer: Answer, unit: Unit) -> Unit | None:
     any: the code is then an example of that advice."""
     if unit.kind != "code":
         return None
-    before = next((u for u in reversed(answer.units[max(0, unit.index - 3):unit.index])
-                   if u.kind != "code" and u.section == unit.section), None)
-    return before if before is not None and (before.soft or before.act == ADVICE and before.vague) else None
+    # the lead-in: the prose just before, back to a sentence that says something is wrong
+    start = unit.index
+    while start > 0 and answer.units[start - 1].kind == "code" and answer.units[start - 1].block == unit.block:
+        start -= 1   # from the first line of the fix's own code block
+    for before in reversed(answer.units[max(0, start - 4):start]):
+        if before.kind == "code":
+            break
+        if before.section != unit.section or before.kind == "heading":
+            break
+        if _CONNECTOR.match(_plain(before)):   # "For example:", "Something like:"
+            continue
+        if before.soft or before.act == ADVICE and before.vague:
+            return before
+        if before.act != ADVICE and DEFECT_CUES.search(_plain(before)):
+            return None
+    return None
 
 
 def evaluate(answer: Answer, finding: Finding, require: str = "either", missing: str = "") -> Verdict:

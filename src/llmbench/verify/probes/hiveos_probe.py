@@ -147,9 +147,16 @@ _SYSTEM_PATH_REFUSED = re.compile(r"\W(?:/hive|/etc|/opt|/usr)/?\S*[^\n]*(?:Read
                                   r"No such file or directory|Operation not permitted)")
 
 
+# the answer writes to a rig's system folder: "mkdir -p /hive/miners/custom/ethminer", "MINER_HOME=/hive/…"
+_SYSTEM_TARGET = re.compile(r"(?:mkdir\s+(?:-\w+\s+)*|>\s*|tee\s+(?:-\w+\s+)*|=)[\"']?/(?:hive|etc|opt|usr/local)/")
+
+
 def require_dir(ctx):
     where = miner_dir(ctx)
-    if where is None and _SYSTEM_PATH_REFUSED.search(setup_record().get("stderr", "")):
+    answer = read(os.path.join(ctx.candidate_dir, "answer.sh")) if os.path.exists(
+        os.path.join(ctx.candidate_dir, "answer.sh")) else ""
+    if where is None and (_SYSTEM_PATH_REFUSED.search(setup_record().get("stderr", ""))
+                          or _SYSTEM_TARGET.search(answer)):
         # written to a rig's system folders (/hive/miners/custom/...), which this sandbox
         # does not have: the files are judged as written, the run cannot follow them
         raise _harness.CandidateError("cannot be judged: the answer writes its files to a system folder outside "
