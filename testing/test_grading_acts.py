@@ -20,6 +20,8 @@ from llmbench.grading.acts import ADVICE, ASSERTION, QUOTE, classify, clauses, i
     "`window_size` should be passed to the query but never is.",
     "Float is generally wrong for money here: `calculate_fee` loses satoshis.",
     "It's a race: two workers can both claim the payout.",
+    "You might see duplicate payouts when two workers run.",            # a symptom, not a suggestion
+    "If the wallet call times out, the row goes back to `pending`.",   # a condition on an assertion
 ])
 def test_assertions(text):
     assert classify(text) == ASSERTION
@@ -40,6 +42,9 @@ def test_assertions(text):
     "I'd make the window come from `pplns_window`.",
     "For money it's generally advisable to consider `Decimal` rather than float in `calculate_fee`.",
     "It is usually recommended to hold `self.lock` around the check.",
+    "If you want to be on the safe side, you could consider moving the setup into the listener thread:",
+    "To be safe, use `Decimal` in `calculate_fee`.",
+    "For the fee differences, you might look at using `decimal.Decimal` in `calculate_fee()`.",
 ])
 def test_advice(text):
     assert classify(text) == ADVICE

@@ -1,0 +1,86 @@
+"""Structural rules of the graders, each with the answer that must pass and the one beside
+it that must fail: a description is no finding, a pronoun denies what came before, the next
+sentence may take a denial back, code offered by advice is advice, and a sentence lends its
+subject along with its place."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmbench.tasks import grade
+
+
+def passed(task: str, text: str, check_id: str) -> bool:
+    return grade(task, text)[check_id].passed
+
+
+CROSSING = "zmq.socket_crosses_threads"
+LISTEN_FIX = """
+```python
+def _listen(self):
+    sock = self.context.socket(zmq.SUB)
+    sock.connect(self.endpoint)
+    for topic in TOPICS:
+        sock.setsockopt(zmq.SUBSCRIBE, topic)
+    while self.running:
+        self._dispatch(sock.recv_multipart())
+    sock.close()
+```
+"""
+
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Here is how the listener works: the SUB socket is created in `__init__`, connected in `start()` "
+     "and then read by `_listen()` on the listener thread.", False),
+    ("The SUB socket is created in `__init__` and connected in `start()` on the main thread, but it is "
+     "read by `_listen()` on the listener thread.", True),
+    ("The SUB socket is created in `__init__` and read by `_listen()` on the listener thread, which is "
+     "the bug: ZeroMQ sockets are not thread-safe.", True),
+])
+def test_a_description_of_the_code_is_a_finding_only_when_it_says_something_is_wrong(text, expected):
+    assert passed("zmq", text, CROSSING) is expected
+
+
+UNUSED = "In `calculate_payouts`, `window_size` is computed but never used by the query."
+
+
+def test_a_pronoun_denial_denies_what_the_sentence_before_named():
+    assert passed("pplns", UNUSED, "pplns.window_size_unused")
+    assert not passed("pplns", UNUSED + " This is harmless leftover code.", "pplns.window_size_unused")
+    # a pronoun that explains is no denial
+    assert passed("pplns", UNUSED + " This is why changing `pplns_n` did nothing.", "pplns.window_size_unused")
+
+
+@pytest.mark.parametrize("opening, expected", [
+    ("At first glance the socket handling in `start()` looks fine. But it isn't fine.", True),
+    ("At first glance the socket handling in `start()` looks fine.", False),
+])
+def test_the_next_sentence_can_take_a_denial_back(opening, expected):
+    # a fix never retracts a denial; "But it isn't fine" right after it does
+    assert passed("zmq", opening + "\n" + LISTEN_FIX, "zmq.fix_socket_in_thread") is expected
+
+
+def test_code_offered_by_advice_is_advice_and_by_a_finding_is_its_fix():
+    soft = "If you want to be on the safe side, you could consider moving the setup into the listener thread, something like:"
+    look = "Make sure the thread that connects the socket is the one that reads it. For example:"
+    asserted = ("ZeroMQ sockets are not thread-safe, but this socket is created in `__init__` and read by "
+                "`_listen()` on another thread. Create it in the listener thread:")
+    assert not passed("zmq", soft + "\n" + LISTEN_FIX, "zmq.fix_socket_in_thread")
+    assert not passed("zmq", look + "\n" + LISTEN_FIX, "zmq.fix_socket_in_thread")
+    assert passed("zmq", asserted + "\n" + LISTEN_FIX, "zmq.fix_socket_in_thread")
+
+
+def test_the_reason_for_a_request_to_look_is_part_of_the_request():
+    advice = ("Double-check the byte order of `previousblockhash` in `_build_header()`. Bitcoin mixes big-endian "
+              "and little-endian representations, so it's easy to get wrong.")
+    assert not passed("stratum", advice, "stratum.byte_order")
+
+
+def test_a_sentence_lends_its_subject_with_its_place():
+    decoy = ("`stratum_prevhash()` only reorders the eight words of `previousblockhash`. "
+             "The conversion should reverse all 32 bytes.")
+    assert not passed("stratum", decoy, "stratum.byte_order")
+    right = ("`_build_header()` takes `previousblockhash` as bitcoind returns it. "
+             "It should reverse all 32 bytes, since the header stores the hash little-endian.")
+    assert passed("stratum", right, "stratum.byte_order")
