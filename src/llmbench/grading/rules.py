@@ -60,7 +60,7 @@ GENERIC_DENIALS = {
 _ABOUT_THE_FIX = re.compile(
     r"\b(?:now|no longer|after (?:the|this|that|these) (?:fix|fixes|change|changes|patch)|"
     r"with (?:this|the|that|these) (?:fix|fixes|change|changes|patch|lock|version|claim|code|guard)|"
-    r"once (?:fixed|patched|this|that)|this way|fixed (?:version|code)|corrected (?:code|version)|the fix\b|"
+    r"once (?:fixed|patched|this|that)|this way(?! is)|fixed (?:version|code)|corrected (?:code|version)|the fix\b|"
     r"will (?:be|not|never)|won'?t|can no longer|cannot happen any ?more|becomes?)\b",
     re.IGNORECASE)
 

@@ -418,17 +418,18 @@ def probe_flight_sheet_reaches_ethminer(ctx):
 
 def _config_carries_flight_sheet(ctx, where):
     """What sourcing h-config.sh makes of the flight sheet, when it carries all three values
-    (in its exports or a config file it writes): the reading is h-config.sh's; whether
+    (in the variables it sets or a config file it writes): the reading is h-config.sh's; whether
     h-run.sh uses it is hiveos.h_config's question."""
     env = base_env(ctx.home, FLIGHT_SHEET)
+    # every variable it sets, exported or not: reading is this check's, exporting h_config's
     script = ('[ -f h-manifest.conf ] && . ./h-manifest.conf >/dev/null 2>&1; '
-              '. ./h-config.sh >/dev/null 2>&1; env -0')
+              '. ./h-config.sh >/dev/null 2>&1; for v in $(compgen -v); do '
+              'case "$v" in CUSTOM_*|BASH*|FUNCNAME|PIPESTATUS|_) ;; *) printf "%s\\0" "${!v}";; esac; done')
     code, out, _err, _ = run_shell(["bash", "-c", script], where, env)
-    seen = " ".join(v for k, v in (item.split("=", 1) for item in out.split("\0") if "=" in item)
-                    if not k.startswith("CUSTOM_") and k not in env)
+    seen = " ".join(value for value in out.split("\0") if value)
     seen += " " + " ".join(_side_files(where).values())
     if all(value in seen for value in ("pool.probe.example:4444", "0xprobewallet", "probepass9")):
-        return "h-config.sh reads CUSTOM_URL, CUSTOM_TEMPLATE and CUSTOM_PASS into the settings it exports or writes"
+        return "h-config.sh reads CUSTOM_URL, CUSTOM_TEMPLATE and CUSTOM_PASS into the settings it sets or writes"
     return None
 
 
