@@ -46,9 +46,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exec", dest="execute", action="store_true", help="run the answers' fixes too")
     args = parser.parse_args(argv)
     grader = _grader(args.execute)
+    by_run = []   # the fix-run grader, made once when an entry first asks for it
 
     def run_grader():
-        return grader if args.execute else _grader(True)
+        if args.execute:
+            return grader
+        if not by_run:
+            by_run.append(_grader(True))
+        return by_run[0]
     rows, totals = [], [0, 0, 0, 0]
     disagreements = []
     for task in args.task or TASK_NAMES:

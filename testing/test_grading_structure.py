@@ -84,3 +84,35 @@ def test_a_sentence_lends_its_subject_with_its_place():
     right = ("`_build_header()` takes `previousblockhash` as bitcoind returns it. "
              "It should reverse all 32 bytes, since the header stores the hash little-endian.")
     assert passed("stratum", right, "stratum.byte_order")
+
+
+def test_a_denial_is_about_the_place_that_is_its_subject():
+    finding = ("The SUB socket is created in `__init__` on the main thread but read by `_listen()` on the "
+               "listener thread. ")
+    other_subject = "ZMQ sockets are not thread-safe: each socket must belong to one thread (only the `zmq.Context` is safe to share)."
+    own_subject = "Sharing the SUB socket between the two threads this way is fine."
+    assert passed("zmq", finding + other_subject, CROSSING)
+    assert not passed("zmq", finding + own_subject, CROSSING)
+
+
+def test_saying_the_code_can_stay_as_it_is_denies_it():
+    reversal = "`_build_header` must byte-reverse `previousblockhash`, since the header stores it little-endian."
+    stay = "`prev_hash` and `bits` are already in big-endian hex from bitcoind, so they can stay as they are."
+    assert passed("stratum", reversal, "stratum.byte_order")
+    assert not passed("stratum", stay, "stratum.byte_order")
+
+
+def test_reading_the_key_into_the_difficulty_multiplier_is_no_config_fix():
+    diagnosis = "The configured `pplns_window` is never read: the code calls its window `share_window`. "
+    right = diagnosis + "\n```python\nself.share_window = int(config.get(\"pplns_window\", 10000))\n```\n"
+    wrong = diagnosis + "\n```python\nself.n_factor = config.get(\"pplns_window\", 2)\n```\n"
+    assert passed("pplns", right, "pplns.config_key_mismatch")
+    assert not passed("pplns", wrong, "pplns.config_key_mismatch")
+
+
+def test_separate_steps_are_the_race_only_when_they_are_the_check_and_the_claim():
+    race = ("`process_pending_payments` tests `payout_id in self.processing` and adds it in two separate steps, "
+            "so two workers can both pay the same payout.")
+    commits = ("`_execute_payment` commits `processing`, calls the wallet, and commits `paid` in separate steps.")
+    assert passed("payment", race, "payment.race_condition")
+    assert not passed("payment", commits, "payment.race_condition")

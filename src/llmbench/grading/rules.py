@@ -634,7 +634,7 @@ def _soft_lead_in(answer: Answer, unit: Unit) -> Unit | None:
     any: the code is then an example of that advice."""
     if unit.kind != "code":
         return None
-    # the lead-in: the prose just before, back to a sentence that says something is wrong
+    # read the lead-in backwards from the code block, stopping at a sentence that states a defect
     start = unit.index
     while start > 0 and answer.units[start - 1].kind == "code" and answer.units[start - 1].block == unit.block:
         start -= 1   # from the first line of the fix's own code block

@@ -52,8 +52,9 @@ NEEDS: dict[str, re.Pattern[str]] = {
 
 def added_lines(original: str, patched: str) -> str:
     """The lines ``patched`` has that ``original`` does not."""
-    return "\n".join(line[1:] for line in difflib.ndiff(original.splitlines(), patched.splitlines())
-                     if line.startswith("+ "))
+    # unified_diff, not ndiff: ndiff also compares the changed lines character by character
+    diff = difflib.unified_diff(original.splitlines(), patched.splitlines(), n=0, lineterm="")
+    return "\n".join(line[1:] for line in diff if line.startswith("+") and not line.startswith("+++"))
 
 # the main class's attributes (``self.NAME``) that are the check's state
 STATE: dict[str, tuple[str, ...]] = {

@@ -153,10 +153,8 @@ _SYSTEM_TARGET = re.compile(r"(?:mkdir\s+(?:-\w+\s+)*|>\s*|tee\s+(?:-\w+\s+)*|=)
 
 def require_dir(ctx):
     where = miner_dir(ctx)
-    answer = read(os.path.join(ctx.candidate_dir, "answer.sh")) if os.path.exists(
-        os.path.join(ctx.candidate_dir, "answer.sh")) else ""
     if where is None and (_SYSTEM_PATH_REFUSED.search(setup_record().get("stderr", ""))
-                          or _SYSTEM_TARGET.search(answer)):
+                          or _SYSTEM_TARGET.search(_answer_script(ctx))):
         # written to a rig's system folders (/hive/miners/custom/...), which this sandbox
         # does not have: the files are judged as written, the run cannot follow them
         raise _harness.CandidateError("cannot be judged: the answer writes its files to a system folder outside "
@@ -187,8 +185,13 @@ def read(path):
 def _given(ctx):
     """The wrapper files the answer writes (names it; a file it never gives is judged by
     that file's own check, not by where or how the others were written)."""
-    answer = read(os.path.join(ctx.candidate_dir, "answer.sh"))
+    answer = _answer_script(ctx)
     return [name for name in FILES if name in answer] or list(FILES)
+
+
+def _answer_script(ctx):
+    path = os.path.join(ctx.candidate_dir, "answer.sh")
+    return read(path) if os.path.exists(path) else ""
 
 
 def _created(ctx):
