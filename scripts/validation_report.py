@@ -23,6 +23,7 @@ import yaml
 
 from llmbench.grading.controls import GENERIC_CHECKLIST
 from llmbench.tasks import TASK_NAMES, get_task, grade
+from llmbench.textsafety import one_line
 
 VALIDATION = Path(__file__).resolve().parents[1] / "testing" / "validation"
 
@@ -74,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
                     agree += 1
                 else:
                     decided = verdict.rule or verdict.kind
+                    # the evidence quotes answer text: no control characters reach the terminal
                     disagreements.append(f"{task}/{filename} {check_id}: label {expected}, "
-                                         f"graded {verdict.passed} ({decided}: {verdict.evidence[:160]})")
+                                         f"graded {verdict.passed} ({decided}: {one_line(verdict.evidence)[:160]})")
         control_passes = sum(v.passed for text in (get_task(task).prompt(), GENERIC_CHECKLIST)
                              for v in grade(task, text).values())
         rows.append((task, answers, total, agree, control_passes))
