@@ -116,3 +116,38 @@ def test_separate_steps_are_the_race_only_when_they_are_the_check_and_the_claim(
     commits = ("`_execute_payment` commits `processing`, calls the wallet, and commits `paid` in separate steps.")
     assert passed("payment", race, "payment.race_condition")
     assert not passed("payment", commits, "payment.race_condition")
+
+
+@pytest.mark.parametrize("text, expected", [
+    # the clause's own subject is the configured key, not window_size
+    ("`window_size` is derived from the difficulty only, so the value you set as `pplns_window` is ignored.", False),
+    ("`window_size` is derived from the difficulty, and it is ignored by the query in `calculate_payouts`.", True),
+    # an aside in parentheses is not the subject
+    ("In `calculate_payouts` a difficulty-scaled figure (`window_size`, from `getdifficulty()` times `n_factor`) "
+     "is worked out and then dropped on the floor.", True),
+])
+def test_a_mechanism_counts_for_the_name_its_own_clause_says_it_of(text, expected):
+    assert passed("pplns", text, "pplns.window_size_unused") is expected
+
+
+def test_a_mechanism_that_qualifies_a_name_is_said_of_that_name():
+    text = "`window_size` is computed but the query uses the hard-coded `share_window`."
+    assert passed("pplns", text, "pplns.hardcoded_share_window")
+
+
+@pytest.mark.parametrize("heading, expected", [
+    ("**Bug 1: `window_size` is hard-coded**", False),
+    ("**Bug 1: the payout window**", True),
+])
+def test_a_heading_that_states_a_wrong_mechanism_binds_the_sentences_under_it(heading, expected):
+    body = ("In `calculate_payouts()` the window is supposed to be `window_size`, but that window is effectively "
+            "a fixed number: whatever the pool config says, it ends up as the same 10,000-share window.")
+    assert passed("pplns", f"{heading}\n\n{body}\n", "pplns.hardcoded_share_window") is expected
+
+
+def test_a_heading_topic_the_sentence_explains_is_no_wrong_mechanism():
+    text = ("### Megabyte log lines from `_submit_block`\n\n`_submit_block` formats the full `block_hex` into an "
+            "INFO message before submitting it. The log is also readable by outside contractors, so the block data "
+            "ends up in a third-party service.\n\nFix: drop the hex and log only the hash:\n\n```python\n"
+            "logger.info(\"block candidate %s at height %d\", block_hash, template[\"height\"])\n```\n")
+    assert passed("stratum", text, "stratum.info_leak")

@@ -69,6 +69,15 @@ def test_diagnosis_only_checks_keep_their_text_verdict_with_the_run_beside_it():
     assert not decide("stratum.byte_order", Verdict(False, "no"), PASSED, "```python\nx\n```").passed
 
 
+def test_a_diagnosis_check_passed_on_its_fix_alone_falls_with_that_fix():
+    fix_only = Verdict(True, "fix: reads pplns_window", kind="fix")
+    assert not decide("pplns.hardcoded_share_window", fix_only, FAILED, PROSE).passed
+    assert decide("pplns.hardcoded_share_window", fix_only, PASSED, PROSE).passed
+    # a finding the prose asserted does not depend on its fix working
+    finding = Verdict(True, "finding: share_window is hard-coded", kind="finding")
+    assert decide("pplns.hardcoded_share_window", finding, FAILED, PROSE).passed
+
+
 def test_hiveos_runs_can_fail_a_check_but_not_pass_one():
     failed = decide("hiveos.directory", Verdict(True, "files under ~/Downloads/ethminer"), FAILED, "")
     assert not failed.passed and failed.evidence.startswith("the files fail when run (p): assertion X")

@@ -431,8 +431,10 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         if not finding._mechanisms or unit.kind == "code" and not unit.text.lstrip().startswith("#"):
             continue
         text = _plain(unit)
-        found = _search(finding._mechanisms, text)
+        found, elsewhere = _mechanism_here(finding, text)
         if not found:
+            if elsewhere:
+                miss = miss or Miss(unit, f"mechanism {_name(elsewhere[:2])} said of {elsewhere[2]}", "wrong_place")
             continue
         if not unit.novel:
             miss = miss or Miss(unit, "copied from the prompt", "echo")
@@ -444,6 +446,11 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         wrong_mechanism = _search(finding._wrong_mechanisms, text)
         if wrong_mechanism:
             miss = Miss(unit, f"wrong mechanism {_name(wrong_mechanism)}", "wrong_mechanism")
+            continue
+        heading_wrong = None if _search(finding._strong, text) else _heading_wrong_mechanism(answer, finding, unit)
+        if heading_wrong:
+            # "**Bug 1: `window_size` is hard-coded**" … "that window is effectively a fixed number"
+            miss = Miss(unit, f"mechanism {_name(found)} under a heading stating wrong mechanism {heading_wrong}", "wrong_mechanism")
             continue
         advice = _search(finding._advice, text)
         if advice or _labelled_advice(text) or unit.act == ADVICE and (unit.vague or not advice_fixes):
@@ -501,6 +508,62 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         kind = "fix" if unit.act == ADVICE else "finding"
         return Hit(unit, place, kind, f"mechanism {_name(found)}"), None
     return None, miss
+
+
+# A clause ends at these: in "it is derived from the difficulty, so the value you set as
+# `pplns_window` is ignored" the mechanism is said of pplns_window.
+_CLAUSE_BREAK = re.compile(r"[;:\u2014\u2013]\s|,\s+(?:so|and|but|which|while|whereas|because)\b|[.!?]\s")
+_ASIDE = re.compile(r"\([^()]*\)")
+_CODE_NAME = re.compile(r"`[^`\n]+`|\b(?:self\.)?[A-Za-z_]\w*_\w*(?:\(\))?|\b\w+\(\)")
+
+
+def _clause_subject(text: str, start: int, end: int) -> str | None:
+    """What the words at ``start:end`` are said of: the code name they qualify, else the
+    last code name of their clause before them."""
+    after = _CODE_NAME.match(text, end + 1 if text[end:end + 1] == " " else end)
+    if after:
+        return after.group(0)           # "the hard-coded `share_window`"
+    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, start)]
+    clause = text[:start]
+    while _ASIDE.search(clause):      # "(`window_size`, from `getdifficulty()` …)" is an aside
+        clause = _ASIDE.sub(lambda m: " " * len(m.group(0)), clause)
+    names = _CODE_NAME.findall(clause, breaks[-1] if breaks else 0)
+    return names[-1] if names else None
+
+
+def _own_name(finding: Finding, name: str) -> bool:
+    return any(_search(rules, name) for rules in (finding._places, finding._fix_places, finding._denial_places))
+
+
+def _mechanism_here(finding: Finding, text: str) -> tuple[tuple[Rule, re.Match] | None, tuple | None]:
+    """The first mechanism match whose clause is not said of another code name.
+
+    Returns (match, None), or (None, (rule, match, name)) when every match is said of
+    another name, or (None, None).
+    """
+    elsewhere = None
+    for rule in finding._mechanisms:
+        for match in rule.pattern.finditer(text):
+            if match.end() == 0:
+                return (rule, match), None      # an all_of conjunction has no position
+            subject = _clause_subject(text, match.start(), match.end())
+            if subject is None or _own_name(finding, subject):
+                return (rule, match), None
+            elsewhere = elsewhere or (rule, match, subject)
+    return None, elsewhere
+
+
+def _heading_wrong_mechanism(answer: Answer, finding: Finding, unit: Unit) -> str | None:
+    """The wrong mechanism the heading of the unit's section states, if any."""
+    if not finding._wrong_mechanisms or unit.section <= 0:
+        return None
+    for head in answer.section_heading(unit.section):
+        if head.kind == "heading" and head is not unit:
+            # read together: a heading's topic ("Megabyte log lines") the sentence explains is no wrong mechanism
+            found = _search(finding._wrong_mechanisms, _plain(head) + " " + _plain(unit))
+            if found:
+                return _name(found)
+    return None
 
 
 def _wrong_subject(finding: Finding, unit: Unit) -> str | None:

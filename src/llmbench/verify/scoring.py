@@ -9,7 +9,9 @@
     otherwise the text verdict stands.
 * HiveOS checks are judged on the files; the run is their behaviour: a failing run
   fails the check, a passing one leaves the file verdict as it is.
-* Diagnosis-only checks keep their text verdict; the run is shown beside it.
+* Diagnosis-only checks keep their text verdict, with one exception: a verdict that
+  passed on the fix alone (no finding asserted) fails when that fix fails its run.
+  Otherwise the run is shown beside it.
 * A run that did not happen (no_code, error, unavailable) changes nothing.
 """
 
@@ -57,6 +59,11 @@ def decide(check_id: str, verdict: Verdict, run: dict, final_answer: str) -> Exe
         evidence = f"{what} when run ({probe}): {run.get('detail', '')}"
         if verdict.passed:
             evidence += f"; the text alone passed: {verdict.evidence}"
+        return ExecutedVerdict(False, evidence, kind="fix_failed", rule="fix run", execution=run)
+    if status == "failed" and verdict.passed and verdict.kind == "fix":
+        # a diagnosis check the text passed on the fix alone (no finding asserted): the fix is
+        # its only evidence, and the fix does not work
+        evidence = f"passed on its fix alone, and the fix fails when run ({probe}): {run.get('detail', '')}; the text: {verdict.evidence}"
         return ExecutedVerdict(False, evidence, kind="fix_failed", rule="fix run", execution=run)
     if status == "passed" and check_id in FIX_CHECKS and not verdict.passed:
         if verdict.evidence.startswith(_DIAGNOSED_ONLY):
