@@ -151,3 +151,62 @@ def test_a_heading_topic_the_sentence_explains_is_no_wrong_mechanism():
             "ends up in a third-party service.\n\nFix: drop the hex and log only the hash:\n\n```python\n"
             "logger.info(\"block candidate %s at height %d\", block_hash, template[\"height\"])\n```\n")
     assert passed("stratum", text, "stratum.info_leak")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("- Make sure `recent_shares` is pruned at some point. An `OrderedDict` makes it easy to evict old entries.", False),
+    ("- `recent_shares` grows without bound: nothing ever removes entries. An `OrderedDict` makes it easy to "
+     "evict old entries.", True),
+])
+def test_a_prose_fix_beside_a_request_to_look_is_that_request(text, expected):
+    assert passed("stratum", text, "stratum.memory_leak") is expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("- Old-firmware tracebacks: add tests that send malformed `mining.submit` params and check that "
+     "`_handle_submit` answers with an error.", "advice"),
+    ("- Refused block: verify the byte order of `previousblockhash` in `_build_header`.", "advice"),
+    ("- Refused block: `_build_header` copies `previousblockhash` without reversing it.", "assertion"),
+    ("- Memory growth is unbounded: `recent_shares` is never pruned.", "assertion"),
+])
+def test_a_short_topic_before_a_colon_does_not_turn_advice_into_an_assertion(text, expected):
+    from llmbench.grading.acts import classify
+    assert classify(text) == expected
+
+
+ZMQ_SETUP = ("`self.socket` is created in `__init__` and connected in `start()` on the main thread, but "
+             "`_listen()` reads it on the listener thread.")
+
+
+@pytest.mark.parametrize("text, expected", [
+    (ZMQ_SETUP, True),
+    (ZMQ_SETUP + " That is not the problem here: the GIL serializes the calls.", False),
+    (ZMQ_SETUP + " Creating it before the thread starts is a one-time hand-over, and after that only the "
+                 "listener thread uses it.", False),
+    # the context is thread-safe: the same sentence about it is no finding
+    ("`self.context = zmq.Context()` is created in `__init__` on the main thread, and then the background "
+     "thread started in `start()` keeps using that context through the socket.", False),
+])
+def test_zmq_crossing_denied_or_pinned_on_the_context(text, expected):
+    assert passed("zmq", text, CROSSING) is expected
+
+
+ZMQ_RULE = "ZeroMQ sockets are not thread-safe: a socket must be used by one thread only.\n\n"
+IN_THREAD = """    def _listen(self):
+        self.socket = self.context.socket(zmq.SUB)
+        self.socket.connect(self.endpoint)
+{subscribe_here}        while self.running:
+            self._dispatch(self.socket.recv_multipart())
+"""
+
+
+@pytest.mark.parametrize("start_body, stop_body, expected", [
+    ("", "        self.running = False\n        self.thread.join(timeout=5)\n        self.socket.close()\n", True),
+    ("        for topic in TOPICS:\n            self.socket.setsockopt(zmq.SUBSCRIBE, topic)\n", "        self.running = False\n", False),
+    ("", "        self.running = False\n        self.socket.close()\n        self.thread.join(timeout=5)\n", False),
+])
+def test_a_fix_that_still_uses_the_socket_from_the_caller_fails(start_body, stop_body, expected):
+    subscribe = "" if start_body else "        for topic in TOPICS:\n            self.socket.setsockopt(zmq.SUBSCRIBE, topic)\n"
+    code = ("```python\n    def start(self):\n        self.running = True\n        self.thread.start()\n" + start_body
+            + IN_THREAD.format(subscribe_here=subscribe) + "\n    def stop(self):\n" + stop_body + "```\n")
+    assert passed("zmq", ZMQ_RULE + "Create the socket in the listener thread:\n\n" + code, "zmq.fix_socket_in_thread") is expected

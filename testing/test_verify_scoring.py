@@ -134,7 +134,8 @@ PAYMENT_SQL_DIFF_ONLY = '''```diff
 def test_wrong_fixes_that_read_right_fail_with_the_probes_assertion_as_evidence():
     verifier = Verifier(probes_dir=TEST_PROBES)
     zmq = grade_verified("zmq", ZMQ_HALF_MOVED, None, Verifier(enabled=False))["zmq.fix_socket_in_thread"]
-    assert zmq.passed   # the text alone is convinced
+    # the text sees start() still subscribing; the run shows which calls cross
+    assert not zmq.passed and zmq.rule == "socket left on the caller"
     zmq = grade_verified("zmq", ZMQ_HALF_MOVED, None, verifier)["zmq.fix_socket_in_thread"]
     assert not zmq.passed and zmq.evidence.startswith("the fix fails when run (socket_ops_on_listener_thread): "
                                                       "socket calls outside the listener thread: ")

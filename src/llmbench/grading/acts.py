@@ -155,7 +155,9 @@ def classify(text: str, novel: bool = True) -> str:
     """The act of one prose unit: assertion, advice or quote."""
     if not novel:
         return QUOTE
-    parts = [(c, sub) for c, sub in _split(_CONDITION.sub("", _LEAD.sub("", text.strip()))) if not _is_label(c)]
+    body = _CONDITION.sub("", _LEAD.sub("", text.strip()))
+    parts = [(c, sub) for i, (c, sub) in enumerate(_split(body))
+             if not (_is_label(c) or i == 0 and _is_heading_label(c, body))]
     if not parts:
         return ASSERTION   # a bare label or topic ("TOCTOU race on `self.processing`") is no request
     # a clause asserts on its own account unless it hangs on a request before it
@@ -171,6 +173,17 @@ def _is_label(clause: str) -> bool:
     """A fragment such as "Fix", "Bug 1", "`start()`" or "Race condition" carries no act of its own."""
     plain = _INLINE_CODE.sub("x", clause)
     return len(plain.split()) <= 3 and not _VERB_FORM.search(plain) and not _is_request(clause)
+
+
+_AUXILIARY = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|does|do|did|can|cannot|will|would|never|not|no)\b|n't\b",
+                        re.IGNORECASE)
+
+
+def _is_heading_label(clause: str, sentence: str) -> bool:
+    """A short lead before a colon ("Refused block: verify …", "Old-firmware tracebacks: add
+    tests …") names the topic of what follows; without an auxiliary verb it asserts nothing."""
+    return (sentence.startswith(clause + ":") and len(_INLINE_CODE.sub("x", clause).split()) <= 4
+            and not _AUXILIARY.search(clause))
 
 
 def is_vague(text: str) -> bool:

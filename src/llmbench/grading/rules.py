@@ -43,7 +43,7 @@ Patterns = Union[Mapping[str, str], Sequence[str]]
 GENERIC_DENIALS = {
     "no issue": r"\bno (?:\w+[ -]){0,3}(?:issues?|problems?|risks?|bugs?|vulnerabilit\w*|concerns?)\b",
     "is fine": r"\b(?:is|are|looks?|seems?|it'?s|that'?s|this is|remains?) (?:already |perfectly |completely |entirely )?(?:fine|correct|safe|ok(?:ay)?|secure|sound|handled(?! (?:as|by|with|in|via|through|using|inside|from|on)\b))\b",
-    "not an issue": r"\bnot (?:a|an|really an?) (?:real )?(?:issue|problem|concern|bug|vulnerability|risk)\b",
+    "not an issue": r"\bnot (?:a|an|really an?|the) (?:real )?(?:issue|problem|concern|bug|vulnerability|risk|culprit)\b",
     "correctly handled": r"\b(?:correctly|properly|already|safely) (?:\w+ ){0,2}(?:revers|handl|pars|validat|parameteri[sz]|lock|bound|prun|us|read|stor|creat)\w*",
     "not vulnerable": r"\bnot (?:vulnerable|affected|susceptible|exploitable)\b",
     "no need": r"\b(?:there is|there'?s) no (?:need|reason)\b",
@@ -696,7 +696,10 @@ def _soft_lead_in(answer: Answer, unit: Unit) -> Unit | None:
     something like:", "Make sure the window comes from the config. For example:"), if
     any: the code is then an example of that advice."""
     if unit.kind != "code":
-        return None
+        # a prose fix in the same item as a request to look ("Make sure `recent_shares` is
+        # pruned at some point. An `OrderedDict` makes it easy to evict old entries.")
+        item = [u for u in answer.units[max(0, unit.index - 2):unit.index] if u.block == unit.block]
+        return next((u for u in reversed(item) if u.soft or u.act == ADVICE and u.vague), None)
     # read the lead-in backwards from the code block, stopping at a sentence that states a defect
     start = unit.index
     while start > 0 and answer.units[start - 1].kind == "code" and answer.units[start - 1].block == unit.block:

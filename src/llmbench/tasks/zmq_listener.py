@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from llmbench.grading.check import Check
+from llmbench.grading.check import Check, Verdict
 from llmbench.grading.parsed_answer import Answer
 from llmbench.grading.rules import Finding, all_of, any_of
 from llmbench.tasks.base import Task
@@ -90,6 +90,7 @@ _DENIALS = (
     # "after `self.thread.start()` only `_listen()` uses it": a hand-over described as safe
     # the method by name only: "so that only the listener thread ever touches it" is the fix
     r"\bonly (?:the )?(?:`_?listen\w*(?:\(\))?`|_listen\w*(?:\(\))?|listen\(\)) (?:method |function |loop )?(?:ever )?(?:uses|touches|reads|accesses|owns)\b",
+    r"\bone-?time hand-?over\b|\b(?:after that|afterwards|from then on|thereafter),? only (?:the )?(?:listener|background|worker|daemon) thread (?:uses|touches|reads|owns)\b",
     r"\b(?:after|once) `?(?:self\.)?thread\.start\(\)`?(?: (?:returns|runs|is called|has run))?,? only\b",
 )
 
@@ -138,6 +139,11 @@ CROSSES = Finding(
     fixes={"socket created in the thread (code)": _SOCKET_IN_THREAD_CODE, "socket created in the thread": _SOCKET_IN_THREAD_PROSE},
     fix_places=(_THREAD_FUNC,),
     denials=_DENIALS,
+    # the context is thread-safe: set up on one thread and used on another, it is no defect
+    wrong_mechanisms={"the context crosses threads": any_of(
+        r"\bcontext`?(?:\s*=\s*`?zmq\.Context\(\)`?)?\s+(?:is|was|gets)\s+(?:\w+\s+)?(?:created|made|built|constructed|instantiated)\b",
+        r"\bContext`?\s+(?:created|made|built) (?:in|on) (?:one|the main) thread\b",
+    )},
     span=2,
     # "the socket is created in __init__ and read in _listen" describes the code; it is
     # the finding only when the answer says that is wrong
@@ -164,6 +170,33 @@ def _moved_socket_lines_are_novel(answer: Answer) -> None:
             unit.novel = True
 
 
+_CALLER_SIDE_CALL = re.compile(r"\.(?:connect|subscribe)\(|\.setsockopt\(\s*zmq\.SUBSCRIBE\b")
+_CALLER_SIDE_CLOSE = re.compile(r"\b(?:self\.)?(?:socket|sock|sub|subscriber)\.close\(")
+
+
+def _set_up_left_on_caller(answer: Answer, verdict: Verdict) -> Verdict:
+    """A fix whose own code block creates the socket in the thread but still connects or
+    subscribes it from ``start()``/``__init__``, or closes it from ``stop()`` before the
+    thread has ended, leaves the socket crossing threads."""
+    if not verdict.passed:
+        return verdict
+    creates = re.compile(_SOCKET_IN_THREAD_CODE, re.IGNORECASE)
+    thread_func = re.compile(_THREAD_FUNC)
+    blocks = {u.block for u in answer.units if u.kind == "code" and not u.removed and u.func
+              and thread_func.search(u.func) and creates.search(u.text)}
+    joined = set()   # blocks whose stop() joined the thread: a close after the join crosses nothing
+    for unit in answer.units:
+        if unit.block not in blocks or unit.removed or unit.text.lstrip().startswith("#"):
+            continue
+        if unit.func == "stop" and ".join(" in unit.text:
+            joined.add(unit.block)
+        if (unit.func in ("start", "__init__") and _CALLER_SIDE_CALL.search(unit.text)
+                or unit.func == "stop" and unit.block not in joined and _CALLER_SIDE_CLOSE.search(unit.text)):
+            return Verdict(False, f"the fix still uses the socket from {unit.func}(), on the caller's thread: "
+                                  f"«{unit.text.strip()[:200]}»", kind="wrong_place", rule="socket left on the caller")
+    return verdict
+
+
 def parse(final_text: str) -> Answer:
     answer = Answer(final_text, build_prompt())
     _moved_socket_lines_are_novel(answer)
@@ -185,7 +218,7 @@ CHECKS = (
         "states that ZMQ sockets are not thread-safe and must be used by one thread only "
         "(the context may be shared), and fixes it by creating, connecting and subscribing "
         "the socket inside the listener thread",
-        rule=SINGLE_THREAD, require="fixes",
+        rule=SINGLE_THREAD, require="fixes", post_check=_set_up_left_on_caller,
         missing="does not state that ZMQ sockets are single-thread objects and move the socket into the listener thread",
     ),
 )
