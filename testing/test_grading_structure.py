@@ -210,3 +210,16 @@ def test_a_fix_that_still_uses_the_socket_from_the_caller_fails(start_body, stop
     code = ("```python\n    def start(self):\n        self.running = True\n        self.thread.start()\n" + start_body
             + IN_THREAD.format(subscribe_here=subscribe) + "\n    def stop(self):\n" + stop_body + "```\n")
     assert passed("zmq", ZMQ_RULE + "Create the socket in the listener thread:\n\n" + code, "zmq.fix_socket_in_thread") is expected
+
+
+PPLNS_N_DECOY = ("`__init__` reads `self.n_factor = config.get('pplns_n', 2)`, but the key in `pool_config.json` is "
+                 "`pplns_window`. This is the config mismatch: the code reads `pplns_n` where it should read "
+                 "`pplns_window`.\n\n```python\n        self.n_factor = config.get('pplns_window', 2)\n```\n")
+
+
+@pytest.mark.parametrize("check_id", ["pplns.hardcoded_share_window", "pplns.config_key_mismatch"])
+def test_the_configured_window_read_into_the_difficulty_multiplier_fixes_nothing(check_id):
+    assert not passed("pplns", PPLNS_N_DECOY, check_id)
+    right = ("`self.share_window = 10000` is hard-coded, and the configured `pplns_window` is never read.\n\n"
+             "```python\n        self.share_window = int(config.get('pplns_window', 10000))\n```\n")
+    assert passed("pplns", right, check_id)

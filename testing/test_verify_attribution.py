@@ -17,7 +17,7 @@ from verify_probes_helpers import by_probe, lay_out, run_probe
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify import runner
 from llmbench.verify.candidate import NoCandidate, build_candidate
-from llmbench.verify.incomplete import undefined_by_answer
+from llmbench.verify.incomplete import raised_by_answer, undefined_by_answer
 from llmbench.verify.places import touches_place
 from llmbench.verify.runner import Verifier
 
@@ -115,6 +115,21 @@ def test_a_name_neither_the_answer_nor_the_fixture_defines_makes_the_candidate_i
     # the fixture has a parameter of that name, not an attribute: the answer's own gap
     assert undefined_by_answer(detail, [ZMQ], [candidate]) == "rcv_timeout_ms"
     assert undefined_by_answer("NameError: name 'closing' is not defined", [PAYMENT], [PAYMENT]) == "closing"
+
+
+def test_a_wrong_code_exception_at_a_line_the_answer_wrote_is_the_fixs_failure():
+    pplns = read_fixture("pplns.py")
+    written = pplns.replace("self.share_window = 10000", 'self.share_window = int(config.get("pplns_window", self.share_window))')
+    line = next(i for i, text in enumerate(written.splitlines(), 1) if "pplns_window" in text)
+    detail = (f"candidate raised AttributeError: 'PPLNSManager' object has no attribute 'share_window' "
+              f"(pplns.py:{line} in __init__)")
+    assert raised_by_answer(detail, {"pplns.py": pplns}, {"pplns.py": written})
+    # the same exception at a line the fixture already had: the answer's change elsewhere, not this line
+    kept = next(i for i, text in enumerate(written.splitlines(), 1) if "self.n_factor" in text)
+    assert not raised_by_answer(detail.replace(f":{line} ", f":{kept} "), {"pplns.py": pplns}, {"pplns.py": written})
+    # a NameError says the fragment lacks its context, not that it is wrong
+    assert not raised_by_answer(f"candidate raised NameError: name 'x' is not defined (pplns.py:{line} in __init__)",
+                                {"pplns.py": pplns}, {"pplns.py": written})
 
 
 def test_a_name_the_fixture_defines_and_the_answer_removed_is_the_fixs_failure():

@@ -92,6 +92,15 @@ def test_a_self_fragment_without_a_method_comment_is_not_spliced():
         assert result.text == read_fixture("stratum_server.py")
 
 
+def test_a_bare_attribute_assignment_replaces_the_one_statement_that_sets_it():
+    snippet = 'self.share_window = int(config.get("pplns_window", 10000))\n'
+    result = splice(read_fixture("pplns.py"), snippet, "PPLNSManager")
+    init = method_source(result.text, "PPLNSManager", "__init__")
+    assert "self.share_window = int(config.get('pplns_window', 10000))" in init and "self.share_window = 10000" not in init
+    # an attribute the class never sets has no statement to replace
+    assert splice(read_fixture("pplns.py"), "self.window = 5\n", "PPLNSManager").text == read_fixture("pplns.py")
+
+
 def test_a_same_named_method_goes_to_the_class_whose_signature_matches():
     snippet = "def __init__(self, reader, writer, extranonce1):\n    self.reader = reader\n    self.marker = 1\n"
     result = splice(read_fixture("stratum_server.py"), snippet, "StratumServer")

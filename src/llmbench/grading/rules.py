@@ -646,14 +646,22 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
             if unit.vague or _search(finding._advice, _plain(unit)):
                 miss = miss or Miss(unit, "advice without a concrete change", "advice")
                 continue
+            # read with the sentences it belongs to: "Log only the hash and the size." after
+            # "… goes to the shared log service" is no log-size fix
+            wrong_mechanism = _search(finding._wrong_mechanisms, _plain(unit))
+            if wrong_mechanism and _search(finding._wrong_mechanisms, " ".join(_plain(u) for u in [unit] + answer.scope(unit))):
+                # "the code reads `pplns_n` where it should read `pplns_window`" fixes what it misreads
+                miss = Miss(unit, f"fix stated with wrong mechanism {_name(wrong_mechanism)}", "wrong_mechanism")
+                continue
         if _search(finding._not_fixes, _plain(unit)) or unit.kind != "code" and _labelled_advice(_plain(unit)):
             miss = miss or Miss(unit, "not a fix", "advice")
             continue
-        if not finding.fix_needs_place:
-            return Hit(unit, unit.func or "", "fix", rule), None
         if unit.kind != "code" and _wrong_place_only(finding, _plain(unit)):
+            # "the code reads `pplns_n` where it should read `pplns_window`" fixes the decoy
             miss = Miss(unit, "fix attributed to another place", "wrong_place")
             continue
+        if not finding.fix_needs_place:
+            return Hit(unit, unit.func or "", "fix", rule), None
         if unit.kind == "code" and unit.func:
             if _search(finding._fix_places, unit.func):
                 return Hit(unit, unit.func, "fix", rule), None

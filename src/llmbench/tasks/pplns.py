@@ -71,6 +71,7 @@ HARDCODED = Finding(
         r"\balways (?:uses|is|stays|remains|limits?) (?:\w+ ){0,3}10[,_ ]?000\b",
     )},
     fixes=(r"self\.share_window\s*=\s*[^#\n]*\bconfig", _READ_PPLNS_WINDOW),
+    not_fixes=(r"n_factor\s*=\s*[^\n]*pplns_window",),   # the configured window read into the difficulty multiplier
     wrong_places=(r"n_factor|pplns_n|\b2\b", r"_last_shares|\bLIMIT\b"),
     wrong_mechanisms={"windows swapped": any_of(*_SWAPPED_WINDOWS)},
     denials=(
@@ -126,6 +127,12 @@ CONFIG_KEY = Finding(
         r"\b(?:looks? (?:for|up)|reads?|expects?) (?:the )?(?:key )?`?(?:share_window|pplns_n)`? (?:\w+ ){0,3}(?:instead|rather|but|while)\b",
     )},
     fixes=(_READ_PPLNS_WINDOW,),
+    # pplns_n is read correctly: its missing key is not the configured window's
+    wrong_places=(r"n_factor|pplns_n",),
+    wrong_mechanisms={"pplns_n blamed": any_of(
+        r"\breads? `?pplns_n`? (?:where|when|instead of|rather than)\b",
+        r"\b`?pplns_n`? (?:should|must|needs? to) (?:be|read|become)\b[^.]{0,20}\bpplns_window",
+    )},
     # the diagnosis ("pplns_window is never read") and the key read into the difficulty
     # multiplier (a window of N × difficulty shares) are no fix
     not_fixes=(r"\A(?![\s\S]*config(?:uration)?\s*(?:\.get\(|\[)\s*['\"]pplns_window)"

@@ -8,6 +8,11 @@ A run that stops on ``AttributeError: ... has no attribute 'x'`` or ``NameError:
   incomplete, the run says nothing of the fix, so it is an ``error``;
 * the answer removed or renamed a name the fixture defined and still uses: that is
   the fix breaking the program, and the run's verdict stands.
+
+A run that stops on another exception raised by a line the answer wrote
+(``self.share_window = int(config.get("pplns_window", self.share_window))`` reading the
+attribute it defines, ``float - Decimal``, SQL the answer wrote that SQLite rejects) is
+the fix failing: ``raised_by_answer``.
 """
 
 from __future__ import annotations
@@ -88,3 +93,28 @@ def undefined_by_answer(detail: str, fixture_texts: list[str], candidate_texts: 
     if any(name in defined_names(t, attribute) for t in fixture_texts + candidate_texts):
         return None
     return name
+
+
+# "candidate raised TypeError: unsupported … (payment_processor.py:88 in _execute_payment)"
+_RAISED = re.compile(r"^candidate raised (?:\w+\.)*(\w+): .*\((\w+\.py):(\d+) in \w+\)$")
+# what an answer's own line can raise by being wrong (not by being a fragment whose
+# context the candidate lacks: NameError, ImportError and SyntaxError say that)
+_WRONG_CODE = frozenset({"AttributeError", "TypeError", "ValueError", "KeyError", "IndexError",
+                         "ZeroDivisionError", "UnboundLocalError", "InvalidOperation", "OperationalError",
+                         "ProgrammingError", "InterfaceError", "IntegrityError", "RecursionError"})
+
+
+def raised_by_answer(detail: str, fixtures: dict[str, str], candidate_files: dict[str, str]) -> bool:
+    """Whether the run stopped on a wrong-code exception at a line the answer's code added."""
+    found = _RAISED.match(detail or "")
+    if not found or found.group(1) not in _WRONG_CODE:
+        return False
+    name, lineno = found.group(2), int(found.group(3))
+    text = candidate_files.get(name)
+    if text is None or name not in fixtures:
+        return False
+    lines = text.splitlines()
+    if not 0 < lineno <= len(lines):
+        return False
+    line = lines[lineno - 1].strip()
+    return bool(line) and line not in {old.strip() for old in fixtures[name].splitlines()}

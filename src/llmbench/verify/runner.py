@@ -29,7 +29,7 @@ from llmbench.paths import buggy_code_dir
 from llmbench.tasks import get_task
 from llmbench.verify import sandbox
 from llmbench.verify.candidate import PYTHON_TASKS, TASK_FILES, Candidate, NoCandidate, build_candidate
-from llmbench.verify.incomplete import undefined_by_answer
+from llmbench.verify.incomplete import raised_by_answer, undefined_by_answer
 from llmbench.verify.places import PLACES, added_lines, touches_place
 from llmbench.verify.shellscript import build_shell_candidate
 
@@ -182,9 +182,11 @@ FRESH_DIRS = {"hiveos": (*sandbox.FRESH_DIRS, "/var/log")}
 
 
 def _mark_incomplete(task: str, candidate: Candidate, per_check: dict[str, dict]) -> None:
-    """A run stopped by a name the answer uses and never defines says nothing of the fix."""
-    fixtures = [(buggy_code_dir() / name).read_text(encoding="utf-8")
-                for name in TASK_FILES[task] if name.endswith(".py")]
+    """A run stopped by a name the answer uses and never defines says nothing of the fix;
+    one stopped by a wrong-code exception at a line the answer wrote is the fix failing."""
+    fixture_files = {name: (buggy_code_dir() / name).read_text(encoding="utf-8")
+                     for name in TASK_FILES[task] if name.endswith(".py")}
+    fixtures = list(fixture_files.values())
     texts = [t for n, t in candidate.files.items() if n.endswith(".py")]
     for entry in per_check.values():
         if entry["status"] not in ("failed", "error"):
@@ -193,6 +195,8 @@ def _mark_incomplete(task: str, candidate: Candidate, per_check: dict[str, dict]
         if name is not None:
             entry.update(status="error", detail=f"the answer's code is incomplete: it uses {name!r}, which neither "
                                                 f"it nor the original program defines ({entry['detail']})")
+        elif entry["status"] == "error" and raised_by_answer(entry["detail"], fixture_files, candidate.files):
+            entry.update(status="failed", detail=f"a line the answer wrote raises: {entry['detail']}")
 
 
 def _tree_digest(folder: Path) -> str:

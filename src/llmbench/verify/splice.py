@@ -426,6 +426,10 @@ def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult
                         _put_method(module, edits, cls, item, snippet_lines, notes)
                 elif _assigned_names(item):
                     _put_class_attribute(module, edits, cls, item, snippet_lines)
+        elif (target := _only_assignment_of(module, node)) is not None:
+            # "In `__init__`, replace the literal with: self.share_window = …": the one
+            # statement of the class that sets that attribute
+            edits.replace(target.lineno, _end(target), _source(snippet_lines, node, _indent_of(module.lines[target.lineno - 1])))
         elif _assigned_names(node) and not _uses_self(node) and _is_constant(node, known):
             new = _source(snippet_lines, node, "")
             constant = next((module.constants[n] for n in _assigned_names(node) if n in module.constants), None)
@@ -435,6 +439,30 @@ def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult
                 edits.insert_after(module.after_imports, [""] + new)
     text = "\n".join(edits.apply(module.lines)) + "\n"
     return SpliceResult(text, notes)
+
+
+def _self_attribute(node: ast.AST) -> str | None:
+    """``x`` for a statement ``self.x = …`` with that single target, else None."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target = node.targets[0]
+    elif isinstance(node, ast.AnnAssign):
+        target = node.target
+    else:
+        return None
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+        return target.attr
+    return None
+
+
+def _only_assignment_of(module: _Module, node: ast.stmt) -> ast.stmt | None:
+    """The main class's one statement that sets the attribute a bare ``self.x = …`` line
+    sets; None when the line is no such assignment or the class sets it in several places."""
+    name = _self_attribute(node)
+    cls = module.classes.get(module.main_class)
+    if name is None or cls is None:
+        return None
+    found = [n for n in ast.walk(cls) if isinstance(n, (ast.Assign, ast.AnnAssign)) and _self_attribute(n) == name]
+    return found[0] if len(found) == 1 else None
 
 
 def _merged_or_none(module: _Module, old: _Func, func: _Func, snippet_lines: list[str], notes: list[str],
