@@ -223,3 +223,19 @@ def test_the_configured_window_read_into_the_difficulty_multiplier_fixes_nothing
     right = ("`self.share_window = 10000` is hard-coded, and the configured `pplns_window` is never read.\n\n"
              "```python\n        self.share_window = int(config.get('pplns_window', 10000))\n```\n")
     assert passed("pplns", right, check_id)
+
+
+def test_a_pronoun_clause_is_said_of_its_sentences_subject():
+    text = ("`calculate_payouts()` computes `window_size` and never uses it. This is harmless: a leftover.\n\n"
+            "`pplns_n` only feeds `n_factor`, which only feeds `window_size`, so it has no effect on payouts.")
+    assert not passed("pplns", text, "pplns.window_size_unused")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The membership test and the `add` are not atomic, so two threads can both go on to `_execute_payment`, "
+     "which sends the coins twice.", False),
+    ("`_execute_payment` commits 'processing', sends, then commits 'paid': the send and the status update are not "
+     "atomic, so a crash after `sendtoaddress` leaves the row to be paid again.", True),
+])
+def test_the_races_non_atomic_check_is_not_the_payment_steps(text, expected):
+    assert passed("payment", text, "payment.atomicity") is expected

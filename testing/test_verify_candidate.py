@@ -101,6 +101,14 @@ def test_a_bare_attribute_assignment_replaces_the_one_statement_that_sets_it():
     assert splice(read_fixture("pplns.py"), "self.window = 5\n", "PPLNSManager").text == read_fixture("pplns.py")
 
 
+def test_imports_at_the_margin_above_methods_at_class_indentation_are_spliced():
+    snippet = ("from decimal import Decimal\n\n    def calculate_fee(self, amount):\n"
+               "        return Decimal(str(amount)) * Decimal(str(self.fee_percent)) / 100\n")
+    result = splice(PAYMENT, snippet, "PaymentProcessor")
+    assert "from decimal import Decimal" in result.text
+    assert "Decimal(str(amount))" in method_source(result.text, "PaymentProcessor", "calculate_fee")
+
+
 def test_a_same_named_method_goes_to_the_class_whose_signature_matches():
     snippet = "def __init__(self, reader, writer, extranonce1):\n    self.reader = reader\n    self.marker = 1\n"
     result = splice(read_fixture("stratum_server.py"), snippet, "StratumServer")

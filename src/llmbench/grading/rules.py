@@ -513,6 +513,7 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
 # A clause ends at these: in "it is derived from the difficulty, so the value you set as
 # `pplns_window` is ignored" the mechanism is said of pplns_window.
 _CLAUSE_BREAK = re.compile(r"[;:\u2014\u2013]\s|,\s+(?:so|and|but|which|while|whereas|because)\b|[.!?]\s")
+_PRONOUN_SUBJECT = re.compile(r"\s*(?:it|they|this|which)\b", re.IGNORECASE)
 _ASIDE = re.compile(r"\([^()]*\)")
 _CODE_NAME = re.compile(r"`[^`\n]+`|\b(?:self\.)?[A-Za-z_]\w*_\w*(?:\(\))?|\b\w+\(\)")
 
@@ -527,8 +528,15 @@ def _clause_subject(text: str, start: int, end: int) -> str | None:
     clause = text[:start]
     while _ASIDE.search(clause):      # "(`window_size`, from `getdifficulty()` …)" is an aside
         clause = _ASIDE.sub(lambda m: " " * len(m.group(0)), clause)
-    names = _CODE_NAME.findall(clause, breaks[-1] if breaks else 0)
-    return names[-1] if names else None
+    begin = breaks[-1] if breaks else 0
+    names = _CODE_NAME.findall(clause, begin)
+    if names:
+        return names[-1]
+    if _PRONOUN_SUBJECT.match(clause, begin):
+        # "`pplns_n` only feeds `n_factor`, so it has no effect": the sentence's subject
+        names = _CODE_NAME.findall(clause, 0, begin)
+        return names[0] if names else None
+    return None
 
 
 def _own_name(finding: Finding, name: str) -> bool:

@@ -204,6 +204,10 @@ ATOMICITY = Finding(
     ),
     fix_places=(r"_execute_payment|_send_payment|_pay\w*|_mark\w*|_settle\w*",),
     wrong_places=(r"self\.processing|self\.lock|process_pending_payments|get_payment_history|calculate_fee|batch_payments|\btwo (?:workers|threads)\b",),
+    # the race's check-then-add is the other check's non-atomic step
+    wrong_mechanisms={"the race's check is not atomic": (
+        r"\b(?:membership (?:test|check)|check[- ]then[- ](?:act|add)|`?(?:self\.processing\.)?add(?:\(\))?`?|`?self\.processing`?)"
+        r"[^.]{0,30}\b(?:are|is) not (?:\w+ ){0,2}atomic")},
     denials=(
         r"\b(?:is|are) (?:the )?(?:intended|expected|desired|correct|right) behaviou?r\b|\bworks as (?:intended|designed)\b",
         r"\bretry (?:behaviou?r |logic )?(?:is|looks) (?:correct|fine|right|intended)",

@@ -377,11 +377,26 @@ def _parsed(snippet: str, module: "_Module") -> tuple[str, ast.Module]:
         return snippet, ast.parse(snippet)
 
 
+_IMPORT_LINE = re.compile(r"^(?:from\s+[\w.]+\s+import\s|import\s)")
+
+
+def _imports_apart(snippet: str) -> str:
+    """``from decimal import Decimal`` at the margin above methods copied at their class
+    indentation: the methods dedented to the margin too, so the block parses."""
+    lines = snippet.split("\n")
+    margin = [line for line in lines if line.strip() and not line[:1].isspace()]
+    indented = [line for line in lines if line.strip() and line[:1].isspace()]
+    if not margin or not indented or not all(_IMPORT_LINE.match(line) for line in margin):
+        return snippet
+    depth = min(len(line) - len(line.lstrip()) for line in indented)
+    return "\n".join(line if not line[:1].isspace() else line[depth:] for line in lines)
+
+
 def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult:
     """``module_text`` with the snippet's definitions spliced in (SyntaxError if the snippet
     does not parse)."""
     module = _Module(module_text, main_class)
-    given = textwrap.dedent(snippet_text)
+    given = textwrap.dedent(_imports_apart(snippet_text))
     try:
         snippet, tree = _parsed(elisions_as_ellipsis(given), module)
     except SyntaxError:   # an elision comment at an indentation no statement has: left a comment
