@@ -239,3 +239,12 @@ def test_a_pronoun_clause_is_said_of_its_sentences_subject():
 ])
 def test_the_races_non_atomic_check_is_not_the_payment_steps(text, expected):
     assert passed("payment", text, "payment.atomicity") is expected
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("The header must use the same word-swapped encoding as the notify, with each 4-byte word swapped.", False),
+    ("`_build_header` copies `previousblockhash` in display order; the header needs all 32 bytes reversed.", True),
+])
+def test_a_heading_finding_is_read_with_the_section_that_explains_it(body, expected):
+    text = f"### 1. `_build_header`: previous hash in the wrong order\n\n{body}\n"
+    assert passed("stratum", text, "stratum.byte_order") is expected

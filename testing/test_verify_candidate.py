@@ -109,6 +109,31 @@ def test_imports_at_the_margin_above_methods_at_class_indentation_are_spliced():
     assert "Decimal(str(amount))" in method_source(result.text, "PaymentProcessor", "calculate_fee")
 
 
+def test_a_function_ending_with_the_originals_middle_keeps_the_rest_of_it():
+    stratum = read_fixture("stratum_server.py")
+    top = ('async def _handle_submit(self, session, message):\n    msg_id = message.get("id")\n'
+           '    params = message.get("params")\n    if not isinstance(params, list) or len(params) != 5:\n'
+           '        await self._reply_error(session, msg_id, 20, "Bad params")\n        return\n'
+           '    worker, job_id, extranonce2, ntime, nonce = params\n'
+           '    if not session.subscribed:\n        await self._reply_error(session, msg_id, 25, "Not subscribed")\n'
+           '        return\n')
+    assert "if not session.subscribed" in stratum
+    result = splice(stratum, top, "StratumServer")
+    body = method_source(result.text, "StratumServer", "_handle_submit")
+    assert "Bad params" in body and "recent_shares" in body   # the original's rest follows the new top
+
+
+def test_a_bare_try_wrapping_original_lines_unchanged_takes_their_place():
+    stratum = read_fixture("stratum_server.py")
+    guard = ("try:\n    extranonce2_bin = bytes.fromhex(extranonce2)\n    ntime_int = int(ntime, 16)\n"
+             "    nonce_int = int(nonce, 16)\nexcept ValueError:\n"
+             "    await self._reply_error(session, msg_id, 20, 'Malformed share')\n    return\n")
+    body = method_source(splice(stratum, guard, "StratumServer").text, "StratumServer", "_handle_submit")
+    assert "except ValueError" in body
+    # beside other bare lines it is part of a change that cannot all be placed: nothing is placed
+    assert splice(stratum, "params = message.get('params')\n" + guard, "StratumServer").text == stratum
+
+
 def test_a_same_named_method_goes_to_the_class_whose_signature_matches():
     snippet = "def __init__(self, reader, writer, extranonce1):\n    self.reader = reader\n    self.marker = 1\n"
     result = splice(read_fixture("stratum_server.py"), snippet, "StratumServer")

@@ -448,9 +448,11 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             miss = Miss(unit, f"wrong mechanism {_name(wrong_mechanism)}", "wrong_mechanism")
             continue
         heading_wrong = None if _search(finding._strong, text) else _heading_wrong_mechanism(answer, finding, unit)
+        if unit.kind == "heading" and not heading_wrong:
+            heading_wrong = _section_wrong_mechanism(answer, finding, unit)
         if heading_wrong:
             # "**Bug 1: `window_size` is hard-coded**" … "that window is effectively a fixed number"
-            miss = Miss(unit, f"mechanism {_name(found)} under a heading stating wrong mechanism {heading_wrong}", "wrong_mechanism")
+            miss = Miss(unit, f"mechanism {_name(found)} beside a heading or section stating wrong mechanism {heading_wrong}", "wrong_mechanism")
             continue
         advice = _search(finding._advice, text)
         if advice or _labelled_advice(text) or unit.act == ADVICE and (unit.vague or not advice_fixes):
@@ -569,6 +571,21 @@ def _heading_wrong_mechanism(answer: Answer, finding: Finding, unit: Unit) -> st
         if head.kind == "heading" and head is not unit:
             # read together: a heading's topic ("Megabyte log lines") the sentence explains is no wrong mechanism
             found = _search(finding._wrong_mechanisms, _plain(head) + " " + _plain(unit))
+            if found:
+                return _name(found)
+    return None
+
+
+def _section_wrong_mechanism(answer: Answer, finding: Finding, heading: Unit) -> str | None:
+    """The wrong mechanism the section under a heading explains it by, if any: "### previous
+    hash in the wrong order" over "… must use the same word-swapped encoding as the notify"."""
+    if not finding._wrong_mechanisms or heading.section <= 0:
+        return None
+    for unit in answer.units[heading.index + 1:]:
+        if unit.section != heading.section:
+            break
+        if unit.kind != "code" and unit.novel:
+            found = _search(finding._wrong_mechanisms, _plain(unit))
             if found:
                 return _name(found)
     return None

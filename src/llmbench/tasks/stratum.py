@@ -76,7 +76,7 @@ _REVERSAL = any_of(
 # Reversal talk about mining.notify (correct in the fixture) is not the header bug.
 # "The header needs the same word swap as mining.notify": the wrong transformation.
 _WORD_SWAP_ONLY = (
-    r"^(?=.*(?:\b(?:4|four)-byte words\b|\bword[- ]?swap\w*|\bword order\b|\bswaps? (?:the )?(?:order of )?(?:the )?(?:eight )?(?:\w+ )?words\b))"
+    r"^(?=.*(?:\b(?:4|four)-byte words?\b|\b(?:each|every) (?:32-bit )?word\b|\bword[- ]?swap\w*|\bword order\b|\bswaps? (?:the )?(?:order of )?(?:the )?(?:eight )?(?:\w+ )?words\b))"
     r"(?!.*(?:\brevers\w* (?:all |the |every |each )?(?:32 )?bytes\b|\bbyte[- ]?(?:order|swap|revers)|\b32 bytes\b|\[::-1\]|\blittle[- ]endian\b|\binternal (?:byte )?order\b|\bfull (?:byte )?revers))"
 )
 _NOTIFY_ONLY = r"^(?=.*(?:mining\.notify|\bnotify\b|stratum_prevhash|4-byte words|word[- ]swap|(?<!other )\bwords\b))(?!.*(?:_build_header|\bheader\b))"

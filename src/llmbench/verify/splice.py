@@ -406,6 +406,9 @@ def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult
     notes: list[str] = []
     end_of_module = len(module.lines)
     known = _top_level_names(module.tree) | _top_level_names(tree)
+    # a bare fragment is placed by the run it wraps only when it is the whole snippet: beside
+    # other bare lines (a params check, an unpack) it is one part of a change not all placed
+    statements = [n for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom))]
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             if ast.dump(node) not in module.import_dumps:
@@ -441,6 +444,10 @@ def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult
                         _put_method(module, edits, cls, item, snippet_lines, notes)
                 elif _assigned_names(item):
                     _put_class_attribute(module, edits, cls, item, snippet_lines)
+        elif len(statements) == 1 and (wrapped := _only_run_wrapped_by(module, node)) is not None:
+            # "Guard the parsing:" try: <the three parsing lines> except ValueError: …
+            first, last = wrapped
+            edits.replace(_start(first), _end(last), _source(snippet_lines, node, _indent_of(module.lines[first.lineno - 1])))
         elif (target := _only_assignment_of(module, node)) is not None:
             # "In `__init__`, replace the literal with: self.share_window = …": the one
             # statement of the class that sets that attribute
@@ -469,6 +476,25 @@ def _self_attribute(node: ast.AST) -> str | None:
     return None
 
 
+def _only_run_wrapped_by(module: _Module, node: ast.stmt) -> tuple[ast.stmt, ast.stmt] | None:
+    """(first, last) of the one run of the main class's statements that a bare ``try:`` or
+    ``with`` fragment wraps unchanged; None when there is no such run or several."""
+    cls = module.classes.get(module.main_class)
+    if cls is None or not isinstance(node, (ast.Try, ast.With)) or not node.body:
+        return None
+    wanted = [ast.dump(n) for n in node.body]
+    found = []
+    for parent in ast.walk(cls):
+        for name in ("body", "orelse", "finalbody"):
+            stmts = getattr(parent, name, None)
+            if not isinstance(stmts, list) or not stmts or not isinstance(stmts[0], ast.stmt):
+                continue
+            dumps = [ast.dump(n) for n in stmts]
+            found += [(stmts[i], stmts[i + len(wanted) - 1]) for i in range(len(dumps) - len(wanted) + 1)
+                      if dumps[i:i + len(wanted)] == wanted]
+    return found[0] if len(found) == 1 else None
+
+
 def _only_assignment_of(module: _Module, node: ast.stmt) -> ast.stmt | None:
     """The main class's one statement that sets the attribute a bare ``self.x = …`` line
     sets; None when the line is no such assignment or the class sets it in several places."""
@@ -480,11 +506,29 @@ def _only_assignment_of(module: _Module, node: ast.stmt) -> ast.stmt | None:
     return found[0] if len(found) == 1 else None
 
 
+def _continued_from(old: _Func, new: _Func) -> ast.stmt | None:
+    """The original's statement after the run of its body the new function ends with, when
+    that run sits in the original's middle: "replace the top of `_handle_submit()`, up to the
+    duplicate check" gives the top, ending where the original goes on."""
+    old_dumps = [ast.dump(n) for n in old.body]
+    new_dumps = [ast.dump(n) for n in new.body]
+    for k in range(len(new_dumps) - 1, 0, -1):
+        tail = new_dumps[-k:]
+        for i in range(len(old_dumps) - k):
+            if old_dumps[i:i + k] == tail and any(not isinstance(n, (ast.Return, ast.Pass, ast.Expr)) for n in new.body[-k:]):
+                return old.body[i + k]
+    return None
+
+
 def _merged_or_none(module: _Module, old: _Func, func: _Func, snippet_lines: list[str], notes: list[str],
                     indent: str) -> list[str] | None:
     """The lines replacing ``old``: the snippet's function, merged with ``old`` when it ends in
     ``...``; None (and a note) when its ``...`` cannot be placed."""
     if not is_elided(func):
+        rest = _continued_from(old, func)
+        if rest is not None:
+            notes.append(f"{func.name}() ends with statements of the original's middle: the rest of it kept as it was")
+            return _source(snippet_lines, func, indent) + module.lines[_start(rest) - 1:_end(old)]
         return _source(snippet_lines, func, indent)
     if _trailing_elision(func):
         notes.append(f"{func.name}() ends in '...': the rest of it kept as it was")
