@@ -248,3 +248,48 @@ def test_the_races_non_atomic_check_is_not_the_payment_steps(text, expected):
 def test_a_heading_finding_is_read_with_the_section_that_explains_it(body, expected):
     text = f"### 1. `_build_header`: previous hash in the wrong order\n\n{body}\n"
     assert passed("stratum", text, "stratum.byte_order") is expected
+
+
+def test_so_that_opens_a_clause_that_hangs_on_the_request_before_it():
+    from llmbench.grading.acts import classify
+    assert classify("You could consider creating the socket inside `_listen()` so that the thread that "
+                    "receives also owns it, something like:") == "advice"
+    assert classify("The socket is created in `__init__`, so the listener thread uses a socket it does not own.") == "assertion"
+
+
+GENERAL_FACT = "ZeroMQ sockets are generally not thread-safe, which is worth keeping in mind with pyzmq code."
+
+
+@pytest.mark.parametrize("second, expected", [
+    ("You could consider creating the socket inside `_listen()` so that the thread that receives also owns it, "
+     "something like:", False),
+    ("`ZMQListener` creates `self.socket` in `__init__` and reads it in `_listen()` on another thread.", True),
+])
+def test_a_mechanism_whose_place_comes_only_from_advice_is_the_reason_for_that_advice(second, expected):
+    text = f"{GENERAL_FACT} {second}\n\n```python\ndef _listen(self):\n    sock = self.context.socket(zmq.SUB)\n" \
+           "    sock.connect(self.endpoint)\n    sock.setsockopt(zmq.SUBSCRIBE, b'hashblock')\n    while self.running:\n" \
+           "        self._dispatch(sock.recv_multipart())\n```\n"
+    assert passed("zmq", text, "zmq.fix_socket_in_thread") is expected
+
+
+def test_a_denial_in_a_parenthesised_aside_is_about_the_aside():
+    text = ("`self.socket` is created in `__init__` and connected in `start()` on the main thread, but read in "
+            "`_listen()` on the listener thread: ZMQ sockets aren't thread-safe (sharing the Context is OK).")
+    assert passed("zmq", text, CROSSING)
+
+
+@pytest.mark.parametrize("diagnosis, expected", [
+    ("The SUB socket itself is handled correctly. The real problem is the ZeroMQ context: `self.context = "
+     "zmq.Context()` is created in `__init__` on the main thread, but `stop()` terminates it while the listener "
+     "thread still uses it.", False),
+    ("ZeroMQ sockets are not thread-safe: `self.socket` is created in `__init__` on the main thread but read "
+     "by `_listen()` on the listener thread.", True),
+])
+def test_a_fix_beside_a_denial_of_the_socket_or_a_wrong_diagnosis_fails(diagnosis, expected):
+    code = ("\n\n```python\n    def _listen(self):\n        self.socket = self.context.socket(zmq.SUB)\n"
+            "        self.socket.connect(self.endpoint)\n        for topic in TOPICS:\n"
+            "            self.socket.setsockopt(zmq.SUBSCRIBE, topic)\n        while self.running:\n"
+            "            self._dispatch(self.socket.recv_multipart())\n```\n")
+    verdicts = grade("zmq", diagnosis + code)
+    assert verdicts[CROSSING].passed is expected
+    assert verdicts["zmq.fix_socket_in_thread"].passed is expected

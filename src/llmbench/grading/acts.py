@@ -46,7 +46,7 @@ QUOTE = "quote"
 # Clause boundaries: punctuation, then conjunctions that start an independent clause.
 _CLAUSE_SPLIT = re.compile(
     r"\s*(?:;|:(?=\s)|\s[—–]\s|\s-{1,2}\s|→|->|=>|\s\|\s)\s*"
-    r"|,?\s+(?:but|so|so that|because|since|whereas|while|although|though|yet|hence|thus|therefore|otherwise|which means)\s+"
+    r"|,?\s+(?:but|so that|so|because|since|whereas|while|although|though|yet|hence|thus|therefore|otherwise|which means)\s+"
     r"|,\s+(?:and|or|then)\s+(?=(?:it|this|that|they|the|a|an|every|each|both|two|nothing|no|`)\b)",
     re.IGNORECASE,
 )

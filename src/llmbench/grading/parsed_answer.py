@@ -53,6 +53,7 @@ class Unit:
     vague: bool = False  # advice that orders nothing concrete (a request to look, "best practices")
     soft: bool = False   # advice that only suggests ("consider …"): a fix only beside a finding
     index: int = -1      # position in the answer: a later unit can retract an earlier denial
+    parts: tuple["Unit", ...] = ()   # a window of consecutive sentences (grading.rules): the sentences it joins
     norm: str = field(init=False)
 
     def __post_init__(self) -> None:

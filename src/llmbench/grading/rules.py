@@ -243,7 +243,9 @@ def _name(found: tuple[Rule, re.Match] | None) -> str:
 
 
 def _place_key(text: str) -> str:
-    return re.sub(r"^self\.|\(\)$|[`'\"]", "", text.strip().lower())
+    # one key per place: "`self.socket`", "the SUB socket" and "socket" are the same place
+    key = re.sub(r"^self\.|\(\)$|[`'\"]", "", text.strip().lower())
+    return re.sub(r"^(?:the |zmq |zeromq |sub(?:scriber)? )+(?=socket\b)", "", key)
 
 
 def _place_in(finding: Finding, units: Iterable[Unit]) -> str | None:
@@ -289,7 +291,7 @@ def _windows(answer: Answer, span: int) -> list[Unit]:
             parts.append(nxt)
             text = " ".join([parts[0].text.strip()] + [p.text.strip().lstrip("#").strip() for p in parts[1:]])
             window = Unit(text, first.kind, first.block, first.section, all(p.novel for p in parts),
-                          func=first.func, label=first.label, item=first.item)
+                          func=first.func, label=first.label, item=first.item, parts=tuple(parts))
             window.index = parts[-1].index
             prose = [p for p in parts if p.kind != "code"]
             window.act = ("assertion" if any(p.act == "assertion" for p in prose)
@@ -338,7 +340,7 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             continue
         if unit.kind == "code" or not unit.novel or unit.act == ADVICE:
             continue
-        text = _plain(unit)
+        text = _without_asides(_plain(unit))   # "(sharing the Context is OK)" denies nothing of the socket
         if _ABOUT_THE_FIX.search(text):
             continue
         own = _search(finding._own_denials, text)
@@ -439,7 +441,8 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         if not unit.novel:
             miss = miss or Miss(unit, "copied from the prompt", "echo")
             continue
-        denied = _search(finding._own_denials, text) or _search(_GENERIC_DENIALS, text)
+        bare = _without_asides(text)
+        denied = _search(finding._own_denials, bare) or _search(_GENERIC_DENIALS, bare)
         if denied and not _ABOUT_THE_FIX.search(text):
             miss = Miss(unit, f"denial {_name(denied)}", "denial")
             continue
@@ -468,6 +471,12 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             continue
         if own_place is None and _search(_HEDGES, text):
             miss = miss or Miss(unit, "generic advice not tied to the code", "advice")
+            continue
+        placing = [p for p in unit.parts if _place_in(finding, [p])]
+        if placing and all(p.act == ADVICE for p in placing):
+            # "ZeroMQ sockets are generally not thread-safe. You could consider creating the
+            # socket inside `_listen()`": the place only in the advice the mechanism is the reason for
+            miss = miss or Miss(unit, f"mechanism {_name(found)} only as the reason for advice", "advice")
             continue
         scope = answer.scope(unit)
         place = own_place or _place_in(finding, scope)
@@ -516,7 +525,8 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
 # `pplns_window` is ignored" the mechanism is said of pplns_window.
 _CLAUSE_BREAK = re.compile(r"[;:\u2014\u2013]\s|,\s+(?:so|and|but|which|while|whereas|because)\b|[.!?]\s")
 _PRONOUN_SUBJECT = re.compile(r"\s*(?:it|they|this|which)\b", re.IGNORECASE)
-_ASIDE = re.compile(r"\([^()]*\)")
+# a parenthesised aside, not a call: "(sharing the Context is OK)", "(`window_size`, from `getdifficulty()`)"
+_ASIDE = re.compile(r"(?<![\w`.\]])\((?:[^()]|\(\))*\)")
 _CODE_NAME = re.compile(r"`[^`\n]+`|\b(?:self\.)?[A-Za-z_]\w*_\w*(?:\(\))?|\b\w+\(\)")
 
 
@@ -527,9 +537,7 @@ def _clause_subject(text: str, start: int, end: int) -> str | None:
     if after:
         return after.group(0)           # "the hard-coded `share_window`"
     breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, start)]
-    clause = text[:start]
-    while _ASIDE.search(clause):      # "(`window_size`, from `getdifficulty()` …)" is an aside
-        clause = _ASIDE.sub(lambda m: " " * len(m.group(0)), clause)
+    clause = _without_asides(text[:start])   # "(`window_size`, from `getdifficulty()` …)" is an aside
     begin = breaks[-1] if breaks else 0
     names = _CODE_NAME.findall(clause, begin)
     if names:
@@ -539,6 +547,11 @@ def _clause_subject(text: str, start: int, end: int) -> str | None:
         names = _CODE_NAME.findall(clause, 0, begin)
         return names[0] if names else None
     return None
+
+
+def _without_asides(text: str) -> str:
+    """The text with parenthesised asides blanked out (same length: positions still hold)."""
+    return _ASIDE.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def _own_name(finding: Finding, name: str) -> bool:
@@ -573,6 +586,21 @@ def _heading_wrong_mechanism(answer: Answer, finding: Finding, unit: Unit) -> st
             found = _search(finding._wrong_mechanisms, _plain(head) + " " + _plain(unit))
             if found:
                 return _name(found)
+    return None
+
+
+def _wrong_diagnosis(answer: Answer, finding: Finding) -> str | None:
+    """A novel asserting sentence that blames a wrong mechanism at one of the check's places
+    (a defect cue: a sentence saying the decoy works as it should blames nothing)."""
+    if not finding._wrong_mechanisms:
+        return None
+    for unit in answer.units:
+        if unit.kind == "code" or not unit.novel or unit.act == ADVICE:
+            continue
+        text = _plain(unit)
+        found = _search(finding._wrong_mechanisms, text)
+        if found and _search(finding._strong, text) and DEFECT_CUES.search(text):
+            return f"{_name(found)} at «{_clip(unit.text.strip(), 200)}»"
     return None
 
 
@@ -778,6 +806,11 @@ def evaluate(answer: Answer, finding: Finding, require: str = "either", missing:
             return Verdict(False, f"fix beside wrong mechanism {_name(beside)}: «{_clip(fix.unit.text.strip())}»",
                            kind="wrong_mechanism", rule=beside[0].label(beside[1]))
     if fix is not None and mech is None:
+        wrong = _wrong_diagnosis(answer, finding)
+        if wrong is not None:
+            # the code fixes what the prose diagnoses otherwise ("the ZeroMQ context is the
+            # problem … give the listener its own context and socket")
+            return Verdict(False, f"a fix beside a wrong diagnosis {wrong}", kind="wrong_mechanism", rule="wrong diagnosis")
         veto = _fix_vetoed(answer, finding, denials, fix)
         if veto:
             return Verdict(False, f"{veto.evidence()}; a fix does not retract it ({fix.evidence()})",

@@ -96,6 +96,13 @@ _DENIALS = (
 
 
 # The fix: the socket is created inside the thread function (not __init__/start/stop).
+# the context is thread-safe: set up on one thread and used on another, it is no defect
+_CONTEXT_CROSSES = any_of(
+    r"\bcontext`?(?:\s*=\s*`?zmq\.Context\(\)`?)?\s+(?:is|was|gets)\s+(?:\w+\s+)?(?:created|made|built|constructed|instantiated)\b",
+    r"\bContext`?\s+(?:created|made|built) (?:in|on) (?:one|the main) thread\b",
+)
+
+
 _THREAD_FUNC = r"^(?!(?:__init__|start|stop|on|_dispatch|main|refresh_template)$)\w+$"
 _SOCKET_IN_THREAD_CODE = any_of(
     # a code statement (a prose sentence quoting `self.context.socket(zmq.SUB)` is no fix)
@@ -140,10 +147,7 @@ CROSSES = Finding(
     fix_places=(_THREAD_FUNC,),
     denials=_DENIALS,
     # the context is thread-safe: set up on one thread and used on another, it is no defect
-    wrong_mechanisms={"the context crosses threads": any_of(
-        r"\bcontext`?(?:\s*=\s*`?zmq\.Context\(\)`?)?\s+(?:is|was|gets)\s+(?:\w+\s+)?(?:created|made|built|constructed|instantiated)\b",
-        r"\bContext`?\s+(?:created|made|built) (?:in|on) (?:one|the main) thread\b",
-    )},
+    wrong_mechanisms={"the context crosses threads": _CONTEXT_CROSSES},
     span=2,
     # "the socket is created in __init__ and read in _listen" describes the code; it is
     # the finding only when the answer says that is wrong
@@ -156,6 +160,7 @@ SINGLE_THREAD = Finding(
     fixes={"socket created in the thread (code)": _SOCKET_IN_THREAD_CODE, "socket created in the thread": _SOCKET_IN_THREAD_PROSE},
     fix_places=(_THREAD_FUNC,),
     denials=_DENIALS,
+    wrong_mechanisms={"the context crosses threads": _CONTEXT_CROSSES},
     span=2,
 )
 
