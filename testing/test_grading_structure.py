@@ -293,3 +293,18 @@ def test_a_fix_beside_a_denial_of_the_socket_or_a_wrong_diagnosis_fails(diagnosi
     verdicts = grade("zmq", diagnosis + code)
     assert verdicts[CROSSING].passed is expected
     assert verdicts["zmq.fix_socket_in_thread"].passed is expected
+
+
+def test_a_general_recommendation_is_soft_advice():
+    text = "For money, `decimal.Decimal` is generally recommended over `float`."
+    assert not passed("payment", text, "payment.float_precision")
+    assert passed("payment", "`calculate_fee` computes money in `float`, which loses satoshis to rounding. " + text,
+                  "payment.float_precision")
+
+
+def test_a_reset_called_intended_denies_the_payment_steps_only():
+    text = ("`get_payment_history` builds its SQL with an f-string, so the address is injectable; use "
+            "`\"WHERE address = ?\"` with `(address,)`. The reset to `pending` in the `except` branch of "
+            "`_execute_payment()` is intended: it lets the next round retry a payment whose send failed.")
+    verdicts = grade("payment", text)
+    assert verdicts["payment.sql_injection"].passed and not verdicts["payment.atomicity"].passed

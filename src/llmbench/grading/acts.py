@@ -109,7 +109,9 @@ _LOOK = re.compile(
 )
 # Advice that suggests a change softly: a fix only beside an asserted finding.
 _SOFT = re.compile(
-    r"\b(?:consider\w*|(?:may|might|could) (?:want|wish|need)|would be (?:good|better|nice|wise)|perhaps|maybe|you (?:could|might|may))\b",
+    r"\b(?:consider\w*|(?:may|might|could) (?:want|wish|need)|would be (?:good|better|nice|wise)|perhaps|maybe|you (?:could|might|may))\b"
+    # a general recommendation: "for money, `Decimal` is generally recommended over `float`"
+    r"|\b(?:is|are) (?:\w+ly )?(?:recommended|advisable|preferred)\b",
     re.IGNORECASE,
 )
 # Concrete code: an inline span with an operator, call, subscript or SQL placeholder.

@@ -210,6 +210,8 @@ ATOMICITY = Finding(
         r"[^.]{0,30}\b(?:are|is) not (?:\w+ ){0,2}atomic")},
     denials=(
         r"\b(?:is|are) (?:the )?(?:intended|expected|desired|correct|right) behaviou?r\b|\bworks as (?:intended|designed)\b",
+        # "the reset to `pending` in the `except` branch is intended: it lets the next round retry"
+        r"\b(?:is|are) (?:\w+ )?intended(?! (?:to|for|as|by))\b",
         r"\bretry (?:behaviou?r |logic )?(?:is|looks) (?:correct|fine|right|intended)",
         r"\b(?:is|are) (?:already|correctly|properly|fully|effectively|safely) (?:\w+ )?(?:transactional|atomic|idempotent)\b|\b(?:is|are) (?:transactional|atomic|idempotent) already\b",
         r"\b(?:is|follows|uses) (?:the|a) (?:correct|right|standard|recommended|safe) (?:pattern|approach|design)\b",
