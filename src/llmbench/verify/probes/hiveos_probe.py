@@ -483,8 +483,16 @@ class _ApiHandler(socketserver.StreamRequestHandler):
     """ethminer's API: newline-terminated JSON-RPC over plain TCP, the connection kept open."""
 
     def handle(self):
+        self.server.active += 1
+        try:
+            self._serve()
+        finally:
+            self.server.active -= 1
+
+    def _serve(self):
         # like ethminer, never hang up first: a client that waits for EOF waits forever
         self.connection.settimeout(None)
+        hung_up = False
         while True:
             try:
                 line = self.rfile.readline(65536)
@@ -509,11 +517,15 @@ class _ApiHandler(socketserver.StreamRequestHandler):
                 else:
                     reply = {"id": msg_id, "jsonrpc": "2.0",
                              "error": {"code": -32601, "message": "Method not found"}}
+            if hung_up:
+                continue
             try:
                 self.wfile.write((json.dumps(reply) + "\n").encode())
                 self.wfile.flush()
             except OSError:
-                return
+                # the client hung up: still read what it sent (an HTTP client's body comes
+                # after header lines whose replies it no longer reads)
+                hung_up = True
 
 
 class _ApiServer(socketserver.ThreadingTCPServer):
@@ -521,6 +533,7 @@ class _ApiServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     block_on_close = False
     requests = None     # methods asked, filled by the handler
+    active = 0          # connections a handler still reads
 
 
 def start_fake_api():
@@ -552,6 +565,10 @@ def run_h_stats(ctx, where):
     server = start_fake_api()
     try:
         code, out, err, _ = run_shell(["bash", "./h-stats.sh"], where, env, STATS_TIMEOUT)
+        # a client that hung up (curl at its --max-time) may leave its last request unread yet
+        settle = time.monotonic() + 1.0
+        while server.active and time.monotonic() < settle:
+            time.sleep(0.01)
     finally:
         server.shutdown()
         server.server_close()
