@@ -308,3 +308,16 @@ def test_a_reset_called_intended_denies_the_payment_steps_only():
             "`_execute_payment()` is intended: it lets the next round retry a payment whose send failed.")
     verdicts = grade("payment", text)
     assert verdicts["payment.sql_injection"].passed and not verdicts["payment.atomicity"].passed
+
+
+def test_a_function_of_the_program_names_where_not_what():
+    text = ("`__init__` sets the PPLNS window to a fixed 10,000 instead of taking it from the configuration, "
+            "so editing `pool_config.json` can't change it.")
+    assert passed("pplns", text, "pplns.hardcoded_share_window")
+
+
+def test_a_bold_lead_stating_a_wrong_mechanism_binds_its_paragraph():
+    body = ("The window that `calculate_payouts()` relies on is a fixed number: the code pins the payout window "
+            "at 10,000 shares, so changing the configuration cannot move it.")
+    assert not passed("pplns", "**Bug 1 — `window_size` is hard-coded.** " + body, "pplns.hardcoded_share_window")
+    assert passed("pplns", "**Bug 1 — the payout window.** " + body, "pplns.hardcoded_share_window")

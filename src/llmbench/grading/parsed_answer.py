@@ -68,6 +68,8 @@ class Answer:
         self._prompt_norm = normalize(prompt)
         self._prompt_code = {_code_key(line) for line in prompt.splitlines() if _code_key(line)}
         self._prompt_funcs = _enclosing_defs(prompt)
+        # the prompt's function names: "`__init__` sets …" names where, not what
+        self.functions = frozenset(re.findall(r"^\s*(?:async\s+)?def\s+(\w+)", prompt, re.MULTILINE))
         self.units: list[Unit] = []
         self._block = -1
         self._section = 0

@@ -433,7 +433,7 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         if not finding._mechanisms or unit.kind == "code" and not unit.text.lstrip().startswith("#"):
             continue
         text = _plain(unit)
-        found, elsewhere = _mechanism_here(finding, text)
+        found, elsewhere = _mechanism_here(finding, text, answer.functions)
         if not found:
             if elsewhere:
                 miss = miss or Miss(unit, f"mechanism {_name(elsewhere[:2])} said of {elsewhere[2]}", "wrong_place")
@@ -558,7 +558,8 @@ def _own_name(finding: Finding, name: str) -> bool:
     return any(_search(rules, name) for rules in (finding._places, finding._fix_places, finding._denial_places))
 
 
-def _mechanism_here(finding: Finding, text: str) -> tuple[tuple[Rule, re.Match] | None, tuple | None]:
+def _mechanism_here(finding: Finding, text: str, functions: frozenset[str] = frozenset()
+                    ) -> tuple[tuple[Rule, re.Match] | None, tuple | None]:
     """The first mechanism match whose clause is not said of another code name.
 
     Returns (match, None), or (None, (rule, match, name)) when every match is said of
@@ -570,18 +571,25 @@ def _mechanism_here(finding: Finding, text: str) -> tuple[tuple[Rule, re.Match] 
             if match.end() == 0:
                 return (rule, match), None      # an all_of conjunction has no position
             subject = _clause_subject(text, match.start(), match.end())
-            if subject is None or _own_name(finding, subject):
+            # a function of the program names where the thing happens ("`__init__` sets the
+            # window to a fixed 10,000"), unless it is one of the check's decoys
+            located = subject is not None and subject.strip("`").removesuffix("()") in functions \
+                and not _search(finding._wrong, subject)
+            if subject is None or located or _own_name(finding, subject):
                 return (rule, match), None
             elsewhere = elsewhere or (rule, match, subject)
     return None, elsewhere
 
 
 def _heading_wrong_mechanism(answer: Answer, finding: Finding, unit: Unit) -> str | None:
-    """The wrong mechanism the heading of the unit's section states, if any."""
-    if not finding._wrong_mechanisms or unit.section <= 0:
+    """The wrong mechanism the heading of the unit's section, or the bold lead of its
+    paragraph, states, if any."""
+    if not finding._wrong_mechanisms:
         return None
-    for head in answer.section_heading(unit.section):
-        if head.kind == "heading" and head is not unit:
+    lead = answer.block_units(unit.block)[:1]   # a bold lead sentence ("**Bug 1 — `window_size` is hard-coded.**")
+    heads = [h for h in answer.section_heading(unit.section) if h.kind == "heading"] if unit.section > 0 else []
+    for head in heads + [h for h in lead if h.text.lstrip().startswith(("**", "__"))]:
+        if head is not unit and head.index < unit.index:
             # read together: a heading's topic ("Megabyte log lines") the sentence explains is no wrong mechanism
             found = _search(finding._wrong_mechanisms, _plain(head) + " " + _plain(unit))
             if found:
