@@ -133,6 +133,8 @@ def test_a_mechanism_counts_for_the_name_its_own_clause_says_it_of(text, expecte
 def test_a_mechanism_that_qualifies_a_name_is_said_of_that_name():
     text = "`window_size` is computed but the query uses the hard-coded `share_window`."
     assert passed("pplns", text, "pplns.hardcoded_share_window")
+    assert not passed("pplns", "`calculate_payouts` reads `share_window` and the hard-coded `window_size`.",
+                      "pplns.hardcoded_share_window")
 
 
 @pytest.mark.parametrize("heading, expected", [
@@ -225,6 +227,11 @@ def test_the_configured_window_read_into_the_difficulty_multiplier_fixes_nothing
     assert passed("pplns", right, check_id)
 
 
+def test_a_pronoun_clause_about_the_place_itself_counts():
+    assert passed("pplns", "`calculate_payouts()` computes `window_size`, and it is never used by the query.",
+                  "pplns.window_size_unused")
+
+
 def test_a_pronoun_clause_is_said_of_its_sentences_subject():
     text = ("`calculate_payouts()` computes `window_size` and never uses it. This is harmless: a leftover.\n\n"
             "`pplns_n` only feeds `n_factor`, which only feeds `window_size`, so it has no effect on payouts.")
@@ -276,6 +283,9 @@ def test_a_denial_in_a_parenthesised_aside_is_about_the_aside():
     text = ("`self.socket` is created in `__init__` and connected in `start()` on the main thread, but read in "
             "`_listen()` on the listener thread: ZMQ sockets aren't thread-safe (sharing the Context is OK).")
     assert passed("zmq", text, CROSSING)
+    # the same words outside the aside deny the socket's crossing
+    assert not passed("zmq", text.replace(" (sharing the Context is OK).", ". Sharing the socket this way is fine."),
+                      CROSSING)
 
 
 @pytest.mark.parametrize("diagnosis, expected", [
@@ -314,6 +324,8 @@ def test_a_function_of_the_program_names_where_not_what():
     text = ("`__init__` sets the PPLNS window to a fixed 10,000 instead of taking it from the configuration, "
             "so editing `pool_config.json` can't change it.")
     assert passed("pplns", text, "pplns.hardcoded_share_window")
+    # unless the function is the check's decoy: the query helper is not where the literal lives
+    assert not passed("pplns", "`_last_shares` caps the PPLNS window at a fixed 10,000.", "pplns.hardcoded_share_window")
 
 
 def test_a_bold_lead_stating_a_wrong_mechanism_binds_its_paragraph():

@@ -44,7 +44,7 @@ ADVICE = "advice"
 QUOTE = "quote"
 
 # Clause boundaries: punctuation, then conjunctions that start an independent clause.
-_CLAUSE_SPLIT = re.compile(
+CLAUSE_SPLIT = re.compile(
     r"\s*(?:;|:(?=\s)|\s[—–]\s|\s-{1,2}\s|→|->|=>|\s\|\s)\s*"
     r"|,?\s+(?:but|so that|so|because|since|whereas|while|although|though|yet|hence|thus|therefore|otherwise|which means)\s+"
     r"|,\s+(?:and|or|then)\s+(?=(?:it|this|that|they|the|a|an|every|each|both|two|nothing|no|`)\b)",
@@ -128,7 +128,7 @@ def _split(sentence: str) -> list[tuple[str, bool]]:
     depends on the clause before it and does not change what that clause does."""
     out: list[tuple[str, bool]] = []
     start, subordinate = 0, False
-    for match in _CLAUSE_SPLIT.finditer(sentence):
+    for match in CLAUSE_SPLIT.finditer(sentence):
         out.append((sentence[start:match.start()], subordinate))
         start, subordinate = match.end(), bool(_SUBORDINATE.match(match.group(0)))
     out.append((sentence[start:], subordinate))

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence, Union
 
-from llmbench.grading.acts import ADVICE, clauses
+from llmbench.grading.acts import ADVICE, CLAUSE_SPLIT, clauses
 from llmbench.grading.check import Verdict
 from llmbench.grading.parsed_answer import Answer, Unit
 
@@ -521,9 +521,10 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
     return None, miss
 
 
-# A clause ends at these: in "it is derived from the difficulty, so the value you set as
-# `pplns_window` is ignored" the mechanism is said of pplns_window.
-_CLAUSE_BREAK = re.compile(r"[;:\u2014\u2013]\s|,\s+(?:so|and|but|which|while|whereas|because)\b|[.!?]\s")
+# Clauses end where acts.CLAUSE_SPLIT splits them ("it is derived from the difficulty, so
+# the value you set as `pplns_window` is ignored": the ignoring is said of pplns_window) and,
+# in a window of sentences, where a sentence ends.
+_SENTENCE_END = re.compile(r"[.!?]\s")
 _PRONOUN_SUBJECT = re.compile(r"\s*(?:it|they|this|which)\b", re.IGNORECASE)
 # a parenthesised aside, not a call: "(sharing the Context is OK)", "(`window_size`, from `getdifficulty()`)"
 _ASIDE = re.compile(r"(?<![\w`.\]])\((?:[^()]|\(\))*\)")
@@ -536,7 +537,7 @@ def _clause_subject(text: str, start: int, end: int) -> str | None:
     after = _CODE_NAME.match(text, end + 1 if text[end:end + 1] == " " else end)
     if after:
         return after.group(0)           # "the hard-coded `share_window`"
-    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, start)]
+    breaks = sorted(m.end() for pattern in (CLAUSE_SPLIT, _SENTENCE_END) for m in pattern.finditer(text, 0, start))
     clause = _without_asides(text[:start])   # "(`window_size`, from `getdifficulty()` …)" is an aside
     begin = breaks[-1] if breaks else 0
     names = _CODE_NAME.findall(clause, begin)
@@ -769,7 +770,7 @@ def _soft_lead_in(answer: Answer, unit: Unit) -> Unit | None:
         # pruned at some point. An `OrderedDict` makes it easy to evict old entries.")
         item = [u for u in answer.units[max(0, unit.index - 2):unit.index] if u.block == unit.block]
         return next((u for u in reversed(item) if u.soft or u.act == ADVICE and u.vague), None)
-    # read the lead-in backwards from the code block, stopping at a sentence that states a defect
+    # the lead-in runs backwards from the code block and ends at a sentence asserting a defect
     start = unit.index
     while start > 0 and answer.units[start - 1].kind == "code" and answer.units[start - 1].block == unit.block:
         start -= 1   # from the first line of the fix's own code block

@@ -165,13 +165,16 @@ SINGLE_THREAD = Finding(
 )
 
 
+_CREATES_SOCKET = re.compile(_SOCKET_IN_THREAD_CODE, re.IGNORECASE)
+_THREAD_FUNC_RE = re.compile(_THREAD_FUNC)
+
+
 def _moved_socket_lines_are_novel(answer: Answer) -> None:
     """The prompt creates the socket in ``__init__``: the same line inside the thread's
     function is the fix (a move), not an echo, although its text is copied."""
-    creates = re.compile(_SOCKET_IN_THREAD_CODE, re.IGNORECASE)
-    thread_func = re.compile(_THREAD_FUNC)
     for unit in answer.units:
-        if unit.kind == "code" and not unit.novel and unit.func and thread_func.search(unit.func) and creates.search(unit.text):
+        if (unit.kind == "code" and not unit.novel and unit.func and _THREAD_FUNC_RE.search(unit.func)
+                and _CREATES_SOCKET.search(unit.text)):
             unit.novel = True
 
 
@@ -185,10 +188,8 @@ def _set_up_left_on_caller(answer: Answer, verdict: Verdict) -> Verdict:
     thread has ended, leaves the socket crossing threads."""
     if not verdict.passed:
         return verdict
-    creates = re.compile(_SOCKET_IN_THREAD_CODE, re.IGNORECASE)
-    thread_func = re.compile(_THREAD_FUNC)
     blocks = {u.block for u in answer.units if u.kind == "code" and not u.removed and u.func
-              and thread_func.search(u.func) and creates.search(u.text)}
+              and _THREAD_FUNC_RE.search(u.func) and _CREATES_SOCKET.search(u.text)}
     joined = set()   # blocks whose stop() joined the thread: a close after the join crosses nothing
     for unit in answer.units:
         if unit.block not in blocks or unit.removed or unit.text.lstrip().startswith("#"):

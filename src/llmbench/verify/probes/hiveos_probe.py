@@ -483,11 +483,13 @@ class _ApiHandler(socketserver.StreamRequestHandler):
     """ethminer's API: newline-terminated JSON-RPC over plain TCP, the connection kept open."""
 
     def handle(self):
-        self.server.active += 1
+        with self.server.counting:
+            self.server.active += 1
         try:
             self._serve()
         finally:
-            self.server.active -= 1
+            with self.server.counting:
+                self.server.active -= 1
 
     def _serve(self):
         # like ethminer, never hang up first: a client that waits for EOF waits forever
@@ -533,7 +535,8 @@ class _ApiServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     block_on_close = False
     requests = None     # methods asked, filled by the handler
-    active = 0          # connections a handler still reads
+    active = 0          # connections a handler still reads (under ``counting``)
+    counting = threading.Lock()
 
 
 def start_fake_api():

@@ -1,0 +1,49 @@
+"""The hiveos probes' fake ethminer API: what a client sent is read even after it hung up."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+
+import pytest
+from verify_probes_helpers import PROBES
+
+
+@pytest.fixture
+def api():
+    sys.path.insert(0, str(PROBES))
+    try:
+        import hiveos_probe
+    finally:
+        sys.path.remove(str(PROBES))
+    server = hiveos_probe._ApiServer(("127.0.0.1", 0), hiveos_probe._ApiHandler)
+    server.requests = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _settled(server, deadline=5.0):
+    end = time.monotonic() + deadline
+    while (server.active or not server.requests) and time.monotonic() < end:
+        time.sleep(0.01)
+    return list(server.requests)
+
+
+def test_a_line_protocol_client_is_answered(api):
+    with socket.create_connection(api.server_address) as conn:
+        conn.sendall(b'{"id":0,"jsonrpc":"2.0","method":"miner_getstat1"}\n')
+        assert b'"result"' in conn.makefile("rb").readline()
+    assert _settled(api) == ["miner_getstat1"]
+
+
+def test_an_http_client_that_hangs_up_still_has_its_request_read(api):
+    # curl's POST: header lines the API answers with parse errors, then a body with no newline
+    conn = socket.create_connection(api.server_address)
+    conn.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1:3333\r\nContent-Type: application/json\r\n\r\n"
+                 b'{"id":0,"jsonrpc":"2.0","method":"miner_getstat1"}')
+    conn.close()
+    assert "miner_getstat1" in _settled(api)
