@@ -79,6 +79,41 @@ def test_unquoted_heredoc_expands_like_the_shell():
     assert "$CUSTOM_URL" in record.raw
 
 
+def test_an_indented_delimiter_does_not_close_a_fenced_heredoc():
+    tree = parse_file_tree(block(
+        "cat > h-config.sh << 'EOF'\nexport A=1\n  EOF\ncat > h-run.sh << 'EOF'\nexec ./ethminer\nEOF"
+    ))
+    record = tree.files["h-config.sh"]
+    assert record.complete and "cat > h-run.sh" in record.content
+    assert "h-run.sh" not in tree.files
+
+
+def test_dash_heredoc_strips_tabs_not_spaces():
+    tabs = parse_file_tree(block("cat > h-run.sh <<- 'EOF'\n\texec ./ethminer\n\tEOF")).files["h-run.sh"]
+    assert tabs.complete and tabs.content == "exec ./ethminer\n"
+    spaces = parse_file_tree(block("cat > h-run.sh <<- 'EOF'\n    exec ./ethminer\n    EOF")).files["h-run.sh"]
+    assert not spaces.complete
+
+
+def test_an_inner_heredoc_with_the_same_delimiter_closes_the_outer_one():
+    record = parse_file_tree(block(
+        "cat > h-stats.sh << 'EOF'\nNOTE=$(cat << EOF\nhello\nEOF\n)\necho \"$NOTE\"\nEOF"
+    )).files["h-stats.sh"]
+    assert record.content == "NOTE=$(cat << EOF\nhello\n"
+
+
+def test_an_unquoted_heredoc_records_what_bash_fills_in_from_outside():
+    tree = parse_file_tree(block(
+        "VERSION=0.19.0\n"
+        "cat > h-manifest.conf << EOF\nCUSTOM_NAME=ethminer\nCUSTOM_VERSION=$VERSION\nEOF\n"
+        "cat > h-config.sh << EOF\nexport URL=\"\\$CUSTOM_URL\"\nEOF\n"
+        "cat > h-run.sh << EOF\nexport CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES\nSTART=$(date +%s)\nEOF"
+    ))
+    assert tree.files["h-manifest.conf"].outside == ()            # the answer's own variable
+    assert tree.files["h-config.sh"].outside == ()                # escaped: written as $CUSTOM_URL
+    assert tree.files["h-run.sh"].outside == ("$CUDA_VISIBLE_DEVICES", "$(date +%s)")
+
+
 def test_nested_heredoc_with_another_delimiter_stays_in_the_file():
     record = parse_file_tree(block(
         "cat > h-stats.sh << 'EOF'\npython3 - << 'PY'\nprint(1)\nPY\nEOF"

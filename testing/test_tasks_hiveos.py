@@ -171,6 +171,14 @@ def test_heredocs_needs_every_created_wrapper_file_by_complete_heredoc():
     assert not verdicts(truncated)["hiveos.heredocs"]
 
 
+def test_heredocs_fails_an_unquoted_delimiter_only_when_bash_changes_the_text():
+    plain = answer().replace("<< 'EOF'", "<< EOF", 1)      # the manifest: nothing to expand
+    assert "<< EOF" in plain and verdicts(plain)["hiveos.heredocs"]
+    expanded = answer().replace("<< 'EOF'", "<< EOF")     # h-config.sh's $CUSTOM_URL filled in empty
+    verdict = grade("hiveos", expanded)["hiveos.heredocs"]
+    assert not verdict.passed and "$CUSTOM_URL" in verdict.evidence
+
+
 def test_manifest():
     assert not verdicts(answer({"h-manifest.conf": 'CUSTOM_NAME="ethminer"\n'}))["hiveos.manifest"]
     assert not verdicts(answer({"h-manifest.conf": 'CUSTOM_NAME="my-ethminer"\nCUSTOM_VERSION=1\n'}))["hiveos.manifest"]

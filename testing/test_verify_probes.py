@@ -132,6 +132,8 @@ WRONG = [
      "flight_sheet_reaches_ethminer", "do not carry CUSTOM_URL"),
     ("hiveos", "wrong_unterminated_heredoc.sh", "hiveos.heredocs",
      "files_written_whole", "swallowed the next heredoc"),
+    ("hiveos", "wrong_inner_delimiter.sh", "hiveos.heredocs",
+     "files_written_whole", "stop at a bash syntax error"),
     ("hiveos", "wrong_no_api_port.sh", "hiveos.api_port",
      "ethminer_api_on_3333", "without its API on port 3333"),
     ("hiveos", "wrong_stats_port.sh", "hiveos.api_port",
@@ -152,6 +154,18 @@ def test_a_wrong_fix_that_reads_right_fails_its_probe(tmp_path, task, case, chec
     assert status == "failed", detail
     assert words in detail
 
+
+
+def test_files_a_probe_writes_by_sourcing_are_not_the_answers(tmp_path):
+    # h-config.sh's heredoc never closes ("  EOF"), so it swallows the command writing
+    # h-run.sh: sourcing h-config.sh writes h-run.sh, the answer's paste does not
+    answer = case_text("hiveos", "wrong_indented_terminator.sh")
+    payload = run_probe(lay_out(tmp_path, "hiveos", answer), "hiveos",
+                        checks=["hiveos.h_config", "hiveos.h_run_exec", "hiveos.api_port"])
+    results = by_probe(payload)
+    for probe in ("h_run_execs_ethminer", "ethminer_api_on_3333"):
+        status, detail = results[probe]
+        assert status == "failed" and "h-run.sh was not created" in detail, (probe, detail)
 
 
 def test_a_syntax_error_is_an_error_verdict_for_every_probe(tmp_path):

@@ -52,6 +52,9 @@ class CreatedFile:
     command: str = ""       # the line that created it (or the caption / info string)
     line: int = 0           # 1-based line in the answer
     raw: str = ""           # the text as written in the answer (differs from content for unquoted heredocs)
+    # unquoted heredoc: what bash filled in from outside the answer's own commands as it
+    # wrote the file ($CUSTOM_URL, $(…), `…`): the file is not the text shown
+    outside: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -116,6 +119,7 @@ class _Parser:
         self.cwd: str | None = None
         self._prompt = normalize(prompt) if prompt else ""
         self._depth = 0
+        self._outside: list[str] = []   # filled by _expand_heredoc
 
     # -- driving ------------------------------------------------------------
     def run(self, lines: list[str]) -> None:
@@ -237,7 +241,9 @@ class _Parser:
             complete = False
             while i < len(lines):
                 candidate = lines[i].lstrip("\t") if strip_tabs else lines[i]
-                if candidate.rstrip() == delimiter or candidate.strip() == delimiter:
+                # bash closes only on the delimiter alone from the line's start: an indented
+                # "  EOF" is body text; a fenced block's own indent was removed already
+                if _closes(candidate, delimiter, fenced):
                     complete = True
                     i += 1
                     break
@@ -290,16 +296,18 @@ class _Parser:
             return
         targets, appends = _redirect_targets(args)
         raw = "\n".join(body) + "\n" if body else ""
+        self._outside = []
         content = raw if quoted else self._expand_heredoc(raw)
+        outside = tuple(dict.fromkeys(self._outside))
         if verb == "cat" and "__HEREDOC__" in words and body is not None:
             for path in targets:
-                self._create(path, "heredoc", content, complete, quoted, command, line_no, raw)
+                self._create(path, "heredoc", content, complete, quoted, command, line_no, raw, outside)
             return
         if verb == "tee" and body is not None and "__HEREDOC__" in command_words(command):
             # tee PATH << EOF, or cat << EOF | tee PATH: the heredoc feeds tee
             tee_paths = [a for a in _without_redirects(args) if not a.startswith("-") and a != "__HEREDOC__"]
             for path in tee_paths + targets:
-                self._create(path, "heredoc", content, complete, quoted, command, line_no, raw)
+                self._create(path, "heredoc", content, complete, quoted, command, line_no, raw, outside)
             return
         if verb in ("echo", "printf") and targets:
             text_args = _without_redirects(args)
@@ -308,13 +316,13 @@ class _Parser:
                 self._create(path, "redirect", content, True, True, command + (" >>" if append else ""), line_no)
 
     def _create(self, path: str, how: str, content: str, complete: bool, quoted: bool, command: str, line_no: int,
-                raw: str | None = None) -> None:
+                raw: str | None = None, outside: tuple[str, ...] = ()) -> None:
         if path in ("/dev/null", "-") or path.startswith("&") or path.startswith("/dev/"):
             return
         if self._copied(command + "\n" + (raw if raw is not None else content)):
             return
         self.tree.add(CreatedFile(self._resolve(path), how, content, complete, quoted, command.strip(), line_no,
-                                  raw if raw is not None else content))
+                                  raw if raw is not None else content, outside))
 
     def _expand_heredoc(self, body: str) -> str:
         """What an unquoted heredoc writes: escapes resolved, $VAR and $(…) replaced by their values
@@ -329,6 +337,7 @@ class _Parser:
                 i += 2
             elif char == "`":
                 end = body.find("`", i + 1)
+                self._outside.append(body[i:end + 1 if end >= 0 else len(body)][:40])
                 i = len(body) if end < 0 else end + 1
             elif char == "$" and body.startswith("$(", i):
                 depth, j = 0, i + 1
@@ -337,14 +346,18 @@ class _Parser:
                     j += 1
                     if depth == 0:
                         break
+                self._outside.append(body[i:j][:40])
                 i = j
             elif char == "$":
                 match = _VAR.match(body, i)
                 if match:
                     name = match.group(1) or match.group(3)
+                    if name not in self.env:
+                        self._outside.append(match.group(0))
                     out.append(self.env.get(name, match.group(2) or "") if name != "HOME" else "~")
                     i = match.end()
                 elif i + 1 < len(body) and (body[i + 1].isdigit() or body[i + 1] in "@#?$*!-"):
+                    self._outside.append(body[i:i + 2])
                     i += 2
                 else:
                     out.append(char)
@@ -379,6 +392,13 @@ class _Parser:
             resolved = path
         resolved = posixpath.normpath(resolved) if resolved not in ("~",) else resolved
         return resolved
+
+
+def _closes(line: str, delimiter: str, fenced: bool) -> bool:
+    if fenced:
+        return line.rstrip("\r") == delimiter
+    # prose lines lose their indent and trailing blanks when copied out of a list item
+    return line.strip() == delimiter
 
 
 def command_words(command: str) -> list[str]:

@@ -173,6 +173,10 @@ def check_heredocs(tree: FileTree) -> Verdict:
             return Verdict(False, f"{record.name} is given as a {record.how} ({record.command[:80]!r}), not a heredoc")
         if not record.complete:
             return Verdict(False, f"the heredoc writing {record.name} (line {record.line}) is never closed by its delimiter")
+        if record.outside:
+            return Verdict(False, f"the heredoc writing {record.name} (line {record.line}) has an unquoted delimiter, "
+                                  f"so bash fills in {', '.join(record.outside[:3])} as it writes the file "
+                                  f"({record.command[:60]!r}); quote it: << 'EOF'")
     names = ", ".join(r.name for r in present)
     return Verdict(True, f"written with complete heredocs: {names} (e.g. {present[0].command[:80]!r})")
 

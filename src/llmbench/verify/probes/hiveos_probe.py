@@ -106,8 +106,12 @@ def setup(ctx):
         pass
     code, out, err, _ = run_shell(["bash", answer], ctx.home, base_env(ctx.home), ANSWER_TIMEOUT)
     record = {"code": code, "stderr": err[-4000:], "stats": None}
-    # h-stats.sh needs the one fixed API port: run it once here, its probes judge the record
     where = miner_dir(ctx)
+    # what the answer's commands wrote; a probe that sources h-config.sh may write more
+    # (a heredoc that swallowed the next one), and that is not the answer's paste
+    record["written"] = sorted(os.path.join(root, name) for root, _dirs, files in os.walk(ctx.home)
+                              for name in files if name in FILES)
+    # h-stats.sh needs the one fixed API port: run it once here, its probes judge the record
     if where is not None and os.path.isfile(os.path.join(where, "h-stats.sh")):
         try:
             record["stats"] = run_h_stats(ctx, where)
@@ -126,6 +130,13 @@ def setup_record():
         return {"code": None, "stderr": ""}
     with open(path) as fh:
         return json.load(fh)
+
+
+def answer_wrote(where, name):
+    """Whether the answer's own commands wrote NAME in WHERE (not a probe sourcing its files)."""
+    path = os.path.join(where, name)
+    listed = setup_record().get("written")
+    return os.path.isfile(path) and (listed is None or path in listed)
 
 
 def expected_dir(ctx):
@@ -223,10 +234,15 @@ def probe_files_written_whole(ctx):
     record = setup_record()
     unterminated = [line for line in record.get("stderr", "").splitlines() if "here-document" in line]
     expect(not unterminated, "bash: " + (unterminated[0].split(": ", 1)[-1] if unterminated else ""))
+    # bash stops a script at a syntax error: a heredoc closed early by an inner delimiter
+    # leaves the rest of its text to run as commands, and the paste ends there
+    broken = [line for line in record.get("stderr", "").splitlines() if "syntax error" in line]
+    expect(not broken, "the answer's commands stop at a bash syntax error: " +
+           (broken[0].split(": ", 1)[-1][:160] if broken else ""))
     given = _given(ctx)
     for name in given:
         path = os.path.join(where, name)
-        expect(os.path.isfile(path), f"{name} was not created")
+        expect(answer_wrote(where, name), f"{name} was not created")
         text = read(path)
         expect(text.strip(), f"{name} is empty")
         for line in text.splitlines():
@@ -240,7 +256,7 @@ def probe_files_written_whole(ctx):
 
 def probe_manifest_sets_name_version(ctx):
     where = require_dir(ctx)
-    expect(os.path.isfile(os.path.join(where, "h-manifest.conf")), "h-manifest.conf was not created")
+    expect(answer_wrote(where, "h-manifest.conf"), "h-manifest.conf was not created")
     script = '. ./h-manifest.conf >/dev/null 2>&1; printf "%s\\n%s\\n" "$CUSTOM_NAME" "$CUSTOM_VERSION"'
     code, out, err, _ = run_shell(["bash", "-c", script], where, base_env(ctx.home))
     lines = (out.splitlines() + ["", ""])[:2]
@@ -334,7 +350,7 @@ def _write_exec(path, text):
 def run_h_run(ctx):
     """Start h-run.sh as HiveOS does; returns (record of ethminer or None, tools used, pid, stderr)."""
     where = require_dir(ctx)
-    expect(os.path.isfile(os.path.join(where, "h-run.sh")), "h-run.sh was not created")
+    expect(answer_wrote(where, "h-run.sh"), "h-run.sh was not created")
     work = tempfile.mkdtemp(prefix="hiveos-run-")
     record = os.path.join(work, "ethminer.jsonl")
     tools = os.path.join(work, "tools.log")
@@ -397,9 +413,9 @@ def probe_ethminer_api_on_3333(ctx):
 
 def probe_flight_sheet_reaches_ethminer(ctx):
     where = require_dir(ctx)
-    expect(os.path.isfile(os.path.join(where, "h-config.sh")),
+    expect(answer_wrote(where, "h-config.sh"),
            "h-config.sh was not created: nothing reads the flight sheet where HiveOS expects it")
-    if not os.path.isfile(os.path.join(where, "h-run.sh")):
+    if not answer_wrote(where, "h-run.sh"):
         # h-config.sh's reads are in the files; without h-run.sh they cannot be followed to ethminer
         raise _harness.CandidateError("cannot be judged: h-run.sh was not created, so nothing starts ethminer")
     carried = _config_carries_flight_sheet(ctx, where)
@@ -458,7 +474,7 @@ def _side_files(where):
 
 def probe_h_config_exports_settings(ctx):
     where = require_dir(ctx)
-    expect(os.path.isfile(os.path.join(where, "h-config.sh")), "h-config.sh was not created")
+    expect(answer_wrote(where, "h-config.sh"), "h-config.sh was not created")
     env = base_env(ctx.home, FLIGHT_SHEET)
     script = ('[ -f h-manifest.conf ] && . ./h-manifest.conf >/dev/null 2>&1; '
               '. ./h-config.sh >/dev/null 2>&1; env -0')
@@ -580,7 +596,7 @@ def run_h_stats(ctx, where):
 
 def h_stats_result(ctx):
     where = require_dir(ctx)
-    expect(os.path.isfile(os.path.join(where, "h-stats.sh")), "h-stats.sh was not created")
+    expect(answer_wrote(where, "h-stats.sh"), "h-stats.sh was not created")
     stats = setup_record().get("stats")
     if not stats:
         raise _harness.CandidateError("h-stats.sh was not run")
