@@ -100,11 +100,17 @@ _ADVICE_CUES = re.compile(
 # clause after it and does nothing on its own
 _CONDITION = re.compile(r"^(?:if|when|unless|once|to be (?:safe|sure)|for (?:safety|robustness))\b[^,.;:]{0,80},\s*",
                         re.IGNORECASE)
+# A leading phrase that sets the scene for the clause's verb: "With four threads running
+# `process_pending_payments()`, make sure …", "Before the next release, audit …"
+_SCENE = re.compile(r"^(?:with|for|in|on|before|after|during|given|as|at|under|to|across|inside|within)\b"
+                    r"[^,.;:]{0,100},\s*(?=\S)", re.IGNORECASE)
 # Advice that orders nothing: it asks to look, or appeals to good practice.
 _LOOK = re.compile(
     r"\b(?:make sure|ensure\w*|double[- ]check\w*|verify\w*|confirm\w*|audit\w*|review\w*|investigat\w*|"
     r"check (?:whether|if|that|for|how)\b|look (?:into|at|for)|think about|keep (?:in mind|an eye)|be (?:careful|aware|mindful|cautious)|"
-    r"best[- ]practices?|worth\b|appropriate\w*|properly|as needed|if (?:needed|necessary)|where (?:possible|appropriate)|somehow|some (?:kind|sort) of)",
+    r"best[- ]practices?|worth\b|appropriate\w*|properly|as needed|if (?:needed|necessary)|where (?:possible|appropriate)|somehow|some (?:kind|sort) of|"
+    # a test asks how the code behaves, it changes nothing: "add a test that runs … from several threads"
+    r"(?:add|write|create|run)\w* (?:a |some |more )?(?:\w+ ){0,2}tests?\b|^\W*test (?:that|whether|if|with|what|how)\b)",
     re.IGNORECASE,
 )
 # Advice that suggests a change softly: a fix only beside an asserted finding.
@@ -115,12 +121,14 @@ _SOFT = re.compile(
     re.IGNORECASE,
 )
 # Concrete code: an inline span with an operator, call, subscript or SQL placeholder.
-_CONCRETE_CODE = re.compile(r"`[^`]*(?:[=(\[<>+*/%]|\?|\bwith\b|\bdef\b|\bimport\b)[^`]*`")
+# A bare name (`get_payment_history()`, `self.lock`) is where, not code.
+_CONCRETE_CODE = re.compile(r"`(?![\w.]+(?:\(\))?`)[^`]*(?:[=(\[<>+*/%]|\?|\bwith\b|\bdef\b|\bimport\b)[^`]*`")
 _QUESTION = re.compile(r"(?<![=(,\s%:])\?\s*[*_)\"']*\s*$")   # "WHERE id = ?" is SQL, not a question
 _INLINE_CODE = re.compile(r"`[^`]*`")
 
 
-_SUBORDINATE = re.compile(r"^,?\s+(?:because|since|whereas|while|although|though|so that)\s+$", re.IGNORECASE)
+# after a request, ", so …" is its purpose ("make sure X, so operators can see Y")
+_SUBORDINATE = re.compile(r"^,?\s+(?:because|since|whereas|while|although|though|so that|so)\s+$", re.IGNORECASE)
 
 
 def _split(sentence: str) -> list[tuple[str, bool]]:
@@ -135,6 +143,22 @@ def _split(sentence: str) -> list[tuple[str, bool]]:
     return [(c, sub) for c, sub in ((_LEAD.sub("", p.strip()), sub) for p, sub in out) if c]
 
 
+def asserted_part(sentence: str) -> str:
+    """The sentence with every clause that recommends or asks (or hangs on such a request)
+    blanked out, positions kept: what it asserts. "Resetting a row to `pending` is a strong
+    decision, so confirm it is only done when no coins left the wallet" asserts only the
+    first clause."""
+    out, start, subordinate, requested = [], 0, False, False
+    bounds = [(m.start(), m.end(), bool(_SUBORDINATE.match(m.group(0)))) for m in CLAUSE_SPLIT.finditer(sentence)]
+    for end, after, next_subordinate in bounds + [(len(sentence), len(sentence), False)]:
+        clause = _CONDITION.sub("", _LEAD.sub("", sentence[start:end].strip()))
+        asks = bool(clause) and _is_request(clause) or subordinate and requested
+        out.append(" " * (end - start) if asks else sentence[start:end])
+        out.append(sentence[end:after])
+        requested, start, subordinate = asks, after, next_subordinate
+    return "".join(out)
+
+
 def clauses(sentence: str) -> list[str]:
     """The sentence's clauses, each without list markers and leading connectives."""
     return [c for c, _ in _split(sentence)]
@@ -144,6 +168,9 @@ def _is_request(clause: str) -> bool:
     """The clause recommends or asks: an imperative head, a modal of advice, a request cue."""
     text = _INLINE_CODE.sub(lambda m: "`" + "x" * (len(m.group(0)) - 2) + "`", clause)  # "?" inside code is no question
     if _QUESTION.search(text):
+        return True
+    scene = _SCENE.match(text)
+    if scene and _is_request(text[scene.end():]):
         return True
     head = _IMPERATIVE.match(text)
     if head:
@@ -185,7 +212,7 @@ def _is_heading_label(clause: str, sentence: str) -> bool:
     """A short lead before a colon ("Refused block: verify …", "Old-firmware tracebacks: add
     tests …") names the topic of what follows; without an auxiliary verb it asserts nothing."""
     return (sentence.startswith(clause + ":") and len(_INLINE_CODE.sub("x", clause).split()) <= 4
-            and not _AUXILIARY.search(clause))
+            and not _AUXILIARY.search(clause) and not _is_request(clause))   # "Review `_send_payment()`:" asks
 
 
 def is_vague(text: str) -> bool:
@@ -198,3 +225,23 @@ def is_vague(text: str) -> bool:
 def is_soft(text: str) -> bool:
     """A suggestion ("consider evicting …"): a fix only when the answer also asserts the defect."""
     return bool(_SOFT.search(text))
+
+
+# A unit that only extends the one before to more places does what that one does:
+# "Make sure `get_payment_history()` is parameterized. The same applies to the `UPDATE`s."
+_CONTINUES = re.compile(
+    r"^(?:[-*+•]\s*|\d+[.)]\s*)*(?:the same (?:applies|goes|holds|is true)|same (?:for|with|here|goes)|"
+    r"likewise|ditto|similarly|this also applies|that also applies)\b",
+    re.IGNORECASE,
+)
+
+
+def is_connector(text: str) -> bool:
+    """A lead-in such as "Something like:" or "For example:" that only introduces what follows."""
+    return text.rstrip().endswith(":") and len(text.split()) <= 4 and not _VERB_FORM.search(_INLINE_CODE.sub("x", text))
+
+
+def continues_previous(text: str) -> bool:
+    """The unit extends the previous one ("The same applies to …") and takes its act."""
+    return bool(_CONTINUES.match(text.strip()))
+

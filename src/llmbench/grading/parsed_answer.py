@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from llmbench.grading.acts import ADVICE, classify, is_soft, is_vague
+from llmbench.grading.acts import ADVICE, classify, continues_previous, is_connector, is_soft, is_vague
 from llmbench.grading.jsonanswer import NOT_JSON, parse_json_answer
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([^`]*)$")
@@ -75,12 +75,18 @@ class Answer:
         self._section = 0
         self.memo: dict = {}   # rules cache what depends only on a unit's context here
         self._parse(_json_as_text(self.text))
+        previous: Unit | None = None
         for index, unit in enumerate(self.units):
             unit.index = index
             if unit.kind != "code":
-                unit.act = classify(unit.text, unit.novel)
-                unit.vague = unit.act == ADVICE and is_vague(unit.text)
-                unit.soft = unit.act == ADVICE and is_soft(unit.text)
+                if previous is not None and unit.novel and continues_previous(unit.text):
+                    unit.act, unit.vague, unit.soft = previous.act, previous.vague, previous.soft
+                else:
+                    unit.act = classify(unit.text, unit.novel)
+                    unit.vague = unit.act == ADVICE and is_vague(unit.text)
+                    unit.soft = unit.act == ADVICE and is_soft(unit.text)
+                if unit.kind == "prose" and not is_connector(unit.text):
+                    previous = unit
 
     # -- echo ---------------------------------------------------------------
     def _novel_prose(self, text: str) -> bool:

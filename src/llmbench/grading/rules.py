@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence, Union
 
-from llmbench.grading.acts import ADVICE, CLAUSE_SPLIT, clauses
+from llmbench.grading.acts import ADVICE, CLAUSE_SPLIT, asserted_part, clauses, is_vague
 from llmbench.grading.check import Verdict
 from llmbench.grading.parsed_answer import Answer, Unit
 
@@ -457,8 +457,13 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             # "**Bug 1: `window_size` is hard-coded**" … "that window is effectively a fixed number"
             miss = Miss(unit, f"mechanism {_name(found)} beside a heading or section stating wrong mechanism {heading_wrong}", "wrong_mechanism")
             continue
+        act, vague = unit.act, unit.vague
+        if act != ADVICE and not found[0].pattern.search(asserted_part(text)):
+            # an asserting sentence whose mechanism sits in its request: "X is a strong decision,
+            # so confirm it is only done when no coins left the wallet"
+            act, vague = ADVICE, vague or is_vague(text)
         advice = _search(finding._advice, text)
-        if advice or _labelled_advice(text) or unit.act == ADVICE and (unit.vague or not advice_fixes):
+        if advice or _labelled_advice(text) or act == ADVICE and (vague or not advice_fixes):
             why = f"advice {_name(advice)}" if advice else "advice, not a finding"
             miss = miss or Miss(unit, why, "advice")
             continue
@@ -516,7 +521,7 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         if veto:
             miss = Miss(unit, f"{veto.evidence()} (no later sentence retracts it); vetoes", "denial")
             continue
-        kind = "fix" if unit.act == ADVICE else "finding"
+        kind = "fix" if act == ADVICE else "finding"
         return Hit(unit, place, kind, f"mechanism {_name(found)}"), None
     return None, miss
 
