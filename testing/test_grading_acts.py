@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from llmbench.grading.acts import ADVICE, ASSERTION, QUOTE, classify, clauses, is_soft, is_vague
+from llmbench.grading.acts import (
+    ADVICE,
+    ASSERTION,
+    QUOTE,
+    asserted_part,
+    classify,
+    clauses,
+    continues_previous,
+    is_soft,
+    is_vague,
+)
 
 
 @pytest.mark.parametrize("text", [
@@ -22,6 +32,9 @@ from llmbench.grading.acts import ADVICE, ASSERTION, QUOTE, classify, clauses, i
     "It's a race: two workers can both claim the payout.",
     "You might see duplicate payouts when two workers run.",            # a symptom, not a suggestion
     "If the wallet call times out, the row goes back to `pending`.",   # a condition on an assertion
+    "In `_listen`, the socket is used from another thread.",            # a scene phrase before an assertion
+    "With the lock unused, two workers can pay the same payout.",
+    "`_build_header` packs the hash as-is, so miners hash the wrong header.",
 ])
 def test_assertions(text):
     assert classify(text) == ASSERTION
@@ -45,6 +58,13 @@ def test_assertions(text):
     "If you want to be on the safe side, you could consider moving the setup into the listener thread:",
     "To be safe, use `Decimal` in `calculate_fee`.",
     "For the fee differences, you might look at using `decimal.Decimal` in `calculate_fee()`.",
+    # a scene phrase before the request
+    "With four threads running `process_pending_payments()` in parallel, make sure every access is locked.",
+    "Before the next release, audit how `self.processing` is shared.",
+    # a short imperative lead is a request, not a topic label
+    "- Review `_send_payment()`: it might be worth logging the wallet exception instead of returning `None`.",
+    # ", so …" after a request is its purpose
+    "Log the wallet exception in `_send_payment()`, so operators can see what the RPC said.",
 ])
 def test_advice(text):
     assert classify(text) == ADVICE
@@ -62,6 +82,11 @@ def test_copied_text_is_a_quote():
     ("Consider evicting entries older than 5 minutes.", False, True),
     ("Use a placeholder: `WHERE address = ?`", False, False),
     ("Make sure the check runs under `with self.lock:`", False, False),   # quotes the code to write
+    # a function's name is where, not code to write
+    ("Make sure `get_payment_history()` is parameterized.", True, False),
+    # a test to add asks how the code behaves, it changes nothing
+    ("Add a test that runs `process_pending_payments()` from several threads.", True, False),
+    ("Write a regression test where the wallet raises after sending.", True, False),
 ])
 def test_vague_and_soft_advice(text, vague, soft):
     assert (is_vague(text), is_soft(text)) == (vague, soft)
@@ -79,3 +104,24 @@ def test_clauses_split_at_coordinators_not_inside_a_request():
 def test_a_subordinate_clause_does_not_turn_a_request_into_an_assertion():
     assert classify("Consider whether `stop()` is safe while `_listen()` is blocked in `recv`.") == ADVICE
     assert classify("`stop()` closes the socket while `_listen()` is blocked in `recv`.") == ASSERTION
+
+
+def test_the_asserted_part_blanks_the_request_clauses():
+    sentence = ("Resetting a row to `pending` is a strong decision, so confirm it is only done "
+                "when no coins left the wallet.")
+    asserted = asserted_part(sentence)
+    assert len(asserted) == len(sentence)
+    assert "strong decision" in asserted and "coins" not in asserted and "confirm" not in asserted
+    finding = "The socket is created in `__init__`, so create it in `_listen` instead."
+    assert "created in `__init__`" in asserted_part(finding) and "_listen" not in asserted_part(finding)
+    assert asserted_part("`window_size` is never used.") == "`window_size` is never used."
+
+
+@pytest.mark.parametrize("text, continues", [
+    ("- The same applies to the `UPDATE` statements in `_execute_payment()`.", True),
+    ("Same for `batch_payments()`.", True),
+    ("Likewise for the `UPDATE`s.", True),
+    ("The same worker can claim the payout twice.", False),
+])
+def test_a_continuation_extends_the_unit_before(text, continues):
+    assert continues_previous(text) is continues

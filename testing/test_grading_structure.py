@@ -333,3 +333,108 @@ def test_a_bold_lead_stating_a_wrong_mechanism_binds_its_paragraph():
             "at 10,000 shares, so changing the configuration cannot move it.")
     assert not passed("pplns", "**Bug 1 — `window_size` is hard-coded.** " + body, "pplns.hardcoded_share_window")
     assert passed("pplns", "**Bug 1 — the payout window.** " + body, "pplns.hardcoded_share_window")
+
+
+SQL_EXAMPLE = """
+```python
+conn.execute("SELECT id, amount FROM payouts WHERE address = ? LIMIT ?", (address, int(limit)))
+```
+"""
+
+
+def test_code_under_a_request_and_its_continuation_is_advice():
+    advice = ("- Make sure `get_payment_history()` is parameterized, since the address comes from a public "
+              "endpoint. Something like:\n" + SQL_EXAMPLE + "\n- The same applies to the `UPDATE` statements in "
+              "`_execute_payment()`.\n")
+    assert not passed("payment", advice, "payment.sql_injection")
+    finding = ("- `get_payment_history()` puts the address into its SQL with an f-string, so it is injectable. "
+               "Use parameters:\n" + SQL_EXAMPLE)
+    assert passed("payment", finding, "payment.sql_injection")
+
+
+def test_a_mechanism_said_only_in_a_request_clause_is_advice():
+    asked = ("Resetting a row to `pending` in `_execute_payment()` is a strong decision, so confirm it is only "
+             "done when you are certain no coins already left the wallet.")
+    assert not passed("payment", asked, "payment.atomicity")
+    asserted = ("`_execute_payment()` resets the row to `pending` even when the coins already left the wallet, "
+                "so confirm the wallet's state before retrying.")
+    assert passed("payment", asserted, "payment.atomicity")
+
+
+def test_a_test_to_add_is_no_fix():
+    text = "- Add a test that runs `process_pending_payments()` from several threads against the same database."
+    assert not passed("payment", text, "payment.race_condition")
+
+
+def test_a_pronoun_clause_continues_the_decoy_of_the_sentence_before():
+    decoy = ("`stratum_prevhash()` only reorders the 4-byte words of `previousblockhash`. That is not a byte "
+             "reversal: the conversion should reverse all 32 bytes, otherwise miners hash a header whose "
+             "previous-block field is scrambled.")
+    assert not passed("stratum", decoy, "stratum.byte_order")
+    header = ("`_build_header()` packs `previousblockhash` exactly as the RPC returns it. That is the wrong byte "
+              "order: the header needs all 32 bytes reversed.")
+    assert passed("stratum", header, "stratum.byte_order")
+
+
+def test_a_list_items_lead_is_read_with_the_explanation_under_it():
+    item = ("- Bug: Header prev hash in wrong endianness.\n  Function: _build_header.\n  Explanation: {why}\n"
+            "  Fix: prev_hash = bytes.fromhex(self.block_template['previousblockhash'])[::-1].\n")
+    wrong = item.format(why="The block header expects the previous block hash in big-endian order, and "
+                            "getblocktemplate returns previousblockhash in little-endian order.")
+    assert not passed("stratum", wrong, "stratum.byte_order")
+    right = item.format(why="getblocktemplate returns previousblockhash in display (big-endian) order, but the "
+                            "header stores it little-endian, so the 32 bytes must be reversed.")
+    assert passed("stratum", right, "stratum.byte_order")
+
+
+def test_a_reversal_of_another_header_field_is_no_prev_hash_fix():
+    merkle = ("In `_build_header()` the byte order is wrong. Fix:\n```python\n"
+              "header = version + prev_hash + merkle_root[::-1] + struct.pack('<I', ntime) + bits\n```\n")
+    assert not passed("stratum", merkle, "stratum.byte_order")
+    prev = merkle.replace("prev_hash + merkle_root[::-1]", "prev_hash[::-1] + merkle_root")
+    assert passed("stratum", prev, "stratum.byte_order")
+
+
+def test_a_log_call_is_judged_with_the_arguments_on_its_next_lines():
+    code = ("Here is `_submit_block()` with a shorter log line:\n```python\n"
+            "def _submit_block(self, block_hex, block_hash):\n"
+            "    logger.debug(\"block candidate %s at height %d: %s\",\n                 {args})\n```\n")
+    assert not passed("stratum", code.format(args="block_hash, height, block_hex"), "stratum.info_leak")
+    assert passed("stratum", code.format(args="block_hash, height"), "stratum.info_leak")
+
+
+def test_log_volume_and_a_row_left_in_processing_are_wrong_mechanisms():
+    volume = ("The `logger.info` in `_submit_block()` that prints `block_hex` produces a line of over a megabyte; "
+              "hosted log services cap line sizes and bill by volume. Truncate long records so one block "
+              "candidate can't blow up the log.")
+    assert not passed("stratum", volume, "stratum.info_leak")
+    stuck = ("### Commit before the wallet call in `_execute_payment()`\n\n`_execute_payment()` commits "
+             "`processing` before calling the wallet. If the worker dies meanwhile, the row is left in "
+             "`processing` forever and is never picked up again, so that miner is never paid.\n")
+    assert not passed("payment", stuck, "payment.atomicity")
+    double = stuck.replace("so that miner is never paid", "and the `except` resets it to `pending` after the "
+                                                        "coins were sent, so it is paid twice")
+    assert passed("payment", double, "payment.atomicity")
+
+
+def test_the_subscription_racing_the_first_receive_is_not_the_crossing():
+    joiner = ("**Bug 1 – subscriptions race the first receive (slow joiner).** `start()` connects `self.socket` "
+              "and sets the `SUBSCRIBE` options, but then immediately starts `_listen()`, which begins reading "
+              "before the subscription has propagated.")
+    assert not passed("zmq", joiner, CROSSING)
+
+
+def test_a_place_after_before_or_after_is_not_the_denials_subject():
+    fix = ("ZeroMQ sockets are not thread-safe, and `self.socket` is set up in `start()` on the caller's thread "
+           "but read in `_listen()` on the listener thread. Create it in the thread:\n" + LISTEN_FIX)
+    timed = fix + "\nRegistering callbacks with `on()` before `start()` is fine."
+    assert passed("zmq", timed, "zmq.fix_socket_in_thread")
+    denied = fix + "\nThe threading in `start()` is fine."
+    assert not passed("zmq", denied, "zmq.fix_socket_in_thread")
+
+
+def test_a_rule_stated_as_must_does_not_hide_the_finding_after_it():
+    text = ("ZeroMQ sockets are not thread-safe: each socket must be used by exactly one thread. In `ZMQListener`, "
+            "`self.socket` is created in `__init__()` and connected in `start()` on the caller's thread. However, "
+            "the socket is then read in `_listen()`, which runs on a separate daemon thread.")
+    assert grade("zmq", text)[CROSSING].kind == "finding"

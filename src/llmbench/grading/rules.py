@@ -307,6 +307,20 @@ def _windows(answer: Answer, span: int) -> list[Unit]:
 _EMPHASIS = re.compile(r"(?<![\w*])\*{1,3}(?=[^\s*])|(?<=[^\s*])\*{1,3}(?![\w*])")
 
 
+def _statement(answer: Answer, unit: Unit) -> str:
+    """A code line with the lines its open brackets continue onto (a call's arguments on
+    the next lines decide what it logs or binds); prose as it is."""
+    if unit.kind != "code":
+        return _plain(unit)
+    lines, depth = [unit.text], 0
+    for following in answer.units[unit.index + 1:unit.index + 12]:
+        depth += sum(lines[-1].count(c) for c in "([{") - sum(lines[-1].count(c) for c in ")]}")
+        if depth <= 0 or following.kind != "code" or following.block != unit.block:
+            break
+        lines.append(following.text)
+    return "\n".join(lines)
+
+
 def _plain(unit: Unit) -> str:
     """The text rules match against: prose loses its emphasis markers, code is untouched."""
     return unit.text if unit.kind == "code" else _EMPHASIS.sub("", unit.text)
@@ -381,6 +395,9 @@ def _denied_places(finding: Finding, text: str) -> frozenset[str]:
 _NEW_SUBJECT = re.compile(r"\(\s*(?:only|but|except)\b|\bonly the\b")
 
 
+_TIMED_BY = re.compile(r"\b(?:before|after|until|prior to|once)\s+`?$", re.IGNORECASE)
+
+
 def _other_subject(finding: Finding, between: str) -> bool:
     """Whether the words between a place and a denial bring in another subject: "each
     socket must belong to one thread (only the `zmq.Context` is safe to share)"."""
@@ -397,8 +414,11 @@ def _generic_denial(finding: Finding, text: str) -> str | None:
             place = _search(finding._denial_places, clause)
             # the place is the subject of the denial: "`_build_header` is fine", not
             # "each socket must … (only the `zmq.Context` is safe to share)"
+            # (a place after "before"/"after" times another subject: "registering callbacks
+            # with `on()` before `start()` is fine")
             if place and place[1].start() < found[1].start() and not _other_subject(
-                    finding, clause[place[1].end():found[1].start()]):
+                    finding, clause[place[1].end():found[1].start()]) \
+                    and not _TIMED_BY.search(clause[:place[1].start()]):
                 return found[0].label(found[1])
     return None
 
@@ -420,8 +440,10 @@ def find_mechanism(answer: Answer, finding: Finding, denials: Sequence[Denial] =
     ("`_build_header` must byte-reverse previousblockhash") is returned as a fix.
     """
     hit, miss = _find_mechanism(answer, finding, answer.units, denials, advice_fixes)
-    if hit is None and finding.span > 1:
-        hit, window_miss = _find_mechanism(answer, finding, _windows(answer, finding.span), denials, advice_fixes)
+    if (hit is None or hit.kind == "fix") and finding.span > 1:
+        window_hit, window_miss = _find_mechanism(answer, finding, _windows(answer, finding.span), denials, advice_fixes)
+        if window_hit is not None and (hit is None or window_hit.kind == "finding"):
+            hit = window_hit
         miss = miss or window_miss
     return hit, (None if hit else miss)
 
@@ -429,6 +451,7 @@ def find_mechanism(answer: Answer, finding: Finding, denials: Sequence[Denial] =
 def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials: Sequence[Denial],
                     advice_fixes: bool) -> tuple[Hit | None, Miss | None]:
     miss: Miss | None = None
+    advised: Hit | None = None
     for unit in units:
         if not finding._mechanisms or unit.kind == "code" and not unit.text.lstrip().startswith("#"):
             continue
@@ -453,15 +476,27 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         heading_wrong = None if _search(finding._strong, text) else _heading_wrong_mechanism(answer, finding, unit)
         if unit.kind == "heading" and not heading_wrong:
             heading_wrong = _section_wrong_mechanism(answer, finding, unit)
+        if not heading_wrong and unit.item and answer.block_units(unit.block)[:1] == [unit]:
+            # an item's lead ("Bug: header prev hash in wrong endianness.") is read with the
+            # explanation under it ("… the header expects big-endian …")
+            heading_wrong = _item_wrong_mechanism(answer, finding, unit)
         if heading_wrong:
             # "**Bug 1: `window_size` is hard-coded**" … "that window is effectively a fixed number"
             miss = Miss(unit, f"mechanism {_name(found)} beside a heading or section stating wrong mechanism {heading_wrong}", "wrong_mechanism")
             continue
         act, vague = unit.act, unit.vague
-        if act != ADVICE and not found[0].pattern.search(asserted_part(text)):
+        # (a table row's cells are fragments: "validate against `self.current_job`" under
+        # "Root cause" describes, it does not ask)
+        if act != ADVICE and " | " not in text and not found[0].pattern.search(asserted_part(text)):
             # an asserting sentence whose mechanism sits in its request: "X is a strong decision,
             # so confirm it is only done when no coins left the wallet"
             act, vague = ADVICE, vague or is_vague(text)
+        continued = _continues_wrong(answer, finding, unit, text, found)
+        if continued:
+            # "`stratum_prevhash()` only reorders the 4-byte words. That is not a byte
+            # reversal: …": the pronoun's clause is about the decoy the sentence before named
+            miss = Miss(unit, f"mechanism {_name(found)} continues {continued}", "wrong_mechanism")
+            continue
         advice = _search(finding._advice, text)
         if advice or _labelled_advice(text) or act == ADVICE and (vague or not advice_fixes):
             why = f"advice {_name(advice)}" if advice else "advice, not a finding"
@@ -521,9 +556,14 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         if veto:
             miss = Miss(unit, f"{veto.evidence()} (no later sentence retracts it); vetoes", "denial")
             continue
-        kind = "fix" if act == ADVICE else "finding"
-        return Hit(unit, place, kind, f"mechanism {_name(found)}"), None
-    return None, miss
+        if act == ADVICE:
+            # concrete advice stating the mechanism is a fix; an assertion later on still
+            # makes the finding ("ZeroMQ sockets must be used by one thread. Here the socket
+            # is set up on one thread and driven from another.")
+            advised = advised or Hit(unit, place, "fix", f"mechanism {_name(found)}")
+            continue
+        return Hit(unit, place, "finding", f"mechanism {_name(found)}"), None
+    return (advised, None) if advised else (None, miss)
 
 
 # Clauses end where acts.CLAUSE_SPLIT splits them ("it is derived from the difficulty, so
@@ -534,6 +574,28 @@ _PRONOUN_SUBJECT = re.compile(r"\s*(?:it|they|this|which)\b", re.IGNORECASE)
 # a parenthesised aside, not a call: "(sharing the Context is OK)", "(`window_size`, from `getdifficulty()`)"
 _ASIDE = re.compile(r"(?<![\w`.\]])\((?:[^()]|\(\))*\)")
 _CODE_NAME = re.compile(r"`[^`\n]+`|\b(?:self\.)?[A-Za-z_]\w*_\w*(?:\(\))?|\b\w+\(\)")
+
+
+_OPENS_WITH_PRONOUN = re.compile(r"^\W*(?:that|this|it|they)\b(?!\s+(?:is|was)\s+(?:not|n't)\s+(?:the|a)\s+(?:bug|problem|issue|cause)\b)",
+                                 re.IGNORECASE)
+
+
+def _continues_wrong(answer: Answer, finding: Finding, unit: Unit, text: str, found: tuple[Rule, re.Match]) -> str | None:
+    """The wrong mechanism or decoy of the sentence before, when this sentence's mechanism
+    sits in a first clause whose subject is a pronoun for it."""
+    if unit.index < 1 or not _OPENS_WITH_PRONOUN.match(text) or not found[1].end():
+        return None
+    first = CLAUSE_SPLIT.search(text)
+    if first is not None and found[1].start() >= first.start():
+        return None   # the mechanism is in a later clause, with its own subject
+    before = answer.units[unit.index - 1]
+    if before.kind == "code" or before.block != unit.block:
+        return None
+    wrong = _search(finding._wrong_mechanisms, _plain(before))
+    if wrong:
+        return f"wrong mechanism {_name(wrong)}"
+    subject = _wrong_subject(finding, before)
+    return f"wrong place {subject}" if subject else None
 
 
 def _clause_subject(text: str, start: int, end: int) -> str | None:
@@ -633,6 +695,18 @@ def _section_wrong_mechanism(answer: Answer, finding: Finding, heading: Unit) ->
     return None
 
 
+def _item_wrong_mechanism(answer: Answer, finding: Finding, lead: Unit) -> str | None:
+    """The wrong mechanism the rest of a list item explains its lead by, if any."""
+    if not finding._wrong_mechanisms:
+        return None
+    for unit in answer.block_units(lead.block)[1:]:
+        if unit.kind != "code" and unit.novel and unit.act != ADVICE:
+            found = _search(finding._wrong_mechanisms, _plain(unit))
+            if found:
+                return _name(found)
+    return None
+
+
 def _wrong_subject(finding: Finding, unit: Unit) -> str | None:
     """The decoy a sentence names before any of the check's places (its subject), if any."""
     text = _plain(unit)
@@ -698,7 +772,8 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
             if finding._removals and _search(finding._removals, unit.text) and unit.func and _search(finding._fix_places, unit.func):
                 return Hit(unit, unit.func, "fix", f"removal {_name(_search(finding._removals, unit.text))}"), None
             continue
-        found = _search(finding._fixes, _plain(unit)) if finding._fixes else None
+        statement = _statement(answer, unit)
+        found = _search(finding._fixes, statement) if finding._fixes else None
         if not found:
             continue
         rule = f"fix {_name(found)}"
@@ -720,7 +795,7 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
                 # "the code reads `pplns_n` where it should read `pplns_window`" fixes what it misreads
                 miss = Miss(unit, f"fix stated with wrong mechanism {_name(wrong_mechanism)}", "wrong_mechanism")
                 continue
-        if _search(finding._not_fixes, _plain(unit)) or unit.kind != "code" and _labelled_advice(_plain(unit)):
+        if _search(finding._not_fixes, statement) or unit.kind != "code" and _labelled_advice(_plain(unit)):
             miss = miss or Miss(unit, "not a fix", "advice")
             continue
         if unit.kind != "code" and _wrong_place_only(finding, _plain(unit)):

@@ -207,7 +207,12 @@ ATOMICITY = Finding(
     # the race's check-then-add is the other check's non-atomic step
     wrong_mechanisms={"the race's check is not atomic": (
         r"\b(?:membership (?:test|check)|check[- ]then[- ](?:act|add)|`?(?:self\.processing\.)?add(?:\(\))?`?|`?self\.processing`?)"
-        r"[^.]{0,30}\b(?:are|is) not (?:\w+ ){0,2}atomic")},
+        r"[^.]{0,30}\b(?:are|is) not (?:\w+ ){0,2}atomic"),
+        # the opposite failure: a row left in `processing` is never paid (not paid twice)
+        "row stuck, never paid": (
+            r"^(?=.*(?:\bstuck\b|\bleft (?:in|as|at) `?'?processing|\bnever (?:\w+ )?(?:picked up|paid|processed)\b|\bforever\b))"
+            r"(?!.*\b(?:twice|double\w*|duplicat\w*|re-?pa(?:y|id|ys|ying)|second (?:time|payment|send)|"
+            r"(?:pa(?:y|id|ys)|sen[dt]\w*|goes out|went out)\b[^.]{0,20}\bagain)\b)")},
     denials=(
         r"\b(?:is|are) (?:the )?(?:intended|expected|desired|correct|right) behaviou?r\b|\bworks as (?:intended|designed)\b",
         # "the reset to `pending` in the `except` branch is intended: it lets the next round retry"

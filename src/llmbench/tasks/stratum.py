@@ -86,8 +86,10 @@ BYTE_ORDER = Finding(
     fixes={
         "prev[::-1]": r"(?:previousblockhash|prev\w*)['\"\]\)]*\s*\)?\s*\[::-1\]",
         "prev = prev[::-1]": r"prev\w*\s*=\s*prev\w*\s*\[::-1\]",
-        "prev reversed": r"\bprev\w*\b.*(?:reversed\(|\.reverse\(\)|byteswap|\[::-1\])",
-        "reversed prev": r"(?:reversed|\[::-1\]).*\bprev\w*",
+        # the reversal applies to the prev hash, not to another field concatenated beside it
+        # ("version + prev_hash + merkle_root[::-1] + …" reverses the merkle root)
+        "prev reversed": r"\bprev\w*\b[^+;]*?(?:reversed\(|\.reverse\(\)|byteswap|\[::-1\])",
+        "reversed prev": r"(?:reversed|\[::-1\])[^+;]*?\bprev\w*",
         "prev to little-endian bytes": r"\bprev\w*.*\.to_bytes\(\s*32\s*,\s*(?:byteorder\s*=\s*)?[\"']little",
     },
     fix_places=(r"_build_header|header",),
@@ -104,6 +106,12 @@ BYTE_ORDER = Finding(
         "big-endian header": r"\b(?:should|must|needs? to|has to|have to|ought to) (?:(?:be|stay|remain|kept|left|packed|written|stored|"
         r"serialized|encoded|in|as|using|use|consistently|all|entirely|fully) ){1,4}(?:big[- ]endian|display order|'>I'|\">I\")",
         "pack with >I": r"\b(?:use|pack\w* (?:it |them )?with) ['\"]>I",
+        # "the block header expects the previous block hash in big-endian order", "getblocktemplate
+        # returns previousblockhash in little-endian order": the two orders the wrong way round
+        "header expects big-endian": r"\b(?:header|it)\b (?:\w+ ){0,2}(?:expects?|wants?|needs?|requires?|stores?|uses?|takes?) "
+        r"(?:\w+ ){0,6}?(?:in )?big[- ]endian\b",
+        "RPC gives little-endian": r"\b(?:getblocktemplate|RPC|previousblockhash|bitcoind|template)\b (?:\w+ ){0,3}"
+        r"(?:returns?|gives?|provides?|is|comes?|arrives?|delivers?) (?:\w+ ){0,3}?(?:in )?little[- ]endian\b",
     },
     denials={
         "already in order": r"\b(?:prev\w*|hash) (?:is|are) already (?:in )?(?:the )?(?:correct|right|internal|little)",
@@ -168,9 +176,9 @@ INFO_LEAK = Finding(
     wrong_places=(r"_handle_submit\b", r"_validate_share\b", r"_handle_client\b", r"broadcast_job\b"),
     # the block log as a log-size problem (rotation, disk, level), with nothing about who reads it or when
     wrong_mechanisms={"log size only": (
-        r"^(?=.*\b(?:bloat\w*|disk|rotat\w*|megabytes?|MB|huge|large|size|space|fills?)\b)"
+        r"^(?=.*\b(?:bloat\w*|disk|rotat\w*|megabytes?|MB|huge|large|sizes?|space|fills?|volume|verbos\w*|noisy|spam\w*)\b)"
         r"(?!.*\b(?:leak\w*|expos\w*|disclos\w*|reveal\w*|sensitive|confidential|secret|before|prior to|ahead of|anyone|"
-        r"contractors?|third[- ]part\w*|external|hosted|steal\w*|front[- ]?run\w*|read(?:s|able)? (?:the )?logs?)\b)")},
+        r"contractors?|third[- ]part\w*|external|steal\w*|front[- ]?run\w*|read(?:s|able)? (?:the )?logs?)\b)")},
     advice=_QUESTION,
     denials=(
         r"\bnot (?:a |an |really a )?(?:real )?(?:leak|security (?:issue|risk|problem)|secret|sensitive)\b",

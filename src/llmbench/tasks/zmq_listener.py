@@ -103,6 +103,14 @@ _CONTEXT_CROSSES = any_of(
 )
 
 
+# the subscription racing the first receive (PUB/SUB's slow joiner) is timing, not threads
+_SLOW_JOINER = (
+    r"^(?=.*(?:\bslow[- ]joiners?\b|\bbefore the subscriptions? (?:has |have )?(?:propagated|arrived|reached|taken effect)|"
+    r"\bsubscriptions? (?:has |have )?(?:not )?(?:yet )?(?:propagat\w*|race\w*)))"
+    r"(?!.*\b(?:thread[- ]?safe\w*|not safe|unsafe|(?:one|single|same|owning|another|other|second|different) thread)\b)"
+)
+
+
 _THREAD_FUNC = r"^(?!(?:__init__|start|stop|on|_dispatch|main|refresh_template)$)\w+$"
 _SOCKET_IN_THREAD_CODE = any_of(
     # a code statement (a prose sentence quoting `self.context.socket(zmq.SUB)` is no fix)
@@ -147,7 +155,7 @@ CROSSES = Finding(
     fix_places=(_THREAD_FUNC,),
     denials=_DENIALS,
     # the context is thread-safe: set up on one thread and used on another, it is no defect
-    wrong_mechanisms={"the context crosses threads": _CONTEXT_CROSSES},
+    wrong_mechanisms={"the context crosses threads": _CONTEXT_CROSSES, "slow joiner": _SLOW_JOINER},
     span=2,
     # "the socket is created in __init__ and read in _listen" describes the code; it is
     # the finding only when the answer says that is wrong
@@ -160,7 +168,7 @@ SINGLE_THREAD = Finding(
     fixes={"socket created in the thread (code)": _SOCKET_IN_THREAD_CODE, "socket created in the thread": _SOCKET_IN_THREAD_PROSE},
     fix_places=(_THREAD_FUNC,),
     denials=_DENIALS,
-    wrong_mechanisms={"the context crosses threads": _CONTEXT_CROSSES},
+    wrong_mechanisms={"the context crosses threads": _CONTEXT_CROSSES, "slow joiner": _SLOW_JOINER},
     span=2,
 )
 

@@ -378,15 +378,18 @@ def _parsed(snippet: str, module: "_Module") -> tuple[str, ast.Module]:
 
 
 _IMPORT_LINE = re.compile(r"^(?:from\s+[\w.]+\s+import\s|import\s)")
+# a module constant on one line: "SATS = 100_000_000", "ONE_SAT: Decimal = Decimal('0.00000001')"
+_CONSTANT_LINE = re.compile(r"^[A-Z_][A-Z0-9_]*\s*(?::\s*[\w.\[\]]+\s*)?=\s*[^=\s]")
 
 
 def _imports_apart(snippet: str) -> str:
-    """``from decimal import Decimal`` at the margin above methods copied at their class
-    indentation: the methods dedented to the margin too, so the block parses."""
+    """``from decimal import Decimal`` or ``SATS = 100_000_000`` at the margin above methods
+    copied at their class indentation: the methods dedented to the margin too, so the block
+    parses."""
     lines = snippet.split("\n")
-    margin = [line for line in lines if line.strip() and not line[:1].isspace()]
+    margin = [line for line in lines if line.strip() and not line[:1].isspace() and not line.startswith("#")]
     indented = [line for line in lines if line.strip() and line[:1].isspace()]
-    if not margin or not indented or not all(_IMPORT_LINE.match(line) for line in margin):
+    if not margin or not indented or not all(_IMPORT_LINE.match(line) or _CONSTANT_LINE.match(line) for line in margin):
         return snippet
     depth = min(len(line) - len(line.lstrip()) for line in indented)
     return "\n".join(line if not line[:1].isspace() else line[depth:] for line in lines)

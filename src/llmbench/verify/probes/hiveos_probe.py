@@ -472,6 +472,30 @@ def _side_files(where):
     return found
 
 
+_SOURCES_CONFIG = re.compile(r"(?:^|[;&|]\s*|\bthen\s+)\s*(?:source|\.)\s+\S*h-config\.sh", re.M)
+# what a bare `compgen -v` lists of bash's own
+_BASH_OWN = re.compile(r"^(?:BASH\w*|FUNCNAME|GROUPS|PIPESTATUS|LINENO|RANDOM|SECONDS|SRANDOM|EPOCH\w+|OPT\w+|"
+                       r"DIRSTACK|PPID|UID|EUID|HOSTNAME|HOSTTYPE|MACHTYPE|OSTYPE|SHELLOPTS|IFS|PS\d|COLUMNS|LINES|_)$")
+
+
+def _h_run_text(ctx, where):
+    path = os.path.join(where, "h-run.sh")
+    return read(path) if answer_wrote(where, "h-run.sh") else ""
+
+
+def _left_unexported(where, env, exported, run_text):
+    """The variables h-config.sh sets without exporting them that h-run.sh uses, when h-run.sh
+    does not source h-config.sh itself (HiveOS sources it in another shell first)."""
+    if not run_text or _SOURCES_CONFIG.search(run_text):
+        return []
+    script = ('__before=" $(compgen -v | tr "\\n" " ") "; . ./h-config.sh >/dev/null 2>&1; '
+              'for __v in $(compgen -v); do case "$__before" in *" $__v "*) ;; *) printf "%s\\n" "$__v";; esac; done')
+    _code, out, _err, _ = run_shell(["bash", "-c", script], where, env)
+    set_here = {name for name in out.split() if not name.startswith("__") and not _BASH_OWN.match(name)}
+    return sorted(name for name in set_here - exported
+                  if re.search(r"\$\{?" + re.escape(name) + r"\b", run_text))
+
+
 def probe_h_config_exports_settings(ctx):
     where = require_dir(ctx)
     expect(answer_wrote(where, "h-config.sh"), "h-config.sh was not created")
@@ -484,8 +508,15 @@ def probe_h_config_exports_settings(ctx):
                 and len(v.strip()) >= 3}
     written = {n: t for n, t in _side_files(where).items() if "pool.probe.example" in t}
     expect(exported or written, "sourcing h-config.sh exports no setting and writes no config file")
+    every_exported = {item.split("=", 1)[0] for item in out.split("\0") if "=" in item}
+    unexported = _left_unexported(where, env, every_exported, _h_run_text(ctx, where))
+    expect(not unexported, f"h-run.sh uses {', '.join(unexported)}, which h-config.sh sets without export "
+                           f"(and h-run.sh does not source it): ethminer never sees them")
     run, _used, _pid, err = run_h_run(ctx)
-    expect(run is not None, "h-run.sh never started ethminer")
+    if run is None:
+        # h-run.sh's own check fails for that; what h-config.sh exports cannot be followed
+        raise _harness.CandidateError("cannot be judged: h-run.sh never started ethminer, so the settings "
+                                      "h-config.sh exports cannot be followed to it")
     argv = " ".join(run["argv"])
     used = sorted(k for k, v in exported.items() if v.strip() in argv)
     if not used and written and "pool.probe.example" in argv:
