@@ -438,3 +438,13 @@ def test_a_rule_stated_as_must_does_not_hide_the_finding_after_it():
             "`self.socket` is created in `__init__()` and connected in `start()` on the caller's thread. However, "
             "the socket is then read in `_listen()`, which runs on a separate daemon thread.")
     assert grade("zmq", text)[CROSSING].kind == "finding"
+
+
+def test_an_aside_between_dashes_is_not_the_clauses_subject():
+    denied = ("`self.share_window = 10000` on its own is just a sensible fallback default, and that line is fine. "
+              "`window_size` is computed but never used by the query: `_last_shares()` is called with "
+              "`self.share_window`. So `pplns_n` {aside} can't change anything.")
+    # the dashes hold an aside: what cannot change anything is `pplns_n`, not `share_window`
+    assert not passed("pplns", denied.format(aside="— the other PPLNS setting you tuned —"),
+                      "pplns.hardcoded_share_window")
+

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
@@ -213,6 +213,9 @@ def body_server():
 
 @PROPERTY
 @given(lines=st.lists(_event, max_size=8))
+# a non-text content (a bool) once reached the answer's join
+@example(lines=[b'data: {"choices": [{"finish_reason": null, "delta": {"content": true}}], "usage": null}\n',
+                b"data: null\n"])
 def test_any_response_body_gives_the_quality_client_a_result(body_server, lines):
     body_server.body = b"\n".join(lines)
     endpoint = Endpoint(alias="m", name="m", served_name="m", api_url=body_server.url, request_timeout=5.0)

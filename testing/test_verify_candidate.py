@@ -109,6 +109,16 @@ def test_imports_at_the_margin_above_methods_at_class_indentation_are_spliced():
     assert "Decimal(str(amount))" in method_source(result.text, "PaymentProcessor", "calculate_fee")
 
 
+def test_a_module_constant_at_the_margin_above_methods_is_spliced_too():
+    snippet = ("SATS = 100_000_000\n\n    def to_sats(self, btc):\n        return round(Decimal(str(btc)) * SATS)\n")
+    result = splice(PAYMENT, snippet, "PaymentProcessor")
+    assert "SATS = 100_000_000" in result.text
+    assert "SATS" in method_source(result.text, "PaymentProcessor", "to_sats")
+    # a statement at the margin that is neither an import nor a constant leaves the snippet as written
+    with pytest.raises(SyntaxError):
+        splice(PAYMENT, "print('hi')\n\n    def to_sats(self, btc):\n        return btc\n", "PaymentProcessor")
+
+
 def test_a_function_ending_with_the_originals_middle_keeps_the_rest_of_it():
     stratum = read_fixture("stratum_server.py")
     top = ('async def _handle_submit(self, session, message):\n    msg_id = message.get("id")\n'

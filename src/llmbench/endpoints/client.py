@@ -85,6 +85,15 @@ def _status_message(exc: "openai.APIStatusError") -> str:
     return message.splitlines()[0][:300] if message else "no message"
 
 
+def _content_of(delta) -> str:
+    """The delta's text; anything else in ``content`` (a number, a bool, an object) is a
+    malformed stream, not text to grade."""
+    value = delta.content
+    if value is None or isinstance(value, str):
+        return value or ""
+    raise ValueError(f"malformed stream: a chunk's delta.content is {type(value).__name__}, not text")
+
+
 def _reasoning_of(delta) -> str:
     for name in ("reasoning_content", "reasoning"):
         value = getattr(delta, name, None)
@@ -123,7 +132,7 @@ def chat(endpoint: Endpoint, prompt: str, *, max_tokens: int | None = None,
                     result.completion_tokens = chunk.usage.completion_tokens
                 for choice in chunk.choices or ():
                     delta = choice.delta
-                    piece = (delta.content or "") if delta else ""
+                    piece = _content_of(delta) if delta else ""
                     thought = _reasoning_of(delta) if delta else ""
                     if (piece or thought) and result.ttft_s is None:
                         result.ttft_s = time.perf_counter() - start

@@ -604,8 +604,9 @@ def _clause_subject(text: str, start: int, end: int) -> str | None:
     after = _CODE_NAME.match(text, end + 1 if text[end:end + 1] == " " else end)
     if after:
         return after.group(0)           # "the hard-coded `share_window`"
-    breaks = sorted(m.end() for pattern in (CLAUSE_SPLIT, _SENTENCE_END) for m in pattern.finditer(text, 0, start))
-    clause = _without_asides(text[:start])   # "(`window_size`, from `getdifficulty()` …)" is an aside
+    # "(`window_size`, from `getdifficulty()` …)" and "— the setting you tuned —" are asides
+    clause = _without_asides(text[:start])
+    breaks = sorted(m.end() for pattern in (CLAUSE_SPLIT, _SENTENCE_END) for m in pattern.finditer(clause, 0, start))
     begin = breaks[-1] if breaks else 0
     names = _CODE_NAME.findall(clause, begin)
     if names:
@@ -617,9 +618,14 @@ def _clause_subject(text: str, start: int, end: int) -> str | None:
     return None
 
 
+_DASH_ASIDE = re.compile(r"\s[—–]\s[^—–.;:]{1,100}?\s[—–]\s")
+
+
 def _without_asides(text: str) -> str:
-    """The text with parenthesised asides blanked out (same length: positions still hold)."""
-    return _ASIDE.sub(lambda m: " " * len(m.group(0)), text)
+    """The text with asides, parenthesised or between two dashes, blanked out (same length:
+    positions still hold)."""
+    blank = _ASIDE.sub(lambda m: " " * len(m.group(0)), text)
+    return _DASH_ASIDE.sub(lambda m: " " * len(m.group(0)), blank)
 
 
 def _own_name(finding: Finding, name: str) -> bool:
