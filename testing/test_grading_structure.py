@@ -448,3 +448,30 @@ def test_an_aside_between_dashes_is_not_the_clauses_subject():
     assert not passed("pplns", denied.format(aside="— the other PPLNS setting you tuned —"),
                       "pplns.hardcoded_share_window")
 
+
+
+def test_a_request_quoting_the_programs_code_is_a_request_to_look():
+    quoted = ("With four workers running `process_pending_payments()`, make sure the test on `self.processing` and "
+              "the `self.processing.add(payout_id)` happen under `self.lock`, so no two workers work on one payout.")
+    assert not passed("payment", quoted, "payment.race_condition")
+    new_code = ("Two workers can both pass the `payout_id in self.processing` test before either adds the id. Wrap "
+                "the test and the add in `with self.lock:` so no two workers work on one payout.")
+    assert passed("payment", new_code, "payment.race_condition")
+
+
+@pytest.mark.parametrize("text, check", [
+    ("For the fee totals, compare `calculate_fee()` output against a `Decimal` computation on real payouts.",
+     "payment.float_precision"),
+    ("For the repeated payout after the RPC hiccup, check what `_send_payment()` returns when `sendtoaddress` "
+     "times out, and what `_execute_payment()` does with the row then.", "payment.atomicity"),
+])
+def test_a_measurement_to_run_is_no_finding_and_no_fix(text, check):
+    assert not passed("payment", text, check)
+
+
+def test_a_conclusion_is_read_with_the_wrong_mechanism_just_before_it():
+    stuck = ("`_execute_payment()` commits `processing` before the wallet call. If the worker dies, the `SELECT` in "
+             "`process_pending_payments()` only picks up `pending` rows, so that miner is never paid. "
+             "The status change and the payment are not atomic.")
+    verdicts = grade("payment", stuck)
+    assert not verdicts["payment.atomicity"].passed and not verdicts["payment.race_condition"].passed

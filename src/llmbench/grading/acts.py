@@ -38,6 +38,7 @@ pronoun or code span follows an imperative).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 ASSERTION = "assertion"
 ADVICE = "advice"
@@ -110,7 +111,10 @@ _LOOK = re.compile(
     r"check (?:whether|if|that|for|how)\b|look (?:into|at|for)|think about|keep (?:in mind|an eye)|be (?:careful|aware|mindful|cautious)|"
     r"best[- ]practices?|worth\b|appropriate\w*|properly|as needed|if (?:needed|necessary)|where (?:possible|appropriate)|somehow|some (?:kind|sort) of|"
     # a test asks how the code behaves, it changes nothing: "add a test that runs … from several threads"
-    r"(?:add|write|create|run)\w* (?:a |some |more )?(?:\w+ ){0,2}tests?\b|^\W*test (?:that|whether|if|with|what|how)\b)",
+    r"(?:add|write|create|run)\w* (?:a |some |more )?(?:\w+ ){0,2}tests?\b|^\W*test (?:that|whether|if|with|what|how)\b|"
+    # a measurement or a trace to run: "compare `calculate_fee()` output against a `Decimal`
+    # computation", "check what `_send_payment()` returns when …", "trace how the workers share it"
+    r"\bcompar\w* (?:\S+ ){0,8}?(?:against|with|to)\b|\bcheck (?:what|when|which|where)\b|\btrac(?:e|ing) (?:how|where|what|whether)\b)",
     re.IGNORECASE,
 )
 # Advice that suggests a change softly: a fix only beside an asserted finding.
@@ -215,9 +219,11 @@ def _is_heading_label(clause: str, sentence: str) -> bool:
             and not _AUXILIARY.search(clause) and not _is_request(clause))   # "Review `_send_payment()`:" asks
 
 
-def is_vague(text: str) -> bool:
-    """Advice that orders nothing concrete: a request to look, an appeal to good practice, a question."""
-    if _CONCRETE_CODE.search(text):
+def is_vague(text: str, quoted: Callable[[str], bool] = lambda code: False) -> bool:
+    """Advice that orders nothing concrete: a request to look, an appeal to good practice, a question.
+    Code it names counts as concrete only when it is new: "make sure the test and the
+    `self.processing.add(payout_id)` happen under the lock" quotes the program (``quoted``)."""
+    if any(not quoted(m.group(0).strip("`")) for m in _CONCRETE_CODE.finditer(text)):
         return False
     return bool(_LOOK.search(text)) or bool(_QUESTION.search(_INLINE_CODE.sub("x", text)))
 

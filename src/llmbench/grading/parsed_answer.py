@@ -83,7 +83,7 @@ class Answer:
                     unit.act, unit.vague, unit.soft = previous.act, previous.vague, previous.soft
                 else:
                     unit.act = classify(unit.text, unit.novel)
-                    unit.vague = unit.act == ADVICE and is_vague(unit.text)
+                    unit.vague = unit.act == ADVICE and is_vague(unit.text, self._quotes_program)
                     unit.soft = unit.act == ADVICE and is_soft(unit.text)
                 if unit.kind == "prose" and not is_connector(unit.text):
                     previous = unit
@@ -94,6 +94,11 @@ class Answer:
         if len(norm) < 12:
             return norm not in self._prompt_norm if norm else False
         return norm not in self._prompt_norm
+
+    def _quotes_program(self, code: str) -> bool:
+        """An inline code span copied from the prompt's code ("`self.processing.add(payout_id)`")."""
+        key = _code_key(code)
+        return bool(key) and any(key in line for line in self._prompt_code)
 
     def _novel_code(self, line: str) -> bool:
         key = _code_key(line)

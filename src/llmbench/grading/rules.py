@@ -476,7 +476,7 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         heading_wrong = None if _search(finding._strong, text) else _heading_wrong_mechanism(answer, finding, unit)
         if unit.kind == "heading" and not heading_wrong:
             heading_wrong = _section_wrong_mechanism(answer, finding, unit)
-        if not heading_wrong and unit.item and answer.block_units(unit.block)[:1] == [unit]:
+        if not heading_wrong and unit.kind != "heading" and not _search(finding._wrong_mechanisms, text):
             # an item's lead ("Bug: header prev hash in wrong endianness.") is read with the
             # explanation under it ("… the header expects big-endian …")
             heading_wrong = _item_wrong_mechanism(answer, finding, unit)
@@ -702,10 +702,17 @@ def _section_wrong_mechanism(answer: Answer, finding: Finding, heading: Unit) ->
 
 
 def _item_wrong_mechanism(answer: Answer, finding: Finding, lead: Unit) -> str | None:
-    """The wrong mechanism the rest of a list item explains its lead by, if any."""
+    """The wrong mechanism the rest of a list item explains its lead by, or the sentence just
+    before states in the same paragraph ("… so that miner is never paid. The status change
+    and the payment are not atomic."), if any."""
     if not finding._wrong_mechanisms:
         return None
-    for unit in answer.block_units(lead.block)[1:]:
+    block = answer.block_units(lead.block)
+    if lead.item and block[:1] == [lead]:
+        explaining = block[1:]
+    else:
+        explaining = [u for u in block if u.index == lead.index - 1]
+    for unit in explaining:
         if unit.kind != "code" and unit.novel and unit.act != ADVICE:
             found = _search(finding._wrong_mechanisms, _plain(unit))
             if found:

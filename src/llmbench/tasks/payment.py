@@ -57,10 +57,12 @@ RACE = Finding(
         all_of(_CONCURRENT, r"\b(?:same|both|each|twice|double|duplicate)\b", r"\b(?:pay|paid|payout|payment|pick|see|select|read|pass|check|process|claim|send)\w*"),
         # "not atomic" is the race only when said of the check/claim (status updates that are
         # "not atomic" are the atomicity finding)
-        all_of(
-            r"\bnot atomic\b|\bnon-?atomic\b|\bisn'?t atomic\b",
-            r"\bcheck\w*|\btest\w*|\bmembership\b|\badd\w*\b|\bclaim\w*|\bset\b|\block\b|\bSELECT\b|\bread\w*|\bpick\w*|self\.processing|\bin-?flight\b",
-        ),
+        # (in one sentence: in a window, "picks up `pending` rows" beside "the status change and
+        # the payment are not atomic" is two statements)
+        r"(?:\bcheck\w*|\btest\w*|\bmembership\b|\badd\w*\b|\bclaim\w*|\bset\b|\block\b|\bSELECT\b|\bread\w*|\bpick\w*|"
+        r"self\.processing|\bin-?flight\b)[^.]{0,100}?(?:\bnot atomic\b|\bnon-?atomic\b|\bisn'?t atomic\b)|"
+        r"(?:\bnot atomic\b|\bnon-?atomic\b|\bisn'?t atomic\b)[^.]{0,80}?(?:\bcheck\w*|\btest\w*|\bmembership\b|\badd\w*\b|"
+        r"\bclaim\w*|\bset\b|\block\b|\bSELECT\b|\bread\w*|\bpick\w*|self\.processing|\bin-?flight\b)",
         # "separate steps" is the race only when the steps are the check and the claim (the
         # status commits "in separate steps" around the wallet call are the atomicity finding)
         all_of(r"\b(?:(?:two|2) )?(?:separate|distinct|independent) (?:steps|operations|actions)",

@@ -530,25 +530,39 @@ class _ApiHandler(socketserver.StreamRequestHandler):
     """ethminer's API: newline-terminated JSON-RPC over plain TCP, the connection kept open."""
 
     def handle(self):
-        with self.server.counting:
-            self.server.active += 1
         try:
             self._serve()
         finally:
             with self.server.counting:
                 self.server.active -= 1
 
+    def _lines(self):
+        """The lines the client sends, the last unterminated one too (an HTTP client's body),
+        also when the client resets the connection: a buffered readline would lose that
+        partial line with the reset."""
+        buffer = b""
+        while True:
+            try:
+                chunk = self.connection.recv(65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                if buffer.strip():
+                    yield buffer
+                return
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                yield line
+            if len(buffer) > 65536:
+                yield buffer
+                buffer = b""
+
     def _serve(self):
         # like ethminer, never hang up first: a client that waits for EOF waits forever
         self.connection.settimeout(None)
         hung_up = False
-        while True:
-            try:
-                line = self.rfile.readline(65536)
-            except OSError:
-                return
-            if not line:
-                return
+        for line in self._lines():
             text = line.decode("utf-8", "replace").strip()
             if not text:
                 continue
@@ -582,8 +596,15 @@ class _ApiServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     block_on_close = False
     requests = None     # methods asked, filled by the handler
-    active = 0          # connections a handler still reads (under ``counting``)
+    active = 0          # connections accepted and not yet read to the end (under ``counting``)
     counting = threading.Lock()
+
+    def process_request(self, request, client_address):
+        # counted when accepted, before its thread starts: a client that already hung up
+        # still has its request read before the server stops
+        with self.counting:
+            self.active += 1
+        super().process_request(request, client_address)
 
 
 def start_fake_api():
@@ -616,7 +637,7 @@ def run_h_stats(ctx, where):
     try:
         code, out, err, _ = run_shell(["bash", "./h-stats.sh"], where, env, STATS_TIMEOUT)
         # a client that hung up (curl at its --max-time) may leave its last request unread yet
-        settle = time.monotonic() + 1.0
+        settle = time.monotonic() + 3.0   # a loaded machine may take a while to read it
         while server.active and time.monotonic() < settle:
             time.sleep(0.01)
     finally:
