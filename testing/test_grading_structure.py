@@ -475,3 +475,17 @@ def test_a_conclusion_is_read_with_the_wrong_mechanism_just_before_it():
              "The status change and the payment are not atomic.")
     verdicts = grade("payment", stuck)
     assert not verdicts["payment.atomicity"].passed and not verdicts["payment.race_condition"].passed
+
+
+@pytest.mark.parametrize("placeholder, passes", [("?", True), (":address", True), ("'?'", False), ("%s", False)])
+def test_only_sqlite3s_own_unquoted_placeholders_fix_the_injection(placeholder, passes):
+    text = ("`get_payment_history()` builds its SQL with an f-string, so the address is injectable. Bind it:\n"
+            "```python\ndef get_payment_history(self, address, limit=50):\n"
+            f"    rows = conn.execute(\"SELECT * FROM payouts WHERE address = {placeholder}\", (address,)).fetchall()\n```\n")
+    assert passed("payment", text, "payment.sql_injection") is passes
+
+
+def test_an_sql_placeholder_does_not_end_a_sentence():
+    race_fix = ("Make the DB claim conditional: UPDATE payouts SET status='processing' WHERE id=? AND status='pending', "
+                "proceeding only if cursor.rowcount == 1.")
+    assert not passed("payment", race_fix, "payment.sql_injection")

@@ -24,7 +24,7 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
 _DEF = re.compile(r"^\s*(?:async\s+)?def\s+([A-Za-z_]\w*)|^\s*class\s+([A-Za-z_]\w*)")
 # a sentence may end inside closing emphasis or quotes ("**X is wrong.** The fix …")
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][*_\"')])|(?<=[.!?][*_]{2})|(?<=[.!?]\*{3}))\s+(?=[\"'`*(\[]?[A-Z0-9_`])")
-_ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|cf|approx)\.$", re.IGNORECASE)
+_ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|cf|approx)\.$|=\s*\?$", re.IGNORECASE)   # (or SQL's "id = ?")
 _MARKUP = re.compile(r"[*_`>#|]+")
 _SPACES = re.compile(r"\s+")
 

@@ -107,8 +107,10 @@ SQL = Finding(
         r"'\s*OR\s*'?1'?\s*=\s*'?1|\bDROP TABLE\b|\bUNION SELECT\b|\bOR 1\s*=\s*1\b|'--",
     )},
     fixes=(
-        r"\bWHERE\s+address\s*=\s*(?:\?|:\w+|%s|%\(\w+\)s)",
-        r"\bWHERE\s+id\s*=\s*(?:\?|:\w+|%s|%\(\w+\)s)",
+        # sqlite3's placeholders (qmark, named), unquoted: '?' is a string literal, and the
+        # format style %s of other drivers is a syntax error in sqlite3
+        r"\bWHERE\s+address\s*=\s*(?:\?|:\w+)(?!['\w])",
+        r"\bWHERE\s+id\s*=\s*(?:\?|:\w+)(?!['\w])",
         all_of(
             r"\bparameteri[sz]\w*|\bplaceholders?\b|\bbind (?:parameters|variables|values)|\bbound (?:parameters|values)|\bprepared statements?|`\?`|\bqmark\b",
             r"\b(?:use|using|switch|replace|pass|bind|fix|rewrite|should|must|instead|always|change|convert)\w*\b",
