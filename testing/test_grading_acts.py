@@ -65,6 +65,9 @@ def test_assertions(text):
     "- Review `_send_payment()`: it might be worth logging the wallet exception instead of returning `None`.",
     # ", so …" after a request is its purpose
     "Log the wallet exception in `_send_payment()`, so operators can see what the RPC said.",
+    # a bold label before the request: the colon inside the markers still ends the label
+    "**Note on fees:** consider `Decimal` for `calculate_fee()` if accounting needs exact satoshis.",
+    "Something like `Decimal(str(amount)) * Decimal(\"0.005\")` would be a reasonable starting point.",
 ])
 def test_advice(text):
     assert classify(text) == ADVICE

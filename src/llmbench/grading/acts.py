@@ -88,6 +88,7 @@ _ADVICE_CUES = re.compile(
     r"|\b(?:must|needs? to|has to|have to) (?:be|use|read|create|take|hold|pass|own|run|log|check|validate|reverse|stay|remain|never|not|only|always)\b"
     r"|\bit(?: is|['’]s| would be| might be| may be) (?:\w+ly )?(?:worth|advisable|recommended|wise|better|safer|a good idea|best|prudent)\b"
     r"|\b(?:would|might|could) (?:be )?(?:better|safer|cleaner|nicer|wise|good)\b"
+    r"|\b(?:would|could|might) be (?:a |the )?(?:reasonable|sensible|good|fine|simple) (?:starting point|start|first step|approach|option|choice)\b"
     r"|\bbest[- ]practices?\b|\b(?:I|we) (?:would )?(?:recommend|suggest)\b|\bI'?d (?:\w+ )?(?:make|use|move|add|change|replace|recommend|suggest|go)\b|\bis (?:\w+ly )?(?:recommended|advisable)\b"
     r"|\bkeep (?:in mind|an eye)\b|\bworth (?:checking|verifying|reviewing|a look)\b"
     r"|\bthink about\b|\bbe (?:careful|aware|mindful|cautious)\b"
@@ -120,6 +121,7 @@ _LOOK = re.compile(
 # Advice that suggests a change softly: a fix only beside an asserted finding.
 _SOFT = re.compile(
     r"\b(?:consider\w*|(?:may|might|could) (?:want|wish|need)|would be (?:good|better|nice|wise)|perhaps|maybe|you (?:could|might|may))\b"
+    r"|\b(?:would|could|might) be (?:a |the )?(?:reasonable|sensible|good|fine|simple) (?:starting point|start|first step|approach|option|choice)\b"
     # a general recommendation: "for money, `Decimal` is generally recommended over `float`"
     r"|\b(?:is|are) (?:\w+ly )?(?:recommended|advisable|preferred)\b",
     re.IGNORECASE,
@@ -188,7 +190,8 @@ def classify(text: str, novel: bool = True) -> str:
     """The act of one prose unit: assertion, advice or quote."""
     if not novel:
         return QUOTE
-    body = _CONDITION.sub("", _LEAD.sub("", text.strip()))
+    # bold markers go first: "**Note on fees:** consider …" is a label and a request
+    body = _CONDITION.sub("", _LEAD.sub("", text.strip().replace("**", "")))
     parts = [(c, sub) for i, (c, sub) in enumerate(_split(body))
              if not (_is_label(c) or i == 0 and _is_heading_label(c, body))]
     if not parts:
