@@ -489,3 +489,19 @@ def test_an_sql_placeholder_does_not_end_a_sentence():
     race_fix = ("Make the DB claim conditional: UPDATE payouts SET status='processing' WHERE id=? AND status='pending', "
                 "proceeding only if cursor.rowcount == 1.")
     assert not passed("payment", race_fix, "payment.sql_injection")
+
+
+def test_a_sentence_naming_the_code_before_it_continues_that_decoy():
+    decoy = ("`stratum_prevhash()` only reorders the 4-byte words of `previousblockhash`. Bitcoin stores the previous "
+             "block hash fully byte-reversed, so this half-conversion gives a prevhash bitcoind rejects.")
+    assert not passed("stratum", decoy, "stratum.byte_order")
+    header = ("`_build_header()` packs `previousblockhash` as the RPC returns it. Bitcoin stores the previous block "
+              "hash fully byte-reversed in the header, so the 32 bytes must be reversed there.")
+    assert passed("stratum", header, "stratum.byte_order")
+
+
+def test_a_fact_that_becomes_true_is_no_statement_about_the_fix():
+    denial = ("Logging `block_hex` in `_submit_block()` is harmless: the block becomes public the moment bitcoind "
+              "relays it. To keep lines small, log just the hash:\n```python\n"
+              "        logger.info(\"block candidate %s at height %d\", block_hash, template[\"height\"])\n```\n")
+    assert not passed("stratum", denial, "stratum.info_leak")

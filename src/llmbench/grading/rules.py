@@ -61,7 +61,9 @@ _ABOUT_THE_FIX = re.compile(
     r"\b(?:now|no longer|after (?:the|this|that|these) (?:fix|fixes|change|changes|patch)|"
     r"with (?:this|the|that|these) (?:fix|fixes|change|changes|patch|lock|version|claim|code|guard)|"
     r"once (?:fixed|patched|this|that)|this way(?! is)|fixed (?:version|code)|corrected (?:code|version)|the fix\b|"
-    r"will (?:be|not|never)|won'?t|can no longer|cannot happen any ?more|becomes?)\b",
+    # ("becomes" only for what a change makes of the code: "the block becomes public" is a fact)
+    r"will (?:be|not|never)|won'?t|can no longer|cannot happen any ?more|(?:now|then) becomes?|"
+    r"becomes? (?:atomic|safe|thread-safe|bounded|exact|correct|impossible|a no-op|idempotent))\b",
     re.IGNORECASE)
 
 # A checklist item: code names as a label, then advice ("- `start()`: verify …",
@@ -580,14 +582,23 @@ _OPENS_WITH_PRONOUN = re.compile(r"^\W*(?:that|this|it|they)\b(?!\s+(?:is|was)\s
                                  re.IGNORECASE)
 
 
+# a sentence naming the code the one before described: "… so this half-conversion gives a
+# prevhash bitcoind rejects"
+_BACK_REFERENCE = re.compile(r"\b(?:this|that|the same|such an?)\s+(?:[\w-]+\s+){0,2}?(?:conversion|helper|function|"
+                             r"method|swap|reordering|call|transformation|routine)\b", re.IGNORECASE)
+
+
 def _continues_wrong(answer: Answer, finding: Finding, unit: Unit, text: str, found: tuple[Rule, re.Match]) -> str | None:
     """The wrong mechanism or decoy of the sentence before, when this sentence's mechanism
     sits in a first clause whose subject is a pronoun for it."""
-    if unit.index < 1 or not _OPENS_WITH_PRONOUN.match(text) or not found[1].end():
+    if unit.index < 1 or not found[1].end():
         return None
-    first = CLAUSE_SPLIT.search(text)
-    if first is not None and found[1].start() >= first.start():
-        return None   # the mechanism is in a later clause, with its own subject
+    if not _BACK_REFERENCE.search(text):
+        if not _OPENS_WITH_PRONOUN.match(text):
+            return None
+        first = CLAUSE_SPLIT.search(text)
+        if first is not None and found[1].start() >= first.start():
+            return None   # the mechanism is in a later clause, with its own subject
     before = answer.units[unit.index - 1]
     if before.kind == "code" or before.block != unit.block:
         return None
