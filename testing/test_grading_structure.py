@@ -505,3 +505,13 @@ def test_a_fact_that_becomes_true_is_no_statement_about_the_fix():
               "relays it. To keep lines small, log just the hash:\n```python\n"
               "        logger.info(\"block candidate %s at height %d\", block_hash, template[\"height\"])\n```\n")
     assert not passed("stratum", denial, "stratum.info_leak")
+
+
+def test_a_denial_of_the_context_is_no_denial_of_the_socket():
+    text = ("`self.socket` is created in `__init__` and connected in `start()` on the caller's thread, but `_listen()` "
+            "receives on it in the listener thread; ZeroMQ sockets are not thread-safe.\n"
+            "- Creating `self.context` in `__init__` is correct: a Context may be shared between threads.")
+    assert passed("zmq", text, CROSSING)
+    denied = text.replace("- Creating `self.context` in `__init__` is correct: a Context may be shared between threads.",
+                          "- `self.socket` is fine as it is.")
+    assert not passed("zmq", denied, CROSSING)

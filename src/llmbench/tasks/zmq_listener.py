@@ -156,6 +156,8 @@ CROSSES = Finding(
     denials=_DENIALS,
     # the context is thread-safe: set up on one thread and used on another, it is no defect
     wrong_mechanisms={"the context crosses threads": _CONTEXT_CROSSES, "slow joiner": _SLOW_JOINER},
+    # the context is thread-safe: "creating `self.context` in `__init__` is correct" denies nothing here
+    wrong_places=(r"(?:self\.context|\bzmq\.Context|\b[Cc]ontext)\b(?!\.socket\b|\(\)\.socket\b| switch)",),
     span=2,
     # "the socket is created in __init__ and read in _listen" describes the code; it is
     # the finding only when the answer says that is wrong
@@ -169,6 +171,8 @@ SINGLE_THREAD = Finding(
     fix_places=(_THREAD_FUNC,),
     denials=_DENIALS,
     wrong_mechanisms={"the context crosses threads": _CONTEXT_CROSSES, "slow joiner": _SLOW_JOINER},
+    # the context is thread-safe: "creating `self.context` in `__init__` is correct" denies nothing here
+    wrong_places=(r"(?:self\.context|\bzmq\.Context|\b[Cc]ontext)\b(?!\.socket\b|\(\)\.socket\b| switch)",),
     span=2,
 )
 
