@@ -264,16 +264,10 @@ class EventReader:
         record = self.record
         usage = obj.get("usage")
         for choice in obj.get("choices") or ():
-            delta = choice.get("delta") if isinstance(choice, dict) else None
-            if not isinstance(delta, (dict, type(None))) or not isinstance(choice, dict):
-                raise ValueError("malformed stream: a choice or its delta is not a JSON object")
-            delta = delta or {}
-            text = ""
-            for key in ("content",) + _REASONING_KEYS:
-                piece = delta.get(key)
-                if piece is not None and not isinstance(piece, str):
-                    raise ValueError(f"malformed stream: a chunk's delta.{key} is {type(piece).__name__}, not text")
-                text += piece or ""
+            delta = choice.get("delta") or {}
+            text = delta.get("content") or ""
+            for key in _REASONING_KEYS:
+                text += delta.get(key) or ""
             if text:
                 if record.first_token_ns is None:
                     record.first_token_ns = t
