@@ -67,6 +67,7 @@ class Answer:
         self.text = text or ""
         self._prompt_norm = normalize(prompt)
         self._prompt_code = {_code_key(line) for line in prompt.splitlines() if _code_key(line)}
+        self._prompt_code_text = "\n".join(self._prompt_code)   # what inline code may quote
         self._prompt_funcs = _enclosing_defs(prompt)
         # the prompt's function names: "`__init__` sets …" names where, not what
         self.functions = frozenset(re.findall(r"^\s*(?:async\s+)?def\s+(\w+)", prompt, re.MULTILINE))
@@ -98,7 +99,7 @@ class Answer:
     def _quotes_program(self, code: str) -> bool:
         """An inline code span copied from the prompt's code ("`self.processing.add(payout_id)`")."""
         key = _code_key(code)
-        return bool(key) and any(key in line for line in self._prompt_code)
+        return bool(key) and key in self._prompt_code_text
 
     def _novel_code(self, line: str) -> bool:
         key = _code_key(line)

@@ -478,9 +478,9 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         heading_wrong = None if _search(finding._strong, text) else _heading_wrong_mechanism(answer, finding, unit)
         if unit.kind == "heading" and not heading_wrong:
             heading_wrong = _section_wrong_mechanism(answer, finding, unit)
-        if not heading_wrong and unit.kind != "heading" and not _search(finding._wrong_mechanisms, text):
+        if not heading_wrong and unit.kind != "heading":
             # an item's lead ("Bug: header prev hash in wrong endianness.") is read with the
-            # explanation under it ("… the header expects big-endian …")
+            # explanation under it, any other sentence with the one just before it
             heading_wrong = _item_wrong_mechanism(answer, finding, unit)
         if heading_wrong:
             # "**Bug 1: `window_size` is hard-coded**" … "that window is effectively a fixed number"
@@ -493,12 +493,6 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             # an asserting sentence whose mechanism sits in its request: "X is a strong decision,
             # so confirm it is only done when no coins left the wallet"
             act, vague = ADVICE, vague or is_vague(text)
-        continued = _continues_wrong(answer, finding, unit, text, found)
-        if continued:
-            # "`stratum_prevhash()` only reorders the 4-byte words. That is not a byte
-            # reversal: …": the pronoun's clause is about the decoy the sentence before named
-            miss = Miss(unit, f"mechanism {_name(found)} continues {continued}", "wrong_mechanism")
-            continue
         advice = _search(finding._advice, text)
         if advice or _labelled_advice(text) or act == ADVICE and (vague or not advice_fixes):
             why = f"advice {_name(advice)}" if advice else "advice, not a finding"
@@ -576,37 +570,6 @@ _PRONOUN_SUBJECT = re.compile(r"\s*(?:it|they|this|which)\b", re.IGNORECASE)
 # a parenthesised aside, not a call: "(sharing the Context is OK)", "(`window_size`, from `getdifficulty()`)"
 _ASIDE = re.compile(r"(?<![\w`.\]])\((?:[^()]|\(\))*\)")
 _CODE_NAME = re.compile(r"`[^`\n]+`|\b(?:self\.)?[A-Za-z_]\w*_\w*(?:\(\))?|\b\w+\(\)")
-
-
-_OPENS_WITH_PRONOUN = re.compile(r"^\W*(?:that|this|it|they)\b(?!\s+(?:is|was)\s+(?:not|n't)\s+(?:the|a)\s+(?:bug|problem|issue|cause)\b)",
-                                 re.IGNORECASE)
-
-
-# a sentence naming the code the one before described: "… so this half-conversion gives a
-# prevhash bitcoind rejects"
-_BACK_REFERENCE = re.compile(r"\b(?:this|that|the same|such an?)\s+(?:[\w-]+\s+){0,2}?(?:conversion|helper|function|"
-                             r"method|swap|reordering|call|transformation|routine)\b", re.IGNORECASE)
-
-
-def _continues_wrong(answer: Answer, finding: Finding, unit: Unit, text: str, found: tuple[Rule, re.Match]) -> str | None:
-    """The wrong mechanism or decoy of the sentence before, when this sentence's mechanism
-    sits in a first clause whose subject is a pronoun for it."""
-    if unit.index < 1 or not found[1].end():
-        return None
-    if not _BACK_REFERENCE.search(text):
-        if not _OPENS_WITH_PRONOUN.match(text):
-            return None
-        first = CLAUSE_SPLIT.search(text)
-        if first is not None and found[1].start() >= first.start():
-            return None   # the mechanism is in a later clause, with its own subject
-    before = answer.units[unit.index - 1]
-    if before.kind == "code" or before.block != unit.block:
-        return None
-    wrong = _search(finding._wrong_mechanisms, _plain(before))
-    if wrong:
-        return f"wrong mechanism {_name(wrong)}"
-    subject = _wrong_subject(finding, before)
-    return f"wrong place {subject}" if subject else None
 
 
 def _clause_subject(text: str, start: int, end: int) -> str | None:
