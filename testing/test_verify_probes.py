@@ -132,8 +132,6 @@ WRONG = [
      "flight_sheet_reaches_ethminer", "do not carry CUSTOM_URL"),
     ("hiveos", "wrong_unterminated_heredoc.sh", "hiveos.heredocs",
      "files_written_whole", "swallowed the next heredoc"),
-    ("hiveos", "wrong_inner_delimiter.sh", "hiveos.heredocs",
-     "files_written_whole", "stop at a bash syntax error"),
     ("hiveos", "wrong_no_api_port.sh", "hiveos.api_port",
      "ethminer_api_on_3333", "without its API on port 3333"),
     ("hiveos", "wrong_stats_port.sh", "hiveos.api_port",
@@ -156,10 +154,38 @@ def test_a_wrong_fix_that_reads_right_fails_its_probe(tmp_path, task, case, chec
 
 
 
+def reference_with(old: str, new: str) -> str:
+    """The right hiveos answer with one change (the change must apply)."""
+    answer = case_text("hiveos", "right_reference.sh")
+    assert old in answer
+    return answer.replace(old, new, 1)
+
+
+def test_an_inner_heredoc_with_the_outer_delimiter_stops_the_paste(tmp_path):
+    # the inner `EOF` closes h-stats.sh's heredoc; the `)` after it is a syntax error
+    answer = reference_with("cat > h-stats.sh << 'EOF'\n#!/usr/bin/env bash\n",
+                            "cat > h-stats.sh << 'EOF'\n#!/usr/bin/env bash\nBANNER=$(cat << EOF\nethminer stats\nEOF\n)\n")
+    payload = run_probe(lay_out(tmp_path, "hiveos", answer), "hiveos", checks=["hiveos.heredocs"])
+    status, detail = by_probe(payload)["files_written_whole"]
+    assert status == "failed" and "stop at a bash syntax error" in detail, detail
+
+
+def test_settings_h_run_uses_must_be_exported_unless_it_sources_h_config(tmp_path):
+    unsourced = reference_with(". ./h-config.sh\n", "")
+    payload = run_probe(lay_out(tmp_path / "exported", "hiveos", unsourced), "hiveos", checks=["hiveos.h_config"])
+    status, detail = by_probe(payload)["h_config_exports_settings"]
+    assert status == "passed", detail
+    unexported = unsourced.replace("export ETHMINER_POOLS\n", "", 1)
+    payload = run_probe(lay_out(tmp_path / "unexported", "hiveos", unexported), "hiveos", checks=["hiveos.h_config"])
+    status, detail = by_probe(payload)["h_config_exports_settings"]
+    assert status == "failed" and "ETHMINER_POOLS, which h-config.sh sets without export" in detail, detail
+
+
 def test_files_a_probe_writes_by_sourcing_are_not_the_answers(tmp_path):
     # h-config.sh's heredoc never closes ("  EOF"), so it swallows the command writing
     # h-run.sh: sourcing h-config.sh writes h-run.sh, the answer's paste does not
-    answer = case_text("hiveos", "wrong_indented_terminator.sh")
+    answer = reference_with('export ETHMINER_EXTRA_ARGS="$CUSTOM_USER_CONFIG"\nEOF\n',
+                            'export ETHMINER_EXTRA_ARGS="$CUSTOM_USER_CONFIG"\n  EOF\n')
     payload = run_probe(lay_out(tmp_path, "hiveos", answer), "hiveos",
                         checks=["hiveos.h_config", "hiveos.h_run_exec", "hiveos.api_port"])
     results = by_probe(payload)

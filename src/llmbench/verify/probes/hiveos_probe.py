@@ -472,15 +472,15 @@ def _side_files(where):
     return found
 
 
+# (tasks.hiveos has the same test: probes run on the standard library alone)
 _SOURCES_CONFIG = re.compile(r"(?:^|[;&|]\s*|\bthen\s+)\s*(?:source|\.)\s+\S*h-config\.sh", re.M)
 # what a bare `compgen -v` lists of bash's own
 _BASH_OWN = re.compile(r"^(?:BASH\w*|FUNCNAME|GROUPS|PIPESTATUS|LINENO|RANDOM|SECONDS|SRANDOM|EPOCH\w+|OPT\w+|"
                        r"DIRSTACK|PPID|UID|EUID|HOSTNAME|HOSTTYPE|MACHTYPE|OSTYPE|SHELLOPTS|IFS|PS\d|COLUMNS|LINES|_)$")
 
 
-def _h_run_text(ctx, where):
-    path = os.path.join(where, "h-run.sh")
-    return read(path) if answer_wrote(where, "h-run.sh") else ""
+def _h_run_text(where):
+    return read(os.path.join(where, "h-run.sh")) if answer_wrote(where, "h-run.sh") else ""
 
 
 def _left_unexported(where, env, exported, run_text):
@@ -509,7 +509,7 @@ def probe_h_config_exports_settings(ctx):
     written = {n: t for n, t in _side_files(where).items() if "pool.probe.example" in t}
     expect(exported or written, "sourcing h-config.sh exports no setting and writes no config file")
     every_exported = {item.split("=", 1)[0] for item in out.split("\0") if "=" in item}
-    unexported = _left_unexported(where, env, every_exported, _h_run_text(ctx, where))
+    unexported = _left_unexported(where, env, every_exported, _h_run_text(where))
     expect(not unexported, f"h-run.sh uses {', '.join(unexported)}, which h-config.sh sets without export "
                            f"(and h-run.sh does not source it): ethminer never sees them")
     run, _used, _pid, err = run_h_run(ctx)
