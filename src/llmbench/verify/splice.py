@@ -4,8 +4,9 @@ Text-level edits located by the AST, so everything the snippet does not touch
 keeps its exact text (comments, formatting, line numbers above the edit):
 
 * a function whose name is a top-level function of the module replaces it;
-* a function named like a method replaces that method (a ``self`` function that
-  matches nothing becomes a new method of the main class, others new functions);
+* a function named like a method replaces that method (a function that matches nothing
+  becomes a new method of the main class when it takes ``self``/``cls``, is a static or
+  class method, or the snippet calls it on ``self``; others become new functions);
 * a class of the module: its methods and class attributes are replaced or added;
   a new class is appended;
 * imports the module lacks are added after its imports; a top-level ``NAME = …``
@@ -302,13 +303,27 @@ def _comment_lines(snippet: str) -> dict[int, tuple[str, str]]:
     return found
 
 
+# a comment closing a block that points at code after it: "(delete the parse lines further down)"
+_POINTS_ON = re.compile(r"\b(?:further\s+(?:down|on)|below|later\s+in\s+the\s+(?:method|function)"
+                        r"|the\s+rest\s+of|(?:continue|carry\s+on|go\s+on)\s+with)\b", re.I)
+
+
+def _closes_block(lines: list[str], number: int, indent: str) -> bool:
+    """The comment on line ``number`` is the last line of its block: what follows is blank,
+    other comments, or less indented."""
+    for line in lines[number:]:
+        if line.strip() and not line.strip().startswith("#"):
+            return len(_indent_of(line)) < len(indent)
+    return True
+
+
 def elisions_as_ellipsis(snippet: str) -> str:
     """Indented comments that stand for left-out code become ``...`` statements, so an
     elision written as a comment is merged or skipped like one written as ``...``
     (otherwise the function would be spliced cut short)."""
     lines = snippet.split("\n")
     for number, (indent, text) in _comment_lines(snippet).items():
-        if _ELISION_TEXT.match(text):
+        if _ELISION_TEXT.match(text) or (_POINTS_ON.search(text) and _closes_block(lines, number, indent)):
             lines[number - 1] = indent + "..."
     return "\n".join(lines)
 
@@ -425,7 +440,8 @@ def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult
                 continue
             owner = module.method_owner(node)
             first_arg = node.args.args[0].arg if node.args.args else ""
-            if owner is None and first_arg in ("self", "cls") and module.main_class in module.classes:
+            if (owner is None and module.main_class in module.classes
+                    and (first_arg in ("self", "cls") or _method_decorated(node) or _called_on_self(node.name, tree))):
                 owner = module.classes[module.main_class]
             if is_elided(node) and (owner is None or _method(owner, node.name) is None):
                 notes.append(f"{node.name}() elided with '...': nothing to keep, skipped")
@@ -464,6 +480,16 @@ def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult
                 edits.insert_after(module.after_imports, [""] + new)
     text = "\n".join(edits.apply(module.lines)) + "\n"
     return SpliceResult(text, notes)
+
+
+def _method_decorated(func: _Func) -> bool:
+    return any(getattr(d, "id", None) in ("staticmethod", "classmethod") for d in func.decorator_list)
+
+
+def _called_on_self(name: str, tree: ast.AST) -> bool:
+    """The snippet calls ``self.name`` (or ``cls.name``): a helper it adds as a method."""
+    return any(isinstance(n, ast.Attribute) and n.attr == name and isinstance(n.value, ast.Name)
+               and n.value.id in ("self", "cls") for n in ast.walk(tree))
 
 
 def _self_attribute(node: ast.AST) -> str | None:
