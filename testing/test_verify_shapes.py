@@ -159,6 +159,66 @@ def test_an_ordinary_comment_in_the_code_is_not_an_elision(comment):
     assert "Duplicate share" not in ast.unparse(method(text, "StratumServer", "_handle_submit"))
 
 
+@pytest.mark.parametrize("comment", ["# (delete the three parse lines further down)",
+                                     "# continue with the subscribed/authorized/duplicate checks",
+                                     "# drop the old parse lines below"])
+def test_a_comment_closing_the_function_that_points_on_keeps_the_rest(comment):
+    with_ellipsis = candidate("stratum", fenced(SUBMIT_HEAD_THEN_REST))
+    assert candidate("stratum", fenced(SUBMIT_HEAD + f"    {comment}\n")).files == with_ellipsis.files
+
+
+def test_a_comment_pointing_on_in_the_middle_of_the_function_is_no_elision():
+    code = SUBMIT_HEAD.replace("    try:\n", "    # parse first, the checks below need the ints\n    try:\n") + \
+        "    await self._reply(session, msg_id, True)\n"
+    assert elisions_as_ellipsis(code) == code
+
+
+@pytest.mark.parametrize("prose", ["and delete the later `bytes.fromhex(extranonce2)` / `int(ntime, 16)` lines.",
+                                   "Keep the rest of the method as it is."])
+def test_prose_after_the_block_saying_the_function_goes_on_keeps_the_rest(prose):
+    with_ellipsis = candidate("stratum", fenced(SUBMIT_HEAD_THEN_REST))
+    assert candidate("stratum", fenced(SUBMIT_HEAD) + "\n" + prose + "\n").files == with_ellipsis.files
+    # other prose after it: the block is the whole method
+    whole = candidate("stratum", fenced(SUBMIT_HEAD) + "\nThat is the whole handler now.\n")
+    assert "Duplicate share" not in ast.unparse(method(whole.files["stratum_server.py"], "StratumServer",
+                                                       "_handle_submit"))
+
+
+def test_a_new_static_helper_the_snippet_calls_on_self_joins_the_main_class():
+    code = '''
+@staticmethod
+def _parse_submit(params):
+    if not isinstance(params, list) or len(params) != 5:
+        return None
+    return params
+
+async def _handle_submit(self, session, message):
+    parsed = self._parse_submit(message.get("params"))
+    ...
+'''
+    text = candidate("stratum", fenced(code)).files["stratum_server.py"]
+    assert isinstance(method(text, "StratumServer", "_parse_submit"), ast.FunctionDef)
+    assert "\ndef _parse_submit" not in text and "\n@staticmethod" not in text
+    plain = candidate("stratum", fenced(code.replace("@staticmethod\n", "").replace("self._parse_submit", "_parse_submit")))
+    assert "\ndef _parse_submit(params):" in plain.files["stratum_server.py"]      # a module function
+
+
+def test_lines_under_an_init_comment_copied_at_their_class_depth_go_into_init():
+    code = '''
+MAX_JOBS = 16
+
+    # __init__
+        self.jobs = OrderedDict()          # job_id -> job
+
+    async def broadcast_job(self, template, clean_jobs):
+        self.jobs[format(self.job_counter, "x")] = template
+        ...
+'''
+    text = candidate("stratum", fenced(code)).files["stratum_server.py"]
+    assert "self.jobs = OrderedDict()" in body_of(text, "StratumServer", "__init__")
+    assert "MAX_JOBS = 16" in text
+
+
 def test_an_elision_comment_where_no_statement_can_stand_stays_a_comment():
     inside_call = '''
 def get_payment_history(self, address, limit=50):

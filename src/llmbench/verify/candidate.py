@@ -20,7 +20,7 @@ import ast
 import posixpath
 import re
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from llmbench.patching import unidiff
 from llmbench.tasks.prompting import read_fixture
@@ -52,6 +52,12 @@ _WHERE_IT_RUNS = re.compile(
     r"\s+(?:from|in|at|inside|on|after|before)\b"
     r"[^.\n]{0,30}?(?:`[^`\n]+`|(?:self\.)?\b\w*_\w*|\b\w+\(\)|\b(?:every|each)\s+\w+"   # the code it runs
     r"|\b(?:handler|loop|method|function|coroutine|callback)\b)", re.I)                    # from, or when
+# prose right after a block that says the function it shows goes on past it: "and delete
+# the later `bytes.fromhex(extranonce2)` … lines", "keep the rest of the method as it is"
+_GOES_ON = re.compile(
+    r"^\W*(?:\w+\W+){0,3}?(?:(?:delete|remove|drop)\s+the\s+(?:later|old|original|existing|now[- ]redundant|"
+    r"three|two|duplicate)\b(?:[^.\n]|\.(?=\S)){0,160}?\blines?\b|(?:keep|leave)\s+the\s+rest\b"
+    r"|the\s+rest\s+of\s+(?:the\s+)?(?:method|function|handler)\s+(?:stays|is\s+unchanged|is\s+as\s+before))", re.I)
 _PYTHON_LABELS = {"python", "py", "python3", "py3"}
 _ORDER = {"full_file": 0, "diff": 1, "splice": 2}
 
@@ -138,9 +144,11 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     """The best candidate program of a Python task's final answer."""
     primary, main_class = PYTHON_TASKS[task]
     fixtures = {name: read_fixture(name) for name in TASK_FILES[task]}
-    blocks = code_blocks(answer_text(final_answer))
+    text = answer_text(final_answer)
+    blocks = code_blocks(text)
     diffs = [b for b in blocks if b.is_diff]
-    python = [b for b in blocks if not b.is_diff and _is_python(b)]
+    python = [_with_rest_kept(b, text) if not b.is_diff and _is_python(b) else b
+              for b in blocks if not b.is_diff and _is_python(b)]
     errors: list[str] = []
     built: list[Candidate] = []
     for block in python:
@@ -166,6 +174,26 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     if python or diffs:
         return NoCandidate("no code change: the answer's code leaves the fixture's functions as they were")
     return NoCandidate("no code in the answer")
+
+
+def _with_rest_kept(block: CodeBlock, text: str) -> CodeBlock:
+    """The block with "rest as before" closing its last function when the prose right after
+    it says the function goes on, so the splice keeps the original's remaining lines."""
+    lines = text.splitlines()
+    after = " ".join(lines[block.line + len(block.text.splitlines()):][:3]).strip()
+    body = block.text.rstrip("\n").split("\n")
+    heads = [k for k, line in enumerate(body) if re.match(r"\s*(?:async\s+)?def\s", line)]
+    if not heads or not _GOES_ON.match(after):
+        return block
+    head = heads[-1]
+    inner = next((line for line in body[head + 1:] if line.strip() and not line.lstrip().startswith("#")), "")
+    if len(_indent(inner)) <= len(_indent(body[head])):
+        return block
+    return replace(block, text="\n".join(body + [_indent(inner) + "# rest as before"]) + "\n")
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
 
 
 def _is_python(block: CodeBlock) -> bool:

@@ -347,17 +347,25 @@ def _method_fragments(snippet: str, module: "_Module") -> str:
     while i < len(lines):
         found = _METHOD_COMMENT.match(lines[i])
         name = found.group(1) if found else None
+        # the lines under the comment: at its indentation when they start with "self.", or
+        # deeper ("    # __init__" over "        self.jobs = {}" copied from the class)
+        margin = len(_indent_of(lines[i]))
         j = i + 1
-        while j < len(lines) and (lines[j].startswith("self.") or (lines[j][:1].isspace() and lines[j].strip())):
+        while j < len(lines) and lines[j].strip() and (
+                len(_indent_of(lines[j])) > margin
+                or (len(_indent_of(lines[j])) == margin and lines[j].lstrip().startswith("self."))):
             j += 1
-        if name in methods and j > i + 1 and lines[i + 1].startswith("self."):
+        fragment = textwrap.dedent("\n".join(lines[i + 1:j])).split("\n") if j > i + 1 else []
+        if name in methods and fragment and fragment[0].startswith("self."):
             old = methods[name]
             header = textwrap.dedent("\n".join(module.lines[_start(old) - 1:old.body[0].lineno - 1]))
             if not header.rstrip().endswith(":"):   # the body starts on the def's own line
                 out += lines[i:j]
                 i = j
                 continue
-            out += [lines[i]] + header.rstrip().split("\n") + ["    ..."] + ["    " + line for line in lines[i + 1:j]]
+            comment_indent = " " * margin
+            out += ([lines[i]] + [comment_indent + line for line in header.rstrip().split("\n")]
+                    + [comment_indent + "    ..."] + [comment_indent + "    " + line for line in fragment])
             i = j
             continue
         out.append(lines[i])
