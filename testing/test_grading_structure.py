@@ -52,6 +52,26 @@ def test_a_pronoun_denial_denies_what_the_sentence_before_named():
     assert passed("pplns", UNUSED + " This is why changing `pplns_n` did nothing.", "pplns.window_size_unused")
 
 
+def test_a_denial_keeps_its_force_beside_a_clause_about_the_fix():
+    denial = UNUSED + " This is harmless dead code; I removed it in the fix below for clarity."
+    assert not passed("pplns", denial, "pplns.window_size_unused")
+    # what the fix leaves behind denies nothing
+    assert passed("pplns", UNUSED + " With the fix below it is harmless.", "pplns.window_size_unused")
+
+
+HARDCODED = "`self.share_window = 10000` is a magic number."
+
+
+@pytest.mark.parametrize("after, expected", [
+    (" Hard-coding the window is fine for now, but a named constant reads better.", False),
+    (" Hard-coding it hides the 50,000 from `pool_config.json`.", True),
+    (" A hard-coded retry count elsewhere would be fine.", True),
+])
+def test_the_defects_own_mechanism_called_fine_denies_the_place_before(after, expected):
+    assert passed("pplns", HARDCODED, "pplns.hardcoded_share_window")
+    assert passed("pplns", HARDCODED + after, "pplns.hardcoded_share_window") is expected
+
+
 @pytest.mark.parametrize("opening, expected", [
     ("At first glance the socket handling in `start()` looks fine. But it isn't fine.", True),
     ("At first glance the socket handling in `start()` looks fine.", False),
@@ -515,3 +535,11 @@ def test_a_denial_of_the_context_is_no_denial_of_the_socket():
     denied = text.replace("- Creating `self.context` in `__init__` is correct: a Context may be shared between threads.",
                           "- `self.socket` is fine as it is.")
     assert not passed("zmq", denied, CROSSING)
+
+
+def test_a_method_call_in_a_diagnosis_is_no_instruction_to_read_the_key():
+    said = ("The attribute holding the window is called `share_window`, and no `config.get()` maps the "
+            "file's `pplns_window` onto it, so the 50,000 never enters the program.")
+    assert not passed("pplns", "The query's `LIMIT` caps the window. " + said, "pplns.hardcoded_share_window")
+    told = "Fix: read `pplns_window` from the config into `self.share_window`."
+    assert passed("pplns", told, "pplns.hardcoded_share_window")

@@ -58,7 +58,8 @@ GENERIC_DENIALS = {
 
 # Statements about the corrected code ("with this fix there is no race") deny nothing.
 _ABOUT_THE_FIX = re.compile(
-    r"\b(?:now|no longer|after (?:the|this|that|these) (?:fix|fixes|change|changes|patch)|"
+    # ("for now", "right now" are about the program as it stands)
+    r"\b(?:(?<!for )(?<!right )(?<!until )(?<!by )now|no longer|after (?:the|this|that|these) (?:fix|fixes|change|changes|patch)|"
     r"with (?:this|the|that|these) (?:fix|fixes|change|changes|patch|lock|version|claim|code|guard)|"
     r"once (?:fixed|patched|this|that)|this way(?! is)|fixed (?:version|code)|corrected (?:code|version)|the fix\b|"
     # ("becomes" only for what a change makes of the code: "the block becomes public" is a fact)
@@ -358,7 +359,11 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             continue
         text = _without_asides(_plain(unit))   # "(sharing the Context is OK)" denies nothing of the socket
         if _ABOUT_THE_FIX.search(text):
-            continue
+            # what the program does after the change denies nothing; the other clauses may
+            # ("This is harmless dead code…; I removed it in the fix below")
+            text = ", ".join(c for c in clauses(text) if not _ABOUT_THE_FIX.search(c))
+            if not text:
+                continue
         own = _search(finding._own_denials, text)
         if own:
             denials.append(Denial(unit, own[0].label(own[1]), _denied_places(finding, text)))
@@ -367,9 +372,20 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
         if generic and not _search(finding._wrong, text) and not _search(finding._wrong_mechanisms, text):
             denials.append(Denial(unit, generic, _strong_places(finding, [unit])))
             continue
+        before = answer.units[unit.index - 1] if unit.index > 0 else None
+        # "`self.share_window = 10000` is a magic number. Hard-coding the window is fine for
+        # now": the defect's own mechanism is the subject of the denial, at the place this
+        # sentence or the one before names
+        said = _mechanism_denied(finding, text)
+        if said:
+            places = _strong_places(finding, [unit])
+            if not places and before is not None and before.block == unit.block and not _wrong_subject(finding, before):
+                places = _strong_places(finding, [before])
+            if places:
+                denials.append(Denial(unit, said, places))
+                continue
         # "window_size is computed but never used. This is harmless leftover code.": the
         # pronoun's subject is the sentence before
-        before = answer.units[unit.index - 1] if unit.index > 0 else None
         if before is not None and before.block == unit.block and _PRONOUN_DENIAL.match(text):
             places = _strong_places(finding, [before])
             found = _search(_GENERIC_DENIALS, clauses(text)[0])
@@ -422,6 +438,20 @@ def _generic_denial(finding: Finding, text: str) -> str | None:
                     finding, clause[place[1].end():found[1].start()]) \
                     and not _TIMED_BY.search(clause[:place[1].start()]):
                 return found[0].label(found[1])
+    return None
+
+
+def _mechanism_denied(finding: Finding, text: str) -> str | None:
+    """A generic denial whose subject is this defect's mechanism, opening its clause
+    ("Hard-coding the window is fine for now")."""
+    for clause in clauses(text):
+        found = _search(_GENERIC_DENIALS, clause)
+        if not found:
+            continue
+        mechanism = _search(finding._mechanisms, clause[:found[1].start()])
+        if mechanism and not clause[:mechanism[1].start()].strip(" `*_-") \
+                and not _NEW_SUBJECT.search(clause[:found[1].start()]):
+            return f"{found[0].label(found[1])} of {mechanism[0].label(mechanism[1])}"
     return None
 
 

@@ -32,7 +32,7 @@ def build_prompt() -> str:
 
 # Instructions, as opposed to diagnoses: "read pplns_window from config", "should load …".
 _DO = (
-    r"(?:^|[.;:!(\u2014\u2013]\s*|[-*\u2022>]\s+|\b(?:to|by|should|must|instead|just|simply|please|and|then|we|you|fix:?|fix is to|solution:?|remedy:?)\s+)"
+    r"(?:^|[.;:!]\s+|[(\u2014\u2013]\s*|[-*\u2022>]\s+|\b(?:to|by|should|must|instead|just|simply|please|and|then|we|you|fix:?|fix is to|solution:?|remedy:?)\s+)"
 )
 _READ_VERBS = r"(?:read|load|use|take|pull|fetch|get|source|honou?r|respect|wire|look up|initiali[sz]e (?:it|`?self.share_window`?|share_window) from)"
 _READ_PPLNS_WINDOW = any_of(
