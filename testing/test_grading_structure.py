@@ -543,3 +543,22 @@ def test_a_method_call_in_a_diagnosis_is_no_instruction_to_read_the_key():
     assert not passed("pplns", "The query's `LIMIT` caps the window. " + said, "pplns.hardcoded_share_window")
     told = "Fix: read `pplns_window` from the config into `self.share_window`."
     assert passed("pplns", told, "pplns.hardcoded_share_window")
+
+
+def test_a_decoy_named_in_words_is_the_subject_of_its_clause():
+    said = ("`calculate_payouts()` builds `window_size` but then hands `self.share_window` to `_last_shares()`, "
+            "so the difficulty-based window never takes effect.")
+    assert not passed("pplns", said, "pplns.hardcoded_share_window")
+    assert passed("pplns", said.replace("the difficulty-based window", "the configured window"),
+                  "pplns.hardcoded_share_window")
+
+
+@pytest.mark.parametrize("said, expected", [
+    ("Make sure the key names in `pool_config.json` and in the constructor line up (`pplns_window`) — a typo "
+     "there fails silently.", False),
+    ("The config key is `pplns_window` but the code reads `share_window`: a typo that fails silently.", True),
+])
+def test_a_typo_that_would_fail_is_no_typo_found(said, expected):
+    code = "\n\n```python\nself.share_window = int(config.get('pplns_window', 10000))\n```\n"
+    advice = "\n\n- Consider reading `share_window` from the config; you could do something like"
+    assert passed("pplns", said + advice + code, "pplns.config_key_mismatch") is expected

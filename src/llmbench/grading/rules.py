@@ -608,10 +608,7 @@ def _clause_subject(text: str, start: int, end: int) -> str | None:
     after = _CODE_NAME.match(text, end + 1 if text[end:end + 1] == " " else end)
     if after:
         return after.group(0)           # "the hard-coded `share_window`"
-    # "(`window_size`, from `getdifficulty()` …)" and "— the setting you tuned —" are asides
-    clause = _without_asides(text[:start])
-    breaks = sorted(m.end() for pattern in (CLAUSE_SPLIT, _SENTENCE_END) for m in pattern.finditer(clause, 0, start))
-    begin = breaks[-1] if breaks else 0
+    clause, begin = _clause_before(text, start)
     names = _CODE_NAME.findall(clause, begin)
     if names:
         return names[-1]
@@ -620,6 +617,15 @@ def _clause_subject(text: str, start: int, end: int) -> str | None:
         names = _CODE_NAME.findall(clause, 0, begin)
         return names[0] if names else None
     return None
+
+
+def _clause_before(text: str, start: int) -> tuple[str, int]:
+    """The text before ``start`` with its asides blanked, and where the clause holding
+    ``start`` begins in it."""
+    # "(`window_size`, from `getdifficulty()` …)" and "— the setting you tuned —" are asides
+    clause = _without_asides(text[:start])
+    breaks = sorted(m.end() for pattern in (CLAUSE_SPLIT, _SENTENCE_END) for m in pattern.finditer(clause, 0, start))
+    return clause, (breaks[-1] if breaks else 0)
 
 
 _DASH_ASIDE = re.compile(r"\s[—–]\s[^—–.;:]{1,100}?\s[—–]\s")
@@ -653,6 +659,14 @@ def _mechanism_here(finding: Finding, text: str, functions: frozenset[str] = fro
             # window to a fixed 10,000"), unless it is one of the check's decoys
             located = subject is not None and subject.strip("`").removesuffix("()") in functions \
                 and not _search(finding._wrong, subject)
+            if subject is None:
+                # no code name: a decoy named in words is still the subject ("so the
+                # difficulty-based window never takes effect")
+                clause, begin = _clause_before(text, match.start())
+                decoy = _search(finding._wrong, clause[begin:])
+                if decoy and not _search(finding._places, clause[begin:]):
+                    elsewhere = elsewhere or (rule, match, decoy[1].group(0))
+                    continue
             if subject is None or located or _own_name(finding, subject):
                 return (rule, match), None
             elsewhere = elsewhere or (rule, match, subject)

@@ -72,7 +72,8 @@ HARDCODED = Finding(
     )},
     fixes=(r"self\.share_window\s*=\s*[^#\n]*\bconfig", _READ_PPLNS_WINDOW),
     not_fixes=(r"n_factor\s*=\s*[^\n]*pplns_window",),   # the configured window read into the difficulty multiplier
-    wrong_places=(r"n_factor|pplns_n|\b2\b", r"_last_shares|\bLIMIT\b"),
+    # (the difficulty-based window is what "never takes effect" when share_window is passed)
+    wrong_places=(r"n_factor|pplns_n|\b2\b", r"_last_shares|\bLIMIT\b", r"\bdifficulty[- ]based window\b"),
     wrong_mechanisms={"windows swapped": any_of(*_SWAPPED_WINDOWS)},
     denials=(
         r"\bnot (?:a |an )?hard[- ]?cod\w* (?:problem|issue|bug|concern)",
@@ -123,7 +124,7 @@ CONFIG_KEY = Finding(
         r"\b(?:ignored|ignores|has no effect|no effect|does nothing|orphan\w*|silently dropped|goes nowhere)\b",
         r"\bnothing (?:in the code )?(?:reads|uses|references|consumes)\b|\bno (?:code|line) (?:\w+ )?(?:reads|uses|references|consults)\b",
         r"\bnever (?:asks?|looks?|checks?) (?:for|up|at)\b|\bdoes(?:n'?t| not) (?:correspond|map|relate) to\b|\bnever (?:picked|mapped)\b",
-        r"\bmis-?match\w*|\bdoes(?:n'?t| not) match\b|\bdon'?t match\b|\bdo not match\b|\bdifferent (?:name|key)s?\b|\bnamed differently\b|\bwrong (?:key|name)\b|\bmisnamed\b|\btypo\b|\bnames? disagree\b|\bdiffer\b",
+        r"\bmis-?match\w*|\bdoes(?:n'?t| not) match\b|\bdon'?t match\b|\bdo not match\b|\bdifferent (?:name|key)s?\b|\bnamed differently\b|\bwrong (?:key|name)\b|\bmisnamed\b|\btypo\b(?! (?:there |here )?(?:would|could|might|fails|can|will)\b)|\bnames? disagree\b|\bdiffer\b",
         r"\b(?:looks? (?:for|up)|reads?|expects?) (?:the )?(?:key )?`?(?:share_window|pplns_n)`? (?:\w+ ){0,3}(?:instead|rather|but|while)\b",
     )},
     fixes=(_READ_PPLNS_WINDOW,),
