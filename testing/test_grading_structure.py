@@ -562,3 +562,23 @@ def test_a_typo_that_would_fail_is_no_typo_found(said, expected):
     code = "\n\n```python\nself.share_window = int(config.get('pplns_window', 10000))\n```\n"
     advice = "\n\n- Consider reading `share_window` from the config; you could do something like"
     assert passed("pplns", said + advice + code, "pplns.config_key_mismatch") is expected
+
+
+HISTORY_INJECTABLE = ("`get_payment_history` interpolates the visitor's address into the SELECT with an f-string, "
+                      "so `x' OR 1=1 --` returns every row. Fix: use a parameterized query.\n\n")
+
+
+@pytest.mark.parametrize("placeholder, expected", [("?", True), (":address", True), ("%s", False), ("'?'", False)])
+def test_a_prose_fix_means_the_code_it_comes_with(placeholder, expected):
+    code = (f'```python\nrows = conn.execute(\n    "SELECT * FROM payouts WHERE address = {placeholder} LIMIT 50",\n'
+            '    (address,),\n).fetchall()\n```\n')
+    assert passed("payment", HISTORY_INJECTABLE + code, "payment.sql_injection") is expected
+
+
+def test_amounts_read_back_from_real_columns_are_no_place_of_the_float_arithmetic():
+    said = ("`get_payment_history` returns amount and fee straight from SQLite REAL columns as Python floats, "
+            "so totals drift by satoshis. Convert them with `Decimal` when building the rows.")
+    assert not passed("payment", said, "payment.float_precision")
+    said = ("`calculate_fee` multiplies float amounts, so fees drift by satoshis. Compute it with `Decimal` "
+            "and quantize to 8 places.")
+    assert passed("payment", said, "payment.float_precision")

@@ -148,6 +148,7 @@ class Finding:
     not_fixes: Patterns = ()              # units matching a fix pattern that are still no fix ("round more carefully")
     removals: Patterns = ()               # old lines whose explicit deletion (a diff's "-" line, in fix_places) is the fix
     descriptive: bool = False             # the mechanism also describes working code: it needs a defect cue (DEFECT_CUES)
+    broken_fixes: Patterns = ()           # the fix done wrong in code ("address = %s" in sqlite3): the prose fix means that code
     # The patterns above, compiled once in __post_init__.
     _places: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
     _strong: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
@@ -162,6 +163,7 @@ class Finding:
     _own_denials: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
     _denial_places: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
     _advice: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _broken: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         compiled = {
@@ -178,6 +180,7 @@ class Finding:
             "_own_denials": _rules(self.denials),
             "_denial_places": _rules(self.denial_places or (_values(self.places) + _values(self.weak_places))),
             "_advice": _rules(self.advice),
+            "_broken": _rules(self.broken_fixes),
         }
         for name, value in compiled.items():
             object.__setattr__(self, name, value)
@@ -798,6 +801,10 @@ def _names_strong_and_wrong(finding: Finding, units: list[Unit]) -> tuple[bool, 
 def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]:
     """The first novel code line (or concrete prose) that can only be this defect's fix."""
     miss: Miss | None = None
+    # the answer's own code does the fix wrong: its prose fix ("use a parameterized query")
+    # describes that code, and only a working code line elsewhere passes
+    broken = next((u for u in answer.units if u.kind == "code" and u.novel and not u.removed
+                   and _search(finding._broken, _statement(answer, u))), None) if finding._broken else None
     for unit in answer.units:
         if unit.removed:
             if finding._removals and _search(finding._removals, unit.text) and unit.func and _search(finding._fix_places, unit.func):
@@ -810,6 +817,9 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
         rule = f"fix {_name(found)}"
         if not unit.novel:
             miss = miss or Miss(unit, "fix text copied from the prompt", "echo")
+            continue
+        if unit.kind != "code" and broken is not None:
+            miss = Miss(broken, f"the code given for {rule} does it wrong", "fix_failed")
             continue
         if unit.kind != "code":
             denied = _search(finding._own_denials, _plain(unit)) or _search(_GENERIC_DENIALS, _plain(unit))

@@ -119,6 +119,8 @@ SQL = Finding(
     fix_places=(r"get_payment_history|_execute_payment|_claim\w*|_mark\w*|history|_update\w*|_set_status",),
     # the race fix's claim (`WHERE id = ? AND status = 'pending'`) binds a parameter too, but means the race
     not_fixes=(r"\bAND\s+status\s*=",),
+    # placeholders sqlite3 does not take, or quoted into a string literal
+    broken_fixes=(r"\bWHERE\s+(?:address|id)\s*=\s*(?:%s|'\?'|\"\?\"|'%s'|:\w+'|\{)",),
     denials=(
         r"\bno (?:sql[- ]?)?injection\b|\bnot (?:really |actually )?(?:attacker|user)[- ](?:controlled|supplied)",
         r"\bnot (?:really |actually )?(?:injectable|exploitable)\b",
@@ -130,13 +132,14 @@ SQL = Finding(
 
 _MONEY_PLACES = (
     r"calculate_fee|batch_payments|fee_percent|min_payout|net_amount|float\(|`float`|"
-    r"\b0\.0\b|`round\(|\bround\(|\bfee calculation|\bbatch(?:ing|ed)? (?:totals|sums|amounts)|\bREAL column|"
+    r"\b0\.0\b|`round\(|\bround\(|\bfee calculation|\bbatch(?:ing|ed)? (?:totals|sums|amounts)|"
     r"\bamount - fee\b|\bamount column"
 )
 FLOAT = Finding(
     places=(_MONEY_PLACES,),
     # bare amounts are money anywhere: named beside another function they do not place a fix there
-    weak_places=(r"`amount`|`fee`|`totals?`",),
+    # (SQLite's REAL columns are where amounts are read back, not where money is computed)
+    weak_places=(r"`amount`|`fee`|`totals?`|\bREAL column",),
     mechanisms={"float loses money precision": any_of(
         r"\bprecision\b|\bprecise\b|\bimprecise\b|\binexact\w*|\bapproximat\w*",
         r"\brounding (?:errors?|issues?|problems?|drift|artifacts?|mistakes?)\b|\bround-?off\b|\bmis-?round\w*",
