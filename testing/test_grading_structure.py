@@ -582,3 +582,14 @@ def test_amounts_read_back_from_real_columns_are_no_place_of_the_float_arithmeti
     said = ("`calculate_fee` multiplies float amounts, so fees drift by satoshis. Compute it with `Decimal` "
             "and quantize to 8 places.")
     assert passed("payment", said, "payment.float_precision")
+
+
+@pytest.mark.parametrize("consequence, expected", [
+    ("If the worker is killed between the commits, the row stays in `processing` forever and that miner is never paid.",
+     False),
+    ("If the wallet times out after sending, the except branch resets the row to `pending` and it is paid again.", True),
+])
+def test_a_conclusion_is_read_with_the_consequence_the_next_sentence_draws(consequence, expected):
+    said = ("`_execute_payment()` commits `status = 'processing'`, then calls the wallet, then commits `paid`. "
+            "These steps are not atomic. ")
+    assert passed("payment", said + consequence, "payment.atomicity") is expected

@@ -722,6 +722,10 @@ def _section_wrong_mechanism(answer: Answer, finding: Finding, heading: Unit) ->
     return None
 
 
+_CONSEQUENCE = re.compile(r"^\W*(?:if|when|whenever|so|then|this means|that means|as a result|in that case|"
+                          r"consequently|which means)\b", re.IGNORECASE)
+
+
 def _item_wrong_mechanism(answer: Answer, finding: Finding, lead: Unit) -> str | None:
     """The wrong mechanism the rest of a list item explains its lead by, or the sentence just
     before states in the same paragraph ("… so that miner is never paid. The status change
@@ -732,7 +736,10 @@ def _item_wrong_mechanism(answer: Answer, finding: Finding, lead: Unit) -> str |
     if lead.item and block[:1] == [lead]:
         explaining = block[1:]
     else:
-        explaining = [u for u in block if u.index == lead.index - 1]
+        # the sentence before, and the one after when it draws the consequence ("These steps
+        # are not atomic. If the worker is killed …, the row stays in `processing` forever")
+        explaining = [u for u in block if u.index == lead.index - 1
+                      or u.index == lead.index + 1 and _CONSEQUENCE.match(_plain(u))]
     for unit in explaining:
         if unit.kind != "code" and unit.novel and unit.act != ADVICE:
             found = _search(finding._wrong_mechanisms, _plain(unit))
