@@ -593,3 +593,12 @@ def test_a_conclusion_is_read_with_the_consequence_the_next_sentence_draws(conse
     said = ("`_execute_payment()` commits `status = 'processing'`, then calls the wallet, then commits `paid`. "
             "These steps are not atomic. ")
     assert passed("payment", said + consequence, "payment.atomicity") is expected
+
+
+def test_a_claim_made_without_checking_the_status_is_the_race_not_atomicity():
+    said = ("`_execute_payment()` sets `status = 'processing'` without checking what the status was, so the DB write "
+            "and the decision to pay are not atomic.")
+    assert not passed("payment", said, "payment.atomicity")
+    said = ("`_execute_payment()` commits `processing`, sends, and on a timeout after sending resets the row to "
+            "`pending`: the send and the status are not atomic, so the payout is paid again.")
+    assert passed("payment", said, "payment.atomicity")

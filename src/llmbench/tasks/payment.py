@@ -214,7 +214,10 @@ ATOMICITY = Finding(
     # the race's check-then-add is the other check's non-atomic step
     wrong_mechanisms={"the race's check is not atomic": (
         r"\b(?:membership (?:test|check)|check[- ]then[- ](?:act|add)|`?(?:self\.processing\.)?add(?:\(\))?`?|`?self\.processing`?)"
-        r"[^.]{0,30}\b(?:are|is) not (?:\w+ ){0,2}atomic"),
+        r"[^.]{0,30}\b(?:are|is) not (?:\w+ ){0,2}atomic"
+        # the claim made without checking the status: the race again, on the row
+        r"|\b(?:without (?:first )?checking (?:what |whether )?(?:the |its )?(?:status|state|row)|decision to pay)\b"
+        r"[^.]{0,80}\bnot (?:\w+ ){0,2}atomic"),
         # the opposite failure: a row left in `processing` is never paid (not paid twice)
         "row stuck, never paid": (
             r"^(?=.*(?:\bstuck\b|\bleft (?:in|as|at) `?'?processing|\bnever (?:\w+ )?(?:picked up|paid|processed)\b|\bforever\b))"
