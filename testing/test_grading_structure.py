@@ -602,3 +602,10 @@ def test_a_claim_made_without_checking_the_status_is_the_race_not_atomicity():
     said = ("`_execute_payment()` commits `processing`, sends, and on a timeout after sending resets the row to "
             "`pending`: the send and the status are not atomic, so the payout is paid again.")
     assert passed("payment", said, "payment.atomicity")
+
+
+def test_a_pronoun_sentence_calling_other_code_safe_denies_nothing_of_the_sentence_before():
+    said = ("The socket is created and connected in `start()` on the main thread but read by `_listen()` on the "
+            "listener thread. ")
+    assert passed("zmq", said + "It calls `context.term()`, which is safe from any thread.", CROSSING)
+    assert not passed("zmq", said + "It is safe from any thread.", CROSSING)

@@ -391,8 +391,12 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
         # pronoun's subject is the sentence before
         if before is not None and before.block == unit.block and _PRONOUN_DENIAL.match(text):
             places = _strong_places(finding, [before])
-            found = _search(_GENERIC_DENIALS, clauses(text)[0])
-            if places and found and not _wrong_subject(finding, before):
+            first = clauses(text)[0]
+            found = _search(_GENERIC_DENIALS, first)
+            # "It calls `context.term()`, which is safe from any thread": what is called safe
+            # is the code named on the way, not the pronoun's subject
+            if places and found and not _wrong_subject(finding, before) \
+                    and not _other_subject(finding, first[:found[1].start()]):
                 denials.append(Denial(unit, found[0].label(found[1]), places))
     return denials
 
