@@ -609,3 +609,13 @@ def test_a_pronoun_sentence_calling_other_code_safe_denies_nothing_of_the_senten
             "listener thread. ")
     assert passed("zmq", said + "It calls `context.term()`, which is safe from any thread.", CROSSING)
     assert not passed("zmq", said + "It is safe from any thread.", CROSSING)
+
+
+def test_two_sentences_read_together_are_also_read_with_the_sentence_before_them():
+    said = ("In `start()` the code calls `connect()`, sends the `SUBSCRIBE` options, and immediately launches "
+            "`_listen()`, which starts calling `recv_multipart()` right away. Any `hashblock` published in that "
+            "window is silently dropped.")
+    slow_joiner = "A subscriber receives nothing until its subscription has propagated to the publisher. "
+    assert not passed("zmq", slow_joiner + said, CROSSING)
+    threads = "ZeroMQ sockets are not thread-safe, and this one is set up on the main thread. "
+    assert passed("zmq", threads + said, CROSSING)

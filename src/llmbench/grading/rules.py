@@ -742,7 +742,9 @@ def _item_wrong_mechanism(answer: Answer, finding: Finding, lead: Unit) -> str |
     else:
         # the sentence before, and the one after when it draws the consequence ("These steps
         # are not atomic. If the worker is killed …, the row stays in `processing` forever")
-        explaining = [u for u in block if u.index == lead.index - 1
+        # (a window of sentences: before its first, after its last)
+        first = lead.parts[0].index if lead.parts else lead.index
+        explaining = [u for u in block if u.index == first - 1
                       or u.index == lead.index + 1 and _CONSEQUENCE.match(_plain(u))]
     for unit in explaining:
         if unit.kind != "code" and unit.novel and unit.act != ADVICE:
