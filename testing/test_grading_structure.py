@@ -613,9 +613,10 @@ def test_a_pronoun_sentence_calling_other_code_safe_denies_nothing_of_the_senten
 
 def test_two_sentences_read_together_are_also_read_with_the_sentence_before_them():
     said = ("In `start()` the code calls `connect()`, sends the `SUBSCRIBE` options, and immediately launches "
-            "`_listen()`, which starts calling `recv_multipart()` right away. Any `hashblock` published in that "
-            "window is silently dropped.")
-    slow_joiner = "A subscriber receives nothing until its subscription has propagated to the publisher. "
-    assert not passed("zmq", slow_joiner + said, CROSSING)
+            "`_listen()`, which starts calling `recv_multipart()` right away. Any `hashblock` published by bitcoind "
+            "in that window is silently dropped by the publisher.")
+    slow_joiner = ("PUB/SUB in ZeroMQ has a well-known property: a subscriber that has just connected does not "
+                   "receive anything until its subscription has propagated to the publisher. ")
+    assert not passed("zmq", "## 1. Subscription race on start-up\n\n" + slow_joiner + said, CROSSING)
     threads = "ZeroMQ sockets are not thread-safe, and this one is set up on the main thread. "
-    assert passed("zmq", threads + said, CROSSING)
+    assert passed("zmq", "## 1. The socket crosses threads\n\n" + threads + said, CROSSING)
