@@ -567,6 +567,34 @@ def test_a_share_cap_above_the_memory_probes_submits_cannot_be_judged_and_one_be
     status, detail = probe_answer(tmp_path / "below", "stratum", fenced(capped_submit("10_000")),
                                   ["stratum.memory_leak"])["recent_shares_bounded"]
     assert status == "passed", detail
+    # a cap the state reaches only at the end of the run: the probe goes on past it
+    status, detail = probe_answer(tmp_path / "at", "stratum", fenced(capped_submit("100_000")),
+                                  ["stratum.memory_leak"])["recent_shares_bounded"]
+    assert status == "passed" and "capped at 100000 entries and held" in detail, detail
+    never = capped_submit("100_000").replace("    while len(", "    while False and len(")
+    status, detail = probe_answer(tmp_path / "never", "stratum", fenced(never),
+                                  ["stratum.memory_leak"])["recent_shares_bounded"]
+    assert status == "failed" and "the cap never applies" in detail, detail
+
+
+def test_a_prune_that_drops_the_keys_the_duplicate_check_needs_fails_the_bound(tmp_path):
+    inverted = '''
+async def _handle_submit(self, session, message):
+    cutoff = time.time() - 600
+    while self.recent_shares:
+        oldest = next(iter(self.recent_shares))
+        if self.recent_shares[oldest] < cutoff:
+            break
+        self.recent_shares.popitem(last=False)
+    ...
+'''
+    status, detail = probe_answer(tmp_path / "inverted", "stratum", fenced(inverted),
+                                  ["stratum.memory_leak"])["recent_shares_bounded"]
+    assert status == "failed"
+    assert "the same share sent twice in a row was accepted twice" in detail
+    status, detail = probe_answer(tmp_path / "right", "stratum", fenced(inverted.replace("< cutoff", ">= cutoff")),
+                                  ["stratum.memory_leak"])["recent_shares_bounded"]
+    assert status == "passed", detail
 
 
 # -- stratum: where input validation lives -------------------------------------------------------

@@ -508,6 +508,7 @@ async def _memory(ctx):
     class Writer:
         def __init__(self):
             self.job = None
+            self.replies = {}
 
         def write(self, data):
             for line in data.splitlines():
@@ -515,6 +516,9 @@ async def _memory(ctx):
                     message = json.loads(line)
                     if message.get("method") == "mining.notify":
                         self.job = message["params"][0]
+                elif b'"result"' in line:
+                    message = json.loads(line)
+                    self.replies[message.get("id")] = message
 
         async def drain(self):
             pass
@@ -538,31 +542,65 @@ async def _memory(ctx):
     sizes = {}
     jobs = MEMORY_SUBMITS // SHARES_PER_JOB
     msg_id = 3
-    for job_number in range(jobs):
-        prev = "%064x" % (job_number + 1)
-        await pool.job(make_template(prev, height=800_000 + job_number, bits="17053894",
-                                     curtime=1690000000 + job_number * 600), True)
-        expect(writer.job is not None, "broadcast_job sent no mining.notify to the subscribed miner")
-        job_id = writer.job
-        for n in range(SHARES_PER_JOB):
-            await server._dispatch(session, {"id": msg_id, "method": "mining.submit",
-                                             "params": [WORKER, job_id, "00000001", "64c6d3c0", "%08x" % n]})
-            msg_id += 1
-        clock.offset += SECONDS_PER_JOB
-        await asyncio.sleep(0.002)       # let a pruning task the server started run
-        if job_number + 1 in (jobs // 2, jobs):
-            sizes[job_number + 1] = _state_size(server)
+
+    async def submit_jobs(first, count):
+        nonlocal msg_id
+        for job_number in range(first, first + count):
+            prev = "%064x" % (job_number + 1)
+            await pool.job(make_template(prev, height=800_000 + job_number, bits="17053894",
+                                         curtime=1690000000 + job_number * 600), True)
+            expect(writer.job is not None, "broadcast_job sent no mining.notify to the subscribed miner")
+            job_id = writer.job
+            for n in range(SHARES_PER_JOB):
+                await server._dispatch(session, {"id": msg_id, "method": "mining.submit",
+                                                 "params": [WORKER, job_id, "00000001", "64c6d3c0", "%08x" % n]})
+                msg_id += 1
+            clock.offset += SECONDS_PER_JOB
+            await asyncio.sleep(0.002)       # let a pruning task the server started run
+            if job_number + 1 in (jobs // 2, jobs):
+                sizes[job_number + 1] = _state_size(server)
+
+    await submit_jobs(0, jobs)
     half, full = sizes[jobs // 2], sizes[jobs]
     shares = len(getattr(server, "recent_shares", ()) or ())
     cap = _size_cap(ctx, module, server)
-    if full - half >= MEMORY_SUBMITS // 20 and cap is not None and cap > full:
+    grew = full - half >= MEMORY_SUBMITS // 20
+    if grew and cap is not None and MEMORY_SUBMITS // 2 + MEMORY_SUBMITS // 20 <= cap < 2 * MEMORY_SUBMITS:
+        # a cap the state reaches only late in the run (at 100000 the last half still grows):
+        # go on past it and see whether it holds
+        await submit_jobs(jobs, (cap - MEMORY_SUBMITS) // SHARES_PER_JOB + 2)
+        held = len(getattr(server, "recent_shares", ()) or ())
+        # (a prune before the insert, or once a job, overshoots by a share or a job's shares)
+        expect(held <= cap + SHARES_PER_JOB, f"recent_shares holds {held} entries after {msg_id - 3} submits, past "
+                            f"its cap of {cap}: the cap never applies")
+        await _duplicate_still_refused(server, session, writer, msg_id)
+        return f"recent_shares is capped at {cap} entries and held {held} after more submits than that"
+    await _duplicate_still_refused(server, session, writer, msg_id)
+    if grew and cap is not None and cap >= 2 * MEMORY_SUBMITS and shares <= cap:
         raise _harness.CandidateError(f"cannot be judged: recent_shares is capped at {cap} entries, more than the "
                                       f"{MEMORY_SUBMITS} submits this probe makes")
-    expect(full - half < MEMORY_SUBMITS // 20,
+    expect(not grew,
            f"the server's state grew from {half} to {full} entries over the last {MEMORY_SUBMITS // 2} submits "
            f"(recent_shares holds {shares}): never pruned")
     return (f"{MEMORY_SUBMITS} submits over {jobs} jobs ({SECONDS_PER_JOB:g} s apart): state {half} entries at "
             f"half-way, {full} at the end; recent_shares holds {shares}")
+
+
+async def _duplicate_still_refused(server, session, writer, msg_id):
+    """A bound that keeps the duplicate check working: the same share sent twice in a row is
+    refused the second time (a prune that empties the dict on every submit bounds it too)."""
+    session.difficulty = 1e-12          # every share meets the share target: the reply tells
+    params = [WORKER, writer.job, "00000002", "64c6d3c0", "0badf00d"]
+    replies = []
+    for offset in (0, 1):
+        await server._dispatch(session, {"id": msg_id + offset, "method": "mining.submit", "params": list(params)})
+        replies.append(writer.replies.get(msg_id + offset))
+    first, second = replies
+    if first is None or first.get("result") is not True:
+        return                          # the share itself is refused: the duplicate cannot be told apart
+    expect(second is not None and second.get("result") is not True,
+           "the same share sent twice in a row was accepted twice: the pruning drops the keys the duplicate "
+           "check needs")
 
 
 def _probe(body, limit=_harness.PROBE_TIMEOUT * 0.9):
