@@ -86,7 +86,12 @@ def test_copied_text_is_a_quote():
     ("Use a placeholder: `WHERE address = ?`", False, False),
     ("Make sure the check runs under `with self.lock:`", False, False),   # quotes the code to write
     # a function's name is where, not code to write
-    ("Make sure `get_payment_history()` is parameterized.", True, False),
+    ("Make sure `get_payment_history()` is parameterized.", True, True),
+    # a state to check, with code as its example: a fix only beside an asserted finding
+    ("Make sure `get_payment_history()` is parameterized, e.g. `conn.execute(\"... WHERE address = ?\")`.",
+     False, True),
+    ("Ideally reply with a stratum error (code 20) rather than letting the exception escape.", False, True),
+    ("Reply with a stratum error (code 20) instead of letting the exception escape.", False, False),
     # a test to add asks how the code behaves, it changes nothing
     ("Add a test that runs `process_pending_payments()` from several threads.", True, False),
     ("Write a regression test where the wallet raises after sending.", True, False),
@@ -107,6 +112,13 @@ def test_clauses_split_at_coordinators_not_inside_a_request():
 def test_a_subordinate_clause_does_not_turn_a_request_into_an_assertion():
     assert classify("Consider whether `stop()` is safe while `_listen()` is blocked in `recv`.") == ADVICE
     assert classify("`stop()` closes the socket while `_listen()` is blocked in `recv`.") == ASSERTION
+
+
+def test_a_second_that_object_of_a_request_is_part_of_the_request():
+    assert classify("Make sure `get_payment_history()` is parameterized, and that the web layer validates "
+                    "the address.") == ADVICE
+    assert classify("Make sure `get_payment_history()` is parameterized, and the web layer validates "
+                    "nothing.") == ASSERTION
 
 
 def test_the_asserted_part_blanks_the_request_clauses():

@@ -123,7 +123,11 @@ _SOFT = re.compile(
     r"\b(?:consider\w*|(?:may|might|could) (?:want|wish|need)|would be (?:good|better|nice|wise)|perhaps|maybe|you (?:could|might|may))\b"
     r"|\b(?:would|could|might) be (?:a |the )?(?:reasonable|sensible|good|fine|simple) (?:starting point|start|first step|approach|option|choice)\b"
     # a general recommendation: "for money, `Decimal` is generally recommended over `float`"
-    r"|\b(?:is|are) (?:\w+ly )?(?:recommended|advisable|preferred)\b",
+    r"|\b(?:is|are) (?:\w+ly )?(?:recommended|advisable|preferred)\b"
+    # a wish, or a state to check rather than a change to make: "Ideally reply with a stratum
+    # error", "Make sure `get_payment_history()` is parameterized, e.g. `… WHERE address = ?`"
+    r"|\b(?:ideally|preferably|if possible)\b"
+    r"|\b(?:make sure|ensure|double[- ]check|confirm|verify)\b[^.;:]{0,80}?\b(?:is|are)\s+(?!not\b)\w+(?:ed|ized|ised|safe|bounded|atomic)\b",
     re.IGNORECASE,
 )
 # Concrete code: an inline span with an operator, call, subscript or SQL placeholder.
@@ -158,11 +162,20 @@ def asserted_part(sentence: str) -> str:
     bounds = [(m.start(), m.end(), bool(_SUBORDINATE.match(m.group(0)))) for m in CLAUSE_SPLIT.finditer(sentence)]
     for end, after, next_subordinate in bounds + [(len(sentence), len(sentence), False)]:
         clause = _CONDITION.sub("", _LEAD.sub("", sentence[start:end].strip()))
-        asks = bool(clause) and _is_request(clause) or subordinate and requested
+        asks = bool(clause) and _is_request(clause) or _hangs(clause, subordinate) and requested
         out.append(" " * (end - start) if asks else sentence[start:end])
         out.append(sentence[end:after])
         requested, start, subordinate = asks, after, next_subordinate
     return "".join(out)
+
+
+# "make sure X is parameterized, and that the web layer validates …": a second object of the request
+_THAT_CLAUSE = re.compile(r"^that\s", re.IGNORECASE)
+
+
+def _hangs(clause: str, subordinate: bool) -> bool:
+    """The clause depends on the one before: a subordinate clause, or a second "that …" object."""
+    return subordinate or bool(_THAT_CLAUSE.match(clause))
 
 
 def clauses(sentence: str) -> list[str]:
@@ -197,7 +210,7 @@ def classify(text: str, novel: bool = True) -> str:
     if not parts:
         return ASSERTION   # a bare label or topic ("TOCTOU race on `self.processing`") is no request
     # a clause asserts on its own account unless it hangs on a request before it
-    asserting = [not _is_request(c) and not (sub and i and requested) for i, ((c, sub), requested)
+    asserting = [not _is_request(c) and not (_hangs(c, sub) and i and requested) for i, ((c, sub), requested)
                  in enumerate(zip(parts, [False] + [_is_request(p) for p, _ in parts[:-1]], strict=False))]
     return ASSERTION if any(asserting) else ADVICE
 
