@@ -620,3 +620,13 @@ def test_two_sentences_read_together_are_also_read_with_the_sentence_before_them
     assert not passed("zmq", "## 1. Subscription race on start-up\n\n" + slow_joiner + said, CROSSING)
     threads = "ZeroMQ sockets are not thread-safe, and this one is set up on the main thread. "
     assert passed("zmq", "## 1. The socket crosses threads\n\n" + threads + said, CROSSING)
+
+
+@pytest.mark.parametrize("said, expected", [
+    ("ZeroMQ sockets are not thread-safe, and this one is created in `__init__` but read in `_listen()`. "
+     "Move it into the thread:", True),
+    ("The socket is created in `__init__` and read in `_listen()`. That hand-off is fine: `start()` finishes "
+     "before the thread starts. ZeroMQ sockets are not thread-safe in general; to be self-contained:", False),
+])
+def test_the_move_into_the_thread_fixes_nothing_the_answer_calls_fine(said, expected):
+    assert passed("zmq", said + "\n" + LISTEN_FIX, "zmq.fix_socket_in_thread") is expected

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from llmbench.grading.check import Check, Verdict
 from llmbench.grading.parsed_answer import Answer
-from llmbench.grading.rules import Finding, all_of, any_of
+from llmbench.grading.rules import Finding, all_of, any_of, evaluate
 from llmbench.tasks.base import Task
 from llmbench.tasks.prompting import fixture_block
 
@@ -215,6 +215,18 @@ def _set_up_left_on_caller(answer: Answer, verdict: Verdict) -> Verdict:
     return verdict
 
 
+def _fix_beside_denied_crossing(answer: Answer, verdict: Verdict) -> Verdict:
+    """The move into the thread fixes nothing the answer calls fine: a crossing denied and
+    never retracted ("That hand-off is fine") leaves the move a refactor, whatever its code."""
+    verdict = _set_up_left_on_caller(answer, verdict)
+    if not verdict.passed:
+        return verdict
+    crossing = evaluate(answer, CROSSES, require="either")
+    if crossing.kind == "denial":
+        return Verdict(False, f"the crossing is denied: {crossing.evidence}", kind="denial", rule=crossing.rule)
+    return verdict
+
+
 def parse(final_text: str) -> Answer:
     answer = Answer(final_text, build_prompt())
     _moved_socket_lines_are_novel(answer)
@@ -236,7 +248,7 @@ CHECKS = (
         "states that ZMQ sockets are not thread-safe and must be used by one thread only "
         "(the context may be shared), and fixes it by creating, connecting and subscribing "
         "the socket inside the listener thread",
-        rule=SINGLE_THREAD, require="fixes", post_check=_set_up_left_on_caller,
+        rule=SINGLE_THREAD, require="fixes", post_check=_fix_beside_denied_crossing,
         missing="does not state that ZMQ sockets are single-thread objects and move the socket into the listener thread",
     ),
 )
