@@ -630,3 +630,11 @@ def test_two_sentences_read_together_are_also_read_with_the_sentence_before_them
 ])
 def test_the_move_into_the_thread_fixes_nothing_the_answer_calls_fine(said, expected):
     assert passed("zmq", said + "\n" + LISTEN_FIX, "zmq.fix_socket_in_thread") is expected
+
+
+def test_a_checks_own_denial_about_a_decoy_it_names_denies_nothing_here():
+    said = ("`_execute_payment()` commits `processing`, calls the wallet, and when the RPC times out after sending "
+            "its except branch resets the row to `pending`, so the payout is paid again. ")
+    decoy = "`process_pending_payments()` reads the pending rows once per round, which is the intended design."
+    assert passed("payment", said + decoy, "payment.atomicity")
+    assert not passed("payment", said + "Resetting the row to `pending` is the intended behaviour.", "payment.atomicity")
