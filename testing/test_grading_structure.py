@@ -638,3 +638,23 @@ def test_a_checks_own_denial_about_a_decoy_it_names_denies_nothing_here():
     decoy = "`process_pending_payments()` reads the pending rows once per round, which is the intended design."
     assert passed("payment", said + decoy, "payment.atomicity")
     assert not passed("payment", said + "Resetting the row to `pending` is the intended behaviour.", "payment.atomicity")
+
+
+def test_a_bare_value_where_sqlite3_wants_a_sequence_is_no_fix():
+    code = ('```python\nrows = conn.execute(\n    "SELECT * FROM payouts "\n    "WHERE address = ? LIMIT 50",\n'
+            '    (address{comma}),\n).fetchall()\n```\n')
+    assert passed("payment", HISTORY_INJECTABLE + code.format(comma=","), "payment.sql_injection")
+    assert not passed("payment", HISTORY_INJECTABLE + code.format(comma=""), "payment.sql_injection")
+
+
+def test_a_prose_fix_pointing_to_one_given_elsewhere_is_none():
+    said = ("`get_payment_history()` interpolates the visitor's `address` into the SQL text, so `' OR '1'='1` "
+            "changes the query. ")
+    assert not passed("payment", said + "Fix: the parameterized query as described above.", "payment.sql_injection")
+    assert passed("payment", said + "Fix: use a parameterized query with `WHERE address = ?`.", "payment.sql_injection")
+
+
+def test_the_race_check_called_not_atomic_is_no_atomicity_finding():
+    said = ("`_execute_payment()` is not atomic: because the `in self.processing` check in "
+            "`process_pending_payments()` is not atomic, two workers enter `_execute_payment()` for the same id.")
+    assert not passed("payment", said, "payment.atomicity")

@@ -148,7 +148,7 @@ class Finding:
     not_fixes: Patterns = ()              # units matching a fix pattern that are still no fix ("round more carefully")
     removals: Patterns = ()               # old lines whose explicit deletion (a diff's "-" line, in fix_places) is the fix
     descriptive: bool = False             # the mechanism also describes working code: it needs a defect cue (DEFECT_CUES)
-    broken_fixes: Patterns = ()           # the fix done wrong in code ("address = %s" in sqlite3): the prose fix means that code
+    broken_fixes: Patterns = ()           # the fix done wrong in code ("address = %s" in sqlite3): the prose fix, and its block's code, mean that
     # The patterns above, compiled once in __post_init__.
     _places: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
     _strong: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
@@ -816,6 +816,10 @@ def _names_strong_and_wrong(finding: Finding, units: list[Unit]) -> tuple[bool, 
     return (any(_search(finding._strong, t) for t in texts), any(_search(finding._wrong, t) for t in texts))
 
 
+_POINTS_ELSEWHERE = re.compile(r"\bas (?:described|shown|discussed|explained|outlined|mentioned|noted|sketched) "
+                               r"(?:above|earlier|before|previously)\b|\b(?:see|per) (?:above|earlier)\b", re.IGNORECASE)
+
+
 def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]:
     """The first novel code line (or concrete prose) that can only be this defect's fix."""
     miss: Miss | None = None
@@ -836,7 +840,8 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
         if not unit.novel:
             miss = miss or Miss(unit, "fix text copied from the prompt", "echo")
             continue
-        if unit.kind != "code" and broken is not None:
+        if broken is not None and (unit.kind != "code" or unit.block == broken.block):
+            # (in code, the block that also does it wrong: `"… WHERE address = ?", (address)`)
             miss = Miss(broken, f"the code given for {rule} does it wrong", "fix_failed")
             continue
         if unit.kind != "code":
@@ -846,6 +851,11 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
                 continue
             if unit.vague or _search(finding._advice, _plain(unit)):
                 miss = miss or Miss(unit, "advice without a concrete change", "advice")
+                continue
+            if _POINTS_ELSEWHERE.search(_plain(unit)) and "`" not in _plain(unit):
+                # "Fix: the parameterized query as described above." with nothing above: a
+                # fix given earlier would have been found first
+                miss = miss or Miss(unit, "a fix that points to one given elsewhere", "missing")
                 continue
             # read with the sentences it belongs to: "Log only the hash and the size." after
             # "… goes to the shared log service" is no log-size fix

@@ -120,7 +120,9 @@ SQL = Finding(
     # the race fix's claim (`WHERE id = ? AND status = 'pending'`) binds a parameter too, but means the race
     not_fixes=(r"\bAND\s+status\s*=",),
     # placeholders sqlite3 does not take, or quoted into a string literal
-    broken_fixes=(r"\bWHERE\s+(?:address|id)\s*=\s*(?:%s|'\?'|\"\?\"|'%s'|:\w+'|\{)",),
+    # or the value given bare where sqlite3 wants a sequence: `(address)` is a str
+    broken_fixes=(r"\bWHERE\s+(?:address|id)\s*=\s*(?:%s|'\?'|\"\?\"|'%s'|:\w+'|\{)",
+                  r"^\s*\((?:address|payout_id|txid)\)\s*,?\s*$"),
     denials=(
         r"\bno (?:sql[- ]?)?injection\b|\bnot (?:really |actually )?(?:attacker|user)[- ](?:controlled|supplied)",
         r"\bnot (?:really |actually )?(?:injectable|exploitable)\b",
@@ -214,7 +216,7 @@ ATOMICITY = Finding(
     # the race's check-then-add is the other check's non-atomic step
     wrong_mechanisms={"the race's check is not atomic": (
         r"\b(?:membership (?:test|check)|check[- ]then[- ](?:act|add)|`?(?:self\.processing\.)?add(?:\(\))?`?|`?self\.processing`?)"
-        r"[^.]{0,30}\b(?:are|is) not (?:\w+ ){0,2}atomic"
+        r"[^.]{0,50}\b(?:are|is) not (?:\w+ ){0,2}atomic"
         # the claim made without checking the status: the race again, on the row
         r"|\b(?:without (?:first )?checking (?:what |whether )?(?:the |its )?(?:status|state|row)|decision to pay)\b"
         r"[^.]{0,80}\bnot (?:\w+ ){0,2}atomic"),
