@@ -726,3 +726,41 @@ def test_an_answer_logging_to_the_miner_log_folder_runs_there():
     run = Verifier().run("hiveos", fenced(elsewhere, "bash"))["hiveos.h_run_exec"]
     assert run["status"] == "failed", run
     assert "never started ethminer" in run["detail"]
+
+
+# -- stratum: the stale job apart from the header ---------------------------------------------
+
+JOBS_BY_ID = '''
+async def broadcast_job(self, template, clean_jobs):
+    ...
+    self.jobs = {} if clean_jobs or not hasattr(self, "jobs") else self.jobs
+    self.jobs[self.current_job["job_id"]] = (dict(self.current_job), template)
+
+async def _validate_share(self, session, job_id, extranonce2, ntime, nonce):
+    saved = (self.current_job, self.block_template)
+    self.current_job, self.block_template = self.jobs[job_id]
+    try:
+        job = self.current_job
+        merkle_root, coinbase = self._compute_merkle(session.extranonce1, extranonce2)
+        header = self._build_header(merkle_root, ntime, nonce)
+        header_hash = dsha256(header)
+        hash_int = int.from_bytes(header_hash, "little")
+        if hash_int > DIFF1_TARGET // session.difficulty:
+            return False, None
+        return True, header_hash[::-1].hex()
+    finally:
+        self.current_job, self.block_template = saved
+'''
+
+
+def test_a_stale_job_fix_is_judged_apart_from_the_header_it_leaves_wrong(tmp_path):
+    # the shipped _build_header is left as it is (prev hash not reversed)
+    status, detail = probe_answer(tmp_path / "fixed", "stratum", fenced(JOBS_BY_ID),
+                                  ["stratum.stale_job"])["share_for_replaced_job"]
+    assert status == "passed" and "as this pool builds its headers" in detail, detail
+    # the shipped bug is still caught with the same wrong header
+    unfixed = JOBS_BY_ID.replace("self.current_job, self.block_template = self.jobs[job_id]",
+                                 "self.current_job, self.block_template = saved")
+    status, detail = probe_answer(tmp_path / "unfixed", "stratum", fenced(unfixed),
+                                  ["stratum.stale_job"])["share_for_replaced_job"]
+    assert status == "failed" and "validated against another job" in detail, detail
