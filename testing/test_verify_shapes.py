@@ -764,3 +764,36 @@ def test_a_stale_job_fix_is_judged_apart_from_the_header_it_leaves_wrong(tmp_pat
     status, detail = probe_answer(tmp_path / "unfixed", "stratum", fenced(unfixed),
                                   ["stratum.stale_job"])["share_for_replaced_job"]
     assert status == "failed" and "validated against another job" in detail, detail
+
+
+# -- bare fragments that quote one line of the class ---------------------------------------
+
+def test_a_fragment_quoting_one_class_line_adds_its_new_lines_after_it():
+    fragment = '''
+MAX_RECENT_SHARES = 10_000
+
+        self.recent_shares[share_key] = time.time()
+        while len(self.recent_shares) > MAX_RECENT_SHARES:
+            self.recent_shares.popitem(last=False)
+'''
+    built = candidate("stratum", fenced(fragment))
+    body = body_of(built.files["stratum_server.py"], "StratumServer", "_handle_submit")
+    at = body.index("self.recent_shares[share_key] = time.time()")
+    assert body[at + 1].startswith("while len(self.recent_shares) > MAX_RECENT_SHARES")
+    assert "\nMAX_RECENT_SHARES = 10_000\n" in built.files["stratum_server.py"]
+
+
+@pytest.mark.parametrize("fragment", [
+    # restates another line of the class: a rewrite, not an addition
+    '''
+        self.recent_shares[share_key] = time.time()
+        extranonce2_bin = bytes.fromhex(extranonce2)
+''',
+    # a log line beside the method's own may be meant to replace it
+    '''
+        result = await self.rpc.submitblock(block_hex)
+        logger.info("submitted block %s", block_hash)
+''',
+])
+def test_a_fragment_that_may_rewrite_the_method_is_not_placed(fragment):
+    assert isinstance(build_candidate("stratum", fenced(fragment)), NoCandidate)

@@ -12,6 +12,10 @@ keeps its exact text (comments, formatting, line numbers above the edit):
 * imports the module lacks are added after its imports; a top-level ``NAME = …``
   replaces or adds that constant.
 
+A bare fragment that quotes one line of the main class and adds lines after it (the
+insert line, then a new eviction loop) adds them there, unless it restates other lines
+of the class or adds a log call beside the method's own (both may mean a rewrite).
+
 A function whose body ends in a bare ``...`` ("rest unchanged") is merged: its
 statements first, then the module's own statements it does not restate (same text,
 or an assignment of names it assigns), in their order. A ``...`` anywhere else is an
@@ -418,10 +422,56 @@ def _imports_apart(snippet: str) -> str:
     return "\n".join(line if not line[:1].isspace() else line[depth:] for line in lines)
 
 
+_LOG_CALL = re.compile(r"\b(?:logger|log|logging)\.(?:debug|info|warning|error|exception|critical)\(")
+_DEF_LINE = re.compile(r"^\s*(?:async\s+def|def|class)\s")
+
+
+def _anchored_fragment(snippet: str, module: "_Module") -> tuple[str, tuple[int, list[str]] | None]:
+    """A bare fragment that quotes one line of the main class and adds lines after it
+    ("self.recent_shares[share_key] = time.time()" then a new eviction loop): the snippet
+    without it, and (the class line it quotes, the lines to insert after it). Only a pure
+    addition is placed: a fragment that restates other lines of the class rewrites them."""
+    cls = module.classes.get(module.main_class)
+    lines = snippet.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.strip() and line[:1].isspace()
+                  and not line.strip().startswith("#")), None)
+    if cls is None or start is None or any(
+            line.strip() and not line.strip().startswith("#") and not (_IMPORT_LINE.match(line) or _CONSTANT_LINE.match(line))
+            for line in lines[:start]):
+        return snippet, None
+    run = lines[start:]
+    while run and not run[-1].strip():
+        run.pop()
+    if len(run) < 2 or any(line.strip() and (not line[:1].isspace() or _DEF_LINE.match(line)) for line in run):
+        return snippet, None
+    try:
+        ast.parse(textwrap.dedent("\n".join(run)))
+    except SyntaxError:
+        return snippet, None
+    class_lines = {n: module.lines[n - 1].strip() for n in range(cls.lineno, _end(cls) + 1)}
+    anchors = [n for n, text in class_lines.items() if text == run[0].strip()]
+    restated = set(class_lines.values()) - {""}
+    first_indent = _indent_of(run[0])
+    added = run[1:]
+    if len(anchors) != 1 or any(line.strip() in restated for line in added) \
+            or any(line.strip() and not line.startswith(first_indent) for line in added):
+        return snippet, None
+    method = next((f for f in cls.body if isinstance(f, _FUNCS) and f.lineno <= anchors[0] <= _end(f)), None)
+    if method is not None and any(_LOG_CALL.search(line) for line in added) \
+            and any(_LOG_CALL.search(module.lines[n - 1]) for n in range(method.lineno, _end(method) + 1)):
+        # a log line beside the method's own ("Log the hash, after submitting:") may be
+        # meant to replace it: not placed
+        return snippet, None
+    indent = _indent_of(module.lines[anchors[0] - 1])
+    return "\n".join(lines[:start]), (anchors[0], [indent + line[len(first_indent):] if line.strip() else ""
+                                                   for line in added])
+
+
 def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult:
     """``module_text`` with the snippet's definitions spliced in (SyntaxError if the snippet
     does not parse)."""
     module = _Module(module_text, main_class)
+    snippet_text, anchored = _anchored_fragment(snippet_text, module)
     given = textwrap.dedent(_imports_apart(snippet_text))
     try:
         snippet, tree = _parsed(elisions_as_ellipsis(given), module)
@@ -430,6 +480,9 @@ def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult
     snippet_lines = snippet.splitlines()
     edits = _Edits()
     notes: list[str] = []
+    if anchored is not None:
+        edits.insert_after(*anchored)
+        notes.append(f"a fragment's lines added after line {anchored[0]}, the class line it quotes")
     end_of_module = len(module.lines)
     known = _top_level_names(module.tree) | _top_level_names(tree)
     # a bare fragment is placed by the run it wraps only when it is the whole snippet: beside
