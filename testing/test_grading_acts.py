@@ -92,6 +92,8 @@ def test_copied_text_is_a_quote():
      False, True),
     ("Ideally reply with a stratum error (code 20) rather than letting the exception escape.", False, True),
     ("Reply with a stratum error (code 20) instead of letting the exception escape.", False, False),
+    ("It could make sense to expire old entries in `recent_shares`.", False, True),
+    ("A payout row should only go back to `pending` when no coins left the wallet.", False, True),
     # a test to add asks how the code behaves, it changes nothing
     ("Add a test that runs `process_pending_payments()` from several threads.", True, False),
     ("Write a regression test where the wallet raises after sending.", True, False),
@@ -112,6 +114,15 @@ def test_clauses_split_at_coordinators_not_inside_a_request():
 def test_a_subordinate_clause_does_not_turn_a_request_into_an_assertion():
     assert classify("Consider whether `stop()` is safe while `_listen()` is blocked in `recv`.") == ADVICE
     assert classify("`stop()` closes the socket while `_listen()` is blocked in `recv`.") == ASSERTION
+
+
+@pytest.mark.parametrize("text", [
+    "It could make sense to expire old entries in `recent_shares`.",
+    "A good next step would be to add a test that starts and stops the listener in a loop.",
+    "Something along these lines for the socket setup could be a starting point:",
+])
+def test_a_suggested_step_is_advice(text):
+    assert classify(text) == ADVICE
 
 
 def test_a_second_that_object_of_a_request_is_part_of_the_request():

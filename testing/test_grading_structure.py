@@ -658,3 +658,12 @@ def test_the_race_check_called_not_atomic_is_no_atomicity_finding():
     said = ("`_execute_payment()` is not atomic: because the `in self.processing` check in "
             "`process_pending_payments()` is not atomic, two workers enter `_execute_payment()` for the same id.")
     assert not passed("payment", said, "payment.atomicity")
+
+
+def test_a_rule_for_how_the_code_should_be_is_no_finding():
+    rule = ("Each check-and-claim of a payout must happen under `self.lock` (or atomically in the database) — a "
+            "membership test and an insert are never safe as two steps when four workers run.")
+    assert not passed("payment", rule, "payment.race_condition")
+    finding = ("Two workers can both pass the `payout_id in self.processing` test before either adds the id, so "
+               "both pay it. ")
+    assert passed("payment", finding + rule, "payment.race_condition")

@@ -87,8 +87,9 @@ _ADVICE_CUES = re.compile(
     r"|\b(?:should|ought to)\b"
     r"|\b(?:must|needs? to|has to|have to) (?:be|use|read|create|take|hold|pass|own|run|log|check|validate|reverse|stay|remain|never|not|only|always)\b"
     r"|\bit(?: is|['’]s| would be| might be| may be) (?:\w+ly )?(?:worth|advisable|recommended|wise|better|safer|a good idea|best|prudent)\b"
-    r"|\b(?:would|might|could) (?:be )?(?:better|safer|cleaner|nicer|wise|good)\b"
-    r"|\b(?:would|could|might) be (?:a |the )?(?:reasonable|sensible|good|fine|simple) (?:starting point|start|first step|approach|option|choice)\b"
+    r"|\b(?:would|might|could) (?:be )?(?:better|safer|cleaner|nicer|wise|good)\b|\b(?:could|might|would|may) make sense\b"
+    r"|\b(?:would|could|might) be (?:a |the )?(?:(?:reasonable|sensible|good|fine|simple) )?(?:starting point|start|first step|approach|option|choice)\b"
+    r"|\b(?:good|next|first|useful|sensible) step (?:would be|is|could be) to\b"
     r"|\bbest[- ]practices?\b|\b(?:I|we) (?:would )?(?:recommend|suggest)\b|\bI'?d (?:\w+ )?(?:make|use|move|add|change|replace|recommend|suggest|go)\b|\bis (?:\w+ly )?(?:recommended|advisable)\b"
     r"|\bkeep (?:in mind|an eye)\b|\bworth (?:checking|verifying|reviewing|a look)\b"
     r"|\bthink about\b|\bbe (?:careful|aware|mindful|cautious)\b"
@@ -126,7 +127,10 @@ _SOFT = re.compile(
     r"|\b(?:is|are) (?:\w+ly )?(?:recommended|advisable|preferred)\b"
     # a wish, or a state to check rather than a change to make: "Ideally reply with a stratum
     # error", "Make sure `get_payment_history()` is parameterized, e.g. `… WHERE address = ?`"
-    r"|\b(?:ideally|preferably|if possible)\b"
+    r"|\b(?:ideally|preferably|if possible)\b|\b(?:might|may|could|would) (?:be worth|make sense)\b"
+    # a rule for how the code should be, not a change to it: "Each check-and-claim of a
+    # payout must happen under `self.lock`", "A row should only go back to `pending` when …"
+    r"|\b(?:must|should)(?: only| always| never)? (?:happen|go|be done|occur|take place)\b"
     r"|\b(?:make sure|ensure|double[- ]check|confirm|verify)\b[^.;:]{0,80}?\b(?:is|are)\s+(?!not\b)\w+(?:ed|ized|ised|safe|bounded|atomic)\b",
     re.IGNORECASE,
 )

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence, Union
 
-from llmbench.grading.acts import ADVICE, CLAUSE_SPLIT, asserted_part, clauses, is_vague
+from llmbench.grading.acts import ADVICE, CLAUSE_SPLIT, asserted_part, clauses, is_soft, is_vague
 from llmbench.grading.check import Verdict
 from llmbench.grading.parsed_answer import Answer, Unit
 
@@ -952,7 +952,10 @@ def evaluate(answer: Answer, finding: Finding, require: str = "either", missing:
     fix, fix_miss = find_fix(answer, finding) if require != "mechanism" else (None, None)
     if mech is not None and mech.kind == "fix":   # concrete advice: a fix, never a finding
         fix, mech = fix or mech, None
-    soft = fix.unit if fix is not None and fix.unit.soft else _soft_lead_in(answer, fix.unit) if fix is not None else None
+    # (a mechanism said in a request is advice whatever the sentence's other clauses assert:
+    # "Each check-and-claim must happen under `self.lock` — a test and an insert are never safe")
+    soft = (fix.unit if fix is not None and (fix.unit.soft or fix.rule.startswith("mechanism") and is_soft(_plain(fix.unit)))
+            else _soft_lead_in(answer, fix.unit) if fix is not None else None)
     if fix is not None and mech is None and soft is not None:
         return Verdict(False, f"only a suggestion, with no finding asserted: «{_clip(soft.text.strip())}»",
                        kind="advice", rule=fix.rule)
