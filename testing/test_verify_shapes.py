@@ -797,3 +797,16 @@ MAX_RECENT_SHARES = 10_000
 ])
 def test_a_fragment_that_may_rewrite_the_method_is_not_placed(fragment):
     assert isinstance(build_candidate("stratum", fenced(fragment)), NoCandidate)
+
+
+def test_an_init_comment_copied_as_deep_as_its_lines_goes_into_init():
+    code = '''
+        # __init__
+        self.jobs = {}                       # job_id -> job
+
+    async def broadcast_job(self, template, clean_jobs):
+        self.jobs[format(self.job_counter, "x")] = template
+        ...
+'''
+    text = candidate("stratum", fenced(code)).files["stratum_server.py"]
+    assert "self.jobs = {}" in body_of(text, "StratumServer", "__init__")

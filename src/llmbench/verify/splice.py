@@ -349,7 +349,7 @@ def _method_fragments(snippet: str, module: "_Module") -> str:
     out: list[str] = []
     i = 0
     while i < len(lines):
-        found = _METHOD_COMMENT.match(lines[i])
+        found = _METHOD_COMMENT.match(lines[i].strip())
         name = found.group(1) if found else None
         # the lines under the comment: at its indentation when they start with "self.", or
         # deeper ("    # __init__" over "        self.jobs = {}" copied from the class)
@@ -367,8 +367,11 @@ def _method_fragments(snippet: str, module: "_Module") -> str:
                 out += lines[i:j]
                 i = j
                 continue
-            comment_indent = " " * margin
-            out += ([lines[i]] + [comment_indent + line for line in header.rstrip().split("\n")]
+            # at the depth of the snippet's own methods ("        # __init__" copied deeper than
+            # the methods that follow it), else of the comment
+            defs = [_indent_of(line) for line in lines if _DEF_LINE.match(line)]
+            comment_indent = min(defs, key=len) if defs else " " * margin
+            out += ([comment_indent + lines[i].strip()] + [comment_indent + line for line in header.rstrip().split("\n")]
                     + [comment_indent + "    ..."] + [comment_indent + "    " + line for line in fragment])
             i = j
             continue
