@@ -667,3 +667,13 @@ def test_a_rule_for_how_the_code_should_be_is_no_finding():
     finding = ("Two workers can both pass the `payout_id in self.processing` test before either adds the id, so "
                "both pay it. ")
     assert passed("payment", finding + rule, "payment.race_condition")
+
+
+def test_a_wrong_diagnosis_takes_its_defect_cue_from_its_paragraph():
+    blamed = ("`self.context = zmq.Context()` is created in `__init__`, i.e. in the main thread, and then the listener "
+              "thread works through that context. Creating it in one thread and driving it from another is not safe.")
+    assert not passed("zmq", blamed + "\n" + LISTEN_FIX, CROSSING)
+    described = ("`self.context = zmq.Context()` is created in `__init__`, i.e. in the main thread, and then the "
+                 "listener thread works through that context.\n\nThe socket, though, is not thread-safe and crosses "
+                 "from `start()` to `_listen()`.")
+    assert passed("zmq", described + "\n" + LISTEN_FIX, CROSSING)

@@ -711,7 +711,11 @@ def _wrong_diagnosis(answer: Answer, finding: Finding) -> str | None:
             continue
         text = _plain(unit)
         found = _search(finding._wrong_mechanisms, text)
-        if found and _search(finding._strong, text) and DEFECT_CUES.search(text):
+        # (the defect cue may sit in the paragraph around it: "`self.context` is created in
+        # `__init__` … creating it in one thread and driving it from another is not safe")
+        if found and _search(finding._strong, text) and (
+                DEFECT_CUES.search(text) or any(DEFECT_CUES.search(_plain(u)) for u in answer.block_units(unit.block)
+                                                if u.kind != "code" and u.act != ADVICE)):
             return f"{_name(found)} at «{_clip(unit.text.strip(), 200)}»"
     return None
 
