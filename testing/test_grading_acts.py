@@ -94,6 +94,8 @@ def test_copied_text_is_a_quote():
     ("Reply with a stratum error (code 20) instead of letting the exception escape.", False, False),
     ("It could make sense to expire old entries in `recent_shares`.", False, True),
     ("A payout row should only go back to `pending` when no coins left the wallet.", False, True),
+    # a change to make, not a rule: its 32 bytes must go back to front
+    ("Its 32 bytes must go back to front.", False, False),
     # a test to add asks how the code behaves, it changes nothing
     ("Add a test that runs `process_pending_payments()` from several threads.", True, False),
     ("Write a regression test where the wallet raises after sending.", True, False),

@@ -130,7 +130,7 @@ _SOFT = re.compile(
     r"|\b(?:ideally|preferably|if possible)\b|\b(?:might|may|could|would) (?:be worth|make sense)\b"
     # a rule for how the code should be, not a change to it: "Each check-and-claim of a
     # payout must happen under `self.lock`", "A row should only go back to `pending` when …"
-    r"|\b(?:must|should)(?: only| always| never)? (?:happen|go|be done|occur|take place)\b"
+    r"|\b(?:must|should)(?: only| always| never)? (?:happen|be done|occur|take place)\b|\b(?:must|should) only go\b"
     r"|\b(?:make sure|ensure|double[- ]check|confirm|verify)\b[^.;:]{0,80}?\b(?:is|are)\s+(?!not\b)\w+(?:ed|ized|ised|safe|bounded|atomic)\b",
     re.IGNORECASE,
 )
