@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from llmbench.patching import unidiff
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify.blocks import CodeBlock, answer_text, code_blocks, prose
-from llmbench.verify.splice import is_elided, splice
+from llmbench.verify.splice import indent_of, is_elided, splice
 
 # task -> (the fixture file its fix goes into, the class at its centre)
 PYTHON_TASKS: dict[str, tuple[str, str]] = {
@@ -147,8 +147,7 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     text = answer_text(final_answer)
     blocks = code_blocks(text)
     diffs = [b for b in blocks if b.is_diff]
-    python = [_with_rest_kept(b, text) if not b.is_diff and _is_python(b) else b
-              for b in blocks if not b.is_diff and _is_python(b)]
+    python = [_with_rest_kept(b, text) for b in blocks if not b.is_diff and _is_python(b)]
     errors: list[str] = []
     built: list[Candidate] = []
     for block in python:
@@ -187,13 +186,9 @@ def _with_rest_kept(block: CodeBlock, text: str) -> CodeBlock:
         return block
     head = heads[-1]
     inner = next((line for line in body[head + 1:] if line.strip() and not line.lstrip().startswith("#")), "")
-    if len(_indent(inner)) <= len(_indent(body[head])):
+    if len(indent_of(inner)) <= len(indent_of(body[head])):
         return block
-    return replace(block, text="\n".join(body + [_indent(inner) + "# rest as before"]) + "\n")
-
-
-def _indent(line: str) -> str:
-    return line[: len(line) - len(line.lstrip())]
+    return replace(block, text="\n".join(body + [indent_of(inner) + "# rest as before"]) + "\n")
 
 
 def _is_python(block: CodeBlock) -> bool:

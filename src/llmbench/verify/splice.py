@@ -73,7 +73,7 @@ def _source(lines: list[str], node: ast.stmt, indent: str) -> list[str]:
     return [(indent + line) if line.strip() else "" for line in chunk.splitlines()]
 
 
-def _indent_of(line: str) -> str:
+def indent_of(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
 
@@ -155,7 +155,7 @@ def _merge_elided(module: "_Module", old: _Func, new: _Func, snippet_lines: list
     out = list(header)
     for stmt in given:
         out += snippet_lines[_start(stmt) - 1:stmt.end_lineno]
-    body_indent = _indent_of(snippet_lines[new.body[0].lineno - 1])
+    body_indent = indent_of(snippet_lines[new.body[0].lineno - 1])
     roles = _locals_in_place_of_attributes(module.tree, given)
     for stmt in old.body:
         names = _stored_names(stmt)
@@ -192,7 +192,7 @@ def _merge_leading(module: "_Module", old: _Func, new: _Func, snippet_lines: lis
     ``new``'s in its place, and ``new``'s other statements after them."""
     given = new.body[1:]
     header = snippet_lines[_start(new) - 1:new.body[0].lineno - 1]
-    body_indent = _indent_of(snippet_lines[new.body[0].lineno - 1])
+    body_indent = indent_of(snippet_lines[new.body[0].lineno - 1])
     placed: set[int] = set()
     out = list(header)
 
@@ -262,7 +262,7 @@ class _Module:
         return self.classes[owners[0]]
 
     def body_indent(self, cls: ast.ClassDef) -> str:
-        return _indent_of(self.lines[cls.body[0].lineno - 1]) or "    "
+        return indent_of(self.lines[cls.body[0].lineno - 1]) or "    "
 
 
 def _method(cls: ast.ClassDef, name: str) -> Function | None:
@@ -317,7 +317,7 @@ def _closes_block(lines: list[str], number: int, indent: str) -> bool:
     other comments, or less indented."""
     for line in lines[number:]:
         if line.strip() and not line.strip().startswith("#"):
-            return len(_indent_of(line)) < len(indent)
+            return len(indent_of(line)) < len(indent)
     return True
 
 
@@ -353,11 +353,11 @@ def _method_fragments(snippet: str, module: "_Module") -> str:
         name = found.group(1) if found else None
         # the lines under the comment: at its indentation when they start with "self.", or
         # deeper ("    # __init__" over "        self.jobs = {}" copied from the class)
-        margin = len(_indent_of(lines[i]))
+        margin = len(indent_of(lines[i]))
         j = i + 1
         while j < len(lines) and lines[j].strip() and (
-                len(_indent_of(lines[j])) > margin
-                or (len(_indent_of(lines[j])) == margin and lines[j].lstrip().startswith("self."))):
+                len(indent_of(lines[j])) > margin
+                or (len(indent_of(lines[j])) == margin and lines[j].lstrip().startswith("self."))):
             j += 1
         fragment = textwrap.dedent("\n".join(lines[i + 1:j])).split("\n") if j > i + 1 else []
         if name in methods and fragment and fragment[0].startswith("self."):
@@ -369,7 +369,7 @@ def _method_fragments(snippet: str, module: "_Module") -> str:
                 continue
             # at the depth of the snippet's own methods ("        # __init__" copied deeper than
             # the methods that follow it), else of the comment
-            defs = [_indent_of(line) for line in lines if _DEF_LINE.match(line)]
+            defs = [indent_of(line) for line in lines if _DEF_LINE.match(line)]
             comment_indent = min(defs, key=len) if defs else " " * margin
             out += ([comment_indent + lines[i].strip()] + [comment_indent + line for line in header.rstrip().split("\n")]
                     + [comment_indent + "    ..."] + [comment_indent + "    " + line for line in fragment])
@@ -454,7 +454,7 @@ def _anchored_fragment(snippet: str, module: "_Module") -> tuple[str, tuple[int,
     class_lines = {n: module.lines[n - 1].strip() for n in range(cls.lineno, _end(cls) + 1)}
     anchors = [n for n, text in class_lines.items() if text == run[0].strip()]
     restated = set(class_lines.values()) - {""}
-    first_indent = _indent_of(run[0])
+    first_indent = indent_of(run[0])
     added = run[1:]
     if len(anchors) != 1 or any(line.strip() in restated for line in added) \
             or any(line.strip() and not line.startswith(first_indent) for line in added):
@@ -465,7 +465,7 @@ def _anchored_fragment(snippet: str, module: "_Module") -> tuple[str, tuple[int,
         # a log line beside the method's own ("Log the hash, after submitting:") may be
         # meant to replace it: not placed
         return snippet, None
-    indent = _indent_of(module.lines[anchors[0] - 1])
+    indent = indent_of(module.lines[anchors[0] - 1])
     return "\n".join(lines[:start]), (anchors[0], [indent + line[len(first_indent):] if line.strip() else ""
                                                    for line in added])
 
@@ -530,11 +530,11 @@ def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult
         elif len(statements) == 1 and (wrapped := _only_run_wrapped_by(module, node)) is not None:
             # "Guard the parsing:" try: <the three parsing lines> except ValueError: …
             first, last = wrapped
-            edits.replace(_start(first), _end(last), _source(snippet_lines, node, _indent_of(module.lines[first.lineno - 1])))
+            edits.replace(_start(first), _end(last), _source(snippet_lines, node, indent_of(module.lines[first.lineno - 1])))
         elif (target := _only_assignment_of(module, node)) is not None:
             # "In `__init__`, replace the literal with: self.share_window = …": the one
             # statement of the class that sets that attribute
-            edits.replace(target.lineno, _end(target), _source(snippet_lines, node, _indent_of(module.lines[target.lineno - 1])))
+            edits.replace(target.lineno, _end(target), _source(snippet_lines, node, indent_of(module.lines[target.lineno - 1])))
         elif _assigned_names(node) and not _uses_self(node) and _is_constant(node, known):
             new = _source(snippet_lines, node, "")
             constant = next((module.constants[n] for n in _assigned_names(node) if n in module.constants), None)

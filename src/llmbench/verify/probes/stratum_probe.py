@@ -9,6 +9,7 @@ so the hash the pool records for a share can be compared with the true one.
 
 import ast
 import asyncio
+import contextlib
 import hashlib
 import inspect
 import json
@@ -312,14 +313,13 @@ async def _stale_job(ctx):
         # a pool that builds headers otherwise (the byte order check's defect) is held to its
         # own hash of the replaced job's share, taken by a pool where that job is still current
         own = got != truth
+        submit, truth, _ = miner.share(first, job_a, 12345)
         if own:
             alone, alone_miner = await _pool_and_miner(ctx, job_a)
-            submit, _, _ = alone_miner.share(first, job_a, 12345)
             before = len(alone.share_log.shares)
-            expect(await alone_miner.call("mining.submit", submit) is True, "a share for the current job was refused")
+            expect(await alone_miner.call("mining.submit", submit) is True,
+                   f"in a pool where job {first} is still current, its share was refused")
             truth = _recorded_hash(alone, before)
-        submit, expected, _ = miner.share(first, job_a, 12345)
-        truth = truth if own else expected
         before = len(pool.share_log.shares)
         result = await miner.call("mining.submit", submit)
         expect(result is True, f"a share for the job just replaced (clean_jobs=false) was answered {result!r}")
@@ -331,18 +331,16 @@ async def _stale_job(ctx):
             + (" (as this pool builds its headers)" if own else ""))
 
 
-class _fixed_extranonce1:
+@contextlib.contextmanager
+def _fixed_extranonce1():
     """Every pool of this probe hands the miner the same extranonce1, so two pools hash one
     share alike."""
-
-    def __enter__(self):
-        self._urandom = os.urandom
-        os.urandom = lambda n: bytes(range(1, n + 1))
-        return self
-
-    def __exit__(self, *exc):
-        os.urandom = self._urandom
-        return False
+    urandom = os.urandom
+    os.urandom = lambda n: bytes(range(1, n + 1))
+    try:
+        yield
+    finally:
+        os.urandom = urandom
 
 
 async def _unknown_job(ctx):
