@@ -161,6 +161,29 @@ def test_splice_candidate_records_its_blocks_and_the_changed_functions():
     assert candidate.describe() == "splice from code block 2"
 
 
+LISTEN_WITH_OWN_TIMEOUT = '''
+def _listen(self):
+    sock = self.context.socket(zmq.SUB)
+    sock.setsockopt(zmq.RCVTIMEO, self.rcv_timeout_ms)
+    sock.connect(self.endpoint)
+'''
+
+
+def test_an_init_assignment_given_in_prose_joins_init_when_the_code_reads_it_and_nothing_sets_it():
+    answer = (fenced(LISTEN_WITH_OWN_TIMEOUT) + "\nIn `__init__`, drop the three `self.socket…` lines and keep the "
+              "timeout for the thread: `self.rcv_timeout_ms = rcv_timeout_ms`.\n")
+    candidate = build_candidate("zmq", answer)
+    assert isinstance(candidate, Candidate)
+    assert "self.rcv_timeout_ms = rcv_timeout_ms" in method_source(candidate.files["zmq_listener.py"], "ZMQListener", "__init__")
+    # a sentence naming a line of __init__ the code already sets (or one to remove) adds nothing
+    quoted = fenced(LISTEN_WITH_OWN_TIMEOUT) + "\nRemove `self.socket = self.context.socket(zmq.SUB)` from `__init__`.\n"
+    init = method_source(build_candidate("zmq", quoted).files["zmq_listener.py"], "ZMQListener", "__init__")
+    assert init == method_source(read_fixture("zmq_listener.py"), "ZMQListener", "__init__")
+    # nor does an assignment in a sentence that does not name __init__
+    elsewhere = fenced(LISTEN_WITH_OWN_TIMEOUT) + "\nThe timeout could be `self.rcv_timeout_ms = 500`.\n"
+    assert "rcv_timeout_ms = 500" not in build_candidate("zmq", elsewhere).files["zmq_listener.py"]
+
+
 def test_a_full_corrected_file_is_used_whole():
     fixed = PAYMENT.replace("float(amount) * self.fee_percent / 100.0", "amount * self.fee_percent / 100")
     candidate = build_candidate("payment", "Corrected file:\n\n" + fenced(fixed))

@@ -90,6 +90,8 @@ WRONG = [
      "socket_ops_on_listener_thread", "connect runs in the caller's thread"),
     ("zmq", "wrong_closes_in_stop.py", "zmq.socket_crosses_threads",
      "stop_closes_on_listener_thread", "closed from thread"),
+    ("zmq", "wrong_text_subscribe.py", "zmq.fix_socket_in_thread",
+     "socket_ops_on_listener_thread", "unicode not allowed, use setsockopt_string"),
     ("pplns", "wrong_defaults_win.py", "pplns.config_key_mismatch",
      "configured_window_decides", "window smaller than 50000"),
     ("pplns", "wrong_difficulty_window.py", "pplns.config_key_mismatch",

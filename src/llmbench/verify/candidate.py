@@ -148,6 +148,9 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     blocks = code_blocks(text)
     diffs = [b for b in blocks if b.is_diff]
     python = [_with_rest_kept(b, text) for b in blocks if not b.is_diff and _is_python(b)]
+    told = _init_lines_in_prose(text, python, fixtures[primary], len(blocks) + 1)
+    if told is not None:
+        python.append(told)
     errors: list[str] = []
     built: list[Candidate] = []
     for block in python:
@@ -173,6 +176,35 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     if python or diffs:
         return NoCandidate("no code change: the answer's code leaves the fixture's functions as they were")
     return NoCandidate("no code in the answer")
+
+
+# "In `__init__`, … keep the timeout for the thread: `self.rcv_timeout_ms = rcv_timeout_ms`"
+_INIT_SENTENCE = re.compile(r"[^.\n]*\b__init__\b[^\n]*?(?:\.(?:\s|$)|\n|$)")
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def _init_lines_in_prose(text: str, python: list[CodeBlock], fixture: str, index: int) -> CodeBlock | None:
+    """Assignments the prose puts into ``__init__`` in inline code, as a ``# __init__``
+    fragment for the splice: only of attributes the answer's code reads and nothing
+    assigns, so a sentence that quotes a line to remove never puts it back."""
+    code = "\n".join(b.text for b in python)
+    assigned = set(re.findall(r"\bself\.(\w+)\s*=(?!=)", fixture + "\n" + code))
+    lines: list[str] = []
+    for sentence in _INIT_SENTENCE.findall(prose(text)):
+        for span in _INLINE_CODE.findall(sentence):
+            try:
+                tree = ast.parse(span.strip())
+            except SyntaxError:
+                continue
+            if (len(tree.body) == 1 and isinstance(tree.body[0], ast.Assign)
+                    and all(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+                            for t in tree.body[0].targets)
+                    and all(t.attr not in assigned and re.search(rf"\bself\.{t.attr}\b", code)
+                            for t in tree.body[0].targets if isinstance(t, ast.Attribute))):
+                lines.append(span.strip())
+    if not lines:
+        return None
+    return CodeBlock(index, "python", "# __init__\n" + "\n".join(lines) + "\n", 0)
 
 
 def _with_rest_kept(block: CodeBlock, text: str) -> CodeBlock:

@@ -152,10 +152,13 @@ class Socket:
     def setsockopt(self, option, value):
         _record("setsockopt", self)
         self._check()
+        if isinstance(value, str):
+            # pyzmq's own message: text must go through setsockopt_string
+            raise TypeError("unicode not allowed, use setsockopt_string")
         if option == SUBSCRIBE:
-            self.subscriptions.append(value.encode() if isinstance(value, str) else bytes(value))
+            self.subscriptions.append(bytes(value))
         elif option == UNSUBSCRIBE:
-            value = value.encode() if isinstance(value, str) else bytes(value)
+            value = bytes(value)
             if value in self.subscriptions:
                 self.subscriptions.remove(value)
         else:
@@ -164,13 +167,15 @@ class Socket:
     set = setsockopt
 
     def setsockopt_string(self, option, value, encoding="utf-8"):
+        if not isinstance(value, str):
+            raise TypeError(f"strings only, not {type(value)}: {value!r}")
         self.setsockopt(option, value.encode(encoding))
 
     def subscribe(self, topic):
-        self.setsockopt(SUBSCRIBE, topic)
+        self.setsockopt(SUBSCRIBE, topic.encode() if isinstance(topic, str) else topic)
 
     def unsubscribe(self, topic):
-        self.setsockopt(UNSUBSCRIBE, topic)
+        self.setsockopt(UNSUBSCRIBE, topic.encode() if isinstance(topic, str) else topic)
 
     def getsockopt(self, option):
         _record("getsockopt", self)
