@@ -158,6 +158,31 @@ def test_home_folders_are_hidden(scratch, victims):
     assert found and all(listing == [] for listing in found.values()), found
 
 
+def test_a_hidden_host_folder_is_empty_and_read_only_inside(scratch):
+    # a rig's /hive (or a wrapper once tried by hand) must not stand in for the answer's files;
+    # a folder outside /tmp, since /tmp is the sandbox's own anyway
+    folder = Path(tempfile.mkdtemp(prefix="llmbench-hidden-", dir=REPO))
+    try:
+        folder.chmod(0o755)   # readable by the sandbox's own user
+        (folder / "h-run.sh").write_text("exec ./ethminer\n")
+        code = TRY + f'''
+found = {{"listing": sorted(os.listdir({str(folder)!r}))}}
+found.update(attempt("write", lambda: open(os.path.join({str(folder)!r}, "f"), "w").write("x")))
+print(json.dumps(found))
+'''
+        (scratch / "candidate").mkdir(exist_ok=True)
+        (scratch / "candidate" / "hostile.py").write_text(code)
+        sandbox.prepare_scratch(scratch)
+        found = outcome(sandbox.run(["python3", "candidate/hostile.py"], scratch, hidden=(str(folder),)))
+        assert found == {"listing": [], "write": "Read-only file system"}
+        seen = outcome(run_python(code, scratch))   # not hidden: the host's file is there
+        assert seen["listing"] == ["h-run.sh"]
+    finally:
+        for child in folder.iterdir():
+            child.unlink()
+        folder.rmdir()
+
+
 def test_never_root_and_no_api_key_in_the_environment(scratch, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-for-the-test")
     code = 'import os, json; print(json.dumps({"uid": os.getuid(), "euid": os.geteuid(), "env": dict(os.environ)}))'

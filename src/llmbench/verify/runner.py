@@ -141,7 +141,7 @@ class Verifier:
             self._lay_out(scratch, task, candidate)
             sandbox.prepare_scratch(scratch)
             result = sandbox.run(["python3", f"probes/{probe.name}", "--candidate", "candidate"], scratch, self.limits,
-                                 fresh=FRESH_DIRS.get(task, sandbox.FRESH_DIRS))
+                                 fresh=FRESH_DIRS.get(task, sandbox.FRESH_DIRS), hidden=HIDDEN_DIRS.get(task, ()))
         except sandbox.SandboxUnavailable as exc:
             return {c: execution("unavailable", f"sandbox unavailable: {exc}") for c in check_ids}
         except OSError as exc:
@@ -179,6 +179,9 @@ class Verifier:
 _MEMORY: dict[str, dict] = {}
 # a HiveOS rig's writable system folders: the answers log to /var/log/miner as HiveOS does
 FRESH_DIRS = {"hiveos": (*sandbox.FRESH_DIRS, "/var/log")}
+# a machine's own HiveOS folders (a rig, or a wrapper tried by hand) would stand in for
+# files the answer never wrote: the run sees none
+HIDDEN_DIRS = {"hiveos": ("/hive",)}
 
 
 def _mark_incomplete(task: str, candidate: Candidate, per_check: dict[str, dict]) -> None:

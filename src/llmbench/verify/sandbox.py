@@ -105,7 +105,7 @@ def _processes_of(uid: int) -> int:
 
 
 def _command(bwrap: str, scratch: Path, argv: list[str], env: dict[str, str], limits: Limits,
-             read_only: tuple[str, ...], fresh: tuple[str, ...] = FRESH_DIRS) -> list[str]:
+             read_only: tuple[str, ...], fresh: tuple[str, ...] = FRESH_DIRS, hidden: tuple[str, ...] = ()) -> list[str]:
     inside = str(scratch)
     cmd = [
         bwrap,
@@ -116,6 +116,9 @@ def _command(bwrap: str, scratch: Path, argv: list[str], env: dict[str, str], li
     ]
     for private in _private_dirs(scratch):   # home folders (keys, tokens) are hidden, read-only and empty
         cmd += ["--tmpfs", private, "--remount-ro", private]
+    for folder in hidden:   # host folders the run must not see (a rig's /hive): empty and read-only
+        if Path(folder).is_dir():
+            cmd += ["--tmpfs", folder, "--remount-ro", folder]
     for folder in fresh:   # the system's scratch folders: empty, private, capped, gone with the run
         cmd += ["--size", str(limits.scratch_bytes), "--tmpfs", folder]
     cmd += ["--size", str(limits.scratch_bytes), "--tmpfs", inside]
@@ -186,11 +189,12 @@ def sandbox_env(scratch: Path, home: Path | None = None) -> dict[str, str]:
 
 
 def run(argv: list[str], scratch: Path, limits: Limits = Limits(), env: dict[str, str] | None = None,
-        read_only: tuple[str, ...] = ("probes", "candidate"), fresh: tuple[str, ...] = FRESH_DIRS) -> RunResult:
+        read_only: tuple[str, ...] = ("probes", "candidate"), fresh: tuple[str, ...] = FRESH_DIRS,
+        hidden: tuple[str, ...] = ()) -> RunResult:
     """Run ``argv`` in the sandbox; cwd is ``scratch`` (a tmpfs there, with ``scratch``'s
     ``read_only`` sub-folders bound read-only). ``fresh`` folders (/tmp by default) are
     empty private tmpfs mounts over the host's: written to like on any machine, seen by
-    nothing outside."""
+    nothing outside. ``hidden`` folders the host has are empty and read-only inside."""
     reason = unavailable_reason()
     if reason:
         raise SandboxUnavailable(reason)
@@ -198,7 +202,7 @@ def run(argv: list[str], scratch: Path, limits: Limits = Limits(), env: dict[str
     uid = run_as_uid()
     bwrap = _bwrap()
     assert bwrap is not None  # unavailable_reason() found it
-    cmd = _command(bwrap, scratch, argv, env or sandbox_env(scratch), limits, read_only, fresh)
+    cmd = _command(bwrap, scratch, argv, env or sandbox_env(scratch), limits, read_only, fresh, hidden)
     started = time.monotonic()
     # output goes to files, not pipes: a flood is cut by the file-size limit and
     # never held in our memory; only its tail is read back
