@@ -166,6 +166,11 @@ FEE_ONLY = PAYMENT.replace(
     "        return (Decimal(str(amount)) * Decimal(str(self.fee_percent)) / 100).quantize(Decimal('0.00000001'))",
 ).replace("import logging\n", "import logging\nfrom decimal import Decimal\n")
 OWN_SCHEMA = PAYMENT.replace("SELECT id, address, amount FROM payouts", "SELECT id, address, amount_sat FROM payouts")
+# a right money fix beside the SQL fix done wrong (`%s`, which sqlite3 refuses)
+PERCENT_S_BESIDE_FEE = FEE_ONLY.replace(
+    'conn.execute(f"UPDATE payouts SET status = \'processing\' WHERE id = {payout_id}")',
+    'conn.execute("UPDATE payouts SET status = \'processing\' WHERE id = %s", (payout_id,))',
+).replace("net_amount = amount - fee", "net_amount = Decimal(str(amount)) - fee")
 
 
 def test_quote_escaping_is_not_the_parameters_the_contract_asks_for(tmp_path):
@@ -195,6 +200,16 @@ def test_money_is_judged_where_the_answer_changed_it_and_the_half_change_costs_n
     strict = by_probe(run_probe(lay_out(tmp_path / "strict", "payment", FEE_ONLY), "payment",
                                 checks=["payment.float_precision"]))
     assert strict["money_exact_to_satoshi"][0] == "failed"
+
+
+def test_the_payment_path_stopped_by_the_answers_own_broken_sql_cannot_judge_the_money(tmp_path):
+    assert PERCENT_S_BESIDE_FEE != FEE_ONLY
+    payload = run_probe(_payment(tmp_path, PERCENT_S_BESIDE_FEE, ["PaymentProcessor.calculate_fee",
+                                                                  "PaymentProcessor._execute_payment"]),
+                        "payment", checks=["payment.float_precision"])
+    status, detail = by_probe(payload)["money_exact_to_satoshi"]
+    assert status == "error", detail
+    assert detail.startswith("cannot be judged: the payment round stops on the answer's own SQL") and "syntax error" in detail
 
 
 def test_a_candidate_with_its_own_schema_cannot_be_probed(tmp_path):

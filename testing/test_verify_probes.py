@@ -114,6 +114,8 @@ WRONG = [
      "share_hash_block_125552", "byte order"),
     ("stratum", "wrong_header_logged_first.py", "stratum.info_leak",
      "no_block_hex_logged_before_submit", "logged before submitblock"),
+    ("stratum", "wrong_block_logged_at_debug.py", "stratum.info_leak",
+     "no_block_hex_logged_before_submit", "logged before submitblock (at DEBUG)"),
     ("stratum", "wrong_validates_current_job.py", "stratum.stale_job",
      "share_for_replaced_job", "validated against another job"),
     ("hiveos", "wrong_quoted_tilde.sh", "hiveos.directory",

@@ -73,6 +73,8 @@ class FakeWallet:
 
 
 _SCHEMA = re.compile(r"no such column: \S+|no such table: \S+|has no column named \S+")
+# the answer's own SQL does not run (another check's fix done wrong: `%s`, `'?'`)
+_BROKEN_SQL = re.compile(r'near "[^"]*": syntax error|unrecognized token: \S+|Incorrect number of bindings supplied[^.]*')
 _MIXED = re.compile(r"unsupported operand type\(s\) for .{1,3}: '(float|decimal\.Decimal)' and '(float|decimal\.Decimal)'"
                     r"|'<' not supported between instances of 'decimal.Decimal' and 'float'")
 
@@ -81,14 +83,18 @@ def _problem_text(exc):
     return f"{type(exc).__name__}: {exc}" if exc is not None else ""
 
 
-def _cannot_judge(texts, mixed_money=True):
-    """CandidateError when the run stopped on another schema or on half-applied money code."""
+def _cannot_judge(texts, mixed_money=True, broken_sql=True):
+    """CandidateError when the run stopped on another schema, on half-applied money code, or
+    (``broken_sql``: for the checks that are not the SQL one) on the answer's own broken SQL."""
     for text in texts:
         if not text:
             continue
         if _SCHEMA.search(text):
             raise _harness.CandidateError("cannot be probed: the candidate's SQL expects another database schema "
                                           f"than the program's ({_SCHEMA.search(text).group(0)})")
+        if broken_sql and _BROKEN_SQL.search(text):
+            raise _harness.CandidateError("cannot be judged: the payment round stops on the answer's own SQL "
+                                          f"({_BROKEN_SQL.search(text).group(0)})")
         if mixed_money and _MIXED.search(text):
             raise _harness.CandidateError("cannot be judged: the payment round stops on the answer's money change "
                                           f"(float mixed with Decimal: {_MIXED.search(text).group(0)})")
@@ -266,7 +272,7 @@ def probe_history_not_injectable(ctx):
     try:
         rows = processor.get_payment_history(attack)
     except sqlite3.Error as exc:
-        _cannot_judge([_problem_text(exc)])
+        _cannot_judge([_problem_text(exc)], broken_sql=False)
         raise _harness.ProbeFailed(f"get_payment_history({attack!r}) put the address into the SQL: {exc}") from None
     rows = list(rows or [])
     expect(not rows, f"get_payment_history({attack!r}) returned {len(rows)} rows of other addresses")
@@ -296,7 +302,7 @@ def _payment_statements_bound(ctx):
     try:
         processor.process_pending_payments()
     except sqlite3.Error as exc:
-        _cannot_judge([_problem_text(exc)])
+        _cannot_judge([_problem_text(exc)], broken_sql=False)
         raise _harness.ProbeFailed(f"the payment's statements fail: {exc}") from None
     updates = [sql for sql in _STATEMENTS if sql.lstrip().upper().startswith("UPDATE")]
     expect(updates, "the payment never updated its row")
