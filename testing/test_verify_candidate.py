@@ -184,6 +184,31 @@ def test_an_init_assignment_given_in_prose_joins_init_when_the_code_reads_it_and
     assert "rcv_timeout_ms = 500" not in build_candidate("zmq", elsewhere).files["zmq_listener.py"]
 
 
+def test_a_fragment_restating_a_line_then_setting_an_attribute_set_below_rewrites_it_unless_told_to_add():
+    fragment = fenced("        self.n_factor = config.get('pplns_n', 2)\n"
+                      "        self.share_window = int(config.get(\"pplns_window\", 10000))")
+    init = method_source(build_candidate("pplns", "Read the key in `__init__()`:\n\n" + fragment).files["pplns.py"],
+                         "PPLNSManager", "__init__")
+    assert "self.share_window = 10000" not in init and "pplns_window" in init
+    # "add" it after that line: inserted, and the literal below still wins
+    added = build_candidate("pplns", "Right after the `n_factor` line, add:\n\n" + fragment).files["pplns.py"]
+    init = method_source(added, "PPLNSManager", "__init__")
+    assert init.index("pplns_window") < init.index("self.share_window = 10000")
+
+
+def test_a_closing_comment_that_keeps_the_remaining_checks_keeps_the_rest_of_the_method():
+    head = read_fixture("stratum_server.py").split("    async def _handle_submit(self, session, message):\n")[1]
+    snippet = ("    async def _handle_submit(self, session, message):\n        msg_id = message.get(\"id\")\n"
+               "        params = message.get(\"params\")\n        if not isinstance(params, list) or len(params) != 5:\n"
+               "            await self._reply_error(session, msg_id, 20, \"Invalid params\")\n            return\n"
+               "        # remaining checks unchanged; drop the later parsing lines\n")
+    text = build_candidate("stratum", fenced(snippet)).files["stratum_server.py"]
+    body = text.split("    async def _handle_submit(self, session, message):\n")[1]
+    assert "Invalid params" in body
+    last_original = [line for line in head.split("\n    async def ")[0].splitlines() if line.strip()][-1]
+    assert last_original in body.split("\n    async def ")[0]
+
+
 def test_a_full_corrected_file_is_used_whole():
     fixed = PAYMENT.replace("float(amount) * self.fee_percent / 100.0", "amount * self.fee_percent / 100")
     candidate = build_candidate("payment", "Corrected file:\n\n" + fenced(fixed))

@@ -18,6 +18,7 @@ class CodeBlock:
     info: str       # the fence's info string ("python", "bash h-run.sh", "")
     text: str       # the body, without the fences (the fence's indentation removed)
     line: int       # 1-based answer line of the body's first line
+    lead: str = ""  # the prose line just before the fence ("Right after the n_factor line, add:")
 
     @property
     def language(self) -> str:
@@ -49,7 +50,8 @@ def code_blocks(text: str) -> list[CodeBlock]:
             line = lines[j]
             body.append(line[len(indent):] if line.startswith(indent) else line.lstrip())
             j += 1
-        blocks.append(CodeBlock(len(blocks) + 1, info, "\n".join(body) + ("\n" if body else ""), i + 2))
+        lead = next((line.strip() for line in reversed(lines[max(0, i - 3):i]) if line.strip()), "")
+        blocks.append(CodeBlock(len(blocks) + 1, info, "\n".join(body) + ("\n" if body else ""), i + 2, lead))
         i = j + 1
     return blocks
 

@@ -58,6 +58,8 @@ _GOES_ON = re.compile(
     r"^\W*(?:\w+\W+){0,3}?(?:(?:delete|remove|drop)\s+the\s+(?:later|old|original|existing|now[- ]redundant|"
     r"three|two|duplicate)\b(?:[^.\n]|\.(?=\S)){0,160}?\blines?\b|(?:keep|leave)\s+the\s+rest\b"
     r"|the\s+rest\s+of\s+(?:the\s+)?(?:method|function|handler)\s+(?:stays|is\s+unchanged|is\s+as\s+before))", re.I)
+# a lead-in that adds lines rather than changing them ("Right after the n_factor line, add:")
+_ADDS = re.compile(r"\b(?:add|insert|append)\w*\b", re.I)
 _PYTHON_LABELS = {"python", "py", "python3", "py3"}
 _ORDER = {"full_file": 0, "diff": 1, "splice": 2}
 
@@ -306,7 +308,7 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
     for block in blocks:
         target = _label_file(block) if _label_file(block) in texts and _label_file(block).endswith(".py") else primary
         try:
-            result = splice(texts[target], block.text, main_class)
+            result = splice(texts[target], block.text, main_class, adds=bool(_ADDS.search(block.lead)))
         except SyntaxError as exc:
             errors.append(_syntax_error(exc, f"(code block {block.index})"))
             continue

@@ -17,11 +17,12 @@ import re
 PLACES: dict[str, tuple[str, ...]] = {
     "zmq.socket_crosses_threads": ("ZMQListener.__init__", "ZMQListener.start", "ZMQListener._listen", "ZMQListener.stop"),
     "zmq.fix_socket_in_thread": ("ZMQListener.__init__", "ZMQListener.start", "ZMQListener._listen", "ZMQListener.stop"),
+    # (a window read in the query helper is judged by the run: callers pass share_window)
     "pplns.hardcoded_share_window": ("PPLNSManager", "PPLNSManager.__init__", "PPLNSManager.calculate_payouts",
-                                     "PPLNSManager.get_worker_stats"),
+                                     "PPLNSManager.get_worker_stats", "PPLNSManager._last_shares"),
     "pplns.window_size_unused": ("PPLNSManager.calculate_payouts", "PPLNSManager._last_shares"),
     "pplns.config_key_mismatch": ("PPLNSManager", "PPLNSManager.__init__", "PPLNSManager.from_file",
-                                  "PPLNSManager.calculate_payouts"),
+                                  "PPLNSManager.calculate_payouts", "PPLNSManager._last_shares"),
     "payment.race_condition": ("PaymentProcessor.process_pending_payments", "PaymentProcessor._execute_payment",
                                "PaymentProcessor._worker_loop"),
     "payment.sql_injection": ("PaymentProcessor.get_payment_history", "PaymentProcessor._execute_payment"),

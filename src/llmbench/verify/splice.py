@@ -274,7 +274,7 @@ def _method(cls: ast.ClassDef, name: str) -> Function | None:
 # remainder goes to the pool", "# leave the row unchanged", "# unchanged: now reports ..."
 _KEPT = (r"(?:(?:is|are|stays?|remains?)\s+)?(?:unchanged|as\s+before|(?:the\s+)?same(?:\s+as\s+(?:before|above))?"
          r"|as[- ]is|omitted|not\s+shown|elided|continues|follows)")
-_LEFT_OUT = (r"(?:the\s+)?(?:rest|remainder|remaining\s+(?:code|lines|logic|body|steps)|everything\s+(?:else|below|after)"
+_LEFT_OUT = (r"(?:the\s+)?(?:rest|remainder|remaining\s+(?:code|lines|logic|body|steps|checks)|everything\s+(?:else|below|after)"
              r"|(?:existing|original|other)\s+(?:code|logic|body|lines|methods|handlers|setup|checks|initiali[sz]ation))")
 _NAME = r"[A-Za-z_][\w.]*(?:\(\))?"
 _CODE_NAMES = (rf"(?:`[^`]+`|[A-Za-z]*_[\w.]*(?:\(\))?|[A-Za-z_][\w.]*\(\)"   # a name of code, or a list of names
@@ -307,8 +307,9 @@ def _comment_lines(snippet: str) -> dict[int, tuple[str, str]]:
     return found
 
 
-# a comment closing a block that points at code after it: "(delete the parse lines further down)"
-_POINTS_ON = re.compile(r"\b(?:further\s+(?:down|on)|below|later\s+in\s+the\s+(?:method|function)"
+# a comment closing a block that points at code after it: "(delete the parse lines further down)",
+# "drop the later parsing lines"
+_POINTS_ON = re.compile(r"\b(?:further\s+(?:down|on)|below|later\s+in\s+the\s+(?:method|function)|the\s+later\s+\w+"
                         r"|the\s+rest\s+of|(?:continue|carry\s+on|go\s+on)\s+with)\b", re.I)
 
 
@@ -425,15 +426,18 @@ def _imports_apart(snippet: str) -> str:
     return "\n".join(line if not line[:1].isspace() else line[depth:] for line in lines)
 
 
+_SELF_SET = re.compile(r"^\s*self\.(\w+)\s*=(?!=)")
 _LOG_CALL = re.compile(r"\b(?:logger|log|logging)\.(?:debug|info|warning|error|exception|critical)\(")
 _DEF_LINE = re.compile(r"^\s*(?:async\s+def|def|class)\s")
 
 
-def _anchored_fragment(snippet: str, module: "_Module") -> tuple[str, tuple[int, list[str]] | None]:
+def _anchored_fragment(snippet: str, module: "_Module", adds: bool) -> tuple[str, tuple[int, list[str]] | None]:
     """A bare fragment that quotes one line of the main class and adds lines after it
     ("self.recent_shares[share_key] = time.time()" then a new eviction loop): the snippet
     without it, and (the class line it quotes, the lines to insert after it). Only a pure
-    addition is placed: a fragment that restates other lines of the class rewrites them."""
+    addition is placed: a fragment that restates other lines of the class rewrites them,
+    and so does one that sets an attribute its method sets further on, unless the prose
+    says to add it ("Right after the `n_factor` line, add:")."""
     cls = module.classes.get(module.main_class)
     lines = snippet.split("\n")
     start = next((i for i, line in enumerate(lines) if line.strip() and line[:1].isspace()
@@ -460,6 +464,11 @@ def _anchored_fragment(snippet: str, module: "_Module") -> tuple[str, tuple[int,
             or any(line.strip() and not line.startswith(first_indent) for line in added):
         return snippet, None
     method = next((f for f in cls.body if isinstance(f, _FUNCS) and f.lineno <= anchors[0] <= _end(f)), None)
+    if method is not None and not adds:
+        set_later = {a for n in range(anchors[0] + 1, _end(method) + 1) for a in _SELF_SET.findall(module.lines[n - 1])}
+        if any(a in set_later for line in added for a in _SELF_SET.findall(line)):
+            # context line, then the new value of an attribute set below: a rewrite of it
+            return snippet, None
     if method is not None and any(_LOG_CALL.search(line) for line in added) \
             and any(_LOG_CALL.search(module.lines[n - 1]) for n in range(method.lineno, _end(method) + 1)):
         # a log line beside the method's own ("Log the hash, after submitting:") may be
@@ -470,11 +479,12 @@ def _anchored_fragment(snippet: str, module: "_Module") -> tuple[str, tuple[int,
                                                    for line in added])
 
 
-def splice(module_text: str, snippet_text: str, main_class: str) -> SpliceResult:
+def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = False) -> SpliceResult:
     """``module_text`` with the snippet's definitions spliced in (SyntaxError if the snippet
-    does not parse)."""
+    does not parse). ``adds``: the prose before the snippet says to add it, not to change
+    lines into it."""
     module = _Module(module_text, main_class)
-    snippet_text, anchored = _anchored_fragment(snippet_text, module)
+    snippet_text, anchored = _anchored_fragment(snippet_text, module, adds)
     given = textwrap.dedent(_imports_apart(snippet_text))
     try:
         snippet, tree = _parsed(elisions_as_ellipsis(given), module)
