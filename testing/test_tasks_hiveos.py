@@ -88,6 +88,8 @@ def test_custom_vars_needs_all_three_read_in_h_config():
     (GOOD["h-run.sh"].replace("--api-port $API_PORT\n", "--api-port $API_PORT &\nwait\n"), False),
     (GOOD["h-run.sh"].replace("--api-port $API_PORT\n", "--api-port $API_PORT 2>&1\n"), True),
     (GOOD["h-run.sh"].replace("export CUDA_VISIBLE_DEVICES\n", "export CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES:-0}\n"), True),
+    # what comes after the exec line never runs
+    (GOOD["h-run.sh"].replace("export CUDA_VISIBLE_DEVICES\n", "") + "export CUDA_VISIBLE_DEVICES\n", False),
 ])
 def test_h_run_exec(run, passes):
     assert verdicts(answer({"h-run.sh": run}))["hiveos.h_run_exec"] is passes
@@ -303,3 +305,23 @@ def test_dash_heredoc_with_tab_indented_bodies():
         body += f"cat > {name} <<-'EOF'\n{indented}\tEOF\n"
     text = f"{FENCE}bash\n{body}{FENCE}\n"
     assert all(verdicts(text).values()), grade("hiveos", text)
+
+
+def test_a_heredoc_holding_another_with_the_same_delimiter_fails_heredocs():
+    stats = ("#!/usr/bin/env bash\nresp=$(echo '{\"id\":0,\"method\":\"miner_getstat1\"}' | nc -w 1 127.0.0.1 3333)\n"
+             "python3 - \"$resp\" << 'EOF'\nimport json, sys\nprint(json.dumps({\"hs\": [1], \"temp\": [], \"fan\": [], "
+             "\"uptime\": 0, \"ver\": \"x\"}))\nEOF\n")
+    result = grade("hiveos", answer({"h-stats.sh": stats}))
+    assert not result["hiveos.heredocs"].passed and "same delimiter EOF" in result["hiveos.heredocs"].evidence
+    inner_py = stats.replace("<< 'EOF'", "<< 'PY'").replace("\nEOF\n", "\nPY\n")
+    assert grade("hiveos", answer({"h-stats.sh": inner_py}))["hiveos.heredocs"].passed
+
+
+def test_a_block_shown_as_the_gist_of_a_file_or_under_two_names_is_not_that_file():
+    heredocs = answer({"h-run.sh": None, "h-stats.sh": None})
+    gist = (heredocs + "\n`h-run.sh` and `h-stats.sh` follow the same pattern. The run script boils down to:\n\n"
+            f"{FENCE}bash\n{GOOD['h-run.sh']}{FENCE}\n")
+    result = grade("hiveos", gist)
+    assert not result["hiveos.h_run_exec"].passed and "no h-run.sh created" in result["hiveos.h_run_exec"].evidence
+    captioned = heredocs + f"\n**~/Downloads/ethminer/h-run.sh:**\n\n{FENCE}bash\n{GOOD['h-run.sh']}{FENCE}\n"
+    assert grade("hiveos", captioned)["hiveos.h_run_exec"].passed

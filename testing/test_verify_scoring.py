@@ -84,6 +84,16 @@ def test_hiveos_runs_can_fail_a_check_but_not_pass_one():
     assert not decide("hiveos.heredocs", Verdict(False, "no heredoc"), PASSED, "").passed
 
 
+def test_hiveos_files_edited_in_place_after_they_are_written_are_judged_by_their_run():
+    # "sed -i" rewrites h-run.sh after its heredoc: the file reading does not follow it, bash does
+    edited = "cat > h-run.sh << 'EOF'\n./ethminer -U\nEOF\nsed -i 's|^./ethminer|exec ./ethminer|' h-run.sh\n"
+    verdict = decide("hiveos.h_run_exec", Verdict(False, "h-run.sh does not start ethminer with exec"), PASSED, edited)
+    assert verdict.passed and verdict.evidence.startswith("the answer edits its files in place")
+    # not how the files were written, and not without an in-place edit
+    assert not decide("hiveos.heredocs", Verdict(False, "given as a fenced block"), PASSED, edited).passed
+    assert not decide("hiveos.h_run_exec", Verdict(False, "no exec"), PASSED, edited.replace("sed -i", "sed")).passed
+
+
 # -- answers that must pass and must fail, run for real ---------------------------------------
 ZMQ_PROSE = ("ZeroMQ sockets are not thread-safe: a socket must be used by one thread only (the context may be "
              "shared). `ZMQListener.__init__` creates `self.socket` in the caller's thread and `start()` connects "

@@ -539,9 +539,21 @@ def _caption_name(caption: str) -> str | None:
     if re.search(r"\b(?:output|outputs|prints?|printed|returns?|sample|example (?:output|response)|result|response|looks like this when)\b", text, re.I) \
             and not re.search(r"\b(?:create|write|save|file|contents? of)\b", text, re.I):
         return None
+    if _NOT_WHOLE.search(text):
+        return None   # "The run script boils down to:" shows its gist, not the file
     names = [m.group(0) for m in _FILE_NAME.finditer(text.replace("`", " ").replace("*", " "))]
     names = [n.rstrip(".:") for n in names if not n.rstrip(".:").startswith("h-") or "." in n or "/" in n]
+    if len({posixpath.basename(n) for n in names}) > 1 and not _ONE_FILE.search(text):
+        return None   # "`h-run.sh` and `h-stats.sh` follow the same pattern …:" names no one file
     return names[0] if names else None
+
+
+# a caption that shows part of a file, or its gist
+_NOT_WHOLE = re.compile(r"\b(?:boils down to|comes down to|in essence|essentially|the gist|the core of|the key (?:part|line)s?|"
+                        r"the (?:important|relevant|interesting) (?:part|line|bit)s?|an? (?:excerpt|sketch|outline)|simplified|"
+                        r"roughly|something like)\b", re.IGNORECASE)
+# "Create `h-stats.sh` (it reads `h-config.sh`):" still names the file it creates first
+_ONE_FILE = re.compile(r"^\W*(?:\d+[.)]\s*)?(?:create|write|save|file|path|filename|contents? of)\b", re.IGNORECASE)
 
 
 def bash_syntax_error(content: str, timeout: float = 5.0) -> str | None:

@@ -164,6 +164,20 @@ def _run_scope(tree: FileTree) -> str:
 
 # -- the checks ----------------------------------------------------------------
 
+_HEREDOC_OPEN = re.compile(r"(?<!<)<<(?!<)-?\s*\\?(['\"]?)([A-Za-z_][\w.-]*)\1")
+
+
+def _nested_same_delimiter(record: CreatedFile) -> str | None:
+    """The delimiter a heredoc's body opens again ("python3 - << 'EOF'" inside "cat > h-stats.sh
+    << 'EOF'"), if any."""
+    outer = _HEREDOC_OPEN.search(record.command)
+    if outer is None:
+        return None
+    body = record.raw or record.content
+    inner = {m.group(2) for line in body.splitlines() for m in _HEREDOC_OPEN.finditer(line)}
+    return outer.group(2) if outer.group(2) in inner else None
+
+
 def check_heredocs(tree: FileTree) -> Verdict:
     present = [r for r in (_find(tree, n) for n in REQUIRED) if r is not None]
     if not present:
@@ -173,6 +187,11 @@ def check_heredocs(tree: FileTree) -> Verdict:
             return Verdict(False, f"{record.name} is given as a {record.how} ({record.command[:80]!r}), not a heredoc")
         if not record.complete:
             return Verdict(False, f"the heredoc writing {record.name} (line {record.line}) is never closed by its delimiter")
+        nested = _nested_same_delimiter(record)
+        if nested:
+            return Verdict(False, f"the heredoc writing {record.name} (line {record.line}) holds another heredoc with "
+                                  f"the same delimiter {nested}: the inner one's closing line ends the file early and "
+                                  f"the line after it runs as a command")
         if record.outside:
             return Verdict(False, f"the heredoc writing {record.name} (line {record.line}) has an unquoted delimiter, "
                                   f"so bash fills in {', '.join(record.outside[:3])} as it writes the file "
@@ -265,8 +284,13 @@ def check_h_run_exec(tree: FileTree) -> Verdict:
             break
     if exec_line is None:
         return Verdict(False, f"{RUN} does not start ethminer with exec")
-    cuda_text = _run_scope(tree)
+    # (what comes after the exec line in h-run.sh never runs)
+    code_lines = code.splitlines()
+    after_exec = "\n".join(code_lines[next(k for k, line in enumerate(code_lines) if line.strip() == exec_line) + 1:])
+    cuda_text = _run_scope(tree).replace(after_exec, "", 1) if after_exec.strip() else _run_scope(tree)
     if not re.search(r"CUDA_VISIBLE_DEVICES", cuda_text):
+        if "CUDA_VISIBLE_DEVICES" in after_exec:
+            return Verdict(False, f"{RUN} handles CUDA_VISIBLE_DEVICES only after its exec line, which never runs")
         return Verdict(False, f"{RUN} ignores CUDA_VISIBLE_DEVICES")
     hard = re.search(r"^\s*(?:export\s+)?CUDA_VISIBLE_DEVICES=([\"']?)[\d,\s]+\1\s*$", cuda_text, re.M)
     if hard:

@@ -8,7 +8,10 @@
     fix) or when the answer is code only (the fix can only mean that defect);
     otherwise the text verdict stands.
 * HiveOS checks are judged on the files; the run is their behaviour: a failing run
-  fails the check, a passing one leaves the file verdict as it is.
+  fails the check, a passing one leaves the file verdict as it is, except where the
+  answer edits its files in place after writing them (``sed -i``): the file reading does
+  not follow such edits, the run of the files bash leaves does (not for ``heredocs``,
+  which is about how the files are written).
 * Diagnosis-only checks keep their text verdict, with one exception: a verdict that
   passed on the fix alone (no finding asserted) fails when that fix fails its run.
   Otherwise the run is shown beside it.
@@ -32,6 +35,8 @@ FIX_CHECKS = frozenset({
     "stratum.memory_leak",
     "stratum.input_validation",
 })
+# an in-place edit of a file the answer wrote: "sed -i 's/^ethminer/exec ethminer/' h-run.sh"
+_EDITS_IN_PLACE = re.compile(r"^\s*(?:sudo\s+)?(?:sed\s+(?:-[^\s]*\s+)*-[a-zA-Z]*i|perl\s+-[a-zA-Z]*i)", re.MULTILINE)
 CODE_ONLY_WORDS = 40   # prose outside code blocks at most this long: the answer is its code
 _DIAGNOSED_ONLY = "identified but not fixed"
 
@@ -65,6 +70,10 @@ def decide(check_id: str, verdict: Verdict, run: dict, final_answer: str) -> Exe
         # its only evidence, and the fix does not work
         evidence = f"passed on its fix alone, and the fix fails when run ({probe}): {run.get('detail', '')}; the text: {verdict.evidence}"
         return ExecutedVerdict(False, evidence, kind="fix_failed", rule="fix run", execution=run)
+    if status == "passed" and check_id.startswith("hiveos.") and check_id != "hiveos.heredocs" \
+            and not verdict.passed and _EDITS_IN_PLACE.search(final_answer):
+        return ExecutedVerdict(True, f"the answer edits its files in place after writing them; the files bash leaves pass "
+                                     f"when run ({probe}): {run.get('detail', '')}", kind="files", rule="fix run", execution=run)
     if status == "passed" and check_id in FIX_CHECKS and not verdict.passed:
         if verdict.evidence.startswith(_DIAGNOSED_ONLY):
             return ExecutedVerdict(True, f"{verdict.evidence}; the fix passes when run ({probe})",
