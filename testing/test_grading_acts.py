@@ -35,6 +35,9 @@ from llmbench.grading.acts import (
     "In `_listen`, the socket is used from another thread.",            # a scene phrase before an assertion
     "With the lock unused, two workers can pay the same payout.",
     "`_build_header` packs the hash as-is, so miners hash the wrong header.",
+    # a reason about this code, then a request: the finding stands
+    "`self.socket` is used from two threads, so it is worth moving it into `_listen()`.",
+    "The socket is shared with the listener thread, so it is worth confirming who closes it.",
 ])
 def test_assertions(text):
     assert classify(text) == ASSERTION
@@ -68,6 +71,12 @@ def test_assertions(text):
     # a bold label before the request: the colon inside the markers still ends the label
     "**Note on fees:** consider `Decimal` for `calculate_fee()` if accounting needs exact satoshis.",
     "Something like `Decimal(str(amount)) * Decimal(\"0.005\")` would be a reasonable starting point.",
+    # a general fact that only gives the reason for the request it leads to
+    "ZeroMQ's guide is strict about one socket per thread, so it is worth confirming that no two threads ever touch it.",
+    "Floats cannot hold most decimal fractions, so you should switch `calculate_fee()` to `Decimal`.",
+    # "; otherwise …" is the request's purpose
+    "- Make sure `self.context.term()` is only reached after every socket is closed; otherwise `term()` can block.",
+    "Follow the ZeroMQ threading model (one socket per thread, share only the context).",
 ])
 def test_advice(text):
     assert classify(text) == ADVICE
@@ -99,6 +108,14 @@ def test_copied_text_is_a_quote():
     # a test to add asks how the code behaves, it changes nothing
     ("Add a test that runs `process_pending_payments()` from several threads.", True, False),
     ("Write a regression test where the wallet raises after sending.", True, False),
+    # code names around prose are no code: between `_validate_share()` and (`job_id` is prose
+    ("Verify that `_validate_share()` validates against the job the miner submitted (`job_id`) rather than "
+     "`self.current_job`.", True, False),
+    # a check with what the code does when it fails is code to write
+    ("Check that params is a list of 5 strings; otherwise reply with stratum error 20 instead of raising.", False, False),
+    # a state to check, with an adverb and a dotted name before it
+    ("Make sure `self.share_window` is actually populated from the configuration, e.g. "
+     "`self.share_window = config.get(\"pplns_window\", 10000)`.", False, True),
 ])
 def test_vague_and_soft_advice(text, vague, soft):
     assert (is_vague(text), is_soft(text)) == (vague, soft)

@@ -318,3 +318,50 @@ def test_the_race_pinned_on_another_functions_local_is_wrong_place():
             "update it for the same address at the same time, a check-then-act race. Wrap it in `with self.lock:`.")
     verdict = grade("payment", text)["payment.race_condition"]
     assert not verdict.passed and verdict.kind == "wrong_place", verdict
+
+
+def test_the_race_pinned_on_totals_without_naming_batch_payments_is_wrong_place():
+    text = ("`totals` is read and written by every payout worker without holding `self.lock`. Two workers merging "
+            "balances for the same address can both read the old total and both emit a payout entry for it.")
+    verdict = grade("payment", text)["payment.race_condition"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict
+    right = ("`process_pending_payments()` checks `payout_id in self.processing` and adds it without holding "
+             "`self.lock`. Two workers can both pass the check and pay the same payout.")
+    assert grade("payment", right)["payment.race_condition"].passed
+
+
+def test_parameters_in_the_atomicity_fixs_new_status_are_no_sql_fix():
+    new_state = ("`_send_payment()` swallows the wallet error and the `except` resets the row to `pending`, so a payout "
+                 "that already went out is paid again. In the `except`, mark it for review instead:\n\n```python\n"
+                 "        conn.execute(\"UPDATE payouts SET status = 'review' WHERE id = ?\", (payout_id,))\n```\n")
+    assert not grade("payment", new_state)["payment.sql_injection"].passed
+    # the fixture's own query, parameterized, in an answer that is its code
+    rewritten = "```python\nconn.execute(\"UPDATE payouts SET status = 'pending' WHERE id = ?\", (payout_id,))\n```\n"
+    assert grade("payment", rewritten)["payment.sql_injection"].passed
+
+
+def test_a_fix_pointing_at_a_previous_section_that_never_gave_it_is_none():
+    text = ("## SQL injection in `get_payment_history()`\n\nThe address is interpolated into the query, so "
+            "`x' OR '1'='1` returns every miner's payouts. **Fix:** switch `get_payment_history()` to the "
+            "parameterized version from the previous section.\n")
+    verdict = grade("payment", text)["payment.sql_injection"]
+    assert not verdict.passed and "identified but not fixed" in verdict.evidence, verdict
+    given = text + "\n```python\nrows = conn.execute(\"SELECT * FROM payouts WHERE address = ?\", (address,))\n```\n"
+    assert grade("payment", given)["payment.sql_injection"].passed
+
+
+def test_the_mechanism_named_as_the_subject_of_a_denial_denies_it_and_a_later_fix_does_not_retract():
+    text = ("Float precision isn't the problem here. `calculate_fee()` rounds to 8 decimals, so the error stays far "
+            "below one satoshi.\n\nThat said, if you want to be extra safe you can switch to `Decimal`:\n\n"
+            "```python\ndef calculate_fee(self, amount):\n    return (Decimal(str(amount)) * Decimal(\"0.005\")).quantize(Decimal(\"1e-8\"))\n```\n")
+    verdict = grade("payment", text)["payment.float_precision"]
+    assert not verdict.passed and verdict.kind == "denial", verdict
+    asserted = text.replace("Float precision isn't the problem here.", "Float precision is the problem here.")
+    assert grade("payment", asserted)["payment.float_precision"].passed
+
+
+def test_another_worker_reading_the_same_row_is_the_race_not_atomicity():
+    text = ("`_execute_payment()` is not atomic either. Between the `SELECT` in `process_pending_payments()` and the "
+            "`UPDATE ... SET status = 'processing'` in `_execute_payment()`, another worker can read the same row.")
+    verdict = grade("payment", text)["payment.atomicity"]
+    assert not verdict.passed and verdict.kind == "wrong_mechanism", verdict

@@ -176,3 +176,29 @@ def test_swapped_windows_earn_neither_check():
 def test_bare_config_fix_still_passes_hardcoded_window():
     answer = "```python\nself.share_window = int(config.get('pplns_window', 10000))\n```\n"
     assert grade("pplns", answer)["pplns.hardcoded_share_window"].passed
+
+
+def test_the_window_read_in_the_query_helper_is_a_fix_at_a_wrong_place():
+    text = ("```python\n    def _last_shares(self, conn, limit=None):\n"
+            "        limit = limit or int(self.config.get(\"pplns_window\", 10000))\n"
+            "        return conn.execute(\"SELECT worker, difficulty FROM shares ORDER BY id DESC LIMIT ?\", (limit,)).fetchall()\n```\n")
+    verdict = grade("pplns", text)["pplns.hardcoded_share_window"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict
+    in_init = "```python\n        self.share_window = int(config.get(\"pplns_window\", 10000))\n```\n"
+    assert grade("pplns", in_init)["pplns.hardcoded_share_window"].passed
+
+
+def test_a_fix_beside_the_hard_coding_blamed_on_the_query_helper_fixes_that_helper():
+    fix = "```python\n        self.share_window = int(config.get(\"pplns_window\", 10000))\n```\n"
+    blamed = ("The query's `LIMIT` in `_last_shares()` is a hard ceiling on the PPLNS window that overrides the "
+              "configuration.\n\n" + fix)
+    verdict = grade("pplns", blamed)["pplns.hardcoded_share_window"]
+    assert not verdict.passed and verdict.rule == "wrong diagnosis", verdict
+    assert grade("pplns", fix)["pplns.hardcoded_share_window"].passed   # the fix alone can mean nothing else
+
+
+def test_a_heading_that_swaps_the_windows_voids_the_fix_alone():
+    fix = "```python\n        self.share_window = int(config.get(\"pplns_window\", 10000))\n```\n"
+    swapped = "## Bug 1: `window_size` is hard-coded\n\nIt never follows the configuration.\n\n## Fix\n\n" + fix
+    verdict = grade("pplns", swapped)["pplns.hardcoded_share_window"]
+    assert not verdict.passed and verdict.rule == "windows swapped", verdict

@@ -411,3 +411,25 @@ def test_a_dotted_name_does_not_cut_a_prose_fix_short():
     assert _passed(text, "input_validation")
     assert not _passed(text.replace(" Check the params and send back a `mining.submit` error (code 20) instead.", ""),
                        "input_validation")
+
+
+def test_a_paragraph_that_concludes_with_the_big_endian_header_fails_byte_order():
+    text = ("In `_build_header()` the version, ntime and nonce are packed little-endian, while `previousblockhash` and "
+            "`bits` are taken from the template as big-endian hex. The header ends up as a mix of byte orders. Bitcoin "
+            "serializes header integers in network byte order, so the header should be built big-endian throughout.")
+    verdict = grade("stratum", text)["stratum.byte_order"]
+    assert not verdict.passed and verdict.kind == "wrong_mechanism", verdict
+    right = text.replace("Bitcoin serializes header integers in network byte order, so the header should be built "
+                         "big-endian throughout.", "So `previousblockhash` must be byte-reversed before it is packed.")
+    assert _passed(right, "byte_order")
+
+
+def test_forgetting_the_submits_own_key_is_no_memory_bound():
+    finding = "`recent_shares` keeps every share key forever and is never pruned, so memory grows without bound.\n\n"
+    own_key = finding + "```python\n        finally:\n            self.recent_shares.pop(share_key, None)\n```\n"
+    verdict = grade("stratum", own_key)["stratum.memory_leak"]
+    assert not verdict.passed and "does it wrong" in verdict.evidence, verdict
+    by_age = finding + ("```python\n        cutoff = time.time() - 600\n        while self.recent_shares and "
+                        "next(iter(self.recent_shares.values())) < cutoff:\n"
+                        "            self.recent_shares.popitem(last=False)\n```\n")
+    assert _passed(by_age, "memory_leak")

@@ -199,3 +199,42 @@ def test_handover_after_thread_start_described_as_safe_is_a_denial():
         "returns only the `_listen` method touches it, which ZeroMQ permits."
     )
     assert not grade("zmq", answer)["zmq.socket_crosses_threads"].passed
+
+
+def test_a_checklist_table_of_what_to_look_at_asserts_nothing():
+    answer = ("| Area | What to look at |\n|---|---|\n"
+              "| Thread safety | ZeroMQ objects used from several threads; make sure each socket has a single owner |\n"
+              "| Resource cleanup | order of `close()`, `term()` and `join()` |\n")
+    verdicts = grade("zmq", answer)
+    assert not any(v.passed for v in verdicts.values()), verdicts
+    # a table whose columns state the defect still asserts it
+    stated = ("| Where | Problem |\n|---|---|\n"
+              "| `self.socket` | created in `__init__` on the caller's thread but read in `_listen()` on the "
+              "listener thread: two threads use one socket |\n")
+    assert grade("zmq", stated)["zmq.socket_crosses_threads"].passed
+
+
+def test_a_general_fact_that_only_gives_the_reason_for_a_request_is_no_finding():
+    answer = ("- Audit how `start()`, `_listen()` and `stop()` share `self.socket`. ZeroMQ's guide is strict about one "
+              "socket per thread, so it is worth confirming that no two threads ever touch it.\n"
+              "- It could make sense to create the socket inside `_listen()` itself.\n")
+    verdicts = grade("zmq", answer)
+    assert not any(v.passed for v in verdicts.values()), verdicts
+
+
+def test_a_neutral_description_is_not_made_a_finding_by_the_next_sentence_about_the_symptoms():
+    answer = ("The socket is created in `__init__`, connected and subscribed in `start()`, and read in `_listen()` by "
+              "the `zmq-listener` thread. The two reported problems have different causes.")
+    assert not grade("zmq", answer)["zmq.socket_crosses_threads"].passed
+    consequence = answer.replace("The two reported problems have different causes.",
+                                 "That is the problem: two threads use one socket.")
+    assert grade("zmq", consequence)["zmq.socket_crosses_threads"].passed
+
+
+def test_the_listener_thread_named_in_a_heading_places_the_single_thread_rule():
+    answer = ("**1. Socket shared between the caller's thread and `zmq-listener`**\n\n"
+              "A ZeroMQ socket is not thread-safe: only one thread may use it.\n")
+    verdict = grade("zmq", answer)["zmq.fix_socket_in_thread"]
+    assert verdict.evidence.startswith("identified but not fixed") and "zmq-listener" in verdict.evidence, verdict
+    unplaced = grade("zmq", answer.split("\n\n", 1)[1])["zmq.fix_socket_in_thread"]
+    assert "without naming where" in unplaced.evidence, unplaced

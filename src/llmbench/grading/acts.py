@@ -67,12 +67,12 @@ _STRONG_IMPERATIVES = (
     "derive|emit|fetch|handle|load|lock|mark|pin|reply|respond|return|reverse|send|separate|skip|swap|test|"
     "track|trim|truncate|update|write|log|set|limit|record|query|call|change|check|put|let|have|give|do|re-raise|raise|"
     "open|close|construct|build|instantiate|initialize|initialise|subscribe|connect|run|persist|commit|wait|"
-    "expire|purge|delete|stop|start|reload|quantize|round|multiply|divide|scale|store|filter|match|unpack|parse|decode|encode"
+    "expire|purge|delete|stop|start|reload|quantize|round|multiply|divide|scale|store|filter|match|unpack|parse|decode|encode|follow"
 )
 _AMBIGUOUS_IMPERATIVES = frozenset(
     "log set limit record query call change check test track store lock mark cap bound handle return reply "
     "round match filter parse scale run start stop wait open close build commit update write swap reverse "
-    "compute fetch load read pass send apply take have do give let put try look hold keep make use fix".split()
+    "compute fetch load read pass send apply take have do give let put try look hold keep make use fix follow".split()
 )
 _IMPERATIVE = re.compile(rf"^(?:{_STRONG_IMPERATIVES})\b(?![-_])", re.IGNORECASE)
 _IMPERATIVE_OBJECT = re.compile(
@@ -131,7 +131,7 @@ _SOFT = re.compile(
     # a rule for how the code should be, not a change to it: "Each check-and-claim of a
     # payout must happen under `self.lock`", "A row should only go back to `pending` when …"
     r"|\b(?:must|should)(?: only| always| never)? (?:happen|be done|occur|take place)\b|\b(?:must|should) only go\b"
-    r"|\b(?:make sure|ensure|double[- ]check|confirm|verify)\b[^.;:]{0,80}?\b(?:is|are)\s+(?!not\b)\w+(?:ed|ized|ised|safe|bounded|atomic)\b",
+    r"|\b(?:make sure|ensure|double[- ]check|confirm|verify)\b(?:`[^`\n]*`|[^.;:`]){0,80}?\b(?:is|are)\s+(?:\w+ly\s+)?(?!not\b)\w+(?:ed|ized|ised|safe|bounded|atomic)\b",
     re.IGNORECASE,
 )
 # Concrete code: an inline span with an operator, call, subscript or SQL placeholder.
@@ -142,7 +142,7 @@ _INLINE_CODE = re.compile(r"`[^`]*`")
 
 
 # after a request, ", so …" is its purpose ("make sure X, so operators can see Y")
-_SUBORDINATE = re.compile(r"^,?\s+(?:because|since|whereas|while|although|though|so that|so)\s+$", re.IGNORECASE)
+_SUBORDINATE = re.compile(r"^,?\s+(?:because|since|whereas|while|although|though|so that|so|otherwise)\s+$", re.IGNORECASE)
 
 
 def _split(sentence: str) -> list[tuple[str, bool]]:
@@ -174,7 +174,8 @@ def asserted_part(sentence: str) -> str:
 
 
 # "make sure X is parameterized, and that the web layer validates …": a second object of the request
-_THAT_CLAUSE = re.compile(r"^that\s", re.IGNORECASE)
+# "make sure `term()` is only reached after …; otherwise `term()` can block": its purpose
+_THAT_CLAUSE = re.compile(r"^(?:that|otherwise)\s", re.IGNORECASE)
 
 
 def _hangs(clause: str, subordinate: bool) -> bool:
@@ -216,7 +217,21 @@ def classify(text: str, novel: bool = True) -> str:
     # a clause asserts on its own account unless it hangs on a request before it
     asserting = [not _is_request(c) and not (_hangs(c, sub) and i and requested) for i, ((c, sub), requested)
                  in enumerate(zip(parts, [False] + [_is_request(p) for p, _ in parts[:-1]], strict=False))]
+    if any(asserting) and len(parts) > 1 and parts[-1][1] and _is_request(parts[-1][0]) and not any(
+            _about_this_code(c) for (c, _), asserts in zip(parts, asserting, strict=True) if asserts):
+        # "ZeroMQ's guide is strict about one socket per thread, so it is worth confirming
+        # that …": a general fact that only gives the reason for the request it leads to
+        return ADVICE
     return ASSERTION if any(asserting) else ADVICE
+
+
+# what names this program: code, or a phrase that points at it ("the socket", "it", "here")
+_THIS_CODE = re.compile(r"`|\bself\.|\b\w+_\w+\b|\b\w+\(\)|^(?:the|this|that|these|those|its?|they|their|here|our|your)\b",
+                        re.IGNORECASE)
+
+
+def _about_this_code(clause: str) -> bool:
+    return bool(_THIS_CODE.search(clause.strip()))
 
 
 _VERB_FORM = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|does|do|did|can|will|would|never|not|no)\b|\w(?:s|ed)\b", re.IGNORECASE)
@@ -239,12 +254,20 @@ def _is_heading_label(clause: str, sentence: str) -> bool:
             and not _AUXILIARY.search(clause) and not _is_request(clause))   # "Review `_send_payment()`:" asks
 
 
+# a check followed by what the code does when it fails: code to write, not a request to look
+_OTHERWISE_ACT = re.compile(r"[;,]\s*(?:otherwise|else)\s+(?:reply|return|respond|send|raise|reject|refuse|drop|close|log|skip)\b",
+                            re.IGNORECASE)
+
+
 def is_vague(text: str, quoted: Callable[[str], bool] = lambda code: False) -> bool:
     """Advice that orders nothing concrete: a request to look, an appeal to good practice, a question.
     Code it names counts as concrete only when it is new: "make sure the test and the
     `self.processing.add(payout_id)` happen under the lock" quotes the program (``quoted``)."""
-    if any(not quoted(m.group(0).strip("`")) for m in _CONCRETE_CODE.finditer(text)):
+    # span by span: between two spans ("`f()` validates … (`job_id`") is prose, not code
+    if any(_CONCRETE_CODE.fullmatch(m.group(0)) and not quoted(m.group(0).strip("`")) for m in _INLINE_CODE.finditer(text)):
         return False
+    if _OTHERWISE_ACT.search(text):
+        return False   # "Check that params is a list of 5 strings; otherwise reply with error 20": a check in code
     return bool(_LOOK.search(text)) or bool(_QUESTION.search(_INLINE_CODE.sub("x", text)))
 
 

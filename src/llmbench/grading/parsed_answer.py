@@ -21,12 +21,28 @@ _TOP_ITEM = re.compile(r"^(\d+[.)]|#\d+[.:)]?)\s+\S")
 _LIST_ITEM = re.compile(r"^\s*([-*+•]|\d+[.)])\s+\S")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
+# Table columns: a header that asks ("What to look at", "Suggested check") makes its
+# column requests; one that states ("Issue", "Root cause") makes the row assert.
+_ASKING_HEADER = re.compile(
+    r"^\W*(?:what to (?:look at|check|verify|review|investigate|watch)|things to check|(?:suggested |recommended )?"
+    r"(?:checks?|actions?|suggestions?|recommendations?|next steps?|to ?do|to check|to verify|to review))\W*$", re.IGNORECASE)
+_STATING_HEADER = re.compile(
+    r"\b(?:issues?|problems?|bugs?|causes?|findings?|wrong|impact|effects?|mechanism|explanation|description|"
+    r"details?|why|defects?|diagnosis|fix(?:es)?|changes?|solutions?)\b", re.IGNORECASE)
 _DEF = re.compile(r"^\s*(?:async\s+)?def\s+([A-Za-z_]\w*)|^\s*class\s+([A-Za-z_]\w*)")
 # a sentence may end inside closing emphasis or quotes ("**X is wrong.** The fix …")
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][*_\"')])|(?<=[.!?][*_]{2})|(?<=[.!?]\*{3}))\s+(?=[\"'`*(\[]?[A-Z0-9_`])")
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][*_\"')])|(?<=[.!?][*_]{2})|(?<=[.!?]\*{3}))\s+"
+                           r"(?=(?:[\"'`(\[]|\*{1,3}|_{2})?[A-Z0-9_`])")   # ("… payouts. **Fix:** switch …")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|cf|approx)\.$|=\s*\?$", re.IGNORECASE)   # (or SQL's "id = ?")
+_ITEM_NUMBER = re.compile(r"\s*(?:[-*+•]\s*)?\(?\d+[.)]")   # "1." before "**Shared `totals` …**" is no sentence
 _MARKUP = re.compile(r"[*_`>#|]+")
 _SPACES = re.compile(r"\s+")
+
+
+def _only_asks(header: list[str]) -> bool:
+    """A table whose columns ask and none states: "Area | What to look at"."""
+    return any(_ASKING_HEADER.match(h) for h in header) and not any(
+        _STATING_HEADER.search(h) for h in header if not _ASKING_HEADER.match(h))
 
 
 def normalize(text: str) -> str:
@@ -53,6 +69,7 @@ class Unit:
     vague: bool = False  # advice that orders nothing concrete (a request to look, "best practices")
     soft: bool = False   # advice that only suggests ("consider …"): a fix only beside a finding
     index: int = -1      # position in the answer: a later unit can retract an earlier denial
+    asks: bool = False   # prose: a table row whose columns only ask ("Area | What to look at")
     parts: tuple["Unit", ...] = ()   # a window of consecutive sentences (grading.rules): the sentences it joins
     norm: str = field(init=False)
 
@@ -82,6 +99,10 @@ class Answer:
             if unit.kind != "code":
                 if previous is not None and unit.novel and continues_previous(unit.text):
                     unit.act, unit.vague, unit.soft = previous.act, previous.vague, previous.soft
+                elif unit.asks:
+                    # a cell of "What to look at" is a request to look at what it names
+                    unit.act, unit.soft = (classify(unit.text, unit.novel), False) if not unit.novel else (ADVICE, True)
+                    unit.vague = unit.act == ADVICE and is_vague("look at " + unit.text, self._quotes_program)
                 else:
                     unit.act = classify(unit.text, unit.novel)
                     unit.vague = unit.act == ADVICE and is_vague(unit.text, self._quotes_program)
@@ -115,6 +136,7 @@ class Answer:
         i = 0
         paragraph: list[str] = []
         in_item = [False]
+        header: list[str] = []
 
         def flush() -> None:
             if paragraph:
@@ -150,8 +172,11 @@ class Answer:
             elif _TABLE_ROW.match(line):
                 flush()
                 if not _TABLE_RULE.match(line):
-                    cells = " | ".join(c.strip() for c in stripped.strip("|").split("|"))
-                    self._add_prose(cells, self._new_block(), item=True)
+                    cells = [c.strip() for c in stripped.strip("|").split("|")]
+                    if i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
+                        header = cells
+                    self._add_prose(" | ".join(cells), self._new_block(), item=True,
+                                    asks=header is not cells and _only_asks(header))
             elif _LIST_ITEM.match(line):
                 flush()
                 in_item[0] = True
@@ -206,9 +231,10 @@ class Answer:
             i += 1
         return i + 1
 
-    def _add_prose(self, text: str, block: int, item: bool = False) -> None:
+    def _add_prose(self, text: str, block: int, item: bool = False, asks: bool = False) -> None:
         for sentence in split_sentences(text):
-            self.units.append(Unit(sentence, "prose", block, self._section, self._novel_prose(sentence), item=item))
+            self.units.append(Unit(sentence, "prose", block, self._section, self._novel_prose(sentence), item=item,
+                                   asks=asks))
 
     # -- context ------------------------------------------------------------
     # Indexed once, so looking up the context of every unit stays linear in the answer.
@@ -339,7 +365,7 @@ def split_sentences(text: str) -> list[str]:
     for piece in _SENTENCE_END.split(text.strip()):
         # an abbreviation, or a "?"/"." inside an unclosed inline code span (`WHERE id = ? AND …`);
         # decided on the last piece alone, so a long run of them stays linear
-        if sentences and (open_code or _ABBREV.search(sentences[-1][-1])):
+        if sentences and (open_code or _ABBREV.search(sentences[-1][-1]) or _ITEM_NUMBER.fullmatch(sentences[-1][-1])):
             sentences[-1].append(piece)
         else:
             sentences.append([piece])

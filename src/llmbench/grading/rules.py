@@ -43,7 +43,7 @@ Patterns = Union[Mapping[str, str], Sequence[str]]
 GENERIC_DENIALS = {
     "no issue": r"\bno (?:\w+[ -]){0,3}(?:issues?|problems?|risks?|bugs?|vulnerabilit\w*|concerns?)\b",
     "is fine": r"\b(?:is|are|looks?|seems?|it'?s|that'?s|this is|remains?) (?:already |perfectly |completely |entirely )?(?:fine|correct|safe|ok(?:ay)?|secure|sound|handled(?! (?:as|by|with|in|via|through|using|inside|from|on)\b))\b",
-    "not an issue": r"\bnot (?:a|an|really an?|the) (?:real )?(?:issue|problem|concern|bug|vulnerability|risk|culprit)\b",
+    "not an issue": r"\b(?:not|isn['’]?t|aren['’]?t) (?:a|an|really an?|the) (?:real )?(?:issue|problem|concern|bug|vulnerability|risk|culprit)\b",
     "correctly handled": r"\b(?:correctly|properly|already|safely) (?:\w+ ){0,2}(?:revers|handl|pars|validat|parameteri[sz]|lock|bound|prun|us|read|stor|creat)\w*",
     "not vulnerable": r"\bnot (?:vulnerable|affected|susceptible|exploitable)\b",
     "no need": r"\b(?:there is|there'?s) no (?:need|reason)\b",
@@ -149,6 +149,7 @@ class Finding:
     removals: Patterns = ()               # old lines whose explicit deletion (a diff's "-" line, in fix_places) is the fix
     descriptive: bool = False             # the mechanism also describes working code: it needs a defect cue (DEFECT_CUES)
     broken_fixes: Patterns = ()           # the fix done wrong in code ("address = %s" in sqlite3): the prose fix, and its block's code, mean that
+    decoy_blame_voids_fix: bool = False  # a one-place defect: a fix beside the mechanism blamed on a decoy fixes that decoy
     # The patterns above, compiled once in __post_init__.
     _places: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
     _strong: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
@@ -389,6 +390,10 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             places = _strong_places(finding, [unit])
             if not places and before is not None and before.block == unit.block and not _wrong_subject(finding, before):
                 places = _strong_places(finding, [before])
+            after = answer.units[unit.index + 1] if unit.index + 1 < len(answer.units) else None
+            if not places and after is not None and after.block == unit.block and not _wrong_subject(finding, after):
+                # "Float precision isn't the problem here. `calculate_fee()` rounds to 8 decimals, …"
+                places = _strong_places(finding, [after])
             if places:
                 denials.append(Denial(unit, said, places))
                 continue
@@ -461,7 +466,9 @@ def _mechanism_denied(finding: Finding, text: str) -> str | None:
         if not found:
             continue
         mechanism = _search(finding._mechanisms, clause[:found[1].start()])
-        if mechanism and not clause[:mechanism[1].start()].strip(" `*_-") \
+        # (opening its clause, or after a word or two that name no code: "Float precision isn't the problem here")
+        lead = clause[:mechanism[1].start()].strip(" *_-") if mechanism else ""
+        if mechanism and (not lead or len(lead.split()) <= 2 and "`" not in lead and "_" not in lead) \
                 and not _NEW_SUBJECT.search(clause[:found[1].start()]):
             return f"{found[0].label(found[1])} of {mechanism[0].label(mechanism[1])}"
     return None
@@ -540,7 +547,7 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             why = f"advice {_name(advice)}" if advice else "advice, not a finding"
             miss = miss or Miss(unit, why, "advice")
             continue
-        if finding.descriptive and not any(DEFECT_CUES.search(_plain(u)) for u in [unit] + answer.scope(unit)):
+        if finding.descriptive and not any(DEFECT_CUES.search(_plain(u)) for u in _cue_units(answer, unit, found)):
             miss = miss or Miss(unit, f"mechanism {_name(found)} described, not said to be wrong", "missing")
             continue
         own_place = _place_in(finding, [unit])
@@ -602,6 +609,25 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             continue
         return Hit(unit, place, "finding", f"mechanism {_name(found)}"), None
     return (advised, None) if advised else (None, miss)
+
+
+# a sentence that goes on from the one before: "This is why …", "So two threads …", "But …"
+_GOES_ON_FROM = re.compile(r"^\W*(?:this|that|these|those|it|they|which|so|hence|thus|therefore|as a result|"
+                           r"consequently|because|since|and|but|however|yet)\b", re.IGNORECASE)
+
+
+def _cue_units(answer: Answer, unit: Unit, found: tuple[Rule, re.Match]) -> list[Unit]:
+    """Where a described mechanism may be called wrong: its sentence and scope, but of a
+    window only the sentences the mechanism needs and those that go on from them ("The
+    socket is created in `__init__` … read in `_listen()`. The two reported problems have
+    different causes." describes; the problems are the symptoms)."""
+    if not unit.parts:
+        return [unit] + answer.scope(unit)
+    needed = next(k for k in range(1, len(unit.parts) + 1)
+                  if k == len(unit.parts) or found[0].pattern.search(" ".join(_plain(p) for p in unit.parts[:k])))
+    kept = list(unit.parts[:needed]) + [p for p in unit.parts[needed:] if _GOES_ON_FROM.match(_plain(p))]
+    dropped = [p for p in unit.parts if all(p is not k for k in kept)]
+    return kept + [u for u in answer.scope(unit)[1:] if all(u is not p for p in dropped)]
 
 
 # Clauses end where acts.CLAUSE_SPLIT splits them ("it is derived from the difficulty, so
@@ -755,12 +781,32 @@ def _item_wrong_mechanism(answer: Answer, finding: Finding, lead: Unit) -> str |
         first = lead.parts[0].index if lead.parts else lead.index
         explaining = [u for u in block if u.index == first - 1
                       or u.index == lead.index + 1 and _CONSEQUENCE.match(_plain(u))]
+        # and the paragraph's conclusion further on ("…, so the header should be built
+        # big-endian throughout", a rule drawn from the diagnosis even when worded as one)
+        for u in block:
+            concluded = _CONCLUSION.search(_plain(u)) if u.index > lead.index + 1 and u.novel else None
+            found = _search(finding._wrong_mechanisms, concluded.group(1)) if concluded else None
+            if found:
+                return _name(found)
     for unit in explaining:
         if unit.kind != "code" and unit.novel and unit.act != ADVICE:
             found = _search(finding._wrong_mechanisms, _plain(unit))
             if found:
                 return _name(found)
     return None
+
+
+_CONCLUSION = re.compile(r"(?:^\W*|[,;]\s*|\s[—–-]\s*)(?:so|therefore|thus|hence|which is why)\b(.*)", re.IGNORECASE)
+
+
+def _blames_decoy(finding: Finding, unit: Unit) -> bool:
+    """The sentence's subject is one of the check's decoys ("The query's `LIMIT` is a hard
+    ceiling …"): named first, before any place, in a sentence that does not continue another
+    subject ("It is …")."""
+    text = _plain(unit)
+    wrong, place = _search(finding._wrong, text), _search(finding._places, text)
+    return (wrong is not None and not _search(finding._strong, text) and not _PRONOUN_SUBJECT.match(text)
+            and (place is None or wrong[1].start() < place[1].start()))
 
 
 def _wrong_subject(finding: Finding, unit: Unit) -> str | None:
@@ -821,7 +867,11 @@ def _names_strong_and_wrong(finding: Finding, units: list[Unit]) -> tuple[bool, 
 
 
 _POINTS_ELSEWHERE = re.compile(r"\bas (?:described|shown|discussed|explained|outlined|mentioned|noted|sketched) "
-                               r"(?:above|earlier|before|previously)\b|\b(?:see|per) (?:above|earlier)\b", re.IGNORECASE)
+                               r"(?:above|earlier|before|previously)\b|\b(?:see|per) (?:above|earlier)\b"
+                               r"|\b(?:from|in) the (?:previous|preceding|earlier|last|above) (?:section|snippet|block|example|step|fix)\b"
+                               r"|\b(?:version|snippet|code|pattern|query) (?:from |shown |given )?above\b", re.IGNORECASE)
+# inline code that is only a name ("`get_payment_history()`"), not code of the fix
+_NAME_SPAN = re.compile(r"`[\w.]+(?:\(\))?`")
 
 
 def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]:
@@ -856,7 +906,7 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
             if unit.vague or _search(finding._advice, _plain(unit)):
                 miss = miss or Miss(unit, "advice without a concrete change", "advice")
                 continue
-            if _POINTS_ELSEWHERE.search(_plain(unit)) and "`" not in _plain(unit):
+            if _POINTS_ELSEWHERE.search(_plain(unit)) and "`" not in _NAME_SPAN.sub("", _plain(unit)):
                 # "Fix: the parameterized query as described above." with nothing above: a
                 # fix given earlier would have been found first
                 miss = miss or Miss(unit, "a fix that points to one given elsewhere", "missing")
@@ -874,6 +924,10 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
         if unit.kind != "code" and _wrong_place_only(finding, _plain(unit)):
             # "the code reads `pplns_n` where it should read `pplns_window`" fixes the decoy
             miss = Miss(unit, "fix attributed to another place", "wrong_place")
+            continue
+        if unit.kind == "code" and unit.func and _search(finding._wrong, unit.func) and not _search(finding._fix_places, unit.func):
+            # the fix written into a decoy ("`_last_shares()` … `limit or config.get('pplns_window')`")
+            miss = Miss(unit, f"fix placed in {unit.func}(), a wrong place", "wrong_place")
             continue
         if not finding.fix_needs_place:
             return Hit(unit, unit.func or "", "fix", rule), None
@@ -970,6 +1024,13 @@ def evaluate(answer: Answer, finding: Finding, require: str = "either", missing:
         if beside:
             return Verdict(False, f"fix beside wrong mechanism {_name(beside)}: «{_clip(fix.unit.text.strip())}»",
                            kind="wrong_mechanism", rule=beside[0].label(beside[1]))
+    if fix is not None and mech is None and finding.decoy_blame_voids_fix and mech_miss is not None \
+            and mech_miss.kind == "wrong_place" and mech_miss.unit.kind != "code" and mech_miss.unit.act != ADVICE \
+            and _blames_decoy(finding, mech_miss.unit):
+        # the answer's diagnosis puts the defect elsewhere ("`_last_shares()` hard-codes the window"):
+        # its code fixes what that diagnosis says, not this defect
+        return Verdict(False, f"a fix beside a diagnosis at a wrong place ({mech_miss.evidence()})",
+                       kind="wrong_place", rule="wrong diagnosis")
     if fix is not None and mech is None:
         wrong = _wrong_diagnosis(answer, finding)
         if wrong is not None:

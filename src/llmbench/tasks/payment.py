@@ -77,7 +77,7 @@ RACE = Finding(
         r"BEGIN IMMEDIATE|SELECT[^\n]*FOR UPDATE|SKIP LOCKED",
     ),
     fix_needs_place=False,
-    wrong_places=(r"_send_payment|get_payment_history|calculate_fee|batch_payments|sendtoaddress|except\b",),
+    wrong_places=(r"_send_payment|get_payment_history|calculate_fee|batch_payments|\btotals\b|sendtoaddress|except\b",),
     denials=(
         r"\bno (?:real |actual )?(?:data )?race(?: condition)?s?\b",
         r"\bGIL\b[^.]{0,40}\b(?:makes|keeps) (?:this|it|the (?:check|set|code)) (?:\w+ )?(?:atomic|safe)",
@@ -118,7 +118,8 @@ SQL = Finding(
     ),
     fix_places=(r"get_payment_history|_execute_payment|_claim\w*|_mark\w*|history|_update\w*|_set_status",),
     # the race fix's claim (`WHERE id = ? AND status = 'pending'`) binds a parameter too, but means the race
-    not_fixes=(r"\bAND\s+status\s*=",),
+    # and so does the atomicity fix's new state (`SET status = 'review' WHERE id = ?`)
+    not_fixes=(r"\bAND\s+status\s*=", r"\bstatus\s*=\s*['\"](?!(?:pending|processing|paid)['\"])\w+['\"]"),
     # placeholders sqlite3 does not take, or quoted into a string literal
     # or the value given bare where sqlite3 wants a sequence: `(address)` is a str
     broken_fixes=(r"\bWHERE\s+(?:address|id)\s*=\s*(?:%s|'\?'|\"\?\"|'%s'|:\w+'|\{)",
@@ -219,7 +220,10 @@ ATOMICITY = Finding(
         r"[^.]{0,50}\b(?:are|is) not (?:\w+ ){0,2}atomic"
         # the claim made without checking the status: the race again, on the row
         r"|\b(?:without (?:first )?checking (?:what |whether )?(?:the |its )?(?:status|state|row)|decision to pay)\b"
-        r"[^.]{0,80}\bnot (?:\w+ ){0,2}atomic"),
+        r"[^.]{0,80}\bnot (?:\w+ ){0,2}atomic"
+        # "between the SELECT … and the UPDATE …, another worker can read the same row"
+        r"|\b(?:another|a second|the other|two|both) (?:workers?|threads?)\b[^.]{0,60}\b(?:read|claim|pick|select|grab|see|fetch|take)s?\b"
+        r"[^.]{0,20}\bsame (?:row|payout)"),
         # the opposite failure: a row left in `processing` is never paid (not paid twice)
         "row stuck, never paid": (
             r"^(?=.*(?:\bstuck\b|\bleft (?:in|as|at) `?'?processing|\bnever (?:\w+ )?(?:picked up|paid|processed)\b|\bforever\b))"

@@ -80,6 +80,9 @@ HARDCODED = Finding(
         r"\b(?:is )?(?:only|just|merely|simply) (?:the |a )?(?:sensible )?(?:default|fallback)\b(?! (?:that|which|and) )|\bsensible (?:default|fallback)\b",
     ),
     fix_needs_place=False,
+    # "`_last_shares()`'s LIMIT is a hard ceiling that overrides the configuration" beside a fix
+    # in __init__: the answer fixes what it blamed on the query helper
+    decoy_blame_voids_fix=True,
     span=2,
 )
 
@@ -148,7 +151,7 @@ def _swapped_windows(answer: Answer) -> str | None:
     """A novel prose sentence that swaps the two windows' defects, if any."""
     patterns = [re.compile(p, re.IGNORECASE) for p in _SWAPPED_WINDOWS]
     for unit in answer.units:
-        if unit.kind == "prose" and unit.novel and any(p.search(unit.text) for p in patterns):
+        if unit.kind in ("prose", "heading") and unit.novel and any(p.search(unit.text) for p in patterns):
             return unit.text.strip()
     return None
 

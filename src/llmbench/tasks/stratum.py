@@ -103,7 +103,7 @@ BYTE_ORDER = Finding(
         "notify helper": _NOTIFY_ONLY,          # stratum_prevhash / mining.notify is correct
         "word swap": _WORD_SWAP_ONLY,           # the notify's 4-byte word swap is not the header's reversal
         # the opposite diagnosis: the header wants big-endian / display order
-        "big-endian header": r"\b(?:should|must|needs? to|has to|have to|ought to) (?:(?:be|stay|remain|kept|left|packed|written|stored|"
+        "big-endian header": r"\b(?:should|must|needs? to|has to|have to|ought to) (?:(?:be|stay|remain|kept|left|packed|written|stored|built|constructed|assembled|"
         r"serialized|encoded|in|as|using|use|consistently|all|entirely|fully) ){1,4}(?:big[- ]endian|display order|'>I'|\">I\")",
         "pack with >I": r"\b(?:use|pack\w* (?:it |them )?with) ['\"]>I",
         # "the block header expects the previous block hash in big-endian order", "getblocktemplate
@@ -278,6 +278,9 @@ MEMORY_LEAK = Finding(
     ),
     fix_places=(r".",),  # a code fix may sit in any function (a new _prune function, broadcast_job, …)
     not_fixes=(_VAGUE_FIX,),
+    # the submit forgetting its own key when it is done: the map stays small, and the same
+    # share is accepted again (the duplicate check is gone)
+    broken_fixes=(r"recent_shares\w*\.pop\(\s*share_key\s*(?:,\s*None\s*)?\)",),
     wrong_places=(r"\bsessions\b", r"\bjob_counter\b", r"\bshare_log\b", r"\basyncio tasks?\b"),
     advice=_QUESTION,
     wrong_mechanisms={"allocator": r"\bfragmentation\b|\bjemalloc\b|\ballocator\b"},  # the growth blamed on something else

@@ -76,7 +76,7 @@ _NOT_THREAD_SAFE = any_of(
 )
 _ZMQ_SOCKET_WORDS = r"\b(?:zmq|zeromq|0mq|ømq|pyzmq|libzmq)\b|\bsockets?\b"
 _THIS_CODE = (
-    r"self\.socket|_listen\b|__init__|\bstart\s*\(|`start`|ZMQListener|\blistener thread\b|"
+    r"self\.socket|_listen\b|\bzmq-listener\b|__init__|\bstart\s*\(|`start`|ZMQListener|\blistener thread\b|"
     r"\bbackground thread\b|\bdaemon thread\b|\bstop\s*\(|`stop`"
 )
 
