@@ -166,6 +166,11 @@ FEE_ONLY = PAYMENT.replace(
     "        return (Decimal(str(amount)) * Decimal(str(self.fee_percent)) / 100).quantize(Decimal('0.00000001'))",
 ).replace("import logging\n", "import logging\nfrom decimal import Decimal\n")
 OWN_SCHEMA = PAYMENT.replace("SELECT id, address, amount FROM payouts", "SELECT id, address, amount_sat FROM payouts")
+# balances moved to integer satoshis ("for address, amount_sat in balances"), and a wrong
+# version that truncates each amount to whole satoshis on the way in
+SATOSHI_BATCH = PAYMENT.replace(
+    "totals[address] = totals.get(address, 0.0) + float(amount)", "totals[address] = totals.get(address, 0) + int(amount)",
+).replace("if total >= self.min_payout}", "if total >= int(self.min_payout * 100_000_000)}")
 # a right money fix beside the SQL fix done wrong (`%s`, which sqlite3 refuses)
 PERCENT_S_BESIDE_FEE = FEE_ONLY.replace(
     'conn.execute(f"UPDATE payouts SET status = \'processing\' WHERE id = {payout_id}")',
@@ -200,6 +205,17 @@ def test_money_is_judged_where_the_answer_changed_it_and_the_half_change_costs_n
     strict = by_probe(run_probe(lay_out(tmp_path / "strict", "payment", FEE_ONLY), "payment",
                                 checks=["payment.float_precision"]))
     assert strict["money_exact_to_satoshi"][0] == "failed"
+
+
+def test_batch_totals_kept_in_integer_satoshis_are_judged_in_satoshis(tmp_path):
+    assert SATOSHI_BATCH != PAYMENT
+    payload = run_probe(_payment(tmp_path, SATOSHI_BATCH, ["PaymentProcessor.batch_payments"]), "payment",
+                        checks=["payment.float_precision"])
+    assert by_probe(payload)["money_exact_to_satoshi"] == ("passed", "batch totals exact to the satoshi")
+    # the fixture's float totals fail in either unit
+    failed = run_probe(_payment(tmp_path / "float", PAYMENT, ["PaymentProcessor.batch_payments"]), "payment",
+                       checks=["payment.float_precision"])
+    assert by_probe(failed)["money_exact_to_satoshi"][0] == "failed"
 
 
 def test_the_payment_path_stopped_by_the_answers_own_broken_sql_cannot_judge_the_money(tmp_path):

@@ -209,6 +209,15 @@ def test_a_closing_comment_that_keeps_the_remaining_checks_keeps_the_rest_of_the
     assert last_original in body.split("\n    async def ")[0]
 
 
+def test_a_with_block_given_anew_before_an_elision_replaces_the_originals():
+    snippet = ("    def calculate_payouts(self, block_reward_sat, block_height):\n"
+               "        with self._connect() as conn:\n"
+               "            shares = self._last_shares(conn, self._window())\n        ...\n")
+    body = method_source(build_candidate("pplns", fenced(snippet)).files["pplns.py"], "PPLNSManager", "calculate_payouts")
+    assert body.count("_last_shares(") == 1 and "self._window()" in body
+    assert "if not shares:" in body   # the rest of the original is kept
+
+
 def test_a_full_corrected_file_is_used_whole():
     fixed = PAYMENT.replace("float(amount) * self.fee_percent / 100.0", "amount * self.fee_percent / 100")
     candidate = build_candidate("payment", "Corrected file:\n\n" + fenced(fixed))

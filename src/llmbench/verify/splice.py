@@ -159,7 +159,9 @@ def _merge_elided(module: "_Module", old: _Func, new: _Func, snippet_lines: list
     roles = _locals_in_place_of_attributes(module.tree, given)
     for stmt in old.body:
         names = _stored_names(stmt)
-        if ast.dump(stmt) in dumps or (names and isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign))
+        # (an assignment, or a `with` block around one, the snippet already makes: "with
+        # self._connect() as conn: shares = …" given with a new window replaces the old block)
+        if ast.dump(stmt) in dumps or (names and isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.With))
                                        and names <= assigned):
             continue
         chunk = textwrap.dedent("\n".join(module.lines[_start(stmt) - 1:stmt.end_lineno]))
