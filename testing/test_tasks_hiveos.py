@@ -325,3 +325,9 @@ def test_a_block_shown_as_the_gist_of_a_file_or_under_two_names_is_not_that_file
     assert not result["hiveos.h_run_exec"].passed and "no h-run.sh created" in result["hiveos.h_run_exec"].evidence
     captioned = heredocs + f"\n**~/Downloads/ethminer/h-run.sh:**\n\n{FENCE}bash\n{GOOD['h-run.sh']}{FENCE}\n"
     assert grade("hiveos", captioned)["hiveos.h_run_exec"].passed
+
+
+def test_commands_on_a_file_under_a_caption_naming_it_are_not_its_text():
+    text = answer() + ("\nSave each file at the path in its heading (for example with `nano ~/Downloads/ethminer/h-run.sh`), "
+                       f"then:\n\n{FENCE}bash\nchmod +x ~/Downloads/ethminer/h-run.sh ~/Downloads/ethminer/h-stats.sh\n{FENCE}\n")
+    assert verdicts(text)["hiveos.h_run_exec"], grade("hiveos", text)["hiveos.h_run_exec"]

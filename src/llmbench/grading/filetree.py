@@ -163,6 +163,9 @@ class _Parser:
         if created:
             return
         name = _label_name(info) or _caption_name(caption)
+        if name and not _label_name(info) and any(posixpath.basename(name) in line for line in body):
+            # commands on the file the caption names ("…, then:" + `chmod +x … h-run.sh`), not its text
+            name = None
         if not name:
             # the name as the block's first line: "# ~/Downloads/ethminer/h-run.sh", "# File: h-run.sh"
             name = _first_line_name(body)
