@@ -77,6 +77,8 @@ def test_assertions(text):
     # "; otherwise …" is the request's purpose
     "- Make sure `self.context.term()` is only reached after every socket is closed; otherwise `term()` can block.",
     "Follow the ZeroMQ threading model (one socket per thread, share only the context).",
+    # a risk drawn from a general fact, not a finding
+    "Bitcoin mixes big-endian display hex and little-endian internal order, so it is easy to get `previousblockhash` wrong.",
 ])
 def test_advice(text):
     assert classify(text) == ADVICE
@@ -113,6 +115,11 @@ def test_copied_text_is_a_quote():
      "`self.current_job`.", True, False),
     # a check with what the code does when it fails is code to write
     ("Check that params is a list of 5 strings; otherwise reply with stratum error 20 instead of raising.", False, False),
+    # a change under a condition the answer never settles, and a recommendation in the first person
+    ("If it isn't, wire it to the config, e.g. `self.share_window = config.get(\"pplns_window\", 10000)`", False, True),
+    ("I'd suggest adding a check before the unpack and replying with a stratum error rather than raising.", False, True),
+    # a code condition is no hedge
+    ("Fix: if not isinstance(params, list) or len(params) < 5: reply error 20 and return.", False, False),
     # a state to check, with an adverb and a dotted name before it
     ("Make sure `self.share_window` is actually populated from the configuration, e.g. "
      "`self.share_window = config.get(\"pplns_window\", 10000)`.", False, True),
@@ -170,3 +177,10 @@ def test_the_asserted_part_blanks_the_request_clauses():
 ])
 def test_a_continuation_extends_the_unit_before(text, continues):
     assert continues_previous(text) is continues
+
+
+def test_a_hypothetical_asserts_nothing():
+    text = ("Since the dashboard still shows `window_limit: 10000`, confirm whether `self.share_window` is ever "
+            "populated from `config`, because if it is a fixed literal it would override your JSON.")
+    assert "override" not in asserted_part(text)
+    assert "override" in asserted_part("`self.share_window` is a fixed literal, so it overrides your JSON.")

@@ -365,3 +365,38 @@ def test_another_worker_reading_the_same_row_is_the_race_not_atomicity():
             "`UPDATE ... SET status = 'processing'` in `_execute_payment()`, another worker can read the same row.")
     verdict = grade("payment", text)["payment.atomicity"]
     assert not verdict.passed and verdict.kind == "wrong_mechanism", verdict
+
+
+def test_a_suggestion_beside_a_plain_description_is_no_money_fix():
+    text = "- Consider `Decimal` for fees and totals; `calculate_fee()` and `batch_payments()` currently go through `float()`."
+    verdict = grade("payment", text)["payment.float_precision"]
+    assert not verdict.passed and verdict.kind == "advice", verdict
+    asserted = ("`calculate_fee()` does the fee in binary `float`, which cannot represent 0.5% of most amounts exactly, "
+                "so fees drift by satoshis. Use `Decimal` for fees and totals.")
+    assert grade("payment", asserted)["payment.float_precision"].passed
+
+
+def test_the_retry_path_not_two_workers_racing_denies_the_race():
+    text = ("The duplicate payouts are the retry path firing on the next worker that wakes up, not two workers racing "
+            "on `self.processing`.")
+    verdict = grade("payment", text)["payment.race_condition"]
+    assert not verdict.passed and verdict.kind == "denial", verdict
+
+
+def test_a_denial_about_other_code_it_names_leaves_atomicity_alone():
+    finding = ("`_send_payment` swallows every exception and returns None, so after a timeout the coins may already "
+               "have left and `_execute_payment` resets the row to `pending`: it is paid again.")
+    other = "_connect opens one connection per call, which is the right pattern for sqlite3 across threads. "
+    assert grade("payment", other + finding)["payment.atomicity"].passed
+    own = "The reset to `pending` in `_execute_payment` is the right pattern. "
+    assert not grade("payment", finding + " " + own)["payment.atomicity"].passed
+
+
+def test_decimal_code_beside_float_drift_blamed_on_the_history_is_no_money_fix():
+    text = ("The drift comes from `get_payment_history()`: it returns `amount` and `fee` straight from SQLite as floats, "
+            "which loses precision.\n\n```python\n    def batch_payments(self, balances):\n        totals = {}\n"
+            "        for address, amount in balances:\n"
+            "            totals[address] = totals.get(address, Decimal(0)) + Decimal(str(amount))\n"
+            "        return {a: t for a, t in totals.items() if t >= Decimal(str(self.min_payout))}\n```\n")
+    verdict = grade("payment", text)["payment.float_precision"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict

@@ -202,3 +202,10 @@ def test_a_heading_that_swaps_the_windows_voids_the_fix_alone():
     swapped = "## Bug 1: `window_size` is hard-coded\n\nIt never follows the configuration.\n\n## Fix\n\n" + fix
     verdict = grade("pplns", swapped)["pplns.hardcoded_share_window"]
     assert not verdict.passed and verdict.rule == "windows swapped", verdict
+
+
+def test_a_literal_called_a_reasonable_default_is_denied_even_beside_the_key_fix():
+    text = ("Note: `self.share_window = 10000` in `__init__` is not itself a problem - 10,000 shares is a perfectly "
+            "reasonable default.\n\n```python\n        self.share_window = int(config.get(\"pplns_window\", 10000))\n```\n")
+    verdict = grade("pplns", text)["pplns.hardcoded_share_window"]
+    assert not verdict.passed and verdict.kind == "denial", verdict

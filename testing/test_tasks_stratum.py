@@ -433,3 +433,19 @@ def test_forgetting_the_submits_own_key_is_no_memory_bound():
                         "next(iter(self.recent_shares.values())) < cutoff:\n"
                         "            self.recent_shares.popitem(last=False)\n```\n")
     assert _passed(by_age, "memory_leak")
+
+
+def test_the_block_log_explained_by_its_size_in_the_next_sentence_is_the_wrong_mechanism():
+    text = ("`_submit_block()` includes `block_hex` in an INFO message. A full block serializes to 1-2 MB of hex, which "
+            "exceeds the maximum record size of most log services.\n\n```python\n        logger.info(\"block %s at height %d\", "
+            "block_hash, template[\"height\"])\n```\n")
+    verdict = grade("stratum", text)["stratum.info_leak"]
+    assert not verdict.passed and verdict.kind == "wrong_mechanism", verdict
+
+
+def test_the_current_job_named_in_the_memory_section_is_no_stale_job_finding():
+    text = ("Keys only matter while their job can still be submitted; since every broadcast is `clean_jobs=True`, only "
+            "the current job's keys are needed.")
+    assert not _passed(text, "stale_job")
+    assert _passed("`_validate_share()` checks every submitted share against the current job only, whatever `job_id` "
+                   "the miner sent.", "stale_job")

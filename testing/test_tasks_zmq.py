@@ -238,3 +238,23 @@ def test_the_listener_thread_named_in_a_heading_places_the_single_thread_rule():
     assert verdict.evidence.startswith("identified but not fixed") and "zmq-listener" in verdict.evidence, verdict
     unplaced = grade("zmq", answer.split("\n\n", 1)[1])["zmq.fix_socket_in_thread"]
     assert "without naming where" in unplaced.evidence, unplaced
+
+
+CONTEXT_FIX_CODE = ("```python\n    def _listen(self):\n        ctx = zmq.Context()\n        sock = ctx.socket(zmq.SUB)\n"
+                    "        sock.connect(self.endpoint)\n        for topic in TOPICS:\n"
+                    "            sock.setsockopt(zmq.SUBSCRIBE, topic)\n```\n")
+
+
+def test_code_under_a_heading_that_blames_the_context_fixes_that_diagnosis():
+    verdicts = grade("zmq", "### Fix: one context per thread\n\n" + CONTEXT_FIX_CODE)
+    assert not any(v.passed for v in verdicts.values()), verdicts
+    assert all(v.passed for v in grade("zmq", "### Fix\n\n" + CONTEXT_FIX_CODE).values())
+
+
+def test_the_slow_joiner_dismissed_as_unrelated_blames_nothing():
+    dismissed = ("The PUB/SUB slow joiner (the first notification after connecting may be dropped) is real but unrelated: "
+                 "it cannot stop the listener for good.\n\n" + CONTEXT_FIX_CODE)
+    assert grade("zmq", dismissed)["zmq.fix_socket_in_thread"].passed
+    blamed = ("The problem in `start()` is the PUB/SUB slow joiner: the subscription has not propagated yet.\n\n"
+              + CONTEXT_FIX_CODE)
+    assert not grade("zmq", blamed)["zmq.fix_socket_in_thread"].passed

@@ -67,12 +67,12 @@ _STRONG_IMPERATIVES = (
     "derive|emit|fetch|handle|load|lock|mark|pin|reply|respond|return|reverse|send|separate|skip|swap|test|"
     "track|trim|truncate|update|write|log|set|limit|record|query|call|change|check|put|let|have|give|do|re-raise|raise|"
     "open|close|construct|build|instantiate|initialize|initialise|subscribe|connect|run|persist|commit|wait|"
-    "expire|purge|delete|stop|start|reload|quantize|round|multiply|divide|scale|store|filter|match|unpack|parse|decode|encode|follow"
+    "expire|purge|delete|stop|start|reload|quantize|round|multiply|divide|scale|store|filter|match|unpack|parse|decode|encode|follow|reset|wire|hook|feed"
 )
 _AMBIGUOUS_IMPERATIVES = frozenset(
     "log set limit record query call change check test track store lock mark cap bound handle return reply "
     "round match filter parse scale run start stop wait open close build commit update write swap reverse "
-    "compute fetch load read pass send apply take have do give let put try look hold keep make use fix follow".split()
+    "compute fetch load read pass send apply take have do give let put try look hold keep make use fix follow reset wire hook feed".split()
 )
 _IMPERATIVE = re.compile(rf"^(?:{_STRONG_IMPERATIVES})\b(?![-_])", re.IGNORECASE)
 _IMPERATIVE_OBJECT = re.compile(
@@ -92,6 +92,8 @@ _ADVICE_CUES = re.compile(
     r"|\b(?:good|next|first|useful|sensible) step (?:would be|is|could be) to\b"
     r"|\bbest[- ]practices?\b|\b(?:I|we) (?:would )?(?:recommend|suggest)\b|\bI'?d (?:\w+ )?(?:make|use|move|add|change|replace|recommend|suggest|go)\b|\bis (?:\w+ly )?(?:recommended|advisable)\b"
     r"|\bkeep (?:in mind|an eye)\b|\bworth (?:checking|verifying|reviewing|a look)\b"
+    # a risk, not a finding: "so it is easy to get `previousblockhash` and `bits` wrong"
+    r"|\b(?:it is|it'?s|it can be|can be|is) (?:\w+ )?(?:easy|tricky|hard|difficult) to (?:get|mix|confuse|miss|overlook)\b"
     r"|\bthink about\b|\bbe (?:careful|aware|mindful|cautious)\b"
     r"|\b(?:you|we|one) (?:could|might|may|can) (?:also |still |simply |just )?(?:consider|try|use|move|add|want|switch|replace|create)\b"
     # "you might look at using Decimal": any action but a symptom ("you might see duplicates")
@@ -101,8 +103,10 @@ _ADVICE_CUES = re.compile(
 )
 # "If you want to be on the safe side, …", "To be safe, …": a condition that hangs on the
 # clause after it and does nothing on its own
-_CONDITION = re.compile(r"^(?:if|when|unless|once|to be (?:safe|sure)|for (?:safety|robustness))\b[^,.;:]{0,80},\s*",
-                        re.IGNORECASE)
+_CONDITION = re.compile(r"^(?:if|when|unless|once|to be (?:safe|sure)|for (?:safety|robustness))\b"
+                        r"(?:`[^`\n]*`|[^,.;:`]){0,80},\s*", re.IGNORECASE)
+# a hypothetical asserts nothing: "(because) if it is a fixed literal it would override your JSON"
+_HYPOTHETICAL = re.compile(r"^(?:because\s+|since\s+)?if\b[^,;]*?\b(?:would|might|could)\b", re.IGNORECASE)
 # A leading phrase that sets the scene for the clause's verb: "With four threads running
 # `process_pending_payments()`, make sure …", "Before the next release, audit …"
 _SCENE = re.compile(r"^(?:with|for|in|on|before|after|during|given|as|at|under|to|across|inside|within)\b"
@@ -128,6 +132,10 @@ _SOFT = re.compile(
     # a wish, or a state to check rather than a change to make: "Ideally reply with a stratum
     # error", "Make sure `get_payment_history()` is parameterized, e.g. `… WHERE address = ?`"
     r"|\b(?:ideally|preferably|if possible)\b|\b(?:might|may|could|would) (?:be worth|make sense)\b"
+    r"|\bI(?:'d| would)? (?:\w+ )?(?:suggest|recommend|propose)\b"
+    # a change under a condition the answer never settles: "If it isn't, wire it to the config"
+    r"|^\W*(?:\w+\W+){0,6}?if (?:so|not)\s*,"
+    r"|^\W*(?:\w+\W+){0,6}?if (?:it|this|that|they) (?:is|are|does|do|was|were)(?:n'?t| not)\b[^,.;]{0,40},"
     # a rule for how the code should be, not a change to it: "Each check-and-claim of a
     # payout must happen under `self.lock`", "A row should only go back to `pending` when …"
     r"|\b(?:must|should)(?: only| always| never)? (?:happen|be done|occur|take place)\b|\b(?:must|should) only go\b"
@@ -166,7 +174,8 @@ def asserted_part(sentence: str) -> str:
     bounds = [(m.start(), m.end(), bool(_SUBORDINATE.match(m.group(0)))) for m in CLAUSE_SPLIT.finditer(sentence)]
     for end, after, next_subordinate in bounds + [(len(sentence), len(sentence), False)]:
         clause = _CONDITION.sub("", _LEAD.sub("", sentence[start:end].strip()))
-        asks = bool(clause) and _is_request(clause) or _hangs(clause, subordinate) and requested
+        asks = bool(clause) and (_is_request(clause) or bool(_HYPOTHETICAL.match(clause))) \
+            or _hangs(clause, subordinate) and requested
         out.append(" " * (end - start) if asks else sentence[start:end])
         out.append(sentence[end:after])
         requested, start, subordinate = asks, after, next_subordinate

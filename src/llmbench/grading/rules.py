@@ -43,7 +43,8 @@ Patterns = Union[Mapping[str, str], Sequence[str]]
 GENERIC_DENIALS = {
     "no issue": r"\bno (?:\w+[ -]){0,3}(?:issues?|problems?|risks?|bugs?|vulnerabilit\w*|concerns?)\b",
     "is fine": r"\b(?:is|are|looks?|seems?|it'?s|that'?s|this is|remains?) (?:already |perfectly |completely |entirely )?(?:fine|correct|safe|ok(?:ay)?|secure|sound|handled(?! (?:as|by|with|in|via|through|using|inside|from|on)\b))\b",
-    "not an issue": r"\b(?:not|isn['’]?t|aren['’]?t) (?:a|an|really an?|the) (?:real )?(?:issue|problem|concern|bug|vulnerability|risk|culprit)\b",
+    "not an issue": r"\b(?:not|isn['’]?t|aren['’]?t) (?:itself |in itself |by itself |actually |really )?(?:a|an|really an?|the) (?:real )?"
+                    r"(?:issue|problem|concern|bug|vulnerability|risk|culprit)\b",
     "correctly handled": r"\b(?:correctly|properly|already|safely) (?:\w+ ){0,2}(?:revers|handl|pars|validat|parameteri[sz]|lock|bound|prun|us|read|stor|creat)\w*",
     "not vulnerable": r"\bnot (?:vulnerable|affected|susceptible|exploitable)\b",
     "no need": r"\b(?:there is|there'?s) no (?:need|reason)\b",
@@ -92,7 +93,7 @@ DEFECT_CUES = re.compile(
     r"forbidden|not allowed|must(?:n'?t| not)|should(?:n'?t| not)|never|cannot|can'?t|fails?|failure|"
     r"corrupt\w*|defect\w*|culprit|root cause|caus\w+|leads? to|results? in|responsible|dangerous|"
     r"invalid|mistake|flaw\w*|but|however|yet|whereas|although|even though|instead of|despite|"
-    r"→|->|therefore|which (?:is|means|explains) (?:why|that)|that'?s why|hence)\b|[→⚠❌🔴🟠]",
+    r"→|->|therefore|which (?:is|means|explains) (?:why|that)|that'?s why|hence|exceed\w*|oversized|too (?:large|big|long))\b|[→⚠❌🔴🟠]",
     re.IGNORECASE)
 
 
@@ -371,9 +372,10 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
         own = _search(finding._own_denials, text)
         if own:
             places = _denied_places(finding, text)
-            if not places and _search(finding._wrong, text):
-                # "`process_pending_payments()` … hands them out, which is the intended design":
-                # about the decoy it names, not this defect wherever it is
+            if not places and (_search(finding._wrong, text) or _names_other_code(finding, text)):
+                # "`process_pending_payments()` … hands them out, which is the intended design",
+                # "_connect opens one connection per call, which is the right pattern": about the
+                # other code it names, not this defect wherever it is
                 continue
             denials.append(Denial(unit, own[0].label(own[1]), places))
             continue
@@ -409,6 +411,15 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
                     and not _other_subject(finding, first[:found[1].start()]):
                 denials.append(Denial(unit, found[0].label(found[1]), places))
     return denials
+
+
+_NAMED_CODE = re.compile(r"`[^`\n]+`|(?<![\w.])_\w+|\b[A-Za-z]\w*_\w*(?:\(\))?|\b\w+\(\)")   # (a JSON answer loses its backticks)
+
+
+def _names_other_code(finding: Finding, text: str) -> bool:
+    """The sentence names code, and none of it is one of the check's places."""
+    names = _NAMED_CODE.findall(text)
+    return bool(names) and not any(_own_name(finding, n) for n in names)
 
 
 def _denied_places(finding: Finding, text: str) -> frozenset[str]:
@@ -737,9 +748,15 @@ def _wrong_diagnosis(answer: Answer, finding: Finding) -> str | None:
             continue
         text = _plain(unit)
         found = _search(finding._wrong_mechanisms, text)
+        before = answer.units[unit.index - 1] if unit.index > 0 else None
+        # (the place may be the subject of the sentence just before: "`_submit_block()` includes
+        # `block_hex` in an INFO message. A full block … exceeds the maximum record size …")
+        placed = _search(finding._strong, text) or (
+            before is not None and before.block == unit.block and before.kind == "prose" and not _PRONOUN_SUBJECT.match(text)
+            and _search(finding._strong, _plain(before)) and not _search(finding._places, text))
         # (the defect cue may sit in the paragraph around it: "`self.context` is created in
         # `__init__` … creating it in one thread and driving it from another is not safe")
-        if found and _search(finding._strong, text) and (
+        if found and placed and (
                 DEFECT_CUES.search(text) or any(DEFECT_CUES.search(_plain(u)) for u in answer.block_units(unit.block)
                                                 if u.kind != "code" and u.act != ADVICE)):
             return f"{_name(found)} at «{_clip(unit.text.strip(), 200)}»"
@@ -1012,7 +1029,10 @@ def evaluate(answer: Answer, finding: Finding, require: str = "either", missing:
         fix, mech = fix or mech, None
     # (a mechanism said in a request is advice whatever the sentence's other clauses assert:
     # "Each check-and-claim must happen under `self.lock` — a test and an insert are never safe")
-    soft = (fix.unit if fix is not None and (fix.unit.soft or fix.rule.startswith("mechanism") and is_soft(_plain(fix.unit)))
+    # (a prose fix in a sentence that also asserts is soft by its own clause: "Consider `Decimal` for
+    # fees; `calculate_fee()` currently goes through `float()`")
+    soft = (fix.unit if fix is not None and (fix.unit.soft or (fix.rule.startswith("mechanism") or fix.unit.kind != "code")
+                                             and is_soft(_plain(fix.unit)))
             else _soft_lead_in(answer, fix.unit) if fix is not None else None)
     if fix is not None and mech is None and soft is not None:
         return Verdict(False, f"only a suggestion, with no finding asserted: «{_clip(soft.text.strip())}»",
@@ -1032,7 +1052,9 @@ def evaluate(answer: Answer, finding: Finding, require: str = "either", missing:
         return Verdict(False, f"a fix beside a diagnosis at a wrong place ({mech_miss.evidence()})",
                        kind="wrong_place", rule="wrong diagnosis")
     if fix is not None and mech is None:
-        wrong = _wrong_diagnosis(answer, finding)
+        # ("### Fix: one context per thread" over the code: the code fixes that heading's diagnosis)
+        wrong = _wrong_diagnosis(answer, finding) or (
+            _heading_wrong_mechanism(answer, finding, fix.unit) if fix.unit.kind == "code" else None)
         if wrong is not None:
             # the code fixes what the prose diagnoses otherwise ("the ZeroMQ context is the
             # problem … give the listener its own context and socket")

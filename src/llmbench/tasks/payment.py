@@ -82,6 +82,10 @@ RACE = Finding(
         r"\bno (?:real |actual )?(?:data )?race(?: condition)?s?\b",
         r"\bGIL\b[^.]{0,40}\b(?:makes|keeps) (?:this|it|the (?:check|set|code)) (?:\w+ )?(?:atomic|safe)",
         r"\b(?:lock|set) (?:is |already )?(?:correctly |properly )?(?:prevents?|protects?|guards?) (?:against )?(?:this|double|concurrent)",
+        # "… are the retry path firing on the next worker, not two workers racing"
+        r"\bnot (?:\w+ )?(?:two|several|multiple|concurrent) (?:workers?|threads?) (?:racing|colliding|competing)\b|\bnot a race\b",
+        # "`self.processing` already prevents two workers from taking the same row"
+        r"\bself\.processing`? (?:already )?(?:prevents?|stops?|keeps?) (?:two |several |multiple |other )?(?:workers?|threads?)",
     ),
     span=2,
 )
@@ -171,6 +175,9 @@ FLOAT = Finding(
         r"\bno need (?:for|to use|to switch to|to move to) (?:`?decimal|integer)|\b(?:is|are) (?:precise|accurate|exact) enough\b|"
         r"\bkeeps? (?:full |satoshi[- ]level |satoshi |enough )precision\b",
     ),
+    # the drift blamed on the read-only history ("it returns `amount` … as floats") beside
+    # Decimal code elsewhere: the code is not this diagnosis's fix
+    decoy_blame_voids_fix=True,
     span=2,
 )
 

@@ -77,7 +77,8 @@ HARDCODED = Finding(
     wrong_mechanisms={"windows swapped": any_of(*_SWAPPED_WINDOWS)},
     denials=(
         r"\bnot (?:a |an )?hard[- ]?cod\w* (?:problem|issue|bug|concern)",
-        r"\b(?:is )?(?:only|just|merely|simply) (?:the |a )?(?:sensible )?(?:default|fallback)\b(?! (?:that|which|and) )|\bsensible (?:default|fallback)\b",
+        r"\b(?:is )?(?:only|just|merely|simply) (?:the |a )?(?:sensible )?(?:default|fallback)\b(?! (?:that|which|and) )"
+        r"|\b(?:sensible|reasonable|sane|good|fine) (?:default|fallback)\b",
     ),
     fix_needs_place=False,
     # "`_last_shares()`'s LIMIT is a hard ceiling that overrides the configuration" beside a fix

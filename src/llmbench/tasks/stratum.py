@@ -217,7 +217,11 @@ STALE_JOB = Finding(
     mechanisms={
         "job_id ignored": all_of(r"\bjob_id\b|\bjob id\b|\bjob ids\b", _IGNORED),
         "current job instead of the named one": all_of(r"current_job|\bcurrent job\b|\blatest job\b|\bnewest job\b|\bwhatever job\b|\bjob (?:that )?(?:is|happens to be) (?:current|latest|newest)\b", _INSTEAD,
-               r"\bjob_id\b|\bjob id\b|\bsubmitted\b|\bshare\w*\b|\bwhich job\b|\bnamed\b|\bthe miner\b|\bjob (?:they|it|the miner) (?:mined|worked|used)\b"),
+               r"\bjob_id\b|\bjob id\b|\bsubmitted\b|\bshare\w*\b|\bwhich job\b|\bnamed\b|\bthe miner\b|\bjob (?:they|it|the miner) (?:mined|worked|used)\b",
+               # what is done with the job: the share is judged by it ("only the current job's keys are
+               # needed" is about the memory, not the validation)
+               r"\b(?:validat\w*|check\w*|verif\w*|hash\w*|judg\w*|compar\w*|merkle|coinbase|header|reject\w*|accept\w*|"
+               r"uses?|used|using|reads?|looks? (?:up|at)|builds?|rebuil\w*|comput\w*|against)\b"),
         "jobs not kept by id": all_of(r"\bjobs?\b", _NOT_KEPT, r"\bby (?:its |their )?(?:job[_ ])?ids?\b|\bjob_id\b|\bper[- ]job\b|\bjob (?:map|dict\w*|table|history|lookup)\b|\bkeyed\b|\bjobs? (?:\w+ )?(?:map\w*|dict\w*)\b|\b(?:map\w*|dict\w*) (?:of|for|from|by) (?:\w+ ){0,2}jobs?\b|\bprevious jobs?\b|\bold jobs?\b|\bearlier jobs?\b"),
         "old job checked as the new": all_of(_OLD_JOB, _NEW_JOB, _MISVALIDATED),
         "validated against the current job": all_of(r"\b(?:validat|check|verif|judg|evaluat)\w*\b(?:[^.]|\.(?=\w)){0,60}\bagainst (?:the )?(?:current|latest|newest|new|most recent)[ _]job\b|\bagainst `?(?:self\.)?current_job",

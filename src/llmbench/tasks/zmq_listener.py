@@ -100,6 +100,12 @@ _DENIALS = (
 _CONTEXT_CROSSES = any_of(
     r"\bcontext`?(?:\s*=\s*`?zmq\.Context\(\)`?)?\s+(?:is|was|gets)\s+(?:\w+\s+)?(?:created|made|built|constructed|instantiated)\b",
     r"\bContext`?\s+(?:created|made|built) (?:in|on) (?:one|the main) thread\b",
+    # the context blamed for being shared ("it is not safe to drive the same context from two
+    # Python threads", "Issue: ZMQ context shared across threads", "one context per thread")
+    r"\bcontext`?\s+(?:is\s+)?(?:shared|used|driven)\s+(?:across|between|from|by)\s+(?:two\s+|several\s+|multiple\s+|both\s+)?(?:\w+\s+)?threads\b"
+    r"(?![^.]*\b(?:fine|safe|ok|okay|allowed|permitted|designed|meant)\b)",
+    r"\b(?:same|one|a single|a shared) (?:zmq |zeromq )?context from (?:two|several|multiple|both)\b|\bshared-context problem\b",
+    r"\bcontext`?\s+(?:is not|isn'?t)\s+(?:\w+\s+)?thread[- ]?safe\b|\bone context per thread\b",
 )
 
 
@@ -108,6 +114,9 @@ _SLOW_JOINER = (
     r"^(?=.*(?:\bslow[- ]joiners?\b|\bbefore the subscriptions? (?:has |have )?(?:propagated|arrived|reached|taken effect)|"
     r"\bsubscriptions? (?:has |have )?(?:not )?(?:yet )?(?:propagat\w*|race\w*)))"
     r"(?!.*\b(?:thread[- ]?safe\w*|not safe|unsafe|(?:one|single|same|owning|another|other|second|different) thread)\b)"
+    # dismissed, not blamed: "the slow joiner … is real but unrelated: it cannot stop the listener"
+    r"(?!.*\b(?:unrelated|irrelevant|not (?:the|a) (?:cause|problem|issue|culprit|explanation)|not what\b|"
+    r"(?:cannot|can'?t|doesn'?t|does not) (?:explain|cause|stop))\b)"
 )
 
 
