@@ -77,6 +77,7 @@ def test_assertions(text):
     # "; otherwise …" is the request's purpose
     "- Make sure `self.context.term()` is only reached after every socket is closed; otherwise `term()` can block.",
     "Follow the ZeroMQ threading model (one socket per thread, share only the context).",
+    "- It may also be worth running `tracemalloc` for an hour to see which allocation site grows.",
     # a risk drawn from a general fact, not a finding
     "Bitcoin mixes big-endian display hex and little-endian internal order, so it is easy to get `previousblockhash` wrong.",
 ])
@@ -120,6 +121,11 @@ def test_copied_text_is_a_quote():
     ("I'd suggest adding a check before the unpack and replying with a stratum error rather than raising.", False, True),
     # a code condition is no hedge
     ("Fix: if not isinstance(params, list) or len(params) < 5: reply error 20 and return.", False, False),
+    # a state to check with an example, and a change for a cause not yet settled
+    ("Make sure `PPLNSManager.__init__` actually takes the window from the config, e.g. "
+     "`self.share_window = config.get(\"pplns_window\", 10000)`.", False, True),
+    ("If socket ownership turns out to be the issue, the usual pattern is to create the socket inside the thread.",
+     False, True),
     # a state to check, with an adverb and a dotted name before it
     ("Make sure `self.share_window` is actually populated from the configuration, e.g. "
      "`self.share_window = config.get(\"pplns_window\", 10000)`.", False, True),

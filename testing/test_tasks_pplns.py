@@ -209,3 +209,10 @@ def test_a_literal_called_a_reasonable_default_is_denied_even_beside_the_key_fix
             "reasonable default.\n\n```python\n        self.share_window = int(config.get(\"pplns_window\", 10000))\n```\n")
     verdict = grade("pplns", text)["pplns.hardcoded_share_window"]
     assert not verdict.passed and verdict.kind == "denial", verdict
+
+
+def test_a_pronoun_after_the_programs_line_shown_in_a_block_is_said_of_that_line():
+    shown = ("In `PPLNSManager.__init__` the window is a constant:\n\n```python\nself.share_window = 10000\n```\n"
+             "It's hard-coded, so whatever you write in `pool_config.json` is overridden by this literal.\n")
+    verdict = grade("pplns", shown)["pplns.hardcoded_share_window"]
+    assert verdict.passed and verdict.kind == "finding", verdict

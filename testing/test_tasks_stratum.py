@@ -449,3 +449,18 @@ def test_the_current_job_named_in_the_memory_section_is_no_stale_job_finding():
     assert not _passed(text, "stale_job")
     assert _passed("`_validate_share()` checks every submitted share against the current job only, whatever `job_id` "
                    "the miner sent.", "stale_job")
+
+
+def test_the_block_hex_demoted_to_debug_beside_a_hash_only_line_is_no_leak_fix():
+    finding = "`_submit_block()` writes the entire `block_hex` at INFO before `submitblock`, leaking the solved block.\n\n"
+    demoted = finding + ("```python\n        logger.info(\"block candidate %s at height %d\", block_hash, template[\"height\"])\n"
+                         "        logger.debug(\"block candidate hex: %s\", block_hex)\n```\n")
+    assert not _passed(demoted, "info_leak")
+    hash_only = finding + "```python\n        logger.info(\"block candidate %s at height %d\", block_hash, template[\"height\"])\n```\n"
+    assert _passed(hash_only, "info_leak")
+
+
+def test_the_rpc_order_called_little_endian_with_code_names_in_backticks_is_the_wrong_mechanism():
+    text = ("`getblocktemplate` gives `previousblockhash` in little-endian order, while the header in `_build_header()` "
+            "wants it big-endian, so it must be reversed.")
+    assert not _passed(text, "byte_order")

@@ -258,3 +258,17 @@ def test_the_slow_joiner_dismissed_as_unrelated_blames_nothing():
     blamed = ("The problem in `start()` is the PUB/SUB slow joiner: the subscription has not propagated yet.\n\n"
               + CONTEXT_FIX_CODE)
     assert not grade("zmq", blamed)["zmq.fix_socket_in_thread"].passed
+
+
+def test_code_offered_for_a_cause_not_yet_settled_is_a_suggestion():
+    lead = "If socket ownership turns out to be the issue, the usual pattern is to create the socket in the thread, e.g.:\n\n"
+    verdicts = grade("zmq", lead + CONTEXT_FIX_CODE.replace("ctx = zmq.Context()\n        sock = ctx", "sock = self.context"))
+    assert not any(v.passed for v in verdicts.values()), verdicts
+
+
+def test_a_handoff_called_fine_denies_the_crossing_whatever_code_names_sit_between():
+    text = ("Handing `self.socket` from `start()` to the listener thread is fine: after `start()` returns, only the "
+            "`zmq-listener` thread calls `recv_multipart()`.\n\n" + CONTEXT_FIX_CODE.replace("ctx = zmq.Context()\n        sock = ctx", "sock = self.context"))
+    verdicts = grade("zmq", text)
+    assert not verdicts["zmq.socket_crosses_threads"].passed and verdicts["zmq.socket_crosses_threads"].kind == "denial"
+    assert not verdicts["zmq.fix_socket_in_thread"].passed

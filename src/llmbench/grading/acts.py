@@ -86,7 +86,7 @@ _ADVICE_CUES = re.compile(
     r"(?:should|must|ought to|needs? to|has to|have to|had better|may want|might want|would do well)\b"
     r"|\b(?:should|ought to)\b"
     r"|\b(?:must|needs? to|has to|have to) (?:be|use|read|create|take|hold|pass|own|run|log|check|validate|reverse|stay|remain|never|not|only|always)\b"
-    r"|\bit(?: is|['’]s| would be| might be| may be) (?:\w+ly )?(?:worth|advisable|recommended|wise|better|safer|a good idea|best|prudent)\b"
+    r"|\bit(?: is|['’]s| would(?: also| still)? be| might(?: also| still)? be| may(?: also| still)? be) (?:\w+ly )?(?:worth|advisable|recommended|wise|better|safer|a good idea|best|prudent)\b"
     r"|\b(?:would|might|could) (?:be )?(?:better|safer|cleaner|nicer|wise|good)\b|\b(?:could|might|would|may) make sense\b"
     r"|\b(?:would|could|might) be (?:a |the )?(?:(?:reasonable|sensible|good|fine|simple) )?(?:starting point|start|first step|approach|option|choice)\b"
     r"|\b(?:good|next|first|useful|sensible) step (?:would be|is|could be) to\b"
@@ -123,6 +123,21 @@ _LOOK = re.compile(
     r"\bcompar\w* (?:\S+ ){0,8}?(?:against|with|to)\b|\bcheck (?:what|when|which|where)\b|\btrac(?:e|ing) (?:how|where|what|whether)\b)",
     re.IGNORECASE,
 )
+# A change under a condition the answer never settles: "If it isn't, wire it to the config",
+# "If socket ownership turns out to be the issue, the usual pattern is …"
+_UNSETTLED_TEXT = (
+    r"^\W*(?:\w+\W+){0,6}?if (?:so|not)\s*,"
+    r"|^\W*(?:\w+\W+){0,6}?if (?:it|this|that|they) (?:is|are|does|do|was|were)(?:n'?t| not)\b[^,.;]{0,40},"
+    r"|\bif\b[^,.;]{0,60}\b(?:turns? out|proves? to be|is (?:really |indeed |actually )?the (?:issue|problem|cause|culprit))\b"
+)
+_UNSETTLED = re.compile(_UNSETTLED_TEXT, re.IGNORECASE)
+
+
+def is_unsettled(text: str) -> bool:
+    """The sentence hangs on a condition the answer never settles ("If it isn't, …")."""
+    return bool(_UNSETTLED.search(text))
+
+
 # Advice that suggests a change softly: a fix only beside an asserted finding.
 _SOFT = re.compile(
     r"\b(?:consider\w*|(?:may|might|could) (?:want|wish|need)|would be (?:good|better|nice|wise)|perhaps|maybe|you (?:could|might|may))\b"
@@ -133,13 +148,15 @@ _SOFT = re.compile(
     # error", "Make sure `get_payment_history()` is parameterized, e.g. `… WHERE address = ?`"
     r"|\b(?:ideally|preferably|if possible)\b|\b(?:might|may|could|would) (?:be worth|make sense)\b"
     r"|\bI(?:'d| would)? (?:\w+ )?(?:suggest|recommend|propose)\b"
-    # a change under a condition the answer never settles: "If it isn't, wire it to the config"
-    r"|^\W*(?:\w+\W+){0,6}?if (?:so|not)\s*,"
-    r"|^\W*(?:\w+\W+){0,6}?if (?:it|this|that|they) (?:is|are|does|do|was|were)(?:n'?t| not)\b[^,.;]{0,40},"
+    # a state to check with an example ("Make sure `__init__` actually takes the window from
+    # the config, e.g. `…`")
+    r"|\b(?:make sure|ensure|double[- ]check|confirm|verify)\b(?:`[^`\n]*`|[^.;:`]){0,120}?(?:\be\.g\.|\bfor example\b|\bfor instance\b)"
     # a rule for how the code should be, not a change to it: "Each check-and-claim of a
     # payout must happen under `self.lock`", "A row should only go back to `pending` when …"
     r"|\b(?:must|should)(?: only| always| never)? (?:happen|be done|occur|take place)\b|\b(?:must|should) only go\b"
-    r"|\b(?:make sure|ensure|double[- ]check|confirm|verify)\b(?:`[^`\n]*`|[^.;:`]){0,80}?\b(?:is|are)\s+(?:\w+ly\s+)?(?!not\b)\w+(?:ed|ized|ised|safe|bounded|atomic)\b",
+    r"|\b(?:make sure|ensure|double[- ]check|confirm|verify)\b(?:`[^`\n]*`|[^.;:`]){0,80}?\b(?:is|are)\s+(?:\w+ly\s+)?(?!not\b)\w+(?:ed|ized|ised|safe|bounded|atomic)\b"
+    # a change under a condition the answer never settles
+    r"|" + _UNSETTLED_TEXT,
     re.IGNORECASE,
 )
 # Concrete code: an inline span with an operator, call, subscript or SQL placeholder.

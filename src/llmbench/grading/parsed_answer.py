@@ -281,6 +281,9 @@ class Answer:
             if before.block == unit.block or (
                     _ANAPHOR.match(_plain_lead(unit.text)) or before.text.rstrip().endswith(":")) and before.kind != "code":
                 units.append(before)
+            elif before.kind == "code" and not before.novel and unit.kind == "prose" and _ANAPHOR.match(_plain_lead(unit.text)):
+                # "```self.share_window = 10000``` It's hard-coded, so …": the pronoun is the program's line shown
+                units.append(before)
         section = self._sections.get(unit.section) if unit.section > 0 else None   # none before the first heading
         if section and all(section[0] is not v for v in units):
             units.append(section[0])

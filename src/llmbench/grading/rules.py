@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence, Union
 
-from llmbench.grading.acts import ADVICE, CLAUSE_SPLIT, asserted_part, clauses, is_soft, is_vague
+from llmbench.grading.acts import ADVICE, CLAUSE_SPLIT, asserted_part, clauses, is_soft, is_unsettled, is_vague
 from llmbench.grading.check import Verdict
 from llmbench.grading.parsed_answer import Answer, Unit
 
@@ -449,7 +449,9 @@ def _other_subject(finding: Finding, between: str) -> bool:
     socket must belong to one thread (only the `zmq.Context` is safe to share)"."""
     if _NEW_SUBJECT.search(between):
         return True
-    return any(not _search(finding._denial_places, span) for span in re.findall(r"`[^`]+`", between))
+    # (the place's own closing backtick may open the words between: skip it, or the prose up
+    # to the next code span would read as code)
+    return any(not _search(finding._denial_places, span) for span in re.findall(r"`[^`]+`", between.lstrip("`")))
 
 
 def _generic_denial(finding: Finding, text: str) -> str | None:
@@ -1005,7 +1007,9 @@ def _soft_lead_in(answer: Answer, unit: Unit) -> Unit | None:
             break
         if _CONNECTOR.match(_plain(before)):   # "For example:", "Something like:"
             continue
-        if before.soft or before.act == ADVICE and before.vague:
+        # (a lead that asserts under an unsettled condition is soft too: "If socket ownership
+        # turns out to be the issue, the usual pattern is …, e.g.:")
+        if before.soft or before.act == ADVICE and before.vague or is_unsettled(_plain(before)):
             return before
         if before.act != ADVICE and DEFECT_CUES.search(_plain(before)):
             return None

@@ -108,10 +108,10 @@ BYTE_ORDER = Finding(
         "pack with >I": r"\b(?:use|pack\w* (?:it |them )?with) ['\"]>I",
         # "the block header expects the previous block hash in big-endian order", "getblocktemplate
         # returns previousblockhash in little-endian order": the two orders the wrong way round
-        "header expects big-endian": r"\b(?:header|it)\b (?:\w+ ){0,2}(?:expects?|wants?|needs?|requires?|stores?|uses?|takes?) "
-        r"(?:\w+ ){0,6}?(?:in )?big[- ]endian\b",
-        "RPC gives little-endian": r"\b(?:getblocktemplate|RPC|previousblockhash|bitcoind|template)\b (?:\w+ ){0,3}"
-        r"(?:returns?|gives?|provides?|is|comes?|arrives?|delivers?) (?:\w+ ){0,3}?(?:in )?little[- ]endian\b",
+        "header expects big-endian": r"\b(?:header|it)\b`? (?:`?\w+`? ){0,2}(?:expects?|wants?|needs?|requires?|stores?|uses?|takes?) "
+        r"(?:`?\w+`? ){0,6}?(?:in )?big[- ]endian\b",
+        "RPC gives little-endian": r"\b(?:getblocktemplate|RPC|previousblockhash|bitcoind|template)\b`? (?:`?\w+`? ){0,3}"
+        r"(?:returns?|gives?|provides?|is|comes?|arrives?|delivers?) (?:`?\w+`? ){0,3}?(?:in )?little[- ]endian\b",
     },
     denials={
         "already in order": r"\b(?:prev\w*|hash) (?:is|are) already (?:in )?(?:the )?(?:correct|right|internal|little)",
@@ -173,6 +173,9 @@ INFO_LEAK = Finding(
     # debug logging is on; it neither moves nor limits what is logged)
     fix_places=(r"_submit_block",),
     not_fixes=(_VAGUE_FIX,),
+    # the answer's own code demotes the whole hex to DEBUG ("move the payload to DEBUG"): the
+    # hash-only line beside it limits nothing (moved after the submit, it is a fix)
+    broken_fixes=(r"\blog(?:ger|ging)?\.debug\((?:[^()]|\([^()]*\))*\bblock_hex\b(?!\s*\[)",),
     wrong_places=(r"_handle_submit\b", r"_validate_share\b", r"_handle_client\b", r"broadcast_job\b"),
     # the block log as a log-size problem (rotation, disk, level), with nothing about who reads it or when
     wrong_mechanisms={"log size only": (
