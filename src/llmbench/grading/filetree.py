@@ -30,7 +30,8 @@ from llmbench.grading.jsonanswer import NOT_JSON, parse_json_answer
 from llmbench.grading.parsed_answer import normalize
 
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^`]*)$")
-_HEREDOC = re.compile(r"(?<!<)<<(?!<)(-?)\s*(\\?)(['\"]?)([A-Za-z_][\w.-]*)\3")
+# a heredoc's start: group 4 is its delimiter
+HEREDOC = re.compile(r"(?<!<)<<(?!<)(-?)\s*(\\?)(['\"]?)([A-Za-z_][\w.-]*)\3")
 _FILE_NAME = re.compile(r"(?:[~$\w{}./-]*/)?[\w.-]+\.(?:sh|conf|json|cfg|txt|ini|py|yaml|yml|env|service)\b")
 _ASSIGN = re.compile(r"^([A-Za-z_]\w*)=(.*)$")
 _VAR = re.compile(r"\$\{([A-Za-z_]\w*)(?::?[-=]([^}]*))?\}|\$([A-Za-z_]\w*)")
@@ -227,14 +228,14 @@ class _Parser:
         line = lines[i]
         start = i
         # backslash continuations
-        while line.rstrip().endswith("\\") and i + 1 < len(lines) and not _HEREDOC.search(line):
+        while line.rstrip().endswith("\\") and i + 1 < len(lines) and not HEREDOC.search(line):
             i += 1
             line = line.rstrip()[:-1] + " " + lines[i].strip()
         i += 1
         command = re.sub(r"^\s*\$\s+", "", line).strip()
         if not command or command.startswith("#"):
             return i
-        heredoc = _HEREDOC.search(command)
+        heredoc = HEREDOC.search(command)
         body: list[str] | None = None
         complete = True
         if heredoc:
@@ -405,7 +406,7 @@ def _closes(line: str, delimiter: str, fenced: bool) -> bool:
 
 
 def command_words(command: str) -> list[str]:
-    return _split(_HEREDOC.sub(" __HEREDOC__ ", command))
+    return _split(HEREDOC.sub(" __HEREDOC__ ", command))
 
 
 def _split(command: str) -> list[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from llmbench.grading.check import Check, Verdict
-from llmbench.grading.filetree import CreatedFile, FileTree, bash_syntax_error, parse_file_tree
+from llmbench.grading.filetree import HEREDOC, CreatedFile, FileTree, bash_syntax_error, parse_file_tree
 from llmbench.tasks.base import Task
 
 TARGET_DIR = "~/Downloads/ethminer"
@@ -149,11 +149,12 @@ def _config_file_link(cfg: str, run_code: str) -> str | None:
     return None
 
 
-def _run_scope(tree: FileTree) -> str:
-    """h-run.sh's code plus h-config.sh's when h-run.sh sources it or uses what it exports:
-    a flag or variable set there reaches the ethminer that h-run.sh starts."""
+def _run_scope(tree: FileTree, run_code: str | None = None) -> str:
+    """h-run.sh's code (or ``run_code``, a part of it) plus h-config.sh's when h-run.sh
+    sources it or uses what it exports: a flag or variable set there reaches the ethminer
+    that h-run.sh starts."""
     run, config = _find(tree, RUN), _find(tree, CONFIG)
-    code = _code(run.content) if run else ""
+    code = run_code if run_code is not None else _code(run.content) if run else ""
     if config is not None:
         cfg = _code(config.content)
         exported = set(re.findall(r"^\s*export\s+([A-Za-z_]\w*)", cfg, re.M))
@@ -164,18 +165,15 @@ def _run_scope(tree: FileTree) -> str:
 
 # -- the checks ----------------------------------------------------------------
 
-_HEREDOC_OPEN = re.compile(r"(?<!<)<<(?!<)-?\s*\\?(['\"]?)([A-Za-z_][\w.-]*)\1")
-
-
 def _nested_same_delimiter(record: CreatedFile) -> str | None:
     """The delimiter a heredoc's body opens again ("python3 - << 'EOF'" inside "cat > h-stats.sh
     << 'EOF'"), if any."""
-    outer = _HEREDOC_OPEN.search(record.command)
+    outer = HEREDOC.search(record.command)
     if outer is None:
         return None
     body = record.raw or record.content
-    inner = {m.group(2) for line in body.splitlines() for m in _HEREDOC_OPEN.finditer(line)}
-    return outer.group(2) if outer.group(2) in inner else None
+    inner = {m.group(4) for line in body.splitlines() for m in HEREDOC.finditer(line)}
+    return outer.group(4) if outer.group(4) in inner else None
 
 
 def check_heredocs(tree: FileTree) -> Verdict:
@@ -286,8 +284,9 @@ def check_h_run_exec(tree: FileTree) -> Verdict:
         return Verdict(False, f"{RUN} does not start ethminer with exec")
     # (what comes after the exec line in h-run.sh never runs)
     code_lines = code.splitlines()
-    after_exec = "\n".join(code_lines[next(k for k, line in enumerate(code_lines) if line.strip() == exec_line) + 1:])
-    cuda_text = _run_scope(tree).replace(after_exec, "", 1) if after_exec.strip() else _run_scope(tree)
+    cut = next(k for k, line in enumerate(code_lines) if line.strip() == exec_line) + 1
+    after_exec = "\n".join(code_lines[cut:])
+    cuda_text = _run_scope(tree, "\n".join(code_lines[:cut]))
     if not re.search(r"CUDA_VISIBLE_DEVICES", cuda_text):
         if "CUDA_VISIBLE_DEVICES" in after_exec:
             return Verdict(False, f"{RUN} handles CUDA_VISIBLE_DEVICES only after its exec line, which never runs")
