@@ -24,7 +24,7 @@ from verify_probes_helpers import TARGET, by_probe, case_text, lay_out, run_prob
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify import runner
 from llmbench.verify.candidate import Candidate, NoCandidate, build_candidate
-from llmbench.verify.places import touches_place
+from llmbench.verify.places import concerns, touches_place
 from llmbench.verify.runner import Verifier
 from llmbench.verify.splice import elisions_as_ellipsis
 
@@ -810,3 +810,76 @@ def test_an_init_comment_copied_as_deep_as_its_lines_goes_into_init():
 '''
     text = candidate("stratum", fenced(code)).files["stratum_server.py"]
     assert "self.jobs = {}" in body_of(text, "StratumServer", "__init__")
+
+
+# -- code that quotes the program, and fragments the splice cannot place ------------------------
+
+VALIDATE_SHARE_OPENING = '''
+async def _validate_share(self, session, job_id, extranonce2, ntime, nonce):
+    job = self.current_job
+'''
+
+
+def test_a_block_quoting_a_functions_opening_lines_leaves_the_function_as_it_was():
+    quoted = "`_validate_share()` ignores `job_id`:\n\n" + fenced(VALIDATE_SHARE_OPENING)
+    built = build_candidate("stratum", quoted + "\n" + fenced(SUBMIT_HEAD_THEN_REST))
+    assert isinstance(built, Candidate)
+    assert "StratumServer._validate_share" not in built.changed
+    assert "_validate_share() quotes the original's opening lines only: kept as it was" in built.notes
+    # alone, it is no code change at all
+    assert isinstance(build_candidate("stratum", quoted), NoCandidate)
+
+
+def test_a_function_cut_short_or_changed_at_its_top_still_replaces_the_original():
+    # the same opening with a new line is a fix, however short
+    changed = VALIDATE_SHARE_OPENING.replace("job = self.current_job", "job = self.jobs.get(job_id)")
+    assert "StratumServer._validate_share" in candidate("stratum", fenced(changed)).changed
+    # a function that returns nothing may be cut short by its fix: stop() that only clears the flag
+    stop_only_flag = "def stop(self):\n    self.running = False\n"
+    assert "ZMQListener.stop" in candidate("zmq", fenced(stop_only_flag)).changed
+
+
+PER_JOB_KEYS_FRAGMENT = '''
+seen = self.recent_shares.setdefault(job_id, set())
+share_key = (session.extranonce1, extranonce2, ntime, nonce)
+if share_key in seen:
+    await self._reply_error(session, msg_id, 22, "Duplicate share")
+    return
+seen.add(share_key)
+'''
+DROP_JOB = '''
+def _drop_job(self, job_id):
+    self.recent_shares.pop(job_id, None)
+'''
+
+
+def test_lines_of_a_block_the_splice_cannot_place_are_recorded_with_their_block():
+    answer = fenced(DROP_JOB) + "\nIn `_handle_submit()`, after the job lookup:\n\n" + fenced(PER_JOB_KEYS_FRAGMENT)
+    built = candidate("stratum", answer)
+    assert built.blocks == (1,)
+    [(index, lines)] = built.unplaced
+    assert index == 2 and "seen.add(share_key)" in lines
+    # every line placed: nothing left over
+    assert candidate("stratum", fenced(SUBMIT_HEAD_THEN_REST)).unplaced == ()
+
+
+def test_only_unplaced_lines_of_the_checks_own_fix_leave_its_run_unjudged():
+    assert concerns("stratum.memory_leak", "seen = self.recent_shares.setdefault(job_id, set())")
+    assert concerns("stratum.input_validation", "if not isinstance(params, list):")
+    assert concerns("zmq.fix_socket_in_thread", "sock = self.context.socket(zmq.SUB)")
+    # a header line parses hex and is no input check; a dashboard line is judged with the rest
+    assert not concerns("stratum.input_validation", 'prev_hash = bytes.fromhex(self.block_template["previousblockhash"])')
+    assert not concerns("pplns.config_key_mismatch", '"window_limit": int(self.config.get("pplns_window", 10000)),')
+    assert not concerns("stratum.memory_leak", "if not isinstance(params, list):")
+
+
+@needs_sandbox
+def test_a_run_missing_an_unplaced_fragment_of_the_checks_fix_cannot_judge_it():
+    answer = fenced(DROP_JOB) + "\nIn `_handle_submit()`, after the job lookup:\n\n" + fenced(PER_JOB_KEYS_FRAGMENT)
+    run = Verifier().run("stratum", answer)["stratum.memory_leak"]
+    assert run["status"] == "error", run
+    assert run["detail"].startswith("the answer's code for this check is not all in the program: code block 2 "
+                                    "could not be placed (the probe failed")
+    # the same placed part without the fragment is judged: it prunes nothing
+    alone = Verifier().run("stratum", fenced(DROP_JOB))["stratum.memory_leak"]
+    assert alone["status"] == "failed", alone

@@ -73,6 +73,9 @@ class Candidate:
     changed: frozenset[str]        # "Class.method" / "function" whose code differs from the fixture
     notes: list[str] = field(default_factory=list)
     added_state: frozenset[str] = frozenset()   # self.ATTR names the functions new to the fixture use
+    # (block index, its lines) of each block with new lines the splice could not place: a
+    # fragment whose place only the prose gives ("in `_handle_submit()`, after the job lookup")
+    unplaced: tuple[tuple[int, str], ...] = ()
 
     def describe(self) -> str:
         which = ", ".join(str(b) for b in self.blocks)
@@ -304,6 +307,7 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
                 errors: list[str]) -> Candidate | None:
     texts = dict(fixtures)
     used: list[int] = []
+    unplaced: list[tuple[int, str]] = []
     notes: list[str] = []
     for block in blocks:
         target = _label_file(block) if _label_file(block) in texts and _label_file(block).endswith(".py") else primary
@@ -318,13 +322,22 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
             continue
         if result.text != texts[target]:
             used.append(block.index)
+        if left_out := _novel_lines(_novel_lines(block.text, fixtures[target]), result.text):
+            unplaced.append((block.index, left_out))
         texts[target] = result.text
         notes += result.notes
     if not used:
         return None
     files = {name: text for name, text in texts.items() if text != fixtures[name]}
     changed = frozenset().union(*(changed_definitions(fixtures[n], t) for n, t in files.items() if n.endswith(".py")))
-    return Candidate(task, "splice", tuple(used), files, changed, notes, _added_state(fixtures, files))
+    return Candidate(task, "splice", tuple(used), files, changed, notes, _added_state(fixtures, files), tuple(unplaced))
+
+
+def _novel_lines(code: str, program: str) -> str:
+    """The code's lines (comments aside) the program does not have."""
+    known = {line.strip() for line in program.splitlines()}
+    lines = (line.strip() for line in code.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("#") and line not in known and line != "...")
 
 
 def _apply_diffs(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], primary: str,

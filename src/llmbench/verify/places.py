@@ -74,3 +74,20 @@ def touches_place(check_id: str, changed: frozenset[str], added_state: frozenset
     if places is None:
         return bool(changed)
     return bool(set(places) & set(changed)) or bool(set(STATE.get(check_id, ())) & set(added_state))
+
+
+# what a code block's lines must mention to be part of this check's fix when the splice
+# could not place them (a fragment whose place only the prose gives): the run of a program
+# without them cannot judge the fix. A header line with ``bytes.fromhex`` is no part of an
+# input check, and a config read only for the dashboard is judged with the rest of the program
+FRAGMENT_OF: dict[str, re.Pattern[str]] = {
+    "zmq.fix_socket_in_thread": re.compile(r"\.socket\(|\bsock\.|\bself\.socket\b"),
+    "stratum.memory_leak": NEEDS["stratum.memory_leak"],
+    "stratum.input_validation": re.compile(r"\bparams\b|_reply_error\(|\bisinstance\(|\bexcept\b"),
+}
+
+
+def concerns(check_id: str, code: str) -> bool:
+    """Whether lines of code the splice could not place are part of this check's fix."""
+    pattern = FRAGMENT_OF.get(check_id)
+    return pattern is not None and bool(pattern.search(code))

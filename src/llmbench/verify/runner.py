@@ -30,7 +30,7 @@ from llmbench.tasks import get_task
 from llmbench.verify import sandbox
 from llmbench.verify.candidate import PYTHON_TASKS, TASK_FILES, Candidate, NoCandidate, build_candidate
 from llmbench.verify.incomplete import raised_by_answer, undefined_by_answer
-from llmbench.verify.places import PLACES, added_lines, touches_place
+from llmbench.verify.places import PLACES, added_lines, concerns, touches_place
 from llmbench.verify.shellscript import build_shell_candidate
 
 PROBES_DIR = Path(__file__).resolve().parent / "probes"
@@ -160,6 +160,14 @@ class Verifier:
                 where = ", ".join(p.split(".")[-1] for p in PLACES.get(check_id, ()))
                 entry.update(status="no_code", detail=f"the answer's code changes none of {where} "
                                                       f"(the probe {entry['status']}: {entry['detail']})")
+            elif isinstance(candidate, Candidate) and entry["status"] == "failed" \
+                    and (left := [i for i, code in candidate.unplaced if concerns(check_id, code)]):
+                # the program lacks part of the answer's fix for this check: its failure is the
+                # splice's, not the fix's
+                which = ", ".join(str(i) for i in left)
+                entry.update(status="error", detail=f"the answer's code for this check is not all in the program: code "
+                                                    f"block{'s' if len(left) > 1 else ''} {which} could not be placed "
+                                                    f"(the probe failed: {entry['detail']})")
         return per_check
 
     def _lay_out(self, scratch: Path, task: str, candidate) -> None:

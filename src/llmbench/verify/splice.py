@@ -625,11 +625,36 @@ def _continued_from(old: _Func, new: _Func) -> ast.stmt | None:
     return None
 
 
+def _returns_value(func: _Func) -> bool:
+    """Whether the function itself (not a function nested in it) returns a value."""
+    todo: list[ast.AST] = list(func.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Return) and node.value is not None:
+            return True
+        if not isinstance(node, (*_FUNCS, ast.Lambda, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _quotes_opening(old: _Func, new: _Func) -> bool:
+    """The new function is the original's first statements and stops before any value the
+    original returns: code shown to explain the current function ("`_validate_share()`
+    ignores `job_id`: async def …: job = self.current_job"), not a fix that drops the rest."""
+    old_dumps = [ast.dump(n) for n in old.body]
+    new_dumps = [ast.dump(n) for n in new.body]
+    return (len(new_dumps) < len(old_dumps) and old_dumps[:len(new_dumps)] == new_dumps
+            and _returns_value(old) and not _returns_value(new))
+
+
 def _merged_or_none(module: _Module, old: _Func, func: _Func, snippet_lines: list[str], notes: list[str],
                     indent: str) -> list[str] | None:
     """The lines replacing ``old``: the snippet's function, merged with ``old`` when it ends in
     ``...``; None (and a note) when its ``...`` cannot be placed."""
     if not is_elided(func):
+        if _quotes_opening(old, func):
+            notes.append(f"{func.name}() quotes the original's opening lines only: kept as it was")
+            return None
         rest = _continued_from(old, func)
         if rest is not None:
             notes.append(f"{func.name}() ends with statements of the original's middle: the rest of it kept as it was")
