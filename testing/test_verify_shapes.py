@@ -883,3 +883,60 @@ def test_a_run_missing_an_unplaced_fragment_of_the_checks_fix_cannot_judge_it():
     # the same placed part without the fragment is judged: it prunes nothing
     alone = Verifier().run("stratum", fenced(DROP_JOB))["stratum.memory_leak"]
     assert alone["status"] == "failed", alone
+
+
+SATOSHI_FEES = '''
+SAT_PER_BTC = 100_000_000
+
+def to_sat(btc):
+    return int((Decimal(str(btc)) * SAT_PER_BTC).to_integral_value())
+
+def calculate_fee(self, amount_sat):
+    return (amount_sat * 50 + 5_000) // 10_000
+'''
+CALLER_IN_PROSE = ("`_execute_payment()` then works on `amount_sat = to_sat(amount)`, "
+                   "`fee_sat = self.calculate_fee(amount_sat)` and sends `Decimal(amount_sat - fee_sat) / SAT_PER_BTC`.")
+
+
+def test_a_function_changed_only_in_prose_is_recorded_with_what_the_prose_gives_it():
+    built = candidate("payment", "from decimal import Decimal\n\n" + fenced(SATOSHI_FEES) + "\n" + CALLER_IN_PROSE)
+    assert "PaymentProcessor._execute_payment" not in built.changed
+    assert "amount_sat = to_sat(amount)" in built.prose_only["PaymentProcessor._execute_payment"]
+    # the program's own lines restated in prose change nothing
+    restated = "`_execute_payment()` computes `fee = self.calculate_fee(amount)` and `net_amount = amount - fee`."
+    assert candidate("payment", fenced(SATOSHI_FEES) + "\n" + restated).prose_only == {}
+
+
+@needs_sandbox
+def test_a_run_missing_a_change_the_prose_gives_the_checks_place_cannot_judge_it():
+    answer = fenced(SATOSHI_FEES) + "\n" + CALLER_IN_PROSE
+    run = Verifier().run("payment", answer)["payment.float_precision"]
+    assert run["status"] == "error", run
+    assert run["detail"].startswith("the answer changes _execute_payment() only in prose")
+    # without that sentence the program is all the answer gives, and it fails
+    alone = Verifier().run("payment", fenced(SATOSHI_FEES))["payment.float_precision"]
+    assert alone["status"] == "failed", alone
+
+
+def test_a_line_that_updates_an_attribute_replaces_its_update_not_its_initial_value():
+    built = candidate("stratum", fenced("self.job_counter = (self.job_counter + 1) & 0xFFFFFFFF"))
+    assert built.changed == frozenset({"StratumServer.broadcast_job"})
+    assert "self.job_counter = 0" in built.files["stratum_server.py"]
+    # a line that sets the attribute afresh replaces its one initial value
+    fresh = candidate("pplns", fenced('self.share_window = int(config.get("pplns_window", 10000))'))
+    assert fresh.changed == frozenset({"PPLNSManager.__init__"})
+    # with no update in the class, a line reading the attribute as its own default replaces the literal
+    default = candidate("pplns", fenced('self.share_window = config.get("pplns_window", self.share_window)'))
+    assert default.changed == frozenset({"PPLNSManager.__init__"})
+
+
+def test_a_one_line_local_assignment_replaces_the_one_line_assigning_that_name():
+    built = candidate("stratum", fenced('prev_hash = bytes.fromhex(self.block_template["previousblockhash"])[::-1]'))
+    assert built.changed == frozenset({"StratumServer._build_header"})
+    assert built.unplaced == ()
+    # a name the class assigns in several functions has no one place
+    several = build_candidate("stratum", fenced("job = self.jobs.get(job_id)"))
+    assert isinstance(several, NoCandidate)
+    # an example that only shares the name is not that line restated
+    example = build_candidate("payment", fenced('fee = (Decimal(str(amount)) * Decimal("0.005")).quantize(Decimal("1e-8"))'))
+    assert isinstance(example, NoCandidate)

@@ -76,6 +76,9 @@ class Candidate:
     # (block index, its lines) of each block with new lines the splice could not place: a
     # fragment whose place only the prose gives ("in `_handle_submit()`, after the job lookup")
     unplaced: tuple[tuple[int, str], ...] = ()
+    # "Class.method" -> the assignments the prose gives it in inline code while the program
+    # leaves it as it was ("`_execute_payment()` then works on `amount_sat = to_sat(amount)`")
+    prose_only: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         which = ", ".join(str(b) for b in self.blocks)
@@ -175,6 +178,8 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
         if _WHERE_IT_RUNS.search(prose(answer_text(final_answer))):
             best.added_state = frozenset().union(*(added_state(fixtures[n], t, uncalled=False)
                                                    for n, t in best.files.items() if n.endswith(".py")))
+        best.prose_only = {name: code for name, code in _changed_in_prose(text, fixtures[primary]).items()
+                           if name not in best.changed}
         return best
     if errors:
         return NoCandidate(f"no runnable fix: {errors[0]}", syntax_error=True)
@@ -210,6 +215,29 @@ def _init_lines_in_prose(text: str, python: list[CodeBlock], fixture: str, index
     if not lines:
         return None
     return CodeBlock(index, "python", "# __init__\n" + "\n".join(lines) + "\n", 0)
+
+
+_SENTENCE = re.compile(r"[^.\n]*(?:`[^`\n]*`[^.\n]*)*(?:\.(?=\s|$)|\n|$)")
+
+
+def _changed_in_prose(text: str, fixture: str) -> dict[str, str]:
+    """The fixture's functions a prose sentence names beside assignments in inline code that
+    the fixture does not have (a change given in words, which no candidate carries), each
+    with those assignments."""
+    functions = {name.split(".")[-1]: name for name in definitions(fixture)}
+    known = {line.strip() for line in fixture.splitlines()}
+    found: dict[str, list[str]] = {}
+    for sentence in _SENTENCE.findall(prose(text)):
+        named = [functions[n] for n in re.findall(r"`(?:self\.)?(\w+)\(?\)?`", sentence) if n in functions]
+        for span in _INLINE_CODE.findall(sentence) if named else ():
+            try:
+                tree = ast.parse(span.strip())
+            except SyntaxError:
+                continue
+            if len(tree.body) == 1 and isinstance(tree.body[0], (ast.Assign, ast.AugAssign)) and span.strip() not in known:
+                for name in named:
+                    found.setdefault(name, []).append(span.strip())
+    return {name: "\n".join(spans) for name, spans in found.items()}
 
 
 def _with_rest_kept(block: CodeBlock, text: str) -> CodeBlock:

@@ -85,9 +85,17 @@ FRAGMENT_OF: dict[str, re.Pattern[str]] = {
     "stratum.memory_leak": NEEDS["stratum.memory_leak"],
     "stratum.input_validation": re.compile(r"\bparams\b|_reply_error\(|\bisinstance\(|\bexcept\b"),
 }
+# the same for assignments only the prose gives a function: also the money a caller passes on in
+# satoshis ("`_execute_payment()` then works on `amount_sat = to_sat(amount)`"). (A money block
+# the splice could not place stays judged: the code placed beside it fails on its own.)
+PROSE_CHANGE_OF: dict[str, re.Pattern[str]] = {
+    **FRAGMENT_OF,
+    "payment.float_precision": re.compile(r"\bDecimal\b|_sats?\b|\bsatoshis?\b|SAT_PER|\bCOIN\b|quantize|\bint\("),
+}
 
 
-def concerns(check_id: str, code: str) -> bool:
-    """Whether lines of code the splice could not place are part of this check's fix."""
-    pattern = FRAGMENT_OF.get(check_id)
+def concerns(check_id: str, code: str, in_prose: bool = False) -> bool:
+    """Whether lines of code the splice could not place (``in_prose``: that only the prose
+    gives) are part of this check's fix."""
+    pattern = (PROSE_CHANGE_OF if in_prose else FRAGMENT_OF).get(check_id)
     return pattern is not None and bool(pattern.search(code))

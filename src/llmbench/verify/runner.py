@@ -161,13 +161,8 @@ class Verifier:
                 entry.update(status="no_code", detail=f"the answer's code changes none of {where} "
                                                       f"(the probe {entry['status']}: {entry['detail']})")
             elif isinstance(candidate, Candidate) and entry["status"] == "failed" \
-                    and (left := [i for i, code in candidate.unplaced if concerns(check_id, code)]):
-                # the program lacks part of the answer's fix for this check: its failure is the
-                # splice's, not the fix's
-                which = ", ".join(str(i) for i in left)
-                entry.update(status="error", detail=f"the answer's code for this check is not all in the program: code "
-                                                    f"block{'s' if len(left) > 1 else ''} {which} could not be placed "
-                                                    f"(the probe failed: {entry['detail']})")
+                    and (missing := _not_in_program(check_id, candidate, entry["detail"])):
+                entry.update(status="error", detail=f"{missing} (the probe failed: {entry['detail']})")
         return per_check
 
     def _lay_out(self, scratch: Path, task: str, candidate) -> None:
@@ -192,6 +187,28 @@ FRESH_DIRS = {"hiveos": (*sandbox.FRESH_DIRS, "/var/log")}
 HIDDEN_DIRS = {"hiveos": ("/hive",)}
 
 
+_RAISED_BY_ANSWER = "a line the answer wrote raises: "
+
+
+def _not_in_program(check_id: str, candidate: Candidate, detail: str) -> str | None:
+    """Why a failing run cannot judge the check's fix: part of that fix is not in the program
+    (given only in prose, or in a block the splice could not place). None when the program
+    holds all of it, or when a line the answer wrote raises (its fix failing, whatever else
+    it left out)."""
+    if detail.startswith(_RAISED_BY_ANSWER):
+        return None
+    told = sorted(n for n in PLACES.get(check_id, ())
+                  if n in candidate.prose_only and concerns(check_id, candidate.prose_only[n], in_prose=True))
+    if told:
+        # "`_execute_payment()` then works on `amount_sat = to_sat(amount)`"
+        return f"the answer changes {', '.join(n.split('.')[-1] + '()' for n in told)} only in prose, which the program does not carry"
+    left = [str(i) for i, code in candidate.unplaced if concerns(check_id, code)]
+    if left:
+        return (f"the answer's code for this check is not all in the program: code block{'s' if len(left) > 1 else ''} "
+                f"{', '.join(left)} could not be placed")
+    return None
+
+
 def _mark_incomplete(task: str, candidate: Candidate, per_check: dict[str, dict]) -> None:
     """A run stopped by a name the answer uses and never defines says nothing of the fix;
     one stopped by a wrong-code exception at a line the answer wrote is the fix failing."""
@@ -207,7 +224,7 @@ def _mark_incomplete(task: str, candidate: Candidate, per_check: dict[str, dict]
             entry.update(status="error", detail=f"the answer's code is incomplete: it uses {name!r}, which neither "
                                                 f"it nor the original program defines ({entry['detail']})")
         elif entry["status"] == "error" and raised_by_answer(entry["detail"], fixture_files, candidate.files):
-            entry.update(status="failed", detail=f"a line the answer wrote raises: {entry['detail']}")
+            entry.update(status="failed", detail=f"{_RAISED_BY_ANSWER}{entry['detail']}")
 
 
 def _tree_digest(folder: Path) -> str:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import difflib
 import io
 import re
 import textwrap
@@ -543,7 +544,8 @@ def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = Fa
             # "Guard the parsing:" try: <the three parsing lines> except ValueError: …
             first, last = wrapped
             edits.replace(_start(first), _end(last), _source(snippet_lines, node, indent_of(module.lines[first.lineno - 1])))
-        elif (target := _only_assignment_of(module, node)) is not None:
+        elif (target := _only_assignment_of(module, node)) is not None or len(statements) == 1 and (
+                target := _only_local_assignment_of(module, node)) is not None:
             # "In `__init__`, replace the literal with: self.share_window = …": the one
             # statement of the class that sets that attribute
             edits.replace(target.lineno, _end(target), _source(snippet_lines, node, indent_of(module.lines[target.lineno - 1])))
@@ -602,13 +604,52 @@ def _only_run_wrapped_by(module: _Module, node: ast.stmt) -> tuple[ast.stmt, ast
 
 def _only_assignment_of(module: _Module, node: ast.stmt) -> ast.stmt | None:
     """The main class's one statement that sets the attribute a bare ``self.x = …`` line
-    sets; None when the line is no such assignment or the class sets it in several places."""
+    sets; None when the line is no such assignment or the class sets it in several places.
+    A line that reads the attribute it sets (``self.job_counter = (self.job_counter + 1) & …``)
+    updates it: it takes the place of an update (``+=``), never of the initial value."""
     name = _self_attribute(node)
     cls = module.classes.get(module.main_class)
     if name is None or cls is None:
         return None
-    found = [n for n in ast.walk(cls) if isinstance(n, (ast.Assign, ast.AnnAssign)) and _self_attribute(n) == name]
+    updates = [n for n in ast.walk(cls) if isinstance(n, ast.stmt) and (
+        isinstance(n, ast.AugAssign) and _self_attribute(_as_assign(n)) == name
+        or _self_attribute(n) == name and _reads_attribute(n, name))]
+    if _reads_attribute(node, name) and updates:
+        return updates[0] if len(updates) == 1 else None
+    # (with no update in the class, the line reads the attribute as its own default:
+    # `self.share_window = config.get("pplns_window", self.share_window)` replaces the literal)
+    found = [n for n in ast.walk(cls) if isinstance(n, (ast.Assign, ast.AnnAssign)) and _self_attribute(n) == name
+             and not _reads_attribute(n, name)]
     return found[0] if len(found) == 1 else None
+
+
+def _only_local_assignment_of(module: _Module, node: ast.stmt) -> ast.stmt | None:
+    """For a snippet that is one ``name = …`` line ("`prev_hash = bytes.fromhex(…)[::-1]`"),
+    the main class's one statement that assigns that local name; None when it assigns it in
+    several places or nowhere."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+        return None
+    cls = module.classes.get(module.main_class)
+    if cls is None:
+        return None
+    name = node.targets[0].id
+    found = [n for n in ast.walk(cls) if isinstance(n, ast.Assign) and len(n.targets) == 1
+             and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name]
+    # (the line restated with a change, not an example that only shares the name: `fee = (Decimal(…)
+    # …).quantize(…)` shows what `calculate_fee()` should return, not a new line for `_execute_payment`)
+    if len(found) != 1 or difflib.SequenceMatcher(None, ast.unparse(found[0].value), ast.unparse(node.value)).ratio() < 0.6:
+        return None
+    return found[0]
+
+
+def _reads_attribute(node: ast.AST, name: str) -> bool:
+    value = getattr(node, "value", None)
+    return value is not None and any(isinstance(n, ast.Attribute) and n.attr == name and isinstance(n.value, ast.Name)
+                                     and n.value.id == "self" for n in ast.walk(value))
+
+
+def _as_assign(node: ast.AugAssign) -> ast.Assign:
+    return ast.Assign(targets=[node.target], value=node.value)
 
 
 def _continued_from(old: _Func, new: _Func) -> ast.stmt | None:
