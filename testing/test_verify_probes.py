@@ -68,6 +68,7 @@ RIGHT = [
     ("stratum", "right_reference.py"),        # jobs by id cleared on clean_jobs, TTL pruning, explicit validation
     ("stratum", "right_capped_try.py"),       # bounded job map, size cap, try/except with length checks
     ("stratum", "right_pruning_task.py"),     # a pruning task started by start()
+    ("stratum", "right_prune_in_poller.py"),  # share keys pruned by age in the template poller's loop
     ("hiveos", "right_reference.sh"),         # the reference answer's shell
     ("hiveos", "right_argjson.sh"),           # h-stats built with jq --argjson from shell variables
     ("hiveos", "right_netcat.sh"),            # h-stats asks the API with nc -w, as HiveOS's own scripts do
@@ -92,6 +93,8 @@ WRONG = [
      "stop_closes_on_listener_thread", "closed from thread"),
     ("zmq", "wrong_text_subscribe.py", "zmq.fix_socket_in_thread",
      "socket_ops_on_listener_thread", "unicode not allowed, use setsockopt_string"),
+    ("zmq", "wrong_target_called.py", "zmq.fix_socket_in_thread",
+     "socket_ops_on_listener_thread", "start() did not return within 1 s"),
     ("pplns", "wrong_defaults_win.py", "pplns.config_key_mismatch",
      "configured_window_decides", "window smaller than 50000"),
     ("pplns", "wrong_difficulty_window.py", "pplns.config_key_mismatch",
@@ -108,6 +111,8 @@ WRONG = [
      "error_after_send_keeps_row", "reset the row to 'pending'"),
     ("stratum", "wrong_pruner_never_started.py", "stratum.memory_leak",
      "recent_shares_bounded", "never pruned"),
+    ("stratum", "wrong_prune_pops_newest.py", "stratum.memory_leak",
+     "recent_shares_bounded", "the pruning drops keys that are not yet due"),
     ("stratum", "wrong_try_misses_valueerror.py", "stratum.input_validation",
      "malformed_submit_error_reply", "dropped the session"),
     ("stratum", "wrong_bits_not_reversed.py", "stratum.byte_order",
@@ -285,6 +290,15 @@ def test_a_screen_wrapper_fails_only_the_exec_check(tmp_path):
     assert results["h_run_execs_ethminer"][0] == "failed"
     assert {name for name, r in results.items() if r[0] == "passed"} == {
         "flight_sheet_reaches_ethminer", "no_miner_variables", "ethminer_api_on_3333", "h_stats_queries_3333"}
+
+
+def test_a_miner_left_running_in_the_background_is_still_judged_on_its_arguments(tmp_path):
+    # `nohup ./ethminer … &`: the script ends at once, ethminer starts a moment later
+    payload = run_probe(lay_out(tmp_path, "hiveos", case_text("hiveos", "wrong_nohup_background.sh")), "hiveos",
+                        checks=["hiveos.h_run_exec", "hiveos.api_port"])
+    results = by_probe(payload)
+    assert results["h_run_execs_ethminer"] == ("failed", "h-run.sh starts ethminer with nohup")
+    assert results["ethminer_api_on_3333"][0] == "passed", results
 
 
 def test_a_candidate_thread_that_dies_is_named_in_the_failure(tmp_path):

@@ -48,6 +48,7 @@ def run_shell(args, cwd, env, timeout=SHELL_TIMEOUT):
     try:
         out, err = proc.communicate(timeout=timeout)
         code = proc.returncode
+        _let_background_finish(proc.pid)
     except subprocess.TimeoutExpired:
         code = None
         out, err = b"", b""
@@ -59,6 +60,21 @@ def run_shell(args, cwd, env, timeout=SHELL_TIMEOUT):
     if code is None:
         out, err = proc.communicate()
     return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), proc.pid
+
+
+BACKGROUND_WAIT = 1.0   # seconds a command the script left running in the background may take
+
+
+def _let_background_finish(pgid):
+    """What the script started with ``&`` (``nohup ./ethminer … &``) still runs when the script
+    ends: give it a moment to do its work before the group is killed."""
+    deadline = time.monotonic() + BACKGROUND_WAIT
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.02)
 
 
 # HiveOS runs its shell as root: ``sudo`` there is a no-op, so it is one here

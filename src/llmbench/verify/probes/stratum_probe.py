@@ -68,15 +68,27 @@ def make_template(prev, height=125552, bits="1a44b9f2", curtime=1305998791, valu
 
 
 class FakeRPC:
-    """bitcoind: getblocktemplate never answers (jobs come from the probe), submitblock records."""
+    """bitcoind: submitblock records. Jobs come from the probe: getblocktemplate never answers,
+    unless ``current`` is set, the template the probe broadcast last (the poller then finds
+    the tip unchanged and goes on with whatever else its loop does, such as pruning)."""
 
     def __init__(self, log_records=None):
         self.blocks = []
         self.log_records = log_records
         self.records_at_submit = []
+        self.current = None
+        self._served = None
+
+    def serve(self, template):
+        self.current = template
+        if self._served is not None:
+            self._served.set()
 
     async def getblocktemplate(self, *args, **kwargs):
-        await asyncio.Event().wait()
+        if self.current is None:
+            self._served = self._served or asyncio.Event()
+            await self._served.wait()
+        return json.loads(json.dumps(self.current))
 
     async def submitblock(self, block_hex, *args):
         self.blocks.append(block_hex)
@@ -150,8 +162,10 @@ class Pool:
                 await asyncio.sleep(0.01)
         raise _harness.CandidateError("start() never listened on its configured port")
 
-    async def job(self, template, clean_jobs=True):
+    async def job(self, template, clean_jobs=True, poller_sees_it=False):
         await self.server.broadcast_job(template, clean_jobs)
+        if poller_sees_it:
+            self.rpc.serve(template)
 
 
 class Miner:
@@ -466,6 +480,8 @@ class _FastAsyncio:
 MEMORY_SUBMITS = 100_000
 SHARES_PER_JOB = 1_000
 SECONDS_PER_JOB = 60.0
+LONG_JOB_STEP = 25.0         # seconds between the shares of the long job
+LONG_JOB_STEPS = 288         # two hours
 
 
 def _state_size(obj, depth=0, seen=None):
@@ -572,8 +588,9 @@ async def _memory(ctx):
         nonlocal msg_id
         for job_number in range(first, first + count):
             prev = "%064x" % (job_number + 1)
+            # (the template poller runs, as on a live pool: a prune in its loop counts)
             await pool.job(make_template(prev, height=800_000 + job_number, bits="17053894",
-                                         curtime=1690000000 + job_number * 600), True)
+                                         curtime=1690000000 + job_number * 600), True, poller_sees_it=True)
             expect(writer.job is not None, "broadcast_job sent no mining.notify to the subscribed miner")
             job_id = writer.job
             for n in range(SHARES_PER_JOB):
@@ -598,9 +615,9 @@ async def _memory(ctx):
         # (a prune before the insert, or once a job, overshoots by a share or a job's shares)
         expect(held <= cap + SHARES_PER_JOB, f"recent_shares holds {held} entries after {msg_id - 3} submits, past "
                             f"its cap of {cap}: the cap never applies")
-        await _duplicate_still_refused(server, session, writer, msg_id)
+        await _duplicate_still_refused(server, session, writer, msg_id, clock)
         return f"recent_shares is capped at {cap} entries and held {held} after more submits than that"
-    await _duplicate_still_refused(server, session, writer, msg_id)
+    await _duplicate_still_refused(server, session, writer, msg_id, clock)
     if grew and cap is not None and cap >= 2 * MEMORY_SUBMITS and shares <= cap:
         raise _harness.CandidateError(f"cannot be judged: recent_shares is capped at {cap} entries, more than the "
                                       f"{MEMORY_SUBMITS} submits this probe makes")
@@ -611,9 +628,10 @@ async def _memory(ctx):
             f"half-way, {full} at the end; recent_shares holds {shares}")
 
 
-async def _duplicate_still_refused(server, session, writer, msg_id):
+async def _duplicate_still_refused(server, session, writer, msg_id, clock):
     """A bound that keeps the duplicate check working: the same share sent twice in a row is
-    refused the second time (a prune that empties the dict on every submit bounds it too)."""
+    refused the second time (a prune that empties the dict on every submit bounds it too),
+    and again a minute later, after another share."""
     session.difficulty = 1e-12          # every share meets the share target: the reply tells
     params = [WORKER, writer.job, "00000002", "64c6d3c0", "0badf00d"]
     replies = []
@@ -626,6 +644,30 @@ async def _duplicate_still_refused(server, session, writer, msg_id):
     expect(second is not None and second.get("result") is not True,
            "the same share sent twice in a row was accepted twice: the pruning drops the keys the duplicate "
            "check needs")
+    # the same job goes on for two hours: a prune by age must forget the first share before one
+    # sent a minute after it (``popitem()`` takes the newest: once the oldest key is due it
+    # empties everything, keys not yet due with it)
+    clock.offset += 60.0
+    later = [WORKER, writer.job, "00000003", "64c6d3c0", "0badf00d"]
+    await server._dispatch(session, {"id": msg_id + 2, "method": "mining.submit", "params": list(later)})
+    msg_id += 3
+    for step in range(1, LONG_JOB_STEPS + 1):
+        clock.offset += LONG_JOB_STEP
+        fresh = [WORKER, writer.job, "00000004", "64c6d3c0", "%08x" % step]
+        await server._dispatch(session, {"id": msg_id, "method": "mining.submit", "params": fresh})
+        await asyncio.sleep(0.002)      # a pruning task the server started runs
+        dropped = []
+        for offset, share in ((1, later), (2, params)):
+            await server._dispatch(session, {"id": msg_id + offset, "method": "mining.submit", "params": list(share)})
+            reply = writer.replies.get(msg_id + offset)
+            dropped.append(reply is not None and reply.get("result") is True)
+        msg_id += 3
+        later_dropped, first_dropped = dropped
+        expect(not later_dropped, f"{step * LONG_JOB_STEP / 60:.0f} min into one job, a share was forgotten "
+                                  f"{'as early as' if first_dropped else 'before'} one sent a minute before it: "
+                                  "the pruning drops keys that are not yet due")
+        if first_dropped:
+            return
 
 
 def _probe(body, limit=_harness.PROBE_TIMEOUT * 0.9):
