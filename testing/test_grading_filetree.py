@@ -134,6 +134,21 @@ def test_echo_and_printf_redirects_create_and_append():
     assert set(tree.files) == {"h-manifest.conf", "vars.env"}
 
 
+@pytest.mark.parametrize("adds", ["cat >> h-run.sh << 'EOF'", "tee -a h-run.sh > /dev/null << 'EOF'"])
+def test_a_heredoc_appended_to_a_file_adds_to_what_was_written(adds):
+    tree = parse_file_tree(block(
+        "cat > h-run.sh << 'EOF'\nexec ethminer --api-port 3333\nEOF\n"
+        f"{adds}\nexport CUDA_VISIBLE_DEVICES=0\nEOF\n"
+    ))
+    assert tree.files["h-run.sh"].content == "exec ethminer --api-port 3333\nexport CUDA_VISIBLE_DEVICES=0\n"
+    # written anew with `>`, the file is only the new text
+    tree = parse_file_tree(block(
+        "cat > h-run.sh << 'EOF'\nexec ethminer --api-port 3333\nEOF\n"
+        "cat > h-run.sh << 'EOF'\nexport CUDA_VISIBLE_DEVICES=0\nEOF\n"
+    ))
+    assert tree.files["h-run.sh"].content == "export CUDA_VISIBLE_DEVICES=0\n"
+
+
 @pytest.mark.parametrize("caption,info", [
     ("### h-run.sh", "bash"),
     ("**`~/Downloads/ethminer/h-run.sh`**", "bash"),
@@ -142,6 +157,9 @@ def test_echo_and_printf_redirects_create_and_append():
     ("", "bash h-run.sh"),
     ("", 'bash title="h-run.sh"'),
     ("", "h-run.sh"),
+    # a bold label, however long the remark after it
+    ("**3. `~/Downloads/ethminer/h-run.sh`** — this one has a lot of quotes, so it is easier to open "
+     "`nano ~/Downloads/ethminer/h-run.sh` and paste the file as is:", "bash"),
 ])
 def test_fenced_block_labelled_with_its_file_name(caption, info):
     text = "mkdir -p ~/Downloads/ethminer && cd ~/Downloads/ethminer\n\n"
@@ -155,6 +173,20 @@ def test_sample_output_of_a_script_is_not_the_script():
     text = "### h-stats.sh\n" + block("echo '{\"hs\":[1]}'") + "\nExample output of h-stats.sh:\n" + block('{"hs":[1]}', "json")
     text += "\n`h-stats.sh`:\n" + block('{"hs":[2]}', "json")
     assert parse_file_tree(text).files["h-stats.sh"].content == "echo '{\"hs\":[1]}'\n"
+
+
+def test_a_bold_label_over_an_example_labels_no_file():
+    text = ("**3. `h-config.sh`.** This is where the flight sheet is translated: build the pool URI and export it, "
+            "for example:\n" + block('export ETH_POOL="$scheme://$CUSTOM_TEMPLATE@$hp"'))
+    assert parse_file_tree(text).files == {}
+
+
+def test_a_long_sentence_naming_a_file_is_no_label():
+    text = ("mkdir -p ~/Downloads/ethminer && cd ~/Downloads/ethminer\n\n"
+            "The wrapper that HiveOS starts, `h-run.sh`, has to replace itself with the miner so that the agent can "
+            "track the process, which means the script below is only the part that matters:\n"
+            + block("exec ./ethminer"))
+    assert parse_file_tree(text).files == {}
 
 
 def test_unlabelled_block_and_prose_mention_create_nothing():

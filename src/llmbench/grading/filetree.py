@@ -32,6 +32,8 @@ from llmbench.grading.parsed_answer import normalize
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^`]*)$")
 # a heredoc's start: group 4 is its delimiter
 HEREDOC = re.compile(r"(?<!<)<<(?!<)(-?)\s*(\\?)(['\"]?)([A-Za-z_][\w.-]*)\3")
+# a command that adds to a file rather than replacing it: `>>`, `tee -a`
+_APPENDS = re.compile(r">>|\btee\s+(?:-\w*a\w*|--append)\b")
 _FILE_NAME = re.compile(r"(?:[~$\w{}./-]*/)?[\w.-]+\.(?:sh|conf|json|cfg|txt|ini|py|yaml|yml|env|service)\b")
 _ASSIGN = re.compile(r"^([A-Za-z_]\w*)=(.*)$")
 _VAR = re.compile(r"\$\{([A-Za-z_]\w*)(?::?[-=]([^}]*))?\}|\$([A-Za-z_]\w*)")
@@ -78,8 +80,12 @@ class FileTree:
         # A fenced listing of a file already created by a command is a display, not a new file.
         if old is not None and old.how != "fenced" and record.how == "fenced":
             return
-        if old is not None and record.how == "redirect" and record.command.find(">>") >= 0:
+        if old is not None and record.how != "fenced" and _APPENDS.search(record.command):
+            # `cat >> h-run.sh << 'EOF'` adds to the file written before (after its exec line, too)
+            old.raw = (old.raw or old.content) + (record.raw or record.content)
             old.content += record.content
+            old.complete = old.complete and record.complete
+            old.outside = tuple(dict.fromkeys(old.outside + record.outside))
             return
         self.files.pop(record.path, None)
         self.files[record.path] = record
@@ -531,6 +537,12 @@ def _first_line_name(body: list[str]) -> str | None:
 def _caption_name(caption: str) -> str | None:
     """A heading or caption right before a fence that names one file."""
     text = caption.strip()
+    label = re.match(r"^(?:#+\s*)?(\*\*|__)(.+?)\1", text)
+    if label and len(text) > _CAPTION_MAX and _FILE_NAME.search(label.group(2).replace("`", " ")) \
+            and not _NOT_WHOLE.search(text):
+        # "**3. `~/Downloads/ethminer/h-stats.sh`** — this one has a lot of quotes, so …:": the
+        # bold label names the file, however long the remark after it
+        text = label.group(0)
     if not text or len(text) > _CAPTION_MAX:
         return None
     looks_like_caption = (
@@ -555,7 +567,7 @@ def _caption_name(caption: str) -> str | None:
 # a caption that shows part of a file, or its gist
 _NOT_WHOLE = re.compile(r"\b(?:boils down to|comes down to|in essence|essentially|the gist|the core of|the key (?:part|line)s?|"
                         r"the (?:important|relevant|interesting) (?:part|line|bit)s?|an? (?:excerpt|sketch|outline)|simplified|"
-                        r"roughly|something like)\b", re.IGNORECASE)
+                        r"roughly|something like|for example|for instance|such as|e\.g)\b", re.IGNORECASE)
 # "Create `h-stats.sh` (it reads `h-config.sh`):" still names the file it creates first
 _ONE_FILE = re.compile(r"^\W*(?:\d+[.)]\s*)?(?:create|write|save|file|path|filename|contents? of)\b", re.IGNORECASE)
 
