@@ -38,6 +38,13 @@ from llmbench.grading.acts import (
     # a reason about this code, then a request: the finding stands
     "`self.socket` is used from two threads, so it is worth moving it into `_listen()`.",
     "The socket is shared with the listener thread, so it is worth confirming who closes it.",
+    # "I'd" before a verb of opinion or expectation still asserts
+    "I'd say `window_size` is computed but never used.",
+    "I'd expect duplicate payouts: two workers can both pass the `payout_id in self.processing` test.",
+    # a colon inside inline code ends no clause: "return None" is code, not a request
+    "`_send_payment()` wraps `self.wallet.sendtoaddress()` in `except Exception: return None`.",
+    # a condition after an assertion is still the assertion's
+    "`calculate_fee()` goes through `float()`; if the amount has 8 decimals, the fee loses a satoshi.",
 ])
 def test_assertions(text):
     assert classify(text) == ASSERTION
@@ -56,6 +63,8 @@ def test_assertions(text):
     "Fix: move the socket into `_listen`.",
     "previousblockhash must be byte-reversed in `_build_header`.",
     "I'd make the window come from `pplns_window`.",
+    "Still, to make operations easier I'd send those rows to a separate state instead.",
+    "I would probably move the socket into `_listen()`.",
     "For money it's generally advisable to consider `Decimal` rather than float in `calculate_fee`.",
     "It is usually recommended to hold `self.lock` around the check.",
     "If you want to be on the safe side, you could consider moving the setup into the listener thread:",
@@ -80,6 +89,9 @@ def test_assertions(text):
     "- It may also be worth running `tracemalloc` for an hour to see which allocation site grows.",
     # a risk drawn from a general fact, not a finding
     "Bitcoin mixes big-endian display hex and little-endian internal order, so it is easy to get `previousblockhash` wrong.",
+    "It's also worth adding a test that runs `process_pending_payments()` from several threads against one DB.",
+    # what the request may find hangs on it
+    "Compare `calculate_fee()` against a `Decimal` computation for last month's payouts; if they disagree, that's your few satoshis.",
 ])
 def test_advice(text):
     assert classify(text) == ADVICE
@@ -190,3 +202,10 @@ def test_a_hypothetical_asserts_nothing():
             "populated from `config`, because if it is a fixed literal it would override your JSON.")
     assert "override" not in asserted_part(text)
     assert "override" in asserted_part("`self.share_window` is a fixed literal, so it overrides your JSON.")
+
+
+def test_inline_code_holds_no_clause_boundary():
+    said = "`_send_payment()` wraps `self.wallet.sendtoaddress()` in `except Exception: return None`."
+    assert asserted_part(said) == said
+    # outside code, a colon still ends the clause and the request after it is blanked
+    assert "return" not in asserted_part("The wallet call is wrapped: return an error instead.")

@@ -52,6 +52,20 @@ def test_a_pronoun_denial_denies_what_the_sentence_before_named():
     assert passed("pplns", UNUSED + " This is why changing `pplns_n` did nothing.", "pplns.window_size_unused")
 
 
+HAND_OFF = ("* The SUB socket is created in `__init__` and connected in `start()` on the main thread, but it is "
+            "read by `_listen()` on the listener thread.\n")
+
+
+def test_a_demonstrative_denial_in_the_next_list_item_denies_what_the_item_before_named():
+    assert passed("zmq", HAND_OFF + LISTEN_FIX, CROSSING)
+    denied = HAND_OFF + "* That hand-off is fine: `Thread.start()` is a full memory barrier.\n"
+    assert not passed("zmq", denied + LISTEN_FIX, CROSSING)
+    assert not passed("zmq", denied + LISTEN_FIX, "zmq.fix_socket_in_thread")
+    # an item of another list, after a paragraph between, does not go on from it
+    apart = HAND_OFF + "\nThe context is shared too.\n\n* That is fine: contexts are thread-safe.\n"
+    assert passed("zmq", apart + LISTEN_FIX, CROSSING)
+
+
 def test_a_denial_keeps_its_force_beside_a_clause_about_the_fix():
     denial = UNUSED + " This is harmless dead code; I removed it in the fix below for clarity."
     assert not passed("pplns", denial, "pplns.window_size_unused")
@@ -165,6 +179,16 @@ def test_a_heading_that_states_a_wrong_mechanism_binds_the_sentences_under_it(he
     body = ("In `calculate_payouts()` the window is supposed to be `window_size`, but that window is effectively "
             "a fixed number: whatever the pool config says, it ends up as the same 10,000-share window.")
     assert passed("pplns", f"{heading}\n\n{body}\n", "pplns.hardcoded_share_window") is expected
+
+
+@pytest.mark.parametrize("said, expected", [
+    ("In `calculate_payouts()`, `window_size` is effectively a fixed 10,000-share window: it never looks at "
+     "`pool_config.json`. The value you configure is ignored.", False),
+    ("In `calculate_payouts()`, `window_size` is computed from the difficulty and then ignored: the query "
+     "uses `share_window`.", True),
+])
+def test_window_size_called_a_fixed_window_is_the_swapped_windows(said, expected):
+    assert passed("pplns", said, "pplns.window_size_unused") is expected
 
 
 def test_a_heading_topic_the_sentence_explains_is_no_wrong_mechanism():
@@ -588,6 +612,11 @@ def test_amounts_read_back_from_real_columns_are_no_place_of_the_float_arithmeti
     ("If the worker is killed between the commits, the row stays in `processing` forever and that miner is never paid.",
      False),
     ("If the wallet times out after sending, the except branch resets the row to `pending` and it is paid again.", True),
+    # the gap the claim means, named by the next sentence: the race's
+    ("Between the `SELECT` in `process_pending_payments` and the `UPDATE`, another worker can read the same row.",
+     False),
+    ("Between the send and the `paid` commit, a wallet timeout resets the row to `pending`, so it is paid again.",
+     True),
 ])
 def test_a_conclusion_is_read_with_the_consequence_the_next_sentence_draws(consequence, expected):
     said = ("`_execute_payment()` commits `status = 'processing'`, then calls the wallet, then commits `paid`. "
@@ -638,6 +667,9 @@ def test_a_checks_own_denial_about_a_decoy_it_names_denies_nothing_here():
     decoy = "`process_pending_payments()` reads the pending rows once per round, which is the intended design."
     assert passed("payment", said + decoy, "payment.atomicity")
     assert not passed("payment", said + "Resetting the row to `pending` is the intended behaviour.", "payment.atomicity")
+    assert not passed("payment", said + "Resetting to pending on failure is the usual retry pattern.", "payment.atomicity")
+    assert not passed("payment", said + "The `except` block that sets the row back to `'pending'` is the correct retry "
+                                        "behaviour.", "payment.atomicity")
 
 
 def test_a_bare_value_where_sqlite3_wants_a_sequence_is_no_fix():
@@ -677,3 +709,68 @@ def test_a_wrong_diagnosis_takes_its_defect_cue_from_its_paragraph():
                  "listener thread works through that context.\n\nThe socket, though, is not thread-safe and crosses "
                  "from `start()` to `_listen()`.")
     assert passed("zmq", described + "\n" + LISTEN_FIX, CROSSING)
+
+
+def test_a_window_joining_a_denial_to_the_next_sentence_does_not_retract_it():
+    denied = ("The `except` block in `_execute_payment()` that sets the row back to `'pending'` is the correct retry "
+              "behaviour. The \"paid again after a hiccup\" report is the same race as above, and goes away with that fix.")
+    assert not passed("payment", denied, "payment.atomicity")
+    # a later sentence that asserts the defect on its own does retract it
+    retracted = ("The `except` block in `_execute_payment()` that sets the row back to `'pending'` is the correct retry "
+                 "behaviour. But when the wallet times out after the coins were sent, that reset pays the row again.")
+    assert passed("payment", retracted, "payment.atomicity")
+
+
+def test_the_lead_in_to_the_paragraphs_code_can_state_the_wrong_mechanism():
+    said = ("The header mixes byte orders: `version`, `ntime` and `nonce` are packed little-endian while `prev_hash` "
+            "is taken as big-endian hex. ")
+    code = "\n\n```python\nversion = struct.pack(\">I\", self.block_template[\"version\"])\n```\n"
+    wrong = said + "Since hashes are compared as big-endian numbers, the header should be built big-endian throughout:"
+    assert not passed("stratum", wrong + code, "stratum.byte_order")
+    right = said + "Inside the header it must be in internal order, the byte-reverse of the RPC hex:"
+    assert passed("stratum", right + code, "stratum.byte_order")
+
+
+def test_a_lead_in_that_is_the_checks_own_fix_states_no_wrong_mechanism():
+    said = ("`_submit_block()` logs `block_hex`, the complete serialized block, at INFO *before* calling `submitblock`. "
+            "That ships a valid, unsubmitted block to a log service contractors can read. ")
+    code = '\n\n```python\nlogger.info("block candidate %s at height %d", block_hash, template["height"])\n```\n'
+    assert passed("stratum", said + "Log only the hash, height and size:" + code, "stratum.info_leak")
+    # (a lead-in that is no fix does: test_the_lead_in_to_the_paragraphs_code_can_state_the_wrong_mechanism)
+
+
+def test_a_sentence_continuing_the_block_data_by_pronoun_completes_the_leak():
+    said = ("`block_hex` is the entire serialized block, often 1-2 MB of hex in one line. It is shipped to the hosted "
+            "log service before `submitblock` is called, so anyone with log access sees the block first. "
+            "Log only the block hash.")
+    verdict = grade("stratum", said)["stratum.info_leak"]
+    assert verdict.passed and verdict.kind == "finding", verdict   # read as a finding, not as a fix alone
+    # the same two sentences about the size alone are no leak
+    size = ("`block_hex` is the entire serialized block, often 1-2 MB of hex in one line. It fills the disk of the "
+            "hosted log service. Log only the block hash.")
+    assert not passed("stratum", size, "stratum.info_leak")
+
+
+def test_a_job_being_replaced_is_how_a_pool_works_not_a_finding():
+    described = ("When `broadcast_job()` replaces `self.current_job`, miners keep submitting work for the previous "
+                 "job for a moment.")
+    assert not passed("stratum", described, "stratum.stale_job")
+    lost = ("When `broadcast_job()` replaces `self.current_job`, the previous job is not kept by id, so shares "
+            "submitted for it are validated against the new job.")
+    assert passed("stratum", lost, "stratum.stale_job")
+
+
+def test_a_table_rows_where_column_is_what_its_bug_cell_speaks_of():
+    table = "| # | Where | Bug |\n|---|---|---|\n| 3 | {where} | Computed from `getdifficulty() * n_factor`, never used by the query. |\n"
+    assert passed("pplns", table.format(where="`calculate_payouts()`: `window_size`"), "pplns.window_size_unused")
+    # a decoy in the Where column is still the decoy
+    assert not passed("pplns", table.format(where="`n_factor`"), "pplns.window_size_unused")
+
+
+def test_a_value_in_code_is_no_subject_a_mechanism_is_said_of():
+    said = ("Any wallet error, including a read timeout after bitcoind broadcast the transaction, is converted to "
+            "`None` and the original exception is discarded.")
+    assert passed("payment", said, "payment.atomicity")
+    # a decoy in code still is one
+    decoy = ("`get_payment_history()` is converted to dicts and the original exception is discarded.")
+    assert not passed("payment", decoy, "payment.atomicity")

@@ -86,11 +86,11 @@ _ADVICE_CUES = re.compile(
     r"(?:should|must|ought to|needs? to|has to|have to|had better|may want|might want|would do well)\b"
     r"|\b(?:should|ought to)\b"
     r"|\b(?:must|needs? to|has to|have to) (?:be|use|read|create|take|hold|pass|own|run|log|check|validate|reverse|stay|remain|never|not|only|always)\b"
-    r"|\bit(?: is|['’]s| would(?: also| still)? be| might(?: also| still)? be| may(?: also| still)? be) (?:\w+ly )?(?:worth|advisable|recommended|wise|better|safer|a good idea|best|prudent)\b"
+    r"|\bit(?: is|['’]s| would(?: also| still)? be| might(?: also| still)? be| may(?: also| still)? be) (?:\w+ly |also |still )?(?:worth|advisable|recommended|wise|better|safer|a good idea|best|prudent)\b"
     r"|\b(?:would|might|could) (?:be )?(?:better|safer|cleaner|nicer|wise|good)\b|\b(?:could|might|would|may) make sense\b"
     r"|\b(?:would|could|might) be (?:a |the )?(?:(?:reasonable|sensible|good|fine|simple) )?(?:starting point|start|first step|approach|option|choice)\b"
     r"|\b(?:good|next|first|useful|sensible) step (?:would be|is|could be) to\b"
-    r"|\bbest[- ]practices?\b|\b(?:I|we) (?:would )?(?:recommend|suggest)\b|\bI'?d (?:\w+ )?(?:make|use|move|add|change|replace|recommend|suggest|go)\b|\bis (?:\w+ly )?(?:recommended|advisable)\b"
+    r"|\bbest[- ]practices?\b|\b(?:I|we) (?:would )?(?:recommend|suggest)\b|\bI(?:'d|’d| would) (?:\w+ly |also |still |rather |personally )?(?!(?:say|expect|guess|bet|argue|think|call|note|imagine|assume|be|have|see|agree|point|like|love)\b)[a-z]+\b|\bis (?:\w+ly )?(?:recommended|advisable)\b"
     r"|\bkeep (?:in mind|an eye)\b|\bworth (?:checking|verifying|reviewing|a look)\b"
     # a risk, not a finding: "so it is easy to get `previousblockhash` and `bits` wrong"
     r"|\b(?:it is|it'?s|it can be|can be|is) (?:\w+ )?(?:easy|tricky|hard|difficult) to (?:get|mix|confuse|miss|overlook)\b"
@@ -170,12 +170,19 @@ _INLINE_CODE = re.compile(r"`[^`]*`")
 _SUBORDINATE = re.compile(r"^,?\s+(?:because|since|whereas|while|although|though|so that|so|otherwise)\s+$", re.IGNORECASE)
 
 
+def clause_breaks(sentence: str, end: int | None = None) -> list[re.Match]:
+    """Where the sentence's clauses meet (``CLAUSE_SPLIT``), up to ``end``; never inside inline
+    code (the colon of "`except Exception: return None`" ends no clause)."""
+    masked = _INLINE_CODE.sub(lambda m: "`" + "x" * (len(m.group(0)) - 2) + "`", sentence)
+    return list(CLAUSE_SPLIT.finditer(masked, 0, len(masked) if end is None else end))
+
+
 def _split(sentence: str) -> list[tuple[str, bool]]:
     """(clause, subordinate) pairs: a subordinate clause ("… while `_listen()` is blocked")
     depends on the clause before it and does not change what that clause does."""
     out: list[tuple[str, bool]] = []
     start, subordinate = 0, False
-    for match in CLAUSE_SPLIT.finditer(sentence):
+    for match in clause_breaks(sentence):
         out.append((sentence[start:match.start()], subordinate))
         start, subordinate = match.end(), bool(_SUBORDINATE.match(match.group(0)))
     out.append((sentence[start:], subordinate))
@@ -188,7 +195,7 @@ def asserted_part(sentence: str) -> str:
     decision, so confirm it is only done when no coins left the wallet" asserts only the
     first clause."""
     out, start, subordinate, requested = [], 0, False, False
-    bounds = [(m.start(), m.end(), bool(_SUBORDINATE.match(m.group(0)))) for m in CLAUSE_SPLIT.finditer(sentence)]
+    bounds = [(m.start(), m.end(), bool(_SUBORDINATE.match(m.group(0)))) for m in clause_breaks(sentence)]
     for end, after, next_subordinate in bounds + [(len(sentence), len(sentence), False)]:
         clause = _CONDITION.sub("", _LEAD.sub("", sentence[start:end].strip()))
         asks = bool(clause) and (_is_request(clause) or bool(_HYPOTHETICAL.match(clause))) \
@@ -201,7 +208,9 @@ def asserted_part(sentence: str) -> str:
 
 # "make sure X is parameterized, and that the web layer validates …": a second object of the request
 # "make sure `term()` is only reached after …; otherwise `term()` can block": its purpose
-_THAT_CLAUSE = re.compile(r"^(?:that|otherwise)\s", re.IGNORECASE)
+# "Compare `calculate_fee()` against a `Decimal` computation; if they disagree, that's your few
+# satoshis": what the request may find
+_THAT_CLAUSE = re.compile(r"^(?:that|otherwise|if|unless)\s", re.IGNORECASE)
 
 
 def _hangs(clause: str, subordinate: bool) -> bool:

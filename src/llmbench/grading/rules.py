@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence, Union
 
-from llmbench.grading.acts import ADVICE, CLAUSE_SPLIT, asserted_part, clauses, is_soft, is_unsettled, is_vague
+from llmbench.grading.acts import ADVICE, asserted_part, clause_breaks, clauses, is_soft, is_unsettled, is_vague
 from llmbench.grading.check import Verdict
 from llmbench.grading.parsed_answer import Answer, Unit
 
@@ -390,7 +390,7 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
         said = _mechanism_denied(finding, text)
         if said:
             places = _strong_places(finding, [unit])
-            if not places and before is not None and before.block == unit.block and not _wrong_subject(finding, before):
+            if not places and before is not None and _follows(before, unit) and not _wrong_subject(finding, before):
                 places = _strong_places(finding, [before])
             after = answer.units[unit.index + 1] if unit.index + 1 < len(answer.units) else None
             if not places and after is not None and after.block == unit.block and not _wrong_subject(finding, after):
@@ -401,7 +401,7 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
                 continue
         # "window_size is computed but never used. This is harmless leftover code.": the
         # pronoun's subject is the sentence before
-        if before is not None and before.block == unit.block and _PRONOUN_DENIAL.match(text):
+        if before is not None and _follows(before, unit) and _PRONOUN_DENIAL.match(text):
             places = _strong_places(finding, [before])
             first = clauses(text)[0]
             found = _search(_GENERIC_DENIALS, first)
@@ -411,6 +411,14 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
                     and not _other_subject(finding, first[:found[1].start()]):
                 denials.append(Denial(unit, found[0].label(found[1]), places))
     return denials
+
+
+def _follows(before: Unit, unit: Unit) -> bool:
+    """Whether ``unit`` goes on from ``before``: the next sentence of its paragraph or list
+    item, or the next item of the same list ("* The socket is created in `__init__` …
+    * That hand-off is fine: …")."""
+    return before.block == unit.block or (before.item and unit.item and before.section == unit.section
+                                           and before.kind == unit.kind == "prose" and before.block + 1 == unit.block)
 
 
 _NAMED_CODE = re.compile(r"`[^`\n]+`|(?<![\w.])_\w+|\b[A-Za-z]\w*_\w*(?:\(\))?|\b\w+\(\)")   # (a JSON answer loses its backticks)
@@ -610,7 +618,9 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             else:
                 miss = miss or Miss(unit, f"mechanism {_name(found)} stated without naming where", "missing")
             continue
-        veto = _vetoed(denials, unit.index, _strong_places(finding, scope))
+        # (a window joining the denial to the sentence after it retracts nothing: the mechanism
+        # needs the denied sentence itself)
+        veto = _vetoed(denials, unit.parts[0].index if unit.parts else unit.index, _strong_places(finding, scope))
         if veto:
             miss = Miss(unit, f"{veto.evidence()} (no later sentence retracts it); vetoes", "denial")
             continue
@@ -651,16 +661,18 @@ _PRONOUN_SUBJECT = re.compile(r"\s*(?:it|they|this|which)\b", re.IGNORECASE)
 # a parenthesised aside, not a call: "(sharing the Context is OK)", "(`window_size`, from `getdifficulty()`)"
 _ASIDE = re.compile(r"(?<![\w`.\]])\((?:[^()]|\(\))*\)")
 _CODE_NAME = re.compile(r"`[^`\n]+`|\b(?:self\.)?[A-Za-z_]\w*_\w*(?:\(\))?|\b\w+\(\)")
+_LITERAL = re.compile(r"`?(?:None|True|False|-?[\d_.]+|'[^']*'|\"[^\"]*\")`?")
 
 
 def _clause_subject(text: str, start: int, end: int) -> str | None:
     """What the words at ``start:end`` are said of: the code name they qualify, else the
     last code name of their clause before them."""
     after = _CODE_NAME.match(text, end + 1 if text[end:end + 1] == " " else end)
-    if after:
+    if after and not _LITERAL.fullmatch(after.group(0)):
         return after.group(0)           # "the hard-coded `share_window`"
     clause, begin = _clause_before(text, start)
-    names = _CODE_NAME.findall(clause, begin)
+    # (a value is no subject: "is converted to `None` and the original exception is discarded")
+    names = [n for n in _CODE_NAME.findall(clause, begin) if not _LITERAL.fullmatch(n)]
     if names:
         return names[-1]
     if _PRONOUN_SUBJECT.match(clause, begin):
@@ -675,7 +687,7 @@ def _clause_before(text: str, start: int) -> tuple[str, int]:
     ``start`` begins in it."""
     # "(`window_size`, from `getdifficulty()` …)" and "— the setting you tuned —" are asides
     clause = _without_asides(text[:start])
-    breaks = sorted(m.end() for pattern in (CLAUSE_SPLIT, _SENTENCE_END) for m in pattern.finditer(clause, 0, start))
+    breaks = sorted([m.end() for m in clause_breaks(clause, start)] + [m.end() for m in _SENTENCE_END.finditer(clause, 0, start)])
     return clause, (breaks[-1] if breaks else 0)
 
 
@@ -703,8 +715,12 @@ def _mechanism_here(finding: Finding, text: str, functions: frozenset[str] = fro
     elsewhere = None
     for rule in finding._mechanisms:
         for match in rule.pattern.finditer(text):
-            if match.end() == 0:
-                return (rule, match), None      # an all_of conjunction has no position
+            if match.end() == 0:                # an all_of conjunction has no position:
+                opening = _decoy_subject(finding, text)
+                if opening:                     # what its sentence is about decides
+                    elsewhere = elsewhere or (rule, match, opening)
+                    continue
+                return (rule, match), None
             subject = _clause_subject(text, match.start(), match.end())
             # a function of the program names where the thing happens ("`__init__` sets the
             # window to a fixed 10,000"), unless it is one of the check's decoys
@@ -718,10 +734,33 @@ def _mechanism_here(finding: Finding, text: str, functions: frozenset[str] = fro
                 if decoy and not _search(finding._places, clause[begin:]):
                     elsewhere = elsewhere or (rule, match, decoy[1].group(0))
                     continue
-            if subject is None or located or _own_name(finding, subject):
+            if subject is None or located or _own_name(finding, subject) or _row_names_place(finding, text, match.start()):
                 return (rule, match), None
             elsewhere = elsewhere or (rule, match, subject)
     return None, elsewhere
+
+
+def _row_names_place(finding: Finding, text: str, start: int) -> bool:
+    """A table row whose cells before the one at ``start`` name one of the check's places: its
+    "Where" column is what the cell says things of ("| `calculate_payouts()`: `window_size` |
+    Computed from `getdifficulty() * n_factor`, never used by the query |")."""
+    cells = text[:start].split(" | ")[:-1]
+    return any(_own_name(finding, name) and not _search(finding._wrong, name)
+               for cell in cells for name in _CODE_NAME.findall(cell))
+
+
+def _decoy_subject(finding: Finding, text: str) -> str | None:
+    """The decoy that opens the first clause naming one of the check's places, if it does
+    ("`_notify_message()` always reads `self.current_job` … instead of the job that was
+    broadcast": about the notify helper)."""
+    for clause in clauses(text):
+        place = _search(finding._places, clause)
+        if place:
+            names = _CODE_NAME.findall(clause, 0, place[1].start())
+            if names and _search(finding._wrong, names[0]) and not _own_name(finding, names[0]):
+                return names[0]
+            return None
+    return None
 
 
 def _heading_wrong_mechanism(answer: Answer, finding: Finding, unit: Unit) -> str | None:
@@ -780,7 +819,8 @@ def _section_wrong_mechanism(answer: Answer, finding: Finding, heading: Unit) ->
     return None
 
 
-_CONSEQUENCE = re.compile(r"^\W*(?:if|when|whenever|so|then|this means|that means|as a result|in that case|"
+# (or names the gap it means: "Between the `SELECT` … and the `UPDATE`, another worker can read the same row")
+_CONSEQUENCE = re.compile(r"^\W*(?:if|when|whenever|so|then|between|this means|that means|as a result|in that case|"
                           r"consequently|which means)\b", re.IGNORECASE)
 
 
@@ -807,6 +847,15 @@ def _item_wrong_mechanism(answer: Answer, finding: Finding, lead: Unit) -> str |
             found = _search(finding._wrong_mechanisms, concluded.group(1)) if concluded else None
             if found:
                 return _name(found)
+        # and the lead-in to the paragraph's code, a request as often as not ("…, the header
+        # should be built big-endian throughout:"): the code after it fixes that diagnosis
+        for u in block:
+            # (not a lead-in that is itself this check's fix: "Log hash/height/size only:")
+            if u.index > lead.index and u.kind == "prose" and u.novel and u.text.rstrip().endswith(":") \
+                    and not _search(finding._fixes, _plain(u)):
+                found = _search(finding._wrong_mechanisms, _plain(u))
+                if found:
+                    return _name(found)
     for unit in explaining:
         if unit.kind != "code" and unit.novel and unit.act != ADVICE:
             found = _search(finding._wrong_mechanisms, _plain(unit))

@@ -237,12 +237,12 @@ ATOMICITY = Finding(
             r"(?!.*\b(?:twice|double\w*|duplicat\w*|re-?pa(?:y|id|ys|ying)|second (?:time|payment|send)|"
             r"(?:pa(?:y|id|ys)|sen[dt]\w*|goes out|went out)\b[^.]{0,20}\bagain)\b)")},
     denials=(
-        r"\b(?:is|are) (?:the )?(?:intended|expected|desired|correct|right) behaviou?r\b|\bworks as (?:intended|designed)\b",
+        r"\b(?:is|are) (?:the )?(?:intended|expected|desired|correct|right) (?:retry )?behaviou?r\b|\bworks as (?:intended|designed)\b",
         # "the reset to `pending` in the `except` branch is intended: it lets the next round retry"
         r"\b(?:is|are) (?:\w+ )?intended(?! (?:to|for|as|by))\b",
         r"\bretry (?:behaviou?r |logic )?(?:is|looks) (?:correct|fine|right|intended)",
         r"\b(?:is|are) (?:already|correctly|properly|fully|effectively|safely) (?:\w+ )?(?:transactional|atomic|idempotent)\b|\b(?:is|are) (?:transactional|atomic|idempotent) already\b",
-        r"\b(?:is|follows|uses) (?:the|a) (?:correct|right|standard|recommended|safe) (?:pattern|approach|design)\b",
+        r"\b(?:is|follows|uses) (?:the|a) (?:correct|right|standard|recommended|safe|usual|normal|common) (?:retry )?(?:pattern|approach|design)\b",
     ),
     span=2,
 )

@@ -45,7 +45,7 @@ _READ_PPLNS_WINDOW = any_of(
 # The two windows swapped: "window_size is hard-coded to 10000", "share_window is computed
 # from the network difficulty". Such an answer diagnoses neither defect where it lives.
 _SWAPPED_WINDOWS = (
-    r"\bwindow_size`?\s+(?:is|was|gets|stays|remains)\s+(?:\w+ ){0,2}(?:hard[- ]?cod\w*|fixed (?:to|at)|pinned (?:to|at)|stuck (?:to|at)|set to (?:a )?(?:literal|constant))",
+    r"\bwindow_size`?\s+(?:is|was|gets|stays|remains)\s+(?:\w+ ){0,2}(?:hard[- ]?cod\w*|fixed (?:to|at)|a (?:fixed|constant)\b|pinned (?:to|at)|stuck (?:to|at)|set to (?:a )?(?:literal|constant))",
     r"\bshare_window`?\s+(?:is|was|gets)\s+(?:\w+ ){0,2}(?:derived|computed|calculated)\s+from\s+(?:the )?(?:network |current )?(?:difficulty|net_diff|getdifficulty)",
 )
 

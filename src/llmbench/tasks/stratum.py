@@ -187,6 +187,8 @@ INFO_LEAK = Finding(
         r"\bnot (?:a |an |really a )?(?:real )?(?:leak|security (?:issue|risk|problem)|secret|sensitive)\b",
         r"\bnothing (?:sensitive|secret|confidential)\b|\b(?:harmless|public anyway|is public)\b",
     ),
+    # "`block_hex` is the entire serialized block … It is shipped to the log service before `submitblock`"
+    span=2,
 )
 
 # stratum.stale_job -------------------------------------------------------------
@@ -206,7 +208,7 @@ _INSTEAD = (
 _NOT_KEPT = (
     r"\b(?:not|never|isn'?t|aren'?t) (?:stored|kept|tracked|saved|retained|remembered|indexed|cached|mapped)\b|"
     r"\bno (?:job )?(?:map|dict\w*|table|registry|history|lookup|cache|store|record)\b|"
-    r"\bonly (?:one|a single|the (?:latest|current|last|newest)) job\b|\boverwrit\w*|\breplac\w*|"
+    r"\bonly (?:one|a single|the (?:latest|current|last|newest)) job\b|\boverwrit\w*|"
     r"\bforgot\w*|\bforgets\b|\blost\b|\bthrows? away\b|\bdrops? the (?:old|previous)"
 )
 _OLD_JOB = r"\b(?:old|older|previous|prior|earlier|stale|outdated|superseded|replaced|former|just-replaced) (?:\w+ )?jobs?\b|\bjobs? (?:that (?:was|has been|were) )?(?:just )?(?:replaced|superseded)\b"
@@ -236,7 +238,8 @@ STALE_JOB = Finding(
         r"\bjob_id\s+not\s+in\s+self\.\w*jobs",
     ),
     fix_places=(r"_validate_share|_handle_submit|_compute_merkle|_build_header|broadcast_job|_submit\w*|_lookup\w*|_get_job\w*",),
-    wrong_places=(r"recent_shares\b", r"_submit_block\b", r"\bsessions\b"),
+    # (the notify helper reads the current job too, rightly: it announces the newest one)
+    wrong_places=(r"recent_shares\b", r"_submit_block\b", r"\bsessions\b", r"_notify_message\b"),
     advice=_QUESTION,
     denials=(
         r"\bjob_id (?:is|gets) (?:correctly |properly )?(?:looked up|checked|validated|used)\b",
