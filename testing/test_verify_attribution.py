@@ -17,7 +17,7 @@ from verify_probes_helpers import by_probe, lay_out, run_probe
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify import runner
 from llmbench.verify.candidate import NoCandidate, build_candidate
-from llmbench.verify.incomplete import raised_by_answer, undefined_by_answer
+from llmbench.verify.incomplete import broken_by_answer, raised_by_answer, undefined_by_answer
 from llmbench.verify.places import touches_place
 from llmbench.verify.runner import Verifier
 
@@ -143,6 +143,20 @@ def test_a_name_the_fixture_defines_and_the_answer_removed_is_the_fixs_failure()
     # a library object without the attribute is the program misusing it, not a gap in the answer
     assert undefined_by_answer("AttributeError: 'NoneType' object has no attribute 'fetchall'",
                                [PAYMENT], [PAYMENT]) is None
+
+
+def test_a_crash_on_a_name_the_original_program_set_in_time_is_the_fixs_failure():
+    # the socket made in `_listen` while `start()`, kept as it was, still connects it first
+    moved = ZMQ.replace("        self.socket = self.context.socket(zmq.SUB)\n", "").replace(
+        "    def _listen(self):\n", "    def _listen(self):\n        self.socket = self.context.socket(zmq.SUB)\n")
+    detail = "candidate raised AttributeError: 'ZMQListener' object has no attribute 'socket' (zmq_listener.py:42 in start)"
+    assert broken_by_answer(detail, [ZMQ], [moved]) == "socket"
+    # not set anywhere any more: maybe a part of __init__ the answer did not show (an error, not a failure)
+    gone = ZMQ.replace("        self.socket = self.context.socket(zmq.SUB)\n", "")
+    assert broken_by_answer(detail, [ZMQ], [gone]) is None
+    # a name the original never had is the answer's gap (incomplete), not a broken program
+    assert broken_by_answer(detail.replace("'socket'", "'rcv_timeout_ms'"), [ZMQ], [moved]) is None
+    assert broken_by_answer("NameError: name 'amount' is not defined", [PAYMENT], [PAYMENT]) is None
 
 
 # -- payment probes: what each check's criterion asks -------------------------------

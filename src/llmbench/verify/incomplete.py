@@ -95,6 +95,21 @@ def undefined_by_answer(detail: str, fixture_texts: list[str], candidate_texts: 
     return name
 
 
+def broken_by_answer(detail: str, fixture_texts: list[str], candidate_texts: list[str]) -> str | None:
+    """The missing attribute when the original program set it in time and the answer's
+    program sets it only later (``self.socket`` made in ``_listen`` while ``start()``, kept as
+    it was, still connects it first): the fix breaking the program. An attribute no longer
+    set at all may be a part of ``__init__`` the answer did not show, so that stays an error."""
+    classes = set().union(*(_classes(t) for t in fixture_texts + candidate_texts))
+    missing = missing_name(detail, classes)
+    if missing is None or not missing[1]:
+        return None
+    name = missing[0]
+    before = any(name in defined_names(t, True) for t in fixture_texts)
+    now = any(name in defined_names(t, True) for t in candidate_texts)
+    return name if before and now else None
+
+
 # "candidate raised TypeError: unsupported … (payment_processor.py:88 in _execute_payment)"
 _RAISED = re.compile(r"^candidate raised (?:\w+\.)*(\w+): .*\((\w+\.py):(\d+) in \w+\)$")
 # what an answer's own line can raise by being wrong (not by being a fragment whose

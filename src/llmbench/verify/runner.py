@@ -29,7 +29,7 @@ from llmbench.paths import buggy_code_dir
 from llmbench.tasks import get_task
 from llmbench.verify import sandbox
 from llmbench.verify.candidate import PYTHON_TASKS, TASK_FILES, Candidate, NoCandidate, build_candidate
-from llmbench.verify.incomplete import raised_by_answer, undefined_by_answer
+from llmbench.verify.incomplete import broken_by_answer, raised_by_answer, undefined_by_answer
 from llmbench.verify.places import PLACES, added_lines, concerns, touches_place
 from llmbench.verify.shellscript import build_shell_candidate
 
@@ -225,6 +225,9 @@ def _mark_incomplete(task: str, candidate: Candidate, per_check: dict[str, dict]
                                                 f"it nor the original program defines ({entry['detail']})")
         elif entry["status"] == "error" and raised_by_answer(entry["detail"], fixture_files, candidate.files):
             entry.update(status="failed", detail=f"{_RAISED_BY_ANSWER}{entry['detail']}")
+        elif entry["status"] == "error" and (gone := broken_by_answer(entry["detail"], fixtures, texts)):
+            entry.update(status="failed", detail=f"the answer's change leaves {gone!r} unset where the program "
+                                                 f"uses it ({entry['detail']})")
 
 
 def _tree_digest(folder: Path) -> str:
