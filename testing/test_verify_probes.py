@@ -69,6 +69,7 @@ RIGHT = [
     ("stratum", "right_capped_try.py"),       # bounded job map, size cap, try/except with length checks
     ("stratum", "right_pruning_task.py"),     # a pruning task started by start()
     ("stratum", "right_prune_in_poller.py"),  # share keys pruned by age in the template poller's loop
+    ("stratum", "right_block_logged_after_submit.py"),  # the block hex logged, but after submitblock
     ("hiveos", "right_reference.sh"),         # the reference answer's shell
     ("hiveos", "right_argjson.sh"),           # h-stats built with jq --argjson from shell variables
     ("hiveos", "right_netcat.sh"),            # h-stats asks the API with nc -w, as HiveOS's own scripts do
@@ -103,6 +104,8 @@ WRONG = [
      "window_size_not_dead", "never uses it"),
     ("payment", "wrong_decimal_of_float.py", "payment.float_precision",
      "money_exact_to_satoshi", "not a whole number of satoshis"),
+    ("payment", "wrong_decimal_bound_after_send.py", "payment.float_precision",
+     "money_exact_to_satoshi", "went back to 'pending'"),
     ("payment", "wrong_percent_format.py", "payment.sql_injection",
      "history_not_injectable", "rows of other addresses"),
     ("payment", "wrong_lock_only_the_set.py", "payment.race_condition",

@@ -404,10 +404,7 @@ async def _info_leak(ctx):
         where = "" if level >= logging.INFO else f" (at {logging.getLevelName(level)})"
         expect(block_hex not in text, f"the whole block hex is logged before submitblock{where}: " + text[:120])
         expect(header_hex not in text, f"the solved block's header hex is logged before submitblock{where}: " + text[:120])
-    body = block_hex[160:]
-    for level, text in handler.records:
-        if level >= logging.INFO and len(body) > 200 and body in text:
-            raise _harness.ProbeFailed("the whole block hex is written to the log: " + text[:120])
+    # (after submitblock the block is public: the contract lets a fix move the log there)
     return f"the block went to submitblock ({len(block_hex) // 2} bytes) and its hex was not logged before it"
 
 
