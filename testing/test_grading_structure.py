@@ -774,3 +774,54 @@ def test_a_value_in_code_is_no_subject_a_mechanism_is_said_of():
     # a decoy in code still is one
     decoy = ("`get_payment_history()` is converted to dicts and the original exception is discarded.")
     assert not passed("payment", decoy, "payment.atomicity")
+
+
+def test_a_denial_taken_back_in_its_own_sentence_denies_nothing():
+    said = ("At first I thought `self.share_window = 10000` was just a sensible default that the config would "
+            "replace, but it isn't: it's hard-coded and overrides `pool_config.json`.")
+    assert passed("pplns", said, "pplns.hardcoded_share_window")
+    kept = "`self.share_window = 10000` is just a sensible default that the config would replace."
+    assert not passed("pplns", kept, "pplns.hardcoded_share_window")
+
+
+def test_a_subjectless_sentence_after_the_programs_line_is_said_of_it():
+    shown = "In `calculate_payouts()`:\n\n```python\nwindow_size = int(net_diff * self.n_factor)\n```\n\n"
+    assert passed("pplns", shown + "is computed and never used by the query.", "pplns.window_size_unused")
+    # after a line of the answer's own, there is nothing to continue
+    own = "In `calculate_payouts()`:\n\n```python\nwindow = compute_window()\n```\n\n"
+    assert not passed("pplns", own + "is computed and never used by the query.", "pplns.window_size_unused")
+
+
+@pytest.mark.parametrize("said", [
+    "These two steps are not atomic, and `self.lock` is never acquired, so two workers can both see the id as "
+    "free and both call `_execute_payment()` for the same payout.",
+    "The status transition in `_execute_payment()` is not atomic: another worker can read the same pending row "
+    "between the SELECT and the UPDATE.",
+    "| 1 | same payout paid twice | `process_pending_payments()` | a non-atomic check-then-act; both workers pay |",
+])
+def test_the_race_told_as_non_atomic_is_no_atomicity_finding(said):
+    assert not passed("payment", said, "payment.atomicity")
+
+
+def test_a_table_row_about_the_send_and_its_status_is_the_atomicity_finding():
+    row = ("| 2 | paid again after a hiccup | `_execute_payment()` | a wallet timeout after the coins were sent resets "
+           "the row to `pending`, so it is paid again |")
+    assert passed("payment", row, "payment.atomicity")
+
+
+def test_a_prose_reply_beside_the_params_blamed_on_a_decoy_fixes_the_decoy():
+    decoy = ("`_handle_authorize()` indexes `message[\"params\"][0]` without checking that `params` exists, which "
+             "raises for rigs that send `\"params\": []`. Reply with an error instead.")
+    assert not passed("stratum", decoy, "stratum.input_validation")
+    own = ("`_handle_submit()` unpacks `message[\"params\"]` without checking its length, which raises for rigs that "
+           "send four params. Reply with an error instead.")
+    assert passed("stratum", own, "stratum.input_validation")
+
+
+def test_precise_as_the_chain_allows_goes_on_with_the_denial_not_against_it():
+    denied = ("Float precision isn't the problem here. `calculate_fee()` rounds to 8 decimals, which is exactly satoshi "
+              "resolution, so each fee is as precise as the chain allows.")
+    assert not passed("payment", denied + " You could also switch `batch_payments()` to `Decimal`.", "payment.float_precision")
+    retracted = ("Float precision isn't the problem here, I thought. But `calculate_fee()` multiplies floats, so fees "
+                 "are imprecise by a satoshi. Use `Decimal`.")
+    assert passed("payment", retracted, "payment.float_precision")

@@ -281,8 +281,10 @@ class Answer:
             if before.block == unit.block or (
                     _ANAPHOR.match(_plain_lead(unit.text)) or before.text.rstrip().endswith(":")) and before.kind != "code":
                 units.append(before)
-            elif before.kind == "code" and not before.novel and unit.kind == "prose" and _ANAPHOR.match(_plain_lead(unit.text)):
-                # "```self.share_window = 10000``` It's hard-coded, so …": the pronoun is the program's line shown
+            elif before.kind == "code" and not before.novel and unit.kind == "prose" and (
+                    _ANAPHOR.match(_plain_lead(unit.text)) or _SUBJECTLESS.match(_plain_lead(unit.text))):
+                # "```self.share_window = 10000``` It's hard-coded, so …": the pronoun is the program's
+                # line shown; so is the missing subject of "```window_size = …``` is computed and never used"
                 units.append(before)
         section = self._sections.get(unit.section) if unit.section > 0 else None   # none before the first heading
         if section and all(section[0] is not v for v in units):
@@ -308,6 +310,7 @@ class Answer:
         return self._contexts[key]
 
 
+_SUBJECTLESS = re.compile(r"(?:is|are|was|were|gets|stays|remains|never)\b")
 _ANAPHOR = re.compile(
     r"(?:it|its|this|that|these|those|they|their|them|here|there|both|such|the (?:same )?(?:function|method|code|loop|call|"
     r"query|queries|variable|attribute|value|set|dict|map|lock|socket|helper|handler|line|statement|check|field|window|result))\b",

@@ -347,10 +347,20 @@ _RETRACTION = re.compile(
 _PRONOUN_DENIAL = re.compile(r"^\W*(?:this|that|it|which)\b(?!\s+(?:is|'s)\s+(?:why|because|what))", re.IGNORECASE)
 
 
+# "At first I thought `self.share_window = 10000` was just a sensible default …, but it isn't: …"
+_TAKEN_BACK = re.compile(r"^\W*(?:it|this|that|they)\s+(?:isn'?t|is not|wasn'?t|was not|aren'?t|are not)\W*$", re.IGNORECASE)
+
+
 def _retracted_next(answer: Answer, unit: Unit) -> bool:
-    """Whether the next sentence or two take this denial back."""
+    """Whether the next sentence or two take this denial back, or a later clause of its own
+    sentence does."""
     following = [u for u in answer.units[unit.index + 1:unit.index + 3] if u.kind != "code"]
-    return any(_RETRACTION.search(_plain(u)) for u in following)
+    return (any(_RETRACTION.search(_plain(u)) for u in following)
+            or unit.kind != "code" and _taken_back_within(_plain(unit)))
+
+
+def _taken_back_within(text: str) -> bool:
+    return any(_TAKEN_BACK.match(c) for c in clauses(text)[1:])
 
 
 def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
@@ -538,7 +548,7 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             continue
         bare = _without_asides(text)
         denied = _search(finding._own_denials, bare) or _search(_GENERIC_DENIALS, bare)
-        if denied and not _ABOUT_THE_FIX.search(text):
+        if denied and not _ABOUT_THE_FIX.search(text) and not _taken_back_within(text):
             miss = Miss(unit, f"denial {_name(denied)}", "denial")
             continue
         wrong_mechanism = _search(finding._wrong_mechanisms, text)
@@ -752,7 +762,14 @@ def _row_names_place(finding: Finding, text: str, start: int) -> bool:
 def _decoy_subject(finding: Finding, text: str) -> str | None:
     """The decoy that opens the first clause naming one of the check's places, if it does
     ("`_notify_message()` always reads `self.current_job` … instead of the job that was
-    broadcast": about the notify helper)."""
+    broadcast": about the notify helper), or the first cell of a table row that names code
+    ("| same payout paid twice | `process_pending_payments()` | …": its Where column)."""
+    if " | " in text:
+        for cell in text.split(" | "):
+            names = _CODE_NAME.findall(cell)
+            if names:
+                own = any(_own_name(finding, n) and not _search(finding._wrong, n) for n in names)
+                return None if own or not _search(finding._wrong, cell) else names[0]
     for clause in clauses(text):
         place = _search(finding._places, clause)
         if place:

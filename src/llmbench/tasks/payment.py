@@ -148,7 +148,8 @@ FLOAT = Finding(
     # (SQLite's REAL columns are where amounts are read back, not where money is computed)
     weak_places=(r"`amount`|`fee`|`totals?`|\bREAL column",),
     mechanisms={"float loses money precision": any_of(
-        r"\bprecision\b|\bprecise\b|\bimprecise\b|\binexact\w*|\bapproximat\w*",
+        # ("as precise as the chain allows", "precise enough" say it is fine)
+        r"\bprecision\b|(?<!\bas )\bprecise\b(?! enough)|\bimprecise\b|\binexact\w*|\bapproximat\w*",
         r"\brounding (?:errors?|issues?|problems?|drift|artifacts?|mistakes?)\b|\bround-?off\b|\bmis-?round\w*",
         r"\b(?:can'?t|cannot|can not|not|never) (?:be )?(?:exactly |precisely |accurately )?(?:represent|store|express)\w*",
         r"\bbinary (?:floating|fraction|representation|float)|\bbase[- ]2\b|\bIEEE[- ]?754|\bdouble[- ]precision|\b64-bit doubles?\b",
@@ -230,7 +231,9 @@ ATOMICITY = Finding(
         r"[^.]{0,80}\bnot (?:\w+ ){0,2}atomic"
         # "between the SELECT … and the UPDATE …, another worker can read the same row"
         r"|\b(?:another|a second|the other|two|both) (?:workers?|threads?)\b[^.]{0,60}\b(?:read|claim|pick|select|grab|see|fetch|take)s?\b"
-        r"[^.]{0,20}\bsame (?:row|payout)"),
+        r"[^.]{0,20}\bsame (?:pending )?(?:row|payout)"
+        # "two workers can both see the id as free and both call `_execute_payment()`"
+        r"|\b(?:two|both) (?:workers?|threads?) (?:can |could |may |will |would )?both\b"),
         # the opposite failure: a row left in `processing` is never paid (not paid twice)
         "row stuck, never paid": (
             r"^(?=.*(?:\bstuck\b|\bleft (?:in|as|at) `?'?processing|\bnever (?:\w+ )?(?:picked up|paid|processed)\b|\bforever\b))"

@@ -365,6 +365,9 @@ INPUT_VALIDATION = Finding(
     ),
     # "doesn't check the nonce against the target" is share validation, not input checking
     wrong_mechanisms={"share validation": r"^(?=.*\b(?:target|difficulty|duplicate|stale)\b)(?!.*\b(?:malformed|invalid|non-?hex|hex string|params|count|format|length|type)\b)"},
+    # "`_handle_authorize()` indexes `message["params"][0]` … Reply with an error instead.": the
+    # reply fixes the decoy the answer blamed
+    decoy_blame_voids_fix=True,
 )
 
 
