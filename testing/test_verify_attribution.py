@@ -186,6 +186,10 @@ SATOSHI_BATCH = PAYMENT.replace(
     "totals[address] = totals.get(address, 0.0) + float(amount)", "totals[address] = totals.get(address, 0) + int(amount)",
 ).replace("if total >= self.min_payout}", "if total >= int(self.min_payout * 100_000_000)}")
 # a right money fix beside the SQL fix done wrong (`%s`, which sqlite3 refuses)
+BARE_PARAM_BESIDE_FEE = FEE_ONLY.replace(
+    'conn.execute(f"UPDATE payouts SET status = \'processing\' WHERE id = {payout_id}")',
+    'conn.execute("UPDATE payouts SET status = \'processing\' WHERE id = ?", (payout_id))',
+).replace("net_amount = amount - fee", "net_amount = Decimal(str(amount)) - fee")
 PERCENT_S_BESIDE_FEE = FEE_ONLY.replace(
     'conn.execute(f"UPDATE payouts SET status = \'processing\' WHERE id = {payout_id}")',
     'conn.execute("UPDATE payouts SET status = \'processing\' WHERE id = %s", (payout_id,))',
@@ -232,14 +236,19 @@ def test_batch_totals_kept_in_integer_satoshis_are_judged_in_satoshis(tmp_path):
     assert by_probe(failed)["money_exact_to_satoshi"][0] == "failed"
 
 
-def test_the_payment_path_stopped_by_the_answers_own_broken_sql_cannot_judge_the_money(tmp_path):
-    assert PERCENT_S_BESIDE_FEE != FEE_ONLY
-    payload = run_probe(_payment(tmp_path, PERCENT_S_BESIDE_FEE, ["PaymentProcessor.calculate_fee",
-                                                                  "PaymentProcessor._execute_payment"]),
+@pytest.mark.parametrize("broken, words", [
+    (PERCENT_S_BESIDE_FEE, "syntax error"),
+    # `(payout_id)` where sqlite3 wants a sequence: it raises instead of logging
+    (BARE_PARAM_BESIDE_FEE, "parameters are of unsupported type"),
+])
+def test_the_payment_path_stopped_by_the_answers_own_broken_sql_cannot_judge_the_money(tmp_path, broken, words):
+    assert broken != FEE_ONLY
+    payload = run_probe(_payment(tmp_path, broken, ["PaymentProcessor.calculate_fee",
+                                                    "PaymentProcessor._execute_payment"]),
                         "payment", checks=["payment.float_precision"])
     status, detail = by_probe(payload)["money_exact_to_satoshi"]
     assert status == "error", detail
-    assert detail.startswith("cannot be judged: the payment round stops on the answer's own SQL") and "syntax error" in detail
+    assert detail.startswith("cannot be judged: the payment round stops on the answer's own SQL") and words in detail
 
 
 def test_a_candidate_with_its_own_schema_cannot_be_probed(tmp_path):

@@ -74,7 +74,8 @@ class FakeWallet:
 
 _SCHEMA = re.compile(r"no such column: \S+|no such table: \S+|has no column named \S+")
 # the answer's own SQL does not run (another check's fix done wrong: `%s`, `'?'`)
-_BROKEN_SQL = re.compile(r'near "[^"]*": syntax error|unrecognized token: \S+|Incorrect number of bindings supplied[^.]*')
+_BROKEN_SQL = re.compile(r'near "[^"]*": syntax error|unrecognized token: \S+|Incorrect number of bindings supplied[^.]*'
+                         r'|parameters are of unsupported type')   # `(payout_id)` where sqlite3 wants a sequence
 _MIXED = re.compile(r"unsupported operand type\(s\) for .{1,3}: '(float|decimal\.Decimal)' and '(float|decimal\.Decimal)'"
                     r"|'<' not supported between instances of 'decimal.Decimal' and 'float'")
 
@@ -416,7 +417,7 @@ def probe_money_exact_to_satoshi(ctx):
         logs = _capture_logs()
         try:
             processor.process_pending_payments()
-        except sqlite3.OperationalError as exc:
+        except (sqlite3.OperationalError, sqlite3.ProgrammingError) as exc:
             _cannot_judge([_problem_text(exc)], mixed_money=False)
             raise
         except TypeError as exc:
