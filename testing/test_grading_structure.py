@@ -825,3 +825,34 @@ def test_precise_as_the_chain_allows_goes_on_with_the_denial_not_against_it():
     retracted = ("Float precision isn't the problem here, I thought. But `calculate_fee()` multiplies floats, so fees "
                  "are imprecise by a satoshi. Use `Decimal`.")
     assert passed("payment", retracted, "payment.float_precision")
+
+
+def test_a_view_taken_back_is_neither_a_wrong_diagnosis_nor_a_denial():
+    said = ("The megabyte line from `_submit_block()` looks like a harmless verbosity issue that log rotation would "
+            "solve. But it isn't harmless: `block_hex` is the complete solved block, and it is logged *before* "
+            "`submitblock` is called, so every contractor who reads the logs receives a valid block first.\n\n"
+            "```python\nlogger.info(\"block candidate %s at height %d\", block_hash, template[\"height\"])\n```\n")
+    verdict = grade("stratum", said)["stratum.info_leak"]
+    assert verdict.passed and verdict.kind == "finding", verdict
+    kept = said.replace("But it isn't harmless: `block_hex`", "`block_hex`")
+    assert not passed("stratum", kept, "stratum.info_leak")
+
+
+def test_the_listener_thread_named_by_its_name_is_the_other_side():
+    said = ("Here `self.socket` is connected and subscribed in `start()` on the caller's thread, but "
+            "`recv_multipart()` runs on the `zmq-listener` thread.")
+    assert passed("zmq", said, CROSSING)
+    # the name between a place and "is fine" is no other subject: the hand-off is what is called fine
+    denied = ("Creating and connecting the socket in `start()` and then handing it to the `zmq-listener` thread is "
+              "fine: `Thread.start()` acts as a full memory barrier.")
+    assert not passed("zmq", said + " " + denied + "\n" + LISTEN_FIX, CROSSING)
+
+
+def test_a_denial_of_a_numbered_point_denies_what_that_point_named():
+    said = ("**1. Socket created on one thread, used on another.** The SUB socket is created in `__init__` and "
+            "connected in `start()` on the main thread, but `recv_multipart()` runs on the listener thread.\n\n"
+            "**2. Slow callbacks stall reception.** `_dispatch()` calls `refresh_template()` inline.\n\n")
+    assert passed("zmq", said, CROSSING)
+    assert not passed("zmq", said + "On reflection, point 1 on its own is harmless: the hand-off is legal.", CROSSING)
+    # a denial of another point leaves this one
+    assert passed("zmq", said + "On reflection, point 2 on its own is harmless.", CROSSING)

@@ -372,6 +372,8 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             continue
         if unit.kind == "code" or not unit.novel or unit.act == ADVICE:
             continue
+        if _RETRACTION.search(_plain(unit)):
+            continue   # "But it isn't harmless: …" takes a denial back, it makes none
         text = _without_asides(_plain(unit))   # "(sharing the Context is OK)" denies nothing of the socket
         if _ABOUT_THE_FIX.search(text):
             # what the program does after the change denies nothing; the other clauses may
@@ -409,6 +411,11 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             if places:
                 denials.append(Denial(unit, said, places))
                 continue
+        # "On reflection, point 1 on its own is harmless": the numbered finding it names
+        pointed = _pointed_places(answer, finding, text)
+        if pointed:
+            denials.append(Denial(unit, pointed[0], pointed[1]))
+            continue
         # "window_size is computed but never used. This is harmless leftover code.": the
         # pronoun's subject is the sentence before
         if before is not None and _follows(before, unit) and _PRONOUN_DENIAL.match(text):
@@ -421,6 +428,24 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
                     and not _other_subject(finding, first[:found[1].start()]):
                 denials.append(Denial(unit, found[0].label(found[1]), places))
     return denials
+
+
+_POINT = re.compile(r"\b(?:point|item|finding|issue|bug|problem|defect|number|#)\s*(\d+)\b", re.IGNORECASE)
+
+
+def _pointed_places(answer: Answer, finding: Finding, text: str) -> tuple[str, frozenset[str]] | None:
+    """(the denial, the places) of a generic denial of a numbered finding ("point 1 on its own is
+    harmless"): the places that finding's item names."""
+    point = _POINT.search(text)
+    found = _search(_GENERIC_DENIALS, text[point.end():]) if point else None
+    if not point or not found:
+        return None
+    lead = re.compile(rf"^[\W_]*(?:#+\s*)?(?:\*\*)?(?:bug|issue|finding|point|defect|problem)?\s*{point.group(1)}\s*[.):—–-]", re.IGNORECASE)
+    item = next((u for u in answer.units if u.kind != "code" and lead.match(u.text.strip())), None)
+    if item is None:
+        return None
+    places = _strong_places(finding, [u for u in answer.block_units(item.block) if u.kind != "code"])
+    return (found[0].label(found[1]), places) if places else None
 
 
 def _follows(before: Unit, unit: Unit) -> bool:
@@ -469,7 +494,9 @@ def _other_subject(finding: Finding, between: str) -> bool:
         return True
     # (the place's own closing backtick may open the words between: skip it, or the prose up
     # to the next code span would read as code)
-    return any(not _search(finding._denial_places, span) for span in re.findall(r"`[^`]+`", between.lstrip("`")))
+    # (a thread's name, "the `zmq-listener` thread", is no code subject: names have no hyphen)
+    return any(not _search(finding._denial_places, span) and "-" not in span
+               for span in re.findall(r"`[^`]+`", between.lstrip("`")))
 
 
 def _generic_denial(finding: Finding, text: str) -> str | None:
@@ -548,7 +575,7 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             continue
         bare = _without_asides(text)
         denied = _search(finding._own_denials, bare) or _search(_GENERIC_DENIALS, bare)
-        if denied and not _ABOUT_THE_FIX.search(text) and not _taken_back_within(text):
+        if denied and not _ABOUT_THE_FIX.search(text) and not _taken_back_within(text) and not _RETRACTION.search(text):
             miss = Miss(unit, f"denial {_name(denied)}", "denial")
             continue
         wrong_mechanism = _search(finding._wrong_mechanisms, text)
@@ -723,8 +750,13 @@ def _mechanism_here(finding: Finding, text: str, functions: frozenset[str] = fro
     another name, or (None, None).
     """
     elsewhere = None
+    # a table row whose Where column is a decoy speaks of it ("| `stratum_prevhash()` | Only swaps …")
+    row_decoy = _decoy_subject(finding, text) if " | " in text else None
     for rule in finding._mechanisms:
         for match in rule.pattern.finditer(text):
+            if row_decoy:
+                elsewhere = elsewhere or (rule, match, row_decoy)
+                continue
             if match.end() == 0:                # an all_of conjunction has no position:
                 opening = _decoy_subject(finding, text)
                 if opening:                     # what its sentence is about decides
@@ -802,7 +834,9 @@ def _wrong_diagnosis(answer: Answer, finding: Finding) -> str | None:
     if not finding._wrong_mechanisms:
         return None
     for unit in answer.units:
-        if unit.kind == "code" or not unit.novel or unit.act == ADVICE:
+        # (a view the next sentence takes back is no diagnosis: "… looks like a harmless verbosity
+        # issue that log rotation would solve. But it isn't harmless: …")
+        if unit.kind == "code" or not unit.novel or unit.act == ADVICE or _retracted_next(answer, unit):
             continue
         text = _plain(unit)
         found = _search(finding._wrong_mechanisms, text)
@@ -874,7 +908,7 @@ def _item_wrong_mechanism(answer: Answer, finding: Finding, lead: Unit) -> str |
                 if found:
                     return _name(found)
     for unit in explaining:
-        if unit.kind != "code" and unit.novel and unit.act != ADVICE:
+        if unit.kind != "code" and unit.novel and unit.act != ADVICE and not _retracted_next(answer, unit):
             found = _search(finding._wrong_mechanisms, _plain(unit))
             if found:
                 return _name(found)

@@ -39,7 +39,9 @@ _MAIN_SIDE = (
 )
 _THREAD_SIDE = (
     r"_listen\b|\b(?:background|listener|listening|daemon|worker|receiver|receiving|recv|separate|"
-    r"spawned|second|other|another|different|new|child) thread|\bthread (?:running|executing|that runs) `?_?listen"
+    r"spawned|second|other|another|different|new|child) thread|\bthread (?:running|executing|that runs) `?_?listen|"
+    # the thread by its name: "on the `zmq-listener` thread"
+    r"`zmq-listener`(?: thread)?"
 )
 
 # The socket is set up on one side and used on the other. Every phrasing must be about
