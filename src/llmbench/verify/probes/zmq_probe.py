@@ -56,25 +56,31 @@ def _start_listener(ctx):
     return listener, fake, got
 
 
-def _call_start(listener):
-    """``listener.start()`` from a thread of the pool's own ("start-caller"), which must get
-    control back: a start() that runs the receive loop itself (``target=self._listen()``)
-    never returns."""
+def _call_from(thread_name, call, limit, late):
+    """``call()`` from a new thread of the pool's own, named ``thread_name``, which must get
+    control back within ``limit`` seconds (``late``: the failure when it does not); what it
+    raises is raised here."""
     returned = threading.Event()
     failure = []
 
-    def starter():
+    def run():
         try:
-            listener.start()
+            call()
         except BaseException as exc:  # reported below
             failure.append(exc)
         returned.set()
 
-    threading.Thread(target=starter, name="start-caller", daemon=True).start()
-    expect(returned.wait(START_LIMIT), f"start() did not return within {START_LIMIT:g} s: the caller's thread "
-                                       "runs the listener loop itself")
+    threading.Thread(target=run, name=thread_name, daemon=True).start()
+    expect(returned.wait(limit), late)
     if failure:
         raise failure[0]
+
+
+def _call_start(listener):
+    """``listener.start()`` from a pool thread ("start-caller"): a start() that runs the receive
+    loop itself (``target=self._listen()``) never returns."""
+    _call_from("start-caller", listener.start, START_LIMIT,
+               f"start() did not return within {START_LIMIT:g} s: the caller's thread runs the listener loop itself")
 
 
 USES = ("recv", "poll")   # what makes a socket the listener's: it is read from
@@ -116,20 +122,7 @@ def _stop(ctx):
     listener, fake, got = _start_listener(ctx)
     expect(any(op == "recv" for op, *_ in fake.events), "recv is never called on any socket")
     listening = {ident for op, _s, ident, _n in fake.events if op == "recv"}
-    finished = threading.Event()
-    failure = []
-
-    def stopper():
-        try:
-            listener.stop()
-        except BaseException as exc:  # reported below
-            failure.append(exc)
-        finished.set()
-
-    threading.Thread(target=stopper, name="stop-caller", daemon=True).start()
-    expect(finished.wait(STOP_LIMIT), f"stop() did not return within {STOP_LIMIT:g} s")
-    if failure:
-        raise failure[0]
+    _call_from("stop-caller", listener.stop, STOP_LIMIT, f"stop() did not return within {STOP_LIMIT:g} s")
     time.sleep(0.05)
     expect(not fake.problems, fake.problems[0] if fake.problems else "")
     alive = [t.name for t in threading.enumerate() if t.ident in listening and t.is_alive()]
