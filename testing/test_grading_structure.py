@@ -856,3 +856,12 @@ def test_a_denial_of_a_numbered_point_denies_what_that_point_named():
     assert not passed("zmq", said + "On reflection, point 1 on its own is harmless: the hand-off is legal.", CROSSING)
     # a denial of another point leaves this one
     assert passed("zmq", said + "On reflection, point 2 on its own is harmless.", CROSSING)
+
+
+def test_a_sentence_opening_on_a_decoy_is_about_the_decoy():
+    decoy = ("`_notify_message()` always reads `self.current_job` and `self.block_template` instead of the job that "
+             "was actually broadcast, so some miners get a notify that mixes the old job id with the new template.")
+    assert not passed("stratum", decoy, "stratum.stale_job")
+    own = ("`_validate_share()` always reads `self.current_job` instead of the job named by `job_id`, so shares for "
+           "the job just replaced are validated against the new one.")
+    assert passed("stratum", own, "stratum.stale_job")

@@ -782,13 +782,25 @@ def _mechanism_here(finding: Finding, text: str, functions: frozenset[str] = fro
     return None, elsewhere
 
 
+def _where_cell(cells: list[str]) -> tuple[str, list[str]] | None:
+    """A table row's "Where" column: its first cell that names code, with those names."""
+    for cell in cells:
+        names = _CODE_NAME.findall(cell)
+        if names:
+            return cell, names
+    return None
+
+
+def _names_own_place(finding: Finding, names: list[str]) -> bool:
+    return any(_own_name(finding, n) and not _search(finding._wrong, n) for n in names)
+
+
 def _row_names_place(finding: Finding, text: str, start: int) -> bool:
-    """A table row whose cells before the one at ``start`` name one of the check's places: its
-    "Where" column is what the cell says things of ("| `calculate_payouts()`: `window_size` |
+    """A table row whose Where column, before the cell at ``start``, names one of the check's
+    places: it is what the cell says things of ("| `calculate_payouts()`: `window_size` |
     Computed from `getdifficulty() * n_factor`, never used by the query |")."""
-    cells = text[:start].split(" | ")[:-1]
-    return any(_own_name(finding, name) and not _search(finding._wrong, name)
-               for cell in cells for name in _CODE_NAME.findall(cell))
+    where = _where_cell(text[:start].split(" | ")[:-1])
+    return where is not None and _names_own_place(finding, where[1])
 
 
 def _decoy_subject(finding: Finding, text: str) -> str | None:
@@ -796,12 +808,9 @@ def _decoy_subject(finding: Finding, text: str) -> str | None:
     ("`_notify_message()` always reads `self.current_job` … instead of the job that was
     broadcast": about the notify helper), or the first cell of a table row that names code
     ("| same payout paid twice | `process_pending_payments()` | …": its Where column)."""
-    if " | " in text:
-        for cell in text.split(" | "):
-            names = _CODE_NAME.findall(cell)
-            if names:
-                own = any(_own_name(finding, n) and not _search(finding._wrong, n) for n in names)
-                return None if own or not _search(finding._wrong, cell) else names[0]
+    if " | " in text and (where := _where_cell(text.split(" | "))) is not None:
+        cell, names = where
+        return None if _names_own_place(finding, names) or not _search(finding._wrong, cell) else names[0]
     for clause in clauses(text):
         place = _search(finding._places, clause)
         if place:
@@ -898,7 +907,7 @@ def _item_wrong_mechanism(answer: Answer, finding: Finding, lead: Unit) -> str |
             found = _search(finding._wrong_mechanisms, concluded.group(1)) if concluded else None
             if found:
                 return _name(found)
-        # and the lead-in to the paragraph's code, a request as often as not ("…, the header
+        # and the lead-in to the paragraph's code, worded as a request or not ("…, the header
         # should be built big-endian throughout:"): the code after it fixes that diagnosis
         for u in block:
             # (not a lead-in that is itself this check's fix: "Log hash/height/size only:")
