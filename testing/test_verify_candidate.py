@@ -119,6 +119,23 @@ def test_a_module_constant_at_the_margin_above_methods_is_spliced_too():
         splice(PAYMENT, "print('hi')\n\n    def to_sats(self, btc):\n        return btc\n", "PaymentProcessor")
 
 
+def test_methods_at_class_indentation_after_a_module_level_helper_are_the_class_methods():
+    snippet = ("def to_decimal(value):\n    return Decimal(str(value))\n\n"
+               "    def calculate_fee(self, amount):\n"
+               "        return to_decimal(amount) * to_decimal(self.fee_percent) / 100\n")
+    result = splice(PAYMENT, snippet, "PaymentProcessor")
+    assert "to_decimal(amount)" in method_source(result.text, "PaymentProcessor", "calculate_fee")
+    helper = next(n for n in ast.parse(result.text).body if getattr(n, "name", None) == "to_decimal")
+    assert [type(stmt) for stmt in helper.body] == [ast.Return]
+    # a nested function the helper really uses (before its return) stays inside it
+    closure = ("def to_decimal(value):\n    def inner(self):\n        return self\n"
+               "    return Decimal(str(value))\n")
+    kept = splice(PAYMENT, closure, "PaymentProcessor")
+    assert "calculate_fee(self, amount):\n        return round(float(amount)" in kept.text
+    assert "def inner(self)" in ast.unparse(next(n for n in ast.parse(kept.text).body
+                                                 if getattr(n, "name", None) == "to_decimal"))
+
+
 def test_a_function_ending_with_the_originals_middle_keeps_the_rest_of_it():
     stratum = read_fixture("stratum_server.py")
     top = ('async def _handle_submit(self, session, message):\n    msg_id = message.get("id")\n'

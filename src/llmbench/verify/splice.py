@@ -482,6 +482,28 @@ def _anchored_fragment(snippet: str, module: "_Module", adds: bool) -> tuple[str
                                                    for line in added])
 
 
+def _methods_after_a_helper(tree: ast.Module) -> list[ast.stmt]:
+    """The snippet's top-level statements, with methods freed from a module-level helper
+    they follow: ``def to_decimal(value): return …`` at the margin, then ``def
+    calculate_fee(self, amount):`` at class indentation parses as dead code nested after
+    the helper's ``return``; it is meant as the class's method."""
+    nodes: list[ast.stmt] = []
+    for node in tree.body:
+        nodes.append(node)
+        if not isinstance(node, _FUNCS) or (node.args.args and node.args.args[0].arg in ("self", "cls")):
+            continue
+        cut = next((i for i, stmt in enumerate(node.body)
+                    if i > 0 and isinstance(node.body[i - 1], (ast.Return, ast.Raise))
+                    and isinstance(stmt, _FUNCS) and stmt.args.args and stmt.args.args[0].arg in ("self", "cls")), None)
+        if cut is None or not all(isinstance(stmt, _FUNCS) for stmt in node.body[cut:]):
+            continue
+        freed = node.body[cut:]
+        node.body = node.body[:cut]
+        node.end_lineno = _end(node.body[-1])
+        nodes += freed
+    return nodes
+
+
 def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = False) -> SpliceResult:
     """``module_text`` with the snippet's definitions spliced in (SyntaxError if the snippet
     does not parse). ``adds``: the prose before the snippet says to add it, not to change
@@ -503,8 +525,9 @@ def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = Fa
     known = _top_level_names(module.tree) | _top_level_names(tree)
     # a bare fragment is placed by the run it wraps only when it is the whole snippet: beside
     # other bare lines (a params check, an unpack) it is one part of a change not all placed
-    statements = [n for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom))]
-    for node in tree.body:
+    body = _methods_after_a_helper(tree)
+    statements = [n for n in body if not isinstance(n, (ast.Import, ast.ImportFrom))]
+    for node in body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             if ast.dump(node) not in module.import_dumps:
                 edits.insert_after(module.after_imports, _source(snippet_lines, node, ""))
