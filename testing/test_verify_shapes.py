@@ -907,6 +907,31 @@ def test_a_function_changed_only_in_prose_is_recorded_with_what_the_prose_gives_
     assert candidate("payment", fenced(SATOSHI_FEES) + "\n" + restated).prose_only == {}
 
 
+def test_a_change_to_another_function_given_as_a_comment_is_recorded_like_prose():
+    commented = SATOSHI_FEES + ("\n# batch_payments: totals[address] = totals.get(address, 0) + to_sat(amount)\n"
+                                "# _execute_payment: net_sat = amount_sat - fee_sat; send Decimal(net_sat) / SAT_PER_BTC\n")
+    built = candidate("payment", "from decimal import Decimal\n\n" + fenced(commented))
+    assert built.prose_only["PaymentProcessor._execute_payment"] == "net_sat = amount_sat - fee_sat"
+    assert "to_sat(amount)" in built.prose_only["PaymentProcessor.batch_payments"]
+    # a comment naming no function of the program, or quoting its own line, gives no change
+    plain = SATOSHI_FEES + "\n# amounts: fee = amount * rate\n# _execute_payment: net_amount = amount - fee\n"
+    assert candidate("payment", fenced(plain)).prose_only == {}
+
+
+def test_a_call_the_prose_adds_to_a_function_the_code_also_changed_is_recorded():
+    retry = ("def _execute_payment(self, payout_id, address, amount):\n"
+             "    fee = self.calculate_fee(amount)\n    net_amount = amount - fee\n    return self._send_payment(address, net_amount)\n")
+    told = "(In `_execute_payment`, convert `amount` with `Decimal(str(amount))` before subtracting the fee.)"
+    built = candidate("payment", fenced(SATOSHI_FEES) + "\n" + fenced(retry) + "\n" + told)
+    assert "PaymentProcessor._execute_payment" in built.changed
+    assert built.prose_only["PaymentProcessor._execute_payment"] == "Decimal(str(amount))"
+    # what the code already carries, a call naming the program's own function, or a line the
+    # function had (inside an f-string) is no missing change
+    carried = retry.replace("net_amount = amount - fee", "net_amount = Decimal(str(amount)) - fee")
+    named = "`_execute_payment()` raises `PaymentError`, and the `except` sets `status = 'pending'`."
+    assert candidate("payment", fenced(carried) + "\n" + told + "\n" + named).prose_only == {}
+
+
 @needs_sandbox
 def test_a_run_missing_a_change_the_prose_gives_the_checks_place_cannot_judge_it():
     answer = fenced(SATOSHI_FEES) + "\n" + CALLER_IN_PROSE

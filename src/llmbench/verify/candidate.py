@@ -107,6 +107,18 @@ def definitions(text: str) -> dict[str, str]:
     return found
 
 
+def _unparsed(text: str) -> dict[str, str]:
+    """qualified name -> the normalised source of every function and method."""
+    found: dict[str, str] = {}
+    for node in ast.parse(text).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found[node.name] = ast.unparse(node)
+        elif isinstance(node, ast.ClassDef):
+            found.update({f"{node.name}.{item.name}": ast.unparse(item) for item in node.body
+                          if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))})
+    return found
+
+
 def _referenced(tree: ast.AST, func: ast.AST) -> bool:
     """Whether anything outside ``func`` names it (a call, a thread target, a task)."""
     name = func.name   # type: ignore[attr-defined]
@@ -178,8 +190,12 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
         if _WHERE_IT_RUNS.search(prose(answer_text(final_answer))):
             best.added_state = frozenset().union(*(added_state(fixtures[n], t, uncalled=False)
                                                    for n, t in best.files.items() if n.endswith(".py")))
-        best.prose_only = {name: code for name, code in _changed_in_prose(text, fixtures[primary]).items()
-                           if name not in best.changed}
+        # (a function the code changed may still lack what the prose adds to it)
+        # (nor is a span the function had already, inside an f-string: "`status = 'pending'`")
+        carried, original = _unparsed(best.files.get(primary, "")), _unparsed(fixtures[primary])
+        best.prose_only = {name: "\n".join(missing) for name, spans in _changed_in_prose(text, python, fixtures[primary]).items()
+                           if (missing := [span for span in spans if all(ast.unparse(ast.parse(span)) not in had.get(name, "")
+                                                                         for had in (carried, original))])}
         return best
     if errors:
         return NoCandidate(f"no runnable fix: {errors[0]}", syntax_error=True)
@@ -217,27 +233,58 @@ def _init_lines_in_prose(text: str, python: list[CodeBlock], fixture: str, index
     return CodeBlock(index, "python", "# __init__\n" + "\n".join(lines) + "\n", 0)
 
 
-_SENTENCE = re.compile(r"[^.\n]*(?:`[^`\n]*`[^.\n]*)*(?:\.(?=\s|$)|\n|$)")
+_SENTENCE = re.compile(r"[^.\n]*(?:`[^`\n]*`[^.\n]*)*(?:\.[)\]\"'*_]*(?=\s|$)|\n|$)")   # ("(… the fee.)")
 
 
-def _changed_in_prose(text: str, fixture: str) -> dict[str, str]:
-    """The fixture's functions a prose sentence names beside assignments in inline code that
-    the fixture does not have (a change given in words, which no candidate carries), each
-    with those assignments."""
-    functions = {name.split(".")[-1]: name for name in definitions(fixture)}
+# "# batch_payments: totals[address] = totals.get(address, 0) + int(amount_sat)": a change to
+# another function given as a comment under the code that changes one
+_CHANGE_COMMENT = re.compile(r"^\s*#\s*(?:in\s+)?`?(?:self\.)?(\w+)(?:\(\))?`?\s*:\s*(\S.*)$")
+
+
+def _callee(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _new_code(spans: list[str], fixture: str) -> list[str]:
+    """The spans that are one assignment the fixture has no line of, or one call it nowhere
+    makes ("convert `amount` with `Decimal(str(amount))`")."""
     known = {line.strip() for line in fixture.splitlines()}
+    own = {name.split(".")[-1] for name in definitions(fixture)}   # "`_execute_payment()` raises" names, it adds nothing
+    found = []
+    for span in spans:
+        try:
+            tree = ast.parse(span.strip())
+        except SyntaxError:
+            continue
+        if len(tree.body) != 1:
+            continue
+        stmt = tree.body[0]
+        if isinstance(stmt, (ast.Assign, ast.AugAssign)) and span.strip() not in known \
+                or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and span.strip() not in fixture \
+                and _callee(stmt.value) not in own:
+            found.append(span.strip())
+    return found
+
+
+def _changed_in_prose(text: str, python: list[CodeBlock], fixture: str) -> dict[str, list[str]]:
+    """The fixture's functions a prose sentence names beside new code in inline code (a
+    change given in words, which no candidate carries), or a comment in the answer's code
+    names before new code, each with that code."""
+    functions = {name.split(".")[-1]: name for name in _unparsed(fixture)}
     found: dict[str, list[str]] = {}
     for sentence in _SENTENCE.findall(prose(text)):
         named = [functions[n] for n in re.findall(r"`(?:self\.)?(\w+)\(?\)?`", sentence) if n in functions]
-        for span in _INLINE_CODE.findall(sentence) if named else ():
-            try:
-                tree = ast.parse(span.strip())
-            except SyntaxError:
-                continue
-            if len(tree.body) == 1 and isinstance(tree.body[0], (ast.Assign, ast.AugAssign)) and span.strip() not in known:
-                for name in named:
-                    found.setdefault(name, []).append(span.strip())
-    return {name: "\n".join(spans) for name, spans in found.items()}
+        spans = _new_code(_INLINE_CODE.findall(sentence), fixture) if named else []
+        for name in named:
+            found.setdefault(name, []).extend(spans)
+    for block in python:
+        for line in block.text.splitlines():
+            comment = _CHANGE_COMMENT.match(line)
+            if comment and comment.group(1) in functions:
+                spans = _new_code(comment.group(2).split(";"), fixture)
+                found.setdefault(functions[comment.group(1)], []).extend(spans)
+    return {name: spans for name, spans in found.items() if spans}
 
 
 def _with_rest_kept(block: CodeBlock, text: str) -> CodeBlock:

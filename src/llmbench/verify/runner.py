@@ -192,7 +192,7 @@ _RAISED_BY_ANSWER = "a line the answer wrote raises: "
 
 def _not_in_program(check_id: str, candidate: Candidate, detail: str) -> str | None:
     """Why a failing run cannot judge the check's fix: part of that fix is not in the program
-    (given only in prose, or in a block the splice could not place). None when the program
+    (given only in prose or a comment, or in a block the splice could not place). None when the program
     holds all of it, or when a line the answer wrote raises (its fix failing, whatever else
     it left out)."""
     if detail.startswith(_RAISED_BY_ANSWER):
@@ -201,7 +201,7 @@ def _not_in_program(check_id: str, candidate: Candidate, detail: str) -> str | N
                   if n in candidate.prose_only and concerns(check_id, candidate.prose_only[n], in_prose=True))
     if told:
         # "`_execute_payment()` then works on `amount_sat = to_sat(amount)`"
-        return f"the answer changes {', '.join(n.split('.')[-1] + '()' for n in told)} only in prose, which the program does not carry"
+        return f"the answer changes {', '.join(n.split('.')[-1] + '()' for n in told)} only in prose or in a comment, which the program does not carry"
     left = [str(i) for i, code in candidate.unplaced if concerns(check_id, code)]
     if left:
         return (f"the answer's code for this check is not all in the program: code block{'s' if len(left) > 1 else ''} "
