@@ -211,11 +211,21 @@ def test_float_money_rounded_to_8_places_is_still_float_money(tmp_path):
     assert "is the float" in detail
 
 
-def test_money_is_judged_where_the_answer_changed_it_and_the_half_change_costs_no_other_check(tmp_path):
+def test_a_fee_made_decimal_is_paid_through_the_unchanged_path_and_costs_no_other_check(tmp_path):
     payload = run_probe(_payment(tmp_path, FEE_ONLY, ["PaymentProcessor.calculate_fee"]), "payment")
     results = by_probe(payload)
-    assert results["money_exact_to_satoshi"] == ("passed", "fees exact to the satoshi")
-    # the unchanged caller subtracts the Decimal fee from a float amount: not the race fix's fault
+    # the fee is exact, and the unchanged caller subtracts it from the row's float: no payout goes out
+    status, detail = results["money_exact_to_satoshi"]
+    assert status == "failed"
+    assert detail.startswith("the payment path mixes the row's float amount with the new fee")
+    # the caller converting the amount too makes it a working fix
+    both = FEE_ONLY.replace("net_amount = amount - fee", "net_amount = Decimal(str(amount)) - fee").replace(
+        "fee = {fee}", "fee = '{fee}'")
+    whole = by_probe(run_probe(_payment(tmp_path / "both", both, ["PaymentProcessor.calculate_fee",
+                                                                  "PaymentProcessor._execute_payment"]),
+                               "payment", checks=["payment.float_precision"]))
+    assert whole["money_exact_to_satoshi"] == ("passed", "fees, the amount sent exact to the satoshi"), whole
+    # the mixed money is not the race or atomicity fix's fault
     for probe in ("each_payout_paid_once", "error_after_send_keeps_row"):
         assert results[probe][0] == "error", results[probe]
         assert "float mixed with Decimal" in results[probe][1]

@@ -384,7 +384,8 @@ def probe_money_exact_to_satoshi(ctx):
     judged = []
     processor = _processor(ctx, _db([]), FakeWallet(), fee_percent=0.5, min_payout=0.001)
     fees_need_the_path = False
-    if _judged(changed, "calculate_fee"):
+    fee_changed = _judged(changed, "calculate_fee")
+    if fee_changed:
         # fees that need no rounding: any exact method gets them to the satoshi. A fee exact
         # only for Decimal amounts is right when the program hands it Decimals: then the
         # payment path below decides, whatever the answer changed
@@ -408,9 +409,11 @@ def probe_money_exact_to_satoshi(ctx):
             except Exception:
                 raise in_btc from None
         judged.append("batch totals")
-    if fees_need_the_path or _judged(changed, "_execute_payment", "process_pending_payments", "_send_payment"):
+    if fee_changed or _judged(changed, "_execute_payment", "process_pending_payments", "_send_payment"):
         # the amount the wallet is asked to send: amount minus fee, exact (a float is what
-        # JSON-RPC carries, so an exact float is accepted here)
+        # JSON-RPC carries, so an exact float is accepted here). A changed fee is paid through
+        # the payment path as the program has it: a Decimal fee the unchanged caller takes
+        # from the row's float stops every payout
         db = _db([("bc1qminer", 0.29, "pending")])
         wallet = FakeWallet()
         processor = _processor(ctx, db, wallet, fee_percent=0.5, min_payout=0.001)
@@ -426,6 +429,9 @@ def probe_money_exact_to_satoshi(ctx):
             if fees_need_the_path and _MIXED.search(str(exc)):
                 raise _harness.ProbeFailed("calculate_fee is exact only for Decimal amounts and the payment path "
                                            f"hands it the float amount: the payout stops on {exc}") from None
+            if fee_changed and _MIXED.search(str(exc)):
+                raise _harness.ProbeFailed("the payment path mixes the row's float amount with the new fee: "
+                                           f"every payout stops on {exc}") from None
             raise
         _cannot_judge([text for _, text in logs.messages], mixed_money=False)
         expect(len(wallet.sent) == 1, f"one pending payout led to {len(wallet.sent)} wallet sends"
