@@ -249,6 +249,32 @@ def test_precise_enough_denies_the_float_finding():
     assert not grade("payment", answer)["payment.float_precision"].passed
 
 
+def test_float_arithmetic_called_fine_denies_the_float_finding():
+    answer = ("`calculate_fee()` rounds to 8 decimals, which is exactly satoshi precision, so the float "
+              "arithmetic there is fine. If you want to be extra safe you could also switch to `Decimal`.")
+    assert not grade("payment", answer)["payment.float_precision"].passed
+    asserted = ("`calculate_fee()` rounds to 8 decimals, but the float arithmetic before the rounding is "
+                "inexact: 0.29 * 0.5 / 100 is not representable. Compute it with `Decimal`.")
+    assert grade("payment", asserted)["payment.float_precision"].passed
+
+
+def test_values_never_stored_in_the_table_are_no_float_mechanism():
+    stored = ("The mismatch comes from accounting summing `net_amount` values that were never stored; "
+              "store `net_amount` in the row as well. If you want, you could also switch to `Decimal`.")
+    assert not grade("payment", stored)["payment.float_precision"].passed
+    represent = stored.replace("values that were never stored", "floats, which cannot store 0.1 exactly")
+    assert grade("payment", represent)["payment.float_precision"].passed
+
+
+def test_a_table_column_restating_the_report_asserts_no_cause():
+    answer = ("| Report | Function | What is wrong | Fix |\n|---|---|---|---|\n"
+              "| Fees off by satoshis | `calculate_fee`, `batch_payments` | — | Consider `Decimal` for fee math |\n")
+    assert not grade("payment", answer)["payment.float_precision"].passed
+    # the same words in the column that says what is wrong are the model's own finding
+    stated = answer.replace("| Report | Function |", "| Problem | Function |")
+    assert grade("payment", stated)["payment.float_precision"].passed
+
+
 def test_decimal_fix_in_a_paragraph_about_the_history_rows_is_no_fee_fix():
     # the fix's own sentence names no function: its paragraph puts it in get_payment_history
     answer = (

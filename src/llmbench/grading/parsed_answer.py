@@ -29,6 +29,10 @@ _ASKING_HEADER = re.compile(
 _STATING_HEADER = re.compile(
     r"\b(?:issues?|problems?|bugs?|causes?|findings?|wrong|impact|effects?|mechanism|explanation|description|"
     r"details?|why|defects?|diagnosis|fix(?:es)?|changes?|solutions?)\b", re.IGNORECASE)
+# a column that restates what the user reported ("Report", "Symptom") says nothing of the code
+_REPORTED_HEADER = re.compile(
+    r"^\W*(?:reports?|reported(?: \w+)?|symptoms?|complaints?|observed(?: \w+)?|what (?:users|you|they) (?:saw|see|reported))\W*$",
+    re.IGNORECASE)
 _DEF = re.compile(r"^\s*(?:async\s+)?def\s+([A-Za-z_]\w*)|^\s*class\s+([A-Za-z_]\w*)")
 # a sentence may end inside closing emphasis or quotes ("**X is wrong.** The fix …")
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][*_\"')])|(?<=[.!?][*_]{2})|(?<=[.!?]\*{3}))\s+"
@@ -175,6 +179,9 @@ class Answer:
                     cells = [c.strip() for c in stripped.strip("|").split("|")]
                     if i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
                         header = cells
+                    if header is not cells:
+                        cells = [("" if k < len(header) and _REPORTED_HEADER.match(header[k]) else c)
+                                 for k, c in enumerate(cells)]
                     self._add_prose(" | ".join(cells), self._new_block(), item=True,
                                     asks=header is not cells and _only_asks(header))
             elif _LIST_ITEM.match(line):

@@ -142,16 +142,20 @@ _MONEY_PLACES = (
     r"\b0\.0\b|`round\(|\bround\(|\bfee calculation|\bbatch(?:ing|ed)? (?:totals|sums|amounts)|"
     r"\bamount - fee\b|\bamount column"
 )
+_MONEY_WEAK = r"`amount`|`fee`|`totals?`|\bREAL column"
 FLOAT = Finding(
     places=(_MONEY_PLACES,),
     # bare amounts are money anywhere: named beside another function they do not place a fix there
     # (SQLite's REAL columns are where amounts are read back, not where money is computed)
-    weak_places=(r"`amount`|`fee`|`totals?`|\bREAL column",),
+    weak_places=(_MONEY_WEAK,),
     mechanisms={"float loses money precision": any_of(
         # ("as precise as the chain allows", "precise enough" say it is fine)
         r"\bprecision\b|(?<!\bas )\bprecise\b(?! enough)|\bimprecise\b|\binexact\w*|\bapproximat\w*",
         r"\brounding (?:errors?|issues?|problems?|drift|artifacts?|mistakes?)\b|\bround-?off\b|\bmis-?round\w*",
-        r"\b(?:can'?t|cannot|can not|not|never) (?:be )?(?:exactly |precisely |accurately )?(?:represent|store|express)\w*",
+        # ("summing `net_amount` values that were never stored" is about the table, not the number)
+        r"\b(?:can'?t|cannot|can not|not|never) (?:be )?(?:exactly |precisely |accurately )?(?:represent|express)\w*"
+        r"|\b(?:can'?t|cannot|can not|not|never) (?:be )?(?:exactly |precisely |accurately )stor\w*"
+        r"|\b(?:can'?t|cannot|can not) (?:be )?stor\w*",
         r"\bbinary (?:floating|fraction|representation|float)|\bbase[- ]2\b|\bIEEE[- ]?754|\bdouble[- ]precision|\b64-bit doubles?\b",
         r"0\.1\s*\+\s*0\.2|0\.30000000000000004|0\.1 \+ 0\.2",
         r"\baccumulat\w* (?:\w+ ){0,2}errors?|\berrors? accumulat\w*|\bdrift\w*|\bcompound\w* (?:error|rounding)",
@@ -172,6 +176,9 @@ FLOAT = Finding(
         r"\b(?:floor|ceil|round|int|trunc)\((?:[^()]|\([^()]*\))*\*\s*(?:1e8|100_?000_?000|10\s*\*\*\s*8)\s*\)\s*/\s*(?:1e8|100_?000_?000|10\s*\*\*\s*8|float\()",
     ),
     wrong_places=(r"get_payment_history|process_pending_payments|self\.processing|_send_payment",),
+    # "the float arithmetic there is fine": the money maths itself is what a denial may name
+    denial_places=(_MONEY_PLACES, _MONEY_WEAK,
+                   r"\bfloat(?:ing[- ]point)? (?:math|maths|arithmetic|calculations?|computations?)\b"),
     denials=(
         r"\bno need (?:for|to use|to switch to|to move to) (?:`?decimal|integer)|\b(?:is|are) (?:precise|accurate|exact) enough\b|"
         r"\bkeeps? (?:full |satoshi[- ]level |satoshi |enough )precision\b",
