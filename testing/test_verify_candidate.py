@@ -403,3 +403,15 @@ def test_an_answer_given_as_json_has_its_code_found():
     assert isinstance(candidate, Candidate) and candidate.changed == {"PaymentProcessor.get_payment_history"}
     shell = json.dumps({"commands": "mkdir -p ~/Downloads/ethminer\ncd ~/Downloads/ethminer\necho ok > h-run.sh"})
     assert "echo ok > h-run.sh" in build_shell_candidate(shell).script
+
+
+def test_an_unlabelled_block_of_methods_copied_at_class_indentation_is_python():
+    init = ('    def __init__(self, config, db_path, rpc):\n        self.config = config\n        self.db_path = db_path\n'
+            '        self.rpc = rpc\n        self.pool_fee_percent = config.get("pool_fee_percent", 1.0)\n'
+            '        self.pool_address = config["pool_address"]\n        self.n_factor = config.get(\'pplns_n\', 2)\n'
+            '        self.share_window = int(config["pplns_window"])\n')
+    built = build_candidate("pplns", fenced(init, label=""))
+    assert isinstance(built, Candidate) and built.changed == frozenset({"PPLNSManager.__init__"})
+    # an unlabelled block of plain text is still no code
+    assert isinstance(build_candidate("pplns", fenced("    restart the pool after editing the config", label="")), NoCandidate)
+

@@ -308,8 +308,8 @@ def _is_python(block: CodeBlock) -> bool:
         return True
     if block.language:
         return False
-    try:   # an unlabelled block counts when it is Python that defines something
-        tree = ast.parse(block.text)
+    try:   # an unlabelled block counts when it is Python that defines something (methods copied indented too)
+        tree = ast.parse(textwrap.dedent(block.text))
     except SyntaxError:
         return False
     return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for n in tree.body)

@@ -114,6 +114,27 @@ def _is_constant(node: ast.AST, known: set[str]) -> bool:
     return free <= known | set(dir(builtins))
 
 
+_FLOW = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try, ast.Return, ast.Continue, ast.Break)
+
+
+def _module_constants(module: "_Module", tree: ast.Module) -> list[ast.stmt]:
+    """The snippet's top-level assignments that are module constants: each runs on its own,
+    reading only the module's names, the snippet's definitions and imports, and constants
+    before it. Beside a method's lines (a loop, a ``self.`` statement) only an UPPER_CASE
+    name is one: ``paid = 0`` over ``for row in rows:`` is that method's local."""
+    fragment = any(isinstance(n, _FLOW) or _uses_self(n) for n in tree.body)
+    known = _top_level_names(module.tree) | _top_level_names(
+        ast.Module(body=[n for n in tree.body if not _assigned_names(n)], type_ignores=[]))
+    found: list[ast.stmt] = []
+    for node in tree.body:
+        names = _assigned_names(node)
+        if names and not _uses_self(node) and _is_constant(node, known) \
+                and (not fragment or all(n.isupper() for n in names)):
+            found.append(node)
+            known |= set(names)
+    return found
+
+
 def _trailing_elision(func: _Func) -> bool:
     """The function's body ends in ``...`` and holds no other: "the rest as it was"."""
     body = func.body
@@ -522,7 +543,7 @@ def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = Fa
         edits.insert_after(*anchored)
         notes.append(f"a fragment's lines added after line {anchored[0]}, the class line it quotes")
     end_of_module = len(module.lines)
-    known = _top_level_names(module.tree) | _top_level_names(tree)
+    constants = _module_constants(module, tree)
     # a bare fragment is placed by the run it wraps only when it is the whole snippet: beside
     # other bare lines (a params check, an unpack) it is one part of a change not all placed
     body = _methods_after_a_helper(tree)
@@ -572,7 +593,7 @@ def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = Fa
             # "In `__init__`, replace the literal with: self.share_window = …": the one
             # statement of the class that sets that attribute
             edits.replace(target.lineno, _end(target), _source(snippet_lines, node, indent_of(module.lines[target.lineno - 1])))
-        elif _assigned_names(node) and not _uses_self(node) and _is_constant(node, known):
+        elif any(node is c for c in constants):
             new = _source(snippet_lines, node, "")
             constant = next((module.constants[n] for n in _assigned_names(node) if n in module.constants), None)
             if constant is not None:
