@@ -497,6 +497,21 @@ def test_fees_exact_only_for_decimals_are_judged_along_the_payment_path(tmp_path
     assert detail.startswith("calculate_fee(0.29)")
 
 
+def test_a_fee_in_integer_satoshis_that_refuses_a_float_is_judged_in_satoshis(tmp_path):
+    caller = EXECUTE_BOUND.replace("    fee = self.calculate_fee(amount)\n    net_amount = amount - fee\n",
+                                   "    amount_sats = to_sats(amount)\n    fee = to_btc(self.calculate_fee(amount_sats))\n"
+                                   "    net_amount = to_btc(amount_sats) - fee\n").replace(
+        "(txid, fee, int(time.time()), payout_id)", "(txid, str(fee), int(time.time()), payout_id)")
+    assert "to_sats(amount)" in caller
+    whole = fenced(SATOSHI_HELPERS) + "\n" + fenced(SATOSHI_FEE) + "\n" + fenced(caller)
+    results = probe_answer(tmp_path / "sats", "payment", whole, ["payment.float_precision"])
+    assert results["money_exact_to_satoshi"] == ("passed", "fees, the amount sent exact to the satoshi"), results
+    # the same fee beside the unchanged caller: the row's float stops the payout
+    status, detail = probe_answer(tmp_path / "fee", "payment", fenced(SATOSHI_HELPERS) + "\n" + fenced(SATOSHI_FEE),
+                                  ["payment.float_precision"])["money_exact_to_satoshi"]
+    assert status == "failed" and not detail.startswith("candidate raised"), detail
+
+
 # -- stratum: what a malformed submit must get ---------------------------------------------------
 
 def submit_handler(malformed_reply: str) -> str:
@@ -930,6 +945,39 @@ def test_a_call_the_prose_adds_to_a_function_the_code_also_changed_is_recorded()
     carried = retry.replace("net_amount = amount - fee", "net_amount = Decimal(str(amount)) - fee")
     named = "`_execute_payment()` raises `PaymentError`, and the `except` sets `status = 'pending'`."
     assert candidate("payment", fenced(carried) + "\n" + told + "\n" + named).prose_only == {}
+
+
+SATOSHI_HELPERS = ("from decimal import Decimal\n\nSATS_PER_BTC = 100_000_000\n\n\n"
+                   "def to_sats(btc) -> int:\n    return int((Decimal(str(btc)) * SATS_PER_BTC).to_integral_value())\n\n\n"
+                   "def to_btc(sats: int) -> Decimal:\n    return Decimal(sats) / SATS_PER_BTC\n")
+SATOSHI_FEE = ("    def calculate_fee(self, amount_sats: int) -> int:\n"
+               "        return int(amount_sats * Decimal(str(self.fee_percent)) / 100)\n")
+CALLER_FRAGMENT = ("        amount_sats = to_sats(amount)\n        fee_sats = self.calculate_fee(amount_sats)\n"
+                   "        net_amount = to_btc(amount_sats - fee_sats)\n        fee = to_btc(fee_sats)\n")
+
+
+def test_a_methods_lines_are_no_module_constants():
+    built = candidate("payment", fenced(SATOSHI_HELPERS) + "\n" + fenced(SATOSHI_FEE) + "\nand at the top of "
+                      "`_execute_payment()`:\n\n" + fenced(CALLER_FRAGMENT))
+    program = built.files["payment_processor.py"]
+    assert "SATS_PER_BTC = 100_000_000" in program
+    assert "\nnet_amount = " not in program and "\nfee = to_btc" not in program
+    assert [code for _, code in built.unplaced] == [CALLER_FRAGMENT.replace("        ", "").strip()]
+    loop = candidate("payment", fenced(SATOSHI_HELPERS) + "\n" + fenced(SATOSHI_FEE) + "\n"
+                     + fenced("paid = 0\nfor row in rows:\n    payout_id = row['id']\n"))
+    assert "\npaid = 0" not in loop.files["payment_processor.py"]
+
+
+@needs_sandbox
+def test_a_type_error_beside_the_callers_money_left_unplaced_cannot_judge_the_fix():
+    answer = (fenced(SATOSHI_HELPERS) + "\n" + fenced(SATOSHI_FEE) + "\nand at the top of `_execute_payment()`:\n\n"
+              + fenced(CALLER_FRAGMENT))
+    run = Verifier().run("payment", answer)["payment.float_precision"]
+    assert run["status"] == "error", run
+    assert run["detail"].startswith("the answer's code for this check is not all in the program: code block 3"), run
+    # the same fee without the caller's lines is all the answer gives: the row's float stops it
+    alone = Verifier().run("payment", fenced(SATOSHI_HELPERS) + "\n" + fenced(SATOSHI_FEE))["payment.float_precision"]
+    assert alone["status"] == "failed", alone
 
 
 @needs_sandbox

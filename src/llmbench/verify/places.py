@@ -86,8 +86,12 @@ FRAGMENT_OF: dict[str, re.Pattern[str]] = {
     "stratum.input_validation": re.compile(r"\bparams\b|_reply_error\(|\bisinstance\(|\bexcept\b"),
 }
 # the same for assignments only the prose gives a function: also the money a caller passes on in
-# satoshis ("`_execute_payment()` then works on `amount_sat = to_sat(amount)`"). (A money block
-# the splice could not place stays judged: the code placed beside it fails on its own.)
+# satoshis ("`_execute_payment()` then works on `amount_sat = to_sat(amount)`"). A money block
+# the splice could not place counts only when it converts what a caller hands on ("at the top
+# of `_execute_payment()`:" over `amount_sats = to_sats(amount)`): other money code placed beside
+# it fails on its own.
+_CALLER_MONEY = re.compile(r"\b\w*_sats?\s*=\s*\w*to_sats?\(|\bamount\s*=\s*Decimal\(")
+FRAGMENT_OF["payment.float_precision"] = _CALLER_MONEY
 PROSE_CHANGE_OF: dict[str, re.Pattern[str]] = {
     **FRAGMENT_OF,
     "payment.float_precision": re.compile(r"\bDecimal\b|_sats?\b|\bsatoshis?\b|SAT_PER|\bCOIN\b|quantize|\bint\("),

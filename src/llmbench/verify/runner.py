@@ -194,15 +194,17 @@ def _not_in_program(check_id: str, candidate: Candidate, detail: str) -> str | N
     """Why a failing run cannot judge the check's fix: part of that fix is not in the program
     (given only in prose or a comment, or in a block the splice could not place). None when the program
     holds all of it, or when a line the answer wrote raises (its fix failing, whatever else
-    it left out)."""
-    if detail.startswith(_RAISED_BY_ANSWER):
+    it left out), unless it is a TypeError beside unplaced code of the check."""
+    left = [str(i) for i, code in candidate.unplaced if concerns(check_id, code)]
+    if detail.startswith(_RAISED_BY_ANSWER) and not (left and "TypeError" in detail):
+        # (a TypeError beside the check's code left unplaced is what the missing caller
+        # change would have prevented: the new fee in satoshis handed the row's float)
         return None
     told = sorted(n for n in PLACES.get(check_id, ())
                   if n in candidate.prose_only and concerns(check_id, candidate.prose_only[n], in_prose=True))
     if told:
         # "`_execute_payment()` then works on `amount_sat = to_sat(amount)`"
         return f"the answer changes {', '.join(n.split('.')[-1] + '()' for n in told)} only in prose or in a comment, which the program does not carry"
-    left = [str(i) for i, code in candidate.unplaced if concerns(check_id, code)]
     if left:
         return (f"the answer's code for this check is not all in the program: code block{'s' if len(left) > 1 else ''} "
                 f"{', '.join(left)} could not be placed")
