@@ -182,6 +182,18 @@ def test_an_inner_heredoc_with_the_outer_delimiter_stops_the_paste(tmp_path):
     assert status == "failed" and "stop at a bash syntax error" in detail, detail
 
 
+def test_the_host_card_numbers_passed_to_cuda_devices_miss_the_cards_cuda_renumbers(tmp_path):
+    exec_line = 'exec ./ethminer -U $ETHMINER_POOLS --api-port "$ETHMINER_API_PORT" $ETHMINER_EXTRA_ARGS\n'
+    host = reference_with(exec_line, exec_line.replace("-U ", "-U --cuda-devices ${CUDA_VISIBLE_DEVICES//,/ } "))
+    payload = run_probe(lay_out(tmp_path / "host", "hiveos", host), "hiveos", checks=["hiveos.h_run_exec"])
+    status, detail = by_probe(payload)["h_run_execs_ethminer"]
+    assert status == "failed" and "--cuda-devices 1 3" in detail, detail
+    # the visible cards by CUDA's own numbering select what HiveOS chose
+    visible = reference_with(exec_line, exec_line.replace("-U ", "-U --cuda-devices 0 1 "))
+    payload = run_probe(lay_out(tmp_path / "visible", "hiveos", visible), "hiveos", checks=["hiveos.h_run_exec"])
+    assert by_probe(payload)["h_run_execs_ethminer"][0] == "passed"
+
+
 def test_settings_h_run_uses_must_be_exported_unless_it_sources_h_config(tmp_path):
     unsourced = reference_with(". ./h-config.sh\n", "")
     payload = run_probe(lay_out(tmp_path / "exported", "hiveos", unsourced), "hiveos", checks=["hiveos.h_config"])
@@ -191,6 +203,18 @@ def test_settings_h_run_uses_must_be_exported_unless_it_sources_h_config(tmp_pat
     payload = run_probe(lay_out(tmp_path / "unexported", "hiveos", unexported), "hiveos", checks=["hiveos.h_config"])
     status, detail = by_probe(payload)["h_config_exports_settings"]
     assert status == "failed" and "ETHMINER_POOLS, which h-config.sh sets without export" in detail, detail
+
+
+def test_a_setting_h_run_reads_that_h_config_exports_under_another_name_fails(tmp_path):
+    exec_line = 'exec ./ethminer -U $ETHMINER_POOLS --api-port "$ETHMINER_API_PORT" $ETHMINER_EXTRA_ARGS\n'
+    renamed = reference_with(exec_line, exec_line.replace("$ETHMINER_POOLS", '-P "$ETHMINER_POOL"'))
+    payload = run_probe(lay_out(tmp_path / "renamed", "hiveos", renamed), "hiveos", checks=["hiveos.h_config"])
+    status, detail = by_probe(payload)["h_config_exports_settings"]
+    assert status == "failed" and "$ETHMINER_POOL, which neither h-config.sh nor h-run.sh sets" in detail, detail
+    # a name with a default in h-run.sh, or one h-run.sh sets itself, needs nothing from h-config.sh
+    defaulted = reference_with(exec_line, exec_line.replace("--api-port", "${ETHMINER_OPTS:-} --api-port"))
+    payload = run_probe(lay_out(tmp_path / "defaulted", "hiveos", defaulted), "hiveos", checks=["hiveos.h_config"])
+    assert by_probe(payload)["h_config_exports_settings"][0] == "passed"
 
 
 def test_files_a_probe_writes_by_sourcing_are_not_the_answers(tmp_path):

@@ -405,7 +405,25 @@ def probe_h_run_execs_ethminer(ctx):
     expect(run["pid"] == pid, "ethminer runs as a child of h-run.sh (another PID), not in its place with exec")
     cuda = run["env"].get("CUDA_VISIBLE_DEVICES")
     expect(cuda == "1,3", f"ethminer got CUDA_VISIBLE_DEVICES={cuda!r} where HiveOS set '1,3'")
+    chosen = _cuda_devices(run["argv"])
+    # CUDA numbers the visible cards from 0: cards 1 and 3 are devices 0 and 1 to ethminer
+    expect(not chosen or all(d.isdigit() and int(d) < 2 for d in chosen),
+           f"ethminer got --cuda-devices {' '.join(chosen)} beside CUDA_VISIBLE_DEVICES=1,3: CUDA numbers the two "
+           "visible cards 0 and 1, so that selection names cards ethminer does not see")
     return "ethminer replaced h-run.sh (same PID) and kept CUDA_VISIBLE_DEVICES=1,3"
+
+
+def _cuda_devices(argv):
+    """The device indices after ethminer's ``--cuda-devices`` (or ``--cu-devices``), if given."""
+    for i, arg in enumerate(argv):
+        if arg in ("--cuda-devices", "--cu-devices"):
+            chosen = []
+            for value in argv[i + 1:]:
+                if value.startswith("-"):
+                    break
+                chosen += [v for v in value.split(",") if v]
+            return chosen
+    return []
 
 
 def _api_port_in(argv):
@@ -512,6 +530,31 @@ def _left_unexported(where, env, exported, run_text):
                   if re.search(r"\$\{?" + re.escape(name) + r"\b", run_text))
 
 
+# h-run.sh reading a setting: `$ETHMINER_POOL`, `${ETHMINER_POOL}` (not `${X:-default}`, which
+# runs without it); what h-run.sh sets itself is its own
+_READ = re.compile(r"\$\{?([A-Z][A-Z0-9_]{2,})(?![A-Za-z0-9_]*(?::?[-=?+]))")
+_SET = re.compile(r"(?:^|[\s;&|(])(?:(?:export|local|declare|readonly|typeset)\s+(?:-\w+\s+)*)?([A-Z][A-Z0-9_]*)\+?="
+                  r"|\b(?:read|for)\s+(?:-\w+\s+)*([A-Z][A-Z0-9_]*)")
+# what HiveOS and the shell give h-run.sh besides the flight sheet
+_GIVEN = re.compile(r"^(?:CUSTOM_\w+|MINER_\w+|CUDA_VISIBLE_DEVICES|HOME|PATH|PWD|OLDPWD|USER|SHELL|TERM|LANG|LC_\w+|TMPDIR|"
+                    r"HOSTNAME|RANDOM|SECONDS|BASH\w*|UID|EUID|PPID|IFS)$")
+
+
+def _read_but_never_set(where, env, run_text):
+    """The settings h-run.sh reads that neither the manifest, h-config.sh nor h-run.sh sets:
+    "export ETHMINER_URL" in h-config.sh while h-run.sh passes `"$ETHMINER_POOL"` hands
+    ethminer an empty pool."""
+    if not run_text:
+        return []
+    script = ('[ -f h-manifest.conf ] && . ./h-manifest.conf >/dev/null 2>&1; '
+              '. ./h-config.sh >/dev/null 2>&1; compgen -v')
+    _code, out, _err, _ = run_shell(["bash", "-c", script], where, env)
+    known = set(out.split()) | set(env)
+    own = {a or b for a, b in _SET.findall(run_text)}
+    read_names = set(_READ.findall(run_text))
+    return sorted(name for name in read_names - known - own if not _GIVEN.match(name))
+
+
 def probe_h_config_exports_settings(ctx):
     where = require_dir(ctx)
     expect(answer_wrote(where, "h-config.sh"), "h-config.sh was not created")
@@ -528,6 +571,9 @@ def probe_h_config_exports_settings(ctx):
     unexported = _left_unexported(where, env, every_exported, _h_run_text(where))
     expect(not unexported, f"h-run.sh uses {', '.join(unexported)}, which h-config.sh sets without export "
                            f"(and h-run.sh does not source it): ethminer never sees them")
+    unset = _read_but_never_set(where, env, _h_run_text(where))
+    expect(not unset, f"h-run.sh uses {', '.join('$' + n for n in unset)}, which neither h-config.sh nor h-run.sh "
+                      f"sets: ethminer gets {'it' if len(unset) == 1 else 'them'} empty")
     run, _used, _pid, err = run_h_run(ctx)
     if run is None:
         # h-run.sh's own check fails for that; what h-config.sh exports cannot be followed
