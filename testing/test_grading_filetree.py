@@ -292,3 +292,17 @@ def test_a_created_script_that_is_run_creates_its_files_in_a_child_shell():
 def test_a_script_that_is_never_run_creates_only_itself():
     tree = parse_file_tree(block("cat > /tmp/setup.sh << 'OUTER'\ncat > a.conf << 'EOF'\nA=1\nEOF\nOUTER\n"))
     assert list(tree.files) == ["/tmp/setup.sh"]
+
+
+def test_lines_to_put_into_a_file_are_not_the_file():
+    run = "exec ./ethminer -U -P \"$ETHMINER_POOL\" --api-port 3333\n"
+    answer = ("**~/Downloads/ethminer/h-run.sh**\n```bash\n#!/usr/bin/env bash\n" + run + "```\n\n"
+              "If HiveOS passes cards in `CUDA_VISIBLE_DEVICES`, put this right before the `exec` line of `h-run.sh`:\n\n"
+              "```bash\n[[ -n $CUDA_VISIBLE_DEVICES ]] && export CUDA_VISIBLE_DEVICES\n```\n")
+    tree = parse_file_tree(answer)
+    assert tree.files["~/Downloads/ethminer/h-run.sh"].content.endswith(run)
+    # a caption that gives the whole file still names it
+    whole = answer.replace("If HiveOS passes cards in `CUDA_VISIBLE_DEVICES`, put this right before the `exec` line of "
+                           "`h-run.sh`:", "**~/Downloads/ethminer/h-run.sh**")
+    assert "CUDA_VISIBLE_DEVICES" in parse_file_tree(whole).files["~/Downloads/ethminer/h-run.sh"].content
+

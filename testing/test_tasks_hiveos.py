@@ -121,6 +121,17 @@ def test_h_stats_keys_in_comments_do_not_count():
     assert not verdicts(answer({"h-stats.sh": stats}))["hiveos.h_stats_json"]
 
 
+def test_a_bash_parameter_expansion_is_not_the_hs_key():
+    stats = ("#!/usr/bin/env bash\nraw=$(echo '{\"id\":0,\"method\":\"miner_getstat1\"}' | nc -w 2 127.0.0.1 3333)\n"
+             "mapfile -t res < <(jq -r '.result[]?' <<< \"$raw\")\nhs=\"\"\nIFS=';' read -ra gpu <<< \"${res[3]}\"\n"
+             "for v in \"${gpu[@]}\"; do hs+=\"${hs:+,}$((v / 1000))\"; done\n"
+             "echo \"{\\\"hs\\\":[${hs}],\\\"temp\\\":[],\\\"fan\\\":[],\\\"uptime\\\":0,\\\"ver\\\":\\\"${res[0]}\\\"}\"\n")
+    assert verdicts(answer({"h-stats.sh": stats}))["hiveos.h_stats_json"]
+    # the same loop printing hs without brackets is no array
+    scalar = stats.replace("[${hs}]", "\\\"${hs}\\\"")
+    assert not verdicts(answer({"h-stats.sh": scalar}))["hiveos.h_stats_json"]
+
+
 def test_h_config_must_export_or_be_sourced():
     plain = GOOD["h-config.sh"].replace("export ", "")
     assert verdicts(answer({"h-config.sh": plain}))["hiveos.h_config"]          # h-run.sh sources it

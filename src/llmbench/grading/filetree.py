@@ -565,7 +565,10 @@ def _caption_name(caption: str) -> str | None:
 
 
 # a caption that shows part of a file, or its gist
-_NOT_WHOLE = re.compile(r"\b(?:boils down to|comes down to|in essence|essentially|the gist|the core of|the key (?:part|line)s?|"
+# (or lines to put into it: "put this right before the `exec` line of `h-run.sh`:")
+_NOT_WHOLE = re.compile(r"\b(?:put|add|insert|place|paste) (?:this|these|it|the following)(?: lines?)? (?:\w+ )?(?:before|after|above|below|into|in|at)\b|"
+                        r"\b(?:before|after|above|below) the (?:\S+ )?lines?\b|"
+                        r"\b(?:boils down to|comes down to|in essence|essentially|the gist|the core of|the key (?:part|line)s?|"
                         r"the (?:important|relevant|interesting) (?:part|line|bit)s?|an? (?:excerpt|sketch|outline)|simplified|"
                         r"roughly|something like|for example|for instance|such as|e\.g)\b", re.IGNORECASE)
 # "Create `h-stats.sh` (it reads `h-config.sh`):" still names the file it creates first

@@ -318,7 +318,8 @@ _KEYS = ("hs", "temp", "fan", "uptime", "ver")
 def _key_position(code: str, key: str) -> re.Match | None:
     """Where the JSON object being printed names this key (JSON text, jq or Python syntax)."""
     patterns = (
-        r"(?<![\w$-])\\?[\"']?" + key + r"\\?[\"']?\s*:(?!:)",          # "hs": / \"hs\": / hs: (jq) / 'hs':
+        # (not bash's `${hs:+,}`, `${hs:-0}`: a parameter expansion)
+        r"(?<![\w$-])(?<!\$\{)\\?[\"']?" + key + r"\\?[\"']?\s*:(?![:+\-=?])",   # "hs": / \"hs\": / hs: (jq) / 'hs':
         r"[{,]\s*\$" + key + r"\s*(?=[,}])",                              # jq {$hs, $temp}
         r"(?<![\w$-])" + key + r"\s*=\s*(?=[\[\w$\"'(])(?=.*json)",      # python dict(hs=...) with json
     )
