@@ -34,6 +34,7 @@ from llmbench.grading.acts import (
     "If the wallet call times out, the row goes back to `pending`.",   # a condition on an assertion
     "In `_listen`, the socket is used from another thread.",            # a scene phrase before an assertion
     "With the lock unused, two workers can pay the same payout.",
+    "Independently of the lock, `recent_shares` grows forever.",
     "`_build_header` packs the hash as-is, so miners hash the wrong header.",
     # a reason about this code, then a request: the finding stands
     "`self.socket` is used from two threads, so it is worth moving it into `_listen()`.",
@@ -73,6 +74,7 @@ def test_assertions(text):
     # a scene phrase before the request
     "With four threads running `process_pending_payments()` in parallel, make sure every access is locked.",
     "Before the next release, audit how `self.processing` is shared.",
+    "Independently of C, cap `recent_shares` so it can't grow forever:",
     # a short imperative lead is a request, not a topic label
     "- Review `_send_payment()`: it might be worth logging the wallet exception instead of returning `None`.",
     # ", so …" after a request is its purpose

@@ -142,6 +142,10 @@ def test_lock_must_cover_the_membership_check():
     )
     assert not _race(around_add)
     assert _race(around_check)
+    # the test alone under the lock, the add after it: two workers still both pass the test
+    check_only = around_check.replace("                self.processing.add(payout_id)\n",
+                                      "            self.processing.add(payout_id)\n")
+    assert not _race(check_only)
 
 
 def test_unused_lock_blamed_on_another_function_is_wrong_place():
@@ -273,6 +277,60 @@ def test_a_table_column_restating_the_report_asserts_no_cause():
     # the same words in the column that says what is wrong are the model's own finding
     stated = answer.replace("| Report | Function |", "| Problem | Function |")
     assert grade("payment", stated)["payment.float_precision"].passed
+
+
+def test_fee_rounding_called_fine_then_the_symptom_blamed_elsewhere_stays_denied():
+    answer = ("The fee rounding is fine: `round(…, 8)` already gives satoshi precision, so floats are OK for fees. "
+              "The drift your accounting sees most likely comes from amounts rounded differently on their side. "
+              "If you want to be extra safe anyway, you can switch `calculate_fee()` to `Decimal`.")
+    assert not grade("payment", answer)["payment.float_precision"].passed
+    retracted = answer.replace("The drift your accounting sees most likely comes from amounts rounded differently "
+                               "on their side.", "Actually no: the float product drifts before `round()` runs.")
+    assert grade("payment", retracted)["payment.float_precision"].passed
+
+
+def test_a_part_of_a_function_called_fine_denies_only_what_that_part_is():
+    sql = ("`_execute_payment()` formats `payout_id` into its `UPDATE` with an f-string, which is injectable; "
+           "bind it with `WHERE id = ?` and `(payout_id,)`. ")
+    denial = "The `except` block in `_execute_payment()` is fine as it is: the reset to `pending` lets the next round retry."
+    verdicts = grade("payment", sql + denial)
+    assert verdicts["payment.sql_injection"].passed
+    assert not verdicts["payment.atomicity"].passed
+    # the whole function called fine denies its SQL too
+    whole = sql + "`_execute_payment()` is fine as it is."
+    assert not grade("payment", whole)["payment.sql_injection"].passed
+
+
+def test_a_request_after_a_description_completes_no_finding():
+    described = ("When `_send_payment()` gets an exception from `self.wallet.sendtoaddress`, it returns `None`; "
+                 "`_execute_payment()` then raises `PaymentError` and the `except` sets the row back to `pending`. ")
+    asked = described + ("Double-check what `_send_payment()` returns when the RPC times out after bitcoind has "
+                         "already broadcast the transaction.")
+    assert not grade("payment", asked)["payment.atomicity"].passed
+    asserted = described + "If bitcoind had already broadcast the transaction, the payout is sent again."
+    assert grade("payment", asserted)["payment.atomicity"].passed
+
+
+def test_steps_the_sentence_before_named_are_what_not_atomic_is_said_of():
+    race = ("In `process_pending_payments()` the code tests `payout_id in self.processing` and only then calls "
+            "`self.processing.add(payout_id)`. The two steps are not atomic. Workers spend their time waiting on "
+            "SQLite and the wallet RPC, and both release the GIL.")
+    assert not grade("payment", race)["payment.atomicity"].passed
+    send = ("`_execute_payment()` commits `processing`, calls the wallet, then commits `paid`. The two steps are not "
+            "atomic: a crash after the wallet sent the coins leaves the payout to be paid again.")
+    assert grade("payment", send)["payment.atomicity"].passed
+
+
+def test_a_prose_fix_that_gives_the_value_bare_where_sqlite3_wants_a_sequence_is_no_fix():
+    finding = ("`get_payment_history()` builds its `SELECT` with an f-string around the visitor's `address`, so "
+               "`' OR '1'='1` returns every payout. ")
+    bare = finding + "Write `WHERE address = ?` in the SQL string and pass `(address)` as the second argument."
+    assert not grade("payment", bare)["payment.sql_injection"].passed
+    right = bare.replace("`(address)`", "`(address,)`")
+    assert grade("payment", right)["payment.sql_injection"].passed
+    # a warning against the bare value beside the right fix is no broken fix
+    warned = right + " Note that `(address)` without the comma is not a tuple."
+    assert grade("payment", warned)["payment.sql_injection"].passed
 
 
 def test_decimal_fix_in_a_paragraph_about_the_history_rows_is_no_fee_fix():

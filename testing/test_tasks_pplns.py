@@ -216,3 +216,24 @@ def test_a_pronoun_after_the_programs_line_shown_in_a_block_is_said_of_that_line
              "It's hard-coded, so whatever you write in `pool_config.json` is overridden by this literal.\n")
     verdict = grade("pplns", shown)["pplns.hardcoded_share_window"]
     assert verdict.passed and verdict.kind == "finding", verdict
+
+
+def test_a_mechanism_said_of_the_fixed_code_is_no_finding():
+    answer = ("`get_worker_stats()` can keep calling `self._last_shares(conn, self.share_window)`; the helper now "
+              "overrides the argument with the configured value, so the dashboard follows the config too.")
+    assert not grade("pplns", answer)["pplns.hardcoded_share_window"].passed
+    asserted = ("`self.share_window = 10000` in `__init__` overrides the configured value, so the 50,000 in "
+                "`pool_config.json` never takes effect.")
+    assert grade("pplns", asserted)["pplns.hardcoded_share_window"].passed
+
+
+def test_leftover_code_called_harmless_after_its_finding_denies_it():
+    finding = "2. `calculate_payouts()` computes `window_size = int(net_diff * self.n_factor)` and never uses it. "
+    denied = finding + "That's just leftover dead code and harmless — delete it."
+    assert not grade("pplns", denied)["pplns.window_size_unused"].passed
+    kept = finding + "That's leftover code and not harmless: the window was meant to follow it."
+    assert grade("pplns", kept)["pplns.window_size_unused"].passed
+    # "normal and harmless" of what the sentence before said is no verdict on dead code
+    normal = finding + "That is normal and harmless here, because the query never needed it."
+    assert grade("pplns", normal)["pplns.window_size_unused"].passed
+

@@ -464,3 +464,13 @@ def test_the_rpc_order_called_little_endian_with_code_names_in_backticks_is_the_
     text = ("`getblocktemplate` gives `previousblockhash` in little-endian order, while the header in `_build_header()` "
             "wants it big-endian, so it must be reversed.")
     assert not _passed(text, "byte_order")
+
+
+def test_growth_said_not_to_come_from_recent_shares_denies_it():
+    denied = ("The memory growth is not coming from `recent_shares`: each entry is a small tuple and a float. "
+              "Independently of that, cap `recent_shares` so it can't grow forever:\n\n"
+              "```python\n        while len(self.recent_shares) > 200_000:\n            self.recent_shares.popitem(last=False)\n```\n")
+    assert not grade("stratum", denied)["stratum.memory_leak"].passed
+    asserted = denied.replace("is not coming from", "is coming from")
+    assert grade("stratum", asserted)["stratum.memory_leak"].passed
+

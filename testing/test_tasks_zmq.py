@@ -231,6 +231,15 @@ def test_a_neutral_description_is_not_made_a_finding_by_the_next_sentence_about_
     assert grade("zmq", consequence)["zmq.socket_crosses_threads"].passed
 
 
+def test_a_description_under_a_heading_that_files_it_as_a_defect_asserts_it():
+    body = ("### The socket is set up on one thread and read on another\n\n"
+            "`__init__` creates `self.socket` and `start()` connects it on the main thread, then `_listen()` on the "
+            "`zmq-listener` thread calls `recv_multipart()` on it. So the socket is used by two threads.\n")
+    assert grade("zmq", "## What goes wrong\n\n" + body)["zmq.socket_crosses_threads"].passed
+    # the same description under a heading that only walks through the code stays neutral
+    assert not grade("zmq", "## How the listener works\n\n" + body)["zmq.socket_crosses_threads"].passed
+
+
 def test_the_listener_thread_named_in_a_heading_places_the_single_thread_rule():
     answer = ("**1. Socket shared between the caller's thread and `zmq-listener`**\n\n"
               "A ZeroMQ socket is not thread-safe: only one thread may use it.\n")

@@ -109,7 +109,9 @@ _CONDITION = re.compile(r"^(?:if|when|unless|once|to be (?:safe|sure)|for (?:saf
 _HYPOTHETICAL = re.compile(r"^(?:because\s+|since\s+)?if\b[^,;]*?\b(?:would|might|could)\b", re.IGNORECASE)
 # A leading phrase that sets the scene for the clause's verb: "With four threads running
 # `process_pending_payments()`, make sure …", "Before the next release, audit …"
-_SCENE = re.compile(r"^(?:with|for|in|on|before|after|during|given|as|at|under|to|across|inside|within)\b"
+# ("Independently of C, cap `recent_shares` …", "Either way, …")
+_SCENE = re.compile(r"^(?:with|for|in|on|before|after|during|given|as|at|under|to|across|inside|within|"
+                    r"independently|separately|regardless|irrespective|apart|aside|besides|either way|anyway)\b"
                     r"[^,.;:]{0,100},\s*(?=\S)", re.IGNORECASE)
 # Advice that orders nothing: it asks to look, or appeals to good practice.
 _LOOK = re.compile(

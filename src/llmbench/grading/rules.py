@@ -49,12 +49,16 @@ GENERIC_DENIALS = {
     "not vulnerable": r"\bnot (?:vulnerable|affected|susceptible|exploitable)\b",
     "no need": r"\b(?:there is|there'?s) no (?:need|reason)\b",
     "false positive": r"\bfalse positive\b",
+    # "The memory growth is not coming from `recent_shares`"
+    "not its source": r"\b(?:is|are|was|were|does|do)(?: not|n't) (?:really |actually )?(?:coming|come|caused|originating|stemming) (?:from|by)\b",
     "nothing wrong": r"\bnothing (?:wrong|to fix)\b",
     # "that's the correct behaviour and no change is needed there"
     "no change needed": r"\bno (?:code )?changes? (?:is |are )?(?:needed|required|necessary)\b"
                         r"|\b(?:can|should|may) (?:stay|remain|be left|be kept) (?:as (?:they|it) (?:are|is)|unchanged|untouched|as[- ]is)\b",
     "intended behaviour": r"\b(?:is|are|that'?s|it'?s) (?:the |exactly the )?(?:correct|intended|expected|desired|right) behaviou?r\b",
-    "harmless or redundant": r"\b(?:is|are|it'?s|that'?s) (?:\w+ )?(?:redundant|harmless|unnecessary|benign|intentional|deliberate|by design)\b",
+    # ("That's just leftover dead code and harmless")
+    "harmless or redundant": r"\b(?:is|are|it'?s|that'?s) (?:\w+ )?(?:redundant|harmless|unnecessary|benign|intentional|deliberate|by design)\b"
+                             r"|\b(?:is|are|it'?s|that'?s) (?:\w+ ){0,3}(?:dead|leftover|unused|stale) (?:\w+ ){0,2}and (?:entirely |completely |otherwise )?(?:harmless|benign)\b",
 }
 
 # Statements about the corrected code ("with this fix there is no race") deny nothing.
@@ -511,9 +515,22 @@ def _generic_denial(finding: Finding, text: str) -> str | None:
             # with `on()` before `start()` is fine")
             if place and place[1].start() < found[1].start() and not _other_subject(
                     finding, clause[place[1].end():found[1].start()]) \
-                    and not _TIMED_BY.search(clause[:place[1].start()]):
+                    and not _TIMED_BY.search(clause[:place[1].start()]) \
+                    and not _part_of_place(finding, clause[:place[1].start()]):
                 return found[0].label(found[1])
     return None
+
+
+# "The `except` block in `_execute_payment()` is fine": a part of the place is the subject
+_PART_OF = re.compile(r"(`[^`]+`[^`]{0,20}?|\b\w+(?:\s+\w+)?)\s+(?:in|of|inside|within)\s+(?:the\s+)?`?$", re.IGNORECASE)
+
+
+def _part_of_place(finding: Finding, lead: str) -> bool:
+    """Whether the words before a denied place name a part of it that is other code than
+    this check's places (its `except` block): the denial is about that part."""
+    part = _PART_OF.search(lead)
+    return part is not None and _names_other_code(finding, part.group(1)) \
+        and not _search(finding._denial_places, part.group(1))
 
 
 def _mechanism_denied(finding: Finding, text: str) -> str | None:
@@ -573,10 +590,25 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         if not unit.novel:
             miss = miss or Miss(unit, "copied from the prompt", "echo")
             continue
+        if unit.parts and any(p.act == ADVICE for p in unit.parts) and not found[0].pattern.search(
+                " ".join(_plain(p) for p in unit.parts if p.act != ADVICE)):
+            # "… sets the row back to `pending`. Double-check what it returns after bitcoind has
+            # already broadcast": the request's words complete no finding
+            miss = miss or Miss(unit, f"mechanism {_name(found)} completed only by a request", "advice")
+            continue
+        said = next((c for c in clauses(text) if found[1].group(0) in c), "")
+        if _ABOUT_THE_FIX.search(said):
+            # "the helper now overrides the argument with the configured value": the changed code
+            miss = miss or Miss(unit, f"mechanism {_name(found)} said of the fixed code", "missing")
+            continue
         bare = _without_asides(text)
         denied = _search(finding._own_denials, bare) or _search(_GENERIC_DENIALS, bare)
         if denied and not _ABOUT_THE_FIX.search(text) and not _taken_back_within(text) and not _RETRACTION.search(text):
             miss = Miss(unit, f"denial {_name(denied)}", "denial")
+            continue
+        steps_of = _steps_named_before(answer, finding, unit)
+        if steps_of:
+            miss = Miss(unit, f"mechanism {_name(found)} said of the steps the sentence before names at {steps_of}", "wrong_place")
             continue
         wrong_mechanism = _search(finding._wrong_mechanisms, text)
         if wrong_mechanism:
@@ -605,7 +637,8 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             why = f"advice {_name(advice)}" if advice else "advice, not a finding"
             miss = miss or Miss(unit, why, "advice")
             continue
-        if finding.descriptive and not any(DEFECT_CUES.search(_plain(u)) for u in _cue_units(answer, unit, found)):
+        if finding.descriptive and not any(DEFECT_CUES.search(_plain(u)) for u in _cue_units(answer, unit, found)) \
+                and not _under_problem_heading(answer, unit):
             miss = miss or Miss(unit, f"mechanism {_name(found)} described, not said to be wrong", "missing")
             continue
         own_place = _place_in(finding, [unit])
@@ -674,6 +707,25 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
 # a sentence that goes on from the one before: "This is why …", "So two threads …", "But …"
 _GOES_ON_FROM = re.compile(r"^\W*(?:this|that|these|those|it|they|which|so|hence|thus|therefore|as a result|"
                            r"consequently|because|since|and|but|however|yet)\b", re.IGNORECASE)
+
+
+# a heading that files what it holds as defects: "## What goes wrong", "## Bugs found"
+_PROBLEM_HEADING = re.compile(r"^\W*(?:what(?:'s| is| goes| went)? wrong|(?:the )?(?:problems?|bugs?|issues?|defects?|"
+                              r"root causes?|findings?|diagnosis)(?: found| identified)?)\W*$", re.IGNORECASE)
+
+
+def _under_problem_heading(answer: Answer, unit: Unit) -> bool:
+    """Whether a heading above the unit's own section heading files it as a defect ("## What
+    goes wrong" over "### The socket is set up on one thread and read on another")."""
+    level = None
+    for before in reversed(answer.units[:unit.index]):
+        depth = len(before.text) - len(before.text.lstrip("#"))
+        if before.kind != "heading" or depth == 0:
+            continue
+        if level is not None and depth < level and _PROBLEM_HEADING.match(before.text.lstrip("#")):
+            return True
+        level = depth if level is None else min(level, depth)
+    return False
 
 
 def _cue_units(answer: Answer, unit: Unit, found: tuple[Rule, re.Match]) -> list[Unit]:
@@ -927,6 +979,24 @@ def _item_wrong_mechanism(answer: Answer, finding: Finding, lead: Unit) -> str |
 _CONCLUSION = re.compile(r"(?:^\W*|[,;]\s*|\s[—–-]\s*)(?:so|therefore|thus|hence|which is why)\b(.*)", re.IGNORECASE)
 
 
+# "The two steps are not atomic": steps the sentence before named
+_STEPS_BEFORE = re.compile(r"^\W*(?:the|these|those|both)(?: two| 2)? (?:steps|operations|actions|calls|statements)\b",
+                           re.IGNORECASE)
+
+
+def _steps_named_before(answer: Answer, finding: Finding, unit: Unit) -> str | None:
+    """The wrong place a sentence opening on "the two steps" refers back to: the sentence
+    before names only decoys of this check ("tests `payout_id in self.processing` and only
+    then calls `self.processing.add()`. The two steps are not atomic.")."""
+    first = unit.parts[0] if unit.parts else unit
+    if first.index <= 0 or not _STEPS_BEFORE.match(_plain(first)):
+        return None
+    before = answer.units[first.index - 1]
+    text = _plain(before)
+    wrong = _search(finding._wrong, text) if before.block == first.block and before.kind == "prose" else None
+    return _name(wrong) if wrong and not _search(finding._strong, text) else None
+
+
 def _blames_decoy(finding: Finding, unit: Unit) -> bool:
     """The sentence's subject is one of the check's decoys ("The query's `LIMIT` is a hard
     ceiling …"): named first, before any place, in a sentence that does not continue another
@@ -998,6 +1068,8 @@ _POINTS_ELSEWHERE = re.compile(r"\bas (?:described|shown|discussed|explained|out
                                r"(?:above|earlier|before|previously)\b|\b(?:see|per) (?:above|earlier)\b"
                                r"|\b(?:from|in) the (?:previous|preceding|earlier|last|above) (?:section|snippet|block|example|step|fix)\b"
                                r"|\b(?:version|snippet|code|pattern|query) (?:from |shown |given )?above\b", re.IGNORECASE)
+_INLINE_SPAN = re.compile(r"`([^`\n]+)`")
+_WARNS = re.compile(r"\b(?:not|never|instead of|rather than|wrong|mistake)\b|n't\b", re.IGNORECASE)
 # inline code that is only a name ("`get_payment_history()`"), not code of the fix
 _NAME_SPAN = re.compile(r"`[\w.]+(?:\(\))?`")
 
@@ -1007,8 +1079,12 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
     miss: Miss | None = None
     # the answer's own code does the fix wrong: its prose fix ("use a parameterized query")
     # describes that code, and only a working code line elsewhere passes
-    broken = next((u for u in answer.units if u.kind == "code" and u.novel and not u.removed
-                   and _search(finding._broken, _statement(answer, u))), None) if finding._broken else None
+    # (so does prose that gives the wrong part in inline code: "pass `(address)` as the second argument")
+    broken = next((u for u in answer.units if u.novel and not u.removed and (
+        u.kind == "code" and _search(finding._broken, _statement(answer, u))
+        or u.kind == "prose" and any(_search(finding._broken, span) for span in _INLINE_SPAN.findall(u.text))
+        and _search(finding._fixes, _statement(answer, u)) and not _WARNS.search(u.text))),
+        None) if finding._broken else None
     for unit in answer.units:
         if unit.removed:
             if finding._removals and _search(finding._removals, unit.text) and unit.func and _search(finding._fix_places, unit.func):

@@ -158,7 +158,9 @@ FLOAT = Finding(
         r"|\b(?:can'?t|cannot|can not) (?:be )?stor\w*",
         r"\bbinary (?:floating|fraction|representation|float)|\bbase[- ]2\b|\bIEEE[- ]?754|\bdouble[- ]precision|\b64-bit doubles?\b",
         r"0\.1\s*\+\s*0\.2|0\.30000000000000004|0\.1 \+ 0\.2",
-        r"\baccumulat\w* (?:\w+ ){0,2}errors?|\berrors? accumulat\w*|\bdrift\w*|\bcompound\w* (?:error|rounding)",
+        # ("the drift your accounting sees" names the reported symptom, not its cause)
+        r"\baccumulat\w* (?:\w+ ){0,2}errors?|\berrors? accumulat\w*|\bcompound\w* (?:error|rounding)"
+        r"|\bdrift\w*(?! (?:that )?(?:your|the|their) (?:accounting|accountants?|auditors?|books|finance)\b)",
         r"\blos(?:e|es|ing|t) (?:\w+ ){0,2}(?:satoshis?|cents?|precision|accuracy|digits|fractions?)",
         r"\boff by (?:a |one |some |a few )?(?:satoshis?|sats?|cents?)",
         r"\bnot (?:exact|accurate|suitable for (?:money|currency|monetary))",
@@ -176,9 +178,10 @@ FLOAT = Finding(
         r"\b(?:floor|ceil|round|int|trunc)\((?:[^()]|\([^()]*\))*\*\s*(?:1e8|100_?000_?000|10\s*\*\*\s*8)\s*\)\s*/\s*(?:1e8|100_?000_?000|10\s*\*\*\s*8|float\()",
     ),
     wrong_places=(r"get_payment_history|process_pending_payments|self\.processing|_send_payment",),
-    # "the float arithmetic there is fine": the money maths itself is what a denial may name
+    # "the float arithmetic there is fine", "The fee rounding is fine: …, so floats are OK for
+    # fees": the money maths itself is what a denial may name
     denial_places=(_MONEY_PLACES, _MONEY_WEAK,
-                   r"\bfloat(?:ing[- ]point)? (?:math|maths|arithmetic|calculations?|computations?)\b"),
+                   r"\bfloat(?:ing[- ]point)? (?:math|maths|arithmetic|calculations?|computations?)\b|\bfloats\b|\bfee rounding\b"),
     denials=(
         r"\bno need (?:for|to use|to switch to|to move to) (?:`?decimal|integer)|\b(?:is|are) (?:precise|accurate|exact) enough\b|"
         r"\bkeeps? (?:full |satoshi[- ]level |satoshi |enough )precision\b",
@@ -260,6 +263,7 @@ ATOMICITY = Finding(
 
 _LOCK_OPEN = re.compile(r"^(\s*)(?:with\s+self\.lock\s*:|self\.lock\.acquire\()")
 _MEMBERSHIP = re.compile(r"\bin\s+self\.processing\b")
+_CLAIM = re.compile(r"\bself\.processing\.add\(|\bself\.processing\s*\|=")
 
 
 def _or_lock_around_check(answer: Answer, verdict: Verdict) -> Verdict:
@@ -269,9 +273,11 @@ def _or_lock_around_check(answer: Answer, verdict: Verdict) -> Verdict:
 
 
 def _lock_covers_check(answer: Answer) -> Verdict | None:
-    """New code that takes ``self.lock`` around the membership test itself: the race fix.
+    """New code that takes ``self.lock`` around the membership test and the add together:
+    the race fix.
 
-    A lock around the ``add``/``discard`` alone leaves the check-then-act gap open.
+    A lock around the test alone, or the ``add``/``discard`` alone, leaves the check-then-act
+    gap open.
     """
     units = answer.units
     for i, unit in enumerate(units):
@@ -280,6 +286,7 @@ def _lock_covers_check(answer: Answer) -> Verdict | None:
             continue
         indent = len(opened.group(1))
         with_block = "with" in unit.text.split("self.lock")[0]
+        held: list[str] = []
         for nxt in units[i + 1:]:
             if nxt.kind != "code" or nxt.block != unit.block:
                 break
@@ -287,9 +294,11 @@ def _lock_covers_check(answer: Answer) -> Verdict | None:
                 break
             if not with_block and "self.lock.release(" in nxt.text:
                 break
-            if _MEMBERSHIP.search(nxt.text):
-                return Verdict(True, f"fix: lock around the check at «{unit.text.strip()}» around «{nxt.text.strip()}»",
-                               kind="fix", rule="lock around the membership test")
+            held.append(nxt.text.strip())
+        test = next((line for line in held if _MEMBERSHIP.search(line)), None)
+        if test is not None and any(_CLAIM.search(line) for line in held):
+            return Verdict(True, f"fix: lock around the check and the add at «{unit.text.strip()}» around «{test}»",
+                           kind="fix", rule="lock around the membership test")
     return None
 
 
