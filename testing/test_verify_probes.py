@@ -182,16 +182,23 @@ def test_an_inner_heredoc_with_the_outer_delimiter_stops_the_paste(tmp_path):
     assert status == "failed" and "stop at a bash syntax error" in detail, detail
 
 
+REFERENCE_EXEC = 'exec ./ethminer -U $ETHMINER_POOLS --api-port "$ETHMINER_API_PORT" $ETHMINER_EXTRA_ARGS\n'
+
+
+def _exec_line_probe(tmp_path, old: str, new: str, check: str, probe: str) -> tuple[str, str]:
+    """(status, detail) of one probe on the right hiveos answer with its exec line changed."""
+    answer = reference_with(REFERENCE_EXEC, REFERENCE_EXEC.replace(old, new))
+    return by_probe(run_probe(lay_out(tmp_path, "hiveos", answer), "hiveos", checks=[check]))[probe]
+
+
 def test_the_host_card_numbers_passed_to_cuda_devices_miss_the_cards_cuda_renumbers(tmp_path):
-    exec_line = 'exec ./ethminer -U $ETHMINER_POOLS --api-port "$ETHMINER_API_PORT" $ETHMINER_EXTRA_ARGS\n'
-    host = reference_with(exec_line, exec_line.replace("-U ", "-U --cuda-devices ${CUDA_VISIBLE_DEVICES//,/ } "))
-    payload = run_probe(lay_out(tmp_path / "host", "hiveos", host), "hiveos", checks=["hiveos.h_run_exec"])
-    status, detail = by_probe(payload)["h_run_execs_ethminer"]
+    status, detail = _exec_line_probe(tmp_path / "host", "-U ", "-U --cuda-devices ${CUDA_VISIBLE_DEVICES//,/ } ",
+                                      "hiveos.h_run_exec", "h_run_execs_ethminer")
     assert status == "failed" and "--cuda-devices 1 3" in detail, detail
     # the visible cards by CUDA's own numbering select what HiveOS chose
-    visible = reference_with(exec_line, exec_line.replace("-U ", "-U --cuda-devices 0 1 "))
-    payload = run_probe(lay_out(tmp_path / "visible", "hiveos", visible), "hiveos", checks=["hiveos.h_run_exec"])
-    assert by_probe(payload)["h_run_execs_ethminer"][0] == "passed"
+    status, detail = _exec_line_probe(tmp_path / "visible", "-U ", "-U --cuda-devices 0 1 ",
+                                      "hiveos.h_run_exec", "h_run_execs_ethminer")
+    assert status == "passed", detail
 
 
 def test_settings_h_run_uses_must_be_exported_unless_it_sources_h_config(tmp_path):
@@ -206,15 +213,13 @@ def test_settings_h_run_uses_must_be_exported_unless_it_sources_h_config(tmp_pat
 
 
 def test_a_setting_h_run_reads_that_h_config_exports_under_another_name_fails(tmp_path):
-    exec_line = 'exec ./ethminer -U $ETHMINER_POOLS --api-port "$ETHMINER_API_PORT" $ETHMINER_EXTRA_ARGS\n'
-    renamed = reference_with(exec_line, exec_line.replace("$ETHMINER_POOLS", '-P "$ETHMINER_POOL"'))
-    payload = run_probe(lay_out(tmp_path / "renamed", "hiveos", renamed), "hiveos", checks=["hiveos.h_config"])
-    status, detail = by_probe(payload)["h_config_exports_settings"]
+    status, detail = _exec_line_probe(tmp_path / "renamed", "$ETHMINER_POOLS", '-P "$ETHMINER_POOL"',
+                                      "hiveos.h_config", "h_config_exports_settings")
     assert status == "failed" and "$ETHMINER_POOL, which neither h-config.sh nor h-run.sh sets" in detail, detail
-    # a name with a default in h-run.sh, or one h-run.sh sets itself, needs nothing from h-config.sh
-    defaulted = reference_with(exec_line, exec_line.replace("--api-port", "${ETHMINER_OPTS:-} --api-port"))
-    payload = run_probe(lay_out(tmp_path / "defaulted", "hiveos", defaulted), "hiveos", checks=["hiveos.h_config"])
-    assert by_probe(payload)["h_config_exports_settings"][0] == "passed"
+    # a name with a default in h-run.sh needs nothing from h-config.sh
+    status, detail = _exec_line_probe(tmp_path / "defaulted", "--api-port", "${ETHMINER_OPTS:-} --api-port",
+                                      "hiveos.h_config", "h_config_exports_settings")
+    assert status == "passed", detail
 
 
 def test_files_a_probe_writes_by_sourcing_are_not_the_answers(tmp_path):
