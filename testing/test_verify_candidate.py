@@ -415,3 +415,18 @@ def test_an_unlabelled_block_of_methods_copied_at_class_indentation_is_python():
     # an unlabelled block of plain text is still no code
     assert isinstance(build_candidate("pplns", fenced("    restart the pool after editing the config", label="")), NoCandidate)
 
+
+def test_a_fragment_at_the_margin_that_quotes_one_class_line_is_placed_after_it():
+    stratum = read_fixture("stratum_server.py")
+    anchor = "self.recent_shares[share_key] = time.time()"
+    assert stratum.count(anchor) == 1
+    snippet = ("MAX_RECENT_SHARES = 200_000\n\n# _handle_submit()\n" + anchor + "\n"
+               "while len(self.recent_shares) > MAX_RECENT_SHARES:\n    self.recent_shares.popitem(last=False)\n")
+    result = splice(stratum, snippet, "StratumServer")
+    handler = method_source(result.text, "StratumServer", "_handle_submit")
+    assert "self.recent_shares[share_key] = time.time()\n    while len(self.recent_shares) > MAX_RECENT_SHARES" in handler
+    assert "MAX_RECENT_SHARES = 200000" in ast.unparse(ast.parse(result.text))
+    # a run whose first line the class does not have is placed nowhere
+    unknown = snippet.replace(anchor, "self.recent_shares[key] = now")
+    assert "while len(self.recent_shares)" not in splice(stratum, unknown, "StratumServer").text
+

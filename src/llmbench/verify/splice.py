@@ -464,16 +464,16 @@ def _anchored_fragment(snippet: str, module: "_Module", adds: bool) -> tuple[str
     says to add it ("Right after the `n_factor` line, add:")."""
     cls = module.classes.get(module.main_class)
     lines = snippet.split("\n")
-    start = next((i for i, line in enumerate(lines) if line.strip() and line[:1].isspace()
-                  and not line.strip().startswith("#")), None)
-    if cls is None or start is None or any(
-            line.strip() and not line.strip().startswith("#") and not (_IMPORT_LINE.match(line) or _CONSTANT_LINE.match(line))
-            for line in lines[:start]):
+    # (the run may stand at the margin too, under a constant and a "# _handle_submit()" comment)
+    start = next((i for i, line in enumerate(lines) if line.strip() and not line.strip().startswith("#")
+                  and not (_IMPORT_LINE.match(line) or _CONSTANT_LINE.match(line))), None)
+    if cls is None or start is None:
         return snippet, None
     run = lines[start:]
     while run and not run[-1].strip():
         run.pop()
-    if len(run) < 2 or any(line.strip() and (not line[:1].isspace() or _DEF_LINE.match(line)) for line in run):
+    base = indent_of(run[0]) if run else ""
+    if len(run) < 2 or any(line.strip() and (not line.startswith(base) or _DEF_LINE.match(line)) for line in run):
         return snippet, None
     try:
         ast.parse(textwrap.dedent("\n".join(run)))
