@@ -574,8 +574,18 @@ async def _handle_submit(self, session, message):
 '''
 
 
-def test_a_share_cap_above_the_memory_probes_submits_cannot_be_judged_and_one_below_passes(tmp_path):
+def test_a_share_cap_above_the_memory_probes_submits_is_lowered_when_named_and_one_below_passes(tmp_path):
+    # a named cap above the probe's submits is lowered to one they pass, and judged there
     status, detail = probe_answer(tmp_path / "above", "stratum", fenced(capped_submit("200_000")),
+                                  ["stratum.memory_leak"])["recent_shares_bounded"]
+    assert status == "passed" and "capped at 75000 entries" in detail, detail
+    newest = capped_submit("200_000").replace("popitem(last=False)", "popitem()")
+    status, detail = probe_answer(tmp_path / "newest", "stratum", fenced(newest),
+                                  ["stratum.memory_leak"])["recent_shares_bounded"]
+    assert status == "failed" and "accepted twice" in detail, detail
+    # a literal one cannot be lowered: the run cannot judge it
+    literal = capped_submit("200_000").replace("> MAX_RECENT_SHARES", "> 200_000")
+    status, detail = probe_answer(tmp_path / "literal", "stratum", fenced(literal),
                                   ["stratum.memory_leak"])["recent_shares_bounded"]
     assert status == "error"
     assert detail.startswith("cannot be judged: recent_shares is capped at 200000 entries, more than the 100000")

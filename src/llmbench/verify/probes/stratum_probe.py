@@ -526,6 +526,20 @@ def _size_cap(ctx, module, server):
     return None
 
 
+def _lower_named_cap(ctx, module, server):
+    """A size bound named by a constant (``MAX_RECENT_SHARES = 200_000``) and too high for
+    this probe's submits is lowered to one they pass, so the run sees the cap work, the
+    prune's order and the duplicate check beside it; a literal bound is left as it is."""
+    cap = _size_cap(ctx, module, server)
+    if cap is None or cap < 2 * MEMORY_SUBMITS:
+        return
+    lowered = MEMORY_SUBMITS * 3 // 4
+    for owner in (server, type(server), module):
+        for name, value in list(vars(owner).items()):
+            if value == cap and isinstance(value, int) and not name.startswith("__"):
+                setattr(owner, name, lowered)
+
+
 async def _memory(ctx):
     pool = Pool(ctx)
     module = pool.module
@@ -577,6 +591,7 @@ async def _memory(ctx):
         sessions[id(session)] = session
     await server._dispatch(session, {"id": 1, "method": "mining.subscribe", "params": []})
     await server._dispatch(session, {"id": 2, "method": "mining.authorize", "params": [WORKER, "x"]})
+    _lower_named_cap(ctx, module, server)
     sizes = {}
     jobs = MEMORY_SUBMITS // SHARES_PER_JOB
     msg_id = 3
