@@ -474,3 +474,13 @@ def test_growth_said_not_to_come_from_recent_shares_denies_it():
     asserted = denied.replace("is not coming from", "is coming from")
     assert grade("stratum", asserted)["stratum.memory_leak"].passed
 
+
+def test_recent_shares_called_not_the_leak_denies_it():
+    fix = "\n\n```python\n        while len(self.recent_shares) > 200_000:\n            self.recent_shares.popitem(last=False)\n```\n"
+    denied = ("`recent_shares` is not the leak: its keys start with `job_id`, so it only holds live jobs. "
+              "The growth is more likely in `share_log`. Optional hardening:" + fix)
+    assert not grade("stratum", denied)["stratum.memory_leak"].passed
+    asserted = ("`recent_shares` is the leak: every share key is added and nothing ever removes one, so it grows "
+                "forever. Bound it:" + fix)
+    assert grade("stratum", asserted)["stratum.memory_leak"].passed
+

@@ -44,7 +44,7 @@ GENERIC_DENIALS = {
     "no issue": r"\bno (?:\w+[ -]){0,3}(?:issues?|problems?|risks?|bugs?|vulnerabilit\w*|concerns?)\b",
     "is fine": r"\b(?:is|are|looks?|seems?|it'?s|that'?s|this is|remains?) (?:already |perfectly |completely |entirely )?(?:fine|correct|safe|ok(?:ay)?|secure|sound|handled(?! (?:as|by|with|in|via|through|using|inside|from|on)\b))\b",
     "not an issue": r"\b(?:not|isn['’]?t|aren['’]?t) (?:itself |in itself |by itself |actually |really )?(?:a|an|really an?|the) (?:real )?"
-                    r"(?:issue|problem|concern|bug|vulnerability|risk|culprit)\b",
+                    r"(?:issue|problem|concern|bug|vulnerability|risk|culprit|leak|cause|source)\b",
     "correctly handled": r"\b(?:correctly|properly|already|safely) (?:\w+ ){0,2}(?:revers|handl|pars|validat|parameteri[sz]|lock|bound|prun|us|read|stor|creat)\w*",
     "not vulnerable": r"\bnot (?:vulnerable|affected|susceptible|exploitable)\b",
     "no need": r"\b(?:there is|there'?s) no (?:need|reason)\b",
