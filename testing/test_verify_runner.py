@@ -147,6 +147,25 @@ def test_a_check_passes_only_when_all_its_probes_pass_and_sees_the_contract_layo
 
 
 @needs_sandbox
+def test_a_probe_that_saw_the_fix_fail_decides_over_one_that_could_not_judge(tmp_path):
+    probe = """
+    import json
+    results = [
+        {"check": "payment.sql_injection", "probe": "stuck", "status": "error", "detail": "the probe timed out"},
+        {"check": "payment.sql_injection", "probe": "rows", "status": "failed", "detail": "rows of other addresses"},
+        {"check": "payment.float_precision", "probe": "stuck", "status": "error", "detail": "the probe timed out"},
+        {"check": "payment.float_precision", "probe": "fees", "status": "passed", "detail": "fees exact"},
+    ]
+    print(json.dumps({"task": "payment", "results": results}))
+    """
+    runs = Verifier(probes_dir=probes_with(tmp_path, "payment", probe)).run(
+        "payment", SQL_FIX + "\n```python\ndef calculate_fee(self, amount):\n    return amount\n```\n")
+    assert (runs["payment.sql_injection"]["status"], runs["payment.sql_injection"]["probe"]) == ("failed", "rows")
+    # with nothing failed, one probe that could not judge leaves the check unjudged
+    assert (runs["payment.float_precision"]["status"], runs["payment.float_precision"]["probe"]) == ("error", "stuck")
+
+
+@needs_sandbox
 def test_one_sandbox_run_per_answer(monkeypatch, tmp_path):
     calls = []
     real = sandbox.run

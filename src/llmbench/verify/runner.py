@@ -265,7 +265,8 @@ def _per_check(task: str, result: sandbox.RunResult, check_ids: list[str]) -> di
         if not found:
             out[check_id] = execution("unavailable", "no probe for this check")
             continue
-        for status in ("error", "failed"):
+        # (a behaviour one probe saw fail decides, whatever another could not judge)
+        for status in ("failed", "error"):
             bad = [e for e in found if e.get("status") == status]
             if bad:
                 out[check_id] = execution(status, _one_line(bad[0].get("detail")), str(bad[0].get("probe", "")))
