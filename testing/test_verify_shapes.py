@@ -990,6 +990,16 @@ def test_a_type_error_beside_the_callers_money_left_unplaced_cannot_judge_the_fi
     assert alone["status"] == "failed", alone
 
 
+def test_lines_the_prose_says_to_drop_or_elides_are_no_change_it_gives():
+    listen = ("def _listen(self):\n    sock = self.context.socket(zmq.SUB)\n    sock.connect(self.endpoint)\n"
+              "    while self.running:\n        self._dispatch(sock.recv_multipart())\n")
+    dropped = "And drop the two `self.socket = ...` / `setsockopt` lines from `__init__()`."
+    assert candidate("zmq", fenced(listen) + "\n" + dropped).prose_only == {}
+    added = "In `__init__()`, add `self.stopped = threading.Event()`."
+    assert candidate("zmq", fenced(listen) + "\n" + added).prose_only == {
+        "ZMQListener.__init__": "self.stopped = threading.Event()"}
+
+
 @needs_sandbox
 def test_a_run_missing_a_change_the_prose_gives_the_checks_place_cannot_judge_it():
     answer = fenced(SATOSHI_FEES) + "\n" + CALLER_IN_PROSE

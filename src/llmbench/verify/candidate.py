@@ -246,6 +246,9 @@ def _callee(call: ast.Call) -> str:
     return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
+_REMOVES = re.compile(r"\b(?:drop|remove|delete|take out|get rid of)\b", re.IGNORECASE)
+
+
 def _new_code(spans: list[str], fixture: str) -> list[str]:
     """The spans that are one assignment the fixture has no line of, or one call it nowhere
     makes ("convert `amount` with `Decimal(str(amount))`")."""
@@ -260,7 +263,7 @@ def _new_code(spans: list[str], fixture: str) -> list[str]:
         if len(tree.body) != 1:
             continue
         stmt = tree.body[0]
-        if isinstance(stmt, (ast.Assign, ast.AugAssign)) and span.strip() not in known \
+        if isinstance(stmt, (ast.Assign, ast.AugAssign)) and span.strip() not in known and not is_elided(stmt) \
                 or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and span.strip() not in fixture \
                 and _callee(stmt.value) not in own:
             found.append(span.strip())
@@ -274,6 +277,8 @@ def _changed_in_prose(text: str, python: list[CodeBlock], fixture: str) -> dict[
     functions = {name.split(".")[-1]: name for name in _unparsed(fixture)}
     found: dict[str, list[str]] = {}
     for sentence in _SENTENCE.findall(prose(text)):
+        if _REMOVES.search(sentence):
+            continue   # "drop the two `self.socket = ...` lines from `__init__()`": code to take out
         named = [functions[n] for n in re.findall(r"`(?:self\.)?(\w+)\(?\)?`", sentence) if n in functions]
         spans = _new_code(_INLINE_CODE.findall(sentence), fixture) if named else []
         for name in named:
