@@ -143,6 +143,9 @@ def test_copied_text_is_a_quote():
     # a state to check, with an adverb and a dotted name before it
     ("Make sure `self.share_window` is actually populated from the configuration, e.g. "
      "`self.share_window = config.get(\"pplns_window\", 10000)`.", False, True),
+    # a rule about a kind of thing, the program's value one example of it
+    ("Avoid magic numbers such as `10000` in constructors; prefer named defaults.", True, False),
+    ("Replace the literal `10000` in `__init__` with the configured `pplns_window`.", False, False),
 ])
 def test_vague_and_soft_advice(text, vague, soft):
     assert (is_vague(text), is_soft(text)) == (vague, soft)

@@ -240,6 +240,24 @@ def test_a_description_under_a_heading_that_files_it_as_a_defect_asserts_it():
     assert not grade("zmq", "## How the listener works\n\n" + body)["zmq.socket_crosses_threads"].passed
 
 
+def test_a_heading_that_blames_the_slow_joiner_lends_no_defect_cue_to_the_description_under_it():
+    body = ("In `start()` the socket connects and subscribes, and immediately afterwards the `zmq-listener` thread "
+            "begins calling `recv_multipart()`.\n")
+    slow = "**Bug 1: slow-joiner race between `start()` and `_listen()`**\n\n" + body
+    assert not grade("zmq", slow)["zmq.socket_crosses_threads"].passed
+    crossing = "**Bug 1: one socket used by two threads**\n\n" + body
+    assert grade("zmq", crossing)["zmq.socket_crosses_threads"].passed
+
+
+def test_receiving_before_the_subscription_is_delivered_is_the_slow_joiner():
+    answer = ("It connects and subscribes on the caller's thread, but `_listen()` starts receiving on the listener "
+              "thread straight away, before the subscription has been delivered to bitcoind's publisher.")
+    assert not grade("zmq", answer)["zmq.socket_crosses_threads"].passed
+    threads = answer.replace(", before the subscription has been delivered to bitcoind's publisher",
+                             ": two threads use one socket")
+    assert grade("zmq", threads)["zmq.socket_crosses_threads"].passed
+
+
 def test_the_listener_thread_named_in_a_heading_places_the_single_thread_rule():
     answer = ("**1. Socket shared between the caller's thread and `zmq-listener`**\n\n"
               "A ZeroMQ socket is not thread-safe: only one thread may use it.\n")

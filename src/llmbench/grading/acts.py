@@ -122,7 +122,9 @@ _LOOK = re.compile(
     r"(?:add|write|create|run)\w* (?:a |some |more )?(?:\w+ ){0,2}tests?\b|^\W*test (?:that|whether|if|with|what|how)\b|"
     # a measurement or a trace to run: "compare `calculate_fee()` output against a `Decimal`
     # computation", "check what `_send_payment()` returns when …", "trace how the workers share it"
-    r"\bcompar\w* (?:\S+ ){0,8}?(?:against|with|to)\b|\bcheck (?:what|when|which|where)\b|\btrac(?:e|ing) (?:how|where|what|whether)\b)",
+    r"\bcompar\w* (?:\S+ ){0,8}?(?:against|with|to)\b|\bcheck (?:what|when|which|where)\b|\btrac(?:e|ing) (?:how|where|what|whether)\b|"
+    # a rule about a kind of thing, this code one instance of it: "Avoid magic numbers such as `10000`"
+    r"\b[a-z]+s,? (?:such as|like) `)",
     re.IGNORECASE,
 )
 # A change under a condition the answer never settles: "If it isn't, wire it to the config",

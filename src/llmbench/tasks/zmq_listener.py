@@ -113,7 +113,7 @@ _CONTEXT_CROSSES = any_of(
 
 # the subscription racing the first receive (PUB/SUB's slow joiner) is timing, not threads
 _SLOW_JOINER = (
-    r"^(?=.*(?:\bslow[- ]joiners?\b|\bbefore the subscriptions? (?:has |have )?(?:propagated|arrived|reached|taken effect)|"
+    r"^(?=.*(?:\bslow[- ]joiners?\b|\bbefore the subscriptions? (?:has |have )?(?:been )?(?:propagated|arrived|reached|taken effect|delivered|sent)|"
     r"\bsubscriptions? (?:has |have )?(?:not )?(?:yet )?(?:propagat\w*|race\w*)))"
     r"(?!.*\b(?:thread[- ]?safe\w*|not safe|unsafe|(?:one|single|same|owning|another|other|second|different) thread)\b)"
     # dismissed, not blamed: "the slow joiner … is real but unrelated: it cannot stop the listener"
