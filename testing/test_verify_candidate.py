@@ -430,3 +430,61 @@ def test_a_fragment_at_the_margin_that_quotes_one_class_line_is_placed_after_it(
     unknown = snippet.replace(anchor, "self.recent_shares[key] = now")
     assert "while len(self.recent_shares)" not in splice(stratum, unknown, "StratumServer").text
 
+
+INIT_FROM_CONFIG = ("    def __init__(self, config, db_path, rpc):\n        self.config = config\n        self.db_path = db_path\n"
+                    "        self.rpc = rpc\n        self.pool_fee_percent = config.get(\"pool_fee_percent\", 1.0)\n"
+                    "        self.pool_address = config[\"pool_address\"]\n        self.n_factor = config.get('pplns_n', 2)\n"
+                    "        self.share_window = int(config.get(\"pplns_window\", 10000))\n")
+
+
+def test_prose_after_a_block_that_goes_on_in_another_function_keeps_nothing_of_this_one():
+    elsewhere = fenced(INIT_FROM_CONFIG) + "\nand in `calculate_payouts()` remove the two unused lines:\n"
+    built = build_candidate("pplns", elsewhere)
+    assert "self.share_window = 10000" not in built.files["pplns.py"]
+    # the same words about this function keep its later lines
+    here = fenced(INIT_FROM_CONFIG.replace("        self.share_window = int(config.get(\"pplns_window\", 10000))\n", "")
+                  + "        window = int(config.get(\"pplns_window\", 10000))\n") + "\nthen delete the old lines after it.\n"
+    kept = build_candidate("pplns", here)
+    assert "self.share_window = 10000" in kept.files["pplns.py"]
+
+
+def test_a_head_given_before_an_elision_drops_the_assignments_it_leaves_out_before_its_last_restated_line():
+    pplns = read_fixture("pplns.py")
+    head = ("def calculate_payouts(self, block_reward_sat, block_height):\n"
+            "    \"\"\"Split a block reward (in satoshis) between the workers of the last N shares.\"\"\"\n"
+            "    with self._connect() as conn:\n        shares = self._last_shares(conn, self.share_window)\n"
+            "    # ... unchanged\n")
+    merged = method_source(splice(pplns, head, "PPLNSManager").text, "PPLNSManager", "calculate_payouts")
+    assert "window_size" not in merged and "net_diff" not in merged and "payouts[worker]" in merged
+    # an assignment the given lines read stays
+    reads = head.replace("    with self._connect()", "    window_size = int(net_diff * 3)\n    with self._connect()")
+    kept = method_source(splice(pplns, reads, "PPLNSManager").text, "PPLNSManager", "calculate_payouts")
+    assert "net_diff = self.rpc.getdifficulty()" in kept
+
+
+def test_new_lines_over_the_class_lines_they_go_before_are_inserted_there():
+    snippet = ("        amount = Decimal(str(amount))\n        fee = self.calculate_fee(amount)\n"
+               "        net_amount = amount - fee\n")
+    result = splice(PAYMENT, snippet, "PaymentProcessor")
+    body = method_source(result.text, "PaymentProcessor", "_execute_payment")
+    assert "amount = Decimal(str(amount))\n    fee = self.calculate_fee(amount)\n    net_amount = amount - fee" in body
+    # the same line already in another method does not stop it; lines the class has right there add nothing
+    fee_too = splice(PAYMENT, "    def calculate_fee(self, amount):\n        amount = Decimal(str(amount))\n"
+                              "        return amount * Decimal(str(self.fee_percent)) / 100\n", "PaymentProcessor").text
+    assert "amount = Decimal(str(amount))" in method_source(splice(fee_too, snippet, "PaymentProcessor").text,
+                                                            "PaymentProcessor", "_execute_payment")
+    restated = "        fee = self.calculate_fee(amount)\n        net_amount = amount - fee\n"
+    assert splice(PAYMENT, restated, "PaymentProcessor").text == PAYMENT
+
+
+def test_lines_a_lead_in_says_to_drop_are_removed_from_the_program():
+    dropped = ("and in `calculate_payouts()` drop the two unused lines:\n\n"
+               + fenced("        net_diff = self.rpc.getdifficulty()\n        window_size = int(net_diff * self.n_factor)\n"))
+    built = build_candidate("pplns", fenced(INIT_FROM_CONFIG) + "\n" + dropped)
+    payouts = method_source(built.files["pplns.py"], "PPLNSManager", "calculate_payouts")
+    assert "window_size" not in payouts and "net_diff" not in payouts
+    # the same lines under a lead-in that does not say to remove them change nothing
+    shown = dropped.replace("drop the two unused lines:", "these two lines compute the window:")
+    kept = build_candidate("pplns", fenced(INIT_FROM_CONFIG) + "\n" + shown)
+    assert "window_size = int(net_diff * self.n_factor)" in kept.files["pplns.py"]
+

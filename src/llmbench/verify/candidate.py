@@ -302,6 +302,10 @@ def _with_rest_kept(block: CodeBlock, text: str) -> CodeBlock:
     if not heads or not _GOES_ON.match(after):
         return block
     head = heads[-1]
+    name = re.match(r"\s*(?:async\s+)?def\s+(\w+)", body[head])
+    named = set(re.findall(r"`(?:self\.)?(\w+)\(?\)?`|\b(\w+)\(\)", after))
+    if any(n and name and n != name.group(1) for pair in named for n in pair):
+        return block   # "and in `calculate_payouts()` remove the two unused lines:" goes on elsewhere
     inner = next((line for line in body[head + 1:] if line.strip() and not line.lstrip().startswith("#")), "")
     if len(indent_of(inner)) <= len(indent_of(body[head])):
         return block
@@ -391,6 +395,12 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
     notes: list[str] = []
     for block in blocks:
         target = _label_file(block) if _label_file(block) in texts and _label_file(block).endswith(".py") else primary
+        removed = _lines_removed(texts[target], block)
+        if removed is not None:
+            used.append(block.index)
+            texts[target] = removed
+            notes.append(f"code block {block.index}: the lines it quotes removed, as its lead-in says")
+            continue
         try:
             result = splice(texts[target], block.text, main_class, adds=bool(_ADDS.search(block.lead)))
         except SyntaxError as exc:
@@ -411,6 +421,26 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
     files = {name: text for name, text in texts.items() if text != fixtures[name]}
     changed = frozenset().union(*(changed_definitions(fixtures[n], t) for n, t in files.items() if n.endswith(".py")))
     return Candidate(task, "splice", tuple(used), files, changed, notes, _added_state(fixtures, files), tuple(unplaced))
+
+
+# "and in `calculate_payouts()` drop the two unused lines:" over the lines themselves
+_REMOVE_LEAD = re.compile(r"\b(?:drop|remove|delete)\b[^:]*\blines?\b[^:]*:\s*$", re.IGNORECASE)
+
+
+def _lines_removed(program: str, block: CodeBlock) -> str | None:
+    """The program without the lines a block quotes, when its lead-in says to remove them and
+    they stand together, once, in the program; None otherwise."""
+    quoted = [line.strip() for line in block.text.splitlines() if line.strip()]
+    if not quoted or not _REMOVE_LEAD.search(block.lead):
+        return None
+    lines = program.splitlines()
+    filled = [k for k, line in enumerate(lines) if line.strip()]
+    starts = [i for i in range(len(filled) - len(quoted) + 1)
+              if [lines[k].strip() for k in filled[i:i + len(quoted)]] == quoted]
+    if len(starts) != 1:
+        return None
+    gone = set(filled[starts[0]:starts[0] + len(quoted)])
+    return "\n".join(line for k, line in enumerate(lines) if k not in gone) + "\n"
 
 
 def _novel_lines(code: str, program: str) -> str:

@@ -39,6 +39,7 @@ import io
 import re
 import textwrap
 import tokenize
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -179,18 +180,49 @@ def _merge_elided(module: "_Module", old: _Func, new: _Func, snippet_lines: list
         out += snippet_lines[_start(stmt) - 1:stmt.end_lineno]
     body_indent = indent_of(snippet_lines[new.body[0].lineno - 1])
     roles = _locals_in_place_of_attributes(module.tree, given)
-    for stmt in old.body:
-        names = _stored_names(stmt)
+    read = {n.id for stmt in given for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+    def restated(stmt: ast.stmt) -> bool:
         # (an assignment, or a `with` block around one, the snippet already makes: "with
         # self._connect() as conn: shares = …" given with a new window replaces the old block)
-        if ast.dump(stmt) in dumps or (names and isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.With))
-                                       and names <= assigned):
+        names = _stored_names(stmt)
+        return ast.dump(stmt) in dumps or bool(names) and isinstance(
+            stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.With)) and names <= assigned
+
+    # the given lines stand for the old ones up to the last they restate: an assignment before
+    # it that they leave out and never read is one the answer dropped (the unused `window_size`)
+    anchors = [k for k, stmt in enumerate(old.body) if restated(stmt) and not _is_docstring(stmt)]
+    dropped = _unread_before(old.body, anchors[-1], read, restated) if anchors else set()
+    for k, stmt in enumerate(old.body):
+        if restated(stmt) or k in dropped:
             continue
         chunk = textwrap.dedent("\n".join(module.lines[_start(stmt) - 1:stmt.end_lineno]))
         for attribute, local in roles.items():
             chunk = re.sub(rf"\bself\.{attribute}\b", local, chunk)
         out += [(body_indent + line) if line.strip() else "" for line in chunk.splitlines()]
     return textwrap.dedent("\n".join(out)).splitlines()
+
+
+def _loads(stmt: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _unread_before(body: list[ast.stmt], anchor: int, read: set[str], restated: Callable[[ast.stmt], bool]) -> set[int]:
+    """The indexes of the assignments before ``anchor`` that nothing kept reads: neither the
+    given lines (``read``) nor the original's lines that stay (the unused `window_size`,
+    and the `net_diff` only it read)."""
+    dropped: set[int] = set()
+    while True:
+        kept_reads = read.union(*(_loads(stmt) for k, stmt in enumerate(body) if k not in dropped and not restated(stmt)))
+        more = {k for k, stmt in enumerate(body[:anchor]) if k not in dropped and isinstance(stmt, ast.Assign)
+                and not restated(stmt) and (names := _stored_names(stmt)) and not names & (kept_reads - _loads(stmt))}
+        if not more:
+            return dropped
+        dropped |= more
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
 
 
 def _assigned_to(stmt: ast.stmt) -> str | None:
@@ -484,6 +516,14 @@ def _anchored_fragment(snippet: str, module: "_Module", adds: bool) -> tuple[str
     restated = set(class_lines.values()) - {""}
     first_indent = indent_of(run[0])
     added = run[1:]
+    forward = len(anchors) == 1 and not any(line.strip() in restated for line in added)
+    if not forward and (before := _inserted_before(module, cls, run)) is not None:
+        # new lines, then the class lines they go before ("convert the row's amount before the
+        # subtraction:" over `amount = _d(amount)` and the two lines that follow it there)
+        line_no, head = before
+        indent = indent_of(module.lines[line_no - 1])
+        return "\n".join(lines[:start]), (line_no - 1, [indent + line[len(first_indent):] if line.strip() else ""
+                                                        for line in head])
     if len(anchors) != 1 or any(line.strip() in restated for line in added) \
             or any(line.strip() and not line.startswith(first_indent) for line in added):
         return snippet, None
@@ -501,6 +541,32 @@ def _anchored_fragment(snippet: str, module: "_Module", adds: bool) -> tuple[str
     indent = indent_of(module.lines[anchors[0] - 1])
     return "\n".join(lines[:start]), (anchors[0], [indent + line[len(first_indent):] if line.strip() else ""
                                                    for line in added])
+
+
+def _inserted_before(module: "_Module", cls: ast.ClassDef, run: list[str]) -> tuple[int, list[str]] | None:
+    """(the class line, the new lines to insert before it) of a run of new lines that ends
+    with consecutive lines of the class, found at one place only; None otherwise."""
+    body = [(n, module.lines[n - 1].strip()) for n in range(cls.lineno, _end(cls) + 1) if module.lines[n - 1].strip()]
+    given = [line for line in run if line.strip()]
+    base = indent_of(run[0])
+    if not all(line.startswith(base) for line in given):
+        return None
+    for cut in range(1, len(given)):
+        head, tail = given[:cut], [line.strip() for line in given[cut:]]
+        starts = [k for k in range(len(body) - len(tail) + 1) if [t for _, t in body[k:k + len(tail)]] == tail]
+        if len(starts) != 1:
+            continue
+        # only at the top of a method, whose own lines the head cannot be meant to replace (a
+        # new log line over `submitblock` may stand for the log line above it), and only whole
+        # statements (`with self.lock:` over the lines it should wrap is no insertion)
+        if starts[0] == 0 or not _DEF_LINE.match(body[starts[0] - 1][1]) and not body[starts[0] - 1][1].startswith("async def"):
+            return None
+        try:
+            ast.parse(textwrap.dedent("\n".join(head)))
+        except SyntaxError:
+            return None
+        return body[starts[0]][0], head
+    return None
 
 
 def _methods_after_a_helper(tree: ast.Module) -> list[ast.stmt]:
