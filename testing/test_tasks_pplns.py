@@ -237,3 +237,19 @@ def test_leftover_code_called_harmless_after_its_finding_denies_it():
     normal = finding + "That is normal and harmless here, because the query never needed it."
     assert grade("pplns", normal)["pplns.window_size_unused"].passed
 
+
+def test_a_table_row_calling_window_size_fixed_swaps_the_windows():
+    row = "| # | Problem | Effect |\n|---|---|---|\n| 1 | `window_size` fixed at 10,000 | config change ignored |\n"
+    assert not grade("pplns", row)["pplns.window_size_unused"].passed
+    right = row.replace("`window_size` fixed at 10,000", "`window_size` computed, never used by the query")
+    assert grade("pplns", right)["pplns.window_size_unused"].passed
+
+
+def test_window_size_never_handed_to_the_query_is_unused():
+    answer = ("`calculate_payouts()` computes `window_size = int(net_diff * self.n_factor)`, but `window_size` is never "
+              "handed to `_last_shares()`; the query is sized by `self.share_window` instead.")
+    assert grade("pplns", answer)["pplns.window_size_unused"].passed
+    handed = answer.replace("is never handed to", "is handed to").replace("the query is sized by `self.share_window` "
+                                                                          "instead", "that is the window")
+    assert not grade("pplns", handed)["pplns.window_size_unused"].passed
+

@@ -484,3 +484,11 @@ def test_recent_shares_called_not_the_leak_denies_it():
                 "forever. Bound it:" + fix)
     assert grade("stratum", asserted)["stratum.memory_leak"].passed
 
+
+def test_removing_the_log_call_the_sentence_before_names_fixes_the_leak():
+    finding = ("**5. `_submit_block()` — full block written to logs before submit**\n\n"
+               "`block_hex` (the whole block) goes into an INFO line before `submitblock`, so the block candidate "
+               "ends up on the contractor-readable log service. ")
+    assert grade("stratum", finding + "Remove that `logger.info(...)` call.")["stratum.info_leak"].passed
+    assert not grade("stratum", finding + "Keep that `logger.info(...)` call.")["stratum.info_leak"].passed
+

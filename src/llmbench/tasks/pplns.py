@@ -45,7 +45,8 @@ _READ_PPLNS_WINDOW = any_of(
 # The two windows swapped: "window_size is hard-coded to 10000", "share_window is computed
 # from the network difficulty". Such an answer diagnoses neither defect where it lives.
 _SWAPPED_WINDOWS = (
-    r"\bwindow_size`?\s+(?:is|was|gets|stays|remains)\s+(?:\w+ ){0,2}(?:hard[- ]?cod\w*|fixed (?:to|at)|a (?:fixed|constant)\b|pinned (?:to|at)|stuck (?:to|at)|set to (?:a )?(?:literal|constant))",
+    # (a table cell drops the verb: "| `window_size` fixed at 10,000 |")
+    r"\bwindow_size`?\s+(?:(?:is|was|gets|stays|remains)\s+)?(?:\w+ ){0,2}(?:hard[- ]?cod\w*|fixed (?:to|at)|a (?:fixed|constant)\b|pinned (?:to|at)|stuck (?:to|at)|set to (?:a )?(?:literal|constant))",
     r"\bshare_window`?\s+(?:is|was|gets)\s+(?:\w+ ){0,2}(?:derived|computed|calculated)\s+from\s+(?:the )?(?:network |current )?(?:difficulty|net_diff|getdifficulty)",
 )
 
@@ -90,7 +91,7 @@ HARDCODED = Finding(
 WINDOW_UNUSED = Finding(
     places=(r"window_size", r"calculate_payouts[^.]*\bwindow size\b|\bwindow size\b[^.]*calculate_payouts", r"\bN\s*[·*×x]\s*D\b"),
     mechanisms={"computed but never used": any_of(
-        r"\b(?:never|not|isn'?t|is not|wasn'?t|was not|aren'?t|nowhere) (?:actually |even |ever |then |subsequently |really )?(?:used|referenced|read|passed|applied|consumed|utili[sz]ed|wired|plugged)",
+        r"\b(?:never|not|isn'?t|is not|wasn'?t|was not|aren'?t|nowhere) (?:actually |even |ever |then |subsequently |really )?(?:used|referenced|read|passed|applied|consumed|utili[sz]ed|wired|plugged|handed|fed|given|supplied|forwarded)",
         r"\bunused\b|\bnever gets used\b|\bgoes unused\b",
         r"\bdead (?:code|variable|store|assignment|local|computation)",
         r"\b(?:ignored|discarded|thrown away|thrown out|goes nowhere|has no effect|no effect|does nothing|orphan\w*|wasted|pointless|superfluous|redundant)\b",

@@ -168,6 +168,8 @@ INFO_LEAK = Finding(
         r"\b(?:don'?t|do not|never|stop|avoid)\b(?:[^.]|\.(?=\w)){0,15}\b(?:writ|put|dump|send|emit|ship|includ)\w*\b(?:[^.]|\.(?=\w)){0,40}"
         r"(?:block_hex|serialized block|full block|entire block|whole block|raw block|block data|block contents?)(?:[^.]|\.(?=\w)){0,30}\blogs?\b",
         r"\b(?:truncat\w*|abbreviat\w*|shorten\w*)\b(?:[^.]|\.(?=\w)){0,40}\b(?:hex|block|log)",
+        # "Remove that `logger.info(...)` call": the log line the sentence before said carries the block
+        r"\b(?:remove|drop|delete)\s+(?:that|this|the)\s+`log(?:ger|ging)?\.(?:info|debug|warning)\([^`]*`\s*(?:call|line|statement)",
     ),
     # (a log call demoted to DEBUG is no fix: the whole block is still written whenever
     # debug logging is on; it neither moves nor limits what is logged)
