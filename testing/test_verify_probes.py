@@ -201,6 +201,16 @@ def test_the_host_card_numbers_passed_to_cuda_devices_miss_the_cards_cuda_renumb
     assert status == "passed", detail
 
 
+def test_a_sent_payout_whose_row_cannot_record_its_decimal_fee_fails_the_money_check(tmp_path):
+    # the paid UPDATE cannot bind the Decimal fee; the row goes to 'review' instead of back to pending
+    answer = case_text("payment", "wrong_decimal_bound_after_send.py").replace(
+        "UPDATE payouts SET status = 'pending' WHERE id = {payout_id}", "UPDATE payouts SET status = 'review' WHERE id = {payout_id}")
+    assert "status = 'review'" in answer
+    payload = run_probe(lay_out(tmp_path, "payment", answer), "payment", checks=["payment.float_precision"])
+    status, detail = by_probe(payload)["money_exact_to_satoshi"]
+    assert status == "failed" and "never recorded the txid and fee (status 'review')" in detail, detail
+
+
 def test_settings_h_run_uses_must_be_exported_unless_it_sources_h_config(tmp_path):
     unsourced = reference_with(". ./h-config.sh\n", "")
     payload = run_probe(lay_out(tmp_path / "exported", "hiveos", unsourced), "hiveos", checks=["hiveos.h_config"])

@@ -184,6 +184,15 @@ def _statuses(path):
         conn.close()
 
 
+def _recorded(path):
+    """(txid, fee) of the one payout row."""
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT txid, fee FROM payouts").fetchone()
+    finally:
+        conn.close()
+
+
 def _processor(ctx, db_path, wallet, **kwargs):
     module = ctx.load("payment_processor")
     cls = ctx.cls(module, "PaymentProcessor")
@@ -443,6 +452,11 @@ def probe_money_exact_to_satoshi(ctx):
         # Decimal): a row put back to pending is paid again
         status = next(iter(_statuses(db).values()))
         expect(status != "pending", "the payout was sent, then its row went back to 'pending' (it is paid again)"
+               + next((f": {text}" for level, text in logs.messages if level >= logging.WARNING), ""))
+        # (a Decimal fee that sqlite3 cannot bind leaves the sent payout without its record)
+        txid, fee = _recorded(db)
+        expect(txid == "%064x" % 1 and fee is not None,
+               f"the payout was sent, but its row never recorded the txid and fee (status {status!r})"
                + next((f": {text}" for level, text in logs.messages if level >= logging.WARNING), ""))
         judged.append("the amount sent")
     expect(judged, "the answer changed none of calculate_fee, batch_payments and the payment path")
