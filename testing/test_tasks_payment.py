@@ -333,6 +333,15 @@ def test_a_prose_fix_that_gives_the_value_bare_where_sqlite3_wants_a_sequence_is
     assert grade("payment", warned)["payment.sql_injection"].passed
 
 
+def test_errors_swallowed_in_the_worker_loop_are_its_decoy():
+    loop = ("`_worker_loop()` wraps `process_pending_payments()` in a blanket `except Exception` and simply waits for "
+            "the next interval, so errors are swallowed silently.")
+    assert not grade("payment", loop)["payment.atomicity"].passed
+    send = ("`_send_payment()` wraps `sendtoaddress` in a blanket `except Exception` and returns `None`, so wallet "
+            "errors are swallowed silently.")
+    assert grade("payment", send)["payment.atomicity"].passed
+
+
 def test_decimal_fix_in_a_paragraph_about_the_history_rows_is_no_fee_fix():
     # the fix's own sentence names no function: its paragraph puts it in get_payment_history
     answer = (

@@ -492,3 +492,31 @@ def test_removing_the_log_call_the_sentence_before_names_fixes_the_leak():
     assert grade("stratum", finding + "Remove that `logger.info(...)` call.")["stratum.info_leak"].passed
     assert not grade("stratum", finding + "Keep that `logger.info(...)` call.")["stratum.info_leak"].passed
 
+
+def test_stale_shares_called_intended_deny_the_stale_job():
+    denied = ("Not a bug. Shares that arrive for the previous `job_id` after `broadcast_job()` are expected to be "
+              "rejected, so validating against `self.current_job` is intended.")
+    assert not grade("stratum", denied)["stratum.stale_job"].passed
+    purpose = ("`_validate_share()` checks the share against `self.current_job`, which is intended to be the job the "
+               "miner worked on, but a share for the job just replaced is validated against the new one.")
+    assert grade("stratum", purpose)["stratum.stale_job"].passed
+
+
+def test_an_interpreter_session_and_its_lead_in_are_no_fix():
+    finding = ("`self.recent_shares[share_key] = time.time()` runs on every submit and nothing deletes from "
+               "`recent_shares`, so it grows forever. Some form of eviction is needed. ")
+    repl = (finding + "For illustration, this is how a TTL cache behaves:\n\n```python\n>>> from cachetools import TTLCache\n"
+            ">>> c = TTLCache(maxsize=3, ttl=60)\n```\n")
+    assert not grade("stratum", repl)["stratum.memory_leak"].passed
+    fix = (finding + "Evict the oldest entries:\n\n```python\nwhile len(self.recent_shares) > 200_000:\n"
+           "    self.recent_shares.popitem(last=False)\n```\n")
+    assert grade("stratum", fix)["stratum.memory_leak"].passed
+
+
+def test_a_changelog_line_about_the_corrected_code_is_no_finding():
+    changelog = "1. **Header** — reversal added for the previous block hash and `bits` in `_build_header`."
+    assert not grade("stratum", changelog)["stratum.byte_order"].passed
+    finding = ("1. **Header** — `_build_header` packs `previousblockhash` in RPC display order; it must be "
+               "byte-reversed to the header's internal order.")
+    assert grade("stratum", finding)["stratum.byte_order"].passed
+

@@ -57,7 +57,8 @@ GENERIC_DENIALS = {
                         r"|\b(?:can|should|may) (?:stay|remain|be left|be kept) (?:as (?:they|it) (?:are|is)|unchanged|untouched|as[- ]is)\b",
     "intended behaviour": r"\b(?:is|are|that'?s|it'?s) (?:the |exactly the )?(?:correct|intended|expected|desired|right) behaviou?r\b",
     # ("That's just leftover dead code and harmless")
-    "harmless or redundant": r"\b(?:is|are|it'?s|that'?s) (?:\w+ )?(?:redundant|harmless|unnecessary|benign|intentional|deliberate|by design)\b"
+    # ("validating against `self.current_job` is intended"; not "is intended to protect …")
+    "harmless or redundant": r"\b(?:is|are|it'?s|that'?s) (?:\w+ )?(?:redundant|harmless|unnecessary|benign|intentional|deliberate|by design|intended(?! to\b| for\b| as\b))\b"
                              r"|\b(?:is|are|it'?s|that'?s) (?:\w+ ){0,3}(?:dead|leftover|unused|stale) (?:\w+ ){0,2}and (?:entirely |completely |otherwise )?(?:harmless|benign)\b",
 }
 
@@ -67,6 +68,8 @@ _ABOUT_THE_FIX = re.compile(
     r"\b(?:(?<!for )(?<!right )(?<!until )(?<!by )now|no longer|after (?:the|this|that|these) (?:fix|fixes|change|changes|patch)|"
     r"with (?:this|the|that|these) (?:fix|fixes|change|changes|patch|lock|version|claim|code|guard)|"
     r"once (?:fixed|patched|this|that)|this way(?! is)|fixed (?:version|code)|corrected (?:code|version)|the fix\b|"
+    # a changelog line: "reversal added for the previous block hash"
+    r"(?<!\bis )(?<!\bare )(?<!\bnot )\badded (?:for|to|in|around|before|after)\b|"
     # ("becomes" only for what a change makes of the code: "the block becomes public" is a fact)
     r"will (?:be|not|never)|won'?t|can no longer|cannot happen any ?more|(?:now|then) becomes?|"
     r"becomes? (?:atomic|safe|thread-safe|bounded|exact|correct|impossible|a no-op|idempotent))\b",
@@ -831,6 +834,12 @@ def _mechanism_here(finding: Finding, text: str, functions: frozenset[str] = fro
                 if decoy and not _search(finding._places, clause[begin:]):
                     elsewhere = elsewhere or (rule, match, decoy[1].group(0))
                     continue
+                # nor a name: the sentence's subject is ("`_worker_loop()` wraps … in a blanket
+                # `except Exception` …, so errors are swallowed silently": the worker loop)
+                opening = _decoy_subject(finding, text)
+                if opening:
+                    elsewhere = elsewhere or (rule, match, opening)
+                    continue
             if subject is None or located or _own_name(finding, subject) or _row_names_place(finding, text, match.start()):
                 return (rule, match), None
             elsewhere = elsewhere or (rule, match, subject)
@@ -1072,6 +1081,9 @@ _POINTS_ELSEWHERE = re.compile(r"\bas (?:described|shown|discussed|explained|out
                                r"|\b(?:from|in) the (?:previous|preceding|earlier|last|above) (?:section|snippet|block|example|step|fix)\b"
                                r"|\b(?:version|snippet|code|pattern|query) (?:from |shown |given )?above\b", re.IGNORECASE)
 _INLINE_SPAN = re.compile(r"`([^`\n]+)`")
+_REPL = re.compile(r"^\s*(?:>>>|\.\.\.)\s")
+_ILLUSTRATES = re.compile(r"^\W*(?:for illustration|to illustrate|as an illustration)\b|\bthis is how\b[^.]*\b(?:behaves|works)\b",
+                          re.IGNORECASE)
 _WARNS = re.compile(r"\b(?:not|never|instead of|rather than|wrong|mistake)\b|n't\b", re.IGNORECASE)
 # inline code that is only a name ("`get_payment_history()`"), not code of the fix
 _NAME_SPAN = re.compile(r"`[\w.]+(?:\(\))?`")
@@ -1092,6 +1104,10 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
         if unit.removed:
             if finding._removals and _search(finding._removals, unit.text) and unit.func and _search(finding._fix_places, unit.func):
                 return Hit(unit, unit.func, "fix", f"removal {_name(_search(finding._removals, unit.text))}"), None
+            continue
+        if unit.kind == "code" and _REPL.match(unit.text) or unit.kind != "code" and _ILLUSTRATES.search(unit.text):
+            # an interpreter session, or its lead-in, shows how something behaves: "For
+            # illustration, this is how a TTL cache behaves:" over ">>> c = TTLCache(…)"
             continue
         statement = _statement(answer, unit)
         found = _search(finding._fixes, statement) if finding._fixes else None

@@ -231,7 +231,8 @@ ATOMICITY = Finding(
         r"\bstatus\s*=\s*['\"](?:unknown|uncertain|in_doubt|indoubt|failed|error|review|needs_\w+|manual\w*|reconcil\w*|stuck|sent|sending|broadcast\w*|submitted)['\"]",
     ),
     fix_places=(r"_execute_payment|_send_payment|_pay\w*|_mark\w*|_settle\w*",),
-    wrong_places=(r"self\.processing|self\.lock|process_pending_payments|get_payment_history|calculate_fee|batch_payments|\btwo (?:workers|threads)\b",),
+    # (the worker loop's own `except` logs what it catches: "errors swallowed" there is a decoy)
+    wrong_places=(r"self\.processing|self\.lock|process_pending_payments|get_payment_history|calculate_fee|batch_payments|\btwo (?:workers|threads)\b|_worker_loop",),
     # the race's check-then-add is the other check's non-atomic step
     wrong_mechanisms={"the race's check is not atomic": (
         r"\b(?:membership (?:test|check)|check[- ]then[- ](?:act|add)|`?(?:self\.processing\.)?add(?:\(\))?`?|`?self\.processing`?)"
