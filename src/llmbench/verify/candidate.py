@@ -20,6 +20,7 @@ import ast
 import posixpath
 import re
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from llmbench.patching import unidiff
@@ -91,17 +92,23 @@ class NoCandidate:
     syntax_error: bool = False     # code was given but does not parse / apply: an error, not an absence
 
 
-def definitions(text: str) -> dict[str, str]:
-    """qualified name -> AST dump of every function and method (what "changed" compares)."""
-    found: dict[str, str] = {}
-    tree = ast.parse(text)
+def _function_nodes(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """(qualified name, node) of every module function and class method."""
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found[node.name] = ast.dump(node)
+            yield node.name, node
         elif isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    found[f"{node.name}.{item.name}"] = ast.dump(item)
+                    yield f"{node.name}.{item.name}", item
+
+
+def definitions(text: str) -> dict[str, str]:
+    """qualified name -> AST dump of every function and method (what "changed" compares)."""
+    tree = ast.parse(text)
+    found = {name: ast.dump(node) for name, node in _function_nodes(tree)}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
             # class attributes and docstring: the class "changes" when they do
             found[node.name] = "|".join(ast.dump(n) for n in node.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
     return found
@@ -109,14 +116,7 @@ def definitions(text: str) -> dict[str, str]:
 
 def _unparsed(text: str) -> dict[str, str]:
     """qualified name -> the normalised source of every function and method."""
-    found: dict[str, str] = {}
-    for node in ast.parse(text).body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found[node.name] = ast.unparse(node)
-        elif isinstance(node, ast.ClassDef):
-            found.update({f"{node.name}.{item.name}": ast.unparse(item) for item in node.body
-                          if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))})
-    return found
+    return {name: ast.unparse(node) for name, node in _function_nodes(ast.parse(text))}
 
 
 def _referenced(tree: ast.AST, func: ast.AST) -> bool:
@@ -249,11 +249,10 @@ def _callee(call: ast.Call) -> str:
 _REMOVES = re.compile(r"\b(?:drop|remove|delete|take out|get rid of)\b", re.IGNORECASE)
 
 
-def _new_code(spans: list[str], fixture: str) -> list[str]:
-    """The spans that are one assignment the fixture has no line of, or one call it nowhere
-    makes ("convert `amount` with `Decimal(str(amount))`")."""
-    known = {line.strip() for line in fixture.splitlines()}
-    own = {name.split(".")[-1] for name in definitions(fixture)}   # "`_execute_payment()` raises" names, it adds nothing
+def _new_code(spans: list[str], fixture: str, known: set[str], own: set[str]) -> list[str]:
+    """The spans that are one assignment the fixture has no line of (``known``), or one call
+    it nowhere makes ("convert `amount` with `Decimal(str(amount))`") to none of its own
+    definitions (``own``: "`_execute_payment()` raises" names, it adds nothing)."""
     found = []
     for span in spans:
         try:
@@ -275,19 +274,21 @@ def _changed_in_prose(text: str, python: list[CodeBlock], fixture: str) -> dict[
     change given in words, which no candidate carries), or a comment in the answer's code
     names before new code, each with that code."""
     functions = {name.split(".")[-1]: name for name in _unparsed(fixture)}
+    known = {line.strip() for line in fixture.splitlines()}
+    own = {name.split(".")[-1] for name in definitions(fixture)}
     found: dict[str, list[str]] = {}
     for sentence in _SENTENCE.findall(prose(text)):
         if _REMOVES.search(sentence):
             continue   # "drop the two `self.socket = ...` lines from `__init__()`": code to take out
         named = [functions[n] for n in re.findall(r"`(?:self\.)?(\w+)\(?\)?`", sentence) if n in functions]
-        spans = _new_code(_INLINE_CODE.findall(sentence), fixture) if named else []
+        spans = _new_code(_INLINE_CODE.findall(sentence), fixture, known, own) if named else []
         for name in named:
             found.setdefault(name, []).extend(spans)
     for block in python:
         for line in block.text.splitlines():
             comment = _CHANGE_COMMENT.match(line)
             if comment and comment.group(1) in functions:
-                spans = _new_code(comment.group(2).split(";"), fixture)
+                spans = _new_code(comment.group(2).split(";"), fixture, known, own)
                 found.setdefault(functions[comment.group(1)], []).extend(spans)
     return {name: spans for name, spans in found.items() if spans}
 

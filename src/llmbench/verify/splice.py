@@ -842,5 +842,4 @@ def _put_class_attribute(module: _Module, edits: _Edits, cls: ast.ClassDef, node
         edits.replace(old.lineno, _end(old), new)
         return
     first = cls.body[0]
-    has_doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
-    edits.insert_after(_end(first) if has_doc else _start(first) - 1, new)
+    edits.insert_after(_end(first) if _is_docstring(first) else _start(first) - 1, new)
