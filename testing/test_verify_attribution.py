@@ -314,3 +314,33 @@ def _listen(self):
     run = Verifier().run("zmq", fenced(listen))["zmq.fix_socket_in_thread"]
     assert run["status"] == "error", run
     assert run["detail"].startswith("the answer's code is incomplete: it uses 'rcv_timeout_ms'")
+
+
+@needs_sandbox
+def test_an_attribute_the_whole_init_the_answer_gives_never_sets_is_its_fix_failing():
+    # the same _listen beside the answer's whole __init__, which keeps the timeout nowhere
+    init = ZMQ[ZMQ.index("    def __init__"):ZMQ.index("    def on(")]
+    listen = '''
+    def _listen(self):
+        socket = self.context.socket(zmq.SUB)
+        socket.setsockopt(zmq.RCVTIMEO, self.rcv_timeout_ms)
+        socket.connect(self.endpoint)
+        socket.setsockopt(zmq.SUBSCRIBE, b"hashblock")
+        socket.setsockopt(zmq.SUBSCRIBE, b"rawblock")
+        while self.running:
+            try:
+                frames = socket.recv_multipart()
+            except zmq.Again:
+                continue
+            self._dispatch(frames)
+        socket.close()
+'''
+    answer = fenced("class ZMQListener:\n" + init + "\n" + listen)
+    assert build_candidate("zmq", answer).whole_inits == frozenset({"ZMQListener"})
+    run = Verifier().run("zmq", answer)["zmq.fix_socket_in_thread"]
+    assert run["status"] == "failed", run
+    assert "the whole __init__ it gives never sets" in run["detail"]
+    # an __init__ given with its rest elided leaves the gap to what it did not show
+    elided = fenced("class ZMQListener:\n    def __init__(self, endpoint, rcv_timeout_ms=1000):\n"
+                    "        self.endpoint = endpoint\n        # ... rest unchanged\n" + listen)
+    assert build_candidate("zmq", elided).whole_inits == frozenset()

@@ -431,6 +431,49 @@ def test_a_fragment_at_the_margin_that_quotes_one_class_line_is_placed_after_it(
     assert "while len(self.recent_shares)" not in splice(stratum, unknown, "StratumServer").text
 
 
+def test_a_quoted_call_with_elided_arguments_anchors_the_lines_after_its_whole_statement():
+    stratum = read_fixture("stratum_server.py")
+    snippet = "accepted, block_hash = await self._validate_share(...)\nself.recent_shares.clear()\n"
+    handler = method_source(splice(stratum, snippet, "StratumServer").text, "StratumServer", "_handle_submit")
+    # after the call's second line, at the statement's own indentation
+    assert "session, job_id, extranonce2_bin, ntime_int, nonce_int)\n    self.recent_shares.clear()\n    if not accepted" in handler
+    # a call prefix the class does not have anchors nothing
+    other = snippet.replace("_validate_share", "_check_share")
+    assert "self.recent_shares.clear()" not in splice(stratum, other, "StratumServer").text
+
+
+PRUNE_FRAGMENT = ("cutoff = time.time() - 600\n"
+                  "while self.recent_shares and next(iter(self.recent_shares.values())) < cutoff:\n"
+                  "    self.recent_shares.popitem(last=False)\n")
+
+
+@pytest.mark.parametrize("lead", [
+    "Before the duplicate check in `_handle_submit()`, add:",
+    "Each submit adds a key. At the top of `_handle_submit`, add:",
+    "and in `_handle_submit`, before the duplicate check:",
+])
+def test_a_bare_fragment_the_lead_in_puts_first_in_a_method_goes_at_its_top(lead):
+    stratum = read_fixture("stratum_server.py")
+    result = splice(stratum, PRUNE_FRAGMENT, "StratumServer", lead=lead)
+    handler = method_source(result.text, "StratumServer", "_handle_submit")
+    assert handler.index("cutoff = time.time() - 600") < handler.index("msg_id = message")
+
+
+@pytest.mark.parametrize("lead, snippet", [
+    # a place after something, or no method named: not the top
+    ("After the duplicate check in `_handle_submit()`, add:", PRUNE_FRAGMENT),
+    ("Before the duplicate check, add:", PRUNE_FRAGMENT),
+    # a local the method sets on the way does not exist at its top
+    ("Before the duplicate check in `_handle_submit()`, add:",
+     "if len(self.recent_shares) > 100000 and share_key not in self.recent_shares:\n    self.recent_shares.popitem(last=False)\n"),
+    # a restated line of the method is a rewrite, not an addition
+    ("At the top of `_handle_submit()`, add:", "msg_id = message['id']\nself.recent_shares.clear()\n"),
+])
+def test_a_bare_fragment_is_not_put_at_a_method_top_the_lead_in_does_not_give_or_it_cannot_run_at(lead, snippet):
+    stratum = read_fixture("stratum_server.py")
+    assert splice(stratum, snippet, "StratumServer", lead=lead).text == stratum
+
+
 INIT_FROM_CONFIG = ("    def __init__(self, config, db_path, rpc):\n        self.config = config\n        self.db_path = db_path\n"
                     "        self.rpc = rpc\n        self.pool_fee_percent = config.get(\"pool_fee_percent\", 1.0)\n"
                     "        self.pool_address = config[\"pool_address\"]\n        self.n_factor = config.get('pplns_n', 2)\n"

@@ -232,6 +232,37 @@ def test_a_setting_h_run_reads_that_h_config_exports_under_another_name_fails(tm
     assert status == "passed", detail
 
 
+REFERENCE_CONFIG = case_text("hiveos", "right_reference.sh").split("cat > h-config.sh << 'EOF'\n", 1)[1].split("EOF\n", 1)[0]
+
+
+def _with_config(body: str, delimiter: str = "'EOF'") -> str:
+    return reference_with(f"cat > h-config.sh << 'EOF'\n{REFERENCE_CONFIG}EOF\n", f"cat > h-config.sh << {delimiter}\n{body}EOF\n")
+
+
+def test_settings_h_run_reads_exported_empty_by_an_expanding_heredoc_are_still_exported(tmp_path):
+    # `<< EOF` expands the flight sheet while the file is written: the names h-run.sh reads are
+    # exported, empty (the heredoc and CUSTOM_* checks judge the values)
+    body = ('export ETHMINER_POOLS="$CUSTOM_URL"\nexport ETHMINER_API_PORT="$CUSTOM_API"\n'
+            'export ETHMINER_EXTRA_ARGS="$CUSTOM_USER_CONFIG"\n')
+    payload = run_probe(lay_out(tmp_path / "expanded", "hiveos", _with_config(body, "EOF")), "hiveos", checks=["hiveos.h_config"])
+    status, detail = by_probe(payload)["h_config_exports_settings"]
+    assert status == "passed" and "ETHMINER_POOLS" in detail and "empty here" in detail, detail
+    # empty names h-run.sh never reads are no settings of it
+    other = body.replace("ETHMINER_", "ETM_")
+    payload = run_probe(lay_out(tmp_path / "unread", "hiveos", _with_config(other, "EOF")), "hiveos", checks=["hiveos.h_config"])
+    status, detail = by_probe(payload)["h_config_exports_settings"]
+    assert status == "failed" and "exports no setting" in detail, detail
+
+
+def test_a_setting_whose_value_word_splitting_respaces_still_reaches_ethminer(tmp_path):
+    # "--api-port 3333  -P …": the doubled space is gone from ethminer's argv
+    body = REFERENCE_CONFIG.replace("export ETHMINER_EXTRA_ARGS", 'export ETHMINER_POOLS="--api-port 3333 $ETHMINER_POOLS  "\nexport ETHMINER_EXTRA_ARGS')
+    answer = _with_config(body).replace('--api-port "$ETHMINER_API_PORT" ', "")
+    payload = run_probe(lay_out(tmp_path, "hiveos", answer), "hiveos", checks=["hiveos.h_config"])
+    status, detail = by_probe(payload)["h_config_exports_settings"]
+    assert status == "passed" and "ETHMINER_POOLS" in detail, detail
+
+
 def test_files_a_probe_writes_by_sourcing_are_not_the_answers(tmp_path):
     # h-config.sh's heredoc never closes ("  EOF"), so it swallows the command writing
     # h-run.sh: sourcing h-config.sh writes h-run.sh, the answer's paste does not

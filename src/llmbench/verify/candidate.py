@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from llmbench.patching import unidiff
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify.blocks import CodeBlock, answer_text, code_blocks, prose
-from llmbench.verify.splice import indent_of, is_elided, splice
+from llmbench.verify.splice import elisions_as_ellipsis, indent_of, is_elided, splice
 
 # task -> (the fixture file its fix goes into, the class at its centre)
 PYTHON_TASKS: dict[str, tuple[str, str]] = {
@@ -80,6 +80,9 @@ class Candidate:
     # "Class.method" -> the assignments the prose gives it in inline code while the program
     # leaves it as it was ("`_execute_payment()` then works on `amount_sat = to_sat(amount)`")
     prose_only: dict[str, str] = field(default_factory=dict)
+    # the classes whose whole ``__init__`` the answer wrote (no elision): what it sets is all
+    # the answer's program has
+    whole_inits: frozenset[str] = frozenset()
 
     def describe(self) -> str:
         which = ", ".join(str(b) for b in self.blocks)
@@ -193,6 +196,7 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
         # (a function the code changed may still lack what the prose adds to it)
         # (nor is a span the function had already, inside an f-string: "`status = 'pending'`")
         carried, original = _unparsed(best.files.get(primary, "")), _unparsed(fixtures[primary])
+        best.whole_inits = _whole_inits(python, main_class)
         best.prose_only = {name: "\n".join(missing) for name, spans in _changed_in_prose(text, python, fixtures[primary]).items()
                            if (missing := [span for span in spans if all(ast.unparse(ast.parse(span)) not in had.get(name, "")
                                                                          for had in (carried, original))])}
@@ -202,6 +206,22 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     if python or diffs:
         return NoCandidate("no code change: the answer's code leaves the fixture's functions as they were")
     return NoCandidate("no code in the answer")
+
+
+def _whole_inits(python: list[CodeBlock], main_class: str) -> frozenset[str]:
+    """The classes whose ``__init__`` a block gives with no elision (a ``def __init__(self``
+    at the margin is the main class's)."""
+    found: set[str] = set()
+    for block in python:
+        try:
+            tree = ast.parse(elisions_as_ellipsis(textwrap.dedent(block.text)))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            owner, body = (node.name, node.body) if isinstance(node, ast.ClassDef) else (main_class, [node])
+            if any(isinstance(f, ast.FunctionDef) and f.name == "__init__" and not is_elided(f) for f in body):
+                found.add(owner)
+    return frozenset(found)
 
 
 # "In `__init__`, … keep the timeout for the thread: `self.rcv_timeout_ms = rcv_timeout_ms`"
@@ -403,7 +423,7 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
             notes.append(f"code block {block.index}: the lines it quotes removed, as its lead-in says")
             continue
         try:
-            result = splice(texts[target], block.text, main_class, adds=bool(_ADDS.search(block.lead)))
+            result = splice(texts[target], block.text, main_class, adds=bool(_ADDS.search(block.lead)), lead=block.lead)
         except SyntaxError as exc:
             errors.append(_syntax_error(exc, f"(code block {block.index})"))
             continue

@@ -40,6 +40,12 @@ def missing_name(detail: str, classes: AbstractSet[str] = frozenset()) -> tuple[
     return None
 
 
+def attribute_owner(detail: str) -> str | None:
+    """The class of the object a run's detail says lacked an attribute."""
+    found = _MISSING_ATTRIBUTE.search(detail or "")
+    return found.group(1) if found else None
+
+
 def _classes(text: str) -> set[str]:
     try:
         return {n.name for n in ast.walk(ast.parse(text)) if isinstance(n, ast.ClassDef)}

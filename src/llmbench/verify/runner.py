@@ -29,7 +29,7 @@ from llmbench.paths import buggy_code_dir
 from llmbench.tasks import get_task
 from llmbench.verify import sandbox
 from llmbench.verify.candidate import PYTHON_TASKS, TASK_FILES, Candidate, NoCandidate, build_candidate
-from llmbench.verify.incomplete import broken_by_answer, raised_by_answer, undefined_by_answer
+from llmbench.verify.incomplete import attribute_owner, broken_by_answer, raised_by_answer, undefined_by_answer
 from llmbench.verify.places import PLACES, added_lines, concerns, touches_place
 from llmbench.verify.shellscript import build_shell_candidate
 
@@ -222,7 +222,10 @@ def _mark_incomplete(task: str, candidate: Candidate, per_check: dict[str, dict]
         if entry["status"] not in ("failed", "error"):
             continue
         name = undefined_by_answer(entry["detail"], fixtures, texts)
-        if name is not None:
+        if name is not None and (owner := attribute_owner(entry["detail"])) in candidate.whole_inits:
+            entry.update(status="failed", detail=f"the answer's code reads {owner}.{name}, which the whole "
+                                                 f"__init__ it gives never sets ({entry['detail']})")
+        elif name is not None:
             entry.update(status="error", detail=f"the answer's code is incomplete: it uses {name!r}, which neither "
                                                 f"it nor the original program defines ({entry['detail']})")
         elif entry["status"] == "error" and raised_by_answer(entry["detail"], fixture_files, candidate.files):

@@ -512,7 +512,7 @@ def _anchored_fragment(snippet: str, module: "_Module", adds: bool) -> tuple[str
     except SyntaxError:
         return snippet, None
     class_lines = {n: module.lines[n - 1].strip() for n in range(cls.lineno, _end(cls) + 1)}
-    anchors = [n for n, text in class_lines.items() if text == run[0].strip()]
+    anchors = [n for n, text in class_lines.items() if text == run[0].strip()] or _elided_call_anchor(cls, class_lines, run[0])
     restated = set(class_lines.values()) - {""}
     first_indent = indent_of(run[0])
     added = run[1:]
@@ -538,9 +538,32 @@ def _anchored_fragment(snippet: str, module: "_Module", adds: bool) -> tuple[str
         # a log line beside the method's own ("Log the hash, after submitting:") may be
         # meant to replace it: not placed
         return snippet, None
-    indent = indent_of(module.lines[anchors[0] - 1])
+    # (the indentation of the innermost statement that ends there: a quoted call may go on
+    # over several lines)
+    opening = max((n.lineno for n in ast.walk(cls) if isinstance(n, ast.stmt) and not isinstance(n, (*_FUNCS, ast.ClassDef))
+                   and _end(n) == anchors[0]), default=anchors[0])
+    indent = indent_of(module.lines[opening - 1])
     return "\n".join(lines[:start]), (anchors[0], [indent + line[len(first_indent):] if line.strip() else ""
                                                    for line in added])
+
+
+# a quoted statement whose call arguments are left out: "accepted, block_hash = await
+# self._validate_share(...)"
+_ELIDED_CALL = re.compile(r"^(.*\()\s*(?:\.\.\.|…)\s*\)$")
+
+
+def _elided_call_anchor(cls: ast.ClassDef, class_lines: dict[int, str], line: str) -> list[int]:
+    """The last line of the one class statement a quoted call with elided arguments
+    stands for (the statement may go on over several lines); [] when none or several."""
+    match = _ELIDED_CALL.match(line.strip())
+    if match is None:
+        return []
+    starts = [n for n, text in class_lines.items() if text.startswith(match.group(1))]
+    if len(starts) != 1:
+        return []
+    statement = next((n for n in ast.walk(cls) if isinstance(n, ast.stmt) and not isinstance(n, (*_FUNCS, ast.ClassDef))
+                      and n.lineno == starts[0]), None)
+    return [] if statement is None else [_end(statement)]
 
 
 def _inserted_before(module: "_Module", cls: ast.ClassDef, run: list[str]) -> tuple[int, list[str]] | None:
@@ -591,10 +614,46 @@ def _methods_after_a_helper(tree: ast.Module) -> list[ast.stmt]:
     return nodes
 
 
-def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = False) -> SpliceResult:
+# a lead-in that puts new lines ahead of everything in one method: "At the top of
+# `_handle_submit()`, add:", "Before the duplicate check in `_handle_submit()`, add:", "and
+# in `_handle_submit`, before the duplicate check:"
+_AT_TOP = re.compile(
+    r"\b(?:(?:at|to)\s+the\s+(?:very\s+)?(?:top|start|beginning)\s+of|before\b[^.:`]{0,60}?\b(?:in|of|inside)|first\s+thing\s+in)"
+    r"\s+`(?:self\.)?(\w+)(?:\(\))?`(?=[\s,:]*(?:add|insert|put)?\w*[\s:]*$)"
+    r"|\bin\s+`(?:self\.)?(\w+)(?:\(\))?`,?\s+(?:right\s+|just\s+)?(?:before\b[^.:`]{0,60}|at\s+the\s+(?:top|start))[,\s]*(?:add\w*)?\s*:?\s*$",
+    re.I)
+
+
+def _top_of_method(module: "_Module", statements: list[ast.stmt], lead: str) -> tuple[int, str] | None:
+    """(the line to insert after, its indentation) for a bare fragment whose lead-in puts it
+    first in one method of the main class. None when the fragment reads a local the method
+    sets on the way (only its parameters stand at its top) or restates one of its lines."""
+    sentence = re.split(r"(?<=[.!?])\s+", lead.strip())[-1] if lead.strip() else ""
+    match = _AT_TOP.search(sentence)
+    cls = module.classes.get(module.main_class)
+    if match is None or cls is None or not statements:
+        return None
+    method = _method(cls, match.group(1) or match.group(2))
+    if method is None:
+        return None
+    own = {n.id for n in ast.walk(method) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    params = {a.arg for a in (*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs)}
+    given = set().union(*(_stored_names(n) for n in statements))
+    if any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in own - params - given
+           for stmt in statements for n in ast.walk(stmt)):
+        return None
+    if {ast.dump(stmt) for stmt in statements} & {ast.dump(n) for n in ast.walk(method) if isinstance(n, ast.stmt)}:
+        return None
+    first = method.body[0]
+    after = _end(first) if _is_docstring(first) and len(method.body) > 1 else first.lineno - 1
+    body = method.body[1] if _is_docstring(first) and len(method.body) > 1 else first
+    return after, indent_of(module.lines[body.lineno - 1])
+
+
+def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = False, lead: str = "") -> SpliceResult:
     """``module_text`` with the snippet's definitions spliced in (SyntaxError if the snippet
     does not parse). ``adds``: the prose before the snippet says to add it, not to change
-    lines into it."""
+    lines into it. ``lead``: that prose, which may put a bare fragment at a method's top."""
     module = _Module(module_text, main_class)
     snippet_text, anchored = _anchored_fragment(snippet_text, module, adds)
     given = textwrap.dedent(_imports_apart(snippet_text))
@@ -614,7 +673,19 @@ def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = Fa
     # other bare lines (a params check, an unpack) it is one part of a change not all placed
     body = _methods_after_a_helper(tree)
     statements = [n for n in body if not isinstance(n, (ast.Import, ast.ImportFrom))]
+    top = None
+    if anchored is None and statements and not any(isinstance(n, (*_FUNCS, ast.ClassDef)) or any(n is c for c in constants)
+                                                   or _only_assignment_of(module, n) is not None for n in statements) \
+            and not (len(statements) == 1 and (_only_run_wrapped_by(module, statements[0]) or _only_local_assignment_of(module, statements[0]))):
+        top = _top_of_method(module, statements, lead)
+    if top is not None:
+        after, indent = top
+        edits.insert_after(after, [line for stmt in statements for line in _source(snippet_lines, stmt, indent)])
+        notes.append(f"a fragment's lines added at the top of the method its lead-in names (after line {after})")
+        statements = []
     for node in body:
+        if top is not None and not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             if ast.dump(node) not in module.import_dumps:
                 edits.insert_after(module.after_imports, _source(snippet_lines, node, ""))
