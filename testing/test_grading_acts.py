@@ -209,6 +209,28 @@ def test_a_hypothetical_asserts_nothing():
     assert "override" in asserted_part("`self.share_window` is a fixed literal, so it overrides your JSON.")
 
 
+@pytest.mark.parametrize("sentence, word", [
+    # a condition, a comma, then what would follow
+    ("As for the 50,000 setting: if `self.share_window` is a fixed literal in your build, it would override your JSON.",
+     "fixed literal"),
+    ("If your config loader maps keys elsewhere, it may also be that `pplns_window` is read under another name.",
+     "another name"),
+    # a condition the answer never settles
+    ("If it turns out the value isn't wired to the config, the usual pattern is:", "wired"),
+])
+def test_a_condition_and_what_would_follow_it_assert_nothing(sentence, word):
+    assert word not in asserted_part(sentence)
+
+
+@pytest.mark.parametrize("sentence, word", [
+    # what the code does when the condition holds is said outright
+    ("If you set `pplns_window` to 50000, the code ignores it, and that would explain the payouts.", "ignores"),
+    ("If the JSON says 50000, `share_window` is still 10000 because it is hard-coded.", "hard-coded"),
+])
+def test_a_condition_beside_a_plain_statement_keeps_the_statement(sentence, word):
+    assert word in asserted_part(sentence)
+
+
 def test_inline_code_holds_no_clause_boundary():
     said = "`_send_payment()` wraps `self.wallet.sendtoaddress()` in `except Exception: return None`."
     assert asserted_part(said) == said

@@ -66,6 +66,23 @@ def test_a_demonstrative_denial_in_the_next_list_item_denies_what_the_item_befor
     assert passed("zmq", apart + LISTEN_FIX, CROSSING)
 
 
+NUMBERED_HAND_OFF = ("1. **Socket ownership.** The socket is created in `__init__` and connected in `start()` on the "
+                     "main thread, then read in `_listen()` on the background thread.\n")
+
+
+def test_a_demonstrative_denial_in_the_next_numbered_item_denies_what_the_item_before_named():
+    # each numbered item opens a section of its own; the next one still goes on from it
+    denied = NUMBERED_HAND_OFF + "2. That hand-off is fine: `Thread.start()` is a memory barrier.\n"
+    assert not passed("zmq", denied + LISTEN_FIX, CROSSING)
+    assert not passed("zmq", denied + LISTEN_FIX, "zmq.fix_socket_in_thread")
+    # the same item saying what is wrong with it asserts
+    broken = NUMBERED_HAND_OFF + "2. That hand-off is the bug: two threads end up using one socket.\n"
+    assert passed("zmq", broken + LISTEN_FIX, CROSSING)
+    # a heading between the items: the item after it goes on from nothing before
+    apart = NUMBERED_HAND_OFF + "\n## Other notes\n\n2. That is fine: contexts are thread-safe.\n"
+    assert passed("zmq", apart + LISTEN_FIX, CROSSING)
+
+
 def test_a_denial_keeps_its_force_beside_a_clause_about_the_fix():
     denial = UNUSED + " This is harmless dead code; I removed it in the fix below for clarity."
     assert not passed("pplns", denial, "pplns.window_size_unused")

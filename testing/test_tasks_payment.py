@@ -116,6 +116,17 @@ def test_injection_needs_a_parameterized_fix():
     assert grade("payment", fixed)["payment.sql_injection"].passed
 
 
+def test_a_prose_fix_whose_own_clause_names_only_a_decoy_fixes_the_decoy():
+    found = "`get_payment_history` interpolates the visitor's address into the SQL with an f-string: SQL injection. "
+    decoy = ("The `SELECT` in `process_pending_payments()` is a raw string query and should go through placeholders "
+             "like the rest; the history endpoint only reads.")
+    assert not grade("payment", found + decoy)["payment.sql_injection"].passed
+    # the fix's own clause names the history query: the decoy in the next clause takes nothing from it
+    right = ("The history endpoint should go through placeholders like the rest; the `SELECT` in "
+             "`process_pending_payments()` is a constant query.")
+    assert grade("payment", found + right)["payment.sql_injection"].passed
+
+
 def test_denied_injection_fails():
     answer = "There is no SQL injection in `get_payment_history`; the f-string is fine because addresses are validated upstream."
     assert not grade("payment", answer)["payment.sql_injection"].passed

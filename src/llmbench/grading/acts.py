@@ -106,7 +106,13 @@ _ADVICE_CUES = re.compile(
 _CONDITION = re.compile(r"^(?:if|when|unless|once|to be (?:safe|sure)|for (?:safety|robustness))\b"
                         r"(?:`[^`\n]*`|[^,.;:`]){0,80},\s*", re.IGNORECASE)
 # a hypothetical asserts nothing: "(because) if it is a fixed literal it would override your JSON"
-_HYPOTHETICAL = re.compile(r"^(?:because\s+|since\s+)?if\b[^,;]*?\b(?:would|might|could)\b", re.IGNORECASE)
+# ("if `self.share_window` is a fixed literal in your build, it would override your JSON"), and
+# so does a condition the answer never settles ("If it turns out the value isn't wired to
+# the config, the usual pattern is:")
+_HYPOTHETICAL = re.compile(r"^(?:because\s+|since\s+)?if\b(?:[^,;]*?\b(?:would|might|could)\b"
+                           r"|(?:`[^`\n]*`|[^,;.`]){0,120},\s*(?:it|this|that|they|there|you|we|(?:the\s+)?\w+|`[^`\n]*`)"
+                           r"\s+(?:would|might|could|may)\b"
+                           r"|[^,.;]{0,60}\b(?:turns? out|proves? to be)\b)", re.IGNORECASE)
 # A leading phrase that sets the scene for the clause's verb: "With four threads running
 # `process_pending_payments()`, make sure …", "Before the next release, audit …"
 # ("Independently of C, cap `recent_shares` …", "Either way, …")
@@ -201,8 +207,9 @@ def asserted_part(sentence: str) -> str:
     out, start, subordinate, requested = [], 0, False, False
     bounds = [(m.start(), m.end(), bool(_SUBORDINATE.match(m.group(0)))) for m in clause_breaks(sentence)]
     for end, after, next_subordinate in bounds + [(len(sentence), len(sentence), False)]:
-        clause = _CONDITION.sub("", _LEAD.sub("", sentence[start:end].strip()))
-        asks = bool(clause) and (_is_request(clause) or bool(_HYPOTHETICAL.match(clause))) \
+        whole = _LEAD.sub("", sentence[start:end].strip())
+        clause = _CONDITION.sub("", whole)
+        asks = bool(clause) and (_is_request(clause) or bool(_HYPOTHETICAL.match(whole))) \
             or _hangs(clause, subordinate) and requested
         out.append(" " * (end - start) if asks else sentence[start:end])
         out.append(sentence[end:after])

@@ -351,7 +351,7 @@ _RETRACTION = re.compile(
     re.IGNORECASE)
 
 
-_PRONOUN_DENIAL = re.compile(r"^\W*(?:this|that|it|which)\b(?!\s+(?:is|'s)\s+(?:why|because|what))", re.IGNORECASE)
+_PRONOUN_DENIAL = re.compile(r"^(?:\W*\d+[.)])?\W*(?:this|that|it|which)\b(?!\s+(?:is|'s)\s+(?:why|because|what))", re.IGNORECASE)
 
 
 # "At first I thought `self.share_window = 10000` was just a sensible default …, but it isn't: …"
@@ -458,8 +458,9 @@ def _pointed_places(answer: Answer, finding: Finding, text: str) -> tuple[str, f
 def _follows(before: Unit, unit: Unit) -> bool:
     """Whether ``unit`` goes on from ``before``: the next sentence of its paragraph or list
     item, or the next item of the same list ("* The socket is created in `__init__` …
-    * That hand-off is fine: …")."""
-    return before.block == unit.block or (before.item and unit.item and before.section == unit.section
+    * That hand-off is fine: …"; each top-level item opens a section of its own, and a
+    heading between the two would take a block of its own)."""
+    return before.block == unit.block or (before.item and unit.item and unit.section - before.section in (0, 1)
                                            and before.kind == unit.kind == "prose" and before.block + 1 == unit.block)
 
 
@@ -1144,8 +1145,11 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
         if _search(finding._not_fixes, statement) or unit.kind != "code" and _labelled_advice(_plain(unit)):
             miss = miss or Miss(unit, "not a fix", "advice")
             continue
-        if unit.kind != "code" and _wrong_place_only(finding, _plain(unit)):
-            # "the code reads `pplns_n` where it should read `pplns_window`" fixes the decoy
+        if unit.kind != "code" and (_wrong_place_only(finding, _plain(unit)) or _wrong_place_only(
+                finding, next((c for c in clauses(_plain(unit)) if _search(finding._fixes, c)), ""))):
+            # "the code reads `pplns_n` where it should read `pplns_window`" fixes the decoy, and so
+            # does a fix whose own clause names only the decoy ("The `SELECT` in
+            # `process_pending_payments()` should go through placeholders; the history endpoint …")
             miss = Miss(unit, "fix attributed to another place", "wrong_place")
             continue
         if unit.kind == "code" and unit.func and _search(finding._wrong, unit.func) and not _search(finding._fix_places, unit.func):
