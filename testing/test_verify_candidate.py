@@ -468,10 +468,45 @@ def test_a_bare_fragment_the_lead_in_puts_first_in_a_method_goes_at_its_top(lead
      "if len(self.recent_shares) > 100000 and share_key not in self.recent_shares:\n    self.recent_shares.popitem(last=False)\n"),
     # a restated line of the method is a rewrite, not an addition
     ("At the top of `_handle_submit()`, add:", "msg_id = message['id']\nself.recent_shares.clear()\n"),
+    # and so is a new value of a local the method sets further down
+    ("and at the top of `_handle_submit()`:", "msg_id = None\nself.recent_shares.clear()\n"),
 ])
 def test_a_bare_fragment_is_not_put_at_a_method_top_the_lead_in_does_not_give_or_it_cannot_run_at(lead, snippet):
     stratum = read_fixture("stratum_server.py")
     assert splice(stratum, snippet, "StratumServer", lead=lead).text == stratum
+
+
+PRUNER = ("```python\nSHARE_TTL = 600\n\ndef _prune_recent_shares(self):\n    cutoff = time.time() - SHARE_TTL\n"
+          "    while self.recent_shares and next(iter(self.recent_shares.values())) < cutoff:\n"
+          "        self.recent_shares.popitem(last=False)\n```\n\n")
+
+
+def test_a_call_the_prose_puts_at_the_top_of_a_method_is_placed_there():
+    built = build_candidate("stratum", PRUNER + "Call `self._prune_recent_shares()` at the top of `_handle_submit`.\n")
+    handler = method_source(built.files["stratum_server.py"], "StratumServer", "_handle_submit")
+    assert handler.split("\n")[1].strip() == "self._prune_recent_shares()"
+    assert "StratumServer._handle_submit" in built.changed
+    # a call to a helper the answer did not add, or with no place at the top, is left alone
+    for words in ("Call `self._reply_error(session, 1, 20, 'x')` at the top of `_handle_submit`.",
+                  "Call `self._prune_recent_shares()` from `_handle_submit`."):
+        built = build_candidate("stratum", PRUNER + words + "\n")
+        assert "StratumServer._handle_submit" not in built.changed, words
+
+
+FEE_BODY = ('        fee = Decimal(str(amount)) * Decimal(str(self.fee_percent)) / 100\n'
+            '        return fee.quantize(Decimal("0.00000001"))\n')
+
+
+def test_a_block_under_make_the_body_of_a_function_becomes_its_whole_body():
+    payment = read_fixture("payment_processor.py")
+    result = splice(payment, FEE_BODY, "PaymentProcessor", lead="and make the body of `calculate_fee()`:")
+    fee = method_source(result.text, "PaymentProcessor", "calculate_fee")
+    assert fee.startswith("def calculate_fee(self, amount):") and "Decimal(str(self.fee_percent))" in fee
+    assert "round(" not in fee
+    # without that lead-in the lines are placed nowhere
+    assert splice(payment, FEE_BODY, "PaymentProcessor", lead="Compute the fee like this:").text == payment
+    # a function the program does not have gets no body
+    assert splice(payment, FEE_BODY, "PaymentProcessor", lead="make the body of `compute_fee()`:").text == payment
 
 
 INIT_FROM_CONFIG = ("    def __init__(self, config, db_path, rpc):\n        self.config = config\n        self.db_path = db_path\n"

@@ -183,7 +183,7 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     spliced = _splice_all(task, [b for b in python if not any(c.blocks == (b.index,) and c.kind == "full_file" for c in built)],
                           fixtures, primary, main_class, errors)
     if spliced is not None:
-        built.append(spliced)
+        built.append(_with_prose_calls(spliced, text, fixtures[primary], primary, main_class))
     patched = _apply_diffs(task, diffs, fixtures, primary, errors)
     if patched is not None:
         built.append(patched)
@@ -206,6 +206,38 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     if python or diffs:
         return NoCandidate("no code change: the answer's code leaves the fixture's functions as they were")
     return NoCandidate("no code in the answer")
+
+
+# "Call `self._prune_recent_shares()` at the top of `_handle_submit`": where the answer's new
+# helper runs, given in prose
+_CALL_AT_TOP = re.compile(
+    r"\b(?:call|invoke|run)\s+`((?:self\.)?(\w+)\([^`\n]*\))`\s+(?:(?:at|from)\s+the\s+(?:very\s+)?(?:top|start|beginning)\s+of"
+    r"|first(?:\s+thing)?\s+in)\s+`?(?:self\.)?(\w+)(?:\(\))?`?", re.IGNORECASE)
+
+
+def _with_prose_calls(candidate: Candidate, text: str, fixture: str, primary: str, main_class: str) -> Candidate:
+    """The spliced candidate with each call the prose puts at the top of a method ("Call
+    `self._prune_recent_shares()` at the top of `_handle_submit`") placed there, when the
+    called helper is one the answer's code added."""
+    patched = candidate.files.get(primary)
+    if patched is None:
+        return candidate
+    added = set(_unparsed(patched)) - set(_unparsed(fixture))
+    placed = patched
+    for call, callee, method in _CALL_AT_TOP.findall(prose(text)):
+        if not any(name.split(".")[-1] == callee for name in added):
+            continue
+        try:
+            result = splice(placed, call + "\n", main_class, adds=True, lead=f"At the top of `{method}()`, add:")
+        except SyntaxError:
+            continue
+        placed = result.text
+    if placed == patched:
+        return candidate
+    files = dict(candidate.files, **{primary: placed})
+    return replace(candidate, files=files, changed=changed_definitions(fixture, placed) | candidate.changed,
+                   notes=candidate.notes + ["calls the prose puts at the top of a method placed there"],
+                   added_state=candidate.added_state | _added_state({primary: fixture}, {primary: placed}))
 
 
 def _whole_inits(python: list[CodeBlock], main_class: str) -> frozenset[str]:

@@ -642,6 +642,11 @@ def _top_of_method(module: "_Module", statements: list[ast.stmt], lead: str) -> 
     if any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in own - params - given
            for stmt in statements for n in ast.walk(stmt)):
         return None
+    if given & own:
+        # new values of the method's own locals (`fee = …`, `net_amount = …` "at the top of
+        # `_execute_payment()`"): its later lines would set them again, so the lines are a
+        # rewrite of those, not an addition
+        return None
     if {ast.dump(stmt) for stmt in statements} & {ast.dump(n) for n in ast.walk(method) if isinstance(n, ast.stmt)}:
         return None
     first = method.body[0]
@@ -650,11 +655,35 @@ def _top_of_method(module: "_Module", statements: list[ast.stmt], lead: str) -> 
     return after, indent_of(module.lines[body.lineno - 1])
 
 
+# a lead-in that gives a function's whole new body: "and make the body of `calculate_fee()`:",
+# "Replace the body of `_listen` with:"
+_BODY_OF = re.compile(r"\bbody of\s+`?(?:self\.)?(\w+)(?:\(\))?`?(?:\s+(?:with|to|becomes?|as follows))?\s*:?\s*$", re.IGNORECASE)
+
+
+def _as_new_body(module: "_Module", snippet: str, lead: str) -> str:
+    """A bare block under "make the body of `F()`:" as the whole function F, under F's own
+    signature; the snippet unchanged otherwise (a block with a ``def`` of its own, or a
+    function the program lacks)."""
+    sentence = re.split(r"(?<=[.!?])\s+", lead.strip())[-1] if lead.strip() else ""
+    named = _BODY_OF.search(sentence)
+    if named is None or re.search(r"^\s*(?:async\s+def|def|class)\s", snippet, re.M):
+        return snippet
+    cls = module.classes.get(module.main_class)
+    func = (_method(cls, named.group(1)) if cls is not None else None) or module.functions.get(named.group(1))
+    if func is None or not snippet.strip():
+        return snippet
+    head_end = func.body[0].lineno - 1
+    start = func.decorator_list[0].lineno if func.decorator_list else func.lineno
+    head = textwrap.dedent("\n".join(module.lines[start - 1:head_end]))
+    return head + "\n" + textwrap.indent(textwrap.dedent(snippet), "    ")
+
+
 def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = False, lead: str = "") -> SpliceResult:
     """``module_text`` with the snippet's definitions spliced in (SyntaxError if the snippet
     does not parse). ``adds``: the prose before the snippet says to add it, not to change
     lines into it. ``lead``: that prose, which may put a bare fragment at a method's top."""
     module = _Module(module_text, main_class)
+    snippet_text = _as_new_body(module, snippet_text, lead)
     snippet_text, anchored = _anchored_fragment(snippet_text, module, adds)
     given = textwrap.dedent(_imports_apart(snippet_text))
     try:
