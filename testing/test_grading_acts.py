@@ -13,6 +13,7 @@ from llmbench.grading.acts import (
     clauses,
     continues_previous,
     is_soft,
+    is_unsettled,
     is_vague,
 )
 
@@ -217,6 +218,9 @@ def test_a_hypothetical_asserts_nothing():
      "another name"),
     # a condition the answer never settles
     ("If it turns out the value isn't wired to the config, the usual pattern is:", "wired"),
+    # "if …, then … would", after a bold title and across an aside with its own comma
+    ("**Re-payment after the RPC hiccup.** If `sendtoaddress` can raise after broadcasting (for example when the "
+     "response times out), then resetting the row to `pending` in `_execute_payment()` would pay it twice.", "pay it twice"),
 ])
 def test_a_condition_and_what_would_follow_it_assert_nothing(sentence, word):
     assert word not in asserted_part(sentence)
@@ -226,6 +230,8 @@ def test_a_condition_and_what_would_follow_it_assert_nothing(sentence, word):
     # what the code does when the condition holds is said outright
     ("If you set `pplns_window` to 50000, the code ignores it, and that would explain the payouts.", "ignores"),
     ("If the JSON says 50000, `share_window` is still 10000 because it is hard-coded.", "hard-coded"),
+    ("**Re-payment.** If `sendtoaddress` raises after broadcasting, the row goes back to `pending` and is paid twice.",
+     "paid twice"),
 ])
 def test_a_condition_beside_a_plain_statement_keeps_the_statement(sentence, word):
     assert word in asserted_part(sentence)
@@ -236,3 +242,8 @@ def test_inline_code_holds_no_clause_boundary():
     assert asserted_part(said) == said
     # outside code, a colon still ends the clause and the request after it is blanked
     assert "return" not in asserted_part("The wallet call is wrapped: return an error instead.")
+
+
+def test_a_change_under_if_that_is_what_happened_is_unsettled():
+    assert is_unsettled("If that is what happened, park such rows in a `review` status instead, e.g.:")
+    assert not is_unsettled("When that happens, the row goes back to `pending`.")

@@ -701,6 +701,11 @@ def test_a_prose_fix_pointing_to_one_given_elsewhere_is_none():
             "changes the query. ")
     assert not passed("payment", said + "Fix: the parameterized query as described above.", "payment.sql_injection")
     assert passed("payment", said + "Fix: use a parameterized query with `WHERE address = ?`.", "payment.sql_injection")
+    # a reasoning block the reader never sees is elsewhere too
+    pointer = ("Move the socket's whole lifetime into the listener thread: replace `_listen()` and `stop()` with the "
+               "corrected versions from my analysis above.")
+    assert not passed("zmq", HAND_OFF + "ZeroMQ sockets are not thread-safe. " + pointer, "zmq.fix_socket_in_thread")
+    assert passed("zmq", HAND_OFF + "ZeroMQ sockets are not thread-safe. " + LISTEN_FIX, "zmq.fix_socket_in_thread")
 
 
 def test_the_race_check_called_not_atomic_is_no_atomicity_finding():
@@ -882,3 +887,39 @@ def test_a_sentence_opening_on_a_decoy_is_about_the_decoy():
     own = ("`_validate_share()` always reads `self.current_job` instead of the job named by `job_id`, so shares for "
            "the job just replaced are validated against the new one.")
     assert passed("stratum", own, "stratum.stale_job")
+
+
+SUMMARY_ROW = ("## Summary\n\n| # | Location | Problem |\n|---|---|---|\n"
+               "| 3 | `_execute_payment()` | status changes in separate commits |\n")
+
+
+@pytest.mark.parametrize("section, expected", [
+    # the numbered section explains the row by a row left in `processing`: the row goes with it
+    ("## 3. Status updates are not transactional\n\nIf the worker crashes after the first commit, the row is "
+     "left in `processing` forever and that miner is never paid.\n\n", False),
+    # the same section explaining the send and the status update apart: the row asserts it
+    ("## 3. Status updates are not transactional\n\n`_execute_payment()` sends the coins and only then "
+     "commits `paid`; when the RPC raises after broadcasting, the row goes back to `pending` and is sent "
+     "again.\n\n", True),
+])
+def test_a_summary_row_is_read_with_the_section_of_its_number(section, expected):
+    assert passed("payment", section + SUMMARY_ROW, "payment.atomicity") is expected
+    # a row numbered for no section stands alone
+    assert passed("payment", SUMMARY_ROW.replace("| 3 |", "| 7 |"), "payment.atomicity")
+
+
+def test_a_section_that_also_gives_the_right_mechanism_is_not_explained_away_by_a_wrong_one():
+    heading = "## 3. The complete block is written to the log before it is submitted\n\n"
+    size = "`block_hex` is the entire serialized block, easily 1–2 MB of hex. That explains the megabyte-long log line.\n\n"
+    leak = "More importantly it's a confidentiality problem: the logs go to a hosted service read by contractors.\n\n"
+    fix = ('Log the hash and height, after submission:\n\n```python\nresult = await self.rpc.submitblock(block_hex)\n'
+           'logger.info("submitted block %s at height %d: %s", block_hash, template["height"], result)\n```\n\n')
+    row = fix + "## Summary\n\n| # | Location | Problem |\n|---|---|---|\n| 3 | `_submit_block` | full `block_hex` logged before `submitblock` |\n"
+    assert passed("stratum", heading + size + leak + row, "stratum.info_leak")
+    # a row whose section gives both a row left in `processing` and the send apart from its status
+    stuck = ("## 3. Status updates are not transactional\n\nIf the worker crashes after the first commit, the row is "
+             "left in `processing` forever and that miner is never paid.\n")
+    both = stuck + ("`_execute_payment()` sends the coins and only then commits `paid`; when the RPC raises after "
+                    "broadcasting, the row goes back to `pending` and is sent again.\n\n")
+    assert passed("payment", both + SUMMARY_ROW, "payment.atomicity")
+    assert not passed("payment", stuck + "\n" + SUMMARY_ROW, "payment.atomicity")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import py_compile
 
+import pytest
+
 from llmbench.paths import buggy_code_dir
 from llmbench.tasks import get_task, grade
 from llmbench.tasks.prompting import read_fixture
@@ -405,6 +407,29 @@ def test_the_lock_called_redundant_denies_the_race():
             "```python\nwith self.lock:\n    if payout_id in self.processing:\n        continue\n    self.processing.add(payout_id)\n```\n")
     verdict = grade("payment", text)["payment.race_condition"]
     assert not verdict.passed, verdict
+
+
+LOCKED_CHECK = "```python\nwith self.lock:\n    if payout_id in self.processing:\n        continue\n    self.processing.add(payout_id)\n```\n"
+
+
+@pytest.mark.parametrize("diagnosis, expected", [
+    # the set itself blamed: the lock fixes that diagnosis
+    ("`self.processing` is a plain `set` that four threads `add()` to concurrently. Python sets are not "
+     "thread-safe containers; concurrent mutation can corrupt the set's internal state. Guard it:\n\n", False),
+    # the check and the add blamed: the same lock is the race fix
+    ("`self.processing` is tested and then added to without `self.lock`, so two workers can both pass the "
+     "check and pay the same payout. Guard it:\n\n", True),
+])
+def test_a_lock_beside_a_corrupted_set_diagnosis_fixes_that_diagnosis(diagnosis, expected):
+    assert grade("payment", diagnosis + LOCKED_CHECK)["payment.race_condition"].passed is expected
+
+
+def test_a_status_update_not_atomic_with_the_read_is_the_race_not_the_atomicity():
+    row = "| 2 | Re-sent after RPC hiccup | status update not atomic with the read | `_execute_payment()` |\n"
+    table = "| # | Report | Root cause | Location |\n|---|---|---|---|\n"
+    assert not grade("payment", table + row)["payment.atomicity"].passed
+    sent = row.replace("not atomic with the read", "the send and the status update are not atomic")
+    assert grade("payment", table + sent)["payment.atomicity"].passed
 
 
 def test_advice_naming_the_real_functions_passes_nothing():

@@ -253,3 +253,12 @@ def test_window_size_never_handed_to_the_query_is_unused():
                                                                           "instead", "that is the window")
     assert not grade("pplns", handed)["pplns.window_size_unused"].passed
 
+
+
+def test_a_method_named_with_its_class_is_where_the_mechanism_happens():
+    said = ("`self.share_window` is set in `PPLNSManager.__init__` to the literal `10000`. The config is never "
+            "consulted for it.")
+    assert grade("pplns", said)["pplns.hardcoded_share_window"].passed
+    # a decoy named with its class is still the decoy
+    decoy = "`PPLNSManager._last_shares` caps every query at the literal `10000`."
+    assert not grade("pplns", decoy)["pplns.hardcoded_share_window"].passed

@@ -109,9 +109,11 @@ _CONDITION = re.compile(r"^(?:if|when|unless|once|to be (?:safe|sure)|for (?:saf
 # ("if `self.share_window` is a fixed literal in your build, it would override your JSON"), and
 # so does a condition the answer never settles ("If it turns out the value isn't wired to
 # the config, the usual pattern is:")
-_HYPOTHETICAL = re.compile(r"^(?:because\s+|since\s+)?if\b(?:[^,;]*?\b(?:would|might|could)\b"
+_HYPOTHETICAL = re.compile(r"^(?:[^*.\n]{1,80}(?:\.?\*\*|\.)\s+)?(?:because\s+|since\s+)?if\b(?:[^,;]*?\b(?:would|might|could)\b"
                            r"|(?:`[^`\n]*`|[^,;.`]){0,120},\s*(?:it|this|that|they|there|you|we|(?:the\s+)?\w+|`[^`\n]*`)"
                            r"\s+(?:would|might|could|may)\b"
+                           # "If `sendtoaddress` can raise after … (for example …), then resetting the row … would pay it twice"
+                           r"|(?:`[^`\n]*`|[^;.`]|\.(?=\w)){0,200}?,\s*then\b(?:`[^`\n]*`|[^;.`]){0,120}?\b(?:would|might|could|may)\b"
                            r"|[^,.;]{0,60}\b(?:turns? out|proves? to be)\b)", re.IGNORECASE)
 # A leading phrase that sets the scene for the clause's verb: "With four threads running
 # `process_pending_payments()`, make sure …", "Before the next release, audit …"
@@ -138,6 +140,7 @@ _LOOK = re.compile(
 _UNSETTLED_TEXT = (
     r"^\W*(?:\w+\W+){0,6}?if (?:so|not)\s*,"
     r"|^\W*(?:\w+\W+){0,6}?if (?:it|this|that|they) (?:is|are|does|do|was|were)(?:n'?t| not)\b[^,.;]{0,40},"
+    r"|^\W*(?:\w+\W+){0,6}?if (?:that|this|so)(?:'s|\s+is|\s+was)\s+(?:what (?:happened|you see)|the case|the cause)\b"
     r"|\bif\b[^,.;]{0,60}\b(?:turns? out|proves? to be|is (?:really |indeed |actually )?the (?:issue|problem|cause|culprit))\b"
 )
 _UNSETTLED = re.compile(_UNSETTLED_TEXT, re.IGNORECASE)

@@ -625,6 +625,8 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             # an item's lead ("Bug: header prev hash in wrong endianness.") is read with the
             # explanation under it, any other sentence with the one just before it
             heading_wrong = _item_wrong_mechanism(answer, finding, unit)
+        if not heading_wrong:
+            heading_wrong = _row_section_wrong_mechanism(answer, finding, unit)
         if heading_wrong:
             # "**Bug 1: `window_size` is hard-coded**" … "that window is effectively a fixed number"
             miss = Miss(unit, f"mechanism {_name(found)} beside a heading or section stating wrong mechanism {heading_wrong}", "wrong_mechanism")
@@ -825,7 +827,8 @@ def _mechanism_here(finding: Finding, text: str, functions: frozenset[str] = fro
             subject = _clause_subject(text, match.start(), match.end())
             # a function of the program names where the thing happens ("`__init__` sets the
             # window to a fixed 10,000"), unless it is one of the check's decoys
-            located = subject is not None and subject.strip("`").removesuffix("()") in functions \
+            # (qualified by its class too: "`PPLNSManager.__init__` sets it to the literal `10000`")
+            located = subject is not None and subject.strip("`").removesuffix("()").split(".")[-1] in functions \
                 and not _search(finding._wrong, subject)
             if subject is None:
                 # no code name: a decoy named in words is still the subject ("so the
@@ -902,7 +905,7 @@ def _heading_wrong_mechanism(answer: Answer, finding: Finding, unit: Unit) -> st
     return None
 
 
-def _wrong_diagnosis(answer: Answer, finding: Finding) -> str | None:
+def wrong_diagnosis(answer: Answer, finding: Finding) -> str | None:
     """A novel asserting sentence that blames a wrong mechanism at one of the check's places
     (a defect cue: a sentence saying the decoy works as it should blames nothing)."""
     if not finding._wrong_mechanisms:
@@ -934,13 +937,44 @@ def _section_wrong_mechanism(answer: Answer, finding: Finding, heading: Unit) ->
     hash in the wrong order" over "… must use the same word-swapped encoding as the notify"."""
     if not finding._wrong_mechanisms or heading.section <= 0:
         return None
+    wrong = None
     for unit in answer.units[heading.index + 1:]:
         if unit.section != heading.section:
             break
         if unit.kind != "code" and unit.novel:
             found = _search(finding._wrong_mechanisms, _plain(unit))
             if found:
-                return _name(found)
+                wrong = wrong or _name(found)
+            elif unit.act != ADVICE and _search(finding._mechanisms, _plain(unit)) \
+                    and not _item_wrong_mechanism(answer, finding, unit):
+                # the section also gives the right mechanism ("That explains the megabyte-long log
+                # line. More importantly it's a confidentiality problem: …"): not explained away
+                # (unless the sentence before continues into it: "… so that miner is never paid.
+                # The status change and the payment are not atomic.")
+                return None
+    return wrong
+
+
+_ROW_NUMBER = re.compile(r"^\W*(\d+)\s*\|")
+
+
+def _row_section_wrong_mechanism(answer: Answer, finding: Finding, row: Unit) -> str | None:
+    """A summary table's row numbered N is read with the section or item numbered N ("| 3 |
+    `_execute_payment()` | status changes in separate commits |" over "## 3. Status updates are
+    not transactional", which explains them by a row left in `processing`): the wrong
+    mechanism that section explains it by, if any."""
+    number = _ROW_NUMBER.match(row.text)
+    if number is None or not finding._wrong_mechanisms:
+        return None
+    lead = re.compile(rf"^[\W_]*(?:#+\s*)?(?:\*\*)?(?:bug|issue|finding|point|defect|problem)?\s*{number.group(1)}\s*[.):—–-]",
+                      re.IGNORECASE)
+    for unit in answer.units:
+        if unit is row or unit.kind == "code" or not lead.match(unit.text.strip()):
+            continue
+        if unit.kind == "heading":
+            return _section_wrong_mechanism(answer, finding, unit)
+        if unit.item and answer.block_units(unit.block)[:1] == [unit]:
+            return _item_wrong_mechanism(answer, finding, unit)
     return None
 
 
@@ -1080,7 +1114,10 @@ def _names_strong_and_wrong(finding: Finding, units: list[Unit]) -> tuple[bool, 
 _POINTS_ELSEWHERE = re.compile(r"\bas (?:described|shown|discussed|explained|outlined|mentioned|noted|sketched) "
                                r"(?:above|earlier|before|previously)\b|\b(?:see|per) (?:above|earlier)\b"
                                r"|\b(?:from|in) the (?:previous|preceding|earlier|last|above) (?:section|snippet|block|example|step|fix)\b"
-                               r"|\b(?:version|snippet|code|pattern|query) (?:from |shown |given )?above\b", re.IGNORECASE)
+                               r"|\b(?:version|snippet|code|pattern|query) (?:from |shown |given )?above\b"
+                               # "the corrected versions from my analysis above" (a reasoning block the reader never sees)
+                               r"|\b(?:from|in) (?:my|the|our) (?:\w+ )?(?:analysis|reasoning|thinking|thoughts|draft|notes|walkthrough) "
+                               r"(?:above|earlier)\b", re.IGNORECASE)
 _INLINE_SPAN = re.compile(r"`([^`\n]+)`")
 _REPL = re.compile(r"^\s*(?:>>>|\.\.\.)\s")
 _ILLUSTRATES = re.compile(r"^\W*(?:for illustration|to illustrate|as an illustration)\b|\bthis is how\b[^.]*\b(?:behaves|works)\b",
@@ -1265,7 +1302,7 @@ def evaluate(answer: Answer, finding: Finding, require: str = "either", missing:
                        kind="wrong_place", rule="wrong diagnosis")
     if fix is not None and mech is None:
         # ("### Fix: one context per thread" over the code: the code fixes that heading's diagnosis)
-        wrong = _wrong_diagnosis(answer, finding) or (
+        wrong = wrong_diagnosis(answer, finding) or (
             _heading_wrong_mechanism(answer, finding, fix.unit) if fix.unit.kind == "code" else None)
         if wrong is not None:
             # the code fixes what the prose diagnoses otherwise ("the ZeroMQ context is the

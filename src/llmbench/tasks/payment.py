@@ -7,7 +7,7 @@ from pathlib import Path
 
 from llmbench.grading.check import Check, Verdict
 from llmbench.grading.parsed_answer import Answer
-from llmbench.grading.rules import Finding, all_of, any_of
+from llmbench.grading.rules import Finding, all_of, any_of, wrong_diagnosis
 from llmbench.tasks.base import Task
 from llmbench.tasks.prompting import fixture_block
 
@@ -78,6 +78,11 @@ RACE = Finding(
     ),
     fix_needs_place=False,
     wrong_places=(r"_send_payment|get_payment_history|calculate_fee|batch_payments|\btotals\b|sendtoaddress|except\b",),
+    # the set itself broken by threads: under the GIL `add`/`discard` are atomic and nothing
+    # iterates it; the harm is two workers passing the check, not a corrupted container
+    wrong_mechanisms={"the set itself corrupted": (
+        r"\bnot (?:a )?thread-?safe (?:containers?|data structures?|collections?)\b"
+        r"|\bcorrupt\w* (?:the |its )?(?:set|internal|hash)\w*|\bSet changed size\b")},
     denials=(
         r"\bno (?:real |actual )?(?:data )?race(?: condition)?s?\b",
         r"\bGIL\b[^.]{0,40}\b(?:makes|keeps) (?:this|it|the (?:check|set|code)) (?:\w+ )?(?:atomic|safe)",
@@ -244,7 +249,9 @@ ATOMICITY = Finding(
         r"|\b(?:another|a second|the other|two|both) (?:workers?|threads?)\b[^.]{0,60}\b(?:read|claim|pick|select|grab|see|fetch|take)s?\b"
         r"[^.]{0,20}\bsame (?:pending )?(?:row|payout)"
         # "two workers can both see the id as free and both call `_execute_payment()`"
-        r"|\b(?:two|both) (?:workers?|threads?) (?:can |could |may |will |would )?both\b"),
+        r"|\b(?:two|both) (?:workers?|threads?) (?:can |could |may |will |would )?both\b"
+        # "status update not atomic with the read": the read and the claim, the race again
+        r"|\bnot (?:\w+ )?atomic with (?:the )?(?:read|select|check|lookup|query)\b"),
         # the opposite failure: a row left in `processing` is never paid (not paid twice)
         "row stuck, never paid": (
             r"^(?=.*(?:\bstuck\b|\bleft (?:in|as|at) `?'?processing|\bnever (?:\w+ )?(?:picked up|paid|processed)\b|\bforever\b))"
@@ -269,8 +276,12 @@ _CLAIM = re.compile(r"\bself\.processing\.add\(|\bself\.processing\s*\|=")
 
 def _or_lock_around_check(answer: Answer, verdict: Verdict) -> Verdict:
     """A failed race check still passes on new code that locks the membership test itself,
-    unless the answer denied the race (a fix never retracts a denial)."""
-    return verdict if verdict.passed or verdict.kind == "denial" else (_lock_covers_check(answer) or verdict)
+    unless the answer denied the race (a fix never retracts a denial) or diagnosed the place
+    by a wrong mechanism (the lock then fixes that diagnosis: "sets are not thread-safe
+    containers … guard every access with the lock")."""
+    if verdict.passed or verdict.kind == "denial" or wrong_diagnosis(answer, RACE):
+        return verdict
+    return _lock_covers_check(answer) or verdict
 
 
 def _lock_covers_check(answer: Answer) -> Verdict | None:
