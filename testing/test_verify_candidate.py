@@ -493,6 +493,24 @@ def test_a_call_the_prose_puts_at_the_top_of_a_method_is_placed_there():
         assert "StratumServer._handle_submit" not in built.changed, words
 
 
+WINDOW_FROM_CONFIG = "        self.share_window = int(config.get(\"pplns_window\", 10000))\n"
+
+
+def test_a_line_the_lead_in_puts_after_a_quoted_line_is_added_there_not_in_place_of_its_namesake():
+    pplns = read_fixture("pplns.py")
+    lead = "In `__init__`, right after the line `self.pool_address = config[\"pool_address\"]`, add:"
+    init = method_source(splice(pplns, WINDOW_FROM_CONFIG, "PPLNSManager", adds=True, lead=lead).text, "PPLNSManager", "__init__")
+    # added after the quoted line; the literal further down still runs (and overrides it)
+    assert init.index("self.pool_address = ") < init.index("pplns_window") < init.index("self.share_window = 10000")
+    # without a quoted line the one assignment of the attribute is replaced
+    replaced = method_source(splice(pplns, WINDOW_FROM_CONFIG, "PPLNSManager", lead="In `__init__`:").text, "PPLNSManager", "__init__")
+    assert "self.share_window = 10000" not in replaced and "pplns_window" in replaced
+    # a quote of no class line places nothing there
+    unknown = lead.replace("self.pool_address", "self.pool_addr")
+    assert "self.share_window = 10000" not in method_source(
+        splice(pplns, WINDOW_FROM_CONFIG, "PPLNSManager", adds=True, lead=unknown).text, "PPLNSManager", "__init__")
+
+
 FEE_BODY = ('        fee = Decimal(str(amount)) * Decimal(str(self.fee_percent)) / 100\n'
             '        return fee.quantize(Decimal("0.00000001"))\n')
 

@@ -660,6 +660,28 @@ def _top_of_method(module: "_Module", statements: list[ast.stmt], lead: str) -> 
 _BODY_OF = re.compile(r"\bbody of\s+`?(?:self\.)?(\w+)(?:\(\))?`?(?:\s+(?:with|to|becomes?|as follows))?\s*:?\s*$", re.IGNORECASE)
 
 
+# a lead-in that places new lines after one quoted line: "In `__init__`, right after the line
+# `self.pool_address = config["pool_address"]`, add:"
+_AFTER_QUOTED = re.compile(r"\b(?:right |just |directly |immediately )?(?:after|below|under)\s+(?:the\s+(?:line\s+)?)?`([^`\n]+)`"
+                           r"(?:\s+line)?,?\s*(?:add|insert|put)\w*\b[^.:]*:?\s*$", re.IGNORECASE)
+
+
+def _after_quoted_line(module: "_Module", statements: list[ast.stmt], lead: str) -> tuple[int, str] | None:
+    """(the line to insert after, its indentation) for bare new lines whose lead-in quotes the
+    one class line they go after; None when the quote is no line of the class or several."""
+    sentence = re.split(r"(?<=[.!?])\s+", lead.strip())[-1] if lead.strip() else ""
+    quoted = _AFTER_QUOTED.search(sentence)
+    cls = module.classes.get(module.main_class)
+    if quoted is None or cls is None or not statements:
+        return None
+    wanted = quoted.group(1).strip()
+    found = [n for n in ast.walk(cls) if isinstance(n, ast.stmt) and not isinstance(n, (*_FUNCS, ast.ClassDef))
+             and module.lines[n.lineno - 1].strip() == wanted]
+    if len(found) != 1:
+        return None
+    return _end(found[0]), indent_of(module.lines[found[0].lineno - 1])
+
+
 def _as_new_body(module: "_Module", snippet: str, lead: str) -> str:
     """A bare block under "make the body of `F()`:" as the whole function F, under F's own
     signature; the snippet unchanged otherwise (a block with a ``def`` of its own, or a
@@ -703,14 +725,18 @@ def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = Fa
     body = _methods_after_a_helper(tree)
     statements = [n for n in body if not isinstance(n, (ast.Import, ast.ImportFrom))]
     top = None
-    if anchored is None and statements and not any(isinstance(n, (*_FUNCS, ast.ClassDef)) or any(n is c for c in constants)
-                                                   or _only_assignment_of(module, n) is not None for n in statements) \
+    bare = anchored is None and statements and not any(isinstance(n, (*_FUNCS, ast.ClassDef)) or any(n is c for c in constants)
+                                                       for n in statements)
+    if bare:
+        # "right after the line `self.config = config`, add:" places the lines, whatever they set
+        top = _after_quoted_line(module, statements, lead)
+    if bare and top is None and not any(_only_assignment_of(module, n) is not None for n in statements) \
             and not (len(statements) == 1 and (_only_run_wrapped_by(module, statements[0]) or _only_local_assignment_of(module, statements[0]))):
         top = _top_of_method(module, statements, lead)
     if top is not None:
         after, indent = top
         edits.insert_after(after, [line for stmt in statements for line in _source(snippet_lines, stmt, indent)])
-        notes.append(f"a fragment's lines added at the top of the method its lead-in names (after line {after})")
+        notes.append(f"a fragment's lines added after line {after}, where its lead-in puts them")
         statements = []
     for node in body:
         if top is not None and not isinstance(node, (ast.Import, ast.ImportFrom)):
