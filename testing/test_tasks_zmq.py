@@ -299,3 +299,15 @@ def test_a_handoff_called_fine_denies_the_crossing_whatever_code_names_sit_betwe
     verdicts = grade("zmq", text)
     assert not verdicts["zmq.socket_crosses_threads"].passed and verdicts["zmq.socket_crosses_threads"].kind == "denial"
     assert not verdicts["zmq.fix_socket_in_thread"].passed
+
+
+@pytest.mark.parametrize("diagnosis, expected", [
+    # the crossing asserted: the suggested move is the fix
+    ("`self.socket` is connected in `start()` on the caller's thread, but `recv_multipart()` runs on the "
+     "`zmq-listener` thread. ZeroMQ sockets are not thread-safe. ", True),
+    # only the general rule, no crossing asserted: the suggestion stays advice
+    ("ZeroMQ sockets are not thread-safe in general. ", False),
+])
+def test_a_suggested_fix_counts_beside_an_asserted_crossing(diagnosis, expected):
+    answer = diagnosis + "You could consider moving the socket into `_listen()`, something like:\n\n" + _CODE_ONLY_FIX
+    assert grade("zmq", answer)["zmq.fix_socket_in_thread"].passed is expected

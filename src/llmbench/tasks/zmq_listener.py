@@ -7,7 +7,7 @@ from pathlib import Path
 
 from llmbench.grading.check import Check, Verdict
 from llmbench.grading.parsed_answer import Answer
-from llmbench.grading.rules import Finding, all_of, any_of, evaluate
+from llmbench.grading.rules import Finding, all_of, any_of, evaluate, find_fix
 from llmbench.tasks.base import Task
 from llmbench.tasks.prompting import fixture_block
 
@@ -226,9 +226,24 @@ def _set_up_left_on_caller(answer: Answer, verdict: Verdict) -> Verdict:
     return verdict
 
 
+def _soft_fix_beside_asserted_crossing(answer: Answer, verdict: Verdict) -> Verdict:
+    """A soft suggestion supplies the fix when the answer asserts the defect: the crossing
+    this fix undoes is the other check's finding ("`self.socket` is connected in `start()` …
+    but `recv_multipart()` runs on the listener thread" beside "You could consider moving
+    the socket into `_listen()`, something like:")."""
+    if verdict.passed or verdict.kind != "advice":
+        return verdict
+    crossing = evaluate(answer, CROSSES, require="mechanism")
+    fix, _ = find_fix(answer, SINGLE_THREAD)
+    if not crossing.passed or fix is None:
+        return verdict
+    return Verdict(True, f"{crossing.evidence}; a suggested fix beside it: {fix.evidence()}", kind="fix", rule=fix.rule)
+
+
 def _fix_beside_denied_crossing(answer: Answer, verdict: Verdict) -> Verdict:
     """The move into the thread fixes nothing the answer calls fine: a crossing denied and
     never retracted ("That hand-off is fine") leaves the move a refactor, whatever its code."""
+    verdict = _soft_fix_beside_asserted_crossing(answer, verdict)
     verdict = _set_up_left_on_caller(answer, verdict)
     if not verdict.passed:
         return verdict
