@@ -332,7 +332,7 @@ async def start(self):
         await server.serve_forever()
 '''
 SAYS_WHERE = ["Call it from `_handle_submit`.", "Schedule it in start().", "Add the prune and call it on every submit.",
-              "Call `self._prune_shares()` at the top of `_handle_submit`."]
+              "Call `self._prune_shares()` from `_handle_submit` when you get to it."]
 SAYS_NOTHING_OF_WHERE = ["The pool keeps every share key forever.",
                          "Left alone, the server will run out of memory in a few days.",
                          "`start()` on the main thread never prunes anything."]
@@ -348,6 +348,12 @@ def test_a_helper_nothing_calls_counts_for_its_place_when_the_prose_says_nothing
 def test_a_helper_nothing_calls_is_left_to_the_prose_that_says_where_it_runs(prose):
     built = candidate("stratum", f"{prose}\n\n" + fenced(PRUNER))
     assert not touches_place("stratum.memory_leak", built.changed, built.added_state)
+
+
+def test_a_call_the_prose_puts_at_the_top_of_a_method_makes_the_helper_called():
+    built = candidate("stratum", "Call `self._prune_shares()` at the top of `_handle_submit`.\n\n" + fenced(PRUNER))
+    assert "StratumServer._handle_submit" in built.changed
+    assert touches_place("stratum.memory_leak", built.changed, built.added_state)
 
 
 def test_a_helper_that_is_called_counts_whatever_the_prose_says():
