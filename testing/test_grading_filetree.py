@@ -306,3 +306,21 @@ def test_lines_to_put_into_a_file_are_not_the_file():
                            "`h-run.sh`:", "**~/Downloads/ethminer/h-run.sh**")
     assert "CUDA_VISIBLE_DEVICES" in parse_file_tree(whole).files["~/Downloads/ethminer/h-run.sh"].content
 
+
+
+RUN_LINE = "```bash\nexec ./ethminer -U -P \"$POOL\" --api-port 3333\n```\n"
+
+
+def test_a_block_captioned_as_one_line_of_a_file_is_not_the_file():
+    assert parse_file_tree("**h-run.sh**:\n\n" + RUN_LINE).by_name("h-run.sh") is not None
+    last = "**h-run.sh** – the last line should replace the shell with ethminer:\n\n" + RUN_LINE
+    assert parse_file_tree(last).by_name("h-run.sh") is None
+
+
+def test_blocks_the_answer_says_to_wrap_in_heredocs_are_lines_for_files_not_files():
+    told = ("Here are the key lines; wrap each one in a `cat > FILE << 'EOF'` … `EOF` block and paste.\n\n"
+            "**h-run.sh**:\n\n" + RUN_LINE)
+    assert not parse_file_tree(told).files
+    # a heredoc the answer runs itself still writes its file
+    written = told + "\n```bash\ncat > h-stats.sh << 'EOF'\necho '{}'\nEOF\n```\n"
+    assert [f.name for f in parse_file_tree(written).files.values()] == ["h-stats.sh"]

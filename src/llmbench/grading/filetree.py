@@ -94,8 +94,16 @@ class FileTree:
 def parse_file_tree(text: str, prompt: str = "") -> FileTree:
     """The files, directories and variables an answer's shell commands and labelled blocks create."""
     parser = _Parser(prompt)
-    parser.run(_json_strings(text or "").splitlines())
+    text = _json_strings(text or "")
+    # "Here's what each one needs and the key lines; … wrap each one in a `cat > FILE << 'EOF'`
+    # block and paste": the blocks are lines for files the reader is to write, none a file
+    parser.named_blocks = not _LINES_TO_WRAP.search(text)
+    parser.run(text.splitlines())
     return parser.tree
+
+
+_LINES_TO_WRAP = re.compile(r"\bwrap (?:each|every|all|them|these|those)(?: one| of them| files?| blocks?)? in (?:an? |its own )?`?cat\b",
+                            re.IGNORECASE)
 
 
 def _json_strings(text: str) -> str:
@@ -127,6 +135,7 @@ class _Parser:
         self._prompt = normalize(prompt) if prompt else ""
         self._depth = 0
         self._outside: list[str] = []   # filled by _expand_heredoc
+        self.named_blocks = True         # whether a block a label or caption names is that file
 
     # -- driving ------------------------------------------------------------
     def run(self, lines: list[str]) -> None:
@@ -167,7 +176,7 @@ class _Parser:
         created = set(self.tree.files) - before or {
             p for p, f in self.tree.files.items() if before_content.get(p) != f.content
         }
-        if created:
+        if created or not self.named_blocks:
             return
         name = _label_name(info) or _caption_name(caption)
         if name and not _label_name(info) and any(posixpath.basename(name) in line for line in body):
@@ -567,7 +576,7 @@ def _caption_name(caption: str) -> str | None:
 # a caption that shows part of a file, or its gist
 # (or lines to put into it: "put this right before the `exec` line of `h-run.sh`:")
 _NOT_WHOLE = re.compile(r"\b(?:put|add|insert|place|paste) (?:this|these|it|the following)(?: lines?)? (?:\w+ )?(?:before|after|above|below|into|in|at)\b|"
-                        r"\b(?:before|after|above|below) the (?:\S+ )?lines?\b|"
+                        r"\b(?:before|after|above|below) the (?:\S+ )?lines?\b|\bthe (?:last|first|final|closing|opening) lines?\b|"
                         r"\b(?:boils down to|comes down to|in essence|essentially|the gist|the core of|the key (?:part|line)s?|"
                         r"the (?:important|relevant|interesting) (?:part|line|bit)s?|an? (?:excerpt|sketch|outline)|simplified|"
                         r"roughly|something like|for example|for instance|such as|e\.g)\b", re.IGNORECASE)

@@ -477,9 +477,8 @@ def check_h_stats_json(tree: FileTree) -> Verdict:
     if error:
         return Verdict(False, error)
     code = _code(stats.content)
+    # (an h-stats.sh that never asks the API still prints its JSON: `api_port` judges the query)
     api_call = _API_CALL.search(code)
-    if not api_call:
-        return Verdict(False, f"{STATS} never queries the ethminer API (miner_getstat1)")
     missing = [k for k in _KEYS if _key_position(code, k) is None]
     if missing:
         return Verdict(False, f"{STATS} output lacks the key(s) {', '.join(missing)}")
@@ -491,7 +490,8 @@ def check_h_stats_json(tree: FileTree) -> Verdict:
     stray = _stray_output(code)
     if stray:
         return Verdict(False, f"{STATS} also prints a line that is not JSON, so its output is no JSON document: «{stray[:100]}»")
-    return Verdict(True, f"{STATS} queries {api_call.group(0)} and prints JSON with hs[], temp, fan, uptime, ver")
+    asks = f"queries {api_call.group(0)} and " if api_call else "never queries the ethminer API, but "
+    return Verdict(True, f"{STATS} {asks}prints JSON with hs[], temp, fan, uptime, ver")
 
 
 def check_directory(tree: FileTree) -> Verdict:
@@ -528,7 +528,11 @@ def check_api_port(tree: FileTree) -> Verdict:
         refs = [n for n in _refs(stats_code) if any(re.fullmatch(r"(?:.*:)?-?" + API_PORT, v) for v in _resolve("$" + n, env))]
         if not refs:
             return Verdict(False, f"{STATS} does not read the API from port {API_PORT}")
-    return Verdict(True, f"{RUN} passes --api-port/--api-bind {enabled[0]}; {STATS} connects to {API_PORT}")
+    # reading the API is asking it for the miner's stats, not only opening the port
+    api_call = _API_CALL.search(stats_code)
+    if not api_call:
+        return Verdict(False, f"{STATS} never asks the ethminer API for its stats (miner_getstat1)")
+    return Verdict(True, f"{RUN} passes --api-port/--api-bind {enabled[0]}; {STATS} asks {API_PORT} for {api_call.group(0)}")
 
 
 def _on_files(checker: Callable[[FileTree], Verdict]) -> Callable[[FileTree], Verdict]:
