@@ -477,8 +477,10 @@ def check_h_stats_json(tree: FileTree) -> Verdict:
     if error:
         return Verdict(False, error)
     code = _code(stats.content)
-    # (an h-stats.sh that never asks the API still prints its JSON: `api_port` judges the query)
+    # (a constant JSON line that never asks the API reports nothing of the miner)
     api_call = _API_CALL.search(code)
+    if not api_call:
+        return Verdict(False, f"{STATS} never queries the ethminer API (miner_getstat1)")
     missing = [k for k in _KEYS if _key_position(code, k) is None]
     if missing:
         return Verdict(False, f"{STATS} output lacks the key(s) {', '.join(missing)}")
@@ -490,8 +492,7 @@ def check_h_stats_json(tree: FileTree) -> Verdict:
     stray = _stray_output(code)
     if stray:
         return Verdict(False, f"{STATS} also prints a line that is not JSON, so its output is no JSON document: «{stray[:100]}»")
-    asks = f"queries {api_call.group(0)} and " if api_call else "never queries the ethminer API, but "
-    return Verdict(True, f"{STATS} {asks}prints JSON with hs[], temp, fan, uptime, ver")
+    return Verdict(True, f"{STATS} queries {api_call.group(0)} and prints JSON with hs[], temp, fan, uptime, ver")
 
 
 def check_directory(tree: FileTree) -> Verdict:
