@@ -529,3 +529,18 @@ def test_decimal_code_beside_float_drift_blamed_on_the_history_is_no_money_fix()
             "        return {a: t for a, t in totals.items() if t >= Decimal(str(self.min_payout))}\n```\n")
     verdict = grade("payment", text)["payment.float_precision"]
     assert not verdict.passed and verdict.kind == "wrong_place", verdict
+
+
+ID_BOUND = ('```python\nconn.execute("UPDATE payouts SET status = \'processing\' WHERE id = ?", (payout_id,))\n```\n')
+
+
+def test_a_bound_payout_id_alone_is_no_sql_fix_since_other_fixes_bind_it_too():
+    # written for the atomicity fix, with no injection asserted: the race and atomicity fixes bind it too
+    atomicity = "`_execute_payment()` sends the coins and then commits `paid` separately; mark the row first:\n\n"
+    assert not grade("payment", atomicity + ID_BOUND)["payment.sql_injection"].passed
+    # beside the asserted injection it is the SQL fix
+    asserted = "`_execute_payment()` interpolates `payout_id` into its UPDATE with an f-string, which is injectable:\n\n"
+    assert grade("payment", asserted + ID_BOUND)["payment.sql_injection"].passed
+    # the visitor's address bound as a parameter can only be the SQL fix
+    history = '```python\nrows = conn.execute("SELECT * FROM payouts WHERE address = ?", (address,)).fetchall()\n```\n'
+    assert grade("payment", atomicity + ID_BOUND + history)["payment.sql_injection"].passed

@@ -158,6 +158,7 @@ class Finding:
     descriptive: bool = False             # the mechanism also describes working code: it needs a defect cue (DEFECT_CUES)
     broken_fixes: Patterns = ()           # the fix done wrong in code ("address = %s" in sqlite3): the prose fix, and its block's code, mean that
     decoy_blame_voids_fix: bool = False  # a one-place defect: a fix beside the mechanism blamed on a decoy fixes that decoy
+    shared_fixes: Patterns = ()           # fix text other checks' fixes write too: this fix only beside an asserted finding
     # The patterns above, compiled once in __post_init__.
     _places: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
     _strong: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
@@ -173,6 +174,7 @@ class Finding:
     _denial_places: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
     _advice: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
     _broken: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _shared: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         compiled = {
@@ -190,6 +192,7 @@ class Finding:
             "_denial_places": _rules(self.denial_places or (_values(self.places) + _values(self.weak_places))),
             "_advice": _rules(self.advice),
             "_broken": _rules(self.broken_fixes),
+            "_shared": _rules(self.shared_fixes),
         }
         for name, value in compiled.items():
             object.__setattr__(self, name, value)
@@ -1127,8 +1130,9 @@ _WARNS = re.compile(r"\b(?:not|never|instead of|rather than|wrong|mistake)\b|n't
 _NAME_SPAN = re.compile(r"`[\w.]+(?:\(\))?`")
 
 
-def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]:
-    """The first novel code line (or concrete prose) that can only be this defect's fix."""
+def find_fix(answer: Answer, finding: Finding, unshared: bool = False) -> tuple[Hit | None, Miss | None]:
+    """The first novel code line (or concrete prose) that can only be this defect's fix.
+    ``unshared``: leave out fix text other checks' fixes write too (``shared_fixes``)."""
     miss: Miss | None = None
     # the answer's own code does the fix wrong: its prose fix ("use a parameterized query")
     # describes that code, and only a working code line elsewhere passes
@@ -1152,6 +1156,9 @@ def find_fix(answer: Answer, finding: Finding) -> tuple[Hit | None, Miss | None]
         if not found:
             continue
         rule = f"fix {_name(found)}"
+        if unshared and finding._shared and _search(finding._shared, statement):
+            miss = miss or Miss(unit, f"{rule}, which other fixes write too, with no finding asserted", "missing")
+            continue
         if not unit.novel:
             miss = miss or Miss(unit, "fix text copied from the prompt", "echo")
             continue
@@ -1274,8 +1281,15 @@ def evaluate(answer: Answer, finding: Finding, require: str = "either", missing:
     mech, mech_miss = (find_mechanism(answer, finding, denials, advice_fixes=require == "either")
                        if require != "fix" else (None, None))
     fix, fix_miss = find_fix(answer, finding) if require != "mechanism" else (None, None)
+    stated = mech is not None
     if mech is not None and mech.kind == "fix":   # concrete advice: a fix, never a finding
         fix, mech = fix or mech, None
+    if fix is not None and not stated and finding._shared and _search(finding._shared, _statement(answer, fix.unit)) \
+            and any(u.kind == "prose" and u.novel and u.act != ADVICE for u in answer.units):
+        # (a bound payout id is also the race's claim and the atomicity fix's statement: in an
+        # answer whose prose explains its code, and never by this defect, it may be theirs, so
+        # another fix line must be this defect's; an answer that is only its code has no other)
+        fix, fix_miss = find_fix(answer, finding, unshared=True)
     # (a mechanism said in a request is advice whatever the sentence's other clauses assert:
     # "Each check-and-claim must happen under `self.lock` — a test and an insert are never safe")
     # (a prose fix in a sentence that also asserts is soft by its own clause: "Consider `Decimal` for

@@ -102,6 +102,9 @@ _SQL_PLACES = (
 )
 SQL = Finding(
     places=(_SQL_PLACES,),
+    # the statement itself ("formats `payout_id` into its `UPDATE`"): too generic to beat a
+    # function named beside it
+    weak_places=(r"`(?:UPDATE|SELECT|INSERT|DELETE)`",),
     mechanisms={"injectable f-string SQL": any_of(
         r"\binject\w*|\bSQLi\b",
         r"\binterpolat\w*|\bsplic\w*|\bconcatenat\w*|\b(?:past|glu|stuff|paste|drop)\w* (?:\S+ ){0,4}(?:straight |directly |verbatim )?into (?:the )?(?:sql|query|statement|string)",
@@ -126,6 +129,9 @@ SQL = Finding(
         ),
     ),
     fix_places=(r"get_payment_history|_execute_payment|_claim\w*|_mark\w*|history|_update\w*|_set_status",),
+    # the payout id bound as a parameter: the race's claim and the atomicity fix's statements bind
+    # it too, so alone (no injection asserted) it is no SQL fix
+    shared_fixes=(r"\bWHERE\s+id\s*=\s*(?:\?|:\w+)",),
     # the race fix's claim (`WHERE id = ? AND status = 'pending'`) binds a parameter too, but means the race
     # and so does the atomicity fix's new state (`SET status = 'review' WHERE id = ?`)
     not_fixes=(r"\bAND\s+status\s*=", r"\bstatus\s*=\s*['\"](?!(?:pending|processing|paid)['\"])\w+['\"]"),
