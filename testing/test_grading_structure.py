@@ -52,6 +52,14 @@ def test_a_pronoun_denial_denies_what_the_sentence_before_named():
     assert passed("pplns", UNUSED + " This is why changing `pplns_n` did nothing.", "pplns.window_size_unused")
 
 
+def test_a_pronoun_denial_after_a_pronoun_sentence_denies_what_the_sentence_before_both_named():
+    computed = "`calculate_payouts` computes `window_size = int(net_diff * self.n_factor)`. It is not used by the query."
+    assert passed("pplns", computed, "pplns.window_size_unused")
+    assert not passed("pplns", computed + " This is harmless leftover code.", "pplns.window_size_unused")
+    # a pronoun that explains is still no denial
+    assert passed("pplns", computed + " This is why changing `pplns_n` did nothing.", "pplns.window_size_unused")
+
+
 HAND_OFF = ("* The SUB socket is created in `__init__` and connected in `start()` on the main thread, but it is "
             "read by `_listen()` on the listener thread.\n")
 

@@ -122,6 +122,8 @@ def test_fixed_header_matches_block_125552():
     "`stratum_prevhash` swaps the 4-byte words of the prevhash for mining.notify; that word order is wrong.",
     "In `_build_header` the prev_hash and the other fields are packed little-endian, but the header should be big-endian.",
     "In `_build_header` the prev hash should stay in display order; use '>I' for the nonce.",
+    "| 1 | `_build_header()` | Header integers are packed with `<I` but the block header is serialized big-endian; "
+    "`prev_hash` is already big-endian, the other fields aren't. |",
 ])
 def test_byte_order_needs_the_prev_hash_reversal(text):
     assert not grade("stratum", text)["stratum.byte_order"].passed
@@ -136,6 +138,8 @@ def test_byte_order_needs_the_prev_hash_reversal(text):
     "    prev = int(self.block_template['previousblockhash'], 16).to_bytes(32, 'little')\n```",
     "`_build_header`: the RPC gives previousblockhash as big-endian hex; the header must use little-endian instead of big-endian.",
     "In `_build_header`, previousblockhash should be converted from big-endian display order to little-endian.",
+    "| 1 | `_build_header()` | `previousblockhash` is big-endian display order but the header is serialized little-endian; "
+    "it goes in without reversing its 32 bytes. |",
 ])
 def test_byte_order_passes_on_the_real_finding(text):
     assert grade("stratum", text)["stratum.byte_order"].passed

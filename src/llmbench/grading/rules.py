@@ -430,6 +430,11 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
         # pronoun's subject is the sentence before
         if before is not None and _follows(before, unit) and _PRONOUN_DENIAL.match(text):
             places = _strong_places(finding, [before])
+            prior = answer.units[before.index - 1] if before.index > 0 else None
+            if not places and prior is not None and _follows(prior, before) and _PRONOUN_SUBJECT.match(_plain(before)):
+                # "`calculate_payouts` computes `window_size` … It is not used by the query. This is
+                # harmless": the pronoun before it names what the sentence before that did
+                places = _strong_places(finding, [prior])
             first = clauses(text)[0]
             found = _search(_GENERIC_DENIALS, first)
             # "It calls `context.term()`, which is safe from any thread": what is called safe

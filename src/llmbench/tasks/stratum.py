@@ -112,6 +112,9 @@ BYTE_ORDER = Finding(
         r"(?:`?\w+`? ){0,6}?(?:in )?big[- ]endian\b",
         "RPC gives little-endian": r"\b(?:getblocktemplate|RPC|previousblockhash|bitcoind|template)\b`? (?:`?\w+`? ){0,3}"
         r"(?:returns?|gives?|provides?|is|comes?|arrives?|delivers?) (?:`?\w+`? ){0,3}?(?:in )?little[- ]endian\b",
+        # "the block header is serialized big-endian": its integers are little-endian
+        "header serialized big-endian": r"\bheader\b`? (?:is|are) (?:\w+ ){0,2}(?:serialized|encoded|stored|written|laid out|built|packed|defined|hashed) "
+        r"(?:in |as )?big[- ]endian\b",
     },
     denials={
         "already in order": r"\b(?:prev\w*|hash) (?:is|are) already (?:in )?(?:the )?(?:correct|right|internal|little)",
