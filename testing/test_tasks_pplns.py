@@ -262,3 +262,18 @@ def test_a_method_named_with_its_class_is_where_the_mechanism_happens():
     # a decoy named with its class is still the decoy
     decoy = "`PPLNSManager._last_shares` caps every query at the literal `10000`."
     assert not grade("pplns", decoy)["pplns.hardcoded_share_window"].passed
+
+
+def test_a_window_the_query_never_uses_is_the_unused_window_size():
+    said = ("In `calculate_payouts()` the line `window_size = int(net_diff * self.n_factor)` computes a "
+            "difficulty-based window that the query never uses; the call below it passes `self.share_window`.")
+    assert grade("pplns", said)["pplns.window_size_unused"].passed
+    # the query using it is no finding
+    used = said.replace("that the query never uses", "that the query then uses")
+    assert not grade("pplns", used)["pplns.window_size_unused"].passed
+
+
+def test_a_sentence_after_the_shown_line_speaks_of_that_line_not_of_a_name_further_on():
+    shown = ("In `calculate_payouts()`:\n\n```python\nwindow_size = int(net_diff * self.n_factor)\n```\n\n"
+             "is computed and never used — the query on the next lines is `self._last_shares(conn, self.share_window)`.\n")
+    assert grade("pplns", shown)["pplns.window_size_unused"].passed

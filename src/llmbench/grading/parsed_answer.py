@@ -268,6 +268,15 @@ class Answer:
             return []
         return [u for u in self._blocks[units[0].block] if u.section == section]
 
+    def shown_subject(self, unit: Unit) -> Unit | None:
+        """The program's own line shown just before a sentence that speaks of it by pronoun or
+        has no subject of its own ("```window_size = …``` is computed and never used")."""
+        before = self.units[unit.index - 1] if unit.index > 0 else None
+        if before is not None and before.kind == "code" and not before.novel and unit.kind == "prose" and (
+                _ANAPHOR.match(_plain_lead(unit.text)) or _SUBJECTLESS.match(_plain_lead(unit.text))):
+            return before
+        return None
+
     def scope(self, unit: Unit) -> list[Unit]:
         """The units that may lend a place to a finding stated in ``unit``.
 
@@ -288,8 +297,7 @@ class Answer:
             if before.block == unit.block or (
                     _ANAPHOR.match(_plain_lead(unit.text)) or before.text.rstrip().endswith(":")) and before.kind != "code":
                 units.append(before)
-            elif before.kind == "code" and not before.novel and unit.kind == "prose" and (
-                    _ANAPHOR.match(_plain_lead(unit.text)) or _SUBJECTLESS.match(_plain_lead(unit.text))):
+            elif self.shown_subject(unit) is not None:
                 # "```self.share_window = 10000``` It's hard-coded, so …": the pronoun is the program's
                 # line shown; so is the missing subject of "```window_size = …``` is computed and never used"
                 units.append(before)

@@ -659,6 +659,11 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             miss = miss or Miss(unit, f"mechanism {_name(found)} described, not said to be wrong", "missing")
             continue
         own_place = _place_in(finding, [unit])
+        shown = answer.shown_subject(unit) if own_place is None else None
+        if shown is not None:
+            # ("```window_size = …``` is computed and never used — the query … `self.share_window`":
+            # the line shown is the subject; a name further on is not)
+            own_place = _place_in(finding, [shown])
         if _search(finding._wrong, text) and (own_place is None or finding._weak and not _search(finding._strong, text)):
             miss = Miss(unit, f"mechanism {_name(found)} at wrong place {_name(_search(finding._wrong, text))}", "wrong_place")
             continue

@@ -101,6 +101,9 @@ WINDOW_UNUSED = Finding(
         # "computes `window_size` and never uses it"
         r"\b(?:never|doesn'?t|does not|don'?t|do not) (?:actually |even |ever |then |really )?(?:uses?|reads?|pass(?:es)?|references?|consumes?|appl(?:y|ies))\b (?:it|them|that|this|the (?:value|result|variable|number)|`?window_size`?)\b",
         r"\bnothing (?:uses|reads|consumes|references)\b",
+        # "computes a difficulty-based window that the query never uses"
+        r"\b(?:that|which) (?:the (?:query|code|call|caller|function|method|select)|nothing|no code) (?:\w+ )?(?:never|doesn'?t|does not|won'?t) "
+        r"(?:actually |even |ever |then |really )?(?:uses?|reads?|sees?|consumes?|touch(?:es)?)\b",
         r"\binstead of (?:using |passing )?`?window_size",
         r"\bshare_window`?,? (?:and )?not `?window_size\b",
         r"\b(?:uses?|queries|passes|query|limits? (?:by|to)) `?self\.share_window`? (?:instead|rather)",
