@@ -132,6 +132,26 @@ def test_a_wrong_code_exception_at_a_line_the_answer_wrote_is_the_fixs_failure()
                                 {"pplns.py": pplns}, {"pplns.py": written})
 
 
+def test_a_prune_mutating_the_dict_it_iterates_is_the_fixs_failure():
+    written = STRATUM.replace("        self.recent_shares[share_key] = time.time()\n",
+                              "        self.recent_shares[share_key] = time.time()\n"
+                              "        for key in self.recent_shares:\n            del self.recent_shares[key]\n")
+    line = next(i for i, text in enumerate(written.splitlines(), 1) if "del self.recent_shares[key]" in text)
+    detail = f"candidate raised RuntimeError: OrderedDict mutated during iteration (stratum_server.py:{line} in _handle_submit)"
+    assert raised_by_answer(detail, {"stratum_server.py": STRATUM}, {"stratum_server.py": written})
+
+
+def test_a_kept_call_that_no_longer_fits_the_parameters_the_answer_changed_is_the_fixs_failure():
+    written = STRATUM.replace("def _build_header(self, ", "def _build_header(self, job, ")
+    assert written != STRATUM
+    call = next(i for i, text in enumerate(written.splitlines(), 1) if "self._build_header(" in text)
+    detail = (f"candidate raised TypeError: StratumServer._build_header() missing 1 required positional argument: "
+              f"'nonce' (stratum_server.py:{call} in _validate_share)")
+    assert raised_by_answer(detail, {"stratum_server.py": STRATUM}, {"stratum_server.py": written})
+    # the same mismatch with the parameters as they were is no change of the answer's
+    assert not raised_by_answer(detail, {"stratum_server.py": STRATUM}, {"stratum_server.py": STRATUM})
+
+
 def test_a_name_the_fixture_defines_and_the_answer_removed_is_the_fixs_failure():
     detail = "AttributeError: 'ZMQListener' object has no attribute '_dispatch'"
     assert undefined_by_answer(detail, [ZMQ], [ZMQ.replace("def _dispatch", "def _handle")]) is None
