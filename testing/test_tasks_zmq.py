@@ -311,3 +311,13 @@ def test_a_handoff_called_fine_denies_the_crossing_whatever_code_names_sit_betwe
 def test_a_suggested_fix_counts_beside_an_asserted_crossing(diagnosis, expected):
     answer = diagnosis + "You could consider moving the socket into `_listen()`, something like:\n\n" + _CODE_ONLY_FIX
     assert grade("zmq", answer)["zmq.fix_socket_in_thread"].passed is expected
+
+
+def test_a_part_of_the_context_blamed_for_two_threads_is_the_context_diagnosis():
+    blamed = ("Under load the context's mailbox is hit from two threads; occasionally a command is lost, the SUB pipe "
+              "is never re-attached, and you get `zmq receive failed`.")
+    assert not grade("zmq", blamed)["zmq.socket_crosses_threads"].passed
+    # the socket hit from two threads is the crossing
+    socket = ("Under load the socket is hit from two threads: `self.socket` is connected in `start()` on the main "
+              "thread, but read by `_listen()` on the listener thread.")
+    assert grade("zmq", socket)["zmq.socket_crosses_threads"].passed

@@ -108,6 +108,9 @@ _CONTEXT_CROSSES = any_of(
     r"(?![^.]*\b(?:fine|safe|ok|okay|allowed|permitted|designed|meant)\b)",
     r"\b(?:same|one|a single|a shared) (?:zmq |zeromq )?context from (?:two|several|multiple|both)\b|\bshared-context problem\b",
     r"\bcontext`?\s+(?:is not|isn'?t)\s+(?:\w+\s+)?thread[- ]?safe\b|\bone context per thread\b",
+    # a part of the context blamed for it: "the context's mailbox is hit from two threads"
+    r"\bcontext(?:'s|`'s)\s+(?:\w+\s+){0,2}(?:is|are|gets?)\s+(?:\w+\s+)?(?:hit|used|touched|accessed|driven|shared|raced)\s+"
+    r"(?:from|by|across|between)\s+(?:two|both|several|multiple)\s+threads\b",
 )
 
 
