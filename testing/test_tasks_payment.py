@@ -544,3 +544,13 @@ def test_a_bound_payout_id_alone_is_no_sql_fix_since_other_fixes_bind_it_too():
     # the visitor's address bound as a parameter can only be the SQL fix
     history = '```python\nrows = conn.execute("SELECT * FROM payouts WHERE address = ?", (address,)).fetchall()\n```\n'
     assert grade("payment", atomicity + ID_BOUND + history)["payment.sql_injection"].passed
+
+
+def test_a_read_modify_write_on_totals_is_no_atomicity_finding_whatever_was_paid_twice():
+    decoy = ("`batch_payments()` mutates `totals` with `totals.get(address, 0.0) + amount`. When the workers run in "
+             "parallel, this read-modify-write on `totals` is not atomic, so the same address ends up in two payouts. "
+             "This is the cause of the miners paid twice.")
+    assert not grade("payment", decoy)["payment.atomicity"].passed
+    right = ("`_execute_payment()` sends the coins and only then marks the row `paid`; the send and the status "
+             "update are not atomic, so a wallet error after broadcasting puts the row back to `pending` and it is paid twice.")
+    assert grade("payment", right)["payment.atomicity"].passed

@@ -205,10 +205,13 @@ FLOAT = Finding(
 
 _ATOMIC_PLACES = (
     r"_execute_payment|_send_payment|sendtoaddress|\bwallet\b|\btxid\b|`pending`|'pending'|\bback to pending\b|"
-    r"\bstatus (?:update|updates|change)s?\b|\bexcept\b|\bcommit\w*\b|\bpaid\b"
+    r"\bstatus (?:update|updates|change)s?\b|\bexcept\b|\bcommit\w*\b"
 )
 ATOMICITY = Finding(
     places=(_ATOMIC_PLACES,),
+    # "paid" names the symptom as often as the status ("the miners paid twice"): it does not beat
+    # another function named beside it (`batch_payments`' `totals`)
+    weak_places=(r"\bpaid\b",),
     mechanisms={"send and status not atomic": any_of(
         # a failure after the coins left resets the row to pending -> paid again
         all_of(
@@ -243,7 +246,7 @@ ATOMICITY = Finding(
     ),
     fix_places=(r"_execute_payment|_send_payment|_pay\w*|_mark\w*|_settle\w*",),
     # (the worker loop's own `except` logs what it catches: "errors swallowed" there is a decoy)
-    wrong_places=(r"self\.processing|self\.lock|process_pending_payments|get_payment_history|calculate_fee|batch_payments|\btwo (?:workers|threads)\b|_worker_loop",),
+    wrong_places=(r"self\.processing|self\.lock|process_pending_payments|get_payment_history|calculate_fee|batch_payments|\btotals\b|\btwo (?:workers|threads)\b|_worker_loop",),
     # the race's check-then-add is the other check's non-atomic step
     wrong_mechanisms={"the race's check is not atomic": (
         r"\b(?:membership (?:test|check)|check[- ]then[- ](?:act|add)|`?(?:self\.processing\.)?add(?:\(\))?`?|`?self\.processing`?)"
