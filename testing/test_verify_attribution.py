@@ -9,6 +9,7 @@ sets, a full file with its own schema, a half-applied money change).
 from __future__ import annotations
 
 import json
+import textwrap
 
 import pytest
 from sandbox_helpers import needs_sandbox, require_sandbox  # noqa: F401 - the fixture needs_sandbox uses
@@ -314,9 +315,8 @@ def test_a_try_catching_valueerror_with_the_rest_kept_passes_its_run():
     assert runs["stratum.input_validation"]["status"] == "passed", runs["stratum.input_validation"]
 
 
-@needs_sandbox
-def test_a_snippet_using_an_attribute_set_only_in_prose_is_an_error_not_a_failed_fix():
-    listen = '''
+# a listener that reads the timeout from `self.rcv_timeout_ms`, which the fixture never sets
+LISTEN_READING_TIMEOUT = '''
 def _listen(self):
     socket = self.context.socket(zmq.SUB)
     socket.setsockopt(zmq.RCVTIMEO, self.rcv_timeout_ms)
@@ -331,7 +331,11 @@ def _listen(self):
         self._dispatch(frames)
     socket.close()
 '''
-    run = Verifier().run("zmq", fenced(listen))["zmq.fix_socket_in_thread"]
+
+
+@needs_sandbox
+def test_a_snippet_using_an_attribute_set_only_in_prose_is_an_error_not_a_failed_fix():
+    run = Verifier().run("zmq", fenced(LISTEN_READING_TIMEOUT))["zmq.fix_socket_in_thread"]
     assert run["status"] == "error", run
     assert run["detail"].startswith("the answer's code is incomplete: it uses 'rcv_timeout_ms'")
 
@@ -340,21 +344,7 @@ def _listen(self):
 def test_an_attribute_the_whole_init_the_answer_gives_never_sets_is_its_fix_failing():
     # the same _listen beside the answer's whole __init__, which keeps the timeout nowhere
     init = ZMQ[ZMQ.index("    def __init__"):ZMQ.index("    def on(")]
-    listen = '''
-    def _listen(self):
-        socket = self.context.socket(zmq.SUB)
-        socket.setsockopt(zmq.RCVTIMEO, self.rcv_timeout_ms)
-        socket.connect(self.endpoint)
-        socket.setsockopt(zmq.SUBSCRIBE, b"hashblock")
-        socket.setsockopt(zmq.SUBSCRIBE, b"rawblock")
-        while self.running:
-            try:
-                frames = socket.recv_multipart()
-            except zmq.Again:
-                continue
-            self._dispatch(frames)
-        socket.close()
-'''
+    listen = textwrap.indent(LISTEN_READING_TIMEOUT, "    ")
     answer = fenced("class ZMQListener:\n" + init + "\n" + listen)
     assert build_candidate("zmq", answer).whole_inits == frozenset({"ZMQListener"})
     run = Verifier().run("zmq", answer)["zmq.fix_socket_in_thread"]

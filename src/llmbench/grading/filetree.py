@@ -93,11 +93,10 @@ class FileTree:
 
 def parse_file_tree(text: str, prompt: str = "") -> FileTree:
     """The files, directories and variables an answer's shell commands and labelled blocks create."""
-    parser = _Parser(prompt)
     text = _json_strings(text or "")
     # "Here's what each one needs and the key lines; … wrap each one in a `cat > FILE << 'EOF'`
     # block and paste": the blocks are lines for files the reader is to write, none a file
-    parser.named_blocks = not _LINES_TO_WRAP.search(text)
+    parser = _Parser(prompt, named_blocks=not _LINES_TO_WRAP.search(text))
     parser.run(text.splitlines())
     return parser.tree
 
@@ -128,14 +127,14 @@ def _json_strings(text: str) -> str:
 
 
 class _Parser:
-    def __init__(self, prompt: str) -> None:
+    def __init__(self, prompt: str, named_blocks: bool = True) -> None:
         self.tree = FileTree()
         self.env: dict[str, str] = {"HOME": "~"}
         self.cwd: str | None = None
         self._prompt = normalize(prompt) if prompt else ""
         self._depth = 0
         self._outside: list[str] = []   # filled by _expand_heredoc
-        self.named_blocks = True         # whether a block a label or caption names is that file
+        self.named_blocks = named_blocks  # whether a block a label or caption names is that file
 
     # -- driving ------------------------------------------------------------
     def run(self, lines: list[str]) -> None:

@@ -229,16 +229,15 @@ def _set_up_left_on_caller(answer: Answer, verdict: Verdict) -> Verdict:
     return verdict
 
 
-def _soft_fix_beside_asserted_crossing(answer: Answer, verdict: Verdict) -> Verdict:
+def _soft_fix_beside_asserted_crossing(answer: Answer, verdict: Verdict, crossing: Verdict) -> Verdict:
     """A soft suggestion supplies the fix when the answer asserts the defect: the crossing
     this fix undoes is the other check's finding ("`self.socket` is connected in `start()` …
     but `recv_multipart()` runs on the listener thread" beside "You could consider moving
     the socket into `_listen()`, something like:")."""
-    if verdict.passed or verdict.kind != "advice":
+    if verdict.passed or verdict.kind != "advice" or not crossing.passed or crossing.kind != "finding":
         return verdict
-    crossing = evaluate(answer, CROSSES, require="mechanism")
     fix, _ = find_fix(answer, SINGLE_THREAD)
-    if not crossing.passed or fix is None:
+    if fix is None:
         return verdict
     return Verdict(True, f"{crossing.evidence}; a suggested fix beside it: {fix.evidence()}", kind="fix", rule=fix.rule)
 
@@ -246,11 +245,11 @@ def _soft_fix_beside_asserted_crossing(answer: Answer, verdict: Verdict) -> Verd
 def _fix_beside_denied_crossing(answer: Answer, verdict: Verdict) -> Verdict:
     """The move into the thread fixes nothing the answer calls fine: a crossing denied and
     never retracted ("That hand-off is fine") leaves the move a refactor, whatever its code."""
-    verdict = _soft_fix_beside_asserted_crossing(answer, verdict)
+    crossing = evaluate(answer, CROSSES, require="either")
+    verdict = _soft_fix_beside_asserted_crossing(answer, verdict, crossing)
     verdict = _set_up_left_on_caller(answer, verdict)
     if not verdict.passed:
         return verdict
-    crossing = evaluate(answer, CROSSES, require="either")
     if crossing.kind == "denial":
         return Verdict(False, f"the crossing is denied: {crossing.evidence}", kind="denial", rule=crossing.rule)
     return verdict

@@ -614,6 +614,11 @@ def _methods_after_a_helper(tree: ast.Module) -> list[ast.stmt]:
     return nodes
 
 
+def _last_sentence(lead: str) -> str:
+    """The sentence of a lead-in that the block right after it goes with."""
+    return re.split(r"(?<=[.!?])\s+", lead.strip())[-1] if lead.strip() else ""
+
+
 # a lead-in that puts new lines ahead of everything in one method: "At the top of
 # `_handle_submit()`, add:", "Before the duplicate check in `_handle_submit()`, add:", "and
 # in `_handle_submit`, before the duplicate check:"
@@ -628,7 +633,7 @@ def _top_of_method(module: "_Module", statements: list[ast.stmt], lead: str) -> 
     """(the line to insert after, its indentation) for a bare fragment whose lead-in puts it
     first in one method of the main class. None when the fragment reads a local the method
     sets on the way (only its parameters stand at its top) or restates one of its lines."""
-    sentence = re.split(r"(?<=[.!?])\s+", lead.strip())[-1] if lead.strip() else ""
+    sentence = _last_sentence(lead)
     match = _AT_TOP.search(sentence)
     cls = module.classes.get(module.main_class)
     if match is None or cls is None or not statements:
@@ -669,7 +674,7 @@ _AFTER_QUOTED = re.compile(r"\b(?:right |just |directly |immediately )?(?:after|
 def _after_quoted_line(module: "_Module", statements: list[ast.stmt], lead: str) -> tuple[int, str] | None:
     """(the line to insert after, its indentation) for bare new lines whose lead-in quotes the
     one class line they go after; None when the quote is no line of the class or several."""
-    sentence = re.split(r"(?<=[.!?])\s+", lead.strip())[-1] if lead.strip() else ""
+    sentence = _last_sentence(lead)
     quoted = _AFTER_QUOTED.search(sentence)
     cls = module.classes.get(module.main_class)
     if quoted is None or cls is None or not statements:
@@ -686,7 +691,7 @@ def _as_new_body(module: "_Module", snippet: str, lead: str) -> str:
     """A bare block under "make the body of `F()`:" as the whole function F, under F's own
     signature; the snippet unchanged otherwise (a block with a ``def`` of its own, or a
     function the program lacks)."""
-    sentence = re.split(r"(?<=[.!?])\s+", lead.strip())[-1] if lead.strip() else ""
+    sentence = _last_sentence(lead)
     named = _BODY_OF.search(sentence)
     if named is None or re.search(r"^\s*(?:async\s+def|def|class)\s", snippet, re.M):
         return snippet
