@@ -7,8 +7,10 @@ import py_compile
 
 import pytest
 
+from llmbench.grading.rules import evaluate
 from llmbench.paths import buggy_code_dir
 from llmbench.tasks import get_task, grade
+from llmbench.tasks.payment import SQL
 from llmbench.tasks.prompting import read_fixture
 
 TASK = get_task("payment")
@@ -554,3 +556,11 @@ def test_a_read_modify_write_on_totals_is_no_atomicity_finding_whatever_was_paid
     right = ("`_execute_payment()` sends the coins and only then marks the row `paid`; the send and the status "
              "update are not atomic, so a wallet error after broadcasting puts the row back to `pending` and it is paid twice.")
     assert grade("payment", right)["payment.atomicity"].passed
+
+
+def test_a_statement_named_by_its_keyword_is_the_query_of_the_function_its_sentence_names():
+    def injectable(text: str) -> bool:
+        return evaluate(get_task("payment").parse_answer(text), SQL, require="mechanism").passed
+    assert injectable("`_execute_payment()` formats `payout_id` into its `UPDATE` with an f-string, which is injectable.")
+    # the keyword does not beat a decoy named beside it
+    assert not injectable("`process_pending_payments()` formats its `SELECT` with an f-string, which is injectable.")

@@ -277,3 +277,8 @@ def test_a_sentence_after_the_shown_line_speaks_of_that_line_not_of_a_name_furth
     shown = ("In `calculate_payouts()`:\n\n```python\nwindow_size = int(net_diff * self.n_factor)\n```\n\n"
              "is computed and never used — the query on the next lines is `self._last_shares(conn, self.share_window)`.\n")
     assert grade("pplns", shown)["pplns.window_size_unused"].passed
+
+
+def test_a_sentence_after_another_shown_line_speaks_of_that_line():
+    other = "In `__init__`:\n\n```python\nself.share_window = 10000\n```\n\nis computed and never used — nothing reads it.\n"
+    assert not grade("pplns", other)["pplns.window_size_unused"].passed
