@@ -315,6 +315,26 @@ def test_a_part_of_a_function_called_fine_denies_only_what_that_part_is():
     whole = sql + "`_execute_payment()` is fine as it is."
     assert not grade("payment", whole)["payment.sql_injection"].passed
 
+    # so does a possessive that names a part of the place by its code
+    possessive = sql + "_execute_payment's int(payout_id) cast is correct."
+    assert grade("payment", possessive)["payment.sql_injection"].passed
+    assert not grade("payment", sql + "_execute_payment's query is correct.")["payment.sql_injection"].passed
+
+
+def test_a_json_findings_location_is_where_its_explanation_is():
+    import json
+
+    def finding(location: str) -> str:
+        return "```json\n" + json.dumps({"findings": [{
+            "id": 1, "title": "Two workers pay one payout", "location": location, "severity": "high",
+            "explanation": ("When several payout workers run at the same time, two threads can read the same "
+                            "value and both go on. self.lock exists but is never acquired around this update."),
+            "fix": "with self.lock:\n    ...",
+        }]}, indent=2) + "\n```\n"
+    assert grade("payment", finding("PaymentProcessor.process_pending_payments"))["payment.race_condition"].passed
+    verdict = grade("payment", finding("PaymentProcessor.batch_payments"))["payment.race_condition"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict
+
 
 def test_a_request_after_a_description_completes_no_finding():
     described = ("When `_send_payment()` gets an exception from `self.wallet.sendtoaddress`, it returns `None`; "
@@ -546,6 +566,20 @@ def test_a_bound_payout_id_alone_is_no_sql_fix_since_other_fixes_bind_it_too():
     # the visitor's address bound as a parameter can only be the SQL fix
     history = '```python\nrows = conn.execute("SELECT * FROM payouts WHERE address = ?", (address,)).fetchall()\n```\n'
     assert grade("payment", atomicity + ID_BOUND + history)["payment.sql_injection"].passed
+
+
+def test_a_bound_payout_id_does_not_fix_an_injection_asserted_only_in_the_history_query():
+    history_only = ("`get_payment_history()` interpolates the visitor's `address` into its SELECT with an f-string, "
+                    "so `x' OR '1'='1` is injectable.\n\n")
+    assert not grade("payment", history_only + ID_BOUND)["payment.sql_injection"].passed
+    # the history query bound on the same line as the payout id is still the history's fix
+    both = ("`get_payment_history()` interpolates the visitor's `address` into its SELECT with an f-string, which is "
+            "injectable. Fix: `conn.execute(\"SELECT * FROM payouts WHERE address = ?\", (address,))`, and bind every "
+            "UPDATE the same way: `conn.execute(\"UPDATE payouts SET status = 'paid' WHERE id = ?\", (payout_id,))`.")
+    assert grade("payment", both)["payment.sql_injection"].passed
+    # an answer that also asserts it of the payout id's statement is fixed by binding that id
+    also = history_only + "`_execute_payment()` formats `payout_id` into its UPDATE the same way, which is injectable too.\n\n"
+    assert grade("payment", also + ID_BOUND)["payment.sql_injection"].passed
 
 
 def test_a_read_modify_write_on_totals_is_no_atomicity_finding_whatever_was_paid_twice():

@@ -309,6 +309,17 @@ def test_stale_job_paraphrases(text):
     assert _passed(text, "stale_job")
 
 
+def test_another_part_of_submit_block_called_correct_does_not_deny_the_block_log():
+    leak = ("`_submit_block()` logs the entire `block_hex` at INFO before `submitblock`, so contractors reading the "
+            "log service get the block first. Log only the block hash and height there. ")
+    assert grade("stratum", leak + "The segwit coinbase re-serialization in `_submit_block()` looks correct.")[
+        "stratum.info_leak"].passed
+    for whole in ("The logging in `_submit_block()` is fine.", "Everything in `_submit_block()` is fine.",
+                  "`_submit_block()` is fine."):
+        verdict = grade("stratum", leak + whole)["stratum.info_leak"]
+        assert not verdict.passed and verdict.kind == "denial", (whole, verdict)
+
+
 def test_fine_as_is_verdict_on_current_job_is_a_denial():
     text = ("`_validate_share` uses `self.current_job`, which is always the newest job, so shares are validated "
             "against up-to-date work; that's the correct behaviour and no change is needed there.")

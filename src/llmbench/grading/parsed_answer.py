@@ -405,12 +405,17 @@ def _json_as_text(text: str) -> str:
     return "\n".join(out)
 
 
+# keys that say where a finding is, and keys that say nothing of what it is
+_PLACE_KEYS = ("location", "function", "method", "where", "place", "component", "file")
+_MINOR_KEYS = ("id", "no", "number", "index", "severity", "priority", "confidence")
+
+
 def _flatten_json(data, out: list[str]) -> None:
     if isinstance(data, dict):
         scalars = {k: v for k, v in data.items() if not isinstance(v, (dict, list))}
         if scalars:
             out.append("")
-            out.append("- " + " ".join(f"{str(k)[:1].upper()}{str(k)[1:]}: {_sentence(v)}" for k, v in scalars.items()))
+            out.append("- " + " ".join(_object_sentences(scalars)))
         for value in data.values():
             if isinstance(value, (dict, list)):
                 _flatten_json(value, out)
@@ -422,6 +427,21 @@ def _flatten_json(data, out: list[str]) -> None:
                 _flatten_json(value, out)
     else:
         out.append("- " + _sentence(data))
+
+
+def _object_sentences(scalars: dict) -> list[str]:
+    """One object's ``key: value`` sentences. Its title and its location make one lead
+    sentence, the item's subject ("Title: Shared dict mutated …; Location:
+    PaymentProcessor.batch_payments."), so each explanation under it is read at that place."""
+    def key(k) -> str:
+        return f"{str(k)[:1].upper()}{str(k)[1:]}"
+    one_line = {k: v for k, v in scalars.items() if "\n" not in str(v).strip()}
+    places = [k for k in one_line if str(k).lower() in _PLACE_KEYS]
+    title = next((k for k in one_line if str(k).lower() not in _PLACE_KEYS + _MINOR_KEYS), None)
+    lead = ([title] if title is not None else []) + places
+    head = "; ".join(f"{key(k)}: {str(scalars[k]).strip().rstrip('.')}" for k in lead)
+    rest = [f"{key(k)}: {_sentence(v)}" for k, v in scalars.items() if k not in lead]
+    return ([head + "."] if head else []) + rest
 
 
 def _sentence(value) -> str:

@@ -159,6 +159,8 @@ class Finding:
     broken_fixes: Patterns = ()           # the fix done wrong in code ("address = %s" in sqlite3): the prose fix, and its block's code, mean that
     decoy_blame_voids_fix: bool = False  # a one-place defect: a fix beside the mechanism blamed on a decoy fixes that decoy
     shared_fixes: Patterns = ()           # fix text other checks' fixes write too: this fix only beside an asserted finding
+    shared_fix_places: Patterns = ()      # ... and only when an asserted finding names one of these (the shared fix's statement)
+    subject_parts: Patterns = ()          # the parts of a place this defect is about: a denial of another part denies nothing here
     # The patterns above, compiled once in __post_init__.
     _places: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
     _strong: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
@@ -175,6 +177,8 @@ class Finding:
     _advice: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
     _broken: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
     _shared: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _shared_places: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    _subject_parts: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         compiled = {
@@ -193,6 +197,8 @@ class Finding:
             "_advice": _rules(self.advice),
             "_broken": _rules(self.broken_fixes),
             "_shared": _rules(self.shared_fixes),
+            "_shared_places": _rules(self.shared_fix_places),
+            "_subject_parts": _rules(self.subject_parts),
         }
         for name, value in compiled.items():
             object.__setattr__(self, name, value)
@@ -254,6 +260,13 @@ def _search(rules: Sequence[Rule], text: str) -> tuple[Rule, re.Match] | None:
         if match:
             return rule, match
     return None
+
+
+def _blanked(rules: Sequence[Rule], text: str) -> str:
+    """``text`` with every match of ``rules`` blanked out."""
+    for rule in rules:
+        text = rule.pattern.sub(" ", text)
+    return text
 
 
 def _name(found: tuple[Rule, re.Match] | None) -> str:
@@ -500,6 +513,8 @@ def _denied_places(finding: Finding, text: str) -> frozenset[str]:
 _NEW_SUBJECT = re.compile(r"\(\s*(?:only|but|except)\b|\bonly the\b")
 
 
+_POSSESSED = re.compile(r"^'s\s+(.+)", re.DOTALL)
+_CALLED = re.compile(r"\w\(")
 _TIMED_BY = re.compile(r"\b(?:before|after|until|prior to|once)\s+`?$", re.IGNORECASE)
 
 
@@ -507,6 +522,10 @@ def _other_subject(finding: Finding, between: str) -> bool:
     """Whether the words between a place and a denial bring in another subject: "each
     socket must belong to one thread (only the `zmq.Context` is safe to share)"."""
     if _NEW_SUBJECT.search(between):
+        return True
+    possessed = _POSSESSED.match(between.lstrip("`"))
+    if possessed and (_CALLED.search(possessed.group(1)) or _names_other_code(finding, possessed.group(1))):
+        # "get_payment_history's int(limit) cast is correct": a part of the place is the subject
         return True
     # (the place's own closing backtick may open the words between: skip it, or the prose up
     # to the next code span would read as code)
@@ -537,12 +556,21 @@ def _generic_denial(finding: Finding, text: str) -> str | None:
 _PART_OF = re.compile(r"(`[^`]+`[^`]{0,20}?|\b\w+(?:\s+\w+)?)\s+(?:in|of|inside|within)\s+(?:the\s+)?`?$", re.IGNORECASE)
 
 
+_WHOLE = re.compile(r"^(?:everything|all|(?:the )?(?:rest|code|logic|body|implementation|function|method))$", re.IGNORECASE)
+
+
 def _part_of_place(finding: Finding, lead: str) -> bool:
     """Whether the words before a denied place name a part of it that is other code than
-    this check's places (its `except` block): the denial is about that part."""
+    this check's places (its `except` block), or, for a check that says what its parts are
+    (``subject_parts``), a part that names none of them ("The segwit coinbase
+    re-serialization in `_submit_block()` looks correct"): the denial is about that part."""
     part = _PART_OF.search(lead)
-    return part is not None and _names_other_code(finding, part.group(1)) \
-        and not _search(finding._denial_places, part.group(1))
+    if part is None or _search(finding._denial_places, part.group(1)):
+        return False
+    if _names_other_code(finding, part.group(1)):
+        return True
+    return bool(finding._subject_parts) and not _WHOLE.match(part.group(1).strip()) \
+        and not _search(finding._subject_parts, lead)
 
 
 def _mechanism_denied(finding: Finding, text: str) -> str | None:
@@ -1140,9 +1168,10 @@ _WARNS = re.compile(r"\b(?:not|never|instead of|rather than|wrong|mistake)\b|n't
 _NAME_SPAN = re.compile(r"`[\w.]+(?:\(\))?`")
 
 
-def find_fix(answer: Answer, finding: Finding, unshared: bool = False) -> tuple[Hit | None, Miss | None]:
+def find_fix(answer: Answer, finding: Finding, unshared: str = "") -> tuple[Hit | None, Miss | None]:
     """The first novel code line (or concrete prose) that can only be this defect's fix.
-    ``unshared``: leave out fix text other checks' fixes write too (``shared_fixes``)."""
+    ``unshared``: leave out fix text other checks' fixes write too (``shared_fixes``), for
+    the reason it says."""
     miss: Miss | None = None
     # the answer's own code does the fix wrong: its prose fix ("use a parameterized query")
     # describes that code, and only a working code line elsewhere passes
@@ -1167,8 +1196,13 @@ def find_fix(answer: Answer, finding: Finding, unshared: bool = False) -> tuple[
             continue
         rule = f"fix {_name(found)}"
         if unshared and finding._shared and _search(finding._shared, statement):
-            miss = miss or Miss(unit, f"{rule}, which other fixes write too, with no finding asserted", "missing")
-            continue
+            # (the same line may also bind what only this fix binds: "… WHERE address = ? …; same
+            # ?-binding for every UPDATE …, e.g. … WHERE id = ?")
+            found = _search(finding._fixes, _blanked(finding._shared, statement))
+            if not found:
+                miss = miss or Miss(unit, f"{rule}, which other fixes write too, {unshared}", "missing")
+                continue
+            rule = f"fix {_name(found)}"
         if not unit.novel:
             miss = miss or Miss(unit, "fix text copied from the prompt", "echo")
             continue
@@ -1299,7 +1333,12 @@ def evaluate(answer: Answer, finding: Finding, require: str = "either", missing:
         # (a bound payout id is also the race's claim and the atomicity fix's statement: in an
         # answer whose prose explains its code, and never by this defect, it may be theirs, so
         # another fix line must be this defect's; an answer that is only its code has no other)
-        fix, fix_miss = find_fix(answer, finding, unshared=True)
+        fix, fix_miss = find_fix(answer, finding, unshared="with no finding asserted")
+    elif fix is not None and stated and finding._shared_places and _search(finding._shared, _statement(answer, fix.unit)) \
+            and not _asserted_at(answer, finding, finding._shared_places):
+        # (the injection asserted in the history query only: a bound payout id fixes another
+        # statement, the one the race's claim or the atomicity fix rewrites)
+        fix, fix_miss = find_fix(answer, finding, unshared="beside a finding asserted at another place")
     # (a mechanism said in a request is advice whatever the sentence's other clauses assert:
     # "Each check-and-claim must happen under `self.lock` — a test and an insert are never safe")
     # (a prose fix in a sentence that also asserts is soft by its own clause: "Consider `Decimal` for
@@ -1360,6 +1399,12 @@ def evaluate(answer: Answer, finding: Finding, require: str = "either", missing:
     reason = missing or "no finding at the right place with its mechanism"
     return Verdict(False, reason + (f"; nearest: {near.evidence()}" if near else ""),
                    kind=near.kind if near else "missing", rule="")
+
+
+def _asserted_at(answer: Answer, finding: Finding, places: Sequence[Rule]) -> bool:
+    """Some sentence of the answer's own prose asserts the mechanism and names one of ``places``."""
+    return any(u.kind != "code" and u.novel and u.act != ADVICE and _search(places, _plain(u))
+               and _search(finding._mechanisms, _plain(u)) for u in answer.units)
 
 
 def _passed(mech: Hit | None, fix: Hit | None) -> Verdict:

@@ -132,6 +132,8 @@ SQL = Finding(
     # the payout id bound as a parameter: the race's claim and the atomicity fix's statements bind
     # it too, so alone (no injection asserted) it is no SQL fix
     shared_fixes=(r"\bWHERE\s+id\s*=\s*(?:\?|:\w+)",),
+    # ... and beside an injection asserted only in the history query, it fixes another statement
+    shared_fix_places=(r"_execute_payment|payout_id|WHERE id|\bUPDATE\b",),
     # the race fix's claim (`WHERE id = ? AND status = 'pending'`) binds a parameter too, but means the race
     # and so does the atomicity fix's new state (`SET status = 'review' WHERE id = ?`)
     not_fixes=(r"\bAND\s+status\s*=", r"\bstatus\s*=\s*['\"](?!(?:pending|processing|paid)['\"])\w+['\"]"),

@@ -192,6 +192,8 @@ INFO_LEAK = Finding(
         r"\bnot (?:a |an |really a )?(?:real )?(?:leak|security (?:issue|risk|problem)|secret|sensitive)\b",
         r"\bnothing (?:sensitive|secret|confidential)\b|\b(?:harmless|public anyway|is public)\b",
     ),
+    # "The segwit coinbase re-serialization in _submit_block() looks correct" denies another part
+    subject_parts=(_LOGGED, _BLOCK_DATA),
     # "`block_hex` is the entire serialized block … It is shipped to the log service before `submitblock`"
     span=2,
 )
