@@ -442,6 +442,30 @@ def test_a_quoted_call_with_elided_arguments_anchors_the_lines_after_its_whole_s
     assert "self.recent_shares.clear()" not in splice(stratum, other, "StratumServer").text
 
 
+
+def test_new_lines_after_several_quoted_class_lines_go_after_the_last_of_them():
+    stratum = read_fixture("stratum_server.py")
+    snippet = ("        async with server:\n            await server.serve_forever()\n"
+               "            self._prune_recent_shares()\n")
+    start = method_source(splice(stratum, snippet, "StratumServer").text, "StratumServer", "start")
+    # inside the `async with`, after the call that never returns: the prune never runs
+    assert "async with server:\n        await server.serve_forever()\n        self._prune_recent_shares()" in start
+    # quoted lines the class does not have in that order place nothing
+    swapped = snippet.replace("async with server:", "async with self.lock:")
+    assert "_prune_recent_shares" not in splice(stratum, swapped, "StratumServer").text
+
+
+def test_restated_local_lines_of_one_method_replace_their_namesakes():
+    stratum = read_fixture("stratum_server.py")
+    snippet = ('prev_hash = bytes.fromhex(self.block_template["previousblockhash"])[::-1]\n'
+               'bits = bytes.fromhex(self.block_template["bits"])[::-1]\n')
+    header = method_source(splice(stratum, snippet, "StratumServer").text, "StratumServer", "_build_header")
+    assert header.count("[::-1]") == 2 and header.count("prev_hash = ") == 1 and header.count("bits = ") == 1
+    # beside a line the class does not assign, the run is no restatement and replaces nothing
+    mixed = snippet + "reversed_bits = bits[::-1]\n"
+    assert "[::-1]" not in method_source(splice(stratum, mixed, "StratumServer").text, "StratumServer", "_build_header")
+
+
 PRUNE_FRAGMENT = ("cutoff = time.time() - 600\n"
                   "while self.recent_shares and next(iter(self.recent_shares.values())) < cutoff:\n"
                   "    self.recent_shares.popitem(last=False)\n")

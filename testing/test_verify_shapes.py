@@ -24,7 +24,7 @@ from verify_probes_helpers import TARGET, by_probe, case_text, lay_out, run_prob
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify import runner
 from llmbench.verify.candidate import Candidate, NoCandidate, build_candidate
-from llmbench.verify.places import concerns, touches_place
+from llmbench.verify.places import added_lines, concerns, touches_place
 from llmbench.verify.runner import Verifier
 from llmbench.verify.splice import elisions_as_ellipsis
 
@@ -348,6 +348,18 @@ def test_a_helper_nothing_calls_counts_for_its_place_when_the_prose_says_nothing
 def test_a_helper_nothing_calls_is_left_to_the_prose_that_says_where_it_runs(prose):
     built = candidate("stratum", f"{prose}\n\n" + fenced(PRUNER))
     assert not touches_place("stratum.memory_leak", built.changed, built.added_state)
+
+
+def test_float_money_rounded_on_floats_carries_no_money_fix_whatever_its_run_says():
+    rounded = ("fee = round(self.calculate_fee(amount), 8)\nnet_amount = round(amount - fee, 8)\n")
+    built = candidate("payment", "In `_execute_payment`, round both:\n\n" + fenced(rounded))
+    assert "PaymentProcessor._execute_payment" in built.changed
+    added = added_lines(PAYMENT, built.files["payment_processor.py"])
+    assert not touches_place("payment.float_precision", built.changed, built.added_state, added)
+    decimal = ("fee = self.calculate_fee(Decimal(str(amount)))\nnet_amount = Decimal(str(amount)) - fee\n")
+    built = candidate("payment", "In `_execute_payment`:\n\n" + fenced(decimal))
+    added = added_lines(PAYMENT, built.files["payment_processor.py"])
+    assert touches_place("payment.float_precision", built.changed, built.added_state, added)
 
 
 def test_a_call_the_prose_puts_at_the_top_of_a_method_makes_the_helper_called():

@@ -48,6 +48,9 @@ NEEDS: dict[str, re.Pattern[str]] = {
     "pplns.config_key_mismatch": re.compile(r"pplns_window"),
     "stratum.memory_leak": re.compile(r"recent_shares|maxlen|popitem|prune|expire|evict", re.I),
     "stratum.input_validation": re.compile(r"params|fromhex|int\(\s*\w+\s*,\s*16|ValueError|TypeError|KeyError|IndexError"),
+    # the contract's money fix is Decimal or integer base units: `round(amount - fee, 8)` on
+    # floats may send one probed amount exactly, and is still float money
+    "payment.float_precision": re.compile(r"\bDecimal\b|sats?\b|satoshi|\bCOIN\b|quantize|\b1e8\b|10\s*\*\*\s*8|100_?000_?000", re.I),
 }
 
 

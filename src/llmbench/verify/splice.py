@@ -512,10 +512,18 @@ def _anchored_fragment(snippet: str, module: "_Module", adds: bool) -> tuple[str
     except SyntaxError:
         return snippet, None
     class_lines = {n: module.lines[n - 1].strip() for n in range(cls.lineno, _end(cls) + 1)}
-    anchors = [n for n, text in class_lines.items() if text == run[0].strip()] or _elided_call_anchor(cls, class_lines, run[0])
     restated = set(class_lines.values()) - {""}
     first_indent = indent_of(run[0])
-    added = run[1:]
+    quoted = _quoted_run(module, cls, run)
+    if quoted is not None:
+        # several class lines quoted as they stand, then the new ones ("call it from `start()`,
+        # after the server is running:" over `async with server:`, `await server.serve_forever()`
+        # and the new call): the new lines go after the last quoted one
+        (first, last), added = quoted
+        anchors, opening_indent = [last], indent_of(module.lines[first - 1])
+    else:
+        anchors = [n for n, text in class_lines.items() if text == run[0].strip()] or _elided_call_anchor(cls, class_lines, run[0])
+        added, opening_indent = run[1:], ""
     forward = len(anchors) == 1 and not any(line.strip() in restated for line in added)
     if not forward and (before := _inserted_before(module, cls, run)) is not None:
         # new lines, then the class lines they go before ("convert the row's amount before the
@@ -542,9 +550,22 @@ def _anchored_fragment(snippet: str, module: "_Module", adds: bool) -> tuple[str
     # over several lines)
     opening = max((n.lineno for n in ast.walk(cls) if isinstance(n, ast.stmt) and not isinstance(n, (*_FUNCS, ast.ClassDef))
                    and _end(n) == anchors[0]), default=anchors[0])
-    indent = indent_of(module.lines[opening - 1])
+    indent = opening_indent if quoted is not None else indent_of(module.lines[opening - 1])
     return "\n".join(lines[:start]), (anchors[0], [indent + line[len(first_indent):] if line.strip() else ""
                                                    for line in added])
+
+
+def _quoted_run(module: "_Module", cls: ast.ClassDef, run: list[str]) -> tuple[tuple[int, int], list[str]] | None:
+    """((first, last) class line, the lines after them) for a run that opens with two or more
+    consecutive lines of the class, found at one place only, and goes on with others."""
+    body = [(n, module.lines[n - 1].strip()) for n in range(cls.lineno, _end(cls) + 1) if module.lines[n - 1].strip()]
+    given = [line for line in run if line.strip()]
+    for cut in range(len(given) - 1, 1, -1):
+        head = [line.strip() for line in given[:cut]]
+        starts = [k for k in range(len(body) - cut + 1) if [t for _, t in body[k:k + cut]] == head]
+        if len(starts) == 1:
+            return (body[starts[0]][0], body[starts[0] + cut - 1][0]), given[cut:]
+    return None
 
 
 # a quoted statement whose call arguments are left out: "accepted, block_hash = await
@@ -735,8 +756,10 @@ def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = Fa
     if bare:
         # "right after the line `self.config = config`, add:" places the lines, whatever they set
         top = _after_quoted_line(module, statements, lead)
+    # ("In `_build_header`, replace the two lines with:" over `prev_hash = …[::-1]` and `bits = …[::-1]`)
+    restated_locals = _restated_locals(module, statements)
     if bare and top is None and not any(_only_assignment_of(module, n) is not None for n in statements) \
-            and not (len(statements) == 1 and (_only_run_wrapped_by(module, statements[0]) or _only_local_assignment_of(module, statements[0]))):
+            and not restated_locals and not (len(statements) == 1 and _only_run_wrapped_by(module, statements[0])):
         top = _top_of_method(module, statements, lead)
     if top is not None:
         after, indent = top
@@ -785,7 +808,7 @@ def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = Fa
             # "Guard the parsing:" try: <the three parsing lines> except ValueError: …
             first, last = wrapped
             edits.replace(_start(first), _end(last), _source(snippet_lines, node, indent_of(module.lines[first.lineno - 1])))
-        elif (target := _only_assignment_of(module, node)) is not None or len(statements) == 1 and (
+        elif (target := _only_assignment_of(module, node)) is not None or restated_locals and (
                 target := _only_local_assignment_of(module, node)) is not None:
             # "In `__init__`, replace the literal with: self.share_window = …": the one
             # statement of the class that sets that attribute
@@ -881,6 +904,18 @@ def _only_local_assignment_of(module: _Module, node: ast.stmt) -> ast.stmt | Non
     if len(found) != 1 or difflib.SequenceMatcher(None, ast.unparse(found[0].value), ast.unparse(node.value)).ratio() < 0.6:
         return None
     return found[0]
+
+
+def _restated_locals(module: _Module, statements: list[ast.stmt]) -> bool:
+    """Whether a bare snippet is only ``name = …`` lines, each restating with a change the one
+    line of one method of the main class that assigns that name."""
+    targets = [_only_local_assignment_of(module, n) for n in statements]
+    cls = module.classes.get(module.main_class)
+    if not targets or cls is None or any(t is None for t in targets) or len({id(t) for t in targets}) != len(targets):
+        return False
+    owners = {next((m.name for m in cls.body if isinstance(m, _FUNCS) and _start(m) <= t.lineno <= _end(m)), None)
+              for t in targets if t is not None}
+    return len(owners) == 1 and None not in owners
 
 
 def _reads_attribute(node: ast.AST, name: str) -> bool:
