@@ -161,6 +161,16 @@ def test_clauses_split_at_coordinators_not_inside_a_request():
     assert clauses("Make sure that the socket is not shared") == ["Make sure that the socket is not shared"]
 
 
+
+def test_an_arrow_between_two_code_names_is_a_call_path_not_a_clause_break():
+    path = ("I'd recommend auditing how the submitted `job_id` flows through `_handle_submit()` → "
+            "`_validate_share()` and making sure each share is checked.")
+    assert len(clauses(path)) == 1 and classify(path) == ADVICE
+    # between prose, or prose and code, it still parts two clauses
+    assert clauses("The header is wrong → reverse it.") == ["The header is wrong", "reverse it."]
+    assert clauses("It is never pruned -> `recent_shares` grows.") == ["It is never pruned", "`recent_shares` grows."]
+
+
 def test_a_subordinate_clause_does_not_turn_a_request_into_an_assertion():
     assert classify("Consider whether `stop()` is safe while `_listen()` is blocked in `recv`.") == ADVICE
     assert classify("`stop()` closes the socket while `_listen()` is blocked in `recv`.") == ASSERTION

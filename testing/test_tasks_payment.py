@@ -598,3 +598,36 @@ def test_a_statement_named_by_its_keyword_is_the_query_of_the_function_its_sente
     assert injectable("`_execute_payment()` formats `payout_id` into its `UPDATE` with an f-string, which is injectable.")
     # the keyword does not beat a decoy named beside it
     assert not injectable("`process_pending_payments()` formats its `SELECT` with an f-string, which is injectable.")
+
+
+def test_errors_swallowed_there_are_where_the_sentence_before_is():
+    loop = ("`_worker_loop()` wraps the whole round in `except Exception: log.exception(...)` and simply continues. "
+            "When the wallet connection misbehaves, the error is swallowed at that level, and the next round sends it again.")
+    verdict = grade("payment", loop)["payment.atomicity"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict
+    send = loop.replace("`_worker_loop()` wraps the whole round in `except Exception: log.exception(...)` and simply continues.",
+                        "`_send_payment()` wraps `sendtoaddress` in `except Exception: return None`.")
+    assert grade("payment", send)["payment.atomicity"].passed
+
+
+def test_float_money_blamed_on_the_history_reader_is_at_the_decoy_and_so_is_its_fix():
+    history = ("### 3. Fees off by satoshis\n\n**Root cause:** `get_payment_history()` returns `amount` and `fee` exactly "
+               "as SQLite hands them back — Python `float`s — and `dict(row)` passes them on unchanged. Accounting sums "
+               "those floats, and binary floating point cannot represent values like `0.00174221` exactly.\n\n"
+               "**Fix:** convert the money columns to `Decimal` when building the result.\n")
+    verdict = grade("payment", history)["payment.float_precision"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict
+    fee = history.replace("`get_payment_history()` returns `amount` and `fee` exactly as SQLite hands them back",
+                          "`calculate_fee()` computes the fee on `amount`")
+    assert grade("payment", fee)["payment.float_precision"].passed
+
+
+def test_a_prose_fix_for_the_constant_select_of_the_pending_scan_is_no_sql_fix():
+    select = ("The query that really needs attention is the `SELECT` in `process_pending_payments()`: it is a raw SQL "
+              "string passed straight to `conn.execute()`, which is exactly the pattern SQL injection exploits. It should "
+              "go through placeholders like this:\n\n```python\nrows = conn.execute(\"SELECT id FROM payouts WHERE status = ?\", "
+              "(\"pending\",)).fetchall()\n```\n")
+    verdict = grade("payment", select)["payment.sql_injection"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict
+    history = select.replace("the `SELECT` in `process_pending_payments()`", "the `SELECT` in `get_payment_history()`")
+    assert grade("payment", history)["payment.sql_injection"].passed

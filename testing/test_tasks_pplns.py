@@ -282,3 +282,38 @@ def test_a_sentence_after_the_shown_line_speaks_of_that_line_not_of_a_name_furth
 def test_a_sentence_after_another_shown_line_speaks_of_that_line():
     other = "In `__init__`:\n\n```python\nself.share_window = 10000\n```\n\nis computed and never used — nothing reads it.\n"
     assert not grade("pplns", other)["pplns.window_size_unused"].passed
+
+
+def test_a_hypothetical_after_a_description_asserts_nothing_across_the_two_sentences():
+    described = "The dashboard value `window_limit` comes from `self.share_window`. "
+    hypothetical = described + "If `self.share_window` is a fixed literal in your build, it would override your JSON."
+    verdict = grade("pplns", hypothetical)["pplns.hardcoded_share_window"]
+    assert not verdict.passed, verdict
+    said = described + "It is a fixed literal in `__init__`, so it overrides your JSON's `pplns_window`."
+    assert grade("pplns", said)["pplns.hardcoded_share_window"].passed
+
+
+def test_a_summary_row_is_read_with_the_heading_of_its_section_too():
+    def answer(heading: str) -> str:
+        return (f"## 2. {heading}\n\n```python\nwindow_size = int(net_diff * self.n_factor)\n```\n\n"
+                "No matter how you set `pplns_n`, the payout ends up computed over 10,000 shares.\n\n"
+                "## Summary\n\n| # | Location | Issue |\n|---|---|---|\n"
+                "| 2 | `calculate_payouts()`: `window_size` | `window_size` unused by the query |\n")
+    swapped = grade("pplns", answer("`window_size` is effectively a fixed 10,000-share window"))["pplns.window_size_unused"]
+    assert not swapped.passed and swapped.kind == "wrong_mechanism", swapped
+    assert grade("pplns", answer("`window_size` is computed and then ignored"))["pplns.window_size_unused"].passed
+
+
+
+def test_the_window_read_in_the_query_helper_or_only_for_the_dashboard_is_no_config_fix():
+    diagnosis = ("The configured `pplns_window` is never read: the code only knows `share_window`.\n\n")
+    helper = diagnosis + ("```python\n    def _last_shares(self, conn, limit=None):\n"
+                          "        limit = int(self.config.get(\"pplns_window\", limit or 10000))\n"
+                          "        return conn.execute(\"SELECT worker, difficulty FROM shares ORDER BY id DESC LIMIT ?\", "
+                          "(limit,)).fetchall()\n```\n")
+    verdict = grade("pplns", helper)["pplns.config_key_mismatch"]
+    assert not verdict.passed and "_last_shares(), a wrong place" in verdict.evidence, verdict
+    dashboard = diagnosis + '```python\n            "window_limit": int(self.config.get("pplns_window", 10000)),\n```\n'
+    assert not grade("pplns", dashboard)["pplns.config_key_mismatch"].passed
+    init = diagnosis + '```python\n        self.share_window = int(config.get("pplns_window", 10000))\n```\n'
+    assert grade("pplns", init)["pplns.config_key_mismatch"].passed

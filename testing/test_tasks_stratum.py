@@ -309,6 +309,18 @@ def test_stale_job_paraphrases(text):
     assert _passed(text, "stale_job")
 
 
+def test_code_the_next_sentence_leaves_to_the_reader_is_an_example_not_a_fix():
+    example = ("`_validate_share()` reads `self.current_job`. Many pools keep a small map of recent jobs keyed by id, "
+               "something like:\n\n```python\nself.jobs[job_id] = job\n```\n\n")
+    verdict = grade("stratum", example + "Consider whether that pattern fits here.\n")["stratum.stale_job"]
+    assert not verdict.passed and verdict.kind == "advice", verdict
+    # beside an asserted finding, the same code is its fix
+    asserted = ("`_validate_share()` ignores the submitted `job_id` and validates every share against "
+                "`self.current_job`, so shares for the job just replaced are rejected. Keep jobs by id:\n\n"
+                "```python\nself.jobs[job_id] = job\n```\n\nConsider whether that pattern fits here.\n")
+    assert grade("stratum", asserted)["stratum.stale_job"].passed
+
+
 def test_another_part_of_submit_block_called_correct_does_not_deny_the_block_log():
     leak = ("`_submit_block()` logs the entire `block_hex` at INFO before `submitblock`, so contractors reading the "
             "log service get the block first. Log only the block hash and height there. ")
@@ -535,3 +547,14 @@ def test_a_changelog_line_about_the_corrected_code_is_no_finding():
                "byte-reversed to the header's internal order.")
     assert grade("stratum", finding)["stratum.byte_order"].passed
 
+
+
+def test_byte_orders_said_to_differ_are_settled_by_the_direction_the_section_gives():
+    mixed = ("### Bug 1 — Header endianness\n\n`_build_header()` mixes byte orders: `version`, `ntime` and `nonce` are "
+             "packed little-endian, while `prev_hash` comes from the RPC as big-endian hex and is inserted with "
+             "`bytes.fromhex()`, so the block is refused.\n\n")
+    wrong = grade("stratum", mixed + "The block header is serialized big-endian, like the RPC values.\n")["stratum.byte_order"]
+    assert not wrong.passed and wrong.kind == "wrong_mechanism", wrong
+    right = mixed + "The header needs the 32 bytes of `previousblockhash` reversed, in internal order.\n"
+    assert grade("stratum", right)["stratum.byte_order"].passed
+    assert grade("stratum", mixed)["stratum.byte_order"].passed

@@ -466,6 +466,29 @@ def test_restated_local_lines_of_one_method_replace_their_namesakes():
     assert "[::-1]" not in method_source(splice(stratum, mixed, "StratumServer").text, "StratumServer", "_build_header")
 
 
+
+def test_a_dict_entry_given_alone_replaces_the_entry_with_its_key():
+    pplns = read_fixture("pplns.py")
+    stats = method_source(splice(pplns, '            "window_limit": self.pplns_window,\n', "PPLNSManager").text,
+                          "PPLNSManager", "get_worker_stats")
+    assert "'window_limit': self.pplns_window" in stats and "'window_limit': self.share_window" not in stats
+    # a key the class does not write is placed nowhere (and does not parse as a fix)
+    with pytest.raises(SyntaxError):
+        splice(pplns, '"window_max": self.pplns_window,\n', "PPLNSManager")
+
+
+def test_lines_after_the_line_a_lead_in_names_by_what_it_sets_are_added_there():
+    pplns = read_fixture("pplns.py")
+    line = "self.pplns_window = int(config.get(\"pplns_window\", 10000))\n"
+    init = method_source(splice(pplns, line, "PPLNSManager", adds=True,
+                                lead="In `__init__`, after the `n_factor` line, add the configured window:").text,
+                         "PPLNSManager", "__init__")
+    assert init.index("self.n_factor") < init.index("self.pplns_window") < init.index("self.share_window")
+    # a name no line of the class sets does not place it after the `n_factor` line
+    other = splice(pplns, line, "PPLNSManager", adds=True, lead="In `__init__`, after the `fee_ratio` line, add:").text
+    assert "self.n_factor = config.get('pplns_n', 2)\n        self.pplns_window" not in other
+
+
 PRUNE_FRAGMENT = ("cutoff = time.time() - 600\n"
                   "while self.recent_shares and next(iter(self.recent_shares.values())) < cutoff:\n"
                   "    self.recent_shares.popitem(last=False)\n")

@@ -135,7 +135,7 @@ def test_a_check_passes_only_when_all_its_probes_pass_and_sees_the_contract_layo
     ''' % sorted([".changed.json"] + [p.name for p in (Path(__file__).parents[1] / "fixtures" / "buggy_code").iterdir()
                                        if p.name != "__pycache__"])
     folder = probes_with(tmp_path, "payment", probe)
-    fee_fix = SQL_FIX + "\n```python\ndef calculate_fee(self, amount):\n    return amount\n```\n"
+    fee_fix = SQL_FIX + "\n```python\ndef calculate_fee(self, amount):\n    return Decimal(str(amount))\n```\n"
     runs = Verifier(probes_dir=folder).run("payment", fee_fix)
     assert runs["payment.sql_injection"]["status"] == "passed", runs["payment.sql_injection"]
     assert runs["payment.sql_injection"]["probe"] == "layout, patched"

@@ -45,8 +45,9 @@ ADVICE = "advice"
 QUOTE = "quote"
 
 # Clause boundaries: punctuation, then conjunctions that start an independent clause.
+# (an arrow between two code names is a call path, "`_handle_submit()` → `_validate_share()`")
 CLAUSE_SPLIT = re.compile(
-    r"\s*(?:;|:(?=\s)|\s[—–]\s|\s-{1,2}\s|→|->|=>|\s\|\s)\s*"
+    r"\s*(?:;|:(?=\s)|\s[—–]\s|\s-{1,2}\s|(?<!`)(?<!`\s)\s*(?:→|->|=>)|(?:→|->|=>)(?!\s*`)|\s\|\s)\s*"
     r"|,?\s+(?:but|so that|so|because|since|whereas|while|although|though|yet|hence|thus|therefore|otherwise|which means)\s+"
     r"|,\s+(?:and|or|then)\s+(?=(?:it|this|that|they|the|a|an|every|each|both|two|nothing|no|`)\b)",
     re.IGNORECASE,
@@ -203,20 +204,30 @@ def _split(sentence: str) -> list[tuple[str, bool]]:
 
 
 def asserted_part(sentence: str) -> str:
-    """The sentence with every clause that recommends or asks (or hangs on such a request)
-    blanked out, positions kept: what it asserts. "Resetting a row to `pending` is a strong
-    decision, so confirm it is only done when no coins left the wallet" asserts only the
-    first clause."""
-    out, start, subordinate, requested = [], 0, False, False
+    """The sentence with every clause that recommends or asks (or hangs on such a request),
+    or that only supposes, blanked out, positions kept: what it asserts. "Resetting a row to
+    `pending` is a strong decision, so confirm it is only done when no coins left the wallet"
+    asserts only the first clause."""
+    return _kept(sentence, ("asserts",))
+
+
+def unsupposed_part(sentence: str) -> str:
+    """The sentence without what it only supposes ("If it is a fixed literal in your build, it
+    would override your JSON"), positions kept: what it asserts or asks."""
+    return _kept(sentence, ("asserts", "asks"))
+
+
+def _kept(sentence: str, acts: tuple[str, ...]) -> str:
+    out, start, subordinate, previous = [], 0, False, "asserts"
     bounds = [(m.start(), m.end(), bool(_SUBORDINATE.match(m.group(0)))) for m in clause_breaks(sentence)]
     for end, after, next_subordinate in bounds + [(len(sentence), len(sentence), False)]:
         whole = _LEAD.sub("", sentence[start:end].strip())
         clause = _CONDITION.sub("", whole)
-        asks = bool(clause) and (_is_request(clause) or bool(_HYPOTHETICAL.match(whole))) \
-            or _hangs(clause, subordinate) and requested
-        out.append(" " * (end - start) if asks else sentence[start:end])
+        act = ("asks" if clause and _is_request(clause) else "supposes" if clause and _HYPOTHETICAL.match(whole)
+               else previous if previous != "asserts" and _hangs(clause, subordinate) else "asserts")
+        out.append(sentence[start:end] if act in acts else " " * (end - start))
         out.append(sentence[end:after])
-        requested, start, subordinate = asks, after, next_subordinate
+        previous, start, subordinate = act, after, next_subordinate
     return "".join(out)
 
 

@@ -32,7 +32,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence, Union
 
-from llmbench.grading.acts import ADVICE, asserted_part, clause_breaks, clauses, is_soft, is_unsettled, is_vague
+from llmbench.grading.acts import (
+    ADVICE,
+    asserted_part,
+    clause_breaks,
+    clauses,
+    is_soft,
+    is_unsettled,
+    is_vague,
+    unsupposed_part,
+)
 from llmbench.grading.check import Verdict
 from llmbench.grading.parsed_answer import Answer, Unit
 
@@ -161,6 +170,7 @@ class Finding:
     shared_fixes: Patterns = ()           # fix text other checks' fixes write too: this fix only beside an asserted finding
     shared_fix_places: Patterns = ()      # ... and only when an asserted finding names one of these (the shared fix's statement)
     subject_parts: Patterns = ()          # the parts of a place this defect is about: a denial of another part denies nothing here
+    unsettled_mechanisms: tuple[str, ...] = ()  # names of mechanisms a wrong one in the same paragraph or section settles
     # The patterns above, compiled once in __post_init__.
     _places: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
     _strong: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
@@ -650,6 +660,10 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         if steps_of:
             miss = Miss(unit, f"mechanism {_name(found)} said of the steps the sentence before names at {steps_of}", "wrong_place")
             continue
+        there = _there_named_before(answer, finding, unit, text, found[1])
+        if there:
+            miss = Miss(unit, f"mechanism {_name(found)} said to happen where the sentence before is, at {there}", "wrong_place")
+            continue
         wrong_mechanism = _search(finding._wrong_mechanisms, text)
         if wrong_mechanism:
             miss = Miss(unit, f"wrong mechanism {_name(wrong_mechanism)}", "wrong_mechanism")
@@ -670,7 +684,25 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         act, vague = unit.act, unit.vague
         # (a table row's cells are fragments: "validate against `self.current_job`" under
         # "Root cause" describes, it does not ask)
-        if act != ADVICE and " | " not in text and not found[0].pattern.search(asserted_part(text)):
+        # (a window is read sentence by sentence: "X comes from `self.share_window`. If it is a
+        # fixed literal in your build, it would override your JSON." asserts only the first)
+        sentences = [_plain(p) for p in unit.parts] if unit.parts else [text]
+        asserted = " ".join(asserted_part(t) for t in sentences)
+        if act != ADVICE and " | " not in text and not found[0].pattern.search(asserted):
+            # (another of the check's mechanisms may be what the assertion says: "That RPC field
+            # is big-endian display hex, while the header must carry …")
+            found = _search(finding._mechanisms, asserted) or found
+        settled = _settled_wrong(answer, finding, unit) if found[0].name in finding.unsettled_mechanisms else None
+        if settled:
+            # "`_build_header()` mixes byte orders … The block header is serialized big-endian"
+            miss = Miss(unit, f"mechanism {_name(found)} settled by wrong mechanism {settled}", "wrong_mechanism")
+            continue
+        if act != ADVICE and " | " not in text and not found[0].pattern.search(asserted):
+            if not found[0].pattern.search(" ".join(unsupposed_part(t) for t in sentences)):
+                # only supposed ("If it is a fixed literal in your build, it would override
+                # your JSON"): neither a finding nor a change to make
+                miss = miss or Miss(unit, f"mechanism {_name(found)} only under a condition", "missing")
+                continue
             # an asserting sentence whose mechanism sits in its request: "X is a strong decision,
             # so confirm it is only done when no coins left the wallet"
             act, vague = ADVICE, vague or is_vague(text)
@@ -841,7 +873,10 @@ def _without_asides(text: str) -> str:
 
 
 def _own_name(finding: Finding, name: str) -> bool:
-    return any(_search(rules, name) for rules in (finding._places, finding._fix_places, finding._denial_places))
+    # (fix places are function names, matched bare: "`get_payment_history()`" is get_payment_history)
+    bare = name.strip("`").removesuffix("()").split(".")[-1]
+    return any(_search(rules, name) for rules in (finding._places, finding._denial_places)) \
+        or bool(_search(finding._fix_places, bare))
 
 
 def _mechanism_here(finding: Finding, text: str, functions: frozenset[str] = frozenset()
@@ -978,7 +1013,8 @@ def _section_wrong_mechanism(answer: Answer, finding: Finding, heading: Unit) ->
     hash in the wrong order" over "… must use the same word-swapped encoding as the notify"."""
     if not finding._wrong_mechanisms or heading.section <= 0:
         return None
-    wrong = None
+    # (the heading itself may state it: "## 2. `window_size` is effectively a fixed 10,000-share window")
+    wrong = _name(found) if (found := _search(finding._wrong_mechanisms, _plain(heading))) else None
     for unit in answer.units[heading.index + 1:]:
         if unit.section != heading.section:
             break
@@ -1083,6 +1119,42 @@ def _steps_named_before(answer: Answer, finding: Finding, unit: Unit) -> str | N
     text = _plain(before)
     wrong = _search(finding._wrong, text) if before.block == first.block and before.kind == "prose" else None
     return _name(wrong) if wrong and not _search(finding._strong, text) else None
+
+
+# the mechanism said to happen "there": "the error is swallowed at that level", "… is caught there"
+_THERE = re.compile(r"^\W*(?:\w+\W+){0,2}?(?:at that (?:level|point|layer)|there\b|in (?:that|this) (?:handler|loop|level|layer|block))",
+                    re.IGNORECASE)
+
+
+def _settled_wrong(answer: Answer, finding: Finding, unit: Unit) -> str | None:
+    """A wrong mechanism stated in the unit's paragraph or section (the way an open
+    mechanism such as "the byte orders differ" is settled there), if any."""
+    first = unit.parts[0] if unit.parts else unit
+    for other in answer.units:
+        # (said as what the header "has to be" too: the direction is wrong either way)
+        if other.kind != "code" and other.novel and (
+                other.block == first.block or first.section > 0 and other.section == first.section):
+            found = _search(finding._wrong_mechanisms, _plain(other))
+            if found:
+                return _name(found)
+    return None
+
+
+def _there_named_before(answer: Answer, finding: Finding, unit: Unit, text: str, match: re.Match) -> str | None:
+    """The wrong place a mechanism said to happen "there" refers back to: the sentence before,
+    in the same paragraph, names only decoys of this check ("`_worker_loop()` wraps the round
+    in `except Exception` … When the wallet misbehaves, the error is swallowed at that level")."""
+    if not _THERE.match(text[match.end():]):
+        return None
+    first = unit.parts[0] if unit.parts else unit
+    before = answer.units[first.index - 1] if first.index > 0 else None
+    if before is None or before.block != first.block or before.kind != "prose":
+        return None
+    wrong = _search(finding._wrong, _plain(before))
+    if wrong and not _search(finding._strong, _plain(before)):
+        return _name(wrong)
+    # (or names a decoy first, as its subject: "`_worker_loop()` wraps the round in `except Exception`")
+    return _wrong_subject(finding, before)
 
 
 def _blames_decoy(finding: Finding, unit: Unit) -> bool:
@@ -1252,9 +1324,16 @@ def find_fix(answer: Answer, finding: Finding, unshared: str = "") -> tuple[Hit 
             miss = Miss(unit, f"fix placed in {unit.func}(), not where the defect is", "wrong_place")
             continue
         place = _place_in(finding, [unit])
+        lent_by_decoy = False
         if place is None:
             place = _context_place(answer, finding, unit)
-        if place is not None and _fix_weak_beside_wrong(finding, answer, unit):
+            if place is not None and unit.kind != "code":
+                # ("**Root cause:** `get_payment_history()` returns … Python `float`s" over "**Fix:**
+                # convert the money columns to `Decimal`": the sentence lending the place is about the decoy)
+                lender = next((u for u in answer.context(unit) if u.kind != "code" and _place_in(finding, [u])), None)
+                lent_by_decoy = lender is not None and (bool(_decoy_subject(finding, _plain(lender)))
+                                                        or _weak_beside_wrong(finding, [lender]))
+        if place is not None and (lent_by_decoy or _fix_weak_beside_wrong(finding, answer, unit)):
             miss = Miss(unit, "fix attributed to another place", "wrong_place")
             continue
         if place is not None:
@@ -1279,6 +1358,8 @@ def _fix_vetoed(answer: Answer, finding: Finding, denials: Sequence[Denial], fix
     return None
 
 
+_THE_SHOWN_CODE = re.compile(r"\b(?:that|this|such an?|the above|these)\s+(?:pattern|approach|snippet|example|idea|"
+                             r"sketch|structure|shape|technique)s?\b", re.IGNORECASE)
 _CONNECTOR = re.compile(r"^\W*(?:\w+\W+){0,3}\w*\W*:\s*$")
 
 
@@ -1296,6 +1377,15 @@ def _soft_lead_in(answer: Answer, unit: Unit) -> Unit | None:
     start = unit.index
     while start > 0 and answer.units[start - 1].kind == "code" and answer.units[start - 1].block == unit.block:
         start -= 1   # from the first line of the fix's own code block
+    end = unit.index
+    while end + 1 < len(answer.units) and answer.units[end + 1].kind == "code" and answer.units[end + 1].block == unit.block:
+        end += 1
+    after = answer.units[end + 1] if end + 1 < len(answer.units) else None
+    if after is not None and after.kind == "prose" and after.section == unit.section \
+            and (after.soft or after.act == ADVICE) and _THE_SHOWN_CODE.search(_plain(after)):
+        # the code is an example the sentence after it leaves to the reader ("Consider whether
+        # that pattern fits here.")
+        return after
     for before in reversed(answer.units[max(0, start - 4):start]):
         if before.kind == "code":
             break

@@ -50,6 +50,9 @@ _SWAPPED_WINDOWS = (
     r"\bshare_window`?\s+(?:is|was|gets)\s+(?:\w+ ){0,2}(?:derived|computed|calculated)\s+from\s+(?:the )?(?:network |current )?(?:difficulty|net_diff|getdifficulty)",
 )
 
+# the dashboard's entry (`"window_limit": …` in get_worker_stats) shows a window, it sets none
+_DASHBOARD_ENTRY = r"[\"']window_limit[\"']\s*:"
+
 HARDCODED = Finding(
     places=(r"share_window",),
     # the literal alone does not beat the query helper named beside it ("`_last_shares` caps the window at 10000")
@@ -72,7 +75,8 @@ HARDCODED = Finding(
         r"\balways (?:uses|is|stays|remains|limits?) (?:\w+ ){0,3}10[,_ ]?000\b",
     )},
     fixes=(r"self\.share_window\s*=\s*[^#\n]*\bconfig", _READ_PPLNS_WINDOW),
-    not_fixes=(r"n_factor\s*=\s*[^\n]*pplns_window",),   # the configured window read into the difficulty multiplier
+    # the configured window read into the difficulty multiplier, or only into the dashboard's entry
+    not_fixes=(r"n_factor\s*=\s*[^\n]*pplns_window", _DASHBOARD_ENTRY),
     # (the difficulty-based window is what "never takes effect" when share_window is passed)
     wrong_places=(r"n_factor|pplns_n|\b2\b", r"_last_shares|\bLIMIT\b", r"\bdifficulty[- ]based window\b"),
     wrong_mechanisms={"windows swapped": any_of(*_SWAPPED_WINDOWS)},
@@ -136,8 +140,9 @@ CONFIG_KEY = Finding(
         r"\b(?:looks? (?:for|up)|reads?|expects?) (?:the )?(?:key )?`?(?:share_window|pplns_n)`? (?:\w+ ){0,3}(?:instead|rather|but|while)\b",
     )},
     fixes=(_READ_PPLNS_WINDOW,),
-    # pplns_n is read correctly: its missing key is not the configured window's
-    wrong_places=(r"n_factor|pplns_n",),
+    # pplns_n is read correctly: its missing key is not the configured window's; the query
+    # helper's LIMIT only applies the window its callers pass
+    wrong_places=(r"n_factor|pplns_n", r"_last_shares|\bLIMIT\b"),
     wrong_mechanisms={"pplns_n blamed": any_of(
         r"\breads? `?pplns_n`? (?:where|when|instead of|rather than)\b",
         r"\b`?pplns_n`? (?:should|must|needs? to) (?:be|read|become)\b[^.]{0,20}\bpplns_window",
@@ -146,7 +151,7 @@ CONFIG_KEY = Finding(
     # multiplier (a window of N × difficulty shares) are no fix
     not_fixes=(r"\A(?![\s\S]*config(?:uration)?\s*(?:\.get\(|\[)\s*['\"]pplns_window)"
                r"[\s\S]*?\b(?:never|not|isn'?t|wasn'?t|n't) (?:\w+ )?(?:read|loaded|looked up|consulted|used)\b",
-               r"n_factor\s*=\s*[^\n]*pplns_window"),
+               r"n_factor\s*=\s*[^\n]*pplns_window", _DASHBOARD_ENTRY),
     fix_needs_place=False,
     span=2,
 )

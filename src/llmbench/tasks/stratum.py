@@ -65,11 +65,9 @@ _REVERSAL = any_of(
     r"\b(?:opposite|inverted?|flipped|wrong|incorrect|mirror(?:ed)?|other|reverse) (?:byte[- ]?)?(?:order|endian\w*|orientation|way round|sequence|direction)\b",
     r"\bend[- ]for[- ]end\b",
     r"\b(?:byte[- ]?order|endian\w*) (?:bug|issue|problem|error|mismatch|mix-?up|confusion)",
-    all_of(r"\bbig[- ]endian\b", r"\blittle[- ]endian\b"),
     r"\bbig(?:[- ]endian)?\s*(?:→|->|=>|to)\s*little[- ]endian\b",   # "big → little endian"
     r"\bendian\w* conversion\b|\bconvert\w* (?:the )?endian\w*",
     r"\b(?:needs?|must|has to|have to|should) (?:be )?(?:in |stored in |written in |converted to )?(?:\w+ )?little[- ]endian\b",
-    r"\b(?:is|are|in|as) big[- ]endian\b",
     r"\b(?:swap|convert|turn|chang)\w* (?:\w+ ){0,3}(?:to|into) (?:the )?(?:little[- ]endian|internal|header) (?:byte )?(?:order|format)?",
     r"\b(?:stores?|stored|expects?|requires?|uses?|wants?|needs?) (?:\w+ ){0,3}(?:in )?little[- ]endian\b",
 )
@@ -80,9 +78,17 @@ _WORD_SWAP_ONLY = (
     r"(?!.*(?:\brevers\w* (?:all |the |every |each )?(?:32 )?bytes\b|\bbyte[- ]?(?:order|swap|revers)|\b32 bytes\b|\[::-1\]|\blittle[- ]endian\b|\binternal (?:byte )?order\b|\bfull (?:byte )?revers))"
 )
 _NOTIFY_ONLY = r"^(?=.*(?:mining\.notify|\bnotify\b|stratum_prevhash|4-byte words|word[- ]swap|(?<!other )\bwords\b))(?!.*(?:_build_header|\bheader\b))"
+# Only that the orders differ ("mixes byte orders", "the RPC gives it as big-endian hex"): the
+# answer still has to say which way it goes, and a section that settles it the wrong way
+# ("The block header is serialized big-endian") takes it back.
+_MIXED_ORDERS = any_of(
+    all_of(r"\bbig[- ]endian\b", r"\blittle[- ]endian\b"),
+    r"\b(?:is|are|in|as) big[- ]endian\b",
+)
 BYTE_ORDER = Finding(
     places={"previousblockhash": _PREV},
-    mechanisms={"reversal": _REVERSAL},
+    mechanisms={"reversal": _REVERSAL, "byte orders differ": _MIXED_ORDERS},
+    unsettled_mechanisms=("byte orders differ",),
     fixes={
         "prev[::-1]": r"(?:previousblockhash|prev\w*)['\"\]\)]*\s*\)?\s*\[::-1\]",
         "prev = prev[::-1]": r"prev\w*\s*=\s*prev\w*\s*\[::-1\]",

@@ -703,6 +703,11 @@ def _after_quoted_line(module: "_Module", statements: list[ast.stmt], lead: str)
     wanted = quoted.group(1).strip()
     found = [n for n in ast.walk(cls) if isinstance(n, ast.stmt) and not isinstance(n, (*_FUNCS, ast.ClassDef))
              and module.lines[n.lineno - 1].strip() == wanted]
+    if not found and re.fullmatch(r"(?:self\.)?\w+", wanted):
+        # the line named by what it sets: "after the `n_factor` line, add:"
+        name = wanted.removeprefix("self.")
+        found = [n for n in ast.walk(cls) if isinstance(n, (ast.Assign, ast.AnnAssign))
+                 and (_self_attribute(n) == name or name in _assigned_names(n))]
     if len(found) != 1:
         return None
     return _end(found[0]), indent_of(module.lines[found[0].lineno - 1])
@@ -731,6 +736,13 @@ def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = Fa
     does not parse). ``adds``: the prose before the snippet says to add it, not to change
     lines into it. ``lead``: that prose, which may put a bare fragment at a method's top."""
     module = _Module(module_text, main_class)
+    entry = _dict_entry(module, snippet_text)
+    if entry is not None:
+        # `"window_limit": self.pplns_window,` under "In `get_worker_stats()`, report the configured value:"
+        line_no, replaced = entry
+        lines = list(module.lines)
+        lines[line_no - 1] = replaced
+        return SpliceResult("\n".join(lines) + "\n", [f"a dict entry given alone replaces line {line_no}, the entry with its key"])
     snippet_text = _as_new_body(module, snippet_text, lead)
     snippet_text, anchored = _anchored_fragment(snippet_text, module, adds)
     given = textwrap.dedent(_imports_apart(snippet_text))
@@ -822,6 +834,29 @@ def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = Fa
                 edits.insert_after(module.after_imports, [""] + new)
     text = "\n".join(edits.apply(module.lines)) + "\n"
     return SpliceResult(text, notes)
+
+
+_DICT_ENTRY = re.compile(r"""^\s*(["'])(\w+)\1\s*:\s*\S.*?,?\s*$""")
+
+
+def _dict_entry(module: _Module, snippet: str) -> tuple[int, str] | None:
+    """(the line, its new text) for a snippet that is one dict entry (`"key": value,`) whose
+    key the main class writes in one dict entry only; None otherwise."""
+    lines = [line for line in snippet.splitlines() if line.strip() and not line.strip().startswith("#")]
+    given = _DICT_ENTRY.match(lines[0]) if len(lines) == 1 else None
+    cls = module.classes.get(module.main_class)
+    if given is None or cls is None:
+        return None
+    key = given.group(2)
+    found = [n for n in range(cls.lineno, _end(cls) + 1)
+             if (m := _DICT_ENTRY.match(module.lines[n - 1])) and m.group(2) == key]
+    if len(found) != 1:
+        return None
+    old = module.lines[found[0] - 1]
+    entry = lines[0].strip()
+    if not entry.endswith(",") and old.rstrip().endswith(","):
+        entry += ","
+    return found[0], indent_of(old) + entry
 
 
 def _method_decorated(func: _Func) -> bool:
