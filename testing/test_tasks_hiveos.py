@@ -219,6 +219,8 @@ def test_reference_answer_files_are_what_the_checks_expect():
     ('echo "ethminer stats updated"\n', False),                    # prints, but not the JSON
     ('echo "$stats"\n', True),
     ('printf "%s\\n" "$stats" 2>/dev/null\n', True),
+    ('cat << JSON\n$stats\nJSON\n', True),                         # a heredoc to standard output, `<<` spaced
+    ('cat << JSON > /run/hive/stats.json\n$stats\nJSON\n', False),
 ])
 def test_h_stats_must_print_the_json_to_standard_output(last_line, passes):
     stats = GOOD["h-stats.sh"].replace("echo \"$r\" | jq", "stats=$(echo \"$r\" | jq").rstrip("\n") + ")\n" + last_line

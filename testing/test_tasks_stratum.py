@@ -558,3 +558,18 @@ def test_byte_orders_said_to_differ_are_settled_by_the_direction_the_section_giv
     right = mixed + "The header needs the 32 bytes of `previousblockhash` reversed, in internal order.\n"
     assert grade("stratum", right)["stratum.byte_order"].passed
     assert grade("stratum", mixed)["stratum.byte_order"].passed
+
+
+def test_a_denial_just_before_a_fix_block_vetoes_it_whichever_line_of_the_block_is_the_fix():
+    denial = ("`_handle_submit()` is fine for those rigs: `_handle_client()` already catches `JSONDecodeError`. "
+              "The traceback is that warning. The disconnect is the intended behaviour.\n\n"
+              "Optional hardening, so that a bad submit gets an error instead of a drop:\n\n")
+    block = ("```python\n        params = message.get(\"params\")\n"
+             "        if not isinstance(params, list) or len(params) != 5:\n"
+             "            await self._reply_error(session, message.get(\"id\"), 20, \"Malformed submit\")\n"
+             "            return\n```\n")
+    verdict = grade("stratum", denial + block)["stratum.input_validation"]
+    assert not verdict.passed and verdict.kind == "denial", verdict
+    asserted = denial.replace("`_handle_submit()` is fine for those rigs", "`_handle_submit()` crashes on a short params list")
+    asserted = asserted.replace("The disconnect is the intended behaviour.", "That drops the miner.")
+    assert grade("stratum", asserted + block)["stratum.input_validation"].passed

@@ -489,6 +489,19 @@ def test_lines_after_the_line_a_lead_in_names_by_what_it_sets_are_added_there():
     assert "self.n_factor = config.get('pplns_n', 2)\n        self.pplns_window" not in other
 
 
+
+def test_new_lines_under_a_comment_that_quotes_the_class_line_they_follow_go_after_it():
+    stratum = read_fixture("stratum_server.py")
+    snippet = ("# _handle_submit(), after self.recent_shares[share_key] = time.time()\n"
+               "        if len(self.recent_shares) > 1000:\n            self.recent_shares.popitem()\n")
+    handler = method_source(splice(stratum, snippet, "StratumServer").text, "StratumServer", "_handle_submit")
+    assert "self.recent_shares[share_key] = time.time()\n    if len(self.recent_shares) > 1000:" in handler
+    # a comment quoting no line of the class places nothing (the indented lines alone do not parse)
+    other = snippet.replace("self.recent_shares[share_key] = time.time()", "self.recent_shares[key] = now")
+    with pytest.raises(SyntaxError):
+        splice(stratum, other, "StratumServer")
+
+
 PRUNE_FRAGMENT = ("cutoff = time.time() - 600\n"
                   "while self.recent_shares and next(iter(self.recent_shares.values())) < cutoff:\n"
                   "    self.recent_shares.popitem(last=False)\n")

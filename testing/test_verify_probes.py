@@ -11,6 +11,8 @@ import shutil
 import pytest
 from verify_probes_helpers import by_probe, case_text, lay_out, run_probe
 
+from llmbench.tasks.prompting import read_fixture
+
 PROBES_OF = {
     "zmq": {"socket_ops_on_listener_thread", "stop_ends_cleanly", "stop_closes_on_listener_thread"},
     "pplns": {"configured_window_decides", "window_size_not_dead"},
@@ -209,6 +211,28 @@ def test_a_sent_payout_whose_row_cannot_record_its_decimal_fee_fails_the_money_c
     payload = run_probe(lay_out(tmp_path, "payment", answer), "payment", checks=["payment.float_precision"])
     status, detail = by_probe(payload)["money_exact_to_satoshi"]
     assert status == "failed" and "never recorded the txid and fee (status 'review')" in detail, detail
+
+
+
+def test_a_decimal_fee_sqlite3_cannot_bind_before_the_send_fails_the_money_check(tmp_path):
+    # the fee bound into the claim, outside the try: the error stops every payout
+    answer = case_text("payment", "wrong_decimal_bound_after_send.py").replace(
+        "        net_amount = amount - fee\n        conn = self._connect()\n",
+        "        net_amount = amount - fee\n        conn = self._connect()\n"
+        "        conn.execute(\"UPDATE payouts SET fee = ? WHERE id = ?\", (fee, payout_id))\n", 1)
+    assert "SET fee = ? WHERE id" in answer
+    payload = run_probe(lay_out(tmp_path, "payment", answer), "payment", checks=["payment.float_precision"])
+    status, detail = by_probe(payload)["money_exact_to_satoshi"]
+    assert status == "failed" and "sqlite3 cannot bind the new Decimal money" in detail, detail
+
+
+def test_a_window_made_a_tuple_by_a_trailing_comma_fails_the_window_checks(tmp_path):
+    tupled = read_fixture("pplns.py").replace("self.share_window = 10000",
+                                              "self.share_window = config.get(\"pplns_window\", 10000),")
+    assert "10000)," in tupled
+    payload = run_probe(lay_out(tmp_path, "pplns", tupled), "pplns", checks=["pplns.config_key_mismatch"])
+    status, detail = by_probe(payload)["configured_window_decides"]
+    assert status == "failed" and "a tuple (a trailing comma)" in detail, detail
 
 
 def test_settings_h_run_uses_must_be_exported_unless_it_sources_h_config(tmp_path):

@@ -1349,9 +1349,15 @@ def _fix_vetoed(answer: Answer, finding: Finding, denials: Sequence[Denial], fix
         places |= _strong_places(finding, [Unit(fix.unit.func, "prose", -1, -1, True)])
     # a bare fragment's place is what the prose just before it in its section is about
     # ("Logging `block_hex` in `_submit_block()` is harmless. It's just big. To keep it short:")
-    before = [u for u in answer.units[max(0, fix.unit.index - 4):fix.unit.index]
+    start = fix.unit.index
+    while start > 0 and fix.unit.kind == "code" and answer.units[start - 1].kind == "code" \
+            and answer.units[start - 1].block == fix.unit.block:
+        start -= 1   # from the first line of the fix's own code block
+    # (the nearest of them that names one: "`get_payment_history`, on the other hand, is fed from
+    # the request … Parameterise:" after a denial of `_execute_payment` places the block there)
+    before = [u for u in answer.units[max(0, start - 4):start]
               if u.kind != "code" and u.section == fix.unit.section]
-    places |= _strong_places(finding, before)
+    places |= next((found for u in reversed(before) if (found := _strong_places(finding, [u]))), frozenset())
     for denial in denials:
         if denial.covers(places):
             return denial

@@ -413,7 +413,8 @@ def _builds_array(text: str) -> bool:
     return bool(re.search(r"\bsplit\b", text)) and not re.search(r"split\([^)]*\)\s*(?:\|\s*\.)?\[\s*-?\d+\s*\]", text)
 
 
-_PRINTS = re.compile(r"^\s*(?:echo|printf|jq|cat\s*<<|python3?|print|node|perl)\b", re.M)
+# (`cat << EOF` prints its body: no word boundary follows `<<`)
+_PRINTS = re.compile(r"^\s*(?:(?:echo|printf|jq|python3?|print|node|perl)\b|cat\s*<<)", re.M)
 _TO_FILE = re.compile(r"(?<![2&\d])>{1,2}\s*(?!&1\b)\S|\b1>{1,2}\s*\S|>&\s*2\b")
 
 
@@ -430,7 +431,7 @@ def _prints_json(code: str) -> bool:
         bare = re.sub(r"\b2>>?\s*\S+|&>\s*/dev/null|<<<?\s*\S+|>\s*/dev/stdout\b", " ", bare)
         if _TO_FILE.search(bare):
             continue   # echo "$stats" > /run/hive/stats.json prints nothing
-        if re.match(r"^\s*(?:jq|python3?|print|node|perl|cat\s*<<)\b", line) or "{" in line \
+        if re.match(r"^\s*(?:(?:jq|python3?|print|node|perl)\b|cat\s*<<)", line) or "{" in line \
                 or _refs(line) & json_vars or re.search(r"\|\s*jq\b", line):
             return True
     return False

@@ -524,6 +524,10 @@ def _anchored_fragment(snippet: str, module: "_Module", adds: bool) -> tuple[str
     else:
         anchors = [n for n, text in class_lines.items() if text == run[0].strip()] or _elided_call_anchor(cls, class_lines, run[0])
         added, opening_indent = run[1:], ""
+        told = None if anchors else _comment_anchor(cls, lines[:start], class_lines)
+        if told is not None:
+            # "# _handle_submit(), after self.recent_shares[share_key] = time.time()" over new lines
+            anchors, added = [told], run
     forward = len(anchors) == 1 and not any(line.strip() in restated for line in added)
     if not forward and (before := _inserted_before(module, cls, run)) is not None:
         # new lines, then the class lines they go before ("convert the row's amount before the
@@ -566,6 +570,24 @@ def _quoted_run(module: "_Module", cls: ast.ClassDef, run: list[str]) -> tuple[t
         if len(starts) == 1:
             return (body[starts[0]][0], body[starts[0] + cut - 1][0]), given[cut:]
     return None
+
+
+_COMMENT_AFTER = re.compile(r"^\s*#.*?\b(?:after|below|following)\s+`?(.+?)`?\s*:?\s*$", re.IGNORECASE)
+
+
+def _comment_anchor(cls: ast.ClassDef, before: list[str], class_lines: dict[int, str]) -> int | None:
+    """The last line of the one class statement that the comment just above a run of new lines
+    says they go after ("# _handle_submit(), after self.recent_shares[share_key] = time.time()")."""
+    comment = next((line for line in reversed(before) if line.strip()), "")
+    told = _COMMENT_AFTER.match(comment)
+    if told is None:
+        return None
+    starts = [n for n, text in class_lines.items() if text == told.group(1).strip()]
+    if len(starts) != 1:
+        return None
+    statement = next((n for n in ast.walk(cls) if isinstance(n, ast.stmt) and not isinstance(n, (*_FUNCS, ast.ClassDef))
+                      and n.lineno == starts[0]), None)
+    return None if statement is None else _end(statement)
 
 
 # a quoted statement whose call arguments are left out: "accepted, block_hash = await

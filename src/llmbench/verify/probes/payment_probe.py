@@ -432,6 +432,9 @@ def probe_money_exact_to_satoshi(ctx):
             processor.process_pending_payments()
         except (sqlite3.OperationalError, sqlite3.ProgrammingError) as exc:
             _cannot_judge([_problem_text(exc)], mixed_money=False)
+            if fee_changed and "type 'decimal.Decimal' is not supported" in str(exc):
+                # the new Decimal fee goes into a statement sqlite3 runs on the way: every payout stops
+                raise _harness.ProbeFailed(f"sqlite3 cannot bind the new Decimal money: every payout stops on {exc}") from None
             raise
         except TypeError as exc:
             # the fee is exact only for Decimals and the path hands it the row's float: the

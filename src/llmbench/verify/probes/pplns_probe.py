@@ -68,7 +68,15 @@ def _manager(ctx, cls, config, db_path):
 
 def _window_of(manager, window, label):
     """Run calculate_payouts and tell which window the candidate used."""
-    payouts = manager.calculate_payouts(REWARD_SAT, 800_000)
+    try:
+        payouts = manager.calculate_payouts(REWARD_SAT, 800_000)
+    except (sqlite3.ProgrammingError, sqlite3.InterfaceError) as exc:
+        if "type 'tuple' is not supported" not in str(exc):
+            raise
+        # `self.share_window = config.get("pplns_window", 10000),`: the trailing comma makes the
+        # window a tuple, and no query can bind it
+        raise _harness.ProbeFailed(f"{label}: the window the program sets is a tuple (a trailing comma), "
+                                   f"and the share query cannot bind it: {exc}") from None
     expect(isinstance(payouts, dict), f"{label}: calculate_payouts returned {type(payouts).__name__}, not a dict")
     paid = {w for w, amount in payouts.items() if w != POOL and amount}
     if "outside" in paid:
