@@ -88,3 +88,26 @@ def test_leaderboard_ranks_only_complete_runs_and_marks_the_rest(tmp_path):
     winners = {r[0]: r[1] for r in _md_rows(md, "Category Winners")}
     assert winners["Best Quality"] == "Alpha-7B"
     assert "Beta" not in " ".join(winners.values()) and "Gamma" not in " ".join(winners.values())
+
+
+def test_a_signal_that_lands_in_a_finalizer_is_held_until_the_next_test():
+    import signal
+    import sys
+
+    import pytest
+
+    from llmbench.runs.status import StopSignals
+
+    stop = StopSignals()
+
+    class Client:
+        def __del__(self):
+            stop._handle(signal.SIGINT, sys._getframe())
+
+    Client()   # collected at once: the handler runs inside __del__ and must not raise there
+    assert stop.reason == "interrupted by Ctrl-C (SIGINT)" and stop.pending == stop.reason
+    stop.finishing()
+    assert stop.pending is None
+    # anywhere else the first signal interrupts at once
+    with pytest.raises(KeyboardInterrupt):
+        StopSignals()._handle(signal.SIGTERM, sys._getframe())

@@ -427,6 +427,12 @@ class BenchSession:
             recorder.add_samples(task, [s for s in saved if s is not None])
             recorder.add_check(task, value["check"], value["per_sample"], value["passed"])
 
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        # a signal held back (it landed in a finalizer) stops the run after this test
+        pending = self.stop_signals.pending
+        if pending is not None and not item.session.shouldstop:
+            item.session.shouldstop = pending
+
     @pytest.hookimpl(tryfirst=True)   # before the terminal reporter spends time rendering the interruption
     def pytest_keyboard_interrupt(self, excinfo) -> None:
         if self.stop_signals.reason is None:

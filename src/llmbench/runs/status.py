@@ -67,6 +67,15 @@ def score_label(status: str | None) -> str:
     return "failed" if status == FAILED else "partial"
 
 
+def _in_finalizer(frame) -> bool:
+    """Whether the signal interrupted a ``__del__`` (a client closed by the garbage collector)."""
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
 class StopSignals:
     """SIGINT and SIGTERM become one clean interruption whose results are still written.
 
@@ -98,6 +107,11 @@ class StopSignals:
     def finishing(self) -> None:
         self._finishing = True
 
+    @property
+    def pending(self) -> str | None:
+        """The interruption the run has not acted on yet (a signal that landed in a finalizer)."""
+        return None if self._finishing else self.reason
+
     def _handle(self, signum: int, frame) -> None:
         self._count += 1
         if self.reason is None:
@@ -112,6 +126,10 @@ class StopSignals:
         # visibly went on (a swallowed interruption); a quick second Ctrl-C would only
         # land in pytest's own unwinding.
         if not self._finishing and (self._count == 1 or now - self._first_at >= SWALLOWED_AFTER_S):
+            if _in_finalizer(frame):
+                # raised inside a __del__, Python would only print it and go on: the run stops at
+                # the next test instead (``pending``)
+                return
             raise KeyboardInterrupt
         print("\nllmbench: stopping; writing results.json and the report (press Ctrl-C again to abort)",
               file=sys.stderr, flush=True)
