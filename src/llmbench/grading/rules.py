@@ -1342,6 +1342,18 @@ def find_fix(answer: Answer, finding: Finding, unshared: str = "") -> tuple[Hit 
     return None, miss
 
 
+def _block_span(answer: Answer, unit: Unit) -> tuple[int, int]:
+    """The indices of the first and last line of a code unit's block (a prose unit's own)."""
+    start = end = unit.index
+    if unit.kind != "code":
+        return start, end
+    while start > 0 and answer.units[start - 1].kind == "code" and answer.units[start - 1].block == unit.block:
+        start -= 1
+    while end + 1 < len(answer.units) and answer.units[end + 1].kind == "code" and answer.units[end + 1].block == unit.block:
+        end += 1
+    return start, end
+
+
 def _fix_vetoed(answer: Answer, finding: Finding, denials: Sequence[Denial], fix: Hit) -> Denial | None:
     """A fix never retracts a denial: any denial of its place vetoes it."""
     places = _strong_places(finding, [fix.unit] + answer.scope(fix.unit)) | {_place_key(fix.place or "")}
@@ -1349,10 +1361,7 @@ def _fix_vetoed(answer: Answer, finding: Finding, denials: Sequence[Denial], fix
         places |= _strong_places(finding, [Unit(fix.unit.func, "prose", -1, -1, True)])
     # a bare fragment's place is what the prose just before it in its section is about
     # ("Logging `block_hex` in `_submit_block()` is harmless. It's just big. To keep it short:")
-    start = fix.unit.index
-    while start > 0 and fix.unit.kind == "code" and answer.units[start - 1].kind == "code" \
-            and answer.units[start - 1].block == fix.unit.block:
-        start -= 1   # from the first line of the fix's own code block
+    start, _ = _block_span(answer, fix.unit)   # from the first line of the fix's own code block
     # (the nearest of them that names one: "`get_payment_history`, on the other hand, is fed from
     # the request … Parameterise:" after a denial of `_execute_payment` places the block there)
     before = [u for u in answer.units[max(0, start - 4):start]
@@ -1380,12 +1389,7 @@ def _soft_lead_in(answer: Answer, unit: Unit) -> Unit | None:
         item = [u for u in answer.units[max(0, unit.index - 2):unit.index] if u.block == unit.block]
         return next((u for u in reversed(item) if u.soft or u.act == ADVICE and u.vague), None)
     # the lead-in runs backwards from the code block and ends at a sentence asserting a defect
-    start = unit.index
-    while start > 0 and answer.units[start - 1].kind == "code" and answer.units[start - 1].block == unit.block:
-        start -= 1   # from the first line of the fix's own code block
-    end = unit.index
-    while end + 1 < len(answer.units) and answer.units[end + 1].kind == "code" and answer.units[end + 1].block == unit.block:
-        end += 1
+    start, end = _block_span(answer, unit)
     after = answer.units[end + 1] if end + 1 < len(answer.units) else None
     if after is not None and after.kind == "prose" and after.section == unit.section \
             and (after.soft or after.act == ADVICE) and _THE_SHOWN_CODE.search(_plain(after)):

@@ -562,14 +562,25 @@ def _anchored_fragment(snippet: str, module: "_Module", adds: bool) -> tuple[str
 def _quoted_run(module: "_Module", cls: ast.ClassDef, run: list[str]) -> tuple[tuple[int, int], list[str]] | None:
     """((first, last) class line, the lines after them) for a run that opens with two or more
     consecutive lines of the class, found at one place only, and goes on with others."""
-    body = [(n, module.lines[n - 1].strip()) for n in range(cls.lineno, _end(cls) + 1) if module.lines[n - 1].strip()]
+    body = _class_body(module, cls)
     given = [line for line in run if line.strip()]
     for cut in range(len(given) - 1, 1, -1):
-        head = [line.strip() for line in given[:cut]]
-        starts = [k for k in range(len(body) - cut + 1) if [t for _, t in body[k:k + cut]] == head]
-        if len(starts) == 1:
-            return (body[starts[0]][0], body[starts[0] + cut - 1][0]), given[cut:]
+        start = _only_place(body, [line.strip() for line in given[:cut]])
+        if start is not None:
+            return (body[start][0], body[start + cut - 1][0]), given[cut:]
     return None
+
+
+def _class_body(module: "_Module", cls: ast.ClassDef) -> list[tuple[int, str]]:
+    """(line number, stripped text) of the class's non-blank lines."""
+    return [(n, module.lines[n - 1].strip()) for n in range(cls.lineno, _end(cls) + 1) if module.lines[n - 1].strip()]
+
+
+def _only_place(body: list[tuple[int, str]], stripped: list[str]) -> int | None:
+    """The index in ``body`` where ``stripped`` stands as consecutive lines, when it stands at
+    one place only."""
+    starts = [k for k in range(len(body) - len(stripped) + 1) if [t for _, t in body[k:k + len(stripped)]] == stripped]
+    return starts[0] if len(starts) == 1 else None
 
 
 _COMMENT_AFTER = re.compile(r"^\s*#.*?\b(?:after|below|following)\s+`?(.+?)`?\s*:?\s*$", re.IGNORECASE)
@@ -582,7 +593,12 @@ def _comment_anchor(cls: ast.ClassDef, before: list[str], class_lines: dict[int,
     told = _COMMENT_AFTER.match(comment)
     if told is None:
         return None
-    starts = [n for n, text in class_lines.items() if text == told.group(1).strip()]
+    return _statement_end(cls, [n for n, text in class_lines.items() if text == told.group(1).strip()])
+
+
+def _statement_end(cls: ast.ClassDef, starts: list[int]) -> int | None:
+    """The last line of the class statement (not a def) that opens on the one line of
+    ``starts``; None when there are none or several, or no statement opens there."""
     if len(starts) != 1:
         return None
     statement = next((n for n in ast.walk(cls) if isinstance(n, ast.stmt) and not isinstance(n, (*_FUNCS, ast.ClassDef))
@@ -601,37 +617,33 @@ def _elided_call_anchor(cls: ast.ClassDef, class_lines: dict[int, str], line: st
     match = _ELIDED_CALL.match(line.strip())
     if match is None:
         return []
-    starts = [n for n, text in class_lines.items() if text.startswith(match.group(1))]
-    if len(starts) != 1:
-        return []
-    statement = next((n for n in ast.walk(cls) if isinstance(n, ast.stmt) and not isinstance(n, (*_FUNCS, ast.ClassDef))
-                      and n.lineno == starts[0]), None)
-    return [] if statement is None else [_end(statement)]
+    end = _statement_end(cls, [n for n, text in class_lines.items() if text.startswith(match.group(1))])
+    return [] if end is None else [end]
 
 
 def _inserted_before(module: "_Module", cls: ast.ClassDef, run: list[str]) -> tuple[int, list[str]] | None:
     """(the class line, the new lines to insert before it) of a run of new lines that ends
     with consecutive lines of the class, found at one place only; None otherwise."""
-    body = [(n, module.lines[n - 1].strip()) for n in range(cls.lineno, _end(cls) + 1) if module.lines[n - 1].strip()]
+    body = _class_body(module, cls)
     given = [line for line in run if line.strip()]
     base = indent_of(run[0])
     if not all(line.startswith(base) for line in given):
         return None
     for cut in range(1, len(given)):
-        head, tail = given[:cut], [line.strip() for line in given[cut:]]
-        starts = [k for k in range(len(body) - len(tail) + 1) if [t for _, t in body[k:k + len(tail)]] == tail]
-        if len(starts) != 1:
+        head = given[:cut]
+        start = _only_place(body, [line.strip() for line in given[cut:]])
+        if start is None:
             continue
         # only at the top of a method, whose own lines the head cannot be meant to replace (a
         # new log line over `submitblock` may stand for the log line above it), and only whole
         # statements (`with self.lock:` over the lines it should wrap is no insertion)
-        if starts[0] == 0 or not _DEF_LINE.match(body[starts[0] - 1][1]) and not body[starts[0] - 1][1].startswith("async def"):
+        if start == 0 or not _DEF_LINE.match(body[start - 1][1]) and not body[start - 1][1].startswith("async def"):
             return None
         try:
             ast.parse(textwrap.dedent("\n".join(head)))
         except SyntaxError:
             return None
-        return body[starts[0]][0], head
+        return body[start][0], head
     return None
 
 
