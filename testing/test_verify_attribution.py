@@ -354,3 +354,30 @@ def test_an_attribute_the_whole_init_the_answer_gives_never_sets_is_its_fix_fail
     elided = fenced("class ZMQListener:\n    def __init__(self, endpoint, rcv_timeout_ms=1000):\n"
                     "        self.endpoint = endpoint\n        # ... rest unchanged\n" + listen)
     assert build_candidate("zmq", elided).whole_inits == frozenset()
+
+
+PPLNS = read_fixture("pplns.py")
+
+
+def heredoc(name: str, body: str) -> str:
+    return f"```bash\ncat > {name} << 'EOF'\n{body.rstrip(chr(10))}\nEOF\n```\n"
+
+
+def test_a_file_a_heredoc_writes_is_exactly_its_body():
+    stub = PPLNS.split("    @classmethod")[0] + "    # ... the rest unchanged ...\n"
+    built = build_candidate("pplns", heredoc("pplns.py", stub))
+    assert built.written and built.files["pplns.py"] == stub
+    assert "PPLNSManager.from_file" in built.changed   # gone, as the command leaves the file
+    # a heredoc writing another file is not the program
+    other = build_candidate("pplns", heredoc("notes.py", stub))
+    assert isinstance(other, NoCandidate) or not other.written
+
+
+@needs_sandbox
+def test_what_a_heredoc_written_file_lacks_the_program_lacks():
+    fixed = PPLNS.replace("self.share_window = 10000", "self.share_window = int(config.get('pplns_window', 10000))")
+    stub = fixed.split("    @classmethod")[0] + "    # ... the rest unchanged ...\n"
+    run = Verifier().run("pplns", heredoc("pplns.py", stub))["pplns.config_key_mismatch"]
+    assert run["status"] == "failed" and "all the program has" in run["detail"], run
+    whole = Verifier().run("pplns", heredoc("pplns.py", fixed))["pplns.config_key_mismatch"]
+    assert whole["status"] == "passed", whole

@@ -644,3 +644,104 @@ def test_lines_a_lead_in_says_to_drop_are_removed_from_the_program():
     kept = build_candidate("pplns", fenced(INIT_FROM_CONFIG) + "\n" + shown)
     assert "window_size = int(net_diff * self.n_factor)" in kept.files["pplns.py"]
 
+
+
+STRATUM = read_fixture("stratum_server.py")
+
+
+def test_a_method_with_an_elision_in_its_middle_keeps_the_original_lines_between_its_two_ends():
+    snippet = ('    async def _validate_share(self, session, job, extranonce2, ntime, nonce):\n'
+               '        merkle_root, coinbase = self._compute_merkle(session.extranonce1, extranonce2)\n'
+               '        header = self._build_header(merkle_root, ntime, nonce)\n'
+               '        ...\n'
+               '        if hash_int <= job["target"]:\n'
+               '            await self._submit_block(header, coinbase, block_hash)\n'
+               '        return True, block_hash\n')
+    body = method_source(splice(STRATUM, snippet, "StratumServer").text, "StratumServer", "_validate_share")
+    # the lines between the two ends stay; `job = self.current_job` is the new parameter's
+    assert "hash_int = int.from_bytes(header_hash, 'little')" in body and "share_target" in body
+    assert "self.current_job" not in body and body.count("return (True, block_hash)") == 1
+    # ends the original does not have: nothing to place the middle between, the method is kept
+    unknown = snippet.replace('        if hash_int <= job["target"]:\n            await self._submit_block(header, coinbase, block_hash)\n'
+                              '        return True, block_hash\n', '        log.debug("done")\n')
+    assert method_source(splice(STRATUM, unknown, "StratumServer").text, "StratumServer", "_validate_share") \
+        == method_source(STRATUM, "StratumServer", "_validate_share")
+
+
+def test_a_method_given_only_with_its_changed_opening_keeps_the_rest_of_the_original():
+    opening = ('    async def _validate_share(self, session, job, extranonce2, ntime, nonce):\n'
+               '        merkle_root, coinbase = self._compute_merkle(session.extranonce1, extranonce2)\n'
+               '        header = self._build_header(merkle_root, ntime, nonce)\n')
+    body = method_source(splice(STRATUM, opening, "StratumServer").text, "StratumServer", "_validate_share")
+    assert "return (True, block_hash)" in body and "self.current_job" not in body
+    # a whole new method that returns its own value replaces the original
+    whole = opening + "        return False, None\n"
+    assert "share_target" not in method_source(splice(STRATUM, whole, "StratumServer").text, "StratumServer", "_validate_share")
+
+
+def test_kept_calls_pass_a_renamed_parameter_by_the_name_the_caller_binds():
+    callee = fenced('    async def _validate_share(self, session, job, extranonce2, ntime, nonce):\n'
+                    '        merkle_root, coinbase = self._compute_merkle(session.extranonce1, extranonce2)\n')
+    # the head of the caller, ending on lines of the original: the rest of it (the call) is kept
+    caller = fenced('    async def _handle_submit(self, session, message):\n        msg_id = message["id"]\n'
+                    '        worker, job_id, extranonce2, ntime, nonce = message["params"]\n'
+                    '        job = self.jobs.get(job_id)\n\n        if not session.subscribed:\n'
+                    '            await self._reply_error(session, msg_id, 25, "Not subscribed")\n            return\n')
+    built = build_candidate("stratum", callee + "\n" + caller)
+    assert "session, job, extranonce2_bin, ntime_int, nonce_int)" in built.files["stratum_server.py"], built.notes
+    # with no `job` bound in the caller the kept call is left as it is
+    alone = build_candidate("stratum", callee)
+    assert "session, job_id, extranonce2_bin, ntime_int, nonce_int)" in alone.files["stratum_server.py"]
+
+
+def test_a_block_of_parts_under_method_comments_is_spliced_part_by_part():
+    block = ("# __init__\n        self._shares_lock = asyncio.Lock()\n\n# _handle_submit\n"
+             "        share_key = (job_id, session.extranonce1, extranonce2, ntime, nonce)\n"
+             "        async with self._shares_lock:\n            if share_key in self.recent_shares:\n"
+             "                await self._reply_error(session, msg_id, 22, \"Duplicate share\")\n                return\n"
+             "            self.recent_shares[share_key] = time.time()\n")
+    built = build_candidate("stratum", fenced(block))
+    assert "self._shares_lock = asyncio.Lock()" in method_source(built.files["stratum_server.py"], "StratumServer", "__init__")
+    # a block with no method comments that does not parse is still a syntax error
+    assert isinstance(build_candidate("stratum", fenced(block.replace("# __init__\n", "").replace("# _handle_submit\n", ""))),
+                      NoCandidate)
+
+
+def test_a_method_ending_inside_a_with_block_over_the_original_lines_keeps_the_rest():
+    given = ('    async def _handle_submit(self, session, message):\n'
+             '        msg_id = message["id"]\n        worker, job_id, extranonce2, ntime, nonce = message["params"]\n'
+             '        share_key = (job_id, session.extranonce1, extranonce2, ntime, nonce)\n'
+             '        async with self._shares_lock:\n            if share_key in self.recent_shares:\n'
+             '                await self._reply_error(session, msg_id, 22, "Duplicate share")\n                return\n'
+             '            self.recent_shares[share_key] = time.time()\n')
+    body = method_source(splice(STRATUM, given, "StratumServer").text, "StratumServer", "_handle_submit")
+    assert "self._reply(session, msg_id, True)" in body and "async with self._shares_lock" in body
+
+
+def test_a_module_the_code_uses_and_imports_nowhere_is_imported():
+    snippet = ('_HEX8 = re.compile(r"^[0-9a-f]{8}$")\n\n    def _handle_submit(self, session, message):\n'
+               '        if not _HEX8.match(message["params"][4]):\n            return\n')
+    result = splice(STRATUM, snippet, "StratumServer")
+    assert "import re" in result.text.splitlines() and "_HEX8 = re.compile" in result.text
+    # a local of that name is no module
+    local = snippet.replace("        if not _HEX8", "        re = self.patterns\n        if not _HEX8")
+    assert "import re" not in splice(STRATUM, local.replace('_HEX8 = re.compile(r"^[0-9a-f]{8}$")\n\n', ""),
+                                     "StratumServer").text.splitlines()
+
+
+def test_a_quoted_line_then_a_restated_local_replaces_it_even_beside_a_rewritten_namesake():
+    answer = (fenced("    def calculate_fee(self, amount):\n        fee = Decimal(str(amount)) * Decimal(str(self.fee_percent)) / 100\n"
+                     "        return fee.quantize(Decimal('0.00000001'))\n")
+              + "\n`_execute_payment()` must convert the amount too:\n\n"
+              + fenced("        fee = self.calculate_fee(amount)\n        net_amount = Decimal(str(amount)) - fee\n"))
+    body = method_source(build_candidate("payment", answer).files["payment_processor.py"], "PaymentProcessor", "_execute_payment")
+    assert "net_amount = Decimal(str(amount)) - fee" in body and "net_amount = amount - fee" not in body
+
+
+def test_inline_code_that_quotes_a_call_with_its_arguments_left_out_is_no_change_in_prose():
+    thread_fix = fenced("    def _listen(self):\n        sock = self.context.socket(zmq.SUB)\n        sock.connect(self.endpoint)\n")
+    quoted = "- `start()` – `self.socket.connect(...)` on the main thread\n\n" + thread_fix
+    assert "ZMQListener.start" not in build_candidate("zmq", quoted).prose_only
+    # a call the program has nowhere is still a change the prose alone makes
+    new = "- `start()` – `self.socket.monitor(...)` on the main thread\n\n" + thread_fix
+    assert "ZMQListener.start" in build_candidate("zmq", new).prose_only

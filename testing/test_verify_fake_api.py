@@ -61,3 +61,21 @@ def test_a_client_that_resets_after_its_body_still_has_its_request_read(api):
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         conn.close()                      # linger 0: a reset, not a FIN
         assert "miner_getstat1" in _settled(api)
+
+
+def test_the_hashrate_stats_request_reports_the_same_rig_as_getstat1(api):
+    import json
+
+    with socket.create_connection(api.server_address) as conn:
+        reader = conn.makefile("rb")
+        conn.sendall(b'{"id":1,"jsonrpc":"2.0","method":"miner_getstat1"}\n')
+        stat1 = json.loads(reader.readline())["result"]
+        conn.sendall(b'{"id":2,"jsonrpc":"2.0","method":"miner_getstathr"}\n')
+        hr = json.loads(reader.readline())["result"]
+        conn.sendall(b'{"id":3,"jsonrpc":"2.0","method":"miner_nosuchthing"}\n')
+        unknown = json.loads(reader.readline())
+    # ethminer's miner_getstathr: H/s per GPU where miner_getstat1 says kH/s, the same temps and fans
+    assert [rate // 1000 for rate in hr["ethhashrates"]] == [int(r) for r in stat1[3].split(";")]
+    pairs = [int(v) for v in stat1[6].split(";")]
+    assert hr["temperatures"] == pairs[0::2] and hr["fanpercentages"] == pairs[1::2]
+    assert hr["runtime"] == stat1[1] and "error" in unknown

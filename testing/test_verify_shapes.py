@@ -138,11 +138,16 @@ def test_a_trailing_elision_comment_merges_like_an_ellipsis(comment):
                                                    "_handle_submit"))
 
 
-def test_an_elision_comment_mid_function_leaves_the_function_as_it_was():
+def test_an_elision_comment_mid_function_keeps_the_original_lines_between_head_and_tail():
     mid = SUBMIT_HEAD + "    # rest as before\n    await self._reply(session, msg_id, True)\n"
-    built = build_candidate("stratum", fenced(mid))
-    assert isinstance(built, NoCandidate)
-    assert built.reason.startswith("no code change")
+    body = ast.unparse(method(candidate("stratum", fenced(mid)).files["stratum_server.py"], "StratumServer", "_handle_submit"))
+    # the original's checks come back between the new head and the last line, once each
+    assert "Duplicate share" in body and "Not subscribed" in body and body.count("_validate_share(") == 1
+    assert body.count("message['params']") == 1 and body.endswith("await self._reply(session, msg_id, True)")
+    # a tail the original does not have leaves the function as it was
+    unknown = SUBMIT_HEAD + "    # rest as before\n    log.debug('submitted')\n"
+    built = build_candidate("stratum", fenced(unknown))
+    assert isinstance(built, NoCandidate) and built.reason.startswith("no code change")
 
 
 @pytest.mark.parametrize("comment", ["# validate params...", "# the remainder goes to the pool",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from llmbench.grading.jsonanswer import NOT_JSON, parse_json_answer
+from llmbench.grading.jsonanswer import NOT_JSON, is_code_line, parse_json_answer, with_reports_replaced
 
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^`]*)$")
 _DIFF_LABELS = {"diff", "patch", "udiff"}
@@ -58,20 +58,28 @@ def code_blocks(text: str) -> list[CodeBlock]:
 
 def answer_text(final_answer: str) -> str:
     """The answer as markdown: an answer given as a JSON document becomes its string
-    values in order, a multi-line value without fences fenced as code."""
+    values in order, a multi-line value without fences fenced as code; so does a JSON
+    report in a fenced block of a prose answer."""
     data = parse_json_answer(final_answer or "")
     if data is NOT_JSON:
-        return final_answer or ""
+        return with_reports_replaced(final_answer or "", _values_as_markdown)
+    return _values_as_markdown(data)
+
+
+def _values_as_markdown(data) -> str:
     parts: list[str] = []
 
-    def walk(value) -> None:
+    def walk(value, key=None) -> None:
         if isinstance(value, str):
             multi_line = "\n" in value.strip() and not _FENCE.search(value) and not any(
                 _FENCE.match(line) for line in value.splitlines())
-            parts.append(f"```\n{value.strip(chr(10))}\n```" if multi_line else value)
+            if is_code_line(key, value):   # (labelled: a one-line change defines nothing to tell it is Python)
+                parts.append(f"```python\n{value.strip()}\n```")
+            else:
+                parts.append(f"```\n{value.strip(chr(10))}\n```" if multi_line else value)
         elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
+            for name, item in value.items():
+                walk(item, name)
         elif isinstance(value, list):
             for item in value:
                 walk(item)

@@ -26,7 +26,14 @@ from dataclasses import dataclass, field, replace
 from llmbench.patching import unidiff
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify.blocks import CodeBlock, answer_text, code_blocks, prose
-from llmbench.verify.splice import elisions_as_ellipsis, indent_of, is_elided, splice
+from llmbench.verify.splice import (
+    SpliceResult,
+    elisions_as_ellipsis,
+    indent_of,
+    is_elided,
+    pass_renamed_parameters,
+    splice,
+)
 
 # task -> (the fixture file its fix goes into, the class at its centre)
 PYTHON_TASKS: dict[str, tuple[str, str]] = {
@@ -83,6 +90,9 @@ class Candidate:
     # the classes whose whole ``__init__`` the answer wrote (no elision): what it sets is all
     # the answer's program has
     whole_inits: frozenset[str] = frozenset()
+    # the answer's commands write the whole file (`cat > pplns.py << 'EOF'`): what it lacks, the
+    # program lacks
+    written: bool = False
 
     def describe(self) -> str:
         which = ", ".join(str(b) for b in self.blocks)
@@ -187,6 +197,10 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     patched = _apply_diffs(task, diffs, fixtures, primary, errors)
     if patched is not None:
         built.append(patched)
+    written = _written_by_heredoc(task, blocks, fixtures)
+    if written is not None:
+        # what the commands write is the program, whatever the other blocks show
+        built = [written]
     useful = [c for c in built if c.changed]
     if useful:
         best = max(useful, key=lambda c: (len(c.changed), -_ORDER[c.kind]))
@@ -198,8 +212,8 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
         carried, original = _unparsed(best.files.get(primary, "")), _unparsed(fixtures[primary])
         best.whole_inits = _whole_inits(python, main_class)
         best.prose_only = {name: "\n".join(missing) for name, spans in _changed_in_prose(text, python, fixtures[primary]).items()
-                           if (missing := [span for span in spans if all(ast.unparse(ast.parse(span)) not in had.get(name, "")
-                                                                         for had in (carried, original))])}
+                           if (missing := [span for span in spans if not any(_has_span(span, had.get(name, ""))
+                                                                             for had in (carried, original))])}
         return best
     if errors:
         return NoCandidate(f"no runnable fix: {errors[0]}", syntax_error=True)
@@ -213,6 +227,36 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
 _CALL_AT_TOP = re.compile(
     r"\b(?:call|invoke|run)\s+`((?:self\.)?(\w+)\([^`\n]*\))`\s+(?:(?:at|from)\s+the\s+(?:very\s+)?(?:top|start|beginning)\s+of"
     r"|first(?:\s+thing)?\s+in)\s+`?(?:self\.)?(\w+)(?:\(\))?`?", re.IGNORECASE)
+
+
+# `cat > pplns.py << 'EOF'` … `EOF`: a shell command that writes a whole file
+_HEREDOC_WRITE = re.compile(r"^\s*cat\s+>\s*['\"]?(?:\S*/)?([\w.-]+\.py)['\"]?\s*<<-?\s*(['\"]?)(\w+)\2\s*\n(.*?)\n\3\s*$",
+                            re.MULTILINE | re.DOTALL)
+
+
+def _written_by_heredoc(task: str, blocks: list[CodeBlock], fixtures: dict[str, str]) -> Candidate | None:
+    """The program a shell heredoc in the answer writes over one of the task's files: the
+    file is then exactly its body ("# ... unchanged ..." included), as running it leaves it."""
+    for block in blocks:
+        if _is_python(block):
+            continue
+        for match in _HEREDOC_WRITE.finditer(block.text):
+            name, body = match.group(1), match.group(4) + "\n"
+            if name in fixtures and name.endswith(".py"):
+                return Candidate(task, "full_file", (block.index,), {name: body}, changed_definitions(fixtures[name], body),
+                                 [f"code block {block.index} writes {name} with a heredoc: the file is its body"],
+                                 added_state(fixtures[name], body), written=True)
+    return None
+
+
+def _has_span(span: str, source: str) -> bool:
+    """Whether a function's source holds a span of inline code, a call whose arguments the
+    span leaves out (`self.socket.connect(...)`) standing for any call of it."""
+    said = ast.unparse(ast.parse(span))
+    if "(...)" not in said:
+        return said in source
+    pattern = re.escape(said).replace(re.escape("(...)"), r"\((?:[^()]|\([^()]*\))*\)")
+    return re.search(pattern, source) is not None
 
 
 def _with_prose_calls(candidate: Candidate, text: str, fixture: str, primary: str, main_class: str) -> Candidate:
@@ -440,6 +484,28 @@ def _restore_omitted(text: str, fixture: str, main_class: str) -> tuple[str, lis
     return text, notes
 
 
+# "# __init__", "# _handle_submit": a margin comment naming the method the lines under it go to
+_PART_COMMENT = re.compile(r"^#\s*(?:in\s+|inside\s+)?`?(?:self\.)?\w+(?:\(\))?`?\s*:?\s*$")
+
+
+def _splice_parts(module_text: str, block: CodeBlock, main_class: str) -> SpliceResult | None:
+    """A block that does not parse as one snippet but is parts each under a margin comment
+    naming its method ("# __init__" over `self._shares_lock = …`, "# _handle_submit" over the
+    lines it changes there), spliced part by part; None unless every part splices."""
+    lines = block.text.split("\n")
+    starts = [i for i, line in enumerate(lines) if _PART_COMMENT.match(line)]
+    if len(starts) < 2 or any(line.strip() for line in lines[:starts[0]]):
+        return None
+    text, notes = module_text, list[str]()
+    for start, end in zip(starts, starts[1:] + [len(lines)], strict=True):
+        try:
+            result = splice(text, lines[start] + "\n" + textwrap.dedent("\n".join(lines[start + 1:end])), main_class)
+        except SyntaxError:
+            return None
+        text, notes = result.text, notes + result.notes
+    return SpliceResult(text, notes + [f"code block {block.index} spliced part by part, as its method comments divide it"])
+
+
 def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], primary: str, main_class: str,
                 errors: list[str]) -> Candidate | None:
     texts = dict(fixtures)
@@ -457,8 +523,11 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
         try:
             result = splice(texts[target], block.text, main_class, adds=bool(_ADDS.search(block.lead)), lead=block.lead)
         except SyntaxError as exc:
-            errors.append(_syntax_error(exc, f"(code block {block.index})"))
-            continue
+            parts = _splice_parts(texts[target], block, main_class)
+            if parts is None:
+                errors.append(_syntax_error(exc, f"(code block {block.index})"))
+                continue
+            result = parts
         error = _parse_error(block, result.text)
         if error:  # the splice itself went wrong (odd indentation in the block)
             errors.append(error)
@@ -471,6 +540,9 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
         notes += result.notes
     if not used:
         return None
+    texts[primary], renamed = pass_renamed_parameters(fixtures[primary], texts[primary], main_class)
+    if renamed:
+        notes.append(f"calls pass the renamed parameters by the caller's names: {', '.join(renamed)}")
     files = {name: text for name, text in texts.items() if text != fixtures[name]}
     changed = frozenset().union(*(changed_definitions(fixtures[n], t) for n, t in files.items() if n.endswith(".py")))
     return Candidate(task, "splice", tuple(used), files, changed, notes, _added_state(fixtures, files), tuple(unplaced))

@@ -221,6 +221,9 @@ def _mark_incomplete(task: str, candidate: Candidate, per_check: dict[str, dict]
     for entry in per_check.values():
         if entry["status"] not in ("failed", "error"):
             continue
+        if candidate.written and entry["status"] == "error" and entry["detail"].startswith("candidate raised"):
+            entry.update(status="failed", detail=f"the file the answer's commands write is all the program has: {entry['detail']}")
+            continue
         name = undefined_by_answer(entry["detail"], fixtures, texts)
         if name is not None and (owner := attribute_owner(entry["detail"])) in candidate.whole_inits:
             entry.update(status="failed", detail=f"the answer's code reads {owner}.{name}, which the whole "

@@ -37,6 +37,7 @@ import builtins
 import difflib
 import io
 import re
+import sys
 import textwrap
 import tokenize
 from collections.abc import Callable
@@ -118,6 +119,16 @@ def _is_constant(node: ast.AST, known: set[str]) -> bool:
 _FLOW = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try, ast.Return, ast.Continue, ast.Break)
 
 
+def _unimported_modules(module: "_Module", tree: ast.Module) -> set[str]:
+    """The standard-library modules the snippet uses (``re.compile(…)``) that neither the
+    program nor the snippet imports or binds: the import the answer leaves to the prose
+    ("`import re` at the top") or to the reader."""
+    bound = _top_level_names(module.tree) | _stored_names(tree) \
+        | {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in n.args + n.kwonlyargs}
+    return {n.value.id for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+            and isinstance(n.value.ctx, ast.Load) and n.value.id in sys.stdlib_module_names and n.value.id not in bound}
+
+
 def _module_constants(module: "_Module", tree: ast.Module) -> list[ast.stmt]:
     """The snippet's top-level assignments that are module constants: each runs on its own,
     reading only the module's names, the snippet's definitions and imports, and constants
@@ -125,7 +136,7 @@ def _module_constants(module: "_Module", tree: ast.Module) -> list[ast.stmt]:
     name is one: ``paid = 0`` over ``for row in rows:`` is that method's local."""
     fragment = any(isinstance(n, _FLOW) or _uses_self(n) for n in tree.body)
     known = _top_level_names(module.tree) | _top_level_names(
-        ast.Module(body=[n for n in tree.body if not _assigned_names(n)], type_ignores=[]))
+        ast.Module(body=[n for n in tree.body if not _assigned_names(n)], type_ignores=[])) | _unimported_modules(module, tree)
     found: list[ast.stmt] = []
     for node in tree.body:
         names = _assigned_names(node)
@@ -171,9 +182,12 @@ def _locals_in_place_of_attributes(tree: ast.AST, given: list[ast.stmt]) -> dict
 def _merge_elided(module: "_Module", old: _Func, new: _Func, snippet_lines: list[str]) -> list[str]:
     """``new``'s statements, then ``old``'s statements ``new`` does not restate, as lines of
     a function at column 0 (``new``'s own header)."""
-    given = new.body[:-1]
+    given = new.body[:-1] if _trailing_elision(new) else new.body
     dumps = {ast.dump(stmt) for stmt in given}
-    assigned = set().union(*(_stored_names(stmt) for stmt in given))
+    # (a parameter the new signature takes restates the original's assignment to it: `job =
+    # self.current_job` beside a new `job` argument)
+    assigned = set().union(*(_stored_names(stmt) for stmt in given)) | {a.arg for a in new.args.args + new.args.kwonlyargs}
+    given_targets = {t for stmt in given if (t := _assigned_to(stmt)) is not None and "Attribute" in t}
     header = snippet_lines[_start(new) - 1:new.body[0].lineno - 1]
     out = list(header)
     for stmt in given:
@@ -184,10 +198,12 @@ def _merge_elided(module: "_Module", old: _Func, new: _Func, snippet_lines: list
 
     def restated(stmt: ast.stmt) -> bool:
         # (an assignment, or a `with` block around one, the snippet already makes: "with
-        # self._connect() as conn: shares = …" given with a new window replaces the old block)
+        # self._connect() as conn: shares = …" given with a new window replaces the old block;
+        # `self.current_job = {…}` given with one more key replaces the old one)
         names = _stored_names(stmt)
         return ast.dump(stmt) in dumps or bool(names) and isinstance(
-            stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.With)) and names <= assigned
+            stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.With)) and names <= assigned \
+            or _assigned_to(stmt) in given_targets
 
     # the given lines stand for the old ones up to the last they restate: an assignment before
     # it that they leave out and never read is one the answer dropped (the unused `window_size`)
@@ -241,6 +257,60 @@ def _leading_elision(func: _Func) -> bool:
     if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and first.value.value is Ellipsis):
         return False
     return len(body) > 1 and not any(is_elided(stmt) for stmt in body[1:])
+
+
+def _middle_elision(func: _Func) -> int | None:
+    """The index of the one ``...`` in the middle of the function's body ("these lines, the
+    ones between as they were, then these"); None when there is none or more than one."""
+    marks = [k for k, stmt in enumerate(func.body) if isinstance(stmt, ast.Expr)
+             and isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis]
+    if len(marks) != 1 or not 0 < marks[0] < len(func.body) - 1:
+        return None
+    if any(is_elided(stmt) for k, stmt in enumerate(func.body) if k != marks[0]):
+        return None
+    return marks[0]
+
+
+def _merge_middle(module: "_Module", old: _Func, new: _Func, snippet_lines: list[str], mark: int) -> list[str] | None:
+    """``new``'s head, ``old``'s statements before the first one the tail restates that the
+    head does not restate, then ``new``'s tail; None when either end restates nothing."""
+    head, tail = new.body[:mark], new.body[mark + 1:]
+    params = {a.arg for a in new.args.args + new.args.kwonlyargs}
+
+    def restates(group: list[ast.stmt]) -> Callable[[ast.stmt], bool]:
+        dumps = {ast.dump(stmt) for stmt in group}
+        targets = {t for stmt in group if (t := _assigned_to(stmt)) is not None}
+        tests = {ast.dump(stmt.test) for stmt in group if isinstance(stmt, (ast.If, ast.While))}
+        assigned = set().union(*(_stored_names(stmt) for stmt in group))
+
+        def restated(stmt: ast.stmt) -> bool:
+            # the same statement, an assignment to the same target (a parameter the new
+            # signature takes counts: `job = self.current_job` beside a new `job` argument), or
+            # a branch on the same condition
+            names = _stored_names(stmt)
+            return (ast.dump(stmt) in dumps or _assigned_to(stmt) in targets
+                    or isinstance(stmt, ast.Assign) and bool(names) and names <= assigned | params
+                    or isinstance(stmt, (ast.If, ast.While)) and ast.dump(stmt.test) in tests)
+        return restated
+
+    by_head, by_tail = restates(head), restates(tail)
+    opening = next((k for k, stmt in enumerate(old.body) if by_head(stmt)), None)
+    if opening is None:
+        return None
+    first = next((k for k in range(opening + 1, len(old.body)) if by_tail(old.body[k]) and not by_head(old.body[k])), None)
+    if first is None:
+        return None
+    body_indent = indent_of(snippet_lines[new.body[0].lineno - 1])
+    out = list(snippet_lines[_start(new) - 1:new.body[0].lineno - 1])
+    for stmt in head:
+        out += snippet_lines[_start(stmt) - 1:stmt.end_lineno]
+    # the original's statements before the tail that the head does not restate, in order
+    for stmt in (s for s in old.body[:first] if not by_head(s) and not _is_docstring(s)):
+        chunk = textwrap.dedent("\n".join(module.lines[_start(stmt) - 1:stmt.end_lineno]))
+        out += [(body_indent + line) if line.strip() else "" for line in chunk.splitlines()]
+    for stmt in tail:
+        out += snippet_lines[_start(stmt) - 1:stmt.end_lineno]
+    return textwrap.dedent("\n".join(out)).splitlines()
 
 
 def _merge_leading(module: "_Module", old: _Func, new: _Func, snippet_lines: list[str]) -> list[str]:
@@ -542,8 +612,12 @@ def _anchored_fragment(snippet: str, module: "_Module", adds: bool) -> tuple[str
     method = next((f for f in cls.body if isinstance(f, _FUNCS) and f.lineno <= anchors[0] <= _end(f)), None)
     if method is not None and not adds:
         set_later = {a for n in range(anchors[0] + 1, _end(method) + 1) for a in _SELF_SET.findall(module.lines[n - 1])}
-        if any(a in set_later for line in added for a in _SELF_SET.findall(line)):
-            # context line, then the new value of an attribute set below: a rewrite of it
+        set_later |= {m.group(1) for n in range(anchors[0] + 1, _end(method) + 1)
+                      if (m := _LOCAL_SET.match(module.lines[n - 1]))}
+        if any(a in set_later for line in added for a in _SELF_SET.findall(line)) \
+                or any(m.group(1) in set_later for line in added if (m := _LOCAL_SET.match(line))):
+            # context line, then the new value of an attribute or local set below: a rewrite of
+            # it ("fee = self.calculate_fee(amount)" over "net_amount = Decimal(str(amount)) - fee")
             return snippet, None
     if method is not None and any(_LOG_CALL.search(line) for line in added) \
             and any(_LOG_CALL.search(module.lines[n - 1]) for n in range(method.lineno, _end(method) + 1)):
@@ -583,6 +657,7 @@ def _only_place(body: list[tuple[int, str]], stripped: list[str]) -> int | None:
     return starts[0] if len(starts) == 1 else None
 
 
+_LOCAL_SET = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?::[^=]+)?=(?!=)")
 _COMMENT_AFTER = re.compile(r"^\s*#.*?\b(?:after|below|following)\s+`?(.+?)`?\s*:?\s*$", re.IGNORECASE)
 
 
@@ -792,6 +867,10 @@ def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = Fa
         notes.append(f"a fragment's lines added after line {anchored[0]}, the class line it quotes")
     end_of_module = len(module.lines)
     constants = _module_constants(module, tree)
+    unimported = sorted(_unimported_modules(module, tree))
+    if unimported:
+        edits.insert_after(module.after_imports, [f"import {name}" for name in unimported])
+        notes.append(f"import {', '.join(unimported)} added: the code uses it and imports it nowhere")
     # a bare fragment is placed by the run it wraps only when it is the whole snippet: beside
     # other bare lines (a params check, an unpack) it is one part of a change not all placed
     body = _methods_after_a_helper(tree)
@@ -805,7 +884,7 @@ def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = Fa
     # ("In `_build_header`, replace the two lines with:" over `prev_hash = …[::-1]` and `bits = …[::-1]`)
     restated_locals = _restated_locals(module, statements)
     if bare and top is None and not any(_only_assignment_of(module, n) is not None for n in statements) \
-            and not restated_locals and not (len(statements) == 1 and _only_run_wrapped_by(module, statements[0])):
+            and restated_locals is None and not (len(statements) == 1 and _only_run_wrapped_by(module, statements[0])):
         top = _top_of_method(module, statements, lead)
     if top is not None:
         after, indent = top
@@ -854,8 +933,8 @@ def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = Fa
             # "Guard the parsing:" try: <the three parsing lines> except ValueError: …
             first, last = wrapped
             edits.replace(_start(first), _end(last), _source(snippet_lines, node, indent_of(module.lines[first.lineno - 1])))
-        elif (target := _only_assignment_of(module, node)) is not None or restated_locals and (
-                target := _only_local_assignment_of(module, node)) is not None:
+        elif (target := _only_assignment_of(module, node)) is not None or restated_locals is not None and (
+                target := _only_local_assignment_of(module, node, restated_locals)) is not None:
             # "In `__init__`, replace the literal with: self.share_window = …": the one
             # statement of the class that sets that attribute
             edits.replace(target.lineno, _end(target), _source(snippet_lines, node, indent_of(module.lines[target.lineno - 1])))
@@ -868,6 +947,52 @@ def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = Fa
                 edits.insert_after(module.after_imports, [""] + new)
     text = "\n".join(edits.apply(module.lines)) + "\n"
     return SpliceResult(text, notes)
+
+
+def pass_renamed_parameters(original: str, text: str, main_class: str) -> tuple[str, list[str]]:
+    """The spliced program with each call ``self.f(…)`` that passes, at a position where the
+    answer renamed ``f``'s parameter (``job_id`` → ``job``), a name equal to the old parameter
+    passing the new one instead, when the calling function binds it: the lines kept from the
+    original (`self._validate_share(session, job_id, …)`) read as the answer's own
+    (`job = self.jobs.get(job_id)` above them). Calls whose count no longer fits are left as
+    they are: that is the fix failing."""
+    module = _Module(original, main_class)
+    cls = module.classes.get(main_class)
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text, []
+    new_cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == module.main_class), None)
+    if cls is None or new_cls is None:
+        return text, []
+    renames: dict[str, dict[int, tuple[str, str]]] = {}
+    for new in (f for f in new_cls.body if isinstance(f, _FUNCS)):
+        old = _method(cls, new.name)
+        if old is None or len(old.args.args) != len(new.args.args):
+            continue
+        changed = {i - 1: (a.arg, b.arg) for i, (a, b) in enumerate(zip(old.args.args, new.args.args, strict=True))
+                   if i > 0 and a.arg != b.arg}
+        if changed:
+            renames[new.name] = changed
+    lines = text.splitlines()
+    edits: list[tuple[int, int, int, str]] = []
+    done: list[str] = []
+    for caller in (f for f in new_cls.body if isinstance(f, _FUNCS)):
+        bound = _stored_names(caller) | {a.arg for a in caller.args.args + caller.args.kwonlyargs}
+        for call in (n for n in ast.walk(caller) if isinstance(n, ast.Call)):
+            callee = call.func
+            if not (isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name) and callee.value.id == "self"
+                    and callee.attr in renames):
+                continue
+            for position, (before, after) in renames[callee.attr].items():
+                arg = call.args[position] if position < len(call.args) else None
+                if isinstance(arg, ast.Name) and arg.id == before and after in bound and arg.end_col_offset is not None:
+                    edits.append((arg.lineno, arg.col_offset, arg.end_col_offset, after))
+                    done.append(f"{callee.attr}({before} → {after})")
+    for line_no, start, end, name in sorted(edits, reverse=True):
+        line = lines[line_no - 1]
+        lines[line_no - 1] = line[:start] + name + line[end:]
+    return ("\n".join(lines) + "\n" if edits else text), sorted(set(done))
 
 
 _DICT_ENTRY = re.compile(r"""^\s*(["'])(\w+)\1\s*:\s*\S.*?,?\s*$""")
@@ -956,13 +1081,13 @@ def _only_assignment_of(module: _Module, node: ast.stmt) -> ast.stmt | None:
     return found[0] if len(found) == 1 else None
 
 
-def _only_local_assignment_of(module: _Module, node: ast.stmt) -> ast.stmt | None:
+def _only_local_assignment_of(module: _Module, node: ast.stmt, within: ast.AST | None = None) -> ast.stmt | None:
     """For a snippet that is one ``name = …`` line ("`prev_hash = bytes.fromhex(…)[::-1]`"),
-    the main class's one statement that assigns that local name; None when it assigns it in
-    several places or nowhere."""
+    the main class's (or ``within``'s) one statement that assigns that local name; None when
+    it assigns it in several places or nowhere."""
     if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
         return None
-    cls = module.classes.get(module.main_class)
+    cls = within or module.classes.get(module.main_class)
     if cls is None:
         return None
     name = node.targets[0].id
@@ -975,16 +1100,20 @@ def _only_local_assignment_of(module: _Module, node: ast.stmt) -> ast.stmt | Non
     return found[0]
 
 
-def _restated_locals(module: _Module, statements: list[ast.stmt]) -> bool:
-    """Whether a bare snippet is only ``name = …`` lines, each restating with a change the one
-    line of one method of the main class that assigns that name."""
-    targets = [_only_local_assignment_of(module, n) for n in statements]
+def _restated_locals(module: _Module, statements: list[ast.stmt]) -> ast.AST | None:
+    """The one method of the main class of which a bare snippet of only ``name = …`` lines
+    restates, each with a change, the one line that assigns that name; None when there is
+    none or several (another method may assign one of the names too: `fee = …` in a
+    `calculate_fee()` the answer rewrote beside `fee = …` and `net_amount = …` restated)."""
     cls = module.classes.get(module.main_class)
-    if not targets or cls is None or any(t is None for t in targets) or len({id(t) for t in targets}) != len(targets):
-        return False
-    owners = {next((m.name for m in cls.body if isinstance(m, _FUNCS) and _start(m) <= t.lineno <= _end(m)), None)
-              for t in targets if t is not None}
-    return len(owners) == 1 and None not in owners
+    if not statements or cls is None:
+        return None
+    owners = []
+    for method in (m for m in cls.body if isinstance(m, _FUNCS)):
+        targets = [_only_local_assignment_of(module, n, method) for n in statements]
+        if all(t is not None for t in targets) and len({id(t) for t in targets}) == len(targets):
+            owners.append(method)
+    return owners[0] if len(owners) == 1 else None
 
 
 def _reads_attribute(node: ast.AST, name: str) -> bool:
@@ -1002,11 +1131,16 @@ def _continued_from(old: _Func, new: _Func) -> ast.stmt | None:
     that run sits in the original's middle: "replace the top of `_handle_submit()`, up to the
     duplicate check" gives the top, ending where the original goes on."""
     old_dumps = [ast.dump(n) for n in old.body]
-    new_dumps = [ast.dump(n) for n in new.body]
+    body = list(new.body)
+    if body and isinstance(body[-1], (ast.With, ast.AsyncWith)):
+        # (the run may end inside a block the answer wraps around it: `async with
+        # self._shares_lock:` over the duplicate check and the insert)
+        body = body[:-1] + body[-1].body
+    new_dumps = [ast.dump(n) for n in body]
     for k in range(len(new_dumps) - 1, 0, -1):
         tail = new_dumps[-k:]
         for i in range(len(old_dumps) - k):
-            if old_dumps[i:i + k] == tail and any(not isinstance(n, (ast.Return, ast.Pass, ast.Expr)) for n in new.body[-k:]):
+            if old_dumps[i:i + k] == tail and any(not isinstance(n, (ast.Return, ast.Pass, ast.Expr)) for n in body[-k:]):
                 return old.body[i + k]
     return None
 
@@ -1033,6 +1167,16 @@ def _quotes_opening(old: _Func, new: _Func) -> bool:
             and _returns_value(old) and not _returns_value(new))
 
 
+def _changes_opening(old: _Func, new: _Func) -> bool:
+    """The new function is only assignments, each to a name or attribute the original's body
+    assigns, and stops before any value the original returns: its opening lines changed
+    (`async def _validate_share(self, session, job, …): merkle_root, coinbase = …; header =
+    …`), the rest meant as it was."""
+    old_targets = {_assigned_to(stmt) for stmt in old.body} - {None}
+    return (0 < len(new.body) < len(old.body) and _returns_value(old) and not _returns_value(new)
+            and all(_assigned_to(stmt) in old_targets for stmt in new.body))
+
+
 def _merged_or_none(module: _Module, old: _Func, func: _Func, snippet_lines: list[str], notes: list[str],
                     indent: str) -> list[str] | None:
     """The lines replacing ``old``: the snippet's function, merged with ``old`` when it ends in
@@ -1041,6 +1185,9 @@ def _merged_or_none(module: _Module, old: _Func, func: _Func, snippet_lines: lis
         if _quotes_opening(old, func):
             notes.append(f"{func.name}() quotes the original's opening lines only: kept as it was")
             return None
+        if _changes_opening(old, func):
+            notes.append(f"{func.name}() changes the original's opening lines only: the rest of it kept as it was")
+            return [(indent + line) if line.strip() else "" for line in _merge_elided(module, old, func, snippet_lines)]
         rest = _continued_from(old, func)
         if rest is not None:
             notes.append(f"{func.name}() ends with statements of the original's middle: the rest of it kept as it was")
@@ -1052,6 +1199,11 @@ def _merged_or_none(module: _Module, old: _Func, func: _Func, snippet_lines: lis
     if _leading_elision(func):
         notes.append(f"{func.name}() starts with '...': its assignments replace the original's")
         return [(indent + line) if line.strip() else "" for line in _merge_leading(module, old, func, snippet_lines)]
+    mark = _middle_elision(func)
+    merged = None if mark is None else _merge_middle(module, old, func, snippet_lines, mark)
+    if merged is not None:
+        notes.append(f"{func.name}() has '...' in its middle: the original's lines between kept as they were")
+        return [(indent + line) if line.strip() else "" for line in merged]
     notes.append(f"{func.name}() elided with '...': kept as it was")
     return None
 

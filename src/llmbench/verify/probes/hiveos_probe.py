@@ -39,6 +39,11 @@ FLIGHT_SHEET = {
 # what the fake API reports: ethminer's miner_getstat1 strings
 GETSTAT1 = ["0.19.0-probe", "125", "61234;100;2", "31000;30234", "0;0;0", "off;off",
             "61;70;63;75", "pool.probe.example:4444", "0;0;0;0"]
+# the same state as ethminer's miner_getstathr reports it (rates in H/s)
+GETSTATHR = {"ethhashrate": 61234000, "ethhashrates": [31000000, 30234000], "ethinvalid": 0, "ethpoolsw": 0,
+             "ethrejected": 2, "ethshares": 100, "fanpercentages": [70, 75], "pooladdrs": "pool.probe.example:4444",
+             "powerusages": [0.0, 0.0], "runtime": "125", "temperatures": [61, 63], "ispaused": [False, False],
+             "version": "ethminer-0.19.0-probe"}
 
 
 def run_shell(args, cwd, env, timeout=SHELL_TIMEOUT):
@@ -645,6 +650,8 @@ class _ApiHandler(socketserver.StreamRequestHandler):
             else:
                 if method in ("miner_getstat1", "miner_getstat2"):
                     reply = {"id": msg_id, "jsonrpc": "2.0", "result": GETSTAT1}
+                elif method == "miner_getstathr":
+                    reply = {"id": msg_id, "jsonrpc": "2.0", "result": GETSTATHR}
                 elif method == "miner_ping":
                     reply = {"id": msg_id, "jsonrpc": "2.0", "result": "pong"}
                 else:

@@ -58,7 +58,12 @@ def publish(frames):
     with _lock:
         for sock in sockets:
             if sock.connected and not sock.closed and any(frames[0].startswith(t) for t in sock.subscriptions):
-                sock.inbox.append(list(frames))
+                if sock.options.get(CONFLATE):
+                    # libzmq's ZMQ_CONFLATE keeps one message part, the last one written:
+                    # it does not support multipart messages
+                    sock.inbox[:] = [[frames[-1]]]
+                else:
+                    sock.inbox.append(list(frames))
         _lock.notify_all()
 
 
