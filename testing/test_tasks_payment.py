@@ -631,3 +631,43 @@ def test_a_prose_fix_for_the_constant_select_of_the_pending_scan_is_no_sql_fix()
     assert not verdict.passed and verdict.kind == "wrong_place", verdict
     history = select.replace("the `SELECT` in `process_pending_payments()`", "the `SELECT` in `get_payment_history()`")
     assert grade("payment", history)["payment.sql_injection"].passed
+
+
+def test_a_second_look_in_the_next_paragraph_takes_back_its_section():
+    asserted = ("**4. SQL injection in `get_payment_history`**\n\n`address` comes from the visitor and is formatted into "
+                "the query with an f-string, so the visitor can inject SQL into the `SELECT`.\n\n")
+    fix = "\n```python\nrows = conn.execute(\"SELECT * FROM payouts WHERE address = ?\", (address,)).fetchall()\n```\n"
+    assert grade("payment", asserted + "Parameterise it:\n" + fix)["payment.sql_injection"].passed
+    taken_back = asserted + ("Correction — looking closer, it isn't exploitable: `execute()` only runs a single statement. "
+                             "For consistency you can still switch it to placeholders:\n" + fix)
+    assert not grade("payment", taken_back)["payment.sql_injection"].passed
+
+
+def test_the_set_said_to_ensure_one_worker_per_payout_denies_the_race():
+    denial = ("- **Concurrency:** the `self.processing` set already ensures that two workers never handle the same payout "
+              "at the same time, so the duplicate payments most likely come from the wallet side (e.g. the RPC client "
+              "retrying a request that timed out).")
+    verdicts = grade("payment", denial)
+    assert not verdicts["payment.race_condition"].passed and not verdicts["payment.atomicity"].passed
+    race = ("`process_pending_payments()` checks `self.processing` and adds the id later without the lock, so two "
+            "workers can both pay the same payout.")
+    assert grade("payment", race)["payment.race_condition"].passed
+
+
+def test_sqlite_connections_shared_by_threads_are_no_check_then_act_race():
+    wrong = ("SQLite connections are not thread-safe, and the four payout workers use their connections concurrently. "
+             "The workers interfere with each other's database state, which is how the same payout ends up being "
+             "processed twice. The `self.lock` that was created in `__init__` was never used.")
+    verdict = grade("payment", wrong)["payment.race_condition"]
+    assert not verdict.passed and verdict.kind == "wrong_mechanism", verdict
+
+
+def test_errors_absorbed_here_are_where_the_sentence_before_is():
+    loop = ("`_worker_loop()` catches every exception and simply continues with the next round. When the wallet RPC has "
+            "a hiccup in the middle of a round, the error is absorbed here, the round is repeated after `interval`, and a "
+            "payout that had already gone out is sent again.")
+    verdict = grade("payment", loop)["payment.atomicity"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict
+    send = loop.replace("`_worker_loop()` catches every exception and simply continues with the next round.",
+                        "`_execute_payment()` resets the row to `pending` in its `except`.")
+    assert grade("payment", send)["payment.atomicity"].passed

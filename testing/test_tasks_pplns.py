@@ -317,3 +317,36 @@ def test_the_window_read_in_the_query_helper_or_only_for_the_dashboard_is_no_con
     assert not grade("pplns", dashboard)["pplns.config_key_mismatch"].passed
     init = diagnosis + '```python\n        self.share_window = int(config.get("pplns_window", 10000))\n```\n'
     assert grade("pplns", init)["pplns.config_key_mismatch"].passed
+
+
+def test_a_sentence_ending_in_a_colon_is_about_the_program_line_it_shows():
+    shown = ("The share window is hard-coded:\n\n```python\nself.share_window = 10000\n```\n\n"
+             "Because of this, the value in `pool_config.json` is never used.")
+    assert grade("pplns", shown)["pplns.hardcoded_share_window"].passed
+    # a new line shown after it is a change, not the subject
+    new = shown.replace("self.share_window = 10000", "self.window_limit = 10000")
+    assert not grade("pplns", new)["pplns.hardcoded_share_window"].passed
+
+
+def test_a_prose_fix_after_a_place_that_opens_its_sentence_reads_the_configured_key():
+    finding = ("The configuration defines the setting as `pplns_window`, while the code uses its own name, `share_window`, "
+               "and nowhere looks up `pplns_window`.\n\n")
+    fix = "- In the constructor, take the window size from the `pplns_window` entry of the configuration.\n"
+    assert grade("pplns", finding + fix)["pplns.config_key_mismatch"].passed
+    assert not grade("pplns", finding)["pplns.config_key_mismatch"].passed
+    # the diagnosis alone in the same shape is no fix
+    said = "- In the constructor, the window size never comes from the `pplns_window` entry of the configuration.\n"
+    assert not grade("pplns", finding + said)["pplns.config_key_mismatch"].passed
+
+
+def test_a_one_line_fix_under_a_json_code_key_is_code():
+    report = ('```json\n{"bugs": [{"location": "PPLNSManager.__init__", "description": "pool_config.json provides the '
+              'window as pplns_window, but the code never reads that key.", "fix": "self.share_window = '
+              'int(config.get(\\"pplns_window\\", 10000))"}]}\n```\n')
+    answer = TASK.parse_answer(report)
+    fix_lines = [u for u in answer.units if u.kind == "code"]
+    assert [u.text for u in fix_lines] == ['self.share_window = int(config.get("pplns_window", 10000))']
+    assert grade("pplns", report)["pplns.config_key_mismatch"].passed
+    # prose under the same key stays prose
+    prose = report.replace('self.share_window = int(config.get(\\"pplns_window\\", 10000))', "read pplns_window from the config")
+    assert not [u for u in TASK.parse_answer(prose).units if u.kind == "code"]

@@ -573,3 +573,44 @@ def test_a_denial_just_before_a_fix_block_vetoes_it_whichever_line_of_the_block_
     asserted = denial.replace("`_handle_submit()` is fine for those rigs", "`_handle_submit()` crashes on a short params list")
     asserted = asserted.replace("The disconnect is the intended behaviour.", "That drops the miner.")
     assert grade("stratum", asserted + block)["stratum.input_validation"].passed
+
+
+def test_the_prev_hash_said_to_be_in_the_form_the_header_expects_is_a_denial():
+    merkle = ("### 1. Merkle root in the wrong byte order (`_build_header`)\n\nBitcoin represents hashes in reversed byte "
+              "order, so the merkle root has to be reversed before it is placed in the header; the previous block hash "
+              "coming from `getblocktemplate` is already in the form the header expects.")
+    assert not grade("stratum", merkle)["stratum.byte_order"].passed
+    right = ("In `_build_header()`, `previousblockhash` comes from the RPC in display (big-endian) order and is packed "
+             "without reversing it; the header needs it byte-reversed.")
+    assert grade("stratum", right)["stratum.byte_order"].passed
+
+
+def test_a_block_log_whose_content_is_called_not_sensitive_is_no_leak_finding():
+    cost = ("`_submit_block()` logs `block_hex`, the whole block, before `submitblock`. The content itself isn't "
+            "sensitive — a block is public once broadcast — the problem is the cost of writing it. Log only the hash and height.")
+    assert not grade("stratum", cost)["stratum.info_leak"].passed
+    leak = cost.replace("The content itself isn't sensitive — a block is public once broadcast — the problem is the cost "
+                        "of writing it.", "Anyone who reads the logs sees the block before the network does.")
+    assert "Log only the hash" in leak
+    assert grade("stratum", leak)["stratum.info_leak"].passed
+
+
+def test_a_byte_order_section_that_rewrites_the_notify_helper_is_at_the_decoy():
+    section = ("## 2. Previous block hash has the wrong byte order\n\nBitcoin hashes are displayed in reversed byte order "
+               "compared to their internal representation. `stratum_prevhash()` only reverses the order of the eight "
+               "4-byte words.\n\nSo the miners receive a previous hash that is neither display order nor internal order.\n\n"
+               "**Fix:** reverse all 32 bytes:\n\n```python\ndef stratum_prevhash(prev_hex):\n"
+               "    return bytes.fromhex(prev_hex)[::-1].hex()\n```\n")
+    assert not grade("stratum", section)["stratum.byte_order"].passed
+    header = section.replace("```python\ndef stratum_prevhash(prev_hex):\n    return bytes.fromhex(prev_hex)[::-1].hex()\n```\n",
+                             "```python\n    def _build_header(self, merkle_root, ntime, nonce):\n"
+                             "        prev_hash = bytes.fromhex(self.block_template[\"previousblockhash\"])[::-1]\n```\n")
+    assert grade("stratum", header)["stratum.byte_order"].passed
+
+
+def test_a_change_in_a_json_item_placed_at_a_decoy_that_names_it_again_is_made_there():
+    item = ('```json\n{"bugs": [{"symptom": "reject spike after every new block", "location": "StratumServer._notify_message()", '
+            '"fix": "Build the notify once per job in broadcast_job() and cache it: self.notify_cache[job_id] = '
+            'self._notify_message(clean_jobs); send the cached message instead of rebuilding it from self.current_job."}]}\n```\n')
+    verdict = grade("stratum", item)["stratum.stale_job"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict

@@ -321,3 +321,43 @@ def test_a_part_of_the_context_blamed_for_two_threads_is_the_context_diagnosis()
     socket = ("Under load the socket is hit from two threads: `self.socket` is connected in `start()` on the main "
               "thread, but read by `_listen()` on the listener thread.")
     assert grade("zmq", socket)["zmq.socket_crosses_threads"].passed
+
+
+def test_a_shutdown_that_makes_libzmq_fail_is_no_socket_set_up_on_the_main_thread():
+    close = ("However, on closer inspection the hand-over is fine: only `_listen()` uses the socket after `start()`. "
+             "Calling `close()` on that same socket from the main thread while it is in use by the listener thread "
+             "makes libzmq fail its internal check in `signaler.cpp`.")
+    assert not grade("zmq", close)["zmq.socket_crosses_threads"].passed
+    made = "The socket is made in `__init__` on the main thread and read by `_listen()` on the listener thread, which is unsafe."
+    assert grade("zmq", made)["zmq.socket_crosses_threads"].passed
+
+
+def test_a_description_is_called_wrong_by_the_next_sentence_about_the_same_thing():
+    described = ("`self.socket` is created in `__init__` and connected in `start()` on the main thread, then `_listen()` "
+                 "calls `recv_multipart()` on it from the listener thread.")
+    assert not grade("zmq", described)["zmq.socket_crosses_threads"].passed
+    assert grade("zmq", described + " ZeroMQ sockets are not thread-safe.")["zmq.socket_crosses_threads"].passed
+    # a next sentence about something else calls nothing wrong
+    assert not grade("zmq", described + " The two reported problems have different causes.")["zmq.socket_crosses_threads"].passed
+
+
+def test_a_json_report_in_a_fenced_block_of_a_prose_answer_is_read_as_prose():
+    report = ('Here is the review as a structured report:\n\n```json\n{"bugs": [{"location": "ZMQListener.__init__ / '
+              'ZMQListener.start -> ZMQListener._listen", "title": "Socket used across threads", "description": '
+              '"self.socket is created in __init__ and connected in start(), on the caller\'s thread, while '
+              'recv_multipart() is called on the listener thread in _listen(). ZeroMQ sockets are not thread-safe."}]}\n```\n')
+    assert grade("zmq", report)["zmq.socket_crosses_threads"].passed
+    # a JSON block holding no sentences is data, not a report
+    data = '```json\n{"endpoint": "tcp://127.0.0.1:28332", "topics": ["hashblock", "rawblock"]}\n```\n'
+    assert not grade("zmq", data)["zmq.socket_crosses_threads"].passed
+
+
+def test_a_heading_that_describes_the_crossing_is_called_wrong_by_its_section():
+    heading = "### 1. The socket is set up in one thread and used in another\n\n"
+    bullets = ("- `self.socket` is created in `__init__()`; `start()` calls `connect()` on it.\n"
+               "- The receiving happens in `_listen()`, on the `zmq-listener` thread.\n\n")
+    assert not grade("zmq", heading + bullets)["zmq.socket_crosses_threads"].passed
+    assert grade("zmq", heading + bullets + "ZeroMQ sockets are not thread-safe.")["zmq.socket_crosses_threads"].passed
+    # a section that calls the hand-over fine denies it
+    fine = heading + bullets + "That hand-over is fine: `Thread.start()` is a full memory barrier, so the socket is safe."
+    assert not grade("zmq", fine)["zmq.socket_crosses_threads"].passed

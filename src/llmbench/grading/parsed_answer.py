@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from llmbench.grading.acts import ADVICE, classify, continues_previous, is_connector, is_soft, is_vague
-from llmbench.grading.jsonanswer import NOT_JSON, parse_json_answer
+from llmbench.grading.jsonanswer import NOT_JSON, is_code_line, parse_json_answer, with_reports_replaced
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([^`]*)$")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6}\s+\S.*|\*\*[^*].*\*\*:?\s*|__[^_].*__:?\s*)$")
@@ -277,6 +277,15 @@ class Answer:
             return before
         return None
 
+    def shown_next(self, unit: Unit) -> Unit | None:
+        """The program's own lines shown just after a sentence that ends in a colon ("The share
+        window is hard-coded:" over ```self.share_window = 10000```): what the sentence is about."""
+        after = self.units[unit.index + 1] if unit.index + 1 < len(self.units) else None
+        if unit.kind != "prose" or not unit.text.rstrip().endswith(":") or after is None or after.kind != "code":
+            return None
+        shown = self.block_units(after.block)
+        return after if shown and not any(u.novel for u in shown) else None
+
     def scope(self, unit: Unit) -> list[Unit]:
         """The units that may lend a place to a finding stated in ``unit``.
 
@@ -396,10 +405,15 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _json_as_text(text: str) -> str:
-    """An answer given as JSON becomes prose: one block per object, ``key: value`` lines."""
+    """An answer given as JSON becomes prose: one block per object, ``key: value`` lines (so
+    does a JSON report in a fenced block of a prose answer)."""
     data = parse_json_answer(text)
     if data is NOT_JSON:
-        return text
+        return with_reports_replaced(text, _flattened)
+    return _flattened(data)
+
+
+def _flattened(data) -> str:
     out: list[str] = []
     _flatten_json(data, out)
     return "\n".join(out)
@@ -440,7 +454,8 @@ def _object_sentences(scalars: dict) -> list[str]:
     title = next((k for k in one_line if str(k).lower() not in _PLACE_KEYS + _MINOR_KEYS), None)
     lead = ([title] if title is not None else []) + places
     head = "; ".join(f"{key(k)}: {str(scalars[k]).strip().rstrip('.')}" for k in lead)
-    rest = [f"{key(k)}: {_sentence(v)}" for k, v in scalars.items() if k not in lead]
+    rest = [f"{key(k)}:\n```\n{str(v).strip()}\n```\n" if is_code_line(k, v) else f"{key(k)}: {_sentence(v)}"
+            for k, v in scalars.items() if k not in lead]
     return ([head + "."] if head else []) + rest
 
 

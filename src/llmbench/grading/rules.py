@@ -55,7 +55,7 @@ GENERIC_DENIALS = {
     "not an issue": r"\b(?:not|isn['’]?t|aren['’]?t) (?:itself |in itself |by itself |actually |really )?(?:a|an|really an?|the) (?:real )?"
                     r"(?:issue|problem|concern|bug|vulnerability|risk|culprit|leak|cause|source)\b",
     "correctly handled": r"\b(?:correctly|properly|already|safely) (?:\w+ ){0,2}(?:revers|handl|pars|validat|parameteri[sz]|lock|bound|prun|us|read|stor|creat)\w*",
-    "not vulnerable": r"\bnot (?:vulnerable|affected|susceptible|exploitable)\b",
+    "not vulnerable": r"(?:\bnot|n['’]t) (?:vulnerable|affected|susceptible|exploitable)\b",
     "no need": r"\b(?:there is|there'?s) no (?:need|reason)\b",
     "false positive": r"\bfalse positive\b",
     # "The memory growth is not coming from `recent_shares`"
@@ -378,6 +378,11 @@ _RETRACTION = re.compile(
 
 
 _PRONOUN_DENIAL = re.compile(r"^(?:\W*\d+[.)])?\W*(?:this|that|it|which)\b(?!\s+(?:is|'s)\s+(?:why|because|what))", re.IGNORECASE)
+# what opens a second look at the sentence before: "Correction — looking closer, it isn't exploitable"
+_SECOND_LOOK = re.compile(
+    r"^\W*(?:(?:correction|update|edit|wait|hmm+)\b[\s:,.!—–-]*)?"
+    r"(?:(?:on|upon|after|with|looking|having (?:looked|had)) (?:a |another )?(?:closer|second|further|more careful) (?:look|thought|inspection|reading)?"
+    r"|looking (?:closer|again|more closely)|on reflection|on second thought)?[\s:,—–-]*(?=\w)", re.IGNORECASE)
 
 
 # "At first I thought `self.share_window = 10000` was just a sensible default …, but it isn't: …"
@@ -451,8 +456,19 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             continue
         # "window_size is computed but never used. This is harmless leftover code.": the
         # pronoun's subject is the sentence before
-        if before is not None and _follows(before, unit) and _PRONOUN_DENIAL.match(text):
+        second_look = _SECOND_LOOK.match(text)
+        looked_again = second_look is not None and second_look.end() > 0 and bool(_PRONOUN_DENIAL.match(text[second_look.end():]))
+        if second_look is not None and looked_again:
+            # a second look is at the paragraph before, not only its own ("… so the visitor can
+            # inject SQL. ¶ Correction — looking closer, it isn't exploitable")
+            text = text[second_look.end():]
+        if before is not None and (_follows(before, unit) or looked_again and before.kind == "prose"
+                                   and before.section == unit.section) and _PRONOUN_DENIAL.match(text):
             places = _strong_places(finding, [before])
+            if looked_again and places:
+                # (and at what its section's heading names: "**4. SQL injection in `get_payment_history`**")
+                places |= _strong_places(finding, [u for u in answer.units[:unit.index]
+                                                   if u.section == unit.section and u.kind == "heading"])
             prior = answer.units[before.index - 1] if before.index > 0 else None
             if not places and prior is not None and _follows(prior, before) and _PRONOUN_SUBJECT.match(_plain(before)):
                 # "`calculate_payouts` computes `window_size` … It is not used by the query. This is
@@ -671,6 +687,14 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         heading_wrong = None if _search(finding._strong, text) else _heading_wrong_mechanism(answer, finding, unit)
         if unit.kind == "heading" and not heading_wrong:
             heading_wrong = _section_wrong_mechanism(answer, finding, unit)
+        elif not heading_wrong and _place_in(finding, [unit]) is None:
+            # a sentence with no place of its own takes its heading's, and so the wrong mechanism
+            # its section explains the heading by ("Bitcoin hashes are displayed in reversed byte
+            # order" under "## Previous block hash has the wrong byte order", over the notify helper)
+            # (only under a heading that states the finding itself)
+            heading = next((u for u in answer.section_heading(unit.section) if u.kind == "heading"), None)
+            if heading is not None and heading is not unit and _search(finding._mechanisms, _plain(heading)):
+                heading_wrong = _section_wrong_mechanism(answer, finding, heading)
         if not heading_wrong and unit.kind != "heading":
             # an item's lead ("Bug: header prev hash in wrong endianness.") is read with the
             # explanation under it, any other sentence with the one just before it
@@ -719,10 +743,11 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             miss = miss or Miss(unit, f"mechanism {_name(found)} described, not said to be wrong", "missing")
             continue
         own_place = _place_in(finding, [unit])
-        shown = answer.shown_subject(unit) if own_place is None else None
+        shown = answer.shown_subject(unit) or answer.shown_next(unit) if own_place is None else None
         if shown is not None:
             # ("```window_size = …``` is computed and never used — the query … `self.share_window`":
-            # the line shown is the subject; a name further on is not)
+            # the line shown is the subject; a name further on is not; so is the line a sentence
+            # ending in a colon shows: "The share window is hard-coded:")
             own_place = _place_in(finding, [shown])
         if _search(finding._wrong, text) and (own_place is None or finding._weak and not _search(finding._strong, text)):
             miss = Miss(unit, f"mechanism {_name(found)} at wrong place {_name(_search(finding._wrong, text))}", "wrong_place")
@@ -735,6 +760,21 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             # "ZeroMQ sockets are generally not thread-safe. You could consider creating the
             # socket inside `_listen()`": the place only in the advice the mechanism is the reason for
             miss = miss or Miss(unit, f"mechanism {_name(found)} only as the reason for advice", "advice")
+            continue
+        lead = answer.block_units(unit.block)[0] if unit.item else unit
+        if act == ADVICE and lead is not unit and _search(finding._wrong, text) \
+                and _search(finding._wrong, _plain(lead)) and not _search(finding._strong, _plain(lead)):
+            # a change in an item whose lead places it at a decoy ("Location:
+            # StratumServer._notify_message()") that names the decoy again ("cache the
+            # notify: … = self._notify_message(clean_jobs)") is made there
+            miss = miss or Miss(unit, f"mechanism {_name(found)} changed in an item placed at {_name(_search(finding._wrong, text))}", "wrong_place")
+            continue
+        code_after = _code_after(answer, unit) if own_place is None and act == ADVICE else None
+        if code_after is not None and code_after.func and not _search(finding._places, code_after.func) \
+                and (_search(finding._wrong, code_after.func) or _search(finding._wrong_mechanisms, code_after.func)):
+            # "**Fix:** reverse all 32 bytes:" over a new `stratum_prevhash()`: the change is made
+            # in the function its code rewrites
+            miss = miss or Miss(unit, f"mechanism {_name(found)} changed in {code_after.func}, a wrong place", "wrong_place")
             continue
         scope = answer.scope(unit)
         place = own_place or _place_in(finding, scope)
@@ -810,16 +850,38 @@ def _under_problem_heading(answer: Answer, unit: Unit) -> bool:
     return False
 
 
+_WORD = re.compile(r"[a-z]{5,}")
+_COMMON_WORDS = frozenset({"which", "there", "their", "these", "those", "where", "while", "about", "after", "before",
+                           "other", "another", "every", "first", "second", "thread", "threads", "using", "called", "calls"})
+
+
+def _content_words(text: str) -> set[str]:
+    """The longer words of a text, singular ("sockets" and "socket" are one word)."""
+    return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in _COMMON_WORDS}
+
+
 def _cue_units(answer: Answer, unit: Unit, found: tuple[Rule, re.Match]) -> list[Unit]:
     """Where a described mechanism may be called wrong: its sentence and scope, but of a
     window only the sentences the mechanism needs and those that go on from them ("The
     socket is created in `__init__` … read in `_listen()`. The two reported problems have
     different causes." describes; the problems are the symptoms)."""
+    if unit.kind == "heading":
+        # a heading's description is called wrong by its section speaking of the same thing
+        # ("### The socket is set up in one thread and used in another" over "ZeroMQ sockets
+        # are not thread-safe")
+        words = _content_words(_plain(unit))
+        section = [u for u in answer.units[unit.index + 1:] if u.section == unit.section and u.kind == "prose"
+                   and _content_words(_plain(u)) & words]
+        return [unit] + answer.scope(unit) + section
     if not unit.parts:
         return [unit] + answer.scope(unit)
     needed = next(k for k in range(1, len(unit.parts) + 1)
                   if k == len(unit.parts) or found[0].pattern.search(" ".join(_plain(p) for p in unit.parts[:k])))
-    kept = list(unit.parts[:needed]) + [p for p in unit.parts[needed:] if _GOES_ON_FROM.match(_plain(p))]
+    words = _content_words(" ".join(_plain(p) for p in unit.parts[:needed]))
+    # (and the next sentence when it speaks of the same thing: "… calls `recv_multipart()` on
+    # it from the listener thread. ZeroMQ sockets are not thread-safe")
+    kept = list(unit.parts[:needed]) + [p for k, p in enumerate(unit.parts[needed:]) if _GOES_ON_FROM.match(_plain(p))
+                                        or k == 0 and _content_words(_plain(p)) & words]
     dropped = [p for p in unit.parts if all(p is not k for k in kept)]
     return kept + [u for u in answer.scope(unit)[1:] if all(u is not p for p in dropped)]
 
@@ -1023,11 +1085,13 @@ def _section_wrong_mechanism(answer: Answer, finding: Finding, heading: Unit) ->
             if found:
                 wrong = wrong or _name(found)
             elif unit.act != ADVICE and _search(finding._mechanisms, _plain(unit)) \
-                    and not _item_wrong_mechanism(answer, finding, unit):
+                    and not _item_wrong_mechanism(answer, finding, unit) \
+                    and (_place_in(finding, [unit]) is not None or DEFECT_CUES.search(_plain(unit))):
                 # the section also gives the right mechanism ("That explains the megabyte-long log
                 # line. More importantly it's a confidentiality problem: …"): not explained away
                 # (unless the sentence before continues into it: "… so that miner is never paid.
-                # The status change and the payment are not atomic.")
+                # The status change and the payment are not atomic."; a general fact, "Bitcoin
+                # hashes are displayed in reversed byte order", blames nothing here)
                 return None
     return wrong
 
@@ -1122,8 +1186,10 @@ def _steps_named_before(answer: Answer, finding: Finding, unit: Unit) -> str | N
 
 
 # the mechanism said to happen "there": "the error is swallowed at that level", "… is caught there"
-_THERE = re.compile(r"^\W*(?:\w+\W+){0,2}?(?:at that (?:level|point|layer)|there\b|in (?:that|this) (?:handler|loop|level|layer|block))",
+_THERE = re.compile(r"^\W*(?:\w+\W+){0,2}?(?:at that (?:level|point|layer)|there\b|here\b|in (?:that|this) (?:handler|loop|level|layer|block))",
                     re.IGNORECASE)
+
+_THERE_IN = re.compile(r"\b(?:is|are|was|were|gets?|got)\s+(?:\w+\s+)?(?:here|there)\b|\bat that (?:level|point|layer)\b", re.IGNORECASE)
 
 
 def _settled_wrong(answer: Answer, finding: Finding, unit: Unit) -> str | None:
@@ -1144,7 +1210,9 @@ def _there_named_before(answer: Answer, finding: Finding, unit: Unit, text: str,
     """The wrong place a mechanism said to happen "there" refers back to: the sentence before,
     in the same paragraph, names only decoys of this check ("`_worker_loop()` wraps the round
     in `except Exception` … When the wallet misbehaves, the error is swallowed at that level")."""
-    if not _THERE.match(text[match.end():]):
+    # (a mechanism made of several cues has no end to read on from: then "… is absorbed
+    # here" anywhere in the sentence)
+    if not _THERE.match(text[match.end():]) and not (match.end() == match.start() and _THERE_IN.search(text)):
         return None
     first = unit.parts[0] if unit.parts else unit
     before = answer.units[first.index - 1] if first.index > 0 else None
@@ -1340,6 +1408,14 @@ def find_fix(answer: Answer, finding: Finding, unshared: str = "") -> tuple[Hit 
             return Hit(unit, place, "fix", rule), None
         miss = miss or Miss(unit, "fix shown without saying where it goes", "missing")
     return None, miss
+
+
+def _code_after(answer: Answer, unit: Unit) -> Unit | None:
+    """The first line of the code block a sentence ending in a colon introduces, if any."""
+    after = answer.units[unit.index + 1] if unit.index + 1 < len(answer.units) else None
+    if unit.kind == "code" or not unit.text.rstrip().endswith(":") or after is None or after.kind != "code":
+        return None
+    return after
 
 
 def _block_span(answer: Answer, unit: Unit) -> tuple[int, int]:

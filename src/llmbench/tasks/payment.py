@@ -82,15 +82,21 @@ RACE = Finding(
     # iterates it; the harm is two workers passing the check, not a corrupted container
     wrong_mechanisms={"the set itself corrupted": (
         r"\bnot (?:a )?thread-?safe (?:containers?|data structures?|collections?)\b"
-        r"|\bcorrupt\w* (?:the |its )?(?:set|internal|hash)\w*|\bSet changed size\b")},
+        r"|\bcorrupt\w* (?:the |its )?(?:set|internal|hash)\w*|\bSet changed size\b"),
+        # shared database connections: each call opens its own, and the race is the claim
+        "connections shared by threads": (
+            r"\b(?:sqlite3? )?connections? (?:objects? )?(?:are|is) not (?:\w+ )?thread-?safe\b"
+            r"|\bcheck_same_thread\b|\b(?:interfere|clobber)\w* with each other'?s? (?:database|db|connection)")},
     denials=(
         r"\bno (?:real |actual )?(?:data )?race(?: condition)?s?\b",
         r"\bGIL\b[^.]{0,40}\b(?:makes|keeps) (?:this|it|the (?:check|set|code)) (?:\w+ )?(?:atomic|safe)",
         r"\b(?:lock|set) (?:is |already )?(?:correctly |properly )?(?:prevents?|protects?|guards?) (?:against )?(?:this|double|concurrent)",
         # "… are the retry path firing on the next worker, not two workers racing"
         r"\bnot (?:\w+ )?(?:two|several|multiple|concurrent) (?:workers?|threads?) (?:racing|colliding|competing)\b|\bnot a race\b",
-        # "`self.processing` already prevents two workers from taking the same row"
-        r"\bself\.processing`? (?:already )?(?:prevents?|stops?|keeps?) (?:two |several |multiple |other )?(?:workers?|threads?)",
+        # "`self.processing` already prevents two workers from taking the same row", "the
+        # `self.processing` set already ensures that two workers never handle the same payout"
+        r"\bself\.processing`?(?: set)? (?:already )?(?:prevents?|stops?|keeps?|ensures?|guarantees?|makes sure)\b"
+        r"(?: that)? (?:two |several |multiple |other |no )?(?:workers?|threads?)",
     ),
     span=2,
 )
@@ -263,6 +269,11 @@ ATOMICITY = Finding(
         r"|\b(?:two|both) (?:workers?|threads?) (?:can |could |may |will |would )?both\b"
         # "status update not atomic with the read": the read and the claim, the race again
         r"|\bnot (?:\w+ )?atomic with (?:the )?(?:read|select|check|lookup|query)\b"),
+        # the transport retrying a request: the program sends once per call, the repeat is the
+        # reset to `pending`
+        "the RPC client retries": (
+            r"\b(?:RPC|HTTP|wallet) (?:client|proxy|library|layer)\b[^.]{0,30}\bretr(?:y|ies|ying)\b"
+            r"|\bautomatic (?:\w+ )?retries\b|\bretr(?:y|ies|ying) (?:a|the) (?:request|call) that timed out\b"),
         # the opposite failure: a row left in `processing` is never paid (not paid twice)
         "row stuck, never paid": (
             r"^(?=.*(?:\bstuck\b|\bleft (?:in|as|at) `?'?processing|\bnever (?:\w+ )?(?:picked up|paid|processed)\b|\bforever\b))"

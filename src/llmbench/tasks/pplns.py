@@ -32,7 +32,8 @@ def build_prompt() -> str:
 
 # Instructions, as opposed to diagnoses: "read pplns_window from config", "should load …".
 _DO = (
-    r"(?:^|[.;:!]\s+|[(\u2014\u2013]\s*|[-*\u2022>]\s+|\b(?:to|by|should|must|instead|just|simply|please|and|then|we|you|fix:?|fix is to|solution:?|remedy:?)\s+)"
+    # (after a place that opens the sentence: "In the constructor, take the window size from …")
+    r"(?:^|[.;:!]\s+|^(?:[-*\u2022>]\s+)?(?:in|inside|within|at|for) [^,.]{1,50},\s+|[(\u2014\u2013]\s*|[-*\u2022>]\s+|\b(?:to|by|should|must|instead|just|simply|please|and|then|we|you|fix:?|fix is to|solution:?|remedy:?)\s+)"
 )
 _READ_VERBS = r"(?:read|load|use|take|pull|fetch|get|source|honou?r|respect|wire|look up|initiali[sz]e (?:it|`?self.share_window`?|share_window) from)"
 _READ_PPLNS_WINDOW = any_of(
@@ -135,7 +136,7 @@ CONFIG_KEY = Finding(
         r"\bunused\b|\bdead (?:config|setting|key|option|entry)\b",
         r"\b(?:ignored|ignores|has no effect|no effect|does nothing|orphan\w*|silently dropped|goes nowhere)\b",
         r"\bnothing (?:in the code )?(?:reads|uses|references|consumes)\b|\bno (?:code|line) (?:\w+ )?(?:reads|uses|references|consults)\b",
-        r"\bnever (?:asks?|looks?|checks?) (?:for|up|at)\b|\bdoes(?:n'?t| not) (?:correspond|map|relate) to\b|\bnever (?:picked|mapped)\b",
+        r"\b(?:never|nowhere) (?:asks?|looks?|checks?) (?:for|up|at)\b|\bdoes(?:n'?t| not) (?:correspond|map|relate) to\b|\bnever (?:picked|mapped)\b",
         r"\bmis-?match\w*|\bdoes(?:n'?t| not) match\b|\bdon'?t match\b|\bdo not match\b|\bdifferent (?:name|key)s?\b|\bnamed differently\b|\bwrong (?:key|name)\b|\bmisnamed\b|\btypo\b(?! (?:there |here )?(?:would|could|might|fails|can|will)\b)|\bnames? disagree\b|\bdiffer\b",
         r"\b(?:looks? (?:for|up)|reads?|expects?) (?:the )?(?:key )?`?(?:share_window|pplns_n)`? (?:\w+ ){0,3}(?:instead|rather|but|while)\b",
     )},

@@ -77,7 +77,10 @@ _WORD_SWAP_ONLY = (
     r"^(?=.*(?:\b(?:4|four)-byte words?\b|\b(?:each|every) (?:32-bit )?word\b|\bword[- ]?swap\w*|\bword order\b|\bswaps? (?:the )?(?:order of )?(?:the )?(?:eight )?(?:\w+ )?words\b))"
     r"(?!.*(?:\brevers\w* (?:all |the |every |each )?(?:32 )?bytes\b|\bbyte[- ]?(?:order|swap|revers)|\b32 bytes\b|\[::-1\]|\blittle[- ]endian\b|\binternal (?:byte )?order\b|\bfull (?:byte )?revers))"
 )
-_NOTIFY_ONLY = r"^(?=.*(?:mining\.notify|\bnotify\b|stratum_prevhash|4-byte words|word[- ]swap|(?<!other )\bwords\b))(?!.*(?:_build_header|\bheader\b))"
+# (what "the miners receive" is the notify's field: "So the miners receive a previous hash that is
+# neither display order nor internal order")
+_NOTIFY_ONLY = (r"^(?=.*(?:mining\.notify|\bnotify\b|stratum_prevhash|4-byte words|word[- ]swap|(?<!other )\bwords\b"
+                r"|\bminers? (?:receive|get|are (?:sent|given))\b))(?!.*(?:_build_header|\bheader\b))")
 # Only that the orders differ ("mixes byte orders", "the RPC gives it as big-endian hex"): the
 # answer still has to say which way it goes, and a section that settles it the wrong way
 # ("The block header is serialized big-endian") takes it back.
@@ -123,7 +126,10 @@ BYTE_ORDER = Finding(
         r"(?:in |as )?big[- ]endian\b",
     },
     denials={
-        "already in order": r"\b(?:prev\w*|hash) (?:is|are) already (?:in )?(?:the )?(?:correct|right|internal|little)",
+        "already in order": r"\b(?:prev\w*|hash) (?:is|are) already (?:in )?(?:the )?(?:correct|right|internal|little)"
+                            # "the previous block hash and `bits` … are already in the form the header expects"
+                            r"|\b(?:prev\w*|hash)\b[^.;]{0,60}\b(?:is|are) already in (?:the|a) (?:\w+ )?(?:form|format|order|layout|shape)"
+                            r" (?:that )?(?:the header|it) (?:expects|needs|wants|uses)\b",
         "no need to reverse": r"\bno (?:need|reason) to (?:reverse|swap|flip)",
         "doesn't need reversing": r"\bdoes(?:n'?t| not) need (?:to be )?(?:any |an? )?(?:\w+ ){0,2}(?:revers|swap|flip|conversion)",
         "needs no conversion": r"\b(?:needs?|requires?) no (?:\w+ ){0,2}(?:conversion|revers\w*|swap\w*|flip\w*)",
@@ -195,7 +201,7 @@ INFO_LEAK = Finding(
         r"contractors?|third[- ]part\w*|external|steal\w*|front[- ]?run\w*|read(?:s|able)? (?:the )?logs?)\b)")},
     advice=_QUESTION,
     denials=(
-        r"\bnot (?:a |an |really a )?(?:real )?(?:leak|security (?:issue|risk|problem)|secret|sensitive)\b",
+        r"(?:\bnot|n['’]t) (?:a |an |really a )?(?:real )?(?:leak|security (?:issue|risk|problem)|secret|sensitive)\b",
         r"\bnothing (?:sensitive|secret|confidential)\b|\b(?:harmless|public anyway|is public)\b",
     ),
     # "The segwit coinbase re-serialization in _submit_block() looks correct" denies another part

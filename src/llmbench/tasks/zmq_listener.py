@@ -47,11 +47,14 @@ _THREAD_SIDE = (
 # The socket is set up on one side and used on the other. Every phrasing must be about
 # the socket (a context created in __init__ is thread-safe: blaming it is wrong).
 _SOCKET_WORD = r"\bsock(?:et)?s?\b|\bconnect|\bsubscri|\brecv|\bSUB\b"
-_SET_UP = r"\b(?:creat|instantiat|construct|initiali[sz]|connect|subscri|set (?:up|ting)|open|made|make|built|build|born|wired|plugs? it in|bound|binds?)\w*"
+# ("made in `__init__`", not "makes libzmq fail")
+_SET_UP = (r"\b(?:creat|instantiat|construct|initiali[sz]|connect|subscri|set (?:up|ting)|open|built|build|born|wired|bound)\w*"
+           r"|\b(?:made|make|making|binds?|plugs? it in)\b")
 _CROSSES = all_of(_SOCKET_WORD, any_of(
     # created/connected in __init__/start (main thread) ... used in _listen/another thread
     all_of(_SET_UP, _MAIN_SIDE, _THREAD_SIDE),
-    all_of(_SET_UP, r"\b(?:one|a single|a) thread\b", r"\b(?:another|a different|a second|other|different) thread"),
+    # ("set up in one thread and used in another")
+    all_of(_SET_UP, r"\b(?:one|a single|a) thread\b", r"\b(?:another|a different|a second|other|different) thread|\bin another\b"),
     # shared / passed / crossing between the two threads
     r"\b(?:shared|sharing|passed|handed|crosses|crossing|migrat\w+|moves?|leaks?|escapes?)\b[^.]{0,60}\b(?:threads?|thread boundar\w*)",
     r"\b(?:across|between|from|in|on|by) (?:two|both|multiple|several|different) threads\b",
@@ -117,7 +120,7 @@ _CONTEXT_CROSSES = any_of(
 # the subscription racing the first receive (PUB/SUB's slow joiner) is timing, not threads
 _SLOW_JOINER = (
     r"^(?=.*(?:\bslow[- ]joiners?\b|\bbefore the subscriptions? (?:has |have )?(?:been )?(?:propagated|arrived|reached|taken effect|delivered|sent)|"
-    r"\bsubscriptions? (?:has |have )?(?:not )?(?:yet )?(?:propagat\w*|race\w*)))"
+    r"\bsubscriptions? (?:has |have |are |is )?(?:not )?(?:yet )?(?:propagat\w*|race\w*)))"
     r"(?!.*\b(?:thread[- ]?safe\w*|not safe|unsafe|(?:one|single|same|owning|another|other|second|different) thread)\b)"
     # dismissed, not blamed: "the slow joiner … is real but unrelated: it cannot stop the listener"
     r"(?!.*\b(?:unrelated|irrelevant|not (?:the|a) (?:cause|problem|issue|culprit|explanation)|not what\b|"
