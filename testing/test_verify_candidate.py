@@ -745,3 +745,18 @@ def test_inline_code_that_quotes_a_call_with_its_arguments_left_out_is_no_change
     # a call the program has nowhere is still a change the prose alone makes
     new = "- `start()` – `self.socket.monitor(...)` on the main thread\n\n" + thread_fix
     assert "ZMQListener.start" in build_candidate("zmq", new).prose_only
+
+
+def test_a_self_assignment_the_prose_puts_in_init_is_placed_whatever_dots_its_code_holds():
+    code = fenced("    def broadcast_job(self, template, clean_jobs):\n        self.jobs[template['height']] = template\n        ...\n")
+    built = build_candidate("stratum", code + "\nAdd `self.jobs = {}` in `__init__`.\n")
+    assert "self.jobs = {}" in method_source(built.files["stratum_server.py"], "StratumServer", "__init__")
+
+
+def test_lines_the_prose_takes_out_of_a_function_the_code_leaves_are_a_change_the_program_lacks():
+    code = fenced("    def _listen(self):\n        sock = self.context.socket(zmq.SUB)\n        sock.connect(self.endpoint)\n")
+    told = code + "\nand remove the `connect`/`SUBSCRIBE` lines from `start()`.\n"
+    assert "connect" in build_candidate("zmq", told).prose_only["ZMQListener.start"]
+    # a function the code itself rewrites carries its own change
+    rewritten = told + "\n" + fenced("    def start(self):\n        self.running = True\n")
+    assert "ZMQListener.start" not in build_candidate("zmq", rewritten).prose_only

@@ -129,6 +129,9 @@ WRONG = [
      "no_block_hex_logged_before_submit", "logged before submitblock"),
     ("stratum", "wrong_block_logged_at_debug.py", "stratum.info_leak",
      "no_block_hex_logged_before_submit", "logged before submitblock (at DEBUG)"),
+    # a format its arguments do not fit: logging's error report prints the block to stderr
+    ("stratum", "wrong_block_in_a_logging_error.py", "stratum.info_leak",
+     "no_block_hex_logged_before_submit", "logging error"),
     ("stratum", "wrong_validates_current_job.py", "stratum.stale_job",
      "share_for_replaced_job", "validated against another job"),
     ("hiveos", "wrong_quoted_tilde.sh", "hiveos.directory",

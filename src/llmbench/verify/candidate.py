@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from llmbench.patching import unidiff
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify.blocks import CodeBlock, answer_text, code_blocks, prose
+from llmbench.verify.sedscript import UnknownEdit, apply_sed, sed_edits
 from llmbench.verify.splice import (
     SpliceResult,
     elisions_as_ellipsis,
@@ -197,6 +198,9 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     patched = _apply_diffs(task, diffs, fixtures, primary, errors)
     if patched is not None:
         built.append(patched)
+    edited = _edited_by_sed(task, blocks, fixtures, errors)
+    if edited is not None:
+        built.append(edited)
     written = _written_by_heredoc(task, blocks, fixtures)
     if written is not None:
         # what the commands write is the program, whatever the other blocks show
@@ -214,6 +218,11 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
         best.prose_only = {name: "\n".join(missing) for name, spans in _changed_in_prose(text, python, fixtures[primary]).items()
                            if (missing := [span for span in spans if not any(_has_span(span, had.get(name, ""))
                                                                              for had in (carried, original))])}
+        # lines the prose takes out of a function the code leaves as it was ("and the
+        # `connect`/`SUBSCRIBE` lines from `start()`"): a change the program does not carry
+        for name, sentence in _removed_in_prose(text, fixtures[primary]).items():
+            if name not in best.changed:
+                best.prose_only[name] = "\n".join(filter(None, (best.prose_only.get(name), sentence)))
         return best
     if errors:
         return NoCandidate(f"no runnable fix: {errors[0]}", syntax_error=True)
@@ -227,6 +236,32 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
 _CALL_AT_TOP = re.compile(
     r"\b(?:call|invoke|run)\s+`((?:self\.)?(\w+)\([^`\n]*\))`\s+(?:(?:at|from)\s+the\s+(?:very\s+)?(?:top|start|beginning)\s+of"
     r"|first(?:\s+thing)?\s+in)\s+`?(?:self\.)?(\w+)(?:\(\))?`?", re.IGNORECASE)
+
+
+def _edited_by_sed(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], errors: list[str]) -> Candidate | None:
+    """The program the answer's ``sed -i`` commands leave, applied in order to the task's
+    Python files as the shell and sed would."""
+    names = {name for name in fixtures if name.endswith(".py")}
+    texts, used = dict(fixtures), []
+    for block in blocks:
+        if _is_python(block):
+            continue
+        try:
+            edits = sed_edits(block.text, names)
+            for name, scripts in edits:
+                texts[name] = apply_sed(texts[name], scripts)
+        except UnknownEdit as exc:
+            errors.append(f"a sed command it cannot follow (code block {block.index}): {exc}")
+            return None
+        if edits:
+            used.append(block.index)
+    files = {name: text for name, text in texts.items() if text != fixtures[name]}
+    if not files:
+        return None
+    changed = frozenset().union(*(changed_definitions(fixtures[n], t) for n, t in files.items()))
+    return Candidate(task, "diff", tuple(used), files, changed,
+                     [f"the sed -i commands of code block{'s' if len(used) > 1 else ''} {', '.join(map(str, used))} applied"],
+                     _added_state(fixtures, files), written=True)
 
 
 # `cat > pplns.py << 'EOF'` … `EOF`: a shell command that writes a whole file
@@ -301,7 +336,8 @@ def _whole_inits(python: list[CodeBlock], main_class: str) -> frozenset[str]:
 
 
 # "In `__init__`, … keep the timeout for the thread: `self.rcv_timeout_ms = rcv_timeout_ms`"
-_INIT_SENTENCE = re.compile(r"[^.\n]*\b__init__\b[^\n]*?(?:\.(?:\s|$)|\n|$)")
+# (a dot inside inline code ends no sentence: "Add `self.jobs = {}` in `__init__`.")
+_INIT_SENTENCE = re.compile(r"(?:`[^`\n]*`|[^.\n`]|`(?=__init__))*?\b__init__\b[^\n]*?(?:\.(?:\s|$)|\n|$)")
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
 
 
@@ -362,6 +398,25 @@ def _new_code(spans: list[str], fixture: str, known: set[str], own: set[str]) ->
                 or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and span.strip() not in fixture \
                 and _callee(stmt.value) not in own:
             found.append(span.strip())
+    return found
+
+
+_REMOVING = re.compile(r"\b(?:drop\w*|remov\w*|delet\w*|tak(?:e|ing) out|get(?:ting)? rid of)\b", re.IGNORECASE)
+_FROM_FUNCTION = re.compile(r"\bfrom\s+`(?:self\.)?(\w+)(?:\(\))?`")
+
+
+def _removed_in_prose(text: str, fixture: str) -> dict[str, str]:
+    """function -> the sentence that takes lines out of it ("remove the `connect`/`SUBSCRIBE`
+    lines from `start()`")."""
+    functions = {name.split(".")[-1]: name for name in _unparsed(fixture)}
+    found: dict[str, str] = {}
+    for sentence in _SENTENCE.findall(prose(text)):
+        if _REMOVING.search(sentence):
+            for name in _FROM_FUNCTION.findall(sentence):
+                # (lines left in `__init__` only make what nothing uses: the probes judge the
+                # objects in use)
+                if name in functions and name != "__init__":
+                    found.setdefault(functions[name], sentence.strip())
     return found
 
 

@@ -222,7 +222,7 @@ def _mark_incomplete(task: str, candidate: Candidate, per_check: dict[str, dict]
         if entry["status"] not in ("failed", "error"):
             continue
         if candidate.written and entry["status"] == "error" and entry["detail"].startswith("candidate raised"):
-            entry.update(status="failed", detail=f"the file the answer's commands write is all the program has: {entry['detail']}")
+            entry.update(status="failed", detail=f"what the answer's commands write is all the program has: {entry['detail']}")
             continue
         name = undefined_by_answer(entry["detail"], fixtures, texts)
         if name is not None and (owner := attribute_owner(entry["detail"])) in candidate.whole_inits:

@@ -381,7 +381,9 @@ class _Records(logging.Handler):
         try:
             self.records.append((record.levelno, record.getMessage()))
         except Exception:
-            self.records.append((record.levelno, str(record.msg)))
+            # a record whose arguments do not fit its format: logging's handleError prints
+            # the message and every argument to stderr, which the log service keeps too
+            self.records.append((record.levelno, f"{record.msg} (logging error; arguments: {record.args!r})"))
 
 
 async def _info_leak(ctx):
