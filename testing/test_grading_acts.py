@@ -257,3 +257,22 @@ def test_inline_code_holds_no_clause_boundary():
 def test_a_change_under_if_that_is_what_happened_is_unsettled():
     assert is_unsettled("If that is what happened, park such rows in a `review` status instead, e.g.:")
     assert not is_unsettled("When that happens, the row goes back to `pending`.")
+
+
+def test_what_a_tool_can_flag_is_a_pointer_to_the_tool():
+    assert classify("Linters such as `pyflakes` or `pylint` can flag values that are assigned but not read.") == ADVICE
+    assert classify("- Tools like `ruff` (rule F841) will report it.") == ADVICE
+    assert classify("`window_size` is assigned but never read.") == ASSERTION
+
+
+def test_a_choice_left_to_the_reader_is_vague_whatever_options_it_lists():
+    item = "- [ ] Decide on one canonical representation for amounts (integer satoshis, `Decimal`, or `float`) and document it."
+    assert classify(item) == ADVICE and is_vague(item)
+    assert is_vague("Decide on a policy: respond with a stratum error (code 20) vs. drop the connection.")
+    # a concrete change stays concrete
+    assert not is_vague("Use `Decimal(str(amount))` for every amount.")
+
+
+def test_a_parenthesised_aside_holds_no_clause_boundary():
+    assert len(clauses("Use one type for amounts (satoshis; never floats) and round once.")) == 1
+    assert len(clauses("Use one type for amounts; never floats.")) == 2

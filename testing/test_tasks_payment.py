@@ -671,3 +671,34 @@ def test_errors_absorbed_here_are_where_the_sentence_before_is():
     send = loop.replace("`_worker_loop()` catches every exception and simply continues with the next round.",
                         "`_execute_payment()` resets the row to `pending` in its `except`.")
     assert grade("payment", send)["payment.atomicity"].passed
+
+
+def test_a_correction_after_re_reading_and_the_sentences_that_explain_it_deny_the_race():
+    seen = ("At first sight, the membership test `if payout_id in self.processing` followed by "
+            "`self.processing.add(payout_id)` looks like a check-then-act race.\n\n")
+    corrected = seen + ("**Correction after re-reading:** this is not actually what causes the duplicates. All workers "
+                        "share the same `self.processing` set, so no other worker's `SELECT` returns the row while it is "
+                        "in flight.")
+    assert not grade("payment", corrected)["payment.race_condition"].passed
+    # a sentence that turns against the correction asserts it again
+    again = corrected + (" But that is wrong: two workers can both pass the `in self.processing` check before either "
+                         "adds the id, and `self.lock` is never taken.")
+    assert grade("payment", again)["payment.race_condition"].passed
+
+
+def test_a_second_worker_that_also_picked_up_the_payout_is_the_race_not_the_atomicity():
+    race = ("- **Second payment after the wallet hiccup**: same root cause as the first bullet. The worker that timed out "
+            "and a second worker both picked up the payout.")
+    assert not grade("payment", race)["payment.atomicity"].passed
+    locked = ("1. **Thread-safety issue with the database:** SQLite connections are not thread-safe by default, and "
+              "concurrent writes lead to \"database is locked\" errors. When such an error happens in `_execute_payment`, "
+              "the payout is reset and processed again by another worker, which explains the duplicate payments.")
+    verdict = grade("payment", locked)["payment.atomicity"]
+    assert not verdict.passed and verdict.kind == "wrong_mechanism", verdict
+
+
+def test_the_unused_lock_blamed_on_run_is_at_the_decoy():
+    run = ("`self.lock` is created in `__init__`, evidently for this, but `run()` never acquires it, so nothing stops two "
+           "worker groups from paying the same payout.")
+    verdict = grade("payment", run)["payment.race_condition"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict

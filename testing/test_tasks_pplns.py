@@ -350,3 +350,17 @@ def test_a_one_line_fix_under_a_json_code_key_is_code():
     # prose under the same key stays prose
     prose = report.replace('self.share_window = int(config.get(\\"pplns_window\\", 10000))', "read pplns_window from the config")
     assert not [u for u in TASK.parse_answer(prose).units if u.kind == "code"]
+
+
+def test_a_correction_under_a_heading_takes_back_what_the_heading_names():
+    section = ("### 2. `window_size` is never used\n\nIn `calculate_payouts()` the code computes\n\n```python\n"
+               "window_size = int(net_diff * self.n_factor)\n```\n\nand then ignores it.\n\n")
+    assert grade("pplns", section)["pplns.window_size_unused"].passed
+    corrected = section + "**Correction:** on a second look this isn't actually a bug."
+    assert not grade("pplns", corrected)["pplns.window_size_unused"].passed
+
+
+def test_setting_the_attribute_from_the_configured_key_is_the_config_fix_in_prose():
+    finding = "The code never looks up `pplns_window`; the window lives under another name, `share_window`.\n\n"
+    fix = "- In the constructor, set `share_window` from the `pplns_window` entry of the configuration.\n"
+    assert grade("pplns", finding + fix)["pplns.config_key_mismatch"].passed

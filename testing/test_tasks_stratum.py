@@ -614,3 +614,18 @@ def test_a_change_in_a_json_item_placed_at_a_decoy_that_names_it_again_is_made_t
             'self._notify_message(clean_jobs); send the cached message instead of rebuilding it from self.current_job."}]}\n```\n')
     verdict = grade("stratum", item)["stratum.stale_job"]
     assert not verdict.passed and verdict.kind == "wrong_place", verdict
+
+
+def test_what_the_miners_build_their_header_on_is_the_notify_field():
+    miners = ("With the current code the miners build their header on top of a previous-block hash that is neither the "
+              "display order nor the internal order, so `stratum_prevhash()` must reverse all 32 bytes.")
+    assert not grade("stratum", miners)["stratum.byte_order"].passed
+
+
+def test_duplicate_detection_keyed_on_the_job_id_is_no_per_job_bound():
+    keyed = ("3. **Duplicate detection is keyed on the job id (`recent_shares`):** the share key includes `job_id`, so a "
+             "miner can resubmit the same nonce under a new job id.\n   - **Fix:** remove `job_id` from the key.")
+    assert not grade("stratum", keyed)["stratum.memory_leak"].passed
+    per_job = ("`recent_shares` grows without bound because nothing ever removes a key. Keep the seen shares inside each "
+               "job, so they go when the job is dropped.")
+    assert grade("stratum", per_job)["stratum.memory_leak"].passed

@@ -361,3 +361,28 @@ def test_a_heading_that_describes_the_crossing_is_called_wrong_by_its_section():
     # a section that calls the hand-over fine denies it
     fine = heading + bullets + "That hand-over is fine: `Thread.start()` is a full memory barrier, so the socket is safe."
     assert not grade("zmq", fine)["zmq.socket_crosses_threads"].passed
+
+
+def test_a_socket_migration_called_allowed_and_a_main_thread_that_never_touches_it_deny_the_crossing():
+    fine = ("**However**, on closer inspection this is actually fine. ZeroMQ allows a socket to be *migrated* from one "
+            "thread to another as long as there is a full memory barrier. After `start()` returns, the main thread never "
+            "touches the socket again, so the socket is effectively owned by the listener thread.")
+    verdicts = grade("zmq", fine)
+    assert not verdicts["zmq.socket_crosses_threads"].passed and not verdicts["zmq.fix_socket_in_thread"].passed
+
+
+def test_the_same_socket_used_by_more_than_one_thread_is_the_crossing_and_any_socket_is_not():
+    same = ("Both symptoms come from **the same ZeroMQ socket being used by more than one thread**: `self.socket` is "
+            "connected in `start()` and read in `_listen()`. ZeroMQ sockets are not thread-safe.")
+    assert grade("zmq", same)["zmq.socket_crosses_threads"].passed
+    any_socket = ("The `signaler.cpp` assertion is the classic sign of a socket being touched by more than one thread. "
+                  "ZeroMQ sockets are not thread-safe.")
+    assert not grade("zmq", any_socket)["zmq.socket_crosses_threads"].passed
+
+
+def test_a_prose_fix_after_the_place_that_opens_its_sentence_moves_the_socket():
+    finding = "ZeroMQ sockets are not thread-safe: `self.socket` is created in `__init__` but read in `_listen()`.\n\n"
+    fix = "- At the top of `_listen()`, in the listener thread, create the SUB socket, connect it and subscribe.\n"
+    assert grade("zmq", finding + fix)["zmq.fix_socket_in_thread"].passed
+    said = "- At the top of `_listen()`, the socket created in `__init__` is read.\n"
+    assert not grade("zmq", finding + said)["zmq.fix_socket_in_thread"].passed

@@ -53,7 +53,7 @@ CLAUSE_SPLIT = re.compile(
     re.IGNORECASE,
 )
 _LEAD = re.compile(
-    r"^(?:[-*+•>|]\s*|\d+[.)]\s*|#+\s*|\*\*|__|\(?[a-z]\)\s*)*"          # list markers, emphasis
+    r"^(?:[-*+•>|]\s*|\d+[.)]\s*|#+\s*|\*\*|__|\(?[a-z]\)\s*|\[[ xX]?\]\s*)*"   # list markers, checkboxes, emphasis
     r"(?:(?:please|also|then|just|simply|and|or|instead|finally|first|second|next|additionally|optionally|ideally|so)\b,?\s*)*",
     re.IGNORECASE,
 )
@@ -68,7 +68,8 @@ _STRONG_IMPERATIVES = (
     "derive|emit|fetch|handle|load|lock|mark|pin|reply|respond|return|reverse|send|separate|skip|swap|test|"
     "track|trim|truncate|update|write|log|set|limit|record|query|call|change|check|put|let|have|give|do|re-raise|raise|"
     "open|close|construct|build|instantiate|initialize|initialise|subscribe|connect|run|persist|commit|wait|"
-    "expire|purge|delete|stop|start|reload|quantize|round|multiply|divide|scale|store|filter|match|unpack|parse|decode|encode|follow|reset|wire|hook|feed"
+    "expire|purge|delete|stop|start|reload|quantize|round|multiply|divide|scale|store|filter|match|unpack|parse|decode|encode|follow|reset|wire|hook|feed|"
+    "decide|choose|pick|trace|document|inspect|examine|profile|measure|instrument|determine"
 )
 _AMBIGUOUS_IMPERATIVES = frozenset(
     "log set limit record query call change check test track store lock mark cap bound handle return reply "
@@ -136,6 +137,16 @@ _LOOK = re.compile(
     r"\b[a-z]+s,? (?:such as|like) `)",
     re.IGNORECASE,
 )
+# What a tool can show is a pointer to the tool, not a finding: "Linters such as `pyflakes` can
+# flag values that are assigned but not read"
+_TOOL_CAN = re.compile(
+    r"^(?:static )?(?:linters?|tools?|analy[sz]ers?|pyflakes|ruff|pylint|flake8|mypy|type[- ]checkers?|profilers?|tracemalloc)\b"
+    r"(?:`[^`\n]*`|[^.;`]){0,80}?\b(?:can|could|will|would|may|might)\s+(?:\w+\s+)?(?:flag|detect|catch|find|report|warn|spot|surface|show)\b",
+    re.IGNORECASE)
+# A choice left to the reader orders nothing, whatever options it lists: "Decide on a policy:
+# respond with a stratum error (code 20) vs. drop the connection"
+_LEFT_TO_DECIDE = re.compile(r"^\W*(?:\[[ xX]?\]\s*)?(?:decide|choose|pick|weigh)\b|\b(?:decide|choose) (?:on|between|whether|which)\b",
+                             re.IGNORECASE)
 # A change under a condition the answer never settles: "If it isn't, wire it to the config",
 # "If socket ownership turns out to be the issue, the usual pattern is …"
 _UNSETTLED_TEXT = (
@@ -188,7 +199,13 @@ def clause_breaks(sentence: str, end: int | None = None) -> list[re.Match]:
     """Where the sentence's clauses meet (``CLAUSE_SPLIT``), up to ``end``; never inside inline
     code (the colon of "`except Exception: return None`" ends no clause)."""
     masked = _INLINE_CODE.sub(lambda m: "`" + "x" * (len(m.group(0)) - 2) + "`", sentence)
+    # nor inside a parenthesised aside: "Decide on one representation (integer satoshis,
+    # `Decimal`, or `float`) and document it" is one request
+    masked = _PARENTHESISED.sub(lambda m: "(" + "x" * (len(m.group(0)) - 2) + ")", masked)
     return list(CLAUSE_SPLIT.finditer(masked, 0, len(masked) if end is None else end))
+
+
+_PARENTHESISED = re.compile(r"\([^()\n]*\)")
 
 
 def _split(sentence: str) -> list[tuple[str, bool]]:
@@ -270,6 +287,8 @@ def classify(text: str, novel: bool = True) -> str:
         return QUOTE
     # bold markers go first: "**Note on fees:** consider …" is a label and a request
     body = _CONDITION.sub("", _LEAD.sub("", text.strip().replace("**", "")))
+    if _TOOL_CAN.match(body):
+        return ADVICE
     parts = [(c, sub) for i, (c, sub) in enumerate(_split(body))
              if not (_is_label(c) or i == 0 and _is_heading_label(c, body))]
     if not parts:
@@ -323,6 +342,8 @@ def is_vague(text: str, quoted: Callable[[str], bool] = lambda code: False) -> b
     """Advice that orders nothing concrete: a request to look, an appeal to good practice, a question.
     Code it names counts as concrete only when it is new: "make sure the test and the
     `self.processing.add(payout_id)` happen under the lock" quotes the program (``quoted``)."""
+    if _LEFT_TO_DECIDE.search(text):
+        return True   # "Decide on one representation for amounts (integer satoshis, `Decimal`, or `float`)"
     # span by span: between two spans ("`f()` validates … (`job_id`") is prose, not code
     if any(_CONCRETE_CODE.fullmatch(m.group(0)) and not quoted(m.group(0).strip("`")) for m in _INLINE_CODE.finditer(text)):
         return False

@@ -59,7 +59,8 @@ GENERIC_DENIALS = {
     "no need": r"\b(?:there is|there'?s) no (?:need|reason)\b",
     "false positive": r"\bfalse positive\b",
     # "The memory growth is not coming from `recent_shares`"
-    "not its source": r"\b(?:is|are|was|were|does|do)(?: not|n't) (?:really |actually )?(?:coming|come|caused|originating|stemming) (?:from|by)\b",
+    "not its source": r"\b(?:is|are|was|were|does|do)(?: not|n't) (?:really |actually )?(?:coming|come|caused|originating|stemming) (?:from|by)\b"
+                      r"|\b(?:is|are|was|were)(?: not|n't) (?:really |actually )?what (?:causes|caused|explains)\b",
     "nothing wrong": r"\bnothing (?:wrong|to fix)\b",
     # "that's the correct behaviour and no change is needed there"
     "no change needed": r"\bno (?:code )?changes? (?:is |are )?(?:needed|required|necessary)\b"
@@ -380,7 +381,7 @@ _RETRACTION = re.compile(
 _PRONOUN_DENIAL = re.compile(r"^(?:\W*\d+[.)])?\W*(?:this|that|it|which)\b(?!\s+(?:is|'s)\s+(?:why|because|what))", re.IGNORECASE)
 # what opens a second look at the sentence before: "Correction — looking closer, it isn't exploitable"
 _SECOND_LOOK = re.compile(
-    r"^\W*(?:(?:correction|update|edit|wait|hmm+)\b[\s:,.!—–-]*)?"
+    r"^\W*(?:(?:correction|update|edit|wait|hmm+)\b(?: (?:after|on|upon) re-?(?:reading|checking|inspection))?[\s:,.!—–*-]*)?"
     r"(?:(?:on|upon|after|with|looking|having (?:looked|had)) (?:a |another )?(?:closer|second|further|more careful) (?:look|thought|inspection|reading)?"
     r"|looking (?:closer|again|more closely)|on reflection|on second thought)?[\s:,—–-]*(?=\w)", re.IGNORECASE)
 
@@ -457,7 +458,7 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
         # "window_size is computed but never used. This is harmless leftover code.": the
         # pronoun's subject is the sentence before
         second_look = _SECOND_LOOK.match(text)
-        looked_again = second_look is not None and second_look.end() > 0 and bool(_PRONOUN_DENIAL.match(text[second_look.end():]))
+        looked_again = _is_second_look(text)
         if second_look is not None and looked_again:
             # a second look is at the paragraph before, not only its own ("… so the visitor can
             # inject SQL. ¶ Correction — looking closer, it isn't exploitable")
@@ -465,7 +466,7 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
         if before is not None and (_follows(before, unit) or looked_again and before.kind == "prose"
                                    and before.section == unit.section) and _PRONOUN_DENIAL.match(text):
             places = _strong_places(finding, [before])
-            if looked_again and places:
+            if looked_again:
                 # (and at what its section's heading names: "**4. SQL injection in `get_payment_history`**")
                 places |= _strong_places(finding, [u for u in answer.units[:unit.index]
                                                    if u.section == unit.section and u.kind == "heading"])
@@ -622,6 +623,29 @@ def _vetoed(denials: Sequence[Denial], index: int, places: Iterable[str]) -> Den
         if denial.unit.index >= index and denial.covers(places):
             return denial
     return None
+
+
+# what takes a denial back rather than explaining it: "But …", "Actually it is …"
+_TAKES_BACK = re.compile(r"^\W*(?:but|however|actually|in fact|that said|still|yet|on the other hand)\b", re.IGNORECASE)
+
+
+def _explained_denial(denials: Sequence[Denial], unit: Unit, finding: Finding, scope: list[Unit]) -> Denial | None:
+    """A second look earlier in the sentence's own paragraph that the sentence goes on to
+    explain ("Correction: this is not actually what causes the duplicates. All workers share
+    the same `self.processing` set …, so no other worker … returns the row"): it retracts
+    nothing unless it turns against it."""
+    if unit.kind != "prose" or _TAKES_BACK.match(_plain(unit)):
+        return None
+    places = _strong_places(finding, scope)
+    return next((d for d in denials if d.unit.block == unit.block and d.unit.index < unit.index and d.covers(places)
+                 and _is_second_look(_plain(d.unit))), None)
+
+
+def _is_second_look(text: str) -> bool:
+    """The sentence opens a second look at what came before ("Correction after re-reading:
+    this is not …")."""
+    second_look = _SECOND_LOOK.match(text)
+    return second_look is not None and second_look.end() > 0 and bool(_PRONOUN_DENIAL.match(text[second_look.end():]))
 
 
 def find_mechanism(answer: Answer, finding: Finding, denials: Sequence[Denial] = (),
@@ -812,7 +836,8 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             continue
         # (a window joining the denial to the sentence after it retracts nothing: the mechanism
         # needs the denied sentence itself)
-        veto = _vetoed(denials, unit.parts[0].index if unit.parts else unit.index, _strong_places(finding, scope))
+        first = unit.parts[0] if unit.parts else unit
+        veto = _vetoed(denials, first.index, _strong_places(finding, scope)) or _explained_denial(denials, first, finding, scope)
         if veto:
             miss = Miss(unit, f"{veto.evidence()} (no later sentence retracts it); vetoes", "denial")
             continue

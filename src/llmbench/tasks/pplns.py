@@ -35,7 +35,7 @@ _DO = (
     # (after a place that opens the sentence: "In the constructor, take the window size from …")
     r"(?:^|[.;:!]\s+|^(?:[-*\u2022>]\s+)?(?:in|inside|within|at|for) [^,.]{1,50},\s+|[(\u2014\u2013]\s*|[-*\u2022>]\s+|\b(?:to|by|should|must|instead|just|simply|please|and|then|we|you|fix:?|fix is to|solution:?|remedy:?)\s+)"
 )
-_READ_VERBS = r"(?:read|load|use|take|pull|fetch|get|source|honou?r|respect|wire|look up|initiali[sz]e (?:it|`?self.share_window`?|share_window) from)"
+_READ_VERBS = r"(?:read|load|use|take|pull|fetch|get|source|honou?r|respect|wire|look up|(?:initiali[sz]e|set) (?:it|`?self.share_window`?|`?share_window`?) from)"
 _READ_PPLNS_WINDOW = any_of(
     r"config(?:uration)?\s*(?:\.get\(|\[)\s*['\"]pplns_window['\"]",
     all_of(_DO + _READ_VERBS + r"\b", r"pplns_window", r"\bconfig\w*|\bsetting|\bjson\b|\bkey\b"),

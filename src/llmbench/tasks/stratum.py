@@ -110,6 +110,8 @@ BYTE_ORDER = Finding(
     ),
     wrong_mechanisms={
         "notify helper": _NOTIFY_ONLY,          # stratum_prevhash / mining.notify is correct
+        # what the miners build their header on is the notify's field, not the pool's header
+        "the miners' header": r"\bminers? (?:build|hash|assemble) (?:their|the) (?:own )?(?:block )?header\b",
         "word swap": _WORD_SWAP_ONLY,           # the notify's 4-byte word swap is not the header's reversal
         # the opposite diagnosis: the header wants big-endian / display order
         "big-endian header": r"\b(?:should|must|needs? to|has to|have to|ought to) (?:(?:be|stay|remain|kept|left|packed|written|stored|built|constructed|assembled|"
@@ -303,7 +305,8 @@ MEMORY_LEAK = Finding(
         r"\b(?:add|implement|introduce|use|with|needs?)\b(?:[^.]|\.(?=\w)){0,30}\b(?:cleanup|clean-up|pruning|eviction|expiry|expiration|ttl|size limit|max(?:imum)? size|maxlen)\b",
         r"\b(?:ttl|lru|expiring|bounded|capped|size-limited|time-limited)\b(?:[^.]|\.(?=\w)){0,30}\b(?:cache|dict\w*|map|store|structure)\b",
         r"\b(?:key|scope|track|store|keep)\w*\b(?:[^.]|\.(?=\w)){0,30}\b(?:duplicates?|shares?|share keys?)\b(?:[^.]|\.(?=\w)){0,30}\bper[- ]job\b",
-        r"\b(?:duplicates?|dupes?|seen|share keys?|submitted shares|dedup\w*)\b(?:[^.]|\.(?=\w)){0,40}\b(?:inside|in|on|into|with|belongs? to) (?:each|every|the|its) job\b",
+        # (the job itself, not its id: "Duplicate detection is keyed on the job id" keeps one map)
+        r"\b(?:duplicates?|dupes?|seen|share keys?|submitted shares|dedup\w*)\b(?:[^.]|\.(?=\w)){0,40}\b(?:inside|in|on|into|with|belongs? to) (?:each|every|the|its) job\b(?![ _-]?ids?\b)",
     ),
     fix_places=(r".",),  # a code fix may sit in any function (a new _prune function, broadcast_job, …)
     not_fixes=(_VAGUE_FIX,),

@@ -58,6 +58,9 @@ _CROSSES = all_of(_SOCKET_WORD, any_of(
     # shared / passed / crossing between the two threads
     r"\b(?:shared|sharing|passed|handed|crosses|crossing|migrat\w+|moves?|leaks?|escapes?)\b[^.]{0,60}\b(?:threads?|thread boundar\w*)",
     r"\b(?:across|between|from|in|on|by) (?:two|both|multiple|several|different) threads\b",
+    # this socket, not any socket: "the same ZeroMQ socket being used by more than one thread"
+    r"\b(?:the same|this|that|our|the listener'?s) (?:zmq |zeromq |sub )?socket\b[^.]{0,30}\b(?:used|touched|accessed|driven|shared|read)"
+    r" (?:by|from|in|on) more than one thread\b",
     all_of(r"\bbelongs? to\b|\bowned by\b|\bowner\b", _MAIN_SIDE),
 ))
 
@@ -95,6 +98,11 @@ _DENIALS = (
     # "after `self.thread.start()` only `_listen()` uses it": a hand-over described as safe
     # the method by name only: "so that only the listener thread ever touches it" is the fix
     r"\bonly (?:the )?(?:`_?listen\w*(?:\(\))?`|_listen\w*(?:\(\))?|listen\(\)) (?:method |function |loop )?(?:ever )?(?:uses|touches|reads|accesses|owns)\b",
+    # "After `start()` returns, the main thread never touches the socket again"
+    r"\b(?:main|caller'?s?|calling) thread never (?:\w+ )?(?:touches|uses|reads|accesses) (?:the |that |this )?socket\b"
+    r"|\beffectively owned by the (?:listener|background|worker|daemon) thread\b",
+    # "ZeroMQ allows a socket to be *migrated* from one thread to another …"
+    r"\b(?:allows?|permits?) (?:a |the |its )?sockets? to be \W?migrat\w*|\bmigration (?:\w+ ){0,4}(?:is|are) (?:allowed|fine|safe|permitted)\b",
     r"\bone-?time hand-?over\b|\b(?:after that|afterwards|from then on|thereafter),? only (?:the )?(?:listener|background|worker|daemon) thread (?:uses|touches|reads|owns)\b",
     r"\b(?:after|once) `?(?:self\.)?thread\.start\(\)`?(?: (?:returns|runs|is called|has run))?,? only\b",
 )
@@ -138,7 +146,9 @@ _SOCKET_IN_THREAD_CODE = any_of(
 # _listen", "should be created by the listener thread"), never as the diagnosis ("the
 # socket is created in __init__ and used on the listener thread").
 _FIX_VERB = any_of(
-    r"(?:^|[.;:!(—–]\s*|[-*•>]\s+|\b(?:to|by|should|must|instead|just|simply|always|please|and|then|we|you|so|thus|hence|therefore)\s+)"
+    r"(?:^|[.;:!(—–]\s*|[-*•>]\s+|\b(?:to|by|should|must|instead|just|simply|always|please|and|then|we|you|so|thus|hence|therefore)\s+"
+    # (after the place that opens the sentence: "At the top of `_listen()`, in the listener thread, create …")
+    r"|^(?:[-*•>]\s+)?(?:at|in|inside|within|on|from) (?:`[^`]*`|[^.;:`]){1,80},\s+)"
     r"(?:create|move|construct|instantiate|open|build|set up|make|do)\b",
     r"\b(?:by|when|after|before|via|means) (?:creating|moving|constructing|instantiating|opening|building|setting up|making)\b",
     r"\b(?:should|must|needs? to|has to|have to|ought to|is now|are now|now|gets?|will) (?:be |get |all )?(?:created|constructed|opened|instantiated|set up|built|made|moved|done)\b",
