@@ -336,8 +336,6 @@ def _whole_inits(python: list[CodeBlock], main_class: str) -> frozenset[str]:
 
 
 # "In `__init__`, … keep the timeout for the thread: `self.rcv_timeout_ms = rcv_timeout_ms`"
-# (a dot inside inline code ends no sentence: "Add `self.jobs = {}` in `__init__`.")
-_INIT_SENTENCE = re.compile(r"(?:`[^`\n]*`|[^.\n`]|`(?=__init__))*?\b__init__\b[^\n]*?(?:\.(?:\s|$)|\n|$)")
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
 
 
@@ -348,7 +346,7 @@ def _init_lines_in_prose(text: str, python: list[CodeBlock], fixture: str, index
     code = "\n".join(b.text for b in python)
     assigned = set(re.findall(r"\bself\.(\w+)\s*=(?!=)", fixture + "\n" + code))
     lines: list[str] = []
-    for sentence in _INIT_SENTENCE.findall(prose(text)):
+    for sentence in (s for s in _SENTENCE.findall(prose(text)) if "__init__" in s):
         for span in _INLINE_CODE.findall(sentence):
             try:
                 tree = ast.parse(span.strip())
