@@ -695,6 +695,9 @@ def test_a_second_worker_that_also_picked_up_the_payout_is_the_race_not_the_atom
               "the payout is reset and processed again by another worker, which explains the duplicate payments.")
     verdict = grade("payment", locked)["payment.atomicity"]
     assert not verdict.passed and verdict.kind == "wrong_mechanism", verdict
+    sent = ("When the wallet RPC times out after the coins were sent, `_execute_payment()` resets the row to `pending` "
+            "and the next round pays it again.")
+    assert grade("payment", sent)["payment.atomicity"].passed
 
 
 def test_the_unused_lock_blamed_on_run_is_at_the_decoy():
@@ -702,3 +705,5 @@ def test_the_unused_lock_blamed_on_run_is_at_the_decoy():
            "worker groups from paying the same payout.")
     verdict = grade("payment", run)["payment.race_condition"]
     assert not verdict.passed and verdict.kind == "wrong_place", verdict
+    check = run.replace("`run()` never acquires it", "`process_pending_payments()` checks `self.processing` and adds the id without it")
+    assert grade("payment", check)["payment.race_condition"].passed

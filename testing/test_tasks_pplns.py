@@ -364,3 +364,5 @@ def test_setting_the_attribute_from_the_configured_key_is_the_config_fix_in_pros
     finding = "The code never looks up `pplns_window`; the window lives under another name, `share_window`.\n\n"
     fix = "- In the constructor, set `share_window` from the `pplns_window` entry of the configuration.\n"
     assert grade("pplns", finding + fix)["pplns.config_key_mismatch"].passed
+    said = "- In the constructor, `share_window` is never set from the `pplns_window` entry of the configuration.\n"
+    assert not grade("pplns", finding + said)["pplns.config_key_mismatch"].passed

@@ -614,12 +614,19 @@ def test_a_change_in_a_json_item_placed_at_a_decoy_that_names_it_again_is_made_t
             'self._notify_message(clean_jobs); send the cached message instead of rebuilding it from self.current_job."}]}\n```\n')
     verdict = grade("stratum", item)["stratum.stale_job"]
     assert not verdict.passed and verdict.kind == "wrong_place", verdict
+    placed = ('```json\n{"bugs": [{"symptom": "reject spike after every new block", "location": "StratumServer._validate_share()", '
+              '"cause": "_validate_share() checks every share against self.current_job instead of the job named by job_id, so '
+              'shares for the replaced job are rejected.", "fix": "Keep jobs in self.jobs by job_id and look the submitted one up."}]}\n```\n')
+    assert grade("stratum", placed)["stratum.stale_job"].passed
 
 
 def test_what_the_miners_build_their_header_on_is_the_notify_field():
     miners = ("With the current code the miners build their header on top of a previous-block hash that is neither the "
               "display order nor the internal order, so `stratum_prevhash()` must reverse all 32 bytes.")
     assert not grade("stratum", miners)["stratum.byte_order"].passed
+    pool = ("With the current code `_build_header()` builds the header on a `previousblockhash` that is still in "
+            "display order; the header needs it byte-reversed.")
+    assert grade("stratum", pool)["stratum.byte_order"].passed
 
 
 def test_duplicate_detection_keyed_on_the_job_id_is_no_per_job_bound():

@@ -369,6 +369,9 @@ def test_a_socket_migration_called_allowed_and_a_main_thread_that_never_touches_
             "touches the socket again, so the socket is effectively owned by the listener thread.")
     verdicts = grade("zmq", fine)
     assert not verdicts["zmq.socket_crosses_threads"].passed and not verdicts["zmq.fix_socket_in_thread"].passed
+    crossing = ("`self.socket` is connected in `start()` on the main thread but read by `_listen()` on the listener "
+                "thread; ZeroMQ sockets are not thread-safe.")
+    assert grade("zmq", crossing)["zmq.socket_crosses_threads"].passed
 
 
 def test_the_same_socket_used_by_more_than_one_thread_is_the_crossing_and_any_socket_is_not():

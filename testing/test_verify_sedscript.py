@@ -47,3 +47,19 @@ def test_an_answer_patched_by_sed_runs_as_its_commands_leave_it():
               " pplns.py\n```\n")
     assert 'config.get("pplns_window", 10000)' in build_candidate("pplns", quoted).files["pplns.py"]
     assert read_fixture("pplns.py").count("window_size =") == 1
+
+
+def test_a_sed_command_among_others_on_its_line_is_found():
+    line = "cp pplns.py pplns.py.bak && sed -i 's/10000/50000/' pplns.py; echo patched"
+    assert sed_edits(line, {"pplns.py"}) == [("pplns.py", ["s/10000/50000/"])]
+    assert sed_edits("sudo sed -i 's/a/b/' /opt/pool/pplns.py", {"pplns.py"}) == [("pplns.py", ["s/a/b/"])]
+    with pytest.raises(UnknownEdit):
+        sed_edits("sed -n -i 's/a/b/' pplns.py", {"pplns.py"})
+
+
+def test_an_expression_sed_would_reject_is_an_unknown_edit_and_no_crash():
+    for script in (r"s/\(a/b/", r"s/a/\2/"):
+        with pytest.raises(UnknownEdit):
+            apply_sed("a", [script])
+    built = build_candidate("pplns", "```bash\nsed -i 's/\\(share_window/x/' pplns.py\n```\n")
+    assert "sed command it cannot follow" in built.reason

@@ -273,7 +273,7 @@ class _Parser:
 
     def _interpret(self, command: str, body, complete: bool, quoted: bool, line_no: int, heredoc) -> None:
         words = _split(command[: heredoc.start()] + " __HEREDOC__ " + command[heredoc.end():] if heredoc else command)
-        for simple in _simple_commands(words):
+        for simple in simple_commands(words):
             self._simple(simple, command, body, complete, quoted, line_no)
 
     def _simple(self, words: list[str], command: str, body, complete: bool, quoted: bool, line_no: int) -> None:
@@ -434,7 +434,7 @@ def _split(command: str) -> list[str]:
         return re.findall(r"&&|\|\||>>|[;&|<>]|[^\s;&|<>]+", command.split(" #")[0])
 
 
-def _simple_commands(words: list[str]) -> list[list[str]]:
+def simple_commands(words: list[str]) -> list[list[str]]:
     out: list[list[str]] = [[]]
     for word in words:
         if word in ("&&", "||", ";", "|", "&", ";;", "|&"):

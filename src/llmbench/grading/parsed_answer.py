@@ -277,14 +277,18 @@ class Answer:
             return before
         return None
 
+    def code_after(self, unit: Unit) -> Unit | None:
+        """The first line of the code block a sentence ending in a colon introduces, if any."""
+        after = self.units[unit.index + 1] if unit.index + 1 < len(self.units) else None
+        if unit.kind == "code" or not unit.text.rstrip().endswith(":") or after is None or after.kind != "code":
+            return None
+        return after
+
     def shown_next(self, unit: Unit) -> Unit | None:
         """The program's own lines shown just after a sentence that ends in a colon ("The share
         window is hard-coded:" over ```self.share_window = 10000```): what the sentence is about."""
-        after = self.units[unit.index + 1] if unit.index + 1 < len(self.units) else None
-        if unit.kind != "prose" or not unit.text.rstrip().endswith(":") or after is None or after.kind != "code":
-            return None
-        shown = self.block_units(after.block)
-        return after if shown and not any(u.novel for u in shown) else None
+        after = self.code_after(unit) if unit.kind == "prose" else None
+        return after if after is not None and not any(u.novel for u in self.block_units(after.block)) else None
 
     def scope(self, unit: Unit) -> list[Unit]:
         """The units that may lend a place to a finding stated in ``unit``.

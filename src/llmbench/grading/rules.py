@@ -28,6 +28,7 @@ The ``Verdict`` says which rule decided (``kind``) and quotes the unit.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence, Union
@@ -457,12 +458,12 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             continue
         # "window_size is computed but never used. This is harmless leftover code.": the
         # pronoun's subject is the sentence before
-        second_look = _SECOND_LOOK.match(text)
-        looked_again = _is_second_look(text)
-        if second_look is not None and looked_again:
+        second_look = _second_look_end(text)
+        looked_again = second_look is not None
+        if second_look is not None:
             # a second look is at the paragraph before, not only its own ("… so the visitor can
             # inject SQL. ¶ Correction — looking closer, it isn't exploitable")
-            text = text[second_look.end():]
+            text = text[second_look:]
         if before is not None and (_follows(before, unit) or looked_again and before.kind == "prose"
                                    and before.section == unit.section) and _PRONOUN_DENIAL.match(text):
             places = _strong_places(finding, [before])
@@ -638,14 +639,16 @@ def _explained_denial(denials: Sequence[Denial], unit: Unit, finding: Finding, s
         return None
     places = _strong_places(finding, scope)
     return next((d for d in denials if d.unit.block == unit.block and d.unit.index < unit.index and d.covers(places)
-                 and _is_second_look(_plain(d.unit))), None)
+                 and _second_look_end(_plain(d.unit)) is not None), None)
 
 
-def _is_second_look(text: str) -> bool:
-    """The sentence opens a second look at what came before ("Correction after re-reading:
-    this is not …")."""
+def _second_look_end(text: str) -> int | None:
+    """Where the lead of a second look at what came before ends ("Correction after
+    re-reading: this is not …"), when the sentence opens one; None otherwise."""
     second_look = _SECOND_LOOK.match(text)
-    return second_look is not None and second_look.end() > 0 and bool(_PRONOUN_DENIAL.match(text[second_look.end():]))
+    if second_look is None or second_look.end() == 0 or not _PRONOUN_DENIAL.match(text[second_look.end():]):
+        return None
+    return second_look.end()
 
 
 def find_mechanism(answer: Answer, finding: Finding, denials: Sequence[Denial] = (),
@@ -793,7 +796,7 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             # notify: … = self._notify_message(clean_jobs)") is made there
             miss = miss or Miss(unit, f"mechanism {_name(found)} changed in an item placed at {_name(_search(finding._wrong, text))}", "wrong_place")
             continue
-        code_after = _code_after(answer, unit) if own_place is None and act == ADVICE else None
+        code_after = answer.code_after(unit) if own_place is None and act == ADVICE else None
         if code_after is not None and code_after.func and not _search(finding._places, code_after.func) \
                 and (_search(finding._wrong, code_after.func) or _search(finding._wrong_mechanisms, code_after.func)):
             # "**Fix:** reverse all 32 bytes:" over a new `stratum_prevhash()`: the change is made
@@ -895,8 +898,8 @@ def _cue_units(answer: Answer, unit: Unit, found: tuple[Rule, re.Match]) -> list
         # ("### The socket is set up in one thread and used in another" over "ZeroMQ sockets
         # are not thread-safe")
         words = _content_words(_plain(unit))
-        section = [u for u in answer.units[unit.index + 1:] if u.section == unit.section and u.kind == "prose"
-                   and _content_words(_plain(u)) & words]
+        following = itertools.takewhile(lambda u: u.section == unit.section, answer.units[unit.index + 1:])
+        section = [u for u in following if u.kind == "prose" and _content_words(_plain(u)) & words]
         return [unit] + answer.scope(unit) + section
     if not unit.parts:
         return [unit] + answer.scope(unit)
@@ -1433,14 +1436,6 @@ def find_fix(answer: Answer, finding: Finding, unshared: str = "") -> tuple[Hit 
             return Hit(unit, place, "fix", rule), None
         miss = miss or Miss(unit, "fix shown without saying where it goes", "missing")
     return None, miss
-
-
-def _code_after(answer: Answer, unit: Unit) -> Unit | None:
-    """The first line of the code block a sentence ending in a colon introduces, if any."""
-    after = answer.units[unit.index + 1] if unit.index + 1 < len(answer.units) else None
-    if unit.kind == "code" or not unit.text.rstrip().endswith(":") or after is None or after.kind != "code":
-        return None
-    return after
 
 
 def _block_span(answer: Answer, unit: Unit) -> tuple[int, int]:

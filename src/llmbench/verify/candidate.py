@@ -23,6 +23,7 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from llmbench.grading.filetree import parse_file_tree
 from llmbench.patching import unidiff
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify.blocks import CodeBlock, answer_text, code_blocks, prose
@@ -264,22 +265,18 @@ def _edited_by_sed(task: str, blocks: list[CodeBlock], fixtures: dict[str, str],
                      _added_state(fixtures, files), written=True)
 
 
-# `cat > pplns.py << 'EOF'` … `EOF`: a shell command that writes a whole file
-_HEREDOC_WRITE = re.compile(r"^\s*cat\s+>\s*['\"]?(?:\S*/)?([\w.-]+\.py)['\"]?\s*<<-?\s*(['\"]?)(\w+)\2\s*\n(.*?)\n\3\s*$",
-                            re.MULTILINE | re.DOTALL)
-
-
 def _written_by_heredoc(task: str, blocks: list[CodeBlock], fixtures: dict[str, str]) -> Candidate | None:
-    """The program a shell heredoc in the answer writes over one of the task's files: the
-    file is then exactly its body ("# ... unchanged ..." included), as running it leaves it."""
+    """The program a shell command in the answer writes over one of the task's files (`cat >
+    pplns.py << 'EOF'`), read by bash's rules (``filetree``): the file is then exactly what the
+    command writes ("# ... unchanged ..." included), as running it leaves it."""
     for block in blocks:
         if _is_python(block):
             continue
-        for match in _HEREDOC_WRITE.finditer(block.text):
-            name, body = match.group(1), match.group(4) + "\n"
-            if name in fixtures and name.endswith(".py"):
+        for created in parse_file_tree(block.text).files.values():
+            if created.how != "fenced" and created.name in fixtures and created.name.endswith(".py"):
+                name, body = created.name, created.content
                 return Candidate(task, "full_file", (block.index,), {name: body}, changed_definitions(fixtures[name], body),
-                                 [f"code block {block.index} writes {name} with a heredoc: the file is its body"],
+                                 [f"code block {block.index} writes {name} with `{created.command.strip()}`: the file is what it writes"],
                                  added_state(fixtures[name], body), written=True)
     return None
 

@@ -11,9 +11,10 @@ literal characters. A command this module cannot read makes the whole edit unkno
 from __future__ import annotations
 
 import re
-import shlex
 
-_SED_LINE = re.compile(r"^\s*(?:sudo\s+)?sed\s+(.*)$")
+from llmbench.grading.filetree import command_words, simple_commands
+
+_SED_LINE = re.compile(r"\bsed\s")
 _FLAGS = re.compile(r"[gpI0-9]*")
 
 
@@ -22,42 +23,54 @@ class UnknownEdit(ValueError):
 
 
 def sed_edits(shell: str, file_names: set[str]) -> list[tuple[str, list[str]]]:
-    """(file, its sed scripts in order) for each ``sed -i`` line of ``shell`` on one of
-    ``file_names``; raises UnknownEdit on a line it cannot read."""
+    """(file, its sed scripts in order) for each ``sed -i`` command of ``shell`` on one of
+    ``file_names``, its words split as ``filetree`` splits the answer's other commands;
+    raises UnknownEdit on an option it does not read."""
     edits: list[tuple[str, list[str]]] = []
     for line in shell.splitlines():
-        match = _SED_LINE.match(line)
-        if not match:
+        if not _SED_LINE.search(line):
             continue
-        try:
-            words = shlex.split(match.group(1), comments=True)
-        except ValueError as exc:
-            raise UnknownEdit(f"unbalanced quotes: {line.strip()}") from exc
-        scripts, files, in_place = [], [], False
-        k = 0
-        while k < len(words):
-            word = words[k]
-            if word in ("-i", "--in-place") or re.fullmatch(r"-i\S*", word):
-                in_place = True
-            elif word in ("-e", "--expression"):
-                k += 1
-                scripts.append(words[k] if k < len(words) else "")
-            elif word.startswith("-") and word != "-":
-                raise UnknownEdit(f"option {word}")
-            elif not scripts and not any(w in ("-e", "--expression") for w in words):
-                scripts.append(word)
-            else:
-                files.append(word.rsplit("/", 1)[-1])
-            k += 1
-        targets = [f for f in files if f in file_names]
-        if in_place and targets:
-            edits += [(name, scripts) for name in targets]
+        for words in simple_commands(command_words(line)):
+            if words[:1] == ["sudo"]:
+                words = words[1:]
+            if words[:1] == ["sed"]:
+                edits += _in_place_edits(words[1:], file_names)
     return edits
 
 
+def _in_place_edits(words: list[str], file_names: set[str]) -> list[tuple[str, list[str]]]:
+    scripts: list[str] = []
+    files: list[str] = []
+    in_place = False
+    expressions = any(w in ("-e", "--expression") for w in words)
+    k = 0
+    while k < len(words):
+        word = words[k]
+        if word in ("-i", "--in-place") or re.fullmatch(r"-i\S*", word):
+            in_place = True
+        elif word in ("-e", "--expression"):
+            k += 1
+            scripts.append(words[k] if k < len(words) else "")
+        elif word.startswith("-") and word != "-":
+            raise UnknownEdit(f"option {word}")
+        elif not scripts and not expressions:
+            scripts.append(word)
+        else:
+            files.append(word.rsplit("/", 1)[-1])
+        k += 1
+    return [(name, scripts) for name in files if name in file_names] if in_place else []
+
+
 def apply_sed(text: str, scripts: list[str]) -> str:
-    """``text`` after the sed scripts (``s/…/…/[g]`` and ``/…/d`` commands, ``;``-joined)."""
-    commands = [_parse(command) for script in scripts for command in _commands(script)]
+    """``text`` after the sed scripts (``s/…/…/[g]`` and ``/…/d`` commands, ``;``-joined);
+    raises UnknownEdit on one it cannot follow (an unbalanced group, a missing back-reference)."""
+    try:
+        return _applied(text, [_parse(command) for script in scripts for command in _commands(script)])
+    except re.error as exc:
+        raise UnknownEdit(f"sed expression: {exc}") from exc
+
+
+def _applied(text: str, commands: list[tuple[str, re.Pattern, str, bool]]) -> str:
     out: list[str] = []
     for line in text.split("\n"):
         deleted = False

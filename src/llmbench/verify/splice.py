@@ -54,10 +54,19 @@ class SpliceResult:
     notes: list[str] = field(default_factory=list)   # what was skipped, and why
 
 
+def _is_ellipsis(node: ast.AST) -> bool:
+    """A bare ``...`` statement."""
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node.value.value is Ellipsis
+
+
+def _parameters(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    return {a.arg for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)}
+
+
 def is_elided(node: ast.AST) -> bool:
     """A function (or class) with a bare ``...`` statement in its body: a placeholder."""
     for child in ast.walk(node):
-        if isinstance(child, ast.Expr) and isinstance(child.value, ast.Constant) and child.value.value is Ellipsis:
+        if _is_ellipsis(child):
             return True
     return False
 
@@ -129,14 +138,14 @@ def _unimported_modules(module: "_Module", tree: ast.Module) -> set[str]:
             and isinstance(n.value.ctx, ast.Load) and n.value.id in sys.stdlib_module_names and n.value.id not in bound}
 
 
-def _module_constants(module: "_Module", tree: ast.Module) -> list[ast.stmt]:
+def _module_constants(module: "_Module", tree: ast.Module, unimported: set[str]) -> list[ast.stmt]:
     """The snippet's top-level assignments that are module constants: each runs on its own,
     reading only the module's names, the snippet's definitions and imports, and constants
     before it. Beside a method's lines (a loop, a ``self.`` statement) only an UPPER_CASE
     name is one: ``paid = 0`` over ``for row in rows:`` is that method's local."""
     fragment = any(isinstance(n, _FLOW) or _uses_self(n) for n in tree.body)
     known = _top_level_names(module.tree) | _top_level_names(
-        ast.Module(body=[n for n in tree.body if not _assigned_names(n)], type_ignores=[])) | _unimported_modules(module, tree)
+        ast.Module(body=[n for n in tree.body if not _assigned_names(n)], type_ignores=[])) | unimported
     found: list[ast.stmt] = []
     for node in tree.body:
         names = _assigned_names(node)
@@ -151,7 +160,7 @@ def _trailing_elision(func: _Func) -> bool:
     """The function's body ends in ``...`` and holds no other: "the rest as it was"."""
     body = func.body
     last = body[-1] if body else None
-    if not (isinstance(last, ast.Expr) and isinstance(last.value, ast.Constant) and last.value.value is Ellipsis):
+    if not (last is not None and _is_ellipsis(last)):
         return False
     return len(body) > 1 and not any(is_elided(stmt) for stmt in body[:-1])
 
@@ -186,7 +195,7 @@ def _merge_elided(module: "_Module", old: _Func, new: _Func, snippet_lines: list
     dumps = {ast.dump(stmt) for stmt in given}
     # (a parameter the new signature takes restates the original's assignment to it: `job =
     # self.current_job` beside a new `job` argument)
-    assigned = set().union(*(_stored_names(stmt) for stmt in given)) | {a.arg for a in new.args.args + new.args.kwonlyargs}
+    assigned = set().union(*(_stored_names(stmt) for stmt in given)) | _parameters(new)
     given_targets = {t for stmt in given if (t := _assigned_to(stmt)) is not None and "Attribute" in t}
     header = snippet_lines[_start(new) - 1:new.body[0].lineno - 1]
     out = list(header)
@@ -254,7 +263,7 @@ def _leading_elision(func: _Func) -> bool:
     """The body starts with ``...`` and holds no other: "as it was, then these lines"."""
     body = func.body
     first = body[0] if body else None
-    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and first.value.value is Ellipsis):
+    if not (first is not None and _is_ellipsis(first)):
         return False
     return len(body) > 1 and not any(is_elided(stmt) for stmt in body[1:])
 
@@ -262,8 +271,7 @@ def _leading_elision(func: _Func) -> bool:
 def _middle_elision(func: _Func) -> int | None:
     """The index of the one ``...`` in the middle of the function's body ("these lines, the
     ones between as they were, then these"); None when there is none or more than one."""
-    marks = [k for k, stmt in enumerate(func.body) if isinstance(stmt, ast.Expr)
-             and isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis]
+    marks = [k for k, stmt in enumerate(func.body) if _is_ellipsis(stmt)]
     if len(marks) != 1 or not 0 < marks[0] < len(func.body) - 1:
         return None
     if any(is_elided(stmt) for k, stmt in enumerate(func.body) if k != marks[0]):
@@ -275,7 +283,7 @@ def _merge_middle(module: "_Module", old: _Func, new: _Func, snippet_lines: list
     """``new``'s head, ``old``'s statements before the first one the tail restates that the
     head does not restate, then ``new``'s tail; None when either end restates nothing."""
     head, tail = new.body[:mark], new.body[mark + 1:]
-    params = {a.arg for a in new.args.args + new.args.kwonlyargs}
+    params = _parameters(new)
 
     def restates(group: list[ast.stmt]) -> Callable[[ast.stmt], bool]:
         dumps = {ast.dump(stmt) for stmt in group}
@@ -772,7 +780,7 @@ def _top_of_method(module: "_Module", statements: list[ast.stmt], lead: str) -> 
     if method is None:
         return None
     own = {n.id for n in ast.walk(method) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    params = {a.arg for a in (*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs)}
+    params = _parameters(method)
     given = set().union(*(_stored_names(n) for n in statements))
     if any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in own - params - given
            for stmt in statements for n in ast.walk(stmt)):
@@ -866,11 +874,11 @@ def splice(module_text: str, snippet_text: str, main_class: str, adds: bool = Fa
         edits.insert_after(*anchored)
         notes.append(f"a fragment's lines added after line {anchored[0]}, the class line it quotes")
     end_of_module = len(module.lines)
-    constants = _module_constants(module, tree)
-    unimported = sorted(_unimported_modules(module, tree))
+    unimported = _unimported_modules(module, tree)
+    constants = _module_constants(module, tree, unimported)
     if unimported:
-        edits.insert_after(module.after_imports, [f"import {name}" for name in unimported])
-        notes.append(f"import {', '.join(unimported)} added: the code uses it and imports it nowhere")
+        edits.insert_after(module.after_imports, [f"import {name}" for name in sorted(unimported)])
+        notes.append(f"import {', '.join(sorted(unimported))} added: the code uses it and imports it nowhere")
     # a bare fragment is placed by the run it wraps only when it is the whole snippet: beside
     # other bare lines (a params check, an unpack) it is one part of a change not all placed
     body = _methods_after_a_helper(tree)
@@ -978,7 +986,7 @@ def pass_renamed_parameters(original: str, text: str, main_class: str) -> tuple[
     edits: list[tuple[int, int, int, str]] = []
     done: list[str] = []
     for caller in (f for f in new_cls.body if isinstance(f, _FUNCS)):
-        bound = _stored_names(caller) | {a.arg for a in caller.args.args + caller.args.kwonlyargs}
+        bound = _stored_names(caller) | _parameters(caller)
         for call in (n for n in ast.walk(caller) if isinstance(n, ast.Call)):
             callee = call.func
             if not (isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name) and callee.value.id == "self"
