@@ -11,6 +11,7 @@ import pytest
 from sandbox_helpers import needs_sandbox, require_sandbox  # noqa: F401 - the fixture needs_sandbox uses
 
 from llmbench.tasks import get_task
+from llmbench.tasks.prompting import read_fixture
 from llmbench.verify import runner, sandbox
 from llmbench.verify.runner import Verifier
 
@@ -211,3 +212,42 @@ def test_the_shipped_probes_pass_every_check_of_the_reference_answer_as_built(ta
         pytest.skip(f"no shipped probe for {task}")
     runs = Verifier().run(task, get_task(task).reference_answer())
     assert {c: r["status"] for c, r in runs.items()} == dict.fromkeys(get_task(task).check_ids, "passed"), runs
+
+
+@needs_sandbox
+def test_an_in_place_edit_that_matches_nothing_fails_the_check_it_was_for():
+    finding = "`pplns_window` is never read: the code only knows `share_window`, a different name.\n\n"
+    noop = (finding + "```bash\nsed -i 's/self.share_window=10000/self.share_window = int(config.get(\"pplns_window\", 10000))/'"
+            " pplns.py\nsed -i '/window_size = int(net_diff/d' pplns.py\n```\n")
+    run = Verifier().run("pplns", noop)["pplns.config_key_mismatch"]
+    assert run["status"] == "failed" and "matches no line" in run["detail"], run
+    right = noop.replace("share_window=10000", "share_window = 10000")
+    assert Verifier().run("pplns", right)["pplns.config_key_mismatch"]["status"] == "passed"
+
+
+@needs_sandbox
+def test_the_configured_key_read_only_for_the_dashboard_is_judged_by_the_run():
+    stats = ("```python\n    def get_worker_stats(self, worker):\n        window = int(self.config.get(\"pplns_window\", "
+             "self.share_window))\n        with self._connect() as conn:\n            shares = self._last_shares(conn, window)\n"
+             "        mine = [d for name, d in shares if name == worker]\n        total = sum(d for _, d in shares)\n"
+             "        return {\"worker\": worker, \"shares_in_window\": len(mine), \"window_shares\": len(shares),\n"
+             "                \"window_limit\": window, \"estimated_share\": (sum(mine) / total) if total else 0.0}\n```\n")
+    run = Verifier().run("pplns", stats)["pplns.config_key_mismatch"]
+    assert run["status"] == "failed", run
+    init = "```python\n        self.share_window = int(config.get(\"pplns_window\", 10000))\n```\n"
+    lead = "In `__init__`, replace the literal with:\n\n"
+    assert Verifier().run("pplns", lead + init + stats)["pplns.config_key_mismatch"]["status"] == "passed"
+
+
+@needs_sandbox
+def test_a_file_the_shell_leaves_unparsable_fails_the_checks_of_its_code():
+    fixed = read_fixture("payment_processor.py").replace(
+        "f\"WHERE address = '{address}' ORDER BY id DESC LIMIT {int(limit)}\"",
+        "\"WHERE address = ? ORDER BY id DESC LIMIT ?\", (address, int(limit))")
+    assert fixed != read_fixture("payment_processor.py")
+    closed = f"```bash\ncat > payment_processor.py <<-'EOF'\n{fixed}EOF\npython3 -m py_compile payment_processor.py\n```\n"
+    assert Verifier().run("payment", closed)["payment.sql_injection"]["status"] == "passed"
+    # `<<-` strips tabs only: "  EOF" is body text, and so is the rest of the block
+    unclosed = closed.replace("\nEOF\n", "\n  EOF\n")
+    run = Verifier().run("payment", unclosed)["payment.sql_injection"]
+    assert run["status"] == "failed" and "import failed" in run["detail"], run

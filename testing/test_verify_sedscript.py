@@ -6,7 +6,7 @@ import pytest
 
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify.candidate import build_candidate
-from llmbench.verify.sedscript import UnknownEdit, apply_sed, sed_edits
+from llmbench.verify.sedscript import UnknownEdit, apply_sed, apply_sed_idle, sed_edits
 
 
 def test_substitutions_and_deletions_apply_line_by_line_in_order():
@@ -63,3 +63,12 @@ def test_an_expression_sed_would_reject_is_an_unknown_edit_and_no_crash():
             apply_sed("a", [script])
     built = build_candidate("pplns", "```bash\nsed -i 's/\\(share_window/x/' pplns.py\n```\n")
     assert "sed command it cannot follow" in built.reason
+
+
+def test_a_command_that_matches_no_line_is_reported_idle():
+    text, idle = apply_sed_idle("a = 1\nb = 2\n", ["s/a = 1/a = 3/; s/a=1/a=4/", "/^c/d"])
+    assert text == "a = 3\nb = 2\n" and idle == ["s/a=1/a=4/", "/^c/d"]
+    built = build_candidate("pplns", "```bash\nsed -i 's/self.share_window=10000/self.share_window = 5/' pplns.py\n```\n")
+    assert built.idle_edits == ("s/self.share_window=10000/self.share_window = 5/",) and not built.changed
+    matched = build_candidate("pplns", "```bash\nsed -i 's/self.share_window = 10000/self.share_window = 5/' pplns.py\n```\n")
+    assert matched.idle_edits == () and matched.changed == {"PPLNSManager.__init__"}

@@ -69,6 +69,8 @@ class FileTree:
     files: dict[str, CreatedFile] = field(default_factory=dict)   # by resolved path, in creation order
     dirs: dict[str, bool] = field(default_factory=dict)           # mkdir'ed dir -> created with -p
     variables: dict[str, str] = field(default_factory=dict)       # shell variables of the answer's commands
+    # (interpreter, source) of each script a heredoc feeds to Python: `python3 - <<'EOF'`
+    scripts: list[tuple[str, str]] = field(default_factory=list)
 
     def by_name(self, name: str) -> CreatedFile | None:
         """The last file created with this base name (wherever it was put)."""
@@ -317,6 +319,9 @@ class _Parser:
         self._outside = []
         content = raw if quoted else self._expand_heredoc(raw)
         outside = tuple(dict.fromkeys(self._outside))
+        if re.fullmatch(r"python[\d.]*", posixpath.basename(verb)) and "__HEREDOC__" in words and body is not None and complete:
+            self.tree.scripts.append((verb, raw))   # (a heredoc's Python is read as written)
+            return
         if verb == "cat" and "__HEREDOC__" in words and body is not None:
             for path in targets:
                 self._create(path, "heredoc", content, complete, quoted, command, line_no, raw, outside)

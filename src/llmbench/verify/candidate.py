@@ -27,7 +27,8 @@ from llmbench.grading.filetree import parse_file_tree
 from llmbench.patching import unidiff
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify.blocks import CodeBlock, answer_text, code_blocks, prose
-from llmbench.verify.sedscript import UnknownEdit, apply_sed, sed_edits
+from llmbench.verify.pyreplace import UnknownScript, apply_replacements, replace_edits
+from llmbench.verify.sedscript import UnknownEdit, apply_sed_idle, sed_edits
 from llmbench.verify.splice import (
     SpliceResult,
     elisions_as_ellipsis,
@@ -95,6 +96,8 @@ class Candidate:
     # the answer's commands write the whole file (`cat > pplns.py << 'EOF'`): what it lacks, the
     # program lacks
     written: bool = False
+    # the answer's sed commands that matched no line: edits the program does not carry
+    idle_edits: tuple[str, ...] = ()
 
     def describe(self) -> str:
         which = ", ".join(str(b) for b in self.blocks)
@@ -199,16 +202,19 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     patched = _apply_diffs(task, diffs, fixtures, primary, errors)
     if patched is not None:
         built.append(patched)
-    edited = _edited_by_sed(task, blocks, fixtures, errors)
+    edited = _edited_in_place(task, blocks, fixtures, errors)
     if edited is not None:
         built.append(edited)
     written = _written_by_heredoc(task, blocks, fixtures)
     if written is not None:
         # what the commands write is the program, whatever the other blocks show
         built = [written]
-    useful = [c for c in built if c.changed]
+    # (sed edits that all matched nothing still make a program: the fixture, unchanged)
+    useful = [c for c in built if c.changed or c.idle_edits]
     if useful:
         best = max(useful, key=lambda c: (len(c.changed), -_ORDER[c.kind]))
+        if best.written and not _parses(best.files.get(primary, "")):
+            return best   # the shell writes a file that does not parse: that is the whole program
         if _WHERE_IT_RUNS.search(prose(answer_text(final_answer))):
             best.added_state = frozenset().union(*(added_state(fixtures[n], t, uncalled=False)
                                                    for n, t in best.files.items() if n.endswith(".py")))
@@ -239,30 +245,54 @@ _CALL_AT_TOP = re.compile(
     r"|first(?:\s+thing)?\s+in)\s+`?(?:self\.)?(\w+)(?:\(\))?`?", re.IGNORECASE)
 
 
-def _edited_by_sed(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], errors: list[str]) -> Candidate | None:
-    """The program the answer's ``sed -i`` commands leave, applied in order to the task's
-    Python files as the shell and sed would."""
+def _edited_in_place(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], errors: list[str]) -> Candidate | None:
+    """The program the answer's in-place edits leave: its ``sed -i`` commands, applied as the
+    shell and sed would, and the ``str.replace`` calls of the Python patch scripts it feeds
+    to an interpreter, in order over the task's Python files."""
     names = {name for name in fixtures if name.endswith(".py")}
-    texts, used = dict(fixtures), []
+    texts, used, idle = dict(fixtures), [], []
     for block in blocks:
         if _is_python(block):
             continue
         try:
             edits = sed_edits(block.text, names)
             for name, scripts in edits:
-                texts[name] = apply_sed(texts[name], scripts)
+                texts[name], missed = apply_sed_idle(texts[name], scripts)
+                idle += missed
+            replaced = [edit for _, script in parse_file_tree(_as_fenced(block.text)).scripts
+                        for edit in replace_edits(script, names)]
+            for name, replacements in replaced:
+                texts[name], missed = apply_replacements(texts[name], replacements)
+                idle += missed
         except UnknownEdit as exc:
             errors.append(f"a sed command it cannot follow (code block {block.index}): {exc}")
             return None
-        if edits:
+        except UnknownScript as exc:
+            errors.append(f"a patch script it cannot follow (code block {block.index}): {exc}")
+            return None
+        if edits or replaced:
             used.append(block.index)
     files = {name: text for name, text in texts.items() if text != fixtures[name]}
-    if not files:
+    if not files and not idle:
         return None
-    changed = frozenset().union(*(changed_definitions(fixtures[n], t) for n, t in files.items()))
-    return Candidate(task, "diff", tuple(used), files, changed,
-                     [f"the sed -i commands of code block{'s' if len(used) > 1 else ''} {', '.join(map(str, used))} applied"],
-                     _added_state(fixtures, files), written=True)
+    note = f"the in-place edits (sed -i, patch scripts) of code block{'s' if len(used) > 1 else ''} {', '.join(map(str, used))} applied"
+    try:
+        changed = frozenset().union(*(changed_definitions(fixtures[n], t) for n, t in files.items()))
+        state = _added_state(fixtures, files)
+    except SyntaxError as exc:
+        # the edits leave a file that does not parse: every part of it changed, and the run
+        # shows the program failing as the file would
+        changed = frozenset().union(*(definitions(fixtures[n]) for n in files))
+        state = frozenset()
+        note += f" (the file they leave does not parse: {type(exc).__name__} line {exc.lineno})"
+    return Candidate(task, "diff", tuple(used), files, changed, [note], state, written=True, idle_edits=tuple(idle))
+
+
+def _as_fenced(shell: str) -> str:
+    """A code block's shell as the fenced block it is: bash closes a heredoc only on its
+    delimiter alone ("  EOF" under `<<-'EOF'` is body text, and the rest goes into the file)."""
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", shell)), default=0))
+    return f"{fence}bash\n{shell}\n{fence}"
 
 
 def _written_by_heredoc(task: str, blocks: list[CodeBlock], fixtures: dict[str, str]) -> Candidate | None:
@@ -272,13 +302,27 @@ def _written_by_heredoc(task: str, blocks: list[CodeBlock], fixtures: dict[str, 
     for block in blocks:
         if _is_python(block):
             continue
-        for created in parse_file_tree(block.text).files.values():
+        for created in parse_file_tree(_as_fenced(block.text)).files.values():
             if created.how != "fenced" and created.name in fixtures and created.name.endswith(".py"):
                 name, body = created.name, created.content
-                return Candidate(task, "full_file", (block.index,), {name: body}, changed_definitions(fixtures[name], body),
-                                 [f"code block {block.index} writes {name} with `{created.command.strip()}`: the file is what it writes"],
-                                 added_state(fixtures[name], body), written=True)
+                note = f"code block {block.index} writes {name} with `{created.command.strip()}`: the file is what it writes"
+                try:
+                    changed, state = changed_definitions(fixtures[name], body), added_state(fixtures[name], body)
+                except SyntaxError as exc:
+                    # the file the shell leaves does not parse: every part of it changed, and
+                    # the run shows the program failing as the file would
+                    changed, state = frozenset(definitions(fixtures[name])), frozenset()
+                    note += f" (the file it writes does not parse: {type(exc).__name__} line {exc.lineno})"
+                return Candidate(task, "full_file", (block.index,), {name: body}, changed, [note], state, written=True)
     return None
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except SyntaxError:
+        return False
+    return True
 
 
 def _has_span(span: str, source: str) -> bool:

@@ -21,8 +21,10 @@ PLACES: dict[str, tuple[str, ...]] = {
     "pplns.hardcoded_share_window": ("PPLNSManager", "PPLNSManager.__init__", "PPLNSManager.calculate_payouts",
                                      "PPLNSManager.get_worker_stats", "PPLNSManager._last_shares"),
     "pplns.window_size_unused": ("PPLNSManager.calculate_payouts", "PPLNSManager._last_shares"),
+    # (a key read only for the dashboard is a change the run judges: payouts keep the literal)
     "pplns.config_key_mismatch": ("PPLNSManager", "PPLNSManager.__init__", "PPLNSManager.from_file",
-                                  "PPLNSManager.calculate_payouts", "PPLNSManager._last_shares"),
+                                  "PPLNSManager.calculate_payouts", "PPLNSManager._last_shares",
+                                  "PPLNSManager.get_worker_stats"),
     "payment.race_condition": ("PaymentProcessor.process_pending_payments", "PaymentProcessor._execute_payment",
                                "PaymentProcessor._worker_loop"),
     "payment.sql_injection": ("PaymentProcessor.get_payment_history", "PaymentProcessor._execute_payment"),

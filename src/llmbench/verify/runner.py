@@ -30,7 +30,7 @@ from llmbench.tasks import get_task
 from llmbench.verify import sandbox
 from llmbench.verify.candidate import PYTHON_TASKS, TASK_FILES, Candidate, NoCandidate, build_candidate
 from llmbench.verify.incomplete import attribute_owner, broken_by_answer, raised_by_answer, undefined_by_answer
-from llmbench.verify.places import PLACES, added_lines, concerns, touches_place
+from llmbench.verify.places import FRAGMENT_OF, NEEDS, PLACES, added_lines, concerns, touches_place
 from llmbench.verify.shellscript import build_shell_candidate
 
 PROBES_DIR = Path(__file__).resolve().parent / "probes"
@@ -155,8 +155,12 @@ class Verifier:
                           for n, t in getattr(candidate, "files", {}).items() if n.endswith(".py"))
         for check_id, entry in per_check.items():
             entry["candidate"] = described
-            if isinstance(candidate, Candidate) and entry["status"] in ("passed", "failed") \
-                    and not touches_place(check_id, candidate.changed, candidate.added_state, added):
+            elsewhere = isinstance(candidate, Candidate) and entry["status"] in ("passed", "failed") \
+                and not touches_place(check_id, candidate.changed, candidate.added_state, added)
+            if elsewhere and (idle := _idle_edit_of(check_id, candidate)) is not None:
+                entry.update(status="failed", detail=f"the answer's in-place edit for it matches no line, so the program "
+                                                      f"does not carry it: «{idle[:200]}»")
+            elif elsewhere:
                 where = ", ".join(p.split(".")[-1] for p in PLACES.get(check_id, ()))
                 entry.update(status="no_code", detail=f"the answer's code changes none of {where} "
                                                       f"(the probe {entry['status']}: {entry['detail']})")
@@ -190,6 +194,14 @@ HIDDEN_DIRS = {"hiveos": ("/hive",)}
 _RAISED_BY_ANSWER = "a line the answer wrote raises: "
 
 
+def _idle_edit_of(check_id: str, candidate) -> str | None:
+    """The answer's sed command that is this check's fix and matched no line, if any."""
+    pattern = NEEDS.get(check_id) or FRAGMENT_OF.get(check_id)
+    if not isinstance(candidate, Candidate) or pattern is None:
+        return None
+    return next((edit for edit in candidate.idle_edits if pattern.search(edit)), None)
+
+
 def _not_in_program(check_id: str, candidate: Candidate, detail: str) -> str | None:
     """Why a failing run cannot judge the check's fix: part of that fix is not in the program
     (given only in prose or a comment, or in a block the splice could not place). None when the program
@@ -221,7 +233,7 @@ def _mark_incomplete(task: str, candidate: Candidate, per_check: dict[str, dict]
     for entry in per_check.values():
         if entry["status"] not in ("failed", "error"):
             continue
-        if candidate.written and entry["status"] == "error" and entry["detail"].startswith("candidate raised"):
+        if candidate.written and entry["status"] == "error" and entry["detail"].startswith(("candidate raised", "import failed")):
             entry.update(status="failed", detail=f"what the answer's commands write is all the program has: {entry['detail']}")
             continue
         name = undefined_by_answer(entry["detail"], fixtures, texts)

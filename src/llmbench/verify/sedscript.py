@@ -64,26 +64,35 @@ def _in_place_edits(words: list[str], file_names: set[str]) -> list[tuple[str, l
 def apply_sed(text: str, scripts: list[str]) -> str:
     """``text`` after the sed scripts (``s/…/…/[g]`` and ``/…/d`` commands, ``;``-joined);
     raises UnknownEdit on one it cannot follow (an unbalanced group, a missing back-reference)."""
+    return apply_sed_idle(text, scripts)[0]
+
+
+def apply_sed_idle(text: str, scripts: list[str]) -> tuple[str, list[str]]:
+    """``apply_sed``, and the commands that matched no line (an edit that did nothing:
+    ``s/self.share_window=10000/…/`` on ``self.share_window = 10000``)."""
+    commands = [command for script in scripts for command in _commands(script)]
     try:
-        return _applied(text, [_parse(command) for script in scripts for command in _commands(script)])
+        return _applied(text, commands, [_parse(command) for command in commands])
     except re.error as exc:
         raise UnknownEdit(f"sed expression: {exc}") from exc
 
 
-def _applied(text: str, commands: list[tuple[str, re.Pattern, str, bool]]) -> str:
+def _applied(text: str, names: list[str], commands: list[tuple[str, re.Pattern, str, bool]]) -> tuple[str, list[str]]:
     out: list[str] = []
+    hit = [False] * len(commands)
     for line in text.split("\n"):
         deleted = False
-        for kind, pattern, replacement, every in commands:
+        for k, (kind, pattern, replacement, every) in enumerate(commands):
             if kind == "d":
                 if pattern.search(line):
-                    deleted = True
+                    hit[k] = deleted = True
                     break
             else:
-                line = pattern.sub(replacement, line, count=0 if every else 1)
+                line, count = pattern.subn(replacement, line, count=0 if every else 1)
+                hit[k] = hit[k] or count > 0
         if not deleted:
             out.append(line)
-    return "\n".join(out)
+    return "\n".join(out), [name for name, used in zip(names, hit, strict=True) if not used]
 
 
 def _commands(script: str) -> list[str]:
