@@ -707,3 +707,22 @@ def test_the_unused_lock_blamed_on_run_is_at_the_decoy():
     assert not verdict.passed and verdict.kind == "wrong_place", verdict
     check = run.replace("`run()` never acquires it", "`process_pending_payments()` checks `self.processing` and adds the id without it")
     assert grade("payment", check)["payment.race_condition"].passed
+
+
+def test_a_second_look_opened_by_however_takes_the_race_back():
+    race = ("At first glance, `process_pending_payments()` looks racy: it checks `if payout_id in self.processing` and only "
+            "then adds it, and `self.lock` is never used.")
+    assert grade("payment", race + " Two workers can both pay the same payout.")["payment.race_condition"].passed
+    taken_back = race + " However, on closer inspection this is **not actually a problem** here."
+    verdict = grade("payment", taken_back)["payment.race_condition"]
+    assert not verdict.passed and verdict.kind == "denial", verdict
+
+
+def test_errors_caught_there_are_at_the_place_the_sentence_before_names():
+    swallowed = ("When the wallet RPC hiccups, the exception is caught there and silently dropped, so the payout is simply "
+                 "attempted again in the next round.")
+    loop = "`_worker_loop` wraps the whole round in `except Exception:` and just goes on to the next round. "
+    verdict = grade("payment", loop + swallowed)["payment.atomicity"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict
+    send = "`_send_payment()` wraps `sendtoaddress` in `except Exception:` and returns `None`. "
+    assert grade("payment", send + swallowed)["payment.atomicity"].passed

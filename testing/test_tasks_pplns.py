@@ -366,3 +366,36 @@ def test_setting_the_attribute_from_the_configured_key_is_the_config_fix_in_pros
     assert grade("pplns", finding + fix)["pplns.config_key_mismatch"].passed
     said = "- In the constructor, `share_window` is never set from the `pplns_window` entry of the configuration.\n"
     assert not grade("pplns", finding + said)["pplns.config_key_mismatch"].passed
+
+
+def test_struck_through_text_is_taken_back_by_its_writer():
+    heading = ("## 2. `window_size` is never used\n\nIn `calculate_payouts()` the code computes "
+               "`window_size = int(net_diff * self.n_factor)` and the query ignores it.\n")
+    assert grade("pplns", heading)["pplns.window_size_unused"].passed
+    struck = ("## 2. ~~`window_size` is never used~~\n\n~~In `calculate_payouts()` the code computes "
+              "`window_size = int(net_diff * self.n_factor)` and the query ignores it.~~\n")
+    assert not grade("pplns", struck)["pplns.window_size_unused"].passed
+
+
+def test_a_second_look_after_the_code_it_flagged_takes_the_heading_back():
+    section = ("## 2. `window_size` is never used\n\nI first flagged this line in `calculate_payouts()`:\n\n"
+               "```python\nwindow_size = int(net_diff * self.n_factor)\n```\n\n")
+    assert grade("pplns", section)["pplns.window_size_unused"].passed
+    looked_again = section + "On a second look this isn't actually a bug: it is only an estimate of N.\n"
+    assert not grade("pplns", looked_again)["pplns.window_size_unused"].passed
+
+
+def test_replacing_the_literal_by_a_lookup_of_the_key_is_the_config_fix_in_prose():
+    finding = "`pplns_window` is never read: the code only knows `share_window`, a different name.\n\n"
+    fix = "- In the constructor, replace the literal 10000 by a lookup of the `pplns_window` key in the configuration.\n"
+    assert grade("pplns", finding + fix)["pplns.config_key_mismatch"].passed
+    unchanged = "- In the constructor, replace nothing: the lookup of the `pplns_window` key can wait.\n"
+    assert not grade("pplns", finding + unchanged)["pplns.config_key_mismatch"].passed
+
+
+def test_a_read_quoted_as_missing_is_no_fix():
+    missing = ("`self.share_window = 10000` sits in `__init__`. Your config stores the window under `pplns_window`, "
+               "but there is no `config.get(\"pplns_window\")` anywhere.\n")
+    assert not grade("pplns", missing)["pplns.hardcoded_share_window"].passed
+    fixed = missing + "\n```python\nself.share_window = int(config.get(\"pplns_window\", 10000))\n```\n"
+    assert grade("pplns", fixed)["pplns.hardcoded_share_window"].passed

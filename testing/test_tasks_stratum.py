@@ -636,3 +636,14 @@ def test_duplicate_detection_keyed_on_the_job_id_is_no_per_job_bound():
     per_job = ("`recent_shares` grows without bound because nothing ever removes a key. Keep the seen shares inside each "
                "job, so they go when the job is dropped.")
     assert grade("stratum", per_job)["stratum.memory_leak"].passed
+
+
+def test_a_stale_job_in_a_report_item_located_at_the_poller_is_at_the_decoy():
+    item = ('{"findings": [{"location": "StratumServer.%s", "symptom": "reject rate jumps after each new block", '
+            '"cause": "Until the next poll the miners keep hashing on the stale job for the old block, and those shares '
+            'are rejected once the new job is broadcast."}]}')
+    verdict = grade("stratum", item % "_poll_templates")["stratum.stale_job"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict
+    judged = item.replace("are rejected once the new job is broadcast", "are checked against current_job, not the job "
+                          "their job_id names, so they are rejected once the new job is broadcast")
+    assert grade("stratum", judged % "_validate_share")["stratum.stale_job"].passed

@@ -389,3 +389,28 @@ def test_a_prose_fix_after_the_place_that_opens_its_sentence_moves_the_socket():
     assert grade("zmq", finding + fix)["zmq.fix_socket_in_thread"].passed
     said = "- At the top of `_listen()`, the socket created in `__init__` is read.\n"
     assert not grade("zmq", finding + said)["zmq.fix_socket_in_thread"].passed
+
+
+def test_one_owner_thread_after_start_denies_the_crossing():
+    denial = ("> The socket itself is created in `__init__` and after `start()` only the listener thread ever touches it, "
+              "so there is no concurrent access to worry about here.")
+    verdict = grade("zmq", denial)["zmq.socket_crosses_threads"]
+    assert not verdict.passed and verdict.kind == "denial", verdict
+    crossing = ("The socket is created in `__init__` and connected in `start()` on the caller's thread, but `_listen()` "
+                "reads it on the listener thread.")
+    assert grade("zmq", crossing)["zmq.socket_crosses_threads"].passed
+
+
+def test_the_context_named_as_what_may_be_shared_is_no_wrong_place():
+    answer = ("### Bug 1 – The SUB socket is set up in one thread and used in another\n\n"
+              "**Cause:** A ZeroMQ socket is not thread-safe. libzmq expects each socket to be used by a single thread "
+              "for its whole life; only the `Context` may be shared between threads.\n\n"
+              "### How to fix it\n\n"
+              "3. At the beginning of `_listen()`, inside the listener thread, create the SUB socket from `self.context`, "
+              "connect it to `self.endpoint` and subscribe to both topics.\n")
+    assert grade("zmq", answer)["zmq.fix_socket_in_thread"].passed
+    diagnosis = answer.split("### How to fix it")[0]
+    assert grade("zmq", diagnosis)["zmq.fix_socket_in_thread"].evidence.startswith("identified but not fixed")
+    blamed = diagnosis.replace("only the `Context` may be shared between threads", "the `Context` is shared between threads too")
+    verdict = grade("zmq", blamed)["zmq.fix_socket_in_thread"]
+    assert not verdict.evidence.startswith("identified") and verdict.kind in ("wrong_place", "wrong_mechanism"), verdict

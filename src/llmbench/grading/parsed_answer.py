@@ -40,6 +40,8 @@ _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][*_\"')])|(?<=[.!?][*_]{2})|
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|cf|approx)\.$|=\s*\?$", re.IGNORECASE)   # (or SQL's "id = ?")
 _ITEM_NUMBER = re.compile(r"\s*(?:[-*+•]\s*)?\(?\d+[.)]")   # "1." before "**Shared `totals` …**" is no sentence
 _MARKUP = re.compile(r"[*_`>#|]+")
+# struck-through text is taken back by its writer: "## 2. ~~`window_size` is never used~~"
+_STRUCK = re.compile(r"~~(?=\S)[^~\n]*?\S~~")
 _SPACES = re.compile(r"\s+")
 
 
@@ -163,7 +165,8 @@ class Answer:
                 self._section += 1
                 block = self._new_block()
                 if _HEADING.match(line):
-                    self.units.append(Unit(stripped, "heading", block, self._section, self._novel_prose(stripped)))
+                    heading = _STRUCK.sub("", stripped)
+                    self.units.append(Unit(heading, "heading", block, self._section, self._novel_prose(heading)))
                 else:
                     self._add_prose(stripped, block, item=True)
                     paragraph.clear()
@@ -239,7 +242,7 @@ class Answer:
         return i + 1
 
     def _add_prose(self, text: str, block: int, item: bool = False, asks: bool = False) -> None:
-        for sentence in split_sentences(text):
+        for sentence in split_sentences(_STRUCK.sub("", text)):
             self.units.append(Unit(sentence, "prose", block, self._section, self._novel_prose(sentence), item=item,
                                    asks=asks))
 

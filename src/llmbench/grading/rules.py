@@ -382,7 +382,8 @@ _RETRACTION = re.compile(
 _PRONOUN_DENIAL = re.compile(r"^(?:\W*\d+[.)])?\W*(?:this|that|it|which)\b(?!\s+(?:is|'s)\s+(?:why|because|what))", re.IGNORECASE)
 # what opens a second look at the sentence before: "Correction — looking closer, it isn't exploitable"
 _SECOND_LOOK = re.compile(
-    r"^\W*(?:(?:correction|update|edit|wait|hmm+)\b(?: (?:after|on|upon) re-?(?:reading|checking|inspection))?[\s:,.!—–*-]*)?"
+    r"^\W*(?:(?:however|but|actually)\b[\s,]*(?=(?:on|upon|after|with|looking|having)\b))?"
+    r"(?:(?:correction|update|edit|wait|hmm+)\b(?: (?:after|on|upon) re-?(?:reading|checking|inspection))?[\s:,.!—–*-]*)?"
     r"(?:(?:on|upon|after|with|looking|having (?:looked|had)) (?:a |another )?(?:closer|second|further|more careful) (?:look|thought|inspection|reading)?"
     r"|looking (?:closer|again|more closely)|on reflection|on second thought)?[\s:,—–-]*(?=\w)", re.IGNORECASE)
 
@@ -436,6 +437,11 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             denials.append(Denial(unit, generic, _strong_places(finding, [unit])))
             continue
         before = answer.units[unit.index - 1] if unit.index > 0 else None
+        if before is not None and before.kind == "code" and _second_look_end(text) is not None:
+            # "I first flagged this line: ```…``` On a second look this isn't actually a bug":
+            # the look is at the sentence that showed the code
+            before = next((u for u in reversed(answer.units[:before.index])
+                           if u.kind != "code" and u.section == unit.section), before)
         # "`self.share_window = 10000` is a magic number. Hard-coding the window is fine for
         # now": the defect's own mechanism is the subject of the denial, at the place this
         # sentence or the one before names
@@ -1238,9 +1244,9 @@ def _there_named_before(answer: Answer, finding: Finding, unit: Unit, text: str,
     """The wrong place a mechanism said to happen "there" refers back to: the sentence before,
     in the same paragraph, names only decoys of this check ("`_worker_loop()` wraps the round
     in `except Exception` … When the wallet misbehaves, the error is swallowed at that level")."""
-    # (a mechanism made of several cues has no end to read on from: then "… is absorbed
-    # here" anywhere in the sentence)
-    if not _THERE.match(text[match.end():]) and not (match.end() == match.start() and _THERE_IN.search(text)):
+    # (or "… is absorbed here" anywhere in the sentence: "the exception is caught there and
+    # silently dropped")
+    if not _THERE.match(text[match.end():]) and not _THERE_IN.search(text):
         return None
     first = unit.parts[0] if unit.parts else unit
     before = answer.units[first.index - 1] if first.index > 0 else None

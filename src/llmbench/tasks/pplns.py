@@ -40,6 +40,8 @@ _READ_PPLNS_WINDOW = any_of(
     r"config(?:uration)?\s*(?:\.get\(|\[)\s*['\"]pplns_window['\"]",
     all_of(_DO + _READ_VERBS + r"\b", r"pplns_window", r"\bconfig\w*|\bsetting|\bjson\b|\bkey\b"),
     all_of(r"\b(?:by|via) (?:reading|loading|using|taking|pulling|fetching)\b", r"pplns_window"),
+    # "replace the literal 10000 by a lookup of the `pplns_window` key in the configuration"
+    all_of(_DO + r"replace\b[^.]{0,80}\b(?:by|with) (?:a |an )?(?:lookup|look-up|read|reading) (?:of|from)\b", r"pplns_window"),
     all_of(r"\b(?:should|must|needs? to|has to|ought to) (?:be )?(?:read|loaded|taken|come|pulled|set|initiali[sz]ed)\b", r"pplns_window"),
 )
 
@@ -53,6 +55,8 @@ _SWAPPED_WINDOWS = (
 
 # the dashboard's entry (`"window_limit": …` in get_worker_stats) shows a window, it sets none
 _DASHBOARD_ENTRY = r"[\"']window_limit[\"']\s*:"
+# the read quoted as missing: "there is no `config.get("pplns_window")` anywhere"
+_QUOTED_AS_MISSING = r"\b(?:there(?:'s| is)|with|contains?|has) no `[^`\n]*pplns_window[^`\n]*`"
 
 HARDCODED = Finding(
     places=(r"share_window",),
@@ -77,7 +81,7 @@ HARDCODED = Finding(
     )},
     fixes=(r"self\.share_window\s*=\s*[^#\n]*\bconfig", _READ_PPLNS_WINDOW),
     # the configured window read into the difficulty multiplier, or only into the dashboard's entry
-    not_fixes=(r"n_factor\s*=\s*[^\n]*pplns_window", _DASHBOARD_ENTRY),
+    not_fixes=(r"n_factor\s*=\s*[^\n]*pplns_window", _DASHBOARD_ENTRY, _QUOTED_AS_MISSING),
     # (the difficulty-based window is what "never takes effect" when share_window is passed)
     wrong_places=(r"n_factor|pplns_n|\b2\b", r"_last_shares|\bLIMIT\b", r"\bdifficulty[- ]based window\b"),
     wrong_mechanisms={"windows swapped": any_of(*_SWAPPED_WINDOWS)},
@@ -152,7 +156,7 @@ CONFIG_KEY = Finding(
     # multiplier (a window of N × difficulty shares) are no fix
     not_fixes=(r"\A(?![\s\S]*config(?:uration)?\s*(?:\.get\(|\[)\s*['\"]pplns_window)"
                r"[\s\S]*?\b(?:never|not|isn'?t|wasn'?t|n't) (?:\w+ )?(?:read|loaded|looked up|consulted|used)\b",
-               r"n_factor\s*=\s*[^\n]*pplns_window", _DASHBOARD_ENTRY),
+               r"n_factor\s*=\s*[^\n]*pplns_window", _DASHBOARD_ENTRY, _QUOTED_AS_MISSING),
     fix_needs_place=False,
     span=2,
 )

@@ -213,7 +213,7 @@ INFO_LEAK = Finding(
 )
 
 # stratum.stale_job -------------------------------------------------------------
-_JOB_PLACE = r"current_job|\bjob_id\b|_validate_share|_compute_merkle|broadcast_job|\bjobs?\b"
+_JOB_PLACE = r"current_job|\bjob_id\b|_validate_share|_compute_merkle|broadcast_job"
 _IGNORED = (
     r"\bignor\w*|\bnever (?:used|read|checked|consulted|looked|compared|validated)\b|\bunused\b|"
     r"\bnot (?:used|checked|looked up|consulted|compared|validated|verified)\b|\bdisregard\w*|"
@@ -240,6 +240,9 @@ _MISVALIDATED = (
 )
 STALE_JOB = Finding(
     places=(_JOB_PLACE,),
+    # "the stale job" names the symptom as often as the code: beside a decoy (the template
+    # poller in a report item's Location) it does not place the mechanism
+    weak_places=(r"\bjobs?\b",),
     mechanisms={
         "job_id ignored": all_of(r"\bjob_id\b|\bjob id\b|\bjob ids\b", _IGNORED),
         "current job instead of the named one": all_of(r"current_job|\bcurrent job\b|\blatest job\b|\bnewest job\b|\bwhatever job\b|\bjob (?:that )?(?:is|happens to be) (?:current|latest|newest)\b", _INSTEAD,
@@ -259,8 +262,10 @@ STALE_JOB = Finding(
         r"\bjob_id\s+not\s+in\s+self\.\w*jobs",
     ),
     fix_places=(r"_validate_share|_handle_submit|_compute_merkle|_build_header|broadcast_job|_submit\w*|_lookup\w*|_get_job\w*",),
-    # (the notify helper reads the current job too, rightly: it announces the newest one)
-    wrong_places=(r"recent_shares\b", r"_submit_block\b", r"\bsessions\b", r"_notify_message\b"),
+    # (the notify helper reads the current job too, rightly: it announces the newest one; the
+    # template poller only sets how soon a new job comes, not how a share is judged)
+    wrong_places=(r"recent_shares\b", r"_submit_block\b", r"\bsessions\b", r"_notify_message\b",
+                  r"_poll_templates\b|\btemplate_poll_seconds\b"),
     advice=_QUESTION,
     denials=(
         r"\bjob_id (?:is|gets) (?:correctly |properly )?(?:looked up|checked|validated|used)\b",

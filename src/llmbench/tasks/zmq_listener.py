@@ -85,7 +85,9 @@ _NOT_THREAD_SAFE = any_of(
 _ZMQ_SOCKET_WORDS = r"\b(?:zmq|zeromq|0mq|ømq|pyzmq|libzmq)\b|\bsockets?\b"
 _THIS_CODE = (
     r"self\.socket|_listen\b|\bzmq-listener\b|__init__|\bstart\s*\(|`start`|ZMQListener|\blistener thread\b|"
-    r"\bbackground thread\b|\bdaemon thread\b|\bstop\s*\(|`stop`"
+    r"\bbackground thread\b|\bdaemon thread\b|\bstop\s*\(|`stop`|"
+    # the listener's own socket ("### Bug 1 – The SUB socket is set up in one thread and used in another")
+    r"\bthe (?:zmq |zeromq )?SUB socket\b"
 )
 
 _DENIALS = (
@@ -105,6 +107,9 @@ _DENIALS = (
     r"\b(?:allows?|permits?) (?:a |the |its )?sockets? to be \W?migrat\w*|\bmigration (?:\w+ ){0,4}(?:is|are) (?:allowed|fine|safe|permitted)\b",
     r"\bone-?time hand-?over\b|\b(?:after that|afterwards|from then on|thereafter),? only (?:the )?(?:listener|background|worker|daemon) thread (?:uses|touches|reads|owns)\b",
     r"\b(?:after|once) `?(?:self\.)?thread\.start\(\)`?(?: (?:returns|runs|is called|has run))?,? only\b",
+    # "after `start()` only the listener thread ever touches it, so there is no concurrent access"
+    r"\b(?:after|once) `?(?:self\.)?start\(\)`?(?: (?:returns|runs|is called|has run))?,? only (?:the )?"
+    r"(?:listener|background|worker|daemon|receiving) thread\b",
 )
 
 
@@ -148,7 +153,7 @@ _SOCKET_IN_THREAD_CODE = any_of(
 _FIX_VERB = any_of(
     r"(?:^|[.;:!(—–]\s*|[-*•>]\s+|\b(?:to|by|should|must|instead|just|simply|always|please|and|then|we|you|so|thus|hence|therefore)\s+"
     # (after the place that opens the sentence: "At the top of `_listen()`, in the listener thread, create …")
-    r"|^(?:[-*•>]\s+)?(?:at|in|inside|within|on|from) (?:`[^`]*`|[^.;:`]){1,80},\s+)"
+    r"|^(?:(?:[-*•>]|\d+[.)])\s+)?(?:at|in|inside|within|on|from) (?:`[^`]*`|[^.;:`]){1,80},\s+)"
     r"(?:create|move|construct|instantiate|open|build|set up|make|do)\b",
     r"\b(?:by|when|after|before|via|means) (?:creating|moving|constructing|instantiating|opening|building|setting up|making)\b",
     r"\b(?:should|must|needs? to|has to|have to|ought to|is now|are now|now|gets?|will) (?:be |get |all )?(?:created|constructed|opened|instantiated|set up|built|made|moved|done)\b",
@@ -172,6 +177,11 @@ _SOCKET_IN_THREAD_PROSE = any_of(
     r"\bso (?:that )?(?:the )?(?:listener|background|daemon|worker|receiving|listening) thread (?:itself )?(?:owns|creates|opens)\b[^.]{0,40}\b(?:its own|the) sock",
 )
 
+# the context as a place (a mechanism there is the wrong one), unless it is named as what may
+# be shared: "only the `Context` may be shared between threads"
+_CONTEXT = (r"(?:self\.context|\bzmq\.Context|\b[Cc]ontext)\b(?!\.socket\b|\(\)\.socket\b| switch)"
+            r"(?!`?\)?\s+(?:may|can) (?:safely )?be shared\b)")
+
 # Fix-only policy: a fix that can only mean the defect, placed where it is,
 # passes — so the socket created inside the thread function also shows the crossing.
 CROSSES = Finding(
@@ -184,7 +194,7 @@ CROSSES = Finding(
     # the context is thread-safe: set up on one thread and used on another, it is no defect
     wrong_mechanisms={"the context crosses threads": _CONTEXT_CROSSES, "slow joiner": _SLOW_JOINER},
     # the context is thread-safe: "creating `self.context` in `__init__` is correct" denies nothing here
-    wrong_places=(r"(?:self\.context|\bzmq\.Context|\b[Cc]ontext)\b(?!\.socket\b|\(\)\.socket\b| switch)",),
+    wrong_places=(_CONTEXT,),
     span=2,
     # "the socket is created in __init__ and read in _listen" describes the code; it is
     # the finding only when the answer says that is wrong
@@ -199,7 +209,7 @@ SINGLE_THREAD = Finding(
     denials=_DENIALS,
     wrong_mechanisms={"the context crosses threads": _CONTEXT_CROSSES, "slow joiner": _SLOW_JOINER},
     # the context is thread-safe: "creating `self.context` in `__init__` is correct" denies nothing here
-    wrong_places=(r"(?:self\.context|\bzmq\.Context|\b[Cc]ontext)\b(?!\.socket\b|\(\)\.socket\b| switch)",),
+    wrong_places=(_CONTEXT,),
     span=2,
 )
 
