@@ -760,3 +760,23 @@ def test_lines_the_prose_takes_out_of_a_function_the_code_leaves_are_a_change_th
     # a function the code itself rewrites carries its own change
     rewritten = told + "\n" + fenced("    def start(self):\n        self.running = True\n")
     assert "ZMQListener.start" not in build_candidate("zmq", rewritten).prose_only
+
+
+def test_a_drawing_of_the_folder_is_no_shell():
+    drawing = "```\n~/Downloads/ethminer/\n├── ethminer   (your binary)\n└── h-run.sh\n```\n"
+    commands = "```\nmkdir -p ~/Downloads/ethminer\n```\n"
+    candidate = build_shell_candidate(drawing + commands)
+    assert candidate is not None and candidate.blocks == (2,) and "├──" not in candidate.script
+
+
+def test_module_level_lines_over_indented_methods_are_spliced_apart():
+    block = ("```\nSATS_PER_BTC = 100_000_000\n\n    def calculate_fee(self, amount):\n"
+             "        return int(round(amount * SATS_PER_BTC)) * 5 // 1000\n```\n")
+    built = build_candidate("payment", block)
+    assert isinstance(built, Candidate), built
+    text = built.files["payment_processor.py"]
+    assert "\nSATS_PER_BTC = 100_000_000\n" in text and "PaymentProcessor.calculate_fee" in built.changed
+    ast.parse(text)
+    # a head that opens a block of its own is one snippet, not two
+    opened = block.replace("SATS_PER_BTC = 100_000_000\n", "if True:\n")
+    assert not isinstance(build_candidate("payment", opened), Candidate)

@@ -425,3 +425,48 @@ def test_close_from_stop_is_shown_beside_the_diagnosis_and_leaves_the_fix_to_the
     assert results["stop_ends_cleanly"][0] == "passed"
     fix_probes = {r["probe"] for r in payload["results"] if r["check"] == "zmq.fix_socket_in_thread"}
     assert "stop_closes_on_listener_thread" not in fix_probes
+
+
+def test_a_window_capped_at_the_difficulty_window_reads_the_config_as_a_real_pool_would(tmp_path):
+    # at mainnet difficulty N × D shares is far beyond any configured window: the min is the configured one
+    capped = read_fixture("pplns.py").replace(
+        "self.share_window = 10000", "self.share_window = int(config.get(\"pplns_window\", 10000))").replace(
+        "self._last_shares(conn, self.share_window)\n\n        if not shares", "self._last_shares(conn, min(window_size, self.share_window))\n\n        if not shares", 1)
+    assert "min(window_size" in capped
+    payload = run_probe(lay_out(tmp_path, "pplns", capped), "pplns", checks=["pplns.config_key_mismatch"])
+    status, detail = by_probe(payload)["configured_window_decides"]
+    assert status == "passed", detail
+    # the difficulty window alone is no configured window
+    alone = capped.replace("min(window_size, self.share_window)", "window_size")
+    payload = run_probe(lay_out(tmp_path / "alone", "pplns", alone), "pplns", checks=["pplns.config_key_mismatch"])
+    assert by_probe(payload)["configured_window_decides"][0] == "failed"
+
+
+def test_the_race_cannot_be_judged_when_the_money_change_cannot_be_bound(tmp_path):
+    answer = case_text("payment", "wrong_decimal_bound_after_send.py")
+    payload = run_probe(lay_out(tmp_path, "payment", answer), "payment", checks=["payment.race_condition"])
+    status, detail = by_probe(payload)["each_payout_paid_once"]
+    assert status == "error" and "Decimal bound into SQL" in detail, (status, detail)
+
+
+def test_an_exported_array_is_read_by_h_config_whatever_h_run_makes_of_it(tmp_path):
+    arrays = reference_with('ETHMINER_POOLS=""\n', 'POOL_ARGS=(-P "$CUSTOM_URL" -u "$CUSTOM_TEMPLATE" -p "$CUSTOM_PASS")\n'
+                            'export POOL_ARGS\nETHMINER_POOLS=""\n')
+    arrays = arrays.replace("  ETHMINER_POOLS+=", "  : ", 1)
+    payload = run_probe(lay_out(tmp_path, "hiveos", arrays), "hiveos", checks=["hiveos.custom_vars"])
+    status, detail = by_probe(payload)["flight_sheet_reaches_ethminer"]
+    assert status == "passed" and "reads CUSTOM_URL" in detail, detail
+    # a scalar that drops the pass is not all three
+    scalar = arrays.replace('-p "$CUSTOM_PASS")', ')', 1)
+    payload = run_probe(lay_out(tmp_path / "scalar", "hiveos", scalar), "hiveos", checks=["hiveos.custom_vars"])
+    assert by_probe(payload)["flight_sheet_reaches_ethminer"][0] == "failed"
+
+
+def test_an_exit_in_h_config_is_its_own_failure_not_h_runs(tmp_path):
+    ended = reference_with('export ETHMINER_EXTRA_ARGS="$CUSTOM_USER_CONFIG"\nEOF\n',
+                           'export ETHMINER_EXTRA_ARGS="$CUSTOM_USER_CONFIG"\nexit 0\nEOF\n')
+    ended = ended.replace("\n. ./h-config.sh\n", "\n", 1)   # (the paste itself must go on)
+    payload = run_probe(lay_out(tmp_path, "hiveos", ended), "hiveos", checks=["hiveos.h_run_exec", "hiveos.h_config"])
+    status, detail = by_probe(payload)["h_run_execs_ethminer"]
+    assert status == "error" and "ends the shell" in detail, (status, detail)
+    assert by_probe(payload)["h_config_exports_settings"][0] == "failed"

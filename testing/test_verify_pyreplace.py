@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from llmbench.tasks.prompting import read_fixture
-from llmbench.verify.candidate import build_candidate
+from llmbench.verify.candidate import NoCandidate, build_candidate
 from llmbench.verify.pyreplace import UnknownScript, apply_replacements, replace_edits
 
 SCRIPT = '''from pathlib import Path
@@ -61,3 +61,13 @@ def test_an_edit_that_breaks_the_file_is_the_program_and_no_crash():
     built = build_candidate("pplns", f"```bash\npython3 - <<'EOF'\n{broken}EOF\n```\n")
     assert "dlass PPLNSManager" in built.files["pplns.py"]
     assert "PPLNSManager.calculate_payouts" in built.changed and "does not parse" in built.notes[0]
+
+
+def test_a_script_the_answer_writes_and_then_runs_is_followed_too():
+    script = ('path = "pplns.py"\nsrc = open(path).read()\nsrc = src.replace("self.share_window = 10000", '
+              '"self.share_window = int(config.get(\'pplns_window\', 10000))")\nopen(path, "w").write(src)\n')
+    ran = f"```bash\ncat > /tmp/fix.py << 'EOF'\n{script}EOF\npython3 /tmp/fix.py\n```\n"
+    assert "int(config.get('pplns_window', 10000))" in build_candidate("pplns", ran).files["pplns.py"]
+    # written and never run, or opened for reading only: no edit
+    assert isinstance(build_candidate("pplns", ran.replace("python3 /tmp/fix.py\n", "")), NoCandidate)
+    assert replace_edits(script.replace('open(path, "w")', "open(path)"), {"pplns.py"}) == []

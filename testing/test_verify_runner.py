@@ -251,3 +251,15 @@ def test_a_file_the_shell_leaves_unparsable_fails_the_checks_of_its_code():
     unclosed = closed.replace("\nEOF\n", "\n  EOF\n")
     run = Verifier().run("payment", unclosed)["payment.sql_injection"]
     assert run["status"] == "failed" and "import failed" in run["detail"], run
+
+
+@needs_sandbox
+def test_a_log_edit_that_matches_nothing_fails_the_block_log_check():
+    finding = "`_submit_block()` logs `block_hex`, the whole block, at INFO before `submitblock`: anyone reading the logs sees it.\n\n"
+    one_line = ("```bash\nsed -i 's/logger.info(\"block candidate %s at height %d: %s\", block_hash, template\\[\"height\"\\], "
+                "block_hex)/logger.info(\"block %s\", block_hash)/' stratum_server.py\n```\n")
+    run = Verifier().run("stratum", finding + one_line)["stratum.info_leak"]
+    assert run["status"] == "failed" and "matches no line" in run["detail"], run
+    matching = ("```bash\nsed -i 's/ at height %d: %s\",/ at height %d\",/; s/template\\[\"height\"\\], block_hex)/"
+                "template[\"height\"])/' stratum_server.py\n```\n")
+    assert Verifier().run("stratum", finding + matching)["stratum.info_leak"]["status"] == "passed"

@@ -319,8 +319,13 @@ class _Parser:
         self._outside = []
         content = raw if quoted else self._expand_heredoc(raw)
         outside = tuple(dict.fromkeys(self._outside))
-        if re.fullmatch(r"python[\d.]*", posixpath.basename(verb)) and "__HEREDOC__" in words and body is not None and complete:
-            self.tree.scripts.append((verb, raw))   # (a heredoc's Python is read as written)
+        if re.fullmatch(r"python[\d.]*", posixpath.basename(verb)):
+            if "__HEREDOC__" in words and body is not None and complete:
+                self.tree.scripts.append((verb, raw))   # (a heredoc's Python is read as written)
+            operands = [a for a in _without_redirects(args) if not a.startswith("-")]
+            script = self.tree.files.get(self._resolve(operands[0])) if operands and "-" not in args[:1] else None
+            if script is not None and script.complete:
+                self.tree.scripts.append((verb, script.content))   # `python3 /tmp/fix.py`, a file it wrote
             return
         if verb == "cat" and "__HEREDOC__" in words and body is not None:
             for path in targets:

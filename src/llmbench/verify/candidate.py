@@ -508,11 +508,17 @@ def _is_python(block: CodeBlock) -> bool:
         return True
     if block.language:
         return False
-    try:   # an unlabelled block counts when it is Python that defines something (methods copied indented too)
-        tree = ast.parse(textwrap.dedent(block.text))
-    except SyntaxError:
-        return False
-    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for n in tree.body)
+    # an unlabelled block counts when it is Python that defines something (methods copied
+    # indented too, also under module-level lines: "SATS = …" over "    def calculate_fee(…):")
+    lines = block.text.split("\n")
+    start = next((i for i, line in enumerate(lines) if _INDENTED_DEF.match(line)), 0)
+    for text in ([block.text] if not start else [block.text, "\n".join(lines[start:])]):
+        try:
+            tree = ast.parse(textwrap.dedent(text))
+        except SyntaxError:
+            continue
+        return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for n in tree.body)
+    return False
 
 
 def _label_file(block: CodeBlock) -> str:
@@ -600,6 +606,27 @@ def _splice_parts(module_text: str, block: CodeBlock, main_class: str) -> Splice
     return SpliceResult(text, notes + [f"code block {block.index} spliced part by part, as its method comments divide it"])
 
 
+_INDENTED_DEF = re.compile(r"^[ \t]+(?:async\s+def|def|@)\b")
+
+
+def _splice_head_and_methods(module_text: str, block: CodeBlock, main_class: str) -> SpliceResult | None:
+    """A block whose module-level lines (imports, constants) come before methods copied with
+    their class indentation ("SATS_PER_BTC = 100_000_000" over "    def calculate_fee(…):"),
+    spliced as the two snippets it is; None unless both splice."""
+    lines = block.text.split("\n")
+    start = next((i for i, line in enumerate(lines) if _INDENTED_DEF.match(line)), None)
+    head = [line for line in lines[:start] if line.strip()] if start else []
+    if not head or any(line[:1].isspace() for line in head) or head[-1].rstrip().endswith((":", "\\", ",", "(")):
+        return None
+    try:
+        first = splice(module_text, "\n".join(lines[:start]), main_class)
+        second = splice(first.text, textwrap.dedent("\n".join(lines[start:])), main_class)
+    except SyntaxError:
+        return None
+    return SpliceResult(second.text, first.notes + second.notes
+                        + [f"code block {block.index}: its module-level lines and its indented methods spliced apart"])
+
+
 def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], primary: str, main_class: str,
                 errors: list[str]) -> Candidate | None:
     texts = dict(fixtures)
@@ -617,7 +644,7 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
         try:
             result = splice(texts[target], block.text, main_class, adds=bool(_ADDS.search(block.lead)), lead=block.lead)
         except SyntaxError as exc:
-            parts = _splice_parts(texts[target], block, main_class)
+            parts = _splice_parts(texts[target], block, main_class) or _splice_head_and_methods(texts[target], block, main_class)
             if parts is None:
                 errors.append(_syntax_error(exc, f"(code block {block.index})"))
                 continue

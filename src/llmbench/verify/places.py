@@ -103,6 +103,16 @@ PROSE_CHANGE_OF: dict[str, re.Pattern[str]] = {
 }
 
 
+# what an in-place edit (a `sed -i` command, a patch script's `replace`) that matched nothing
+# must mention to be this check's fix: the program lacks it
+EDIT_OF: dict[str, re.Pattern[str]] = {
+    **FRAGMENT_OF,
+    **NEEDS,
+    "stratum.info_leak": re.compile(r"\blog(?:ger|ging)?\.\w+\(|\bblock_hex\b"),
+    "stratum.byte_order": re.compile(r"previousblockhash|\bprev_?hash\b"),
+}
+
+
 def concerns(check_id: str, code: str, in_prose: bool = False) -> bool:
     """Whether lines of code the splice could not place (``in_prose``: that only the prose
     gives) are part of this check's fix."""

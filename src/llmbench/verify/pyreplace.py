@@ -49,9 +49,9 @@ def replace_edits(source: str, file_names: set[str]) -> list[tuple[str, list[tup
                 continue
             if name in texts:
                 edits[texts[name]].extend(_replacements(value, name))
-        elif isinstance(node, ast.Call) and _is_write(node, paths, file_names):
-            written.append(_file_named(node.func.value, paths, file_names) or "")   # type: ignore[attr-defined]
-    return [(name, found) for name, found in edits.items() if found and name in written]
+        elif isinstance(node, ast.Call) and (target := _written(node, paths, file_names)) is not None:
+            written.append(target)
+    return [(file, found) for file, found in edits.items() if found and file in written]
 
 
 def _literal(node: ast.expr) -> str | None:
@@ -87,9 +87,18 @@ def _file_read(node: ast.expr, paths: dict[str, str], file_names: set[str]) -> s
     return None
 
 
-def _is_write(node: ast.Call, paths: dict[str, str], file_names: set[str]) -> bool:
-    return (isinstance(node.func, ast.Attribute) and node.func.attr == "write_text"
-            and _file_named(node.func.value, paths, file_names) is not None)
+def _written(node: ast.Call, paths: dict[str, str], file_names: set[str]) -> str | None:
+    """The task file a call writes: ``p.write_text(src)`` or ``open(path, "w").write(src)``."""
+    if not isinstance(node.func, ast.Attribute):
+        return None
+    if node.func.attr == "write_text":
+        return _file_named(node.func.value, paths, file_names)
+    opened = node.func.value
+    if node.func.attr == "write" and isinstance(opened, ast.Call) and getattr(opened.func, "id", "") == "open" and opened.args:
+        mode = opened.args[1] if len(opened.args) > 1 else next((k.value for k in opened.keywords if k.arg == "mode"), None)
+        if mode is not None and "w" in (_literal(mode) or ""):
+            return _file_named(opened.args[0], paths, file_names)
+    return None
 
 
 def _replacements(node: ast.expr, name: str) -> list[tuple[str, str, int]]:

@@ -30,7 +30,7 @@ from llmbench.tasks import get_task
 from llmbench.verify import sandbox
 from llmbench.verify.candidate import PYTHON_TASKS, TASK_FILES, Candidate, NoCandidate, build_candidate
 from llmbench.verify.incomplete import attribute_owner, broken_by_answer, raised_by_answer, undefined_by_answer
-from llmbench.verify.places import FRAGMENT_OF, NEEDS, PLACES, added_lines, concerns, touches_place
+from llmbench.verify.places import EDIT_OF, PLACES, added_lines, concerns, touches_place
 from llmbench.verify.shellscript import build_shell_candidate
 
 PROBES_DIR = Path(__file__).resolve().parent / "probes"
@@ -196,7 +196,7 @@ _RAISED_BY_ANSWER = "a line the answer wrote raises: "
 
 def _idle_edit_of(check_id: str, candidate) -> str | None:
     """The answer's sed command that is this check's fix and matched no line, if any."""
-    pattern = NEEDS.get(check_id) or FRAGMENT_OF.get(check_id)
+    pattern = EDIT_OF.get(check_id)
     if not isinstance(candidate, Candidate) or pattern is None:
         return None
     return next((edit for edit in candidate.idle_edits if pattern.search(edit)), None)

@@ -10,6 +10,7 @@ file-tree reader (``grading.filetree``), the one the graders use.
 from __future__ import annotations
 
 import posixpath
+import re
 import shlex
 from dataclasses import dataclass
 
@@ -95,11 +96,15 @@ def _created_by_diff(block: CodeBlock) -> list[str]:
 
 
 def _looks_like_shell(block: CodeBlock) -> bool:
-    """Unlabelled blocks are shell only when they read as commands (not JSON or sample output)."""
+    """Unlabelled blocks are shell only when they read as commands (not JSON, sample output or
+    a drawing of the folder: "├── h-run.sh")."""
     if block.language:
         return True
     first = next((line.strip() for line in block.text.splitlines() if line.strip()), "")
-    return bool(first) and not first.startswith(("{", "[", '"'))
+    return bool(first) and not first.startswith(("{", "[", '"')) and not _TREE_DRAWING.search(block.text)
+
+
+_TREE_DRAWING = re.compile(r"^[\s│|]*(?:├──|└──|├─|└─|\|--|`--)", re.MULTILINE)
 
 
 def _without_prompts(text: str) -> str:

@@ -399,7 +399,19 @@ def run_h_run(ctx):
         with open(record) as fh:
             runs = [json.loads(line) for line in fh if line.strip()]
     used = read(tools).split() if os.path.exists(tools) else []
+    if not runs and answer_wrote(where, "h-config.sh") and not _survives_h_config(where, env):
+        # an `exit` in h-config.sh ends the shell that sources it, before h-run.sh: h_config's failure
+        raise _harness.CandidateError("cannot be judged: sourcing h-config.sh ends the shell (HiveOS sources it "
+                                      "before h-run.sh), so h-run.sh never runs")
     return (runs[0] if runs else None), used, pid, err
+
+
+def _survives_h_config(where, env):
+    marker = "llmbench-after-h-config"
+    script = ('[ -f h-manifest.conf ] && . ./h-manifest.conf >/dev/null 2>&1; '
+              f'. ./h-config.sh >/dev/null 2>&1; printf {marker}')
+    _code, out, _err, _ = run_shell(["bash", "-c", script], where, env)
+    return marker in out
 
 
 def probe_h_run_execs_ethminer(ctx):
@@ -479,10 +491,12 @@ def _config_carries_flight_sheet(ctx, where):
     (in the variables it sets or a config file it writes): the reading is h-config.sh's; whether
     h-run.sh uses it is hiveos.h_config's question."""
     env = base_env(ctx.home, FLIGHT_SHEET)
-    # every variable it sets, exported or not: reading is this check's, exporting h_config's
+    # every variable it sets, exported or not, arrays whole: reading is this check's, exporting
+    # h_config's (an exported array reaches no child, which is h_config's failure)
     script = ('[ -f h-manifest.conf ] && . ./h-manifest.conf >/dev/null 2>&1; '
               '. ./h-config.sh >/dev/null 2>&1; for v in $(compgen -v); do '
-              'case "$v" in CUSTOM_*|BASH*|FUNCNAME|PIPESTATUS|_) ;; *) printf "%s\\0" "${!v}";; esac; done')
+              'case "$v" in CUSTOM_*|BASH*|FUNCNAME|PIPESTATUS|_|__value) ;; '
+              '*) declare -n __value="$v"; printf "%s\\0" "${__value[@]}"; unset -n __value;; esac; done')
     code, out, _err, _ = run_shell(["bash", "-c", script], where, env)
     seen = " ".join(value for value in out.split("\0") if value)
     seen += " " + " ".join(_side_files(where).values())

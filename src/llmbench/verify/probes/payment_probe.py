@@ -77,7 +77,9 @@ _SCHEMA = re.compile(r"no such column: \S+|no such table: \S+|has no column name
 _BROKEN_SQL = re.compile(r'near "[^"]*": syntax error|unrecognized token: \S+|Incorrect number of bindings supplied[^.]*'
                          r'|parameters are of unsupported type')   # `(payout_id)` where sqlite3 wants a sequence
 _MIXED = re.compile(r"unsupported operand type\(s\) for .{1,3}: '(float|decimal\.Decimal)' and '(float|decimal\.Decimal)'"
-                    r"|'<' not supported between instances of 'decimal.Decimal' and 'float'")
+                    r"|'<' not supported between instances of 'decimal.Decimal' and 'float'"
+                    # the new Decimal money bound into a statement: sqlite3 takes no Decimal
+                    r"|type 'decimal\.Decimal' is not supported")
 
 
 def _problem_text(exc):
@@ -98,7 +100,7 @@ def _cannot_judge(texts, mixed_money=True, broken_sql=True):
                                           f"({_BROKEN_SQL.search(text).group(0)})")
         if mixed_money and _MIXED.search(text):
             raise _harness.CandidateError("cannot be judged: the payment round stops on the answer's money change "
-                                          f"(float mixed with Decimal: {_MIXED.search(text).group(0)})")
+                                          f"(float mixed with Decimal, or Decimal bound into SQL: {_MIXED.search(text).group(0)})")
 
 
 def _changed(ctx):

@@ -23,7 +23,9 @@ REWARD_SAT = 625_000_000
 class FakeRPC:
     """bitcoind as the PPLNS manager sees it."""
 
-    def __init__(self, difficulty=1234.5):
+    # mainnet-scale: N × difficulty is far more shares than any configured window, as on a
+    # real pool (a fix that caps the query at min(window_size, share_window) reads the config)
+    def __init__(self, difficulty=1.4e14):
         self.difficulty = difficulty
 
     def getdifficulty(self):
