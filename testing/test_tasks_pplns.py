@@ -399,3 +399,21 @@ def test_a_read_quoted_as_missing_is_no_fix():
     assert not grade("pplns", missing)["pplns.hardcoded_share_window"].passed
     fixed = missing + "\n```python\nself.share_window = int(config.get(\"pplns_window\", 10000))\n```\n"
     assert grade("pplns", fixed)["pplns.hardcoded_share_window"].passed
+
+
+def test_a_heading_on_the_hard_coded_share_window_places_the_literal_under_it():
+    section = ("### 1. Hard-coded share window in `__init__`\n\n```python\nself.share_window = 10000\n```\n\n"
+               "- **Cause:** The window is a literal constant, so it overrides whatever is in `pool_config.json`.\n")
+    assert grade("pplns", section)["pplns.hardcoded_share_window"].passed
+    neutral = section.replace("Hard-coded share window", "The share window").replace(
+        "- **Cause:** The window is a literal constant, so it overrides whatever is in `pool_config.json`.\n",
+        "- It holds the number of shares in the window.\n")
+    assert not grade("pplns", neutral)["pplns.hardcoded_share_window"].passed
+
+
+def test_a_read_the_code_never_performs_is_no_fix():
+    said = ("The class keeps the window in `share_window` and never performs a `config.get(\"pplns_window\")`, "
+            "so the configured key is never read.\n")
+    assert not grade("pplns", said)["pplns.config_key_mismatch"].passed
+    done = said + "\n```python\nself.share_window = int(config.get(\"pplns_window\", 10000))\n```\n"
+    assert grade("pplns", done)["pplns.config_key_mismatch"].passed

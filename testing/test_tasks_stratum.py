@@ -647,3 +647,23 @@ def test_a_stale_job_in_a_report_item_located_at_the_poller_is_at_the_decoy():
     judged = item.replace("are rejected once the new job is broadcast", "are checked against current_job, not the job "
                           "their job_id names, so they are rejected once the new job is broadcast")
     assert grade("stratum", judged % "_validate_share")["stratum.stale_job"].passed
+
+
+def test_a_params_guard_shorter_than_the_five_unpacked_fails_the_fix():
+    finding = ("`_handle_submit` unpacks `message[\"params\"]` into five names and calls `bytes.fromhex` with no checks, "
+               "so a malformed submit raises and the connection dies.\n\n")
+    guard = ("```python\nparams = message.get(\"params\")\nif not isinstance(params, list) or len(params) < %d:\n"
+             "    await self._reply_error(session, msg_id, 20, \"Malformed params\")\n    return\n"
+             "worker, job_id, extranonce2, ntime, nonce = params[:5]\n```\n")
+    assert grade("stratum", finding + guard % 5)["stratum.input_validation"].passed
+    assert not grade("stratum", finding + guard % 4)["stratum.input_validation"].passed
+
+
+def test_a_log_fix_is_read_with_the_paragraph_that_says_who_reads_the_log():
+    heading = "### 3. The one-megabyte log line\n\n"
+    cause = ("**Root cause:** `_submit_block` logs `block_hex` at INFO before calling `submitblock`, and it goes "
+             "straight to the hosted log service the contractors can read.\n\n")
+    fix = "**Fix:** remove `block_hex` from that log call and log only the block hash, the height and the size in bytes.\n"
+    assert grade("stratum", heading + cause + fix)["stratum.info_leak"].passed
+    size_only = "**Root cause:** `_submit_block` logs `block_hex` at INFO: a one-megabyte line that bloats the disk.\n\n"
+    assert not grade("stratum", heading + size_only + fix)["stratum.info_leak"].passed

@@ -414,3 +414,27 @@ def test_the_context_named_as_what_may_be_shared_is_no_wrong_place():
     blamed = diagnosis.replace("only the `Context` may be shared between threads", "the `Context` is shared between threads too")
     verdict = grade("zmq", blamed)["zmq.fix_socket_in_thread"]
     assert not verdict.evidence.startswith("identified") and verdict.kind in ("wrong_place", "wrong_mechanism"), verdict
+
+
+def test_a_numbered_prose_step_with_an_aside_on_its_place_is_the_fix():
+    finding = ("ZeroMQ sockets are not thread-safe: `self.socket` is created in `__init__`, connected in `start()` on the "
+               "main thread and read in `_listen()` on the listener thread.\n\n")
+    step = ("3. At the beginning of `_listen()` (i.e. inside the listener thread), create the `SUB` socket from the "
+            "shared context, connect it to the endpoint, and subscribe to both topics.\n")
+    assert grade("zmq", finding + step)["zmq.fix_socket_in_thread"].passed
+    told = ("3. At the beginning of `_listen()` (i.e. inside the listener thread), the code calls `recv_multipart()` on "
+            "the socket made in `__init__`.\n")
+    assert not grade("zmq", finding + told)["zmq.fix_socket_in_thread"].passed
+
+
+def test_a_second_look_that_calls_the_hand_over_actually_fine_denies_it():
+    section = ("### 1. Socket created in the main thread, used in the listener thread?\n\n"
+               "`self.socket` is created in `__init__` and connected in `start()` on the main thread, and then "
+               "`_listen()` calls `recv_multipart()` on it from the `zmq-listener` thread. ZeroMQ sockets are not "
+               "thread-safe.\n\n")
+    assert grade("zmq", section)["zmq.socket_crosses_threads"].passed
+    looked = section + "**However, on closer inspection this part is actually fine.** The handoff is not the problem.\n"
+    verdict = grade("zmq", looked)["zmq.socket_crosses_threads"]
+    assert not verdict.passed and verdict.kind == "denial", verdict
+    allowed = section + "ZeroMQ allows a socket to be handed over to another thread behind a full memory barrier.\n"
+    assert not grade("zmq", allowed)["zmq.socket_crosses_threads"].passed

@@ -52,7 +52,7 @@ Patterns = Union[Mapping[str, str], Sequence[str]]
 # same sentence names one of its places.
 GENERIC_DENIALS = {
     "no issue": r"\bno (?:\w+[ -]){0,3}(?:issues?|problems?|risks?|bugs?|vulnerabilit\w*|concerns?)\b",
-    "is fine": r"\b(?:is|are|looks?|seems?|it'?s|that'?s|this is|remains?) (?:already |perfectly |completely |entirely )?(?:fine|correct|safe|ok(?:ay)?|secure|sound|handled(?! (?:as|by|with|in|via|through|using|inside|from|on)\b))\b",
+    "is fine": r"\b(?:is|are|looks?|seems?|it'?s|that'?s|this is|remains?) (?:already |perfectly |completely |entirely |actually |really )?(?:fine|correct|safe|ok(?:ay)?|secure|sound|handled(?! (?:as|by|with|in|via|through|using|inside|from|on)\b))\b",
     "not an issue": r"\b(?:not|isn['’]?t|aren['’]?t) (?:itself |in itself |by itself |actually |really )?(?:a|an|really an?|the) (?:real )?"
                     r"(?:issue|problem|concern|bug|vulnerability|risk|culprit|leak|cause|source)\b",
     "correctly handled": r"\b(?:correctly|properly|already|safely) (?:\w+ ){0,2}(?:revers|handl|pars|validat|parameteri[sz]|lock|bound|prun|us|read|stor|creat)\w*",
@@ -1397,10 +1397,10 @@ def find_fix(answer: Answer, finding: Finding, unshared: str = "") -> tuple[Hit 
                 # fix given earlier would have been found first
                 miss = miss or Miss(unit, "a fix that points to one given elsewhere", "missing")
                 continue
-            # read with the sentences it belongs to: "Log only the hash and the size." after
-            # "… goes to the shared log service" is no log-size fix
+            # read with the sentences it belongs to and the paragraph before: "Log only the hash
+            # and the size." after "… goes to the shared log service" is no log-size fix
             wrong_mechanism = _search(finding._wrong_mechanisms, _plain(unit))
-            if wrong_mechanism and _search(finding._wrong_mechanisms, " ".join(_plain(u) for u in [unit] + answer.scope(unit))):
+            if wrong_mechanism and _search(finding._wrong_mechanisms, " ".join(_plain(u) for u in [unit] + answer.context(unit))):
                 # "the code reads `pplns_n` where it should read `pplns_window`" fixes what it misreads
                 miss = Miss(unit, f"fix stated with wrong mechanism {_name(wrong_mechanism)}", "wrong_mechanism")
                 continue

@@ -56,12 +56,13 @@ _SWAPPED_WINDOWS = (
 # the dashboard's entry (`"window_limit": …` in get_worker_stats) shows a window, it sets none
 _DASHBOARD_ENTRY = r"[\"']window_limit[\"']\s*:"
 # the read quoted as missing: "there is no `config.get("pplns_window")` anywhere"
-_QUOTED_AS_MISSING = r"\b(?:there(?:'s| is)|with|contains?|has) no `[^`\n]*pplns_window[^`\n]*`"
+_QUOTED_AS_MISSING = (r"\b(?:(?:there(?:'s| is)|with|contains?|has) no|never (?:performs?|calls?|does|makes?|runs?|has)(?: an?)?) "
+                      r"`[^`\n]*pplns_window[^`\n]*`")
 
 HARDCODED = Finding(
     places=(r"share_window",),
     # the literal alone does not beat the query helper named beside it ("`_last_shares` caps the window at 10000")
-    weak_places=(r"\b10[,_ ]?000\b|\b10k\b",),
+    weak_places=(r"\b10[,_ ]?000\b|\b10k\b", r"\bshare[- ]window\b"),
     mechanisms={"hard-coded, overrides the config": any_of(
         r"\bhard[- ]?(?:cod|wir)\w*",
         r"\bliteral\b",

@@ -385,6 +385,8 @@ INPUT_VALIDATION = Finding(
     ),
     fix_places=(r"_handle_submit|_parse\w*|\w*valid\w*|\w*check\w*|_is_hex|\w*hex\w*|_dispatch|_handle_client|submit",),
     not_fixes=(_OTHER_REJECTS,),
+    # a submit has five params: a guard of fewer lets a four-param submit on to the five-name unpack
+    broken_fixes=(r"\blen\(\s*(?:message\[.params.\]|params|msg\[.params.\]|p)\s*\)\s*(?:<\s*[1-4]|<=\s*[0-3])\b",),
     wrong_places=(r"_handle_authorize\b", r"_handle_subscribe\b", r"_submit_block\b"),
     advice=_QUESTION,
     denials=(

@@ -104,7 +104,7 @@ _DENIALS = (
     r"\b(?:main|caller'?s?|calling) thread never (?:\w+ )?(?:touches|uses|reads|accesses) (?:the |that |this )?socket\b"
     r"|\beffectively owned by the (?:listener|background|worker|daemon) thread\b",
     # "ZeroMQ allows a socket to be *migrated* from one thread to another …"
-    r"\b(?:allows?|permits?) (?:a |the |its )?sockets? to be \W?migrat\w*|\bmigration (?:\w+ ){0,4}(?:is|are) (?:allowed|fine|safe|permitted)\b",
+    r"\b(?:allows?|permits?) (?:a |the |its )?sockets? to be (?:\W?migrat\w*|handed (?:over|off)|passed|moved|transferred)\b|\bmigration (?:\w+ ){0,4}(?:is|are) (?:allowed|fine|safe|permitted)\b",
     r"\bone-?time hand-?over\b|\b(?:after that|afterwards|from then on|thereafter),? only (?:the )?(?:listener|background|worker|daemon) thread (?:uses|touches|reads|owns)\b",
     r"\b(?:after|once) `?(?:self\.)?thread\.start\(\)`?(?: (?:returns|runs|is called|has run))?,? only\b",
     # "after `start()` only the listener thread ever touches it, so there is no concurrent access"
@@ -153,7 +153,7 @@ _SOCKET_IN_THREAD_CODE = any_of(
 _FIX_VERB = any_of(
     r"(?:^|[.;:!(—–]\s*|[-*•>]\s+|\b(?:to|by|should|must|instead|just|simply|always|please|and|then|we|you|so|thus|hence|therefore)\s+"
     # (after the place that opens the sentence: "At the top of `_listen()`, in the listener thread, create …")
-    r"|^(?:(?:[-*•>]|\d+[.)])\s+)?(?:at|in|inside|within|on|from) (?:`[^`]*`|[^.;:`]){1,80},\s+)"
+    r"|^(?:(?:[-*•>]|\d+[.)])\s+)?(?:at|in|inside|within|on|from) (?:`[^`]*`|\b(?:i\.e|e\.g)\.|[^.;:`]){1,80},\s+)"
     r"(?:create|move|construct|instantiate|open|build|set up|make|do)\b",
     r"\b(?:by|when|after|before|via|means) (?:creating|moving|constructing|instantiating|opening|building|setting up|making)\b",
     r"\b(?:should|must|needs? to|has to|have to|ought to|is now|are now|now|gets?|will) (?:be |get |all )?(?:created|constructed|opened|instantiated|set up|built|made|moved|done)\b",
