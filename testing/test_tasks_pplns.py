@@ -320,7 +320,7 @@ def test_the_window_read_in_the_query_helper_or_only_for_the_dashboard_is_no_con
 
 
 def test_a_sentence_ending_in_a_colon_is_about_the_program_line_it_shows():
-    shown = ("The share window is hard-coded:\n\n```python\nself.share_window = 10000\n```\n\n"
+    shown = ("The window is hard-coded:\n\n```python\nself.share_window = 10000\n```\n\n"
              "Because of this, the value in `pool_config.json` is never used.")
     assert grade("pplns", shown)["pplns.hardcoded_share_window"].passed
     # a new line shown after it is a change, not the subject
