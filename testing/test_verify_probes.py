@@ -470,3 +470,14 @@ def test_an_exit_in_h_config_is_its_own_failure_not_h_runs(tmp_path):
     status, detail = by_probe(payload)["h_run_execs_ethminer"]
     assert status == "error" and "ends the shell" in detail, (status, detail)
     assert by_probe(payload)["h_config_exports_settings"][0] == "failed"
+
+
+def test_a_file_only_named_is_judged_by_its_own_check_not_by_how_the_others_were_written(tmp_path):
+    answer = case_text("hiveos", "right_reference.sh")
+    start = answer.index("cat > h-config.sh << 'EOF'")
+    end = answer.index("\nEOF\n", start) + len("\nEOF\n")
+    without = answer[:start] + answer[end:]
+    assert "h-config.sh" in without and "cat > h-config.sh" not in without
+    payload = run_probe(lay_out(tmp_path, "hiveos", without), "hiveos", checks=["hiveos.heredocs", "hiveos.h_config"])
+    assert by_probe(payload)["files_written_whole"][0] == "passed", by_probe(payload)["files_written_whole"]
+    assert by_probe(payload)["h_config_exports_settings"][0] == "failed"

@@ -218,7 +218,9 @@ def _given(ctx):
     """The wrapper files the answer writes (names it; a file it never gives is judged by
     that file's own check, not by where or how the others were written)."""
     answer = _answer_script(ctx)
-    return [name for name in FILES if name in answer] or list(FILES)
+    # (written: the target of a redirect or a tee; a name h-run.sh only sources is not given)
+    return [name for name in FILES if re.search(r"(?:>>?|\btee\b(?:\s+-a)?)\s*[^\s;|&<>]*" + re.escape(name) + r"\b", answer)] \
+        or [name for name in FILES if name in answer] or list(FILES)
 
 
 def _answer_script(ctx):
