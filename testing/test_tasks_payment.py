@@ -726,3 +726,24 @@ def test_errors_caught_there_are_at_the_place_the_sentence_before_names():
     assert not verdict.passed and verdict.kind == "wrong_place", verdict
     send = "`_send_payment()` wraps `sendtoaddress` in `except Exception:` and returns `None`. "
     assert grade("payment", send + swallowed)["payment.atomicity"].passed
+
+
+def test_errors_turned_into_none_and_a_status_set_pending_again_are_the_atomicity_finding():
+    bullets = ("### Re-payment after an RPC hiccup – `_send_payment()` / `_execute_payment()`\n\n"
+               "* Any exception (timeout, connection reset) is turned into `None` and **not logged**.\n"
+               "* `_execute_payment()` sees `None` and the `except` block sets `status = 'pending'` again.\n")
+    assert grade("payment", bullets)["payment.atomicity"].passed
+    logged = bullets.replace("is turned into `None` and **not logged**", "is logged with its traceback").replace(
+        "sets `status = 'pending'` again", "logs the payout id")
+    assert not grade("payment", logged)["payment.atomicity"].passed
+
+
+def test_the_sentences_that_explain_a_second_look_retract_nothing_whatever_they_name():
+    race = ("At first glance the duplicates look like a race in `process_pending_payments()`: the check and the "
+            "`self.processing.add()` are separate, and `self.lock` is never acquired. However, on closer inspection "
+            "that is not actually the problem. ")
+    explained = race + "Set membership tests and `set.add()` are atomic under CPython's GIL."
+    verdict = grade("payment", explained)["payment.race_condition"]
+    assert not verdict.passed and verdict.kind == "denial", verdict
+    turned = race + "But the membership test and `add()` still let two workers both claim the payout."
+    assert grade("payment", turned)["payment.race_condition"].passed

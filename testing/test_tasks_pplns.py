@@ -417,3 +417,13 @@ def test_a_read_the_code_never_performs_is_no_fix():
     assert not grade("pplns", said)["pplns.config_key_mismatch"].passed
     done = said + "\n```python\nself.share_window = int(config.get(\"pplns_window\", 10000))\n```\n"
     assert grade("pplns", done)["pplns.config_key_mismatch"].passed
+
+
+def test_a_correction_on_re_reading_that_calls_it_used_denies_it():
+    section = ("### Issue 3: `window_size` appears unused\n\nIn `calculate_payouts()`, `window_size = int(net_diff * "
+               "self.n_factor)` is computed but never passed to the query.\n\n")
+    assert grade("pplns", section)["pplns.window_size_unused"].passed
+    corrected = section + ("**Correction:** on re-reading the method, `window_size` is not dead code: the weighting step "
+                           "relies on it, so it is used and should be left as it is.\n")
+    verdict = grade("pplns", corrected)["pplns.window_size_unused"]
+    assert not verdict.passed and verdict.kind == "denial", verdict

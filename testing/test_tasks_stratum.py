@@ -667,3 +667,16 @@ def test_a_log_fix_is_read_with_the_paragraph_that_says_who_reads_the_log():
     assert grade("stratum", heading + cause + fix)["stratum.info_leak"].passed
     size_only = "**Root cause:** `_submit_block` logs `block_hex` at INFO: a one-megabyte line that bloats the disk.\n\n"
     assert not grade("stratum", heading + size_only + fix)["stratum.info_leak"].passed
+
+
+def test_what_the_answer_first_suspected_asserts_nothing():
+    suspected = ("I first suspected that `_validate_share` ignores its `job_id` argument and always validates against "
+                 "`self.current_job`. However, `broadcast_job` is only called with `clean_jobs=True`, so nothing needs "
+                 "to change.\n")
+    assert not grade("stratum", suspected)["stratum.stale_job"].passed
+    found = ("`_validate_share` ignores its `job_id` argument and always validates against `self.current_job`, so "
+             "shares for the job just replaced are rejected.\n")
+    assert grade("stratum", found)["stratum.stale_job"].passed
+    turned = ("At first I thought `_validate_share` was fine, but it isn't: it ignores its `job_id` argument and always "
+              "validates against `self.current_job`.\n")
+    assert grade("stratum", turned)["stratum.stale_job"].passed

@@ -438,3 +438,32 @@ def test_a_second_look_that_calls_the_hand_over_actually_fine_denies_it():
     assert not verdict.passed and verdict.kind == "denial", verdict
     allowed = section + "ZeroMQ allows a socket to be handed over to another thread behind a full memory barrier.\n"
     assert not grade("zmq", allowed)["zmq.socket_crosses_threads"].passed
+
+
+def test_only_the_listener_thread_from_then_on_and_a_correct_design_deny_the_crossing():
+    described = ("The SUB socket is set up in `__init__`/`start()` and then read by the `zmq-listener` thread in "
+                 "`_listen()`. ZeroMQ sockets are not thread-safe.\n")
+    assert grade("zmq", described)["zmq.socket_crosses_threads"].passed
+    denied = ("The SUB socket is set up in `__init__`/`start()` and from then on it is only read by the `zmq-listener` "
+              "thread in `_listen()`. There is no concurrent use, so the threading design itself is correct.\n")
+    verdict = grade("zmq", denied)["zmq.socket_crosses_threads"]
+    assert not verdict.passed and verdict.kind == "denial", verdict
+
+
+def test_the_crossing_explained_by_options_kept_per_thread_is_the_wrong_mechanism():
+    crossing = ("The SUB socket is created and configured in `__init__`/`start()` on the main thread, but it is read "
+                "in `_listen()` on the background thread. ")
+    assert grade("zmq", crossing + "ZeroMQ sockets are not thread-safe.")["zmq.socket_crosses_threads"].passed
+    options = crossing + ("Socket options such as `RCVTIMEO` are stored per calling thread in libzmq, so the listener "
+                          "runs with no receive timeout.")
+    verdict = grade("zmq", options)["zmq.socket_crosses_threads"]
+    assert not verdict.passed and verdict.kind == "wrong_mechanism", verdict
+
+
+def test_a_description_over_a_list_is_called_wrong_by_the_sentence_after_the_list():
+    listed = ("The `ZMQListener` shares one ZeroMQ socket between two threads:\n\n"
+              "1. **Main thread** — `__init__()` creates `self.socket`, and `start()` connects it.\n"
+              "2. **Listener thread** — `_listen()` calls `self.socket.recv_multipart()` in a loop.\n\n")
+    verdict = grade("zmq", listed + "ZeroMQ sockets are **not thread-safe**: they must never be used by two threads.\n")
+    assert verdict["zmq.socket_crosses_threads"].passed
+    assert not grade("zmq", listed + "The callbacks run in the listener thread.\n")["zmq.socket_crosses_threads"].passed

@@ -281,6 +281,12 @@ def _is_request(clause: str) -> bool:
     return bool(_ADVICE_CUES.search(text))
 
 
+# "I first suspected that `_validate_share` ignores its `job_id` …" (no "but" turning it round:
+# "At first I thought … was fine, but it isn't: …" asserts in its last clause)
+_SUPPOSED = re.compile(r"^\W*(?:(?:i|we) (?:first|initially|originally)|at first,? (?:i|we)) "
+                       r"(?:suspected|thought|assumed|believed|guessed)\b(?!(?:[^.]|\.(?=\S))*\bbut\b)", re.IGNORECASE)
+
+
 def classify(text: str, novel: bool = True) -> str:
     """The act of one prose unit: assertion, advice or quote."""
     if not novel:
@@ -289,6 +295,8 @@ def classify(text: str, novel: bool = True) -> str:
     body = _CONDITION.sub("", _LEAD.sub("", text.strip().replace("**", "")))
     if _TOOL_CAN.match(body):
         return ADVICE
+    if _SUPPOSED.match(body):
+        return QUOTE   # what the writer first thought and then moved on from asserts nothing
     parts = [(c, sub) for i, (c, sub) in enumerate(_split(body))
              if not (_is_label(c) or i == 0 and _is_heading_label(c, body))]
     if not parts:

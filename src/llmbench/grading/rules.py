@@ -35,6 +35,7 @@ from typing import Iterable, Mapping, Sequence, Union
 
 from llmbench.grading.acts import (
     ADVICE,
+    QUOTE,
     asserted_part,
     clause_breaks,
     clauses,
@@ -385,7 +386,8 @@ _SECOND_LOOK = re.compile(
     r"^\W*(?:(?:however|but|actually)\b[\s,]*(?=(?:on|upon|after|with|looking|having)\b))?"
     r"(?:(?:correction|update|edit|wait|hmm+)\b(?: (?:after|on|upon) re-?(?:reading|checking|inspection))?[\s:,.!—–*-]*)?"
     r"(?:(?:on|upon|after|with|looking|having (?:looked|had)) (?:a |another )?(?:closer|second|further|more careful) (?:look|thought|inspection|reading)?"
-    r"|looking (?:closer|again|more closely)|on reflection|on second thought)?[\s:,—–-]*(?=\w)", re.IGNORECASE)
+    r"|looking (?:closer|again|more closely)|on reflection|on second thought"
+    r"|(?:on|upon|after) re-?(?:reading|checking|inspect\w*)(?: (?:the|this|that) \w+)?)?[\s:,—–-]*(?=[\w`])", re.IGNORECASE)
 
 
 # "At first I thought `self.share_window = 10000` was just a sensible default …, but it isn't: …"
@@ -636,15 +638,16 @@ def _vetoed(denials: Sequence[Denial], index: int, places: Iterable[str]) -> Den
 _TAKES_BACK = re.compile(r"^\W*(?:but|however|actually|in fact|that said|still|yet|on the other hand)\b", re.IGNORECASE)
 
 
-def _explained_denial(denials: Sequence[Denial], unit: Unit, finding: Finding, scope: list[Unit]) -> Denial | None:
+def _explained_denial(denials: Sequence[Denial], unit: Unit) -> Denial | None:
     """A second look earlier in the sentence's own paragraph that the sentence goes on to
     explain ("Correction: this is not actually what causes the duplicates. All workers share
     the same `self.processing` set …, so no other worker … returns the row"): it retracts
     nothing unless it turns against it."""
     if unit.kind != "prose" or _TAKES_BACK.match(_plain(unit)):
         return None
-    places = _strong_places(finding, scope)
-    return next((d for d in denials if d.unit.block == unit.block and d.unit.index < unit.index and d.covers(places)
+    # (whatever part of the code it names on the way: "Set membership tests and `set.add()`
+    # are atomic under CPython's GIL" explains "that is not actually the problem")
+    return next((d for d in denials if d.unit.block == unit.block and d.unit.index < unit.index and d.places
                  and _second_look_end(_plain(d.unit)) is not None), None)
 
 
@@ -688,6 +691,12 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             continue
         if not unit.novel:
             miss = miss or Miss(unit, "copied from the prompt", "echo")
+            continue
+        said_parts = unit.parts or (unit,)
+        if any(p.act == QUOTE and p.novel for p in said_parts) and not found[0].pattern.search(
+                " ".join(_plain(p) for p in said_parts if not (p.act == QUOTE and p.novel))):
+            # "I first suspected that `_validate_share` ignores its `job_id` …. However, …"
+            miss = miss or Miss(unit, f"mechanism {_name(found)} only in what the answer first supposed", "missing")
             continue
         if unit.parts and any(p.act == ADVICE for p in unit.parts) and not found[0].pattern.search(
                 " ".join(_plain(p) for p in unit.parts if p.act != ADVICE)):
@@ -846,7 +855,7 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         # (a window joining the denial to the sentence after it retracts nothing: the mechanism
         # needs the denied sentence itself)
         first = unit.parts[0] if unit.parts else unit
-        veto = _vetoed(denials, first.index, _strong_places(finding, scope)) or _explained_denial(denials, first, finding, scope)
+        veto = _vetoed(denials, first.index, _strong_places(finding, scope)) or _explained_denial(denials, first)
         if veto:
             miss = Miss(unit, f"{veto.evidence()} (no later sentence retracts it); vetoes", "denial")
             continue
@@ -908,7 +917,7 @@ def _cue_units(answer: Answer, unit: Unit, found: tuple[Rule, re.Match]) -> list
         section = [u for u in following if u.kind == "prose" and _content_words(_plain(u)) & words]
         return [unit] + answer.scope(unit) + section
     if not unit.parts:
-        return [unit] + answer.scope(unit)
+        return [unit] + answer.scope(unit) + _after_its_list(answer, unit)
     needed = next(k for k in range(1, len(unit.parts) + 1)
                   if k == len(unit.parts) or found[0].pattern.search(" ".join(_plain(p) for p in unit.parts[:k])))
     words = _content_words(" ".join(_plain(p) for p in unit.parts[:needed]))
@@ -918,6 +927,23 @@ def _cue_units(answer: Answer, unit: Unit, found: tuple[Rule, re.Match]) -> list
                                         or k == 0 and _content_words(_plain(p)) & words]
     dropped = [p for p in unit.parts if all(p is not k for k in kept)]
     return kept + [u for u in answer.scope(unit)[1:] if all(u is not p for p in dropped)]
+
+
+def _after_its_list(answer: Answer, unit: Unit) -> list[Unit]:
+    """The sentence after the list a sentence ending in a colon opens ("The `ZMQListener` shares
+    one ZeroMQ socket between two threads:" over numbered items, then "ZeroMQ sockets are not
+    thread-safe"): it says what the listed description is."""
+    if unit.kind != "prose" or not unit.text.rstrip().endswith(":"):
+        return []
+    following = answer.units[unit.index + 1:]
+    if not following or not following[0].item:
+        return []
+    for u in following:
+        if u.kind != "prose":
+            return []
+        if not u.item:
+            return [u]
+    return []
 
 
 # Clauses end where acts.CLAUSE_SPLIT splits them ("it is derived from the difficulty, so
@@ -1156,6 +1182,7 @@ def _row_section_wrong_mechanism(answer: Answer, finding: Finding, row: Unit) ->
 # (or names the gap it means: "Between the `SELECT` … and the `UPDATE`, another worker can read the same row")
 _CONSEQUENCE = re.compile(r"^\W*(?:if|when|whenever|so|then|between|this means|that means|as a result|in that case|"
                           r"consequently|which means)\b", re.IGNORECASE)
+_STATES = re.compile(r"\b(?:is|are|was|were)\b", re.IGNORECASE)
 
 
 def _item_wrong_mechanism(answer: Answer, finding: Finding, lead: Unit) -> str | None:
@@ -1172,8 +1199,12 @@ def _item_wrong_mechanism(answer: Answer, finding: Finding, lead: Unit) -> str |
         # are not atomic. If the worker is killed …, the row stays in `processing` forever")
         # (a window of sentences: before its first, after its last)
         first = lead.parts[0].index if lead.parts else lead.index
+        # (and the one after, which draws the consequence or states the cause: "… but it is read
+        # in `_listen()`. Socket options … are stored per calling thread in libzmq, so …"; not
+        # a change to make, "Log hash/height/size only.")
         explaining = [u for u in block if u.index == first - 1
-                      or u.index == lead.index + 1 and _CONSEQUENCE.match(_plain(u))]
+                      or u.index == lead.index + 1 and (_CONSEQUENCE.match(_plain(u)) or _STATES.search(_plain(u))
+                                                        and not _search(finding._fixes, _plain(u)))]
         # and the paragraph's conclusion further on ("…, so the header should be built
         # big-endian throughout", a rule drawn from the diagnosis even when worded as one)
         for u in block:

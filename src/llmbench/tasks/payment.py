@@ -226,7 +226,9 @@ ATOMICITY = Finding(
         all_of(
             r"\b(?:reset\w*|revert\w*|roll\w* back|set\w* (?:it |the row |the status )?back|put\w* back|back to (?:'|`)?pending|"
             r"return\w* (?:it |the row |the payout )?to (?:'|`)?pending|re-?queue\w*|mark\w* (?:it |the row |the payout )?(?:as |back to )?(?:'|`)?pending|"
-            r"\b(?:put|set|flip|turn|move|send)\w* (?:\w+ ){0,3}back\b)",
+            r"\b(?:put|set|flip|turn|move|send)\w* (?:\w+ ){0,3}back\b|"
+            # "the `except` block sets `status = 'pending'` again"
+            r"\bset\w* `?status\s*=\s*['\"]?pending['\"]?`? again\b)",
             # ... and the consequence: the coins already left / it is paid again
             r"\balready\b|\bagain\b|\btwice\b|\bdouble\w*|\bsecond time\b|\bduplicat\w*|\beven (?:though|if)\b|\balthough\b|"
             r"\b(?:after|once|when|if) (?:the )?(?:coins|payment|funds|money|transaction|tx|wallet (?:call|rpc|send)|sendtoaddress|send)\b[^.]{0,30}\b(?:sent|succeed\w*|broadcast|left|went|gone|out|through|returned)|"
@@ -242,6 +244,8 @@ ATOMICITY = Finding(
         r"\beats? (?:any|every|all|the|whatever) (?:\w+ )?(?:exceptions?|errors?)\b|\blos(?:e|es|ing|t) (?:the )?(?:real|actual|original|underlying) (?:error|exception|cause)\b|\b(?:errors?|exceptions?|failures?) never (?:reach|make it to|show up in|appear in) (?:the )?logs?\b|"
         r"\bturns? (?:any|every|all) (?:\w+ )?(?:exception|error|failure)s? into\b|\bswallow\w*|\bsilently\b|\bhides? (?:the )?(?:real )?(?:error|exception|cause)|\bdiscard\w* (?:the )?(?:error|exception)|\bthrows? away (?:the )?(?:error|exception)",
         r"\breturns? `?None`? (?:on|for) (?:any|every|all)\b|\bexcept Exception:? (?:return None|pass)\b|\bcatch[- ]all\b|\bbare except\b",
+        # "Any exception (timeout, connection reset, HTTP 500) is turned into `None`"
+        r"\b(?:exceptions?|errors?|failures?)\b[^.]{0,60}\b(?:is|are|gets?) (?:turned|converted|mapped|changed) into `?None\b",
         r"\b(?:error|exception|failure reason)s? (?:is |are |gets? )?(?:lost|eaten|suppressed|masked|never logged|not logged)\b|\bno (?:way )?to (?:tell|know|distinguish)\b",
         # not one transaction
         all_of(

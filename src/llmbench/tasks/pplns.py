@@ -124,6 +124,8 @@ WINDOW_UNUSED = Finding(
     ),
     fix_places=(r"calculate_payouts",),
     removals=(r"^\s*window_size\s*=",),
+    # "`window_size` is not dead code: … so it is used and should be left as it is"
+    denials=(r"\bis(?:n'?t| not) (?:actually |really )?(?:dead|unused)\b(?! (?:any ?more|now|once|after))",),
     wrong_places=(r"n_factor|pplns_n|share_window|block_height|fee_sat|\bweights?\b",),
     # the unused value pinned on a function it never lived in ("get_worker_stats never uses window_size")
     wrong_mechanisms={

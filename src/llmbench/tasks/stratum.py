@@ -75,7 +75,7 @@ _REVERSAL = any_of(
 # "The header needs the same word swap as mining.notify": the wrong transformation.
 _WORD_SWAP_ONLY = (
     r"^(?=.*(?:\b(?:4|four)-byte words?\b|\b(?:each|every) (?:32-bit )?word\b|\bword[- ]?swap\w*|\bword order\b|\bswaps? (?:the )?(?:order of )?(?:the )?(?:eight )?(?:\w+ )?words\b))"
-    r"(?!.*(?:\brevers\w* (?:all |the |every |each )?(?:32 )?bytes\b|\bbyte[- ]?(?:order|swap|revers)|\b32 bytes\b|\[::-1\]|\blittle[- ]endian\b|\binternal (?:byte )?order\b|\bfull (?:byte )?revers))"
+    r"(?!.*(?:\brevers\w* (?:all |the |every |each )?(?:32 )?bytes\b|\bbytes (?:are|were|is) (?:\w+ )?revers\w*|\bbyte[- ]?(?:order|swap|revers)|\b32 bytes\b|\[::-1\]|\blittle[- ]endian\b|\binternal (?:byte )?order\b|\bfull (?:byte )?revers))"
 )
 # (what "the miners receive" is the notify's field: "So the miners receive a previous hash that is
 # neither display order nor internal order")

@@ -57,6 +57,8 @@ _CROSSES = all_of(_SOCKET_WORD, any_of(
     all_of(_SET_UP, r"\b(?:one|a single|a) thread\b", r"\b(?:another|a different|a second|other|different) thread|\bin another\b"),
     # shared / passed / crossing between the two threads
     r"\b(?:shared|sharing|passed|handed|crosses|crossing|migrat\w+|moves?|leaks?|escapes?)\b[^.]{0,60}\b(?:threads?|thread boundar\w*)",
+    # "`ZMQListener` shares one ZeroMQ socket between two threads"
+    r"\bshares (?:one|the|a|its|this|that|a single) (?:\w+ ){0,2}sockets? (?:between|across|with|among) (?:two|both|multiple|several|the) (?:\w+ )?threads?\b",
     r"\b(?:across|between|from|in|on|by) (?:two|both|multiple|several|different) threads\b",
     # this socket, not any socket: "the same ZeroMQ socket being used by more than one thread"
     r"\b(?:the same|this|that|our|the listener'?s) (?:zmq |zeromq |sub )?socket\b[^.]{0,30}\b(?:used|touched|accessed|driven|shared|read)"
@@ -94,7 +96,8 @@ _DENIALS = (
     r"\b(?:zmq|zeromq|pyzmq|the)? ?sockets? (?:are|is) (?:fully |perfectly )?thread[- ]?safe\b(?! only)",
     r"\b(?:is|are) (?:only|solely|exclusively) (?:ever )?(?:used|touched|accessed) (?:by|from|in) (?:the )?(?:listener|background) thread\b",
     r"\bthread[- ]?safety (?:is|isn'?t) (?:not )?(?:an? )?(?:issue|problem|concern)\b",
-    r"\b(?:threading|thread handling|socket handling|this) (?:here )?(?:is|looks|seems) (?:actually |really |perfectly |totally )?(?:fine|ok|okay|correct|safe)\b",
+    r"\b(?:threading|thread handling|socket handling|this)(?: (?:design|model|setup|approach))?(?: itself)? (?:here )?(?:is|looks|seems) "
+    r"(?:actually |really |perfectly |totally )?(?:fine|ok|okay|correct|safe)\b",
     r"\b(?:handing|passing|moving|migrating|transferring) (?:\w+ ){0,3}(?:over|to (?:another|the (?:listener|background)) thread)\b[^.]{0,30}\b(?:is|are) (?!only\b)(?:\w+ )?(?:allowed|fine|ok|okay|safe|permitted)(?! only| if| with| when| after)",
     r"\bonly (?:ever )?used (?:in|by|from) (?:the )?(?:listener|background|worker|daemon) thread (?:after|once|from then)",
     # "after `self.thread.start()` only `_listen()` uses it": a hand-over described as safe
@@ -106,6 +109,9 @@ _DENIALS = (
     # "ZeroMQ allows a socket to be *migrated* from one thread to another …"
     r"\b(?:allows?|permits?) (?:a |the |its )?sockets? to be (?:\W?migrat\w*|handed (?:over|off)|passed|moved|transferred)\b|\bmigration (?:\w+ ){0,4}(?:is|are) (?:allowed|fine|safe|permitted)\b",
     r"\bone-?time hand-?over\b|\b(?:after that|afterwards|from then on|thereafter),? only (?:the )?(?:listener|background|worker|daemon) thread (?:uses|touches|reads|owns)\b",
+    # "… and from then on it is only read by the `zmq-listener` thread"
+    r"\b(?:after that|afterwards|from then on|thereafter),? (?:it |the socket )?(?:is )?only (?:ever )?(?:used|read|touched|accessed|driven) "
+    r"(?:by|from|in|on) (?:the )?`?(?:zmq-)?(?:listener|background|worker|daemon)`? thread\b",
     r"\b(?:after|once) `?(?:self\.)?thread\.start\(\)`?(?: (?:returns|runs|is called|has run))?,? only\b",
     # "after `start()` only the listener thread ever touches it, so there is no concurrent access"
     r"\b(?:after|once) `?(?:self\.)?start\(\)`?(?: (?:returns|runs|is called|has run))?,? only (?:the )?"
@@ -138,6 +144,14 @@ _SLOW_JOINER = (
     # dismissed, not blamed: "the slow joiner … is real but unrelated: it cannot stop the listener"
     r"(?!.*\b(?:unrelated|irrelevant|not (?:the|a) (?:cause|problem|issue|culprit|explanation)|not what\b|"
     r"(?:cannot|can'?t|doesn'?t|does not) (?:explain|cause|stop))\b)"
+)
+
+
+# socket options do not belong to a thread: "`RCVTIMEO` and the `SUBSCRIBE` filters are stored
+# per calling thread in libzmq" explains the crossing by something false
+_OPTIONS_PER_THREAD = (
+    r"\b(?:options?|settings?|subscriptions?|filters?|RCVTIMEO)\b(?:[^.]|\.(?=\w)){0,80}\b(?:stored|recorded|kept|registered|held|applied|apply)\b"
+    r"(?:[^.]|\.(?=\w)){0,20}\bper (?:calling |caller )?thread\b|\bthread-?local (?:socket )?(?:options|settings|state)\b"
 )
 
 
@@ -192,7 +206,8 @@ CROSSES = Finding(
     fix_places=(_THREAD_FUNC,),
     denials=_DENIALS,
     # the context is thread-safe: set up on one thread and used on another, it is no defect
-    wrong_mechanisms={"the context crosses threads": _CONTEXT_CROSSES, "slow joiner": _SLOW_JOINER},
+    wrong_mechanisms={"the context crosses threads": _CONTEXT_CROSSES, "slow joiner": _SLOW_JOINER,
+                      "options kept per thread": _OPTIONS_PER_THREAD},
     # the context is thread-safe: "creating `self.context` in `__init__` is correct" denies nothing here
     wrong_places=(_CONTEXT,),
     span=2,
