@@ -1182,7 +1182,7 @@ def _row_section_wrong_mechanism(answer: Answer, finding: Finding, row: Unit) ->
 # (or names the gap it means: "Between the `SELECT` … and the `UPDATE`, another worker can read the same row")
 _CONSEQUENCE = re.compile(r"^\W*(?:if|when|whenever|so|then|between|this means|that means|as a result|in that case|"
                           r"consequently|which means)\b", re.IGNORECASE)
-_STATES = re.compile(r"\b(?:is|are|was|were)\b", re.IGNORECASE)
+_STATES = re.compile(r"\b(?:is|are|was|were|can|could|may|might|will|would|do|does|did|has|have|had)\b", re.IGNORECASE)
 
 
 def _item_wrong_mechanism(answer: Answer, finding: Finding, lead: Unit) -> str | None:
