@@ -680,3 +680,13 @@ def test_what_the_answer_first_suspected_asserts_nothing():
     turned = ("At first I thought `_validate_share` was fine, but it isn't: it ignores its `job_id` argument and always "
               "validates against `self.current_job`.\n")
     assert grade("stratum", turned)["stratum.stale_job"].passed
+
+
+def test_a_change_to_make_right_after_the_finding_is_no_cause_of_it():
+    item = ("5. **Info leak in `_submit_block`** – the whole serialized block (`block_hex`) is logged at INFO before "
+            "`submitblock`. That's the megabyte line in your hosted logs, readable by contractors. %s\n")
+    assert grade("stratum", item % "Log hash/height/size only.")["stratum.info_leak"].passed
+    # a next sentence that states a cause does bind it: the size alone is the wrong one
+    size = ("5. **Block log in `_submit_block`** – `block_hex` is logged at INFO, a megabyte every time. "
+            "The log line is huge and fills the disk.\n")
+    assert not grade("stratum", size)["stratum.info_leak"].passed

@@ -323,7 +323,7 @@ class _Parser:
             if "__HEREDOC__" in words and body is not None and complete:
                 self.tree.scripts.append((verb, raw))   # (a heredoc's Python is read as written)
             operands = [a for a in _without_redirects(args) if not a.startswith("-")]
-            script = self.tree.files.get(self._resolve(operands[0])) if operands and "-" not in args[:1] else None
+            script = self.tree.files.get(self._resolve(operands[0])) if operands else None
             if script is not None and script.complete:
                 self.tree.scripts.append((verb, script.content))   # `python3 /tmp/fix.py`, a file it wrote
             return

@@ -439,7 +439,8 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             denials.append(Denial(unit, generic, _strong_places(finding, [unit])))
             continue
         before = answer.units[unit.index - 1] if unit.index > 0 else None
-        if before is not None and before.kind == "code" and _second_look_end(text) is not None:
+        second_look = _second_look_end(text)
+        if before is not None and before.kind == "code" and second_look is not None:
             # "I first flagged this line: ```…``` On a second look this isn't actually a bug":
             # the look is at the sentence that showed the code
             before = next((u for u in reversed(answer.units[:before.index])
@@ -466,7 +467,6 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             continue
         # "window_size is computed but never used. This is harmless leftover code.": the
         # pronoun's subject is the sentence before
-        second_look = _second_look_end(text)
         looked_again = second_look is not None
         if second_look is not None:
             # a second look is at the paragraph before, not only its own ("… so the visitor can

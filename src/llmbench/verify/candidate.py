@@ -23,7 +23,7 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from llmbench.grading.filetree import parse_file_tree
+from llmbench.grading.filetree import FileTree, parse_file_tree
 from llmbench.patching import unidiff
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify.blocks import CodeBlock, answer_text, code_blocks, prose
@@ -96,8 +96,11 @@ class Candidate:
     # the answer's commands write the whole file (`cat > pplns.py << 'EOF'`): what it lacks, the
     # program lacks
     written: bool = False
-    # the answer's sed commands that matched no line: edits the program does not carry
+    # the answer's in-place edits (sed commands, patch-script replaces) that matched nothing:
+    # edits the program does not carry
     idle_edits: tuple[str, ...] = ()
+    # the file the answer's commands leave does not parse: it is the whole program
+    unparsable: bool = False
 
     def describe(self) -> str:
         which = ", ".join(str(b) for b in self.blocks)
@@ -202,10 +205,12 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     patched = _apply_diffs(task, diffs, fixtures, primary, errors)
     if patched is not None:
         built.append(patched)
-    edited = _edited_in_place(task, blocks, fixtures, errors)
+    # (each shell block read once, by bash's rules, for both its edits and the files it writes)
+    shells = [(block, parse_file_tree(_as_fenced(block.text))) for block in blocks if not _is_python(block)]
+    edited = _edited_in_place(task, shells, fixtures, errors)
     if edited is not None:
         built.append(edited)
-    written = _written_by_heredoc(task, blocks, fixtures)
+    written = _written_by_heredoc(task, shells, fixtures)
     if written is not None:
         # what the commands write is the program, whatever the other blocks show
         built = [written]
@@ -213,8 +218,8 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     useful = [c for c in built if c.changed or c.idle_edits]
     if useful:
         best = max(useful, key=lambda c: (len(c.changed), -_ORDER[c.kind]))
-        if best.written and not _parses(best.files.get(primary, "")):
-            return best   # the shell writes a file that does not parse: that is the whole program
+        if best.unparsable:
+            return best   # the shell leaves a file that does not parse: that is the whole program
         if _WHERE_IT_RUNS.search(prose(answer_text(final_answer))):
             best.added_state = frozenset().union(*(added_state(fixtures[n], t, uncalled=False)
                                                    for n, t in best.files.items() if n.endswith(".py")))
@@ -245,22 +250,20 @@ _CALL_AT_TOP = re.compile(
     r"|first(?:\s+thing)?\s+in)\s+`?(?:self\.)?(\w+)(?:\(\))?`?", re.IGNORECASE)
 
 
-def _edited_in_place(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], errors: list[str]) -> Candidate | None:
+def _edited_in_place(task: str, shells: list[tuple[CodeBlock, FileTree]], fixtures: dict[str, str],
+                     errors: list[str]) -> Candidate | None:
     """The program the answer's in-place edits leave: its ``sed -i`` commands, applied as the
     shell and sed would, and the ``str.replace`` calls of the Python patch scripts it feeds
     to an interpreter, in order over the task's Python files."""
     names = {name for name in fixtures if name.endswith(".py")}
     texts, used, idle = dict(fixtures), [], []
-    for block in blocks:
-        if _is_python(block):
-            continue
+    for block, tree in shells:
         try:
             edits = sed_edits(block.text, names)
             for name, scripts in edits:
                 texts[name], missed = apply_sed_idle(texts[name], scripts)
                 idle += missed
-            replaced = [edit for _, script in parse_file_tree(_as_fenced(block.text)).scripts
-                        for edit in replace_edits(script, names)]
+            replaced = [edit for _, script in tree.scripts for edit in replace_edits(script, names)]
             for name, replacements in replaced:
                 texts[name], missed = apply_replacements(texts[name], replacements)
                 idle += missed
@@ -276,16 +279,21 @@ def _edited_in_place(task: str, blocks: list[CodeBlock], fixtures: dict[str, str
     if not files and not idle:
         return None
     note = f"the in-place edits (sed -i, patch scripts) of code block{'s' if len(used) > 1 else ''} {', '.join(map(str, used))} applied"
+    changed, state, broken = _left_by_commands(fixtures, files)
+    return Candidate(task, "diff", tuple(used), files, changed, [note + broken], state, written=True,
+                     idle_edits=tuple(idle), unparsable=bool(broken))
+
+
+def _left_by_commands(fixtures: dict[str, str], files: dict[str, str]) -> tuple[frozenset[str], frozenset[str], str]:
+    """(changed definitions, added state, "" or why not) of the files the answer's commands
+    leave. A file that does not parse changed in every part: the run shows the program
+    failing as that file would."""
     try:
         changed = frozenset().union(*(changed_definitions(fixtures[n], t) for n, t in files.items()))
-        state = _added_state(fixtures, files)
+        return changed, _added_state(fixtures, files), ""
     except SyntaxError as exc:
-        # the edits leave a file that does not parse: every part of it changed, and the run
-        # shows the program failing as the file would
         changed = frozenset().union(*(definitions(fixtures[n]) for n in files))
-        state = frozenset()
-        note += f" (the file they leave does not parse: {type(exc).__name__} line {exc.lineno})"
-    return Candidate(task, "diff", tuple(used), files, changed, [note], state, written=True, idle_edits=tuple(idle))
+        return changed, frozenset(), f" (the file left does not parse: {type(exc).__name__} line {exc.lineno})"
 
 
 def _as_fenced(shell: str) -> str:
@@ -295,34 +303,19 @@ def _as_fenced(shell: str) -> str:
     return f"{fence}bash\n{shell}\n{fence}"
 
 
-def _written_by_heredoc(task: str, blocks: list[CodeBlock], fixtures: dict[str, str]) -> Candidate | None:
+def _written_by_heredoc(task: str, shells: list[tuple[CodeBlock, FileTree]], fixtures: dict[str, str]) -> Candidate | None:
     """The program a shell command in the answer writes over one of the task's files (`cat >
     pplns.py << 'EOF'`), read by bash's rules (``filetree``): the file is then exactly what the
     command writes ("# ... unchanged ..." included), as running it leaves it."""
-    for block in blocks:
-        if _is_python(block):
-            continue
-        for created in parse_file_tree(_as_fenced(block.text)).files.values():
+    for block, tree in shells:
+        for created in tree.files.values():
             if created.how != "fenced" and created.name in fixtures and created.name.endswith(".py"):
                 name, body = created.name, created.content
                 note = f"code block {block.index} writes {name} with `{created.command.strip()}`: the file is what it writes"
-                try:
-                    changed, state = changed_definitions(fixtures[name], body), added_state(fixtures[name], body)
-                except SyntaxError as exc:
-                    # the file the shell leaves does not parse: every part of it changed, and
-                    # the run shows the program failing as the file would
-                    changed, state = frozenset(definitions(fixtures[name])), frozenset()
-                    note += f" (the file it writes does not parse: {type(exc).__name__} line {exc.lineno})"
-                return Candidate(task, "full_file", (block.index,), {name: body}, changed, [note], state, written=True)
+                changed, state, broken = _left_by_commands(fixtures, {name: body})
+                return Candidate(task, "full_file", (block.index,), {name: body}, changed, [note + broken], state,
+                                 written=True, unparsable=bool(broken))
     return None
-
-
-def _parses(source: str) -> bool:
-    try:
-        ast.parse(source)
-    except SyntaxError:
-        return False
-    return True
 
 
 def _has_span(span: str, source: str) -> bool:
@@ -511,7 +504,7 @@ def _is_python(block: CodeBlock) -> bool:
     # an unlabelled block counts when it is Python that defines something (methods copied
     # indented too, also under module-level lines: "SATS = …" over "    def calculate_fee(…):")
     lines = block.text.split("\n")
-    start = next((i for i, line in enumerate(lines) if _INDENTED_DEF.match(line)), 0)
+    start = _methods_start(lines)
     for text in ([block.text] if not start else [block.text, "\n".join(lines[start:])]):
         try:
             tree = ast.parse(textwrap.dedent(text))
@@ -609,12 +602,17 @@ def _splice_parts(module_text: str, block: CodeBlock, main_class: str) -> Splice
 _INDENTED_DEF = re.compile(r"^[ \t]+(?:async\s+def|def|@)\b")
 
 
+def _methods_start(lines: list[str]) -> int | None:
+    """The first line of a method copied with its class indentation, if any."""
+    return next((i for i, line in enumerate(lines) if _INDENTED_DEF.match(line)), None)
+
+
 def _splice_head_and_methods(module_text: str, block: CodeBlock, main_class: str) -> SpliceResult | None:
     """A block whose module-level lines (imports, constants) come before methods copied with
     their class indentation ("SATS_PER_BTC = 100_000_000" over "    def calculate_fee(…):"),
     spliced as the two snippets it is; None unless both splice."""
     lines = block.text.split("\n")
-    start = next((i for i, line in enumerate(lines) if _INDENTED_DEF.match(line)), None)
+    start = _methods_start(lines)
     head = [line for line in lines[:start] if line.strip()] if start else []
     if not head or any(line[:1].isspace() for line in head) or head[-1].rstrip().endswith((":", "\\", ",", "(")):
         return None

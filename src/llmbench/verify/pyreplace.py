@@ -27,7 +27,7 @@ def replace_edits(source: str, file_names: set[str]) -> list[tuple[str, list[tup
     Raises UnknownScript when it changes one in a way this module does not read."""
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError):   # (not Python, or deeper than the parser goes)
         return []
     paths: dict[str, str] = {}      # variable -> task file it names (Path("x.py") or "x.py")
     texts: dict[str, str] = {}      # variable -> task file whose text it holds
@@ -57,7 +57,7 @@ def replace_edits(source: str, file_names: set[str]) -> list[tuple[str, list[tup
 def _literal(node: ast.expr) -> str | None:
     try:
         value = ast.literal_eval(node)
-    except ValueError:
+    except (ValueError, TypeError, RecursionError):
         return None
     return value if isinstance(value, str) else None
 

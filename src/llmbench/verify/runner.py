@@ -195,7 +195,8 @@ _RAISED_BY_ANSWER = "a line the answer wrote raises: "
 
 
 def _idle_edit_of(check_id: str, candidate) -> str | None:
-    """The answer's sed command that is this check's fix and matched no line, if any."""
+    """The answer's in-place edit (a sed command, a patch script's replace) that is this
+    check's fix and matched nothing, if any."""
     pattern = EDIT_OF.get(check_id)
     if not isinstance(candidate, Candidate) or pattern is None:
         return None

@@ -21,6 +21,9 @@ import _harness
 from _harness import Probe, expect
 
 FILES = ("h-manifest.conf", "h-config.sh", "h-run.sh", "h-stats.sh")
+# what HiveOS does before the miner's scripts run: source the manifest and h-config.sh
+SOURCE_CONFIG = ('[ -f h-manifest.conf ] && . ./h-manifest.conf >/dev/null 2>&1; '
+                 '. ./h-config.sh >/dev/null 2>&1; ')
 ANSWER_TIMEOUT = 5.0
 SHELL_TIMEOUT = 3.0
 STATS_TIMEOUT = 6.0     # netcat's -w idle wait on ethminer's open connection counts too
@@ -215,12 +218,15 @@ def read(path):
 # -- probes --------------------------------------------------------------------
 
 def _given(ctx):
-    """The wrapper files the answer writes (names it; a file it never gives is judged by
-    that file's own check, not by where or how the others were written)."""
+    """The wrapper files the answer writes, the target of a redirect or a tee (else those it
+    names): a file it never gives, one h-run.sh only sources, is judged by that file's own
+    check, not by where or how the others were written."""
     answer = _answer_script(ctx)
-    # (written: the target of a redirect or a tee; a name h-run.sh only sources is not given)
-    return [name for name in FILES if re.search(r"(?:>>?|\btee\b(?:\s+-a)?)\s*[^\s;|&<>]*" + re.escape(name) + r"\b", answer)] \
-        or [name for name in FILES if name in answer] or list(FILES)
+    written = [name for name in FILES if re.search(_WRITTEN_TO % re.escape(name), answer)]
+    return written or [name for name in FILES if name in answer] or list(FILES)
+
+
+_WRITTEN_TO = r"(?:>>?|\btee\b(?:\s+-a)?)\s*[^\s;|&<>]*%s\b"
 
 
 def _answer_script(ctx):
@@ -410,8 +416,7 @@ def run_h_run(ctx):
 
 def _survives_h_config(where, env):
     marker = "llmbench-after-h-config"
-    script = ('[ -f h-manifest.conf ] && . ./h-manifest.conf >/dev/null 2>&1; '
-              f'. ./h-config.sh >/dev/null 2>&1; printf {marker}')
+    script = f"{SOURCE_CONFIG}printf {marker}"
     _code, out, _err, _ = run_shell(["bash", "-c", script], where, env)
     return marker in out
 
@@ -495,8 +500,7 @@ def _config_carries_flight_sheet(ctx, where):
     env = base_env(ctx.home, FLIGHT_SHEET)
     # every variable it sets, exported or not, arrays whole: reading is this check's, exporting
     # h_config's (an exported array reaches no child, which is h_config's failure)
-    script = ('[ -f h-manifest.conf ] && . ./h-manifest.conf >/dev/null 2>&1; '
-              '. ./h-config.sh >/dev/null 2>&1; for v in $(compgen -v); do '
+    script = (SOURCE_CONFIG + 'for v in $(compgen -v); do '
               'case "$v" in CUSTOM_*|BASH*|FUNCNAME|PIPESTATUS|_|__value) ;; '
               '*) declare -n __value="$v"; printf "%s\\0" "${__value[@]}"; unset -n __value;; esac; done')
     code, out, _err, _ = run_shell(["bash", "-c", script], where, env)
@@ -567,8 +571,7 @@ def _read_but_never_set(where, env, run_text):
     ethminer an empty pool."""
     if not run_text:
         return []
-    script = ('[ -f h-manifest.conf ] && . ./h-manifest.conf >/dev/null 2>&1; '
-              '. ./h-config.sh >/dev/null 2>&1; compgen -v')
+    script = SOURCE_CONFIG + "compgen -v"
     _code, out, _err, _ = run_shell(["bash", "-c", script], where, env)
     known = set(out.split()) | set(env)
     own = {a or b for a, b in _SET.findall(run_text)}
@@ -580,8 +583,7 @@ def probe_h_config_exports_settings(ctx):
     where = require_dir(ctx)
     expect(answer_wrote(where, "h-config.sh"), "h-config.sh was not created")
     env = base_env(ctx.home, FLIGHT_SHEET)
-    script = ('[ -f h-manifest.conf ] && . ./h-manifest.conf >/dev/null 2>&1; '
-              '. ./h-config.sh >/dev/null 2>&1; env -0')
+    script = SOURCE_CONFIG + 'env -0'
     code, out, err, _ = run_shell(["bash", "-c", script], where, env)
     new = {k: v for k, v in (item.split("=", 1) for item in out.split("\0") if "=" in item)
            if k not in env and not k.startswith("CUSTOM_") and k not in ("PWD", "SHLVL", "_", "OLDPWD")}
