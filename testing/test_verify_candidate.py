@@ -192,10 +192,12 @@ def test_an_init_assignment_given_in_prose_joins_init_when_the_code_reads_it_and
     candidate = build_candidate("zmq", answer)
     assert isinstance(candidate, Candidate)
     assert "self.rcv_timeout_ms = rcv_timeout_ms" in method_source(candidate.files["zmq_listener.py"], "ZMQListener", "__init__")
-    # a sentence naming a line of __init__ the code already sets (or one to remove) adds nothing
+    assert "self.socket" not in method_source(candidate.files["zmq_listener.py"], "ZMQListener", "__init__")
+    # a sentence naming a line of __init__ to remove takes it out and adds nothing
     quoted = fenced(LISTEN_WITH_OWN_TIMEOUT) + "\nRemove `self.socket = self.context.socket(zmq.SUB)` from `__init__`.\n"
     init = method_source(build_candidate("zmq", quoted).files["zmq_listener.py"], "ZMQListener", "__init__")
-    assert init == method_source(read_fixture("zmq_listener.py"), "ZMQListener", "__init__")
+    original = method_source(read_fixture("zmq_listener.py"), "ZMQListener", "__init__")
+    assert init == original.replace("\n    self.socket = self.context.socket(zmq.SUB)", "")
     # nor does an assignment in a sentence that does not name __init__
     elsewhere = fenced(LISTEN_WITH_OWN_TIMEOUT) + "\nThe timeout could be `self.rcv_timeout_ms = 500`.\n"
     assert "rcv_timeout_ms = 500" not in build_candidate("zmq", elsewhere).files["zmq_listener.py"]
@@ -755,8 +757,11 @@ def test_a_self_assignment_the_prose_puts_in_init_is_placed_whatever_dots_its_co
 
 def test_lines_the_prose_takes_out_of_a_function_the_code_leaves_are_a_change_the_program_lacks():
     code = fenced("    def _listen(self):\n        sock = self.context.socket(zmq.SUB)\n        sock.connect(self.endpoint)\n")
-    told = code + "\nand remove the `connect`/`SUBSCRIBE` lines from `start()`.\n"
-    assert "connect" in build_candidate("zmq", told).prose_only["ZMQListener.start"]
+    told = code + "\nand remove the `bind`/`XSUBSCRIBE` lines from `start()`.\n"
+    assert "bind" in build_candidate("zmq", told).prose_only["ZMQListener.start"]
+    # (lines it holds are taken out: the program carries that change)
+    applied = build_candidate("zmq", code + "\nand remove the `connect`/`SUBSCRIBE` lines from `start()`.\n")
+    assert "ZMQListener.start" in applied.changed and "ZMQListener.start" not in applied.prose_only
     # a function the code itself rewrites carries its own change
     rewritten = told + "\n" + fenced("    def start(self):\n        self.running = True\n")
     assert "ZMQListener.start" not in build_candidate("zmq", rewritten).prose_only
@@ -780,3 +785,30 @@ def test_module_level_lines_over_indented_methods_are_spliced_apart():
     # a head that opens a block of its own is one snippet, not two
     opened = block.replace("SATS_PER_BTC = 100_000_000\n", "if True:\n")
     assert not isinstance(build_candidate("payment", opened), Candidate)
+
+
+def test_bare_lines_under_a_lead_in_naming_init_are_set_in_init():
+    lines = fenced("        self.jobs = OrderedDict()            # job_id -> job\n        self.recent_shares = OrderedDict()\n")
+    built = build_candidate("stratum", "In `__init__`:\n\n" + lines)
+    assert isinstance(built, Candidate), built
+    init = method_source(built.files["stratum_server.py"], "StratumServer", "__init__")
+    assert "self.jobs = OrderedDict()" in init and init.count("self.recent_shares") == 1
+    # under a lead-in that names another place, the same lines are not put into __init__
+    elsewhere = build_candidate("stratum", "In `broadcast_job()`, after the job is built:\n\n" + lines)
+    assert not isinstance(elsewhere, Candidate) or "self.jobs" not in method_source(
+        elsewhere.files["stratum_server.py"], "StratumServer", "__init__")
+
+
+def test_a_module_constant_given_in_prose_joins_the_module_when_the_code_reads_it():
+    helper = fenced("    def _expire_shares(self):\n        cutoff = time.time() - SHARE_RETENTION\n"
+                    "        while self.recent_shares:\n            key, ts = next(iter(self.recent_shares.items()))\n"
+                    "            if ts >= cutoff:\n                break\n            del self.recent_shares[key]\n")
+    told = "**Share expiry** (`SHARE_RETENTION = 900` at module level)\n" + helper
+    text = build_candidate("stratum", told).files["stratum_server.py"]
+    assert "\nSHARE_RETENTION = 900\n" in text
+    ast.parse(text)
+    # a constant the code does not read, or one it defines itself, is not added
+    unread = build_candidate("stratum", "(`MAX_AGE = 900` at module level)\n" + helper)
+    assert "MAX_AGE" not in unread.files["stratum_server.py"]
+    defined = build_candidate("stratum", told + fenced("SHARE_RETENTION = 600\n"))
+    assert defined.files["stratum_server.py"].count("SHARE_RETENTION =") == 1

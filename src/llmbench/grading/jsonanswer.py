@@ -66,4 +66,6 @@ def is_code_line(key, value) -> bool:
         tree = ast.parse(value.strip())
     except SyntaxError:
         return False
+    if len(tree.body) == 1 and isinstance(tree.body[0], ast.AnnAssign) and tree.body[0].value is None:
+        return False   # "Optional: socket.setsockopt(zmq.RCVHWM, 1000)" is a label over code, not a statement
     return any(isinstance(n, (ast.Assign, ast.AugAssign, ast.Call)) for n in ast.walk(tree))

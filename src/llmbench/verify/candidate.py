@@ -27,6 +27,7 @@ from llmbench.grading.filetree import FileTree, parse_file_tree
 from llmbench.patching import unidiff
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify.blocks import CodeBlock, answer_text, code_blocks, prose
+from llmbench.verify.prose_edits import apply_removals, removal_instructions, sentences_of
 from llmbench.verify.pyreplace import UnknownScript, apply_replacements, replace_edits
 from llmbench.verify.sedscript import UnknownEdit, apply_sed_idle, sed_edits
 from llmbench.verify.splice import (
@@ -192,6 +193,9 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     told = _init_lines_in_prose(text, python, fixtures[primary], len(blocks) + 1)
     if told is not None:
         python.append(told)
+    constants = _constants_in_prose(text, python, fixtures[primary], len(blocks) + 2)
+    if constants is not None:
+        python.insert(0, constants)
     errors: list[str] = []
     built: list[Candidate] = []
     for block in python:
@@ -230,8 +234,9 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
         best.prose_only = {name: "\n".join(missing) for name, spans in _changed_in_prose(text, python, fixtures[primary]).items()
                            if (missing := [span for span in spans if not any(_has_span(span, had.get(name, ""))
                                                                              for had in (carried, original))])}
-        # lines the prose takes out of a function the code leaves as it was ("and the
-        # `connect`/`SUBSCRIBE` lines from `start()`"): a change the program does not carry
+        # what the prose says to take out ("Remove the socket lines from `__init__`") goes;
+        # lines it takes out that the program does not hold are a change it does not carry
+        _apply_prose_removals(best, text, fixtures[primary], primary, main_class)
         for name, sentence in _removed_in_prose(text, fixtures[primary]).items():
             if name not in best.changed:
                 best.prose_only[name] = "\n".join(filter(None, (best.prose_only.get(name), sentence)))
@@ -241,6 +246,18 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
     if python or diffs:
         return NoCandidate("no code change: the answer's code leaves the fixture's functions as they were")
     return NoCandidate("no code in the answer")
+
+
+def _apply_prose_removals(best: Candidate, text: str, fixture: str, primary: str, main_class: str) -> None:
+    functions = {name.split(".")[-1] for name in _unparsed(fixture)}
+    instructions = removal_instructions(sentences_of(prose(text)), functions)
+    if not instructions:
+        return
+    program, removed = apply_removals(best.files.get(primary, fixture), main_class, instructions)
+    if removed:
+        best.files[primary] = program
+        best.changed = best.changed | frozenset(removed)
+        best.notes.append(f"the statements the prose says to take out of {', '.join(removed)} removed")
 
 
 # "Call `self._prune_recent_shares()` at the top of `_handle_submit`": where the answer's new
@@ -392,9 +409,52 @@ def _init_lines_in_prose(text: str, python: list[CodeBlock], fixture: str, index
                     and all(t.attr not in assigned and re.search(rf"\bself\.{t.attr}\b", code)
                             for t in tree.body[0].targets if isinstance(t, ast.Attribute))):
                 lines.append(span.strip())
+    for sentence in (s for s in sentences_of(prose(text)) if "__init__" in s):
+        # (and unquoted: "__init__: remove the three self.socket lines, store self.rcv_timeout_ms = rcv_timeout_ms")
+        for span in _UNQUOTED_SELF_SET.findall(_INLINE_CODE.sub("", sentence)):
+            attribute = span.split("=")[0].strip()[len("self."):]
+            if attribute not in assigned and re.search(rf"\bself\.{attribute}\b", code) and span not in lines:
+                lines.append(span)
     if not lines:
         return None
     return CodeBlock(index, "python", "# __init__\n" + "\n".join(lines) + "\n", 0)
+
+
+_UNQUOTED_SELF_SET = re.compile(r"(?<![\w.])self\.\w+ ?= ?[A-Za-z_][\w.]*(?:\(\))?(?![\w.(])")
+
+
+_CONSTANT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _constants_in_prose(text: str, python: list[CodeBlock], fixture: str, index: int) -> CodeBlock | None:
+    """Module constants the prose gives in inline code ("(`SHARE_RETENTION = 900` at module
+    level)") that the answer's code reads and nothing defines, as a block of their own."""
+    code = "\n".join(b.text for b in python)
+    lines: list[str] = []
+    for span in _INLINE_CODE.findall(prose(text)):
+        try:
+            tree = ast.parse(span.strip())
+        except SyntaxError:
+            continue
+        stmt = tree.body[0] if len(tree.body) == 1 else None
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and _CONSTANT_NAME.match(stmt.targets[0].id) and _is_literal(stmt.value)):
+            continue
+        name = stmt.targets[0].id
+        defined = re.compile(rf"^\s*{name}\s*(?::[^=\n]+)?=(?!=)", re.MULTILINE)
+        if re.search(rf"\b{name}\b", code) and not defined.search(fixture) and not defined.search(code) \
+                and span.strip() not in lines:
+            lines.append(span.strip())
+    return CodeBlock(index, "python", "\n".join(lines) + "\n", 0) if lines else None
+
+
+def _is_literal(node: ast.expr) -> bool:
+    """A number, string or arithmetic of them (``15 * 60``)."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, (int, float, str))
+    if isinstance(node, ast.BinOp):
+        return _is_literal(node.left) and _is_literal(node.right)
+    return isinstance(node, ast.UnaryOp) and _is_literal(node.operand)
 
 
 _SENTENCE = re.compile(r"[^.\n]*(?:`[^`\n]*`[^.\n]*)*(?:\.[)\]\"'*_]*(?=\s|$)|\n|$)")   # ("(… the fee.)")
@@ -633,6 +693,7 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
     notes: list[str] = []
     for block in blocks:
         target = _label_file(block) if _label_file(block) in texts and _label_file(block).endswith(".py") else primary
+        block = _under_init_lead(block)
         removed = _lines_removed(texts[target], block)
         if removed is not None:
             used.append(block.index)
@@ -667,6 +728,25 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
     return Candidate(task, "splice", tuple(used), files, changed, notes, _added_state(fixtures, files), tuple(unplaced))
 
 
+# "In `__init__`:" (or "Add to `__init__`:") over bare lines: what the block sets, it sets there
+_INIT_LEAD = re.compile(r"^\W*(?:(?:and|then|also)\s+)?(?:(?:in|inside|within)\s+|(?:add|set|initiali[sz]e)\s+(?:\w+\s+){0,3}(?:to|in)\s+)"
+                        r"(?:the\s+)?`?(?:self\.)?__init__(?:\(\))?`?(?:\s*,\s*(?:add|set|initiali[sz]e|create|store|keep)\b[^:]*)?\s*:\s*$",
+                        re.IGNORECASE)
+_DEFINES = re.compile(r"^\s*(?:(?:async\s+)?def|class)\b|^\s*@")
+
+
+def _under_init_lead(block: CodeBlock) -> CodeBlock:
+    """A block of bare lines under a lead-in naming ``__init__`` as the ``# __init__`` part
+    it is; any other block as it is."""
+    lines = [line for line in block.text.splitlines() if line.strip()]
+    # (a block of definitions, or one that names its part itself, is read as it is)
+    if not lines or lines[0].lstrip().startswith("#") or any(_DEFINES.match(line) for line in lines):
+        return block
+    if not _INIT_LEAD.match(re.split(r"[;.]\s", block.lead)[-1]):
+        return block
+    return replace(block, text="# __init__\n" + textwrap.dedent(block.text))
+
+
 # "and in `calculate_payouts()` drop the two unused lines:" over the lines themselves
 _REMOVE_LEAD = re.compile(r"\b(?:drop|remove|delete)\b[^:]*\blines?\b[^:]*:\s*$", re.IGNORECASE)
 
@@ -675,7 +755,9 @@ def _lines_removed(program: str, block: CodeBlock) -> str | None:
     """The program without the lines a block quotes, when its lead-in says to remove them and
     they stand together, once, in the program; None otherwise."""
     quoted = [line.strip() for line in block.text.splitlines() if line.strip()]
-    if not quoted or not _REMOVE_LEAD.search(block.lead):
+    # (the lead's last clause: "Drop it from the log line; log hash + height after the RPC:"
+    # shows what to log)
+    if not quoted or not _REMOVE_LEAD.search(re.split(r"[;.]\s", block.lead)[-1]):
         return None
     lines = program.splitlines()
     filled = [k for k, line in enumerate(lines) if line.strip()]

@@ -678,7 +678,7 @@ class _ApiHandler(socketserver.StreamRequestHandler):
             if hung_up:
                 continue
             try:
-                self.wfile.write((json.dumps(reply) + "\n").encode())
+                self.wfile.write((json.dumps(reply, separators=(",", ":")) + "\n").encode())   # compact, as ethminer writes it
                 self.wfile.flush()
             except OSError:
                 # the client hung up: still read what it sent (an HTTP client's body comes

@@ -1,0 +1,174 @@
+"""Statements an answer's prose says to take out of a function, taken out.
+
+Answers often give the new code of one function and say in words what goes from another:
+"Remove the socket lines from `__init__`", "start(): remove socket.connect() and the
+SUBSCRIBE loop", "delete the `logger.info("block candidate ...", block_hex)` call from
+`_submit_block`". A reader applying the answer does both, so the candidate does too.
+
+Each instruction names its function (after "from"/"in", or as a label that opens the
+sentence: "start(): …", "In `start()`, …") and what goes: inline code (a statement, a call
+with "..." for what it leaves out, or a name) or the names of code ("the socket lines", "the
+SUBSCRIBE loop"). A statement of that function's body goes when it holds one of them (a
+loop only for "… loop"); names that the function's code does not hold take nothing out.
+An instruction that matches nothing is left to the run's other readers.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+# the verb, unless negated or asked about ("do not remove", "no need to drop", "why remove …?")
+_VERB = re.compile(r"(?<![\w-])(?:remove|delete|drop|take out|get rid of|strip)\b", re.IGNORECASE)
+_NEGATED = re.compile(r"\b(?:not|n't|never|no need to|without|instead of|rather than|why)\s+(?:\w+\s+)?$", re.IGNORECASE)
+# where the object ends: the function it is taken from, or the next clause
+_FROM = re.compile(r"\s+(?:from|in|out of|inside)\s+(`[^`\n]+`|(?:self\.)?\w+\(\))", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"\s*(?:;|\s\(|,\s|\.(?:\s|$)|:\s|\s(?:and|then)\s+(?:store|set|add|keep|call|replace|use|move|create|put|make|pass)\b|$)",
+                         re.IGNORECASE)
+# the function a sentence is about when it opens on it: "start(): …", "`__init__`: …", "In `start()`, …"
+_LABEL = re.compile(r"^\W*(?:(?:in|inside)\s+)?`?(?:self\.)?(\w+)(?:\(\))?`?\s*[:,—–-]\s", re.IGNORECASE)
+_SPAN = re.compile(r"`([^`\n]+)`")
+_WORD = re.compile(r"[A-Za-z_][\w.]*(?:\(\))?")
+_LOOP = re.compile(r"\bloops?\b", re.IGNORECASE)
+_NOT_CODE = frozenset("""the a an this that these those its their both all every each one two three four five
+    line lines call calls loop loops statement statements assignment assignments code block blocks part parts
+    and or plus also old existing original unused extra now whole entire it them they""".split())
+
+
+_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*(])")
+
+
+def sentences_of(prose: str) -> list[str]:
+    """The prose's sentences: each line split where a sentence ends (a dot inside code such
+    as "socket.connect()" ends none)."""
+    return [s for line in prose.splitlines() for s in _SENTENCES.split(line) if s.strip()]
+
+
+def removal_instructions(sentences: list[str], functions: set[str]) -> list[tuple[str | None, list[tuple[str, bool]]]]:
+    """(function, [(what, loops only), …]) for each instruction to take code out of one of
+    ``functions`` (bare names); the function is None when the instruction names none and
+    quotes the code it takes out."""
+    found: list[tuple[str | None, list[tuple[str, bool]]]] = []
+    for sentence in sentences:
+        text = sentence.strip()
+        if not text or text.rstrip("*_ ").endswith("?"):
+            continue
+        label = _LABEL.match(text)
+        for verb in _VERB.finditer(text):
+            if _NEGATED.search(text[:verb.start()]):
+                continue
+            rest = text[verb.end():]
+            while rest:
+                # (what inline code holds ends nothing: `logger.info("…", block_hex)`)
+                masked = _SPAN.sub(lambda m: "`" + "x" * (len(m.group(0)) - 2) + "`", rest)
+                source = _FROM.search(masked)
+                end = _CLAUSE_END.search(masked)
+                stop = min(source.start() if source else len(rest), end.start() if end else len(rest))
+                named = source is not None and source.start() == stop
+                name = _name(rest[source.start(1):source.end(1)]) if source is not None and named else (label.group(1) if label else None)
+                parts = _split_parts(rest[:stop], masked[:stop])
+                items = [item for item in map(_item, parts) if item[0]]
+                if name in functions and items:
+                    found.append((name, items))
+                elif name is None and items and all(_SPAN.search(part) for part in parts if part.strip()):
+                    found.append((None, items))
+                # "… from `__init__` (keep …) and the `connect` lines from `start()`": one verb, two places
+                more = _AND_MORE.match(masked[source.end():]) if source is not None and named else None
+                rest = rest[source.end() + more.end():] if source is not None and more else ""
+    return found
+
+
+def _split_parts(text: str, masked: str) -> list[str]:
+    cuts = [0] + [i for m in _PARTS.finditer(masked) for i in (m.start(), m.end())] + [len(text)]
+    return [text[a:b] for a, b in zip(cuts[::2], cuts[1::2], strict=True)]
+
+
+_PARTS = re.compile(r"\s+(?:and|or|plus)\s+|\s*/\s*|,\s+")
+_AND_MORE = re.compile(r"^\s*(?:\([^)]*\)\s*)?,?\s*(?:and|plus)\s+(?=\S)", re.IGNORECASE)
+
+
+def _name(text: str) -> str:
+    return re.sub(r"^self\.|\(\)$", "", text.strip("`").strip())
+
+
+def _item(part: str) -> tuple[str, bool]:
+    """(what the part names as code, whether only a loop is meant)."""
+    loop = bool(_LOOP.search(part))
+    span = _SPAN.search(part)
+    if span:
+        return span.group(1).strip(), loop
+    words = [w for w in _WORD.findall(part) if w.lower() not in _NOT_CODE]
+    return (words[0] if len(words) == 1 else ""), loop
+
+
+def _normal(code: str) -> str:
+    return re.sub(r"\s+", "", code)
+
+
+def _holds(statement_source: str, what: str) -> bool:
+    if "..." in what or "…" in what:
+        # a call quoted with what it leaves out: `logger.info("block candidate ...", block_hex)`
+        # (its words, in order: the "..." may stand for the rest of a string and other arguments)
+        words = [re.escape(w) for w in re.findall(r"[\w.]*\w", re.sub(r"\.\.\.|…", " ", what))]
+        return bool(words) and re.search(r"(?<![\w])" + r"(?![\w])[\s\S]*?(?<![\w])".join(words) + r"(?![\w])",
+                                         statement_source) is not None
+    bare = what[:-2] if what.endswith("()") else what
+    if re.fullmatch(r"[\w.]+", bare):
+        return re.search(rf"(?<![\w]){re.escape(bare)}(?![\w])", statement_source) is not None
+    return _normal(what) in _normal(statement_source)
+
+
+def apply_removals(program: str, main_class: str, instructions: list[tuple[str | None, list[tuple[str, bool]]]]) -> tuple[str, list[str]]:
+    """The program without the statements the instructions name, and the functions changed
+    (``Class.method`` or ``function``)."""
+    changed: list[str] = []
+    for name, items in instructions:
+        try:
+            tree = ast.parse(program)
+        except SyntaxError:
+            return program, changed
+        candidates = [_function(tree, main_class, name)] if name else list(_functions(tree, main_class))
+        held = [(f, q) for f, q in candidates if f is not None and _gone(program, f, items)]
+        if len(held) != 1:
+            continue   # (quoted code with no function named goes only where it is once)
+        func, qualified = held[0]
+        lines = program.split("\n")
+        gone = _gone(program, func, items)
+        keep_pass = len(gone) == len(func.body)
+        for stmt in sorted(gone, key=lambda s: s.lineno, reverse=True):
+            end = stmt.end_lineno or stmt.lineno
+            indent = lines[stmt.lineno - 1][:len(lines[stmt.lineno - 1]) - len(lines[stmt.lineno - 1].lstrip())]
+            lines[stmt.lineno - 1:end] = [indent + "pass"] if keep_pass and stmt is gone[0] else []
+        program = "\n".join(lines)
+        changed.append(qualified)
+    return program, changed
+
+
+def _gone(program: str, func: ast.FunctionDef | ast.AsyncFunctionDef, items: list[tuple[str, bool]]) -> list[ast.stmt]:
+    """The statements of the function's body that hold what the items name."""
+    return [stmt for stmt in func.body
+            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and any(_holds(ast.get_source_segment(program, stmt) or "", what)
+                    and (not loop or isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)))
+                    for what, loop in items)]
+
+
+def _functions(tree: ast.Module, main_class: str):
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == main_class:
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    yield item, f"{main_class}.{item.name}"
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node, node.name
+
+
+def _function(tree: ast.Module, main_class: str, name: str) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, str]:
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == main_class:
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == name:
+                    return item, f"{main_class}.{name}"
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return node, name
+    return None, ""
