@@ -747,3 +747,37 @@ def test_the_sentences_that_explain_a_second_look_retract_nothing_whatever_they_
     assert not verdict.passed and verdict.kind == "denial", verdict
     turned = race + "But the membership test and `add()` still let two workers both claim the payout."
     assert grade("payment", turned)["payment.race_condition"].passed
+
+
+def test_a_first_glance_taken_back_on_closer_inspection_is_no_injection_finding():
+    section = ("## 4. The auditor's finding: `get_payment_history`\n\nAt first glance this looks like SQL injection, since "
+               "`address` is formatted straight into the query. On closer inspection, though, it is not exploitable: "
+               "valid Bitcoin addresses cannot contain a quote character, and `limit` goes through `int()`. I would "
+               "rate this as low risk and leave the query as it is (switching to `?` placeholders would only be a "
+               "style improvement).\n")
+    assert not grade("payment", section)["payment.sql_injection"].passed
+    found = ("## 4. The auditor's finding: `get_payment_history`\n\n`get_payment_history()` formats `address` straight "
+             "into the query with an f-string, so a visitor can inject SQL. Bind it with a `?` placeholder.\n")
+    assert grade("payment", found)["payment.sql_injection"].passed
+
+
+def test_a_status_variable_set_to_review_after_the_send_is_the_atomicity_fix():
+    code = ("```python\n    def _execute_payment(self, payout_id, address, amount):\n        attempted = False\n"
+            "        conn = self._connect()\n        try:\n            attempted = True\n"
+            "            txid = self._send_payment(address, amount)\n            return txid\n        except Exception:\n"
+            "            new_status = %s\n"
+            "            conn.execute(\"UPDATE payouts SET status = ? WHERE id = ?\", (new_status, payout_id))\n"
+            "            conn.commit()\n            return None\n```\n")
+    assert grade("payment", code % '"review" if attempted else "pending"')["payment.atomicity"].passed
+    assert not grade("payment", code % '"pending"')["payment.atomicity"].passed
+
+
+def test_a_sentence_about_a_decoy_that_names_the_status_only_in_its_consequence_is_at_the_decoy():
+    decoy = ("`get_payment_history` reads the `payouts` table while the workers are updating it, with no transaction "
+             "around the read, so the dashboard can show a payout whose status and txid don't match.\n")
+    verdict = grade("payment", decoy)["payment.atomicity"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict
+    # the decoy as the subject with the defect's place in a cause of its own is still the finding
+    cause = ("`_worker_loop` pays the same payout again, because `_execute_payment` resets the row to `pending` "
+             "even though the coins were already sent.\n")
+    assert grade("payment", cause)["payment.atomicity"].passed

@@ -427,3 +427,29 @@ def test_a_correction_on_re_reading_that_calls_it_used_denies_it():
                            "relies on it, so it is used and should be left as it is.\n")
     verdict = grade("pplns", corrected)["pplns.window_size_unused"]
     assert not verdict.passed and verdict.kind == "denial", verdict
+
+
+def test_a_literal_that_does_not_depend_on_the_config_is_the_hard_coded_window():
+    finding = ("In `PPLNSManager.__init__`, the line `self.share_window = 10000` assigns a constant. It does not depend "
+               "on `config` at all.\n")
+    assert grade("pplns", finding)["pplns.hardcoded_share_window"].passed
+    # the same words said of the dashboard method are about it, not the literal
+    dashboard = ("### 1. `get_worker_stats()` ignores the configured window\n\n"
+                 "The dashboard reads its numbers from `get_worker_stats()`. That method builds its result from a fixed "
+                 "window instead of the configured `pplns_window`. That is why it still says `window_limit: 10000`.\n")
+    verdict = grade("pplns", dashboard)["pplns.hardcoded_share_window"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict
+
+
+def test_a_rewritten_calculate_payouts_without_the_window_size_line_is_its_fix():
+    source = read_fixture("pplns.py")
+    start = source.index("    def calculate_payouts(")
+    end = source.index("\n    def ", start + 10)
+    method = source[start:end].rstrip() + "\n"
+    dropped = "\n".join(line for line in method.splitlines()
+                        if "window_size" not in line and "net_diff" not in line) + "\n"
+    assert grade("pplns", f"```python\n{dropped}```\n")["pplns.window_size_unused"].passed
+    # the method as it was, or only its opening lines, is no such fix
+    assert not grade("pplns", f"```python\n{method}```\n")["pplns.window_size_unused"].passed
+    opening = "\n".join(dropped.splitlines()[:5]) + "\n"
+    assert not grade("pplns", f"```python\n{opening}```\n")["pplns.window_size_unused"].passed

@@ -690,3 +690,25 @@ def test_a_change_to_make_right_after_the_finding_is_no_cause_of_it():
     size = ("5. **Block log in `_submit_block`** – `block_hex` is logged at INFO, a megabyte every time. "
             "The log line is huge and fills the disk.\n")
     assert not grade("stratum", size)["stratum.info_leak"].passed
+
+
+def test_a_second_look_that_says_it_cannot_be_the_cause_takes_the_finding_back():
+    note = ("## Note on `_build_header`\n\nAt first I suspected `_build_header()`, because `previousblockhash` is packed "
+            "without reversing it to little-endian. But on reflection this can't be the cause: if the header were built "
+            "in the wrong byte order, every share would be rejected. %s\n")
+    assert not grade("stratum", note % "So I would leave it as is.")["stratum.byte_order"].passed
+    assert not grade("stratum", note % "")["stratum.byte_order"].passed
+    found = ("## `_build_header`\n\n`_build_header()` copies `previousblockhash` without reversing it to little-endian, "
+             "so the header hashes to the wrong value and bitcoind refuses the block.\n")
+    assert grade("stratum", found)["stratum.byte_order"].passed
+
+
+def test_rejects_blamed_on_a_difficulty_change_are_the_wrong_mechanism():
+    blamed = ("`_validate_share()` checks shares with `session.difficulty` as it is now. Stratum miners apply a new "
+              "`mining.set_difficulty` only to the next job, so shares that were found under the previous job but "
+              "arrive after the difficulty has changed are checked against the wrong target.\n")
+    verdict = grade("stratum", blamed)["stratum.stale_job"]
+    assert not verdict.passed and verdict.kind == "wrong_mechanism", verdict
+    right = ("`_validate_share()` ignores the `job_id` the miner sends and checks every share against "
+             "`self.current_job`, so shares found under the previous job are checked against the new one and rejected.\n")
+    assert grade("stratum", right)["stratum.stale_job"].passed

@@ -381,3 +381,18 @@ def test_what_a_heredoc_written_file_lacks_the_program_lacks():
     assert run["status"] == "failed" and "all the program has" in run["detail"], run
     whole = Verifier().run("pplns", heredoc("pplns.py", fixed))["pplns.config_key_mismatch"]
     assert whole["status"] == "passed", whole
+
+
+@needs_sandbox
+def test_an_attribute_the_prose_takes_out_that_the_program_still_uses_fails_the_fix():
+    payouts = ("    def calculate_payouts(self, block_reward_sat, block_height):\n"
+               "        window = int(self.config.get(\"pplns_window\", 10000))\n"
+               "        with self._connect() as conn:\n            shares = self._last_shares(conn, window)\n"
+               "        ...\n")
+    told = fenced(payouts) + "\nYou can delete `self.share_window` from `__init__` afterwards.\n"
+    built = build_candidate("pplns", told)
+    assert built.prose_removed == frozenset({"share_window"})
+    run = Verifier().run("pplns", told)["pplns.config_key_mismatch"]
+    assert run["status"] == "failed" and "takes 'share_window' out of the program" in run["detail"], run
+    # with the attribute kept, the same fix is judged on the window it pays
+    assert Verifier().run("pplns", fenced(payouts))["pplns.config_key_mismatch"]["status"] != "error"

@@ -812,3 +812,15 @@ def test_a_module_constant_given_in_prose_joins_the_module_when_the_code_reads_i
     assert "MAX_AGE" not in unread.files["stratum_server.py"]
     defined = build_candidate("stratum", told + fenced("SHARE_RETENTION = 600\n"))
     assert defined.files["stratum_server.py"].count("SHARE_RETENTION =") == 1
+
+
+def test_a_part_under_a_method_comment_after_the_methods_a_block_rewrites_goes_into_that_method():
+    block = fenced("from decimal import Decimal\n\ndef calculate_fee(self, amount):\n    return Decimal(str(amount)) / 200\n\n"
+                   "# in _execute_payment:\nnet_amount = Decimal(str(amount)) - fee\n")
+    built = build_candidate("payment", block)
+    text = built.files["payment_processor.py"]
+    assert "net_amount = Decimal(str(amount)) - fee" in method_source(text, "PaymentProcessor", "_execute_payment")
+    assert {"PaymentProcessor.calculate_fee", "PaymentProcessor._execute_payment"} <= built.changed
+    # a comment naming no method of the program is a comment
+    plain = block.replace("# in _execute_payment:", "# in the payment path:")
+    assert "PaymentProcessor._execute_payment" not in build_candidate("payment", plain).changed

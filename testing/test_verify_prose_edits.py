@@ -96,3 +96,18 @@ def test_a_quoted_call_with_its_middle_left_out_goes_from_the_one_function_that_
     assert isinstance(built, Candidate)
     submit = method_source(built.files["stratum_server.py"], "StratumServer", "_submit_block")
     assert "block candidate" not in submit and "submitblock(block_hex)" in submit
+
+
+def test_a_call_inside_a_try_goes_and_the_try_stays():
+    fixture = read_fixture("payment_processor.py")
+    found = removal_instructions(sentences_of(
+        "(and drop the initial `UPDATE … SET status = 'processing'` from `_execute_payment()`, since the row is claimed)."),
+        {"_execute_payment"})
+    program, changed = apply_removals(fixture, "PaymentProcessor", found)
+    execute = method_source(program, "PaymentProcessor", "_execute_payment")
+    assert changed == ["PaymentProcessor._execute_payment"]
+    assert "SET status = 'processing'" not in execute and "try:" in execute and "_send_payment" in execute
+
+
+def test_an_argument_taken_out_of_a_call_removes_no_statement():
+    assert removal_instructions(sentences_of("Delete `block_hex` from that log call:"), {"_submit_block"}) == []

@@ -283,8 +283,11 @@ def _is_request(clause: str) -> bool:
 
 # "I first suspected that `_validate_share` ignores its `job_id` …" (no "but" turning it round:
 # "At first I thought … was fine, but it isn't: …" asserts in its last clause)
-_SUPPOSED = re.compile(r"^\W*(?:(?:i|we) (?:first|initially|originally)|at first,? (?:i|we)) "
-                       r"(?:suspected|thought|assumed|believed|guessed)\b(?!(?:[^.]|\.(?=\S))*\bbut\b)", re.IGNORECASE)
+_SUPPOSED = re.compile(r"^\W*(?:(?:(?:i|we) (?:first|initially|originally)|at first,? (?:i|we)) "
+                       r"(?:suspected|thought|assumed|believed|guessed)"
+                       # "At first glance this looks like SQL injection, since …"
+                       r"|at first (?:glance|sight),? (?:this|it|that|the \w+|`[^`]+`(?:\(\))?) (?:looks|seems|appears)(?: like| to be)?)"
+                       r"\b(?!(?:[^.]|\.(?=\S))*\bbut\b)", re.IGNORECASE)
 
 
 def classify(text: str, novel: bool = True) -> str:

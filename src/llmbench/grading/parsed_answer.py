@@ -259,6 +259,10 @@ class Answer:
             self._sections.setdefault(unit.section, []).append(unit)
         self._indexed = len(self.units)
 
+    def prompt_lines(self, func: str) -> list[str]:
+        """The prompt's code lines (whitespace-normalised) that sit in ``func``."""
+        return [line for line, defs in self._prompt_funcs.items() if func in defs]
+
     def block_units(self, block: int) -> list[Unit]:
         self._index()
         return list(self._blocks.get(block, ()))

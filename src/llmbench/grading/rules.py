@@ -54,7 +54,7 @@ Patterns = Union[Mapping[str, str], Sequence[str]]
 GENERIC_DENIALS = {
     "no issue": r"\bno (?:\w+[ -]){0,3}(?:issues?|problems?|risks?|bugs?|vulnerabilit\w*|concerns?)\b",
     "is fine": r"\b(?:is|are|looks?|seems?|it'?s|that'?s|this is|remains?) (?:already |perfectly |completely |entirely |actually |really )?(?:fine|correct|safe|ok(?:ay)?|secure|sound|handled(?! (?:as|by|with|in|via|through|using|inside|from|on)\b))\b",
-    "not an issue": r"\b(?:not|isn['’]?t|aren['’]?t) (?:itself |in itself |by itself |actually |really )?(?:a|an|really an?|the) (?:real )?"
+    "not an issue": r"\b(?:not|isn['’]?t|aren['’]?t|(?:can(?:no|['’])t|cannot|couldn['’]t) (?:possibly |really )?be) (?:itself |in itself |by itself |actually |really )?(?:a|an|really an?|the) (?:real )?"
                     r"(?:issue|problem|concern|bug|vulnerability|risk|culprit|leak|cause|source)\b",
     "correctly handled": r"\b(?:correctly|properly|already|safely) (?:\w+ ){0,2}(?:revers|handl|pars|validat|parameteri[sz]|lock|bound|prun|us|read|stor|creat)\w*",
     "not vulnerable": r"(?:\bnot|n['’]t) (?:vulnerable|affected|susceptible|exploitable)\b",
@@ -66,7 +66,9 @@ GENERIC_DENIALS = {
     "nothing wrong": r"\bnothing (?:wrong|to fix)\b",
     # "that's the correct behaviour and no change is needed there"
     "no change needed": r"\bno (?:code )?changes? (?:is |are )?(?:needed|required|necessary)\b"
-                        r"|\b(?:can|should|may) (?:stay|remain|be left|be kept) (?:as (?:they|it) (?:are|is)|unchanged|untouched|as[- ]is)\b",
+                        r"|\b(?:can|should|may) (?:stay|remain|be left|be kept) (?:as (?:they|it) (?:are|is)|unchanged|untouched|as[- ]is)\b"
+                        # "I would leave it as is", "leave the query as it is"
+                        r"|\b(?:i would|i'd|i will|we can|you can|just|so) leave (?:it|this|that|them|the \w+) (?:as (?:it|they) (?:is|are)|as[- ]is|alone|unchanged|untouched)\b",
     "intended behaviour": r"\b(?:is|are|that'?s|it'?s) (?:the |exactly the )?(?:correct|intended|expected|desired|right) behaviou?r\b",
     # ("That's just leftover dead code and harmless")
     # ("validating against `self.current_job` is intended"; not "is intended to protect …")
@@ -387,11 +389,22 @@ _SECOND_LOOK = re.compile(
     r"(?:(?:correction|update|edit|wait|hmm+)\b(?: (?:after|on|upon) re-?(?:reading|checking|inspection))?[\s:,.!—–*-]*)?"
     r"(?:(?:on|upon|after|with|looking|having (?:looked|had)) (?:a |another )?(?:closer|second|further|more careful) (?:look|thought|inspection|reading)?"
     r"|looking (?:closer|again|more closely)|on reflection|on second thought"
-    r"|(?:on|upon|after) re-?(?:reading|checking|inspect\w*)(?: (?:the|this|that) \w+)?)?[\s:,—–-]*(?=[\w`])", re.IGNORECASE)
+    r"|(?:on|upon|after) re-?(?:reading|checking|inspect\w*)(?: (?:the|this|that) \w+)?)?[\s:,—–-]*"
+    r"(?:(?<=[\s,])(?:though|however)\b[\s,]*)?(?=[\w`])", re.IGNORECASE)
 
 
 # "At first I thought `self.share_window = 10000` was just a sensible default …, but it isn't: …"
 _TAKEN_BACK = re.compile(r"^\W*(?:it|this|that|they)\s+(?:isn'?t|is not|wasn'?t|was not|aren'?t|are not)\W*$", re.IGNORECASE)
+
+
+def _looked_again_at(answer: Answer, finding: Finding, unit: Unit) -> frozenset[str]:
+    """The places a second look (``unit``) is at: the sentence before it in its section, and
+    what its section's heading names."""
+    before = answer.units[unit.index - 1] if unit.index > 0 else None
+    if before is None or before.kind != "prose" or before.section != unit.section:
+        return frozenset()
+    return _strong_places(finding, [before]) | _strong_places(
+        finding, [u for u in answer.units[:unit.index] if u.section == unit.section and u.kind == "heading"])
 
 
 def _retracted_next(answer: Answer, unit: Unit) -> bool:
@@ -427,6 +440,10 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
         own = _search(finding._own_denials, text)
         if own:
             places = _denied_places(finding, text)
+            if not places and _second_look_end(text) is not None:
+                # "On closer inspection, though, it is not exploitable: … `limit` goes through
+                # `int()`": the pronoun is what the sentence before flagged, whatever else it names
+                places = _looked_again_at(answer, finding, unit)
             if not places and (_search(finding._wrong, text) or _names_other_code(finding, text)):
                 # "`process_pending_payments()` … hands them out, which is the intended design",
                 # "_connect opens one connection per call, which is the right pattern": about the
@@ -791,7 +808,8 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             # the line shown is the subject; a name further on is not; so is the line a sentence
             # ending in a colon shows: "The share window is hard-coded:")
             own_place = _place_in(finding, [shown])
-        if _search(finding._wrong, text) and (own_place is None or finding._weak and not _search(finding._strong, text)):
+        if _search(finding._wrong, text) and (own_place is None or finding._weak and not _search(finding._strong, text)
+                                              or _opens_on_wrong_place(finding, text)):
             miss = Miss(unit, f"mechanism {_name(found)} at wrong place {_name(_search(finding._wrong, text))}", "wrong_place")
             continue
         if own_place is None and _search(_HEDGES, text):
@@ -1309,6 +1327,21 @@ def _wrong_subject(finding: Finding, unit: Unit) -> str | None:
     return None
 
 
+# a clause that states what follows from the sentence's subject: ", so the dashboard can show …"
+_CONSEQUENCE = re.compile(r",\s*(?:so|which means|meaning|and so|hence|thus)\b|\bso that\b", re.IGNORECASE)
+
+
+def _opens_on_wrong_place(finding: Finding, text: str) -> bool:
+    """The sentence opens on a decoy as its subject and names the check's place only in what
+    follows from it ("`get_payment_history` reads the `payouts` table …, with no transaction
+    around the read, so the dashboard can show a payout whose status and txid don't match")."""
+    wrong, place = _search(finding._wrong, text), _search(finding._places, text)
+    if not wrong or not place or re.search(r"[^\s`*_#>.:()\d–—-]", text[:wrong[1].start()]):
+        return False
+    consequence = _CONSEQUENCE.search(text, wrong[1].end())
+    return consequence is not None and consequence.start() < place[1].start()
+
+
 def _wrong_place_only(finding: Finding, text: str) -> bool:
     """The sentence names another function and none (or only a weak one) of this defect's places."""
     if not finding._wrong or not _search(finding._wrong, text):
@@ -1373,6 +1406,32 @@ _WARNS = re.compile(r"\b(?:not|never|instead of|rather than|wrong|mistake)\b|n't
 _NAME_SPAN = re.compile(r"`[\w.]+(?:\(\))?`")
 
 
+# a line that stands for code left out: "...", "# ... unchanged", "pass  # rest as before"
+_ELIDES = re.compile(r"^\s*(?:\.\.\.|…|#.*(?:\.\.\.|…|unchanged|as before|rest of|same as)|pass\b.*#)", re.IGNORECASE)
+
+
+def _dropped_in_rewrite(answer: Answer, finding: Finding) -> Hit | None:
+    """A function of the fix's places given whole and new, without the line whose deletion
+    is the fix (``removals``) that the prompt's version has: the answer took it out
+    ("def calculate_payouts(…)" rewritten with no `window_size = …`)."""
+    by_block: dict[tuple[int, str], list[Unit]] = {}
+    for unit in answer.units:
+        if unit.kind == "code" and not unit.removed and unit.func and _search(finding._fix_places, unit.func):
+            by_block.setdefault((unit.block, unit.func), []).append(unit)
+    for (_, func), units in by_block.items():
+        # (whole: from its def to a last `return`, about as long as the prompt's, nothing elided;
+        # the omission alone is the change, so the lines may all be the prompt's)
+        opens = re.compile(rf"^\s*(?:async\s+)?def\s+{re.escape(func)}\s*\(")
+        original = answer.prompt_lines(func)
+        if not opens.match(units[0].text) or not units[-1].text.lstrip().startswith("return") \
+                or len(units) < max(4, len(original) * 3 // 5) \
+                or any(_ELIDES.match(u.text) for u in units) or any(_search(finding._removals, u.text) for u in units):
+            continue
+        if any(_search(finding._removals, line) for line in original):
+            return Hit(units[0], func, "fix", f"removal in the rewritten {func}")
+    return None
+
+
 def find_fix(answer: Answer, finding: Finding, unshared: str = "") -> tuple[Hit | None, Miss | None]:
     """The first novel code line (or concrete prose) that can only be this defect's fix.
     ``unshared``: leave out fix text other checks' fixes write too (``shared_fixes``), for
@@ -1386,6 +1445,9 @@ def find_fix(answer: Answer, finding: Finding, unshared: str = "") -> tuple[Hit 
         or u.kind == "prose" and any(_search(finding._broken, span) for span in _INLINE_SPAN.findall(u.text))
         and _search(finding._fixes, _statement(answer, u)) and not _WARNS.search(u.text))),
         None) if finding._broken else None
+    dropped = _dropped_in_rewrite(answer, finding) if finding._removals else None
+    if dropped is not None:
+        return dropped, None
     for unit in answer.units:
         if unit.removed:
             if finding._removals and _search(finding._removals, unit.text) and unit.func and _search(finding._fix_places, unit.func):

@@ -255,7 +255,8 @@ ATOMICITY = Finding(
         ),
     )},
     fixes=(
-        r"\bstatus\s*=\s*['\"](?:unknown|uncertain|in_doubt|indoubt|failed|error|review|needs_\w+|manual\w*|reconcil\w*|stuck|sent|sending|broadcast\w*|submitted)['\"]",
+        # (or a variable that holds it: `new_status = "review" if attempted else "pending"`)
+        r"\b(?:\w+_)?status\s*=\s*['\"](?:unknown|uncertain|in_doubt|indoubt|failed|error|review|needs_\w+|manual\w*|reconcil\w*|stuck|sent|sending|broadcast\w*|submitted)['\"]",
     ),
     fix_places=(r"_execute_payment|_send_payment|_pay\w*|_mark\w*|_settle\w*",),
     # (the worker loop's own `except` logs what it catches: "errors swallowed" there is a decoy)

@@ -74,6 +74,9 @@ HARDCODED = Finding(
         r"\boverrid\w*|\bshadows?\b|\btakes precedence\b|\bwins over\b",
         r"\b(?:should|must|needs? to|ought to) (?:\w+ )?(?:be )?(?:configurable|read from|loaded from|taken from|come from|derived from|pulled from)\b|\bmake (?:it|this|the window|share_window) configurable\b",
         r"\bnot configurable\b|\bnon-?configurable\b|\bcan'?t be configured\b|\bcannot be configured\b",
+        # "assigns a constant. It does not depend on `config` at all."
+        r"\b(?:does not|doesn'?t|do not|don'?t|never) (?:\w+ )?(?:depend|rely|draw) (?:on|upon|from) (?:the )?`?(?:self\.)?(?:config\w*|settings?|pool_config)",
+        r"\bassigns? (?:it )?a (?:constant|literal|fixed (?:value|number))\b",
         r"\bbak(?:ed|es|ing)\b|\bbuilt[- ]in constant\b",
         r"\b(?:never|doesn'?t|does not|won'?t|will not|can'?t|cannot) (?:matters?|change|have any effect|takes? effect)\b|\bpinned (?:to|at)\b",
         r"\bregardless of (?:the |what(?:'s| is) in the )?(?:config\w*|settings?|pool_config)",
@@ -84,7 +87,10 @@ HARDCODED = Finding(
     # the configured window read into the difficulty multiplier, or only into the dashboard's entry
     not_fixes=(r"n_factor\s*=\s*[^\n]*pplns_window", _DASHBOARD_ENTRY, _QUOTED_AS_MISSING),
     # (the difficulty-based window is what "never takes effect" when share_window is passed)
-    wrong_places=(r"n_factor|pplns_n|\b2\b", r"_last_shares|\bLIMIT\b", r"\bdifficulty[- ]based window\b"),
+    # (the dashboard method only reads the window: "That method builds its result from a
+    # fixed window" blames it)
+    wrong_places=(r"n_factor|pplns_n|\b2\b", r"_last_shares|\bLIMIT\b", r"\bdifficulty[- ]based window\b",
+                  r"\bget_worker_stats\b"),
     wrong_mechanisms={"windows swapped": any_of(*_SWAPPED_WINDOWS)},
     denials=(
         r"\bnot (?:a |an )?hard[- ]?cod\w* (?:problem|issue|bug|concern)",

@@ -266,6 +266,12 @@ STALE_JOB = Finding(
     # template poller only sets how soon a new job comes, not how a share is judged)
     wrong_places=(r"recent_shares\b", r"_submit_block\b", r"\bsessions\b", r"_notify_message\b",
                   r"_poll_templates\b|\btemplate_poll_seconds\b"),
+    # the rejects blamed on a difficulty change ("miners apply a new `mining.set_difficulty`
+    # only to the next job, so shares … arrive after the difficulty has changed")
+    wrong_mechanisms={"difficulty changed": (
+        r"\bmining\.set_difficulty\b|\bset_difficulty\b[^.]{0,60}\bnext job\b"
+        r"|\bdifficulty (?:has |had |was )?(?:changed|changes|retargeted|raised|lowered)\b"
+        r"|\bsnapshot (?:of )?(?:the )?(?:share )?difficulty\b|\bdifficulty (?:at|of) the time\b")},
     advice=_QUESTION,
     denials=(
         r"\bjob_id (?:is|gets) (?:correctly |properly )?(?:looked up|checked|validated|used)\b",

@@ -91,6 +91,8 @@ class Candidate:
     # "Class.method" -> the assignments the prose gives it in inline code while the program
     # leaves it as it was ("`_execute_payment()` then works on `amount_sat = to_sat(amount)`")
     prose_only: dict[str, str] = field(default_factory=dict)
+    # the attributes whose assignments the prose took out ("delete `self.share_window` from `__init__`")
+    prose_removed: frozenset[str] = frozenset()
     # the classes whose whole ``__init__`` the answer wrote (no elision): what it sets is all
     # the answer's program has
     whole_inits: frozenset[str] = frozenset()
@@ -253,8 +255,11 @@ def _apply_prose_removals(best: Candidate, text: str, fixture: str, primary: str
     instructions = removal_instructions(sentences_of(prose(text)), functions)
     if not instructions:
         return
-    program, removed = apply_removals(best.files.get(primary, fixture), main_class, instructions)
+    before = best.files.get(primary, fixture)
+    program, removed = apply_removals(before, main_class, instructions)
     if removed:
+        best.prose_removed = frozenset(re.findall(r"\bself\.(\w+)\s*=(?!=)", before)) - frozenset(
+            re.findall(r"\bself\.(\w+)\s*=(?!=)", program))
         best.files[primary] = program
         best.changed = best.changed | frozenset(removed)
         best.notes.append(f"the statements the prose says to take out of {', '.join(removed)} removed")
@@ -659,6 +664,32 @@ def _splice_parts(module_text: str, block: CodeBlock, main_class: str) -> Splice
     return SpliceResult(text, notes + [f"code block {block.index} spliced part by part, as its method comments divide it"])
 
 
+def _splice_trailing_parts(module_text: str, block: CodeBlock, main_class: str) -> SpliceResult | None:
+    """A block of code, then parts under margin comments each naming a method of the program
+    the block does not define ("# in _execute_payment:" over the line it changes there): the
+    head and each part spliced in turn; None for any other block, or if a part does not splice."""
+    lines = block.text.split("\n")
+    known = {name.split(".")[-1] for name in _unparsed(module_text)}
+    defined = set(re.findall(r"^\s*(?:async\s+)?def\s+(\w+)", block.text, re.MULTILINE))
+    starts = [i for i, line in enumerate(lines) if i > 0 and (m := _PART_COMMENT.match(line))
+              and (name := _part_name(m.group(0))) in known and name not in defined]
+    if not starts or not defined or not any(_DEFINES.match(line) for line in lines[:starts[0]]):
+        return None   # (a block of parts from its first line is `_splice_parts`')
+    try:
+        result = splice(module_text, "\n".join(lines[:starts[0]]), main_class, lead=block.lead)
+        text, notes = result.text, list(result.notes)
+        for start, end in zip(starts, starts[1:] + [len(lines)], strict=True):
+            part = splice(text, lines[start] + "\n" + textwrap.dedent("\n".join(lines[start + 1:end])), main_class)
+            text, notes = part.text, notes + part.notes
+    except SyntaxError:
+        return None
+    return SpliceResult(text, notes + [f"code block {block.index}: the parts under its method comments spliced into those methods"])
+
+
+def _part_name(comment: str) -> str:
+    return re.sub(r"^#\s*(?:in\s+|inside\s+)?`?(?:self\.)?|(?:\(\))?`?\s*:?\s*$", "", comment.strip())
+
+
 _INDENTED_DEF = re.compile(r"^[ \t]+(?:async\s+def|def|@)\b")
 
 
@@ -701,7 +732,10 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
             notes.append(f"code block {block.index}: the lines it quotes removed, as its lead-in says")
             continue
         try:
-            result = splice(texts[target], block.text, main_class, adds=bool(_ADDS.search(block.lead)), lead=block.lead)
+            # (a block that goes on, under a margin comment, in a method it does not define:
+            # "# in _execute_payment:" over `net_amount = …` after the methods it rewrote)
+            result = _splice_trailing_parts(texts[target], block, main_class) or \
+                splice(texts[target], block.text, main_class, adds=bool(_ADDS.search(block.lead)), lead=block.lead)
         except SyntaxError as exc:
             parts = _splice_parts(texts[target], block, main_class) or _splice_head_and_methods(texts[target], block, main_class)
             if parts is None:

@@ -70,7 +70,10 @@ def removal_instructions(sentences: list[str], functions: set[str]) -> list[tupl
                 items = [item for item in map(_item, parts) if item[0]]
                 if name in functions and items:
                     found.append((name, items))
-                elif name is None and items and all(_SPAN.search(part) for part in parts if part.strip()):
+                elif name is None and items and all(_SPAN.search(part) for part in parts if part.strip()) \
+                        and all("(" in what or "=" in what for what, _ in items) and not _FROM_ELSE.match(masked[stop:]):
+                    # (quoted statements or calls only: "delete `block_hex` from that log call" takes
+                    # an argument out of a call, not statements out of a function)
                     found.append((None, items))
                 # "… from `__init__` (keep …) and the `connect` lines from `start()`": one verb, two places
                 more = _AND_MORE.match(masked[source.end():]) if source is not None and named else None
@@ -83,6 +86,7 @@ def _split_parts(text: str, masked: str) -> list[str]:
     return [text[a:b] for a, b in zip(cuts[::2], cuts[1::2], strict=True)]
 
 
+_FROM_ELSE = re.compile(r"\s+(?:from|out of)\s+(?!`)", re.IGNORECASE)
 _PARTS = re.compile(r"\s+(?:and|or|plus)\s+|\s*/\s*|,\s+")
 _AND_MORE = re.compile(r"^\s*(?:\([^)]*\)\s*)?,?\s*(?:and|plus)\s+(?=\S)", re.IGNORECASE)
 
@@ -134,23 +138,59 @@ def apply_removals(program: str, main_class: str, instructions: list[tuple[str |
         func, qualified = held[0]
         lines = program.split("\n")
         gone = _gone(program, func, items)
-        keep_pass = len(gone) == len(func.body)
+        emptied = {id(body[0]) for body in _bodies(func) if body and all(any(s is g for g in gone) for s in body)}
         for stmt in sorted(gone, key=lambda s: s.lineno, reverse=True):
             end = stmt.end_lineno or stmt.lineno
-            indent = lines[stmt.lineno - 1][:len(lines[stmt.lineno - 1]) - len(lines[stmt.lineno - 1].lstrip())]
-            lines[stmt.lineno - 1:end] = [indent + "pass"] if keep_pass and stmt is gone[0] else []
+            first = lines[stmt.lineno - 1]
+            # (a body left with nothing keeps a `pass`)
+            lines[stmt.lineno - 1:end] = [first[:len(first) - len(first.lstrip())] + "pass"] if id(stmt) in emptied else []
         program = "\n".join(lines)
         changed.append(qualified)
     return program, changed
 
 
+_COMPOUND_FIELDS = ("body", "orelse", "finalbody")
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+
+
+def _children(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    bodies = [getattr(stmt, name) for name in _COMPOUND_FIELDS if isinstance(getattr(stmt, name, None), list)]
+    bodies += [handler.body for handler in getattr(stmt, "handlers", [])]
+    return [body for body in bodies if body]
+
+
+def _bodies(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[list[ast.stmt]]:
+    """The function's body and every body nested in it."""
+    found, todo = [], [func.body]
+    while todo:
+        body = todo.pop()
+        found.append(body)
+        for stmt in body:
+            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                todo.extend(_children(stmt))
+    return found
+
+
 def _gone(program: str, func: ast.FunctionDef | ast.AsyncFunctionDef, items: list[tuple[str, bool]]) -> list[ast.stmt]:
-    """The statements of the function's body that hold what the items name."""
-    return [stmt for stmt in func.body
-            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-            and any(_holds(ast.get_source_segment(program, stmt) or "", what)
-                    and (not loop or isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)))
-                    for what, loop in items)]
+    """The innermost statements of the function that hold what the items name: the
+    `UPDATE` call inside a `try`, not the `try` (a loop whole when a loop is meant)."""
+    def inner(body: list[ast.stmt], what: str, loop: bool) -> list[ast.stmt]:
+        found: list[ast.stmt] = []
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                    or not _holds(ast.get_source_segment(program, stmt) or "", what):
+                continue
+            if loop and isinstance(stmt, _LOOPS):
+                found.append(stmt)
+                continue
+            deeper = [s for child in _children(stmt) for s in inner(child, what, loop)]
+            if deeper or not loop:
+                found.extend(deeper or [stmt])
+        return found
+    gone: list[ast.stmt] = []
+    for what, loop in items:
+        gone.extend(s for s in inner(func.body, what, loop) if not any(s is g for g in gone))
+    return gone
 
 
 def _functions(tree: ast.Module, main_class: str):

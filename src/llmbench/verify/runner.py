@@ -29,7 +29,13 @@ from llmbench.paths import buggy_code_dir
 from llmbench.tasks import get_task
 from llmbench.verify import sandbox
 from llmbench.verify.candidate import PYTHON_TASKS, TASK_FILES, Candidate, NoCandidate, build_candidate
-from llmbench.verify.incomplete import attribute_owner, broken_by_answer, raised_by_answer, undefined_by_answer
+from llmbench.verify.incomplete import (
+    attribute_owner,
+    broken_by_answer,
+    missing_name,
+    raised_by_answer,
+    undefined_by_answer,
+)
 from llmbench.verify.places import EDIT_OF, PLACES, added_lines, concerns, touches_place
 from llmbench.verify.shellscript import build_shell_candidate
 
@@ -249,6 +255,11 @@ def _mark_incomplete(task: str, candidate: Candidate, per_check: dict[str, dict]
         elif entry["status"] == "error" and (gone := broken_by_answer(entry["detail"], fixtures, texts)):
             entry.update(status="failed", detail=f"the answer's change leaves {gone!r} unset where the program "
                                                  f"uses it ({entry['detail']})")
+        elif entry["status"] == "error" and (missing := missing_name(entry["detail"], {attribute_owner(entry["detail"]) or ""})) and missing[1] \
+                and missing[0] in candidate.prose_removed:
+            # ("You can delete `self.share_window` … from `__init__` afterwards"): the answer's own change
+            entry.update(status="failed", detail=f"the answer's prose takes {missing[0]!r} out of the program, which "
+                                                 f"still uses it ({entry['detail']})")
 
 
 def _tree_digest(folder: Path) -> str:
