@@ -781,3 +781,51 @@ def test_a_sentence_about_a_decoy_that_names_the_status_only_in_its_consequence_
     cause = ("`_worker_loop` pays the same payout again, because `_execute_payment` resets the row to `pending` "
              "even though the coins were already sent.\n")
     assert grade("payment", cause)["payment.atomicity"].passed
+
+
+def test_a_check_and_add_that_cannot_interleave_under_the_gil_is_a_denial_of_the_race():
+    denied = ("## 3. Duplicate payouts\n\nThe `self.processing` set is shared by all worker threads, and under the GIL "
+              "`payout_id in self.processing` and `self.processing.add()` can't interleave in a way that lets two threads "
+              "claim the same id.\n")
+    assert not grade("payment", denied)["payment.race_condition"].passed
+    found = ("## 3. Duplicate payouts\n\nThe `self.processing` set is shared by all worker threads, and "
+             "`payout_id in self.processing` and `self.processing.add()` can interleave, so two threads claim the same id "
+             "and both pay it; `self.lock` is never used.\n")
+    assert grade("payment", found)["payment.race_condition"].passed
+
+
+def test_what_the_wallet_call_is_by_itself_beside_advice_is_no_atomicity_finding():
+    advice = ("- **Idempotency:** Determine whether the wallet call can be retried safely. Bitcoin Core's `sendtoaddress` "
+              "is not idempotent by itself; consider whether a retry can ever follow a successful broadcast.\n")
+    assert not grade("payment", advice)["payment.atomicity"].passed
+    found = ("`_execute_payment` resets the row to `pending` after `sendtoaddress` has already sent the coins, and the "
+             "wallet call is not idempotent, so the next round pays it again.\n")
+    assert grade("payment", found)["payment.atomicity"].passed
+
+
+def test_an_except_path_that_marks_the_send_as_failed_is_the_atomicity_fix():
+    code = ("```python\n    def _execute_payment(self, payout_id, address, amount):\n        conn = self._connect()\n"
+            "        try:\n            txid = self._send_payment(address, amount)\n            return txid\n"
+            "        except Exception:\n            conn.execute(\"UPDATE payouts SET status = '%s' WHERE id = ?\", (payout_id,))\n"
+            "            conn.commit()\n            return None\n```\n")
+    assert grade("payment", code % "send_failed")["payment.atomicity"].passed
+    assert not grade("payment", code % "pending")["payment.atomicity"].passed
+
+
+def test_a_first_glance_called_a_false_positive_denies_the_injection():
+    section = ("At first glance the f-string in `get_payment_history` (`WHERE address = '{address}'`) looks like SQL "
+               "injection. However, Python's `sqlite3` `execute()` only runs one statement, and `limit` is already "
+               "forced through `int()`. So there's no real injection path here; the auditor's finding is a false "
+               "positive.\n")
+    assert not grade("payment", section)["payment.sql_injection"].passed
+
+
+def test_placeholders_offered_for_speed_are_no_injection_fix():
+    speed = ("While you're there, `get_payment_history` builds a new SQL string for every address, so SQLite cannot "
+             "reuse its prepared-statement cache. Using placeholders is faster:\n\n```python\n"
+             "rows = conn.execute(\"SELECT * FROM payouts WHERE address = ? LIMIT ?\", (address, int(limit))).fetchall()\n```\n")
+    verdict = grade("payment", speed)["payment.sql_injection"]
+    assert not verdict.passed, verdict
+    injected = speed.replace("so SQLite cannot reuse its prepared-statement cache. Using placeholders is faster:",
+                             "so a visitor's address is formatted into the SQL and can inject it. Bind it instead:")
+    assert grade("payment", injected)["payment.sql_injection"].passed

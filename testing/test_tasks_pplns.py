@@ -453,3 +453,15 @@ def test_a_rewritten_calculate_payouts_without_the_window_size_line_is_its_fix()
     assert not grade("pplns", f"```python\n{method}```\n")["pplns.window_size_unused"].passed
     opening = "\n".join(dropped.splitlines()[:5]) + "\n"
     assert not grade("pplns", f"```python\n{opening}```\n")["pplns.window_size_unused"].passed
+
+
+def test_a_literal_assigned_as_a_constant_and_a_constructor_read_given_in_words():
+    finding = "`self.share_window = 10000` is assigned as a constant.\n"
+    assert grade("pplns", finding)["pplns.hardcoded_share_window"].passed
+    told = ("**Your config key is never looked up.** No line of the class reads `pplns_window`. The fix is to initialise "
+            "`share_window` in the constructor from the `pplns_window` entry of the config dict, keeping 10000 only as "
+            "the fallback.\n")
+    assert grade("pplns", told)["pplns.config_key_mismatch"].passed
+    missing = told.replace(" The fix is to initialise `share_window` in the constructor from the `pplns_window` entry of "
+                           "the config dict, keeping 10000 only as the fallback.", "")
+    assert not grade("pplns", missing)["pplns.config_key_mismatch"].passed

@@ -467,3 +467,14 @@ def test_a_description_over_a_list_is_called_wrong_by_the_sentence_after_the_lis
     verdict = grade("zmq", listed + "ZeroMQ sockets are **not thread-safe**: they must never be used by two threads.\n")
     assert verdict["zmq.socket_crosses_threads"].passed
     assert not grade("zmq", listed + "The callbacks run in the listener thread.\n")["zmq.socket_crosses_threads"].passed
+
+
+def test_what_the_fixed_program_does_under_a_heading_on_the_fix_denies_nothing():
+    finding = ("The `zmq.SUB` socket is created in `__init__()` and connected in `start()` on the main thread, but it is "
+               "read by `_listen()` in the `zmq-listener` thread. ZeroMQ sockets are not thread-safe.\n\n")
+    results = ("### Why this fixes both symptoms\n\n1. **No more SIGABRT**: the main thread never touches the socket; "
+               "`term()` interrupts the blocked `recv`.\n")
+    assert grade("zmq", finding + results)["zmq.socket_crosses_threads"].passed
+    # the same sentence as a view of the program as it is denies the crossing
+    denied = "### The threading\n\nThe main thread never touches the socket after `start()`.\n"
+    assert not grade("zmq", denied)["zmq.socket_crosses_threads"].passed

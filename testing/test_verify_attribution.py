@@ -396,3 +396,26 @@ def test_an_attribute_the_prose_takes_out_that_the_program_still_uses_fails_the_
     assert run["status"] == "failed" and "takes 'share_window' out of the program" in run["detail"], run
     # with the attribute kept, the same fix is judged on the window it pays
     assert Verifier().run("pplns", fenced(payouts))["pplns.config_key_mismatch"]["status"] != "error"
+
+
+CLAIM_FRAGMENT = ("```python\ncur = conn.execute(\n    \"UPDATE payouts SET status = 'processing' WHERE id = ? AND status = 'pending'\",\n"
+                  "    (payout_id,),\n)\nif cur.rowcount != 1:\n    return None\n```\n")
+
+
+def _with_locked_check() -> str:
+    """process_pending_payments as shipped, its check and add under `self.lock`."""
+    source = PAYMENT[PAYMENT.index("    def process_pending_payments"):PAYMENT.index("    def _execute_payment")]
+    old = ("            if payout_id in self.processing:\n                continue\n"
+           "            self.processing.add(payout_id)\n")
+    assert old in source
+    return source.replace(old, "            with self.lock:\n" + textwrap.indent(old, "    "))
+
+
+@needs_sandbox
+def test_a_claim_the_splice_cannot_place_leaves_the_race_unjudged_unless_a_placed_lock_is_the_fix():
+    fee = fenced("    def _execute_payment(self, payout_id, address, amount):\n        fee = self.calculate_fee(amount)\n"
+                 "        ...\n")
+    alone = Verifier().run("payment", fee + "\nClaim the row first:\n\n" + CLAIM_FRAGMENT)["payment.race_condition"]
+    assert alone["status"] != "failed", alone
+    beside = Verifier().run("payment", fenced(_with_locked_check()) + "\nConsider also:\n\n" + CLAIM_FRAGMENT)
+    assert beside["payment.race_condition"]["status"] == "failed", beside["payment.race_condition"]

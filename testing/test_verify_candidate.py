@@ -824,3 +824,27 @@ def test_a_part_under_a_method_comment_after_the_methods_a_block_rewrites_goes_i
     # a comment naming no method of the program is a comment
     plain = block.replace("# in _execute_payment:", "# in the payment path:")
     assert "PaymentProcessor._execute_payment" not in build_candidate("payment", plain).changed
+
+
+def test_bare_lines_under_a_lead_in_naming_a_method_they_restate_a_line_of_go_into_it():
+    lines = fenced("        self.block_template = template\n        if clean_jobs:\n            self.jobs = {}\n"
+                   "        self.jobs[self.job_counter] = template\n")
+    lead = "In `broadcast_job`, keep the template with the job and register it by id:\n\n"
+    built = build_candidate("stratum", lead + lines)
+    assert isinstance(built, Candidate) and "StratumServer.broadcast_job" in built.changed, built
+    assert "self.jobs[self.job_counter] = template" in method_source(built.files["stratum_server.py"], "StratumServer",
+                                                                       "broadcast_job")
+    # lines that restate nothing of the method it names are not put into it
+    alone = fenced("        if clean_jobs:\n            self.jobs = {}\n")
+    other = build_candidate("stratum", lead + alone)
+    assert not isinstance(other, Candidate) or "StratumServer.broadcast_job" not in other.changed
+
+
+def test_a_method_given_from_an_elision_replaces_the_old_lines_between_two_it_restates():
+    block = fenced("    async def _submit_block(self, header, coinbase, block_hash):\n"
+                   "        # ... block assembly unchanged ...\n        block_hex = block.hex()\n"
+                   "        logger.info(\"submitting block %s\", block_hash)\n"
+                   "        result = await self.rpc.submitblock(block_hex)\n")
+    submit = method_source(build_candidate("stratum", block).files["stratum_server.py"], "StratumServer", "_submit_block")
+    assert "submitting block" in submit and "block candidate" not in submit
+    assert submit.index("submitting block") < submit.index("submitblock(block_hex)") < submit.index("accepted by bitcoind")

@@ -286,7 +286,8 @@ def _is_request(clause: str) -> bool:
 _SUPPOSED = re.compile(r"^\W*(?:(?:(?:i|we) (?:first|initially|originally)|at first,? (?:i|we)) "
                        r"(?:suspected|thought|assumed|believed|guessed)"
                        # "At first glance this looks like SQL injection, since …"
-                       r"|at first (?:glance|sight),? (?:this|it|that|the \w+|`[^`]+`(?:\(\))?) (?:looks|seems|appears)(?: like| to be)?)"
+                       # (the subject may name code on the way: "the f-string in `get_payment_history` (…) looks like")
+                       r"|at first (?:glance|sight),? (?:this|it|that|the \w+|`[^`]+`(?:\(\))?)(?:[^.;]{0,80}?)? (?:looks|seems|appears)(?: like| to be)?)"
                        r"\b(?!(?:[^.]|\.(?=\S))*\bbut\b)", re.IGNORECASE)
 
 

@@ -397,6 +397,20 @@ _SECOND_LOOK = re.compile(
 _TAKEN_BACK = re.compile(r"^\W*(?:it|this|that|they)\s+(?:isn'?t|is not|wasn'?t|was not|aren'?t|are not)\W*$", re.IGNORECASE)
 
 
+# a heading over what the corrected program does: "### Why this fixes both symptoms"
+_FIX_HEADING = re.compile(r"\bwhy (?:this|the|these|my) (?:fix|fixes|change|changes|patch)\b|\bwhy (?:this|it) works\b"
+                          r"|\bhow (?:this|the) (?:fix|change) (?:works|helps)\b|\bafter (?:the|this|these) (?:fix|fixes|changes?)\b"
+                          r"|\bwhat (?:the|this) (?:fix|change) (?:does|changes)\b", re.IGNORECASE)
+
+
+def _under_fix_heading(answer: Answer, unit: Unit) -> bool:
+    """Whether the unit sits under a heading about what the fix does: what it says of the
+    program is said of the corrected one."""
+    # (the nearest heading above: a list item under it opens a section of its own)
+    heading = next((u for u in reversed(answer.units[:unit.index]) if u.kind == "heading" and u.text.lstrip().startswith("#")), None)
+    return heading is not None and bool(_FIX_HEADING.search(_plain(heading)))
+
+
 def _looked_again_at(answer: Answer, finding: Finding, unit: Unit) -> frozenset[str]:
     """The places a second look (``unit``) is at: the sentence before it in its section, and
     what its section's heading names."""
@@ -430,6 +444,8 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             continue
         if _RETRACTION.search(_plain(unit)):
             continue   # "But it isn't harmless: …" takes a denial back, it makes none
+        if _under_fix_heading(answer, unit):
+            continue   # "### Why this fixes both symptoms" / "1. No more SIGABRT: the main thread never touches the socket"
         text = _without_asides(_plain(unit))   # "(sharing the Context is OK)" denies nothing of the socket
         if _ABOUT_THE_FIX.search(text):
             # what the program does after the change denies nothing; the other clauses may

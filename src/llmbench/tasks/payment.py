@@ -98,6 +98,9 @@ RACE = Finding(
         # `self.processing` set already ensures that two workers never handle the same payout"
         r"\bself\.processing`?(?: set)? (?:already )?(?:prevents?|stops?|keeps?|ensures?|guarantees?|makes sure)\b"
         r"(?: that)? (?:two |several |multiple |other |no )?(?:workers?|threads?)",
+        # "under the GIL `payout_id in self.processing` and `self.processing.add()` can't interleave in a way
+        # that lets two threads claim the same id"
+        r"\b(?:can(?:no|['’])t|cannot|never|don['’]t|do not) (?:\w+ )?interleave\b",
     ),
     span=2,
 )
@@ -150,10 +153,17 @@ SQL = Finding(
                   r"^\s*\((?:address|payout_id|txid)\)\s*,?\s*$"),
     denials=(
         r"\bno (?:sql[- ]?)?injection\b|\bnot (?:really |actually )?(?:attacker|user)[- ](?:controlled|supplied)",
+        # "So there's no real injection path here"
+        r"\bno (?:real |actual |practical |exploitable )?(?:sql[- ]?)?injection (?:path|vector|risk|route|possible)\b",
         r"\bnot (?:really |actually )?(?:injectable|exploitable)\b",
         r"\bsqlite3? (?:refuses|won'?t|will not|does not|doesn'?t|cannot|can'?t) (?:\w+ ){0,3}(?:multiple|more than one|several) statements?",
     ),
     wrong_places=(r"process_pending_payments|calculate_fee|batch_payments|_send_payment",),
+    # placeholders offered for speed: "SQLite cannot reuse its prepared-statement cache. Using
+    # placeholders is faster"
+    wrong_mechanisms={"placeholders for speed": (
+        r"\b(?:prepared[- ]statement|statement|query[- ]plan) cache\b|\bplaceholders? (?:is|are) faster\b"
+        r"|\bfaster\b[^.]{0,40}\bplaceholders?\b|\bplaceholders?\b[^.]{0,40}\b(?:faster|for (?:speed|performance))\b")},
     span=2,
 )
 
@@ -247,16 +257,16 @@ ATOMICITY = Finding(
         # "Any exception (timeout, connection reset, HTTP 500) is turned into `None`"
         r"\b(?:exceptions?|errors?|failures?)\b[^.]{0,60}\b(?:is|are|gets?) (?:turned|converted|mapped|changed) into `?None\b",
         r"\b(?:error|exception|failure reason)s? (?:is |are |gets? )?(?:lost|eaten|suppressed|masked|never logged|not logged)\b|\bno (?:way )?to (?:tell|know|distinguish)\b",
-        # not one transaction
+        # not one transaction ("`sendtoaddress` is not idempotent by itself" is the RPC's nature, not this code's)
         all_of(
             r"\bnot (?:\w+ ){0,2}atomic|\bnon-?atomic|\bno (?:\w+ )?transaction\b|\bnot (?:in|inside|wrapped in|part of|covered by) (?:a |one |the same |a single )?(?:\w+ )?transaction|"
-            r"\bseparate (?:commits|transactions)|\bcommit\w* (?:before|between)|\bpartial (?:failure|state)|\binconsistent (?:state|with)|\bout of sync|\bnot idempotent|\bno idempotency|\btwo-phase|\bcrash (?:between|after)",
+            r"\bseparate (?:commits|transactions)|\bcommit\w* (?:before|between)|\bpartial (?:failure|state)|\binconsistent (?:state|with)|\bout of sync|\bnot idempotent(?! by itself| on its own| in itself)|\bno idempotency|\btwo-phase|\bcrash (?:between|after)",
             r"\b(?:send|sent|payment|pay|wallet|txid|status|commit|sendtoaddress|coins|mark\w*|paid)",
         ),
     )},
     fixes=(
         # (or a variable that holds it: `new_status = "review" if attempted else "pending"`)
-        r"\b(?:\w+_)?status\s*=\s*['\"](?:unknown|uncertain|in_doubt|indoubt|failed|error|review|needs_\w+|manual\w*|reconcil\w*|stuck|sent|sending|broadcast\w*|submitted)['\"]",
+        r"\b(?:\w+_)?status\s*=\s*['\"](?:\w+_)?(?:unknown|uncertain|in_doubt|indoubt|failed|error|review|needs_\w+|manual\w*|reconcil\w*|stuck|sent|sending|broadcast\w*|submitted)['\"]",
     ),
     fix_places=(r"_execute_payment|_send_payment|_pay\w*|_mark\w*|_settle\w*",),
     # (the worker loop's own `except` logs what it catches: "errors swallowed" there is a decoy)

@@ -35,7 +35,7 @@ _DO = (
     # (after a place that opens the sentence: "In the constructor, take the window size from …")
     r"(?:^|[.;:!]\s+|^(?:[-*\u2022>]\s+)?(?:in|inside|within|at|for) [^,.]{1,50},\s+|[(\u2014\u2013]\s*|[-*\u2022>]\s+|\b(?:to|by|should|must|instead|just|simply|please|and|then|we|you|fix:?|fix is to|solution:?|remedy:?)\s+)"
 )
-_READ_VERBS = r"(?:read|load|use|take|pull|fetch|get|source|honou?r|respect|wire|look up|(?:initiali[sz]e|set) (?:it|`?self.share_window`?|`?share_window`?) from)"
+_READ_VERBS = r"(?:read|load|use|take|pull|fetch|get|source|honou?r|respect|wire|look up|(?:initiali[sz]e|set) (?:it|`?self.share_window`?|`?share_window`?) (?:in (?:the constructor|`?__init__`?(?:\(\))?) )?from)"
 _READ_PPLNS_WINDOW = any_of(
     r"config(?:uration)?\s*(?:\.get\(|\[)\s*['\"]pplns_window['\"]",
     all_of(_DO + _READ_VERBS + r"\b", r"pplns_window", r"\bconfig\w*|\bsetting|\bjson\b|\bkey\b"),
@@ -76,7 +76,7 @@ HARDCODED = Finding(
         r"\bnot configurable\b|\bnon-?configurable\b|\bcan'?t be configured\b|\bcannot be configured\b",
         # "assigns a constant. It does not depend on `config` at all."
         r"\b(?:does not|doesn'?t|do not|don'?t|never) (?:\w+ )?(?:depend|rely|draw) (?:on|upon|from) (?:the )?`?(?:self\.)?(?:config\w*|settings?|pool_config)",
-        r"\bassigns? (?:it )?a (?:constant|literal|fixed (?:value|number))\b",
+        r"\b(?:assigns?|assigned|sets?|defined|declared|initiali[sz]ed) (?:it )?(?:as |to )?a (?:constant|literal|fixed (?:value|number))\b",
         r"\bbak(?:ed|es|ing)\b|\bbuilt[- ]in constant\b",
         r"\b(?:never|doesn'?t|does not|won'?t|will not|can'?t|cannot) (?:matters?|change|have any effect|takes? effect)\b|\bpinned (?:to|at)\b",
         r"\bregardless of (?:the |what(?:'s| is) in the )?(?:config\w*|settings?|pool_config)",

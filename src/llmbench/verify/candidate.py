@@ -256,13 +256,33 @@ def _apply_prose_removals(best: Candidate, text: str, fixture: str, primary: str
     if not instructions:
         return
     before = best.files.get(primary, fixture)
-    program, removed = apply_removals(before, main_class, instructions)
+    # (the statements of the functions the answer's code rewrote that its own code gives)
+    rewritten = {name.split(".")[-1] for name in best.changed}
+    own = frozenset(re.sub(r"\s+", "", source) for block in code_blocks(text) if not block.is_diff
+                    for name, source in _statements_by_function(block.text) if name in rewritten)
+    program, removed = apply_removals(before, main_class, instructions, own)
     if removed:
         best.prose_removed = frozenset(re.findall(r"\bself\.(\w+)\s*=(?!=)", before)) - frozenset(
             re.findall(r"\bself\.(\w+)\s*=(?!=)", program))
         best.files[primary] = program
         best.changed = best.changed | frozenset(removed)
         best.notes.append(f"the statements the prose says to take out of {', '.join(removed)} removed")
+
+
+def _statements_by_function(code: str) -> list[tuple[str, str]]:
+    """(function name, statement source) for each simple statement of each function the code
+    defines; none when it does not parse."""
+    try:
+        tree = ast.parse(textwrap.dedent(code))
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for stmt in ast.walk(node):
+                if isinstance(stmt, ast.stmt) and not hasattr(stmt, "body"):
+                    found.append((node.name, ast.get_source_segment(textwrap.dedent(code), stmt) or ""))
+    return found
 
 
 # "Call `self._prune_recent_shares()` at the top of `_handle_submit`": where the answer's new
@@ -724,7 +744,7 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
     notes: list[str] = []
     for block in blocks:
         target = _label_file(block) if _label_file(block) in texts and _label_file(block).endswith(".py") else primary
-        block = _under_init_lead(block)
+        block = _under_method_lead(block, texts[target])
         removed = _lines_removed(texts[target], block)
         if removed is not None:
             used.append(block.index)
@@ -762,23 +782,37 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
     return Candidate(task, "splice", tuple(used), files, changed, notes, _added_state(fixtures, files), tuple(unplaced))
 
 
-# "In `__init__`:" (or "Add to `__init__`:") over bare lines: what the block sets, it sets there
-_INIT_LEAD = re.compile(r"^\W*(?:(?:and|then|also)\s+)?(?:(?:in|inside|within)\s+|(?:add|set|initiali[sz]e)\s+(?:\w+\s+){0,3}(?:to|in)\s+)"
-                        r"(?:the\s+)?`?(?:self\.)?__init__(?:\(\))?`?(?:\s*,\s*(?:add|set|initiali[sz]e|create|store|keep)\b[^:]*)?\s*:\s*$",
-                        re.IGNORECASE)
+# "In `__init__`:" (or "Add to `__init__`:"), "In `broadcast_job`, keep the template with the
+# job and register it by id:" over bare lines: the part of that method they are
+_LEAD_NAMES = re.compile(r"^\W*(?:(?:and|then|also)\s+)?(?:(?:in|inside|within)\s+|(?:add|set|initiali[sz]e)\s+(?:\w+\s+){0,3}(?:to|in)\s+)"
+                         r"(?:the\s+)?`(?:self\.)?(\w+)(?:\(\))?`(?:\s*,\s*(?:add|set|initiali[sz]e|create|store|keep|register)\b[^:]*)?\s*:\s*$"
+                         r"|^\W*(?:in|inside)\s+(?:the\s+)?(__init__)(?:\(\))?\s*:\s*$",
+                         re.IGNORECASE)
 _DEFINES = re.compile(r"^\s*(?:(?:async\s+)?def|class)\b|^\s*@")
+_SETS = re.compile(r"^[\w.\[\]\"']+\s*=[^=]")
 
 
-def _under_init_lead(block: CodeBlock) -> CodeBlock:
-    """A block of bare lines under a lead-in naming ``__init__`` as the ``# __init__`` part
-    it is; any other block as it is."""
+def _under_method_lead(block: CodeBlock, program: str) -> CodeBlock:
+    """A block of bare lines under a lead-in naming a method as the ``# method`` part it is:
+    ``__init__`` always (what it sets, it sets there), another method when the block restates
+    one of its lines as it stands (the part's own context); any other block as it is."""
     lines = [line for line in block.text.splitlines() if line.strip()]
     # (a block of definitions, or one that names its part itself, is read as it is)
     if not lines or lines[0].lstrip().startswith("#") or any(_DEFINES.match(line) for line in lines):
         return block
-    if not _INIT_LEAD.match(re.split(r"[;.]\s", block.lead)[-1]):
+    named = _LEAD_NAMES.match(re.split(r"[;.]\s", block.lead)[-1])
+    name = named and (named.group(1) or named.group(2))
+    if not name:
         return block
-    return replace(block, text="# __init__\n" + textwrap.dedent(block.text))
+    if name != "__init__":
+        # (an assignment of the method restated as it stands; a block with an elision of its
+        # own is a fragment placed by what it quotes)
+        source = next((s for n, s in _unparsed(program).items() if n.split(".")[-1] == name), None)
+        own = {line.strip() for line in (source or "").splitlines() if _SETS.match(line.strip())}
+        if source is None or not any(line.strip() in own for line in lines) \
+                or any(line.strip() in ("...", "…") or re.match(r"^\s*(?:\.\.\.|#.*(?:\.\.\.|…))", line) for line in lines):
+            return block
+    return replace(block, text=f"# {name}\n" + block.text)
 
 
 # "and in `calculate_payouts()` drop the two unused lines:" over the lines themselves

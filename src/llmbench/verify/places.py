@@ -89,8 +89,8 @@ FRAGMENT_OF: dict[str, re.Pattern[str]] = {
     "zmq.fix_socket_in_thread": re.compile(r"\.socket\(|\bsock\.|\bself\.socket\b"),
     "stratum.memory_leak": NEEDS["stratum.memory_leak"],
     "stratum.input_validation": re.compile(r"\bparams\b|_reply_error\(|\bisinstance\(|\bexcept\b"),
-    # (the claim a worker makes on the row, or the lock around the check)
-    "payment.race_condition": re.compile(r"\browcount\b|\bAND\s+status\s*=\s*(?:'pending'|\?)|\bself\.lock\b|\bself\.processing\b"),
+    # (the claim a worker makes on the row; a lock around the check alone still pays twice when run)
+    "payment.race_condition": re.compile(r"\browcount\b|\bAND\s+status\s*=\s*(?:'pending'|\?)"),
 }
 # the same for assignments only the prose gives a function: also the money a caller passes on in
 # satoshis ("`_execute_payment()` then works on `amount_sat = to_sat(amount)`"). A money block

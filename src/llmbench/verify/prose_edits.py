@@ -122,9 +122,12 @@ def _holds(statement_source: str, what: str) -> bool:
     return _normal(what) in _normal(statement_source)
 
 
-def apply_removals(program: str, main_class: str, instructions: list[tuple[str | None, list[tuple[str, bool]]]]) -> tuple[str, list[str]]:
+def apply_removals(program: str, main_class: str, instructions: list[tuple[str | None, list[tuple[str, bool]]]],
+                   own: frozenset[str] = frozenset()) -> tuple[str, list[str]]:
     """The program without the statements the instructions name, and the functions changed
-    (``Class.method`` or ``function``)."""
+    (``Class.method`` or ``function``). ``own``: the answer's own statements (whitespace
+    removed) in the functions its code rewrote, which the prose never takes back ("and delete
+    the later `int(ntime, 16)` lines" is about the old ones, not the new parse in the `try`)."""
     changed: list[str] = []
     for name, items in instructions:
         try:
@@ -132,12 +135,12 @@ def apply_removals(program: str, main_class: str, instructions: list[tuple[str |
         except SyntaxError:
             return program, changed
         candidates = [_function(tree, main_class, name)] if name else list(_functions(tree, main_class))
-        held = [(f, q) for f, q in candidates if f is not None and _gone(program, f, items)]
+        held = [(f, q) for f, q in candidates if f is not None and _gone(program, f, items, own)]
         if len(held) != 1:
             continue   # (quoted code with no function named goes only where it is once)
         func, qualified = held[0]
         lines = program.split("\n")
-        gone = _gone(program, func, items)
+        gone = _gone(program, func, items, own)
         emptied = {id(body[0]) for body in _bodies(func) if body and all(any(s is g for g in gone) for s in body)}
         for stmt in sorted(gone, key=lambda s: s.lineno, reverse=True):
             end = stmt.end_lineno or stmt.lineno
@@ -171,25 +174,33 @@ def _bodies(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[list[ast.stmt]
     return found
 
 
-def _gone(program: str, func: ast.FunctionDef | ast.AsyncFunctionDef, items: list[tuple[str, bool]]) -> list[ast.stmt]:
+def _gone(program: str, func: ast.FunctionDef | ast.AsyncFunctionDef, items: list[tuple[str, bool]],
+          own: frozenset[str] = frozenset()) -> list[ast.stmt]:
     """The innermost statements of the function that hold what the items name: the
     `UPDATE` call inside a `try`, not the `try` (a loop whole when a loop is meant)."""
     def inner(body: list[ast.stmt], what: str, loop: bool) -> list[ast.stmt]:
         found: list[ast.stmt] = []
         for stmt in body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
-                    or not _holds(ast.get_source_segment(program, stmt) or "", what):
+            source = ast.get_source_segment(program, stmt) or ""
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or not _holds(source, what):
+                continue
+            if not _children(stmt) and _normal(source) in own:
                 continue
             if loop and isinstance(stmt, _LOOPS):
                 found.append(stmt)
                 continue
             deeper = [s for child in _children(stmt) for s in inner(child, what, loop)]
-            if deeper or not loop:
+            # (a block whose only statements that hold it are the answer's own goes neither)
+            held_inside = any(_holds(ast.get_source_segment(program, s) or "", what) for child in _children(stmt) for s in child)
+            if deeper or not loop and not held_inside:
                 found.extend(deeper or [stmt])
         return found
     gone: list[ast.stmt] = []
     for what, loop in items:
-        gone.extend(s for s in inner(func.body, what, loop) if not any(s is g for g in gone))
+        found = inner(func.body, what, loop)
+        if len(found) > 1 and ("(" in what or "=" in what):
+            continue   # quoted code the function holds twice ("the later `int(ntime, 16)` lines"): which one is not sure
+        gone.extend(s for s in found if not any(s is g for g in gone))
     return gone
 
 

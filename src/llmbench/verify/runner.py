@@ -209,12 +209,20 @@ def _idle_edit_of(check_id: str, candidate) -> str | None:
     return next((edit for edit in candidate.idle_edits if pattern.search(edit)), None)
 
 
+# where a check's fix is made, when the program's own change there is what a run judges
+_FIX_MADE_IN = {"payment.race_condition": "PaymentProcessor.process_pending_payments"}
+
+
 def _not_in_program(check_id: str, candidate: Candidate, detail: str) -> str | None:
     """Why a failing run cannot judge the check's fix: part of that fix is not in the program
     (given only in prose or a comment, or in a block the splice could not place). None when the program
     holds all of it, or when a line the answer wrote raises (its fix failing, whatever else
     it left out), unless it is a TypeError beside unplaced code of the check."""
     left = [str(i) for i, code in candidate.unplaced if concerns(check_id, code)]
+    if left and _FIX_MADE_IN.get(check_id) in candidate.changed:
+        # (the program carries a fix of its own where the check's fix goes: a lock placed around
+        # the check is judged, whatever claim the answer also offered that could not be placed)
+        left = []
     if detail.startswith(_RAISED_BY_ANSWER) and not (left and "TypeError" in detail):
         # (a TypeError beside the check's code left unplaced is what the missing caller
         # change would have prevented: the new fee in satoshis handed the row's float)

@@ -333,15 +333,31 @@ def _merge_leading(module: "_Module", old: _Func, new: _Func, snippet_lines: lis
     def given_lines(stmt: ast.stmt) -> list[str]:
         return textwrap.dedent("\n".join(snippet_lines[_start(stmt) - 1:stmt.end_lineno])).splitlines()
 
-    for stmt in old.body:
+    anchors: dict[int, int] = {}   # old statement -> the given one that restates it
+    for j, stmt in enumerate(old.body):
         target = _assigned_to(stmt)
         match = next((i for i, g in enumerate(given) if i not in placed and target is not None
                       and _assigned_to(g) == target), None)
         if match is not None:
             placed.add(match)
-            chunk = given_lines(given[match])
-        else:
-            chunk = textwrap.dedent("\n".join(module.lines[_start(stmt) - 1:stmt.end_lineno])).splitlines()
+            anchors[j] = match
+    # between two restated statements the given lines stand for the old ones ("block_hex = …",
+    # a new log line, "result = await …": the old log line between them is replaced)
+    ordered = sorted(anchors.items())
+    between: dict[int, list[int]] = {}
+    replaced: set[int] = set()
+    for (j1, i1), (j2, i2) in zip(ordered, ordered[1:], strict=False):
+        if i1 < i2:
+            between[j1] = list(range(i1 + 1, i2))
+            placed.update(between[j1])
+            replaced.update(range(j1 + 1, j2))
+    for j, stmt in enumerate(old.body):
+        if j in replaced:
+            continue
+        chunk = given_lines(given[anchors[j]]) if j in anchors else \
+            textwrap.dedent("\n".join(module.lines[_start(stmt) - 1:stmt.end_lineno])).splitlines()
+        for i in between.get(j, []):
+            chunk += given_lines(given[i])
         out += [(body_indent + line) if line.strip() else "" for line in chunk]
     for i, stmt in enumerate(given):
         if i not in placed:
