@@ -465,3 +465,19 @@ def test_a_literal_assigned_as_a_constant_and_a_constructor_read_given_in_words(
     missing = told.replace(" The fix is to initialise `share_window` in the constructor from the `pplns_window` entry of "
                            "the config dict, keeping 10000 only as the fallback.", "")
     assert not grade("pplns", missing)["pplns.config_key_mismatch"].passed
+
+
+def test_a_fix_label_then_the_place_then_the_read_is_the_config_fix_in_prose():
+    told = ("- **Config key never read.** `pool_config.json` calls the setting `pplns_window`; the class never reads that "
+            "key. Fix: in `__init__`, take the value of `pplns_window` from the config dict (default 10000, cast to int) "
+            "and assign it to `share_window`.\n")
+    assert grade("pplns", told)["pplns.config_key_mismatch"].passed
+    described = told.replace("Fix: in `__init__`, take the value", "In `__init__`, nobody takes the value")
+    assert not grade("pplns", described)["pplns.config_key_mismatch"].passed
+
+
+def test_window_size_said_unused_by_the_dashboard_is_the_wrong_function():
+    dashboard = "`window_size` is never used for the dashboard statistics, so what the dashboard shows is the fixed window.\n"
+    assert not grade("pplns", dashboard)["pplns.window_size_unused"].passed
+    payouts = "`calculate_payouts()` computes `window_size` and never uses it: the query takes `self.share_window`.\n"
+    assert grade("pplns", payouts)["pplns.window_size_unused"].passed

@@ -478,3 +478,14 @@ def test_what_the_fixed_program_does_under_a_heading_on_the_fix_denies_nothing()
     # the same sentence as a view of the program as it is denies the crossing
     denied = "### The threading\n\nThe main thread never touches the socket after `start()`.\n"
     assert not grade("zmq", denied)["zmq.socket_crosses_threads"].passed
+
+
+def test_a_changes_list_says_what_the_fixed_program_does_and_a_table_cell_can_deny():
+    finding = ("## Issue\n\nThe SUB socket is created in `__init__()` and connected in `start()` on the main thread, but "
+               "`_listen()` reads it in the `zmq-listener` thread. ZeroMQ sockets are not thread-safe.\n\n")
+    changes = ("## Changes\n\n- `stop()`: sets `running = False`, waits for the thread, then terminates the context. "
+               "The main thread never touches the socket.\n")
+    assert grade("zmq", finding + changes)["zmq.socket_crosses_threads"].passed
+    cell = ("| Area | Verdict |\n|---|---|\n| Socket used from two threads | **OK** – after `start()` the SUB socket is "
+            "only ever read by the `zmq-listener` thread, so there is no data race. |\n")
+    assert not grade("zmq", cell)["zmq.socket_crosses_threads"].passed

@@ -400,7 +400,9 @@ _TAKEN_BACK = re.compile(r"^\W*(?:it|this|that|they)\s+(?:isn'?t|is not|wasn'?t|
 # a heading over what the corrected program does: "### Why this fixes both symptoms"
 _FIX_HEADING = re.compile(r"\bwhy (?:this|the|these|my) (?:fix|fixes|change|changes|patch)\b|\bwhy (?:this|it) works\b"
                           r"|\bhow (?:this|the) (?:fix|change) (?:works|helps)\b|\bafter (?:the|this|these) (?:fix|fixes|changes?)\b"
-                          r"|\bwhat (?:the|this) (?:fix|change) (?:does|changes)\b", re.IGNORECASE)
+                          r"|\bwhat (?:the|this) (?:fix|change) (?:does|changes)\b"
+                          # "## Changes" over what each function now does
+                          r"|^\W*(?:summary of )?(?:the )?(?:changes(?: made)?|what (?:i )?changed)\W*$", re.IGNORECASE)
 
 
 def _under_fix_heading(answer: Answer, unit: Unit) -> bool:

@@ -33,7 +33,8 @@ def build_prompt() -> str:
 # Instructions, as opposed to diagnoses: "read pplns_window from config", "should load …".
 _DO = (
     # (after a place that opens the sentence: "In the constructor, take the window size from …")
-    r"(?:^|[.;:!]\s+|^(?:[-*\u2022>]\s+)?(?:in|inside|within|at|for) [^,.]{1,50},\s+|[(\u2014\u2013]\s*|[-*\u2022>]\s+|\b(?:to|by|should|must|instead|just|simply|please|and|then|we|you|fix:?|fix is to|solution:?|remedy:?)\s+)"
+    # (or after a fix label: "Fix: in `__init__`, take the value of `pplns_window` …")
+    r"(?:^|[.;:!]\s+|^(?:[-*\u2022>]\s+)?(?:in|inside|within|at|for) [^,.]{1,50},\s+|\b(?:fix|solution|remedy):?\s+(?:in|inside|within) [^,.]{1,50},\s+|[(\u2014\u2013]\s*|[-*\u2022>]\s+|\b(?:to|by|should|must|instead|just|simply|please|and|then|we|you|fix:?|fix is to|solution:?|remedy:?)\s+)"
 )
 _READ_VERBS = r"(?:read|load|use|take|pull|fetch|get|source|honou?r|respect|wire|look up|(?:initiali[sz]e|set) (?:it|`?self.share_window`?|`?share_window`?) (?:in (?:the constructor|`?__init__`?(?:\(\))?) )?from)"
 _READ_PPLNS_WINDOW = any_of(
@@ -137,7 +138,9 @@ WINDOW_UNUSED = Finding(
     wrong_mechanisms={
         "windows swapped": any_of(*_SWAPPED_WINDOWS),
         "another function's window": r"\b(?:get_worker_stats|record_share|save_payouts|from_file)\b(?:\(\))?`?\s+(?:\w+ ){0,2}(?:never|doesn'?t|does not|don'?t) "
-        r"(?:\w+ ){0,2}(?:uses?|reads?|pass\w*|gets?|takes?|applies)\b[^.]{0,20}\bwindow_size",
+        r"(?:\w+ ){0,2}(?:uses?|reads?|pass\w*|gets?|takes?|applies)\b[^.]{0,20}\bwindow_size"
+        # "`window_size` is never used for the dashboard statistics"
+        r"|\bwindow_size`?\s+(?:is|was)\s+(?:\w+ )?(?:never|not)\s+used\s+(?:for|by|in)\s+the\s+dashboard\b",
     },
     span=2,
 )

@@ -116,6 +116,9 @@ _DENIALS = (
     # "after `start()` only the listener thread ever touches it, so there is no concurrent access"
     r"\b(?:after|once) `?(?:self\.)?start\(\)`?(?: (?:returns|runs|is called|has run))?,? only (?:the )?"
     r"(?:listener|background|worker|daemon|receiving) thread\b",
+    # "after `start()` the SUB socket is only ever read by the `zmq-listener` thread"
+    r"\b(?:after|once) `?(?:self\.)?start\(\)`?(?: (?:returns|runs|is called|has run))?,? (?:the |that |this )?(?:\w+ )?socket "
+    r"(?:is )?only (?:ever )?(?:used|read|touched|accessed|driven) (?:by|from|in|on) (?:the )?`?(?:zmq-)?(?:listener|background|worker|daemon)`? thread\b",
 )
 
 
