@@ -27,7 +27,7 @@ from llmbench.grading.filetree import FileTree, parse_file_tree
 from llmbench.patching import unidiff
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify.blocks import CodeBlock, answer_text, code_blocks, prose
-from llmbench.verify.prose_edits import apply_removals, removal_instructions, sentences_of
+from llmbench.verify.prose_edits import apply_removals, normal_code, removal_instructions, sentences_of
 from llmbench.verify.pyreplace import UnknownScript, apply_replacements, replace_edits
 from llmbench.verify.sedscript import UnknownEdit, apply_sed_idle, sed_edits
 from llmbench.verify.splice import (
@@ -258,7 +258,7 @@ def _apply_prose_removals(best: Candidate, text: str, fixture: str, primary: str
     before = best.files.get(primary, fixture)
     # (the statements of the functions the answer's code rewrote that its own code gives)
     rewritten = {name.split(".")[-1] for name in best.changed}
-    own = frozenset(re.sub(r"\s+", "", source) for block in code_blocks(text) if not block.is_diff
+    own = frozenset(normal_code(source) for block in code_blocks(text) if not block.is_diff
                     for name, source in _statements_by_function(block.text) if name in rewritten)
     program, removed = apply_removals(before, main_class, instructions, own)
     if removed:

@@ -105,7 +105,8 @@ def _item(part: str) -> tuple[str, bool]:
     return (words[0] if len(words) == 1 else ""), loop
 
 
-def _normal(code: str) -> str:
+def normal_code(code: str) -> str:
+    """Code with its whitespace removed, for comparing statements."""
     return re.sub(r"\s+", "", code)
 
 
@@ -119,7 +120,7 @@ def _holds(statement_source: str, what: str) -> bool:
     bare = what[:-2] if what.endswith("()") else what
     if re.fullmatch(r"[\w.]+", bare):
         return re.search(rf"(?<![\w]){re.escape(bare)}(?![\w])", statement_source) is not None
-    return _normal(what) in _normal(statement_source)
+    return normal_code(what) in normal_code(statement_source)
 
 
 def apply_removals(program: str, main_class: str, instructions: list[tuple[str | None, list[tuple[str, bool]]]],
@@ -184,7 +185,7 @@ def _gone(program: str, func: ast.FunctionDef | ast.AsyncFunctionDef, items: lis
             source = ast.get_source_segment(program, stmt) or ""
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or not _holds(source, what):
                 continue
-            if not _children(stmt) and _normal(source) in own:
+            if not _children(stmt) and normal_code(source) in own:
                 continue
             if loop and isinstance(stmt, _LOOPS):
                 found.append(stmt)
