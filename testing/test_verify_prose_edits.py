@@ -38,6 +38,9 @@ def method_source(text: str, cls: str, name: str) -> str:
      [("__init__", [("self.socket", False)])]),
     ('(delete the `logger.info("block candidate ...", block_hex)` call; the other lines carry the hash).',
      [(None, [('logger.info("block candidate ...", block_hex)', False)])]),
+    ("together with removing the `self.socket = …` / `setsockopt` lines from `__init__` and the "
+     "`connect`/`SUBSCRIBE` lines from `start()`.",
+     [("__init__", [("self.socket = …", False), ("setsockopt", False)]), ("start", [("connect", False), ("SUBSCRIBE", False)])]),
 ])
 def test_instructions_to_take_code_out_are_read_with_their_function(sentence, expected):
     assert removal_instructions(sentences_of(sentence), ZMQ_FUNCTIONS | {"_submit_block"}) == expected
@@ -50,6 +53,8 @@ def test_instructions_to_take_code_out_are_read_with_their_function(sentence, ex
     "Drop it from the log line; log the hash after the RPC:",      # names no code
     "Remove the socket lines from `helper()`.",                   # no such function
     "Remove the stale entries from the dict in `start()`.",       # words, not code of the function
+    "Not removing the `connect` lines from `start()` keeps the bug.",
+    "Call `topic.strip()` in `_dispatch()` before the lookup.",   # a method named strip, no verb
 ])
 def test_what_is_no_instruction_to_take_code_out_takes_nothing(sentence):
     fixture = read_fixture("zmq_listener.py")

@@ -27,7 +27,7 @@ from llmbench.grading.filetree import FileTree, parse_file_tree
 from llmbench.patching import unidiff
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify.blocks import CodeBlock, answer_text, code_blocks, prose
-from llmbench.verify.prose_edits import apply_removals, normal_code, removal_instructions, sentences_of
+from llmbench.verify.prose_edits import apply_removals, normal_code, removal_instructions, says_remove, sentences_of
 from llmbench.verify.pyreplace import UnknownScript, apply_replacements, replace_edits
 from llmbench.verify.sedscript import UnknownEdit, apply_sed_idle, sed_edits
 from llmbench.verify.splice import (
@@ -495,9 +495,6 @@ def _callee(call: ast.Call) -> str:
     return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
-_REMOVES = re.compile(r"\b(?:drop|remove|delete|take out|get rid of)\b", re.IGNORECASE)
-
-
 def _new_code(spans: list[str], fixture: str, known: set[str], own: set[str]) -> list[str]:
     """The spans that are one assignment the fixture has no line of (``known``), or one call
     it nowhere makes ("convert `amount` with `Decimal(str(amount))`") to none of its own
@@ -518,22 +515,17 @@ def _new_code(spans: list[str], fixture: str, known: set[str], own: set[str]) ->
     return found
 
 
-_REMOVING = re.compile(r"\b(?:drop\w*|remov\w*|delet\w*|tak(?:e|ing) out|get(?:ting)? rid of)\b", re.IGNORECASE)
-_FROM_FUNCTION = re.compile(r"\bfrom\s+`(?:self\.)?(\w+)(?:\(\))?`")
-
-
 def _removed_in_prose(text: str, fixture: str) -> dict[str, str]:
     """function -> the sentence that takes lines out of it ("remove the `connect`/`SUBSCRIBE`
-    lines from `start()`")."""
+    lines from `start()`"), read as the removals themselves are read."""
     functions = {name.split(".")[-1]: name for name in _unparsed(fixture)}
     found: dict[str, str] = {}
-    for sentence in _SENTENCE.findall(prose(text)):
-        if _REMOVING.search(sentence):
-            for name in _FROM_FUNCTION.findall(sentence):
-                # (lines left in `__init__` only make what nothing uses: the probes judge the
-                # objects in use)
-                if name in functions and name != "__init__":
-                    found.setdefault(functions[name], sentence.strip())
+    for sentence in sentences_of(prose(text)):
+        for name, _ in removal_instructions([sentence], set(functions)):
+            # (lines left in `__init__` only make what nothing uses: the probes judge the
+            # objects in use)
+            if name is not None and name != "__init__":
+                found.setdefault(functions[name], sentence.strip())
     return found
 
 
@@ -546,7 +538,7 @@ def _changed_in_prose(text: str, python: list[CodeBlock], fixture: str) -> dict[
     own = {name.split(".")[-1] for name in definitions(fixture)}
     found: dict[str, list[str]] = {}
     for sentence in _SENTENCE.findall(prose(text)):
-        if _REMOVES.search(sentence):
+        if says_remove(sentence):
             continue   # "drop the two `self.socket = ...` lines from `__init__()`": code to take out
         named = [functions[n] for n in re.findall(r"`(?:self\.)?(\w+)\(?\)?`", sentence) if n in functions]
         spans = _new_code(_INLINE_CODE.findall(sentence), fixture, known, own) if named else []

@@ -18,8 +18,10 @@ from __future__ import annotations
 import ast
 import re
 
-# the verb, unless negated or asked about ("do not remove", "no need to drop", "why remove …?")
-_VERB = re.compile(r"(?<![\w-])(?:remove|delete|drop|take out|get rid of|strip)\b", re.IGNORECASE)
+# the verb ("remove", "together with removing"), unless negated or asked about ("do not remove",
+# "no need to drop", "why remove …?")
+_VERB = re.compile(r"(?<![\w.-])(?:remov(?:e|ing)|delet(?:e|ing)|drop(?:ping)?|tak(?:e|ing) out|get(?:ting)? rid of|strip(?:ping)?)\b",
+                   re.IGNORECASE)
 _NEGATED = re.compile(r"\b(?:not|n't|never|no need to|without|instead of|rather than|why)\s+(?:\w+\s+)?$", re.IGNORECASE)
 # where the object ends: the function it is taken from, or the next clause
 _FROM = re.compile(r"\s+(?:from|in|out of|inside)\s+(`[^`\n]+`|(?:self\.)?\w+\(\))", re.IGNORECASE)
@@ -42,6 +44,11 @@ def sentences_of(prose: str) -> list[str]:
     """The prose's sentences: each line split where a sentence ends (a dot inside code such
     as "socket.connect()" ends none)."""
     return [s for line in prose.splitlines() for s in _SENTENCES.split(line) if s.strip()]
+
+
+def says_remove(sentence: str) -> bool:
+    """Whether the sentence speaks of taking code out (negated or not)."""
+    return _VERB.search(sentence) is not None
 
 
 def removal_instructions(sentences: list[str], functions: set[str]) -> list[tuple[str | None, list[tuple[str, bool]]]]:
