@@ -273,6 +273,23 @@ def test_a_choice_left_to_the_reader_is_vague_whatever_options_it_lists():
     assert not is_vague("Use `Decimal(str(amount))` for every amount.")
 
 
+@pytest.mark.parametrize("item", [
+    "- Common options: `decimal.Decimal`, or integer satoshis.",
+    "Possible approaches: a lock around the check, or a conditional `UPDATE`.",
+    "Alternatives include: `Decimal` or integer satoshis.",
+])
+def test_a_menu_of_options_is_a_choice_left_open(item):
+    assert classify(item) == ADVICE and is_vague(item)
+
+
+@pytest.mark.parametrize("item", [
+    "- Fix: use `decimal.Decimal` for every amount.",
+    "The options dict is never read: `share_window` stays at 10000.",
+])
+def test_a_change_or_a_statement_about_options_is_no_menu(item):
+    assert not is_vague(item)
+
+
 def test_a_parenthesised_aside_holds_no_clause_boundary():
     assert len(clauses("Use one type for amounts (satoshis; never floats) and round once.")) == 1
     assert len(clauses("Use one type for amounts; never floats.")) == 2

@@ -654,6 +654,15 @@ def test_the_set_said_to_ensure_one_worker_per_payout_denies_the_race():
     assert grade("payment", race)["payment.race_condition"].passed
 
 
+def test_the_processing_set_named_bare_said_to_prevent_two_workers_denies_the_race():
+    denial = ("3. **Other observations:** The `processing` set already prevents two workers from picking up the same "
+              "payout. The small discrepancies are most likely due to accounting-side rounding.")
+    assert not grade("payment", denial)["payment.race_condition"].passed
+    race = ("3. **Race:** The `processing` set is checked and filled without the lock, so two workers can both pick up "
+            "the same payout and pay it twice.")
+    assert grade("payment", race)["payment.race_condition"].passed
+
+
 def test_sqlite_connections_shared_by_threads_are_no_check_then_act_race():
     wrong = ("SQLite connections are not thread-safe, and the four payout workers use their connections concurrently. "
              "The workers interfere with each other's database state, which is how the same payout ends up being "
@@ -829,3 +838,15 @@ def test_placeholders_offered_for_speed_are_no_injection_fix():
     injected = speed.replace("so SQLite cannot reuse its prepared-statement cache. Using placeholders is faster:",
                              "so a visitor's address is formatted into the SQL and can inject it. Bind it instead:")
     assert grade("payment", injected)["payment.sql_injection"].passed
+
+
+def test_a_menu_of_numeric_types_under_checks_to_run_is_no_float_fix():
+    menu = ("### Numeric correctness (fee drift)\n\n"
+            "- Check which numeric type carries amounts from the DB to `calculate_fee` and to the wallet.\n"
+            "- Check the SQLite column affinity of `amount` / `fee`.\n"
+            "- Common options: `decimal.Decimal`, or integer satoshis.\n")
+    assert not grade("payment", menu)["payment.float_precision"].passed
+    fix = ("### Numeric correctness (fee drift)\n\n"
+           "`calculate_fee` multiplies float amounts, so fees drift by a satoshi from rounding errors.\n"
+           "- Fix: compute the fee with `decimal.Decimal` and quantize it to 8 places.\n")
+    assert grade("payment", fix)["payment.float_precision"].passed

@@ -338,6 +338,18 @@ def test_fine_as_is_verdict_on_current_job_is_a_denial():
     assert not _passed(text, "stale_job")
 
 
+@pytest.mark.parametrize("text", [
+    "The spike after a new block is normal: `current_job` is always the latest job, which is what shares should "
+    "be validated against.",
+    "`current_job` is always the latest job, which is what shares should be validated against.",
+])
+def test_the_spike_called_normal_or_the_current_job_called_right_is_a_denial(text):
+    assert not _passed(text, "stale_job")
+    asserted = ("The spike after a new block comes from `_validate_share`: `current_job` is always the latest job, "
+                "so a share for the job just replaced is validated against the wrong one.")
+    assert _passed(asserted, "stale_job")
+
+
 def test_duplicates_kept_in_the_job_bound_recent_shares():
     text = ("Every share key is inserted into `self.recent_shares` and never removed, so it grows forever.\n\n"
             "```python\nshare_key = (session.extranonce1, extranonce2, ntime, nonce)\n"

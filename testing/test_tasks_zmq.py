@@ -450,6 +450,16 @@ def test_only_the_listener_thread_from_then_on_and_a_correct_design_deny_the_cro
     assert not verdict.passed and verdict.kind == "denial", verdict
 
 
+def test_a_note_that_the_socket_is_fine_and_only_the_listener_calls_it_denies_the_crossing():
+    note = ("> Note: the ZMQ socket itself is fine. It is set up once in `start()` before the thread exists, and from "
+            "then on only the listener thread calls `recv_multipart()`, so there is no concurrent socket access.\n")
+    verdict = grade("zmq", note)["zmq.socket_crosses_threads"]
+    assert not verdict.passed and verdict.kind == "denial", verdict
+    crossing = ("The SUB socket is set up in `start()` on the caller's thread, and from then on the listener thread "
+                "calls `recv_multipart()` on it: ZeroMQ sockets are not thread-safe.\n")
+    assert grade("zmq", crossing)["zmq.socket_crosses_threads"].passed
+
+
 def test_the_crossing_explained_by_options_kept_per_thread_is_the_wrong_mechanism():
     crossing = ("The SUB socket is created and configured in `__init__`/`start()` on the main thread, but it is read "
                 "in `_listen()` on the background thread. ")
@@ -489,3 +499,14 @@ def test_a_changes_list_says_what_the_fixed_program_does_and_a_table_cell_can_de
     cell = ("| Area | Verdict |\n|---|---|\n| Socket used from two threads | **OK** – after `start()` the SUB socket is "
             "only ever read by the `zmq-listener` thread, so there is no data race. |\n")
     assert not grade("zmq", cell)["zmq.socket_crosses_threads"].passed
+
+
+def test_a_prose_fix_that_leaves_connect_and_subscribe_in_start_is_no_fix():
+    diagnosis = ("The SUB socket `self.socket` is created in `__init__()` and connected in `start()` on the main thread, "
+                 "but read in `_listen()` on the listener thread. ZeroMQ sockets are not thread-safe.\n\n## Fix\n\n")
+    moved = "- Create the SUB socket at the top of `_listen()`, so that the object belongs to the listener thread.\n"
+    assert grade("zmq", diagnosis + moved)["zmq.fix_socket_in_thread"].passed
+    half = moved + ("- `start()` should still perform the `connect()` and set the two `SUBSCRIBE` options, once the "
+                    "thread has signalled that the socket exists.\n")
+    verdict = grade("zmq", diagnosis + half)["zmq.fix_socket_in_thread"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict

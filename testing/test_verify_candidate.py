@@ -799,6 +799,22 @@ def test_bare_lines_under_a_lead_in_naming_init_are_set_in_init():
         elsewhere.files["stratum_server.py"], "StratumServer", "__init__")
 
 
+def test_lines_under_a_lead_that_drops_some_and_keeps_the_rest_are_the_new_init():
+    listen = fenced("    def _listen(self):\n        sock = self.context.socket(zmq.SUB)\n"
+                    "        sock.setsockopt(zmq.RCVTIMEO, self.rcv_timeout_ms)\n        sock.connect(self.endpoint)\n"
+                    "        while self.running:\n            self._dispatch(sock.recv_multipart())\n")
+    kept = fenced("        self.endpoint = endpoint\n        self.rcv_timeout_ms = rcv_timeout_ms\n        self.context = zmq.Context()\n")
+    lead = "In `__init__`, drop the three `self.socket` lines and keep the timeout for the thread:\n\n"
+    init = method_source(build_candidate("zmq", listen + lead + kept).files["zmq_listener.py"], "ZMQListener", "__init__")
+    assert "self.rcv_timeout_ms = rcv_timeout_ms" in init and "self.socket" not in init
+    assert "self.endpoint = endpoint" in init and "self.context = zmq.Context()" in init
+    # a lead that only drops lines takes the quoted ones out
+    dropped = "In `__init__`, drop these lines:\n\n" + fenced(
+        "        self.socket.setsockopt(zmq.RCVTIMEO, rcv_timeout_ms)\n        self.socket.setsockopt(zmq.RCVHWM, 0)\n")
+    init = method_source(build_candidate("zmq", listen + dropped).files["zmq_listener.py"], "ZMQListener", "__init__")
+    assert "RCVHWM" not in init
+
+
 def test_a_module_constant_given_in_prose_joins_the_module_when_the_code_reads_it():
     helper = fenced("    def _expire_shares(self):\n        cutoff = time.time() - SHARE_RETENTION\n"
                     "        while self.recent_shares:\n            key, ts = next(iter(self.recent_shares.items()))\n"

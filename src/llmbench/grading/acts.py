@@ -145,8 +145,13 @@ _TOOL_CAN = re.compile(
     re.IGNORECASE)
 # A choice left to the reader orders nothing, whatever options it lists: "Decide on a policy:
 # respond with a stratum error (code 20) vs. drop the connection"
-_LEFT_TO_DECIDE = re.compile(r"^\W*(?:\[[ xX]?\]\s*)?(?:decide|choose|pick|weigh)\b|\b(?:decide|choose) (?:on|between|whether|which)\b",
-                             re.IGNORECASE)
+# a menu laid out for the reader ("Common options: `decimal.Decimal`, or integer satoshis."):
+# a choice left open, whatever it lists
+_OPTIONS = (r"^\W*(?:(?:common|possible|typical|usual|standard|available|other|some|the|your|two|three|several)\s+)*"
+            r"(?:options|alternatives|choices|approaches|remedies)(?:\s+(?:include|are|would be|here|to consider))?\s*:")
+_LEFT_TO_DECIDE = re.compile(r"^\W*(?:\[[ xX]?\]\s*)?(?:decide|choose|pick|weigh)\b|\b(?:decide|choose) (?:on|between|whether|which)\b|"
+                             + _OPTIONS, re.IGNORECASE)
+_OFFERS_OPTIONS = re.compile(_OPTIONS, re.IGNORECASE)
 # A change under a condition the answer never settles: "If it isn't, wire it to the config",
 # "If socket ownership turns out to be the issue, the usual pattern is …"
 _UNSETTLED_TEXT = (
@@ -297,7 +302,7 @@ def classify(text: str, novel: bool = True) -> str:
         return QUOTE
     # bold markers go first: "**Note on fees:** consider …" is a label and a request
     body = _CONDITION.sub("", _LEAD.sub("", text.strip().replace("**", "")))
-    if _TOOL_CAN.match(body):
+    if _TOOL_CAN.match(body) or _OFFERS_OPTIONS.match(body):
         return ADVICE
     if _SUPPOSED.match(body):
         return QUOTE   # what the writer first thought and then moved on from asserts nothing

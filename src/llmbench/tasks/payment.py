@@ -95,8 +95,9 @@ RACE = Finding(
         # "… are the retry path firing on the next worker, not two workers racing"
         r"\bnot (?:\w+ )?(?:two|several|multiple|concurrent) (?:workers?|threads?) (?:racing|colliding|competing)\b|\bnot a race\b",
         # "`self.processing` already prevents two workers from taking the same row", "the
-        # `self.processing` set already ensures that two workers never handle the same payout"
-        r"\bself\.processing`?(?: set)? (?:already )?(?:prevents?|stops?|keeps?|ensures?|guarantees?|makes sure)\b"
+        # `self.processing` set already ensures that two workers never handle the same payout",
+        # "The `processing` set already prevents two workers from picking up the same payout")
+        r"(?:\bself\.|(?<![\w.])`)processing`?(?: set)? (?:already )?(?:prevents?|stops?|keeps?|ensures?|guarantees?|makes sure)\b"
         r"(?: that)? (?:two |several |multiple |other |no )?(?:workers?|threads?)",
         # "under the GIL `payout_id in self.processing` and `self.processing.add()` can't interleave in a way
         # that lets two threads claim the same id"

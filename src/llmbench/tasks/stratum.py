@@ -276,6 +276,12 @@ STALE_JOB = Finding(
     denials=(
         r"\bjob_id (?:is|gets) (?:correctly |properly )?(?:looked up|checked|validated|used)\b",
         r"\b(?:jobs are|each job is) (?:kept|stored|tracked) (?:by|per) (?:job[_ ])?id\b",
+        # "The spike after a new block is normal: `current_job` is always the latest job, which
+        # is what shares should be validated against"
+        r"\b(?:spike|rise|jump|increase|burst)\b[^.:;]{0,30}\b(?:after|following|at) (?:a |each |every |the )?new block\b"
+        r"[^.:;]{0,20}\b(?:is|are) (?:\w+ )?(?:normal|expected|harmless|inevitable|unavoidable)\b",
+        r"\bwhich is (?:what|the (?:job|one)) (?:shares?|submissions?|they) (?:should|must|ought to|are (?:meant|supposed) to)"
+        r" be (?:validated|checked|judged|verified) against\b",
     ),
 )
 

@@ -108,7 +108,10 @@ _DENIALS = (
     r"|\beffectively owned by the (?:listener|background|worker|daemon) thread\b",
     # "ZeroMQ allows a socket to be *migrated* from one thread to another …"
     r"\b(?:allows?|permits?) (?:a |the |its )?sockets? to be (?:\W?migrat\w*|handed (?:over|off)|passed|moved|transferred)\b|\bmigration (?:\w+ ){0,4}(?:is|are) (?:allowed|fine|safe|permitted)\b",
-    r"\bone-?time hand-?over\b|\b(?:after that|afterwards|from then on|thereafter),? only (?:the )?(?:listener|background|worker|daemon) thread (?:uses|touches|reads|owns)\b",
+    # ("… and from then on only the listener thread calls `recv_multipart()`, so there is no
+    # concurrent socket access")
+    r"\bone-?time hand-?over\b|\b(?:after that|afterwards|from then on|thereafter),? only (?:the )?(?:listener|background|worker|daemon) thread "
+    r"(?:uses|touches|reads|owns|calls|drives|accesses)\b|\bno concurrent (?:socket )?(?:access|use)\b",
     # "… and from then on it is only read by the `zmq-listener` thread"
     r"\b(?:after that|afterwards|from then on|thereafter),? (?:it |the socket )?(?:is )?only (?:ever )?(?:used|read|touched|accessed|driven) "
     r"(?:by|from|in|on) (?:the )?`?(?:zmq-)?(?:listener|background|worker|daemon)`? thread\b",
@@ -270,6 +273,23 @@ def _set_up_left_on_caller(answer: Answer, verdict: Verdict) -> Verdict:
     return verdict
 
 
+# the fix said in words to leave the set-up on the caller: "`start()` should still perform the
+# `connect()` and set the two `SUBSCRIBE` options" (once the thread has made the socket)
+_CALLER_KEEPS_SET_UP = re.compile(
+    r"\bstart\(\)`?\s+(?:should|must|will|would|can)\s+(?:still|continue to|keep)\b[^.]{0,60}\b(?:connect\w*|SUBSCRIBE|subscri\w*)",
+    re.IGNORECASE)
+
+
+def _set_up_said_to_stay_on_caller(answer: Answer, verdict: Verdict) -> Verdict:
+    if not verdict.passed:
+        return verdict
+    for unit in answer.units:
+        if unit.kind != "code" and unit.novel and not unit.removed and _CALLER_KEEPS_SET_UP.search(unit.text):
+            return Verdict(False, f"the fix leaves the socket's set-up on the caller's thread: «{unit.text.strip()[:200]}»",
+                           kind="wrong_place", rule="socket left on the caller")
+    return verdict
+
+
 def _soft_fix_beside_asserted_crossing(answer: Answer, verdict: Verdict, crossing: Verdict) -> Verdict:
     """A soft suggestion supplies the fix when the answer asserts the defect: the crossing
     this fix undoes is the other check's finding ("`self.socket` is connected in `start()` …
@@ -288,7 +308,7 @@ def _fix_beside_denied_crossing(answer: Answer, verdict: Verdict) -> Verdict:
     never retracted ("That hand-off is fine") leaves the move a refactor, whatever its code."""
     crossing = evaluate(answer, CROSSES, require="either")
     verdict = _soft_fix_beside_asserted_crossing(answer, verdict, crossing)
-    verdict = _set_up_left_on_caller(answer, verdict)
+    verdict = _set_up_said_to_stay_on_caller(answer, _set_up_left_on_caller(answer, verdict))
     if not verdict.passed:
         return verdict
     if crossing.kind == "denial":

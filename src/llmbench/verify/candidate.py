@@ -775,9 +775,10 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
 
 
 # "In `__init__`:" (or "Add to `__init__`:"), "In `broadcast_job`, keep the template with the
-# job and register it by id:" over bare lines: the part of that method they are
+# job and register it by id:", "In `__init__`, drop the three `self.socket` lines and keep the
+# timeout for the thread:" over bare lines: the part of that method they are
 _LEAD_NAMES = re.compile(r"^\W*(?:(?:and|then|also)\s+)?(?:(?:in|inside|within)\s+|(?:add|set|initiali[sz]e)\s+(?:\w+\s+){0,3}(?:to|in)\s+)"
-                         r"(?:the\s+)?`(?:self\.)?(\w+)(?:\(\))?`(?:\s*,\s*(?:add|set|initiali[sz]e|create|store|keep|register)\b[^:]*)?\s*:\s*$"
+                         r"(?:the\s+)?`(?:self\.)?(\w+)(?:\(\))?`(?:\s*,\s*(?:[^:]*\b(?:and|then)\s+)?(?:add|set|initiali[sz]e|create|store|keep|register)\b[^:]*)?\s*:\s*$"
                          r"|^\W*(?:in|inside)\s+(?:the\s+)?(__init__)(?:\(\))?\s*:\s*$",
                          re.IGNORECASE)
 _DEFINES = re.compile(r"^\s*(?:(?:async\s+)?def|class)\b|^\s*@")
@@ -809,6 +810,7 @@ def _under_method_lead(block: CodeBlock, program: str) -> CodeBlock:
 
 # "and in `calculate_payouts()` drop the two unused lines:" over the lines themselves
 _REMOVE_LEAD = re.compile(r"\b(?:drop|remove|delete)\b[^:]*\blines?\b[^:]*:\s*$", re.IGNORECASE)
+_KEEPS = re.compile(r"\b(?:and|then)\s+(?:keep|add|set|store|initiali[sz]e|use)\b", re.IGNORECASE)
 
 
 def _lines_removed(program: str, block: CodeBlock) -> str | None:
@@ -817,7 +819,9 @@ def _lines_removed(program: str, block: CodeBlock) -> str | None:
     quoted = [line.strip() for line in block.text.splitlines() if line.strip()]
     # (the lead's last clause: "Drop it from the log line; log hash + height after the RPC:"
     # shows what to log)
-    if not quoted or not _REMOVE_LEAD.search(re.split(r"[;.]\s", block.lead)[-1]):
+    last = re.split(r"[;.]\s", block.lead)[-1]
+    # ("drop the three `self.socket` lines and keep the timeout for the thread:" shows what stays)
+    if not quoted or not _REMOVE_LEAD.search(last) or _KEEPS.search(last):
         return None
     lines = program.splitlines()
     filled = [k for k, line in enumerate(lines) if line.strip()]
