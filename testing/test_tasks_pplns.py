@@ -391,6 +391,10 @@ def test_replacing_the_literal_by_a_lookup_of_the_key_is_the_config_fix_in_prose
     assert grade("pplns", finding + fix)["pplns.config_key_mismatch"].passed
     unchanged = "- In the constructor, replace nothing: the lookup of the `pplns_window` key can wait.\n"
     assert not grade("pplns", finding + unchanged)["pplns.config_key_mismatch"].passed
+    # (a dot inside inline code ends no sentence)
+    dotted = ("- In `__init__`, replace the literal assignment of `self.share_window` with a lookup of the `pplns_window` "
+              "key in the `config` dictionary, converted to `int`.\n")
+    assert grade("pplns", finding + dotted)["pplns.config_key_mismatch"].passed
 
 
 def test_a_read_quoted_as_missing_is_no_fix():

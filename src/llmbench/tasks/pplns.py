@@ -42,7 +42,8 @@ _READ_PPLNS_WINDOW = any_of(
     all_of(_DO + _READ_VERBS + r"\b", r"pplns_window", r"\bconfig\w*|\bsetting|\bjson\b|\bkey\b"),
     all_of(r"\b(?:by|via) (?:reading|loading|using|taking|pulling|fetching)\b", r"pplns_window"),
     # "replace the literal 10000 by a lookup of the `pplns_window` key in the configuration"
-    all_of(_DO + r"replace\b[^.]{0,80}\b(?:by|with) (?:a |an )?(?:lookup|look-up|read|reading) (?:of|from)\b", r"pplns_window"),
+    # ("replace the literal assignment of `self.share_window` with a lookup of …": a dot in code ends nothing)
+    all_of(_DO + r"replace\b(?:[^.]|\.(?=\w)){0,80}\b(?:by|with) (?:a |an )?(?:lookup|look-up|read|reading) (?:of|from)\b", r"pplns_window"),
     all_of(r"\b(?:should|must|needs? to|has to|ought to) (?:be )?(?:read|loaded|taken|come|pulled|set|initiali[sz]ed)\b", r"pplns_window"),
 )
 
