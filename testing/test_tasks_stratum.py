@@ -724,3 +724,16 @@ def test_rejects_blamed_on_a_difficulty_change_are_the_wrong_mechanism():
     right = ("`_validate_share()` ignores the `job_id` the miner sends and checks every share against "
              "`self.current_job`, so shares found under the previous job are checked against the new one and rejected.\n")
     assert grade("stratum", right)["stratum.stale_job"].passed
+
+
+def test_a_reply_said_in_words_beside_the_asserted_defect_is_the_validation_fix_s_reply():
+    cause = ("The cause is in `_handle_submit`, which unpacks `message[\"params\"]` into exactly five names, which raises "
+             "an exception if the miner sends fewer or more parameters, and the miner is disconnected.\n\n")
+    fix = ("Fix: in `_handle_submit`, check that `params` is a list of at least five strings. If any check fails, send "
+           "a stratum error reply (code 20, \"other\") for that request id and keep the connection open.\n")
+    assert _passed(cause + fix, "input_validation")
+    silent = fix.replace(" If any check fails, send a stratum error reply (code 20, \"other\") for that request id and "
+                         "keep the connection open.", " If any check fails, drop the request.")
+    assert not _passed(cause + silent, "input_validation")
+    # the same suggestion with no defect asserted is advice
+    assert not _passed(fix, "input_validation")

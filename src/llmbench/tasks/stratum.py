@@ -433,7 +433,10 @@ INPUT_REPLY = Finding(
 
 
 def _needs_error_reply(answer: Answer, verdict: Verdict) -> Verdict:
-    if verdict.passed and not evaluate(answer, INPUT_REPLY, require="fix").passed:
+    # (the reply is part of the validation fix: beside the asserted defect, a suggested reply
+    # "If any check fails, send a stratum error reply (code 20, …)" is that fix's reply)
+    if verdict.passed and not evaluate(answer, INPUT_REPLY, require="fix").passed and not (
+            verdict.kind in ("finding", "fix") and find_fix(answer, INPUT_REPLY)[0] is not None):
         return Verdict(False, "validates the submit but never answers the miner with a stratum error "
                               f"(the check asks for an error reply); {verdict.evidence}", kind="missing", rule="error reply")
     return verdict
