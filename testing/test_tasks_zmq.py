@@ -510,3 +510,13 @@ def test_a_prose_fix_that_leaves_connect_and_subscribe_in_start_is_no_fix():
                     "thread has signalled that the socket exists.\n")
     verdict = grade("zmq", diagnosis + half)["zmq.fix_socket_in_thread"]
     assert not verdict.passed and verdict.kind == "wrong_place", verdict
+
+
+def test_built_on_one_thread_and_read_on_another_over_a_list_called_unsafe_is_the_crossing():
+    listed = ("`ZMQListener` builds its SUB socket on one thread and reads it on another:\n\n"
+              "* `start()` → `self.socket.connect(...)` — caller's thread\n"
+              "* `_listen()` → `self.socket.recv_multipart()` — `zmq-listener` thread\n\n")
+    verdict = grade("zmq", listed + "A ZeroMQ socket is **not thread-safe**.\n")["zmq.socket_crosses_threads"]
+    assert verdict.passed and verdict.kind == "finding", verdict
+    # the same description called fine is no finding
+    assert not grade("zmq", listed + "That hand-off is fine.\n")["zmq.socket_crosses_threads"].passed

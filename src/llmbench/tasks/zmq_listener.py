@@ -54,7 +54,7 @@ _CROSSES = all_of(_SOCKET_WORD, any_of(
     # created/connected in __init__/start (main thread) ... used in _listen/another thread
     all_of(_SET_UP, _MAIN_SIDE, _THREAD_SIDE),
     # ("set up in one thread and used in another")
-    all_of(_SET_UP, r"\b(?:one|a single|a) thread\b", r"\b(?:another|a different|a second|other|different) thread|\bin another\b"),
+    all_of(_SET_UP, r"\b(?:one|a single|a) thread\b", r"\b(?:another|a different|a second|other|different) thread|\b(?:in|on|from) another\b"),
     # shared / passed / crossing between the two threads
     r"\b(?:shared|sharing|passed|handed|crosses|crossing|migrat\w+|moves?|leaks?|escapes?)\b[^.]{0,60}\b(?:threads?|thread boundar\w*)",
     # "`ZMQListener` shares one ZeroMQ socket between two threads"
