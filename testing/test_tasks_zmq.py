@@ -520,3 +520,24 @@ def test_built_on_one_thread_and_read_on_another_over_a_list_called_unsafe_is_th
     assert verdict.passed and verdict.kind == "finding", verdict
     # the same description called fine is no finding
     assert not grade("zmq", listed + "That hand-off is fine.\n")["zmq.socket_crosses_threads"].passed
+
+
+def test_two_threads_meeting_only_at_shutdown_is_the_wrong_mechanism_for_the_crossing():
+    row = ("| 1 | `stop()` | `self.socket` is closed from the main thread while the `zmq-listener` thread may be blocked in "
+           "`recv_multipart()`. The socket ends up being used by two threads at the same time during shutdown. | exit 134 |\n")
+    table = "| # | Location | Issue | Impact |\n|---|---|---|---|\n" + row
+    verdict = grade("zmq", table)["zmq.socket_crosses_threads"]
+    assert not verdict.passed and verdict.kind == "wrong_mechanism", verdict
+    set_up = row.replace("`stop()`", "`start()`/`_listen()`").replace(
+        "`self.socket` is closed from the main thread while the `zmq-listener` thread may be blocked in `recv_multipart()`.",
+        "`self.socket` is connected in `start()` on the main thread but read by the `zmq-listener` thread; ZeroMQ "
+        "sockets are not thread-safe.")
+    assert grade("zmq", "| # | Location | Issue | Impact |\n|---|---|---|---|\n" + set_up)["zmq.socket_crosses_threads"].passed
+
+
+def test_a_sentence_opening_on_the_change_speaks_of_the_changed_code():
+    said = ("the socket is connected in `start()` on the main thread and read in `_listen()` on the listener thread, so "
+            "it is used by two threads at the same time. ZeroMQ sockets are not thread-safe.\n")
+    assert grade("zmq", "Today " + said)["zmq.socket_crosses_threads"].passed
+    verdict = grade("zmq", "With this change, " + said)["zmq.socket_crosses_threads"]
+    assert not verdict.passed, verdict

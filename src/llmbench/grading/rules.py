@@ -89,6 +89,11 @@ _ABOUT_THE_FIX = re.compile(
     r"becomes? (?:atomic|safe|thread-safe|bounded|exact|correct|impossible|a no-op|idempotent))\b",
     re.IGNORECASE)
 
+# a sentence that opens on the change speaks of the changed code throughout: "With this, the
+# socket is only closed after the listener thread has exited, so it is never used by two threads"
+_FIX_LEAD = re.compile(r"^\W*(?:with|after) (?:this|these|that|those)(?: (?:fix|fixes|change|changes|patch|edit|edits)| in place)?\s*,",
+                       re.IGNORECASE)
+
 # A checklist item: code names as a label, then advice ("- `start()`: verify …",
 # "**`calculate_fee`** – beware of …"). Advice about a function is not a finding in it,
 # unless the advice itself quotes code ("avoid hard-coding `share_window = 10000`").
@@ -740,7 +745,7 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             miss = miss or Miss(unit, f"mechanism {_name(found)} completed only by a request", "advice")
             continue
         said = next((c for c in clauses(text) if found[1].group(0) in c), "")
-        if _ABOUT_THE_FIX.search(said):
+        if _ABOUT_THE_FIX.search(said) or _FIX_LEAD.match(text):
             # "the helper now overrides the argument with the configured value": the changed code
             miss = miss or Miss(unit, f"mechanism {_name(found)} said of the fixed code", "missing")
             continue

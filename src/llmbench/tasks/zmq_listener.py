@@ -197,6 +197,14 @@ _SOCKET_IN_THREAD_PROSE = any_of(
     r"\bso (?:that )?(?:the )?(?:listener|background|daemon|worker|receiving|listening) thread (?:itself )?(?:owns|creates|opens)\b[^.]{0,40}\b(?:its own|the) sock",
 )
 
+# the two threads met only at shutdown, nothing set up on the caller ("`self.socket` is closed
+# from the main thread while … The socket ends up being used by two threads at the same time
+# during shutdown"): the close is what `stop()` does wrong, the crossing is the set-up
+_CLOSE_AT_SHUTDOWN = (
+    r"^(?![\s\S]*\b(?:creat|connect|subscri|buil[dt]|set(?:s|ting)? up|instantiat|construct|mak(?:e|es|ing) the socket)\w*)"
+    r"[\s\S]*\b(?:two|both|multiple|several) threads\b[^.]{0,40}\b(?:during|at|on|in) (?:the )?(?:shutdown|stop\w*)\b"
+)
+
 # the context as a place (a mechanism there is the wrong one), unless it is named as what may
 # be shared: "only the `Context` may be shared between threads"
 _CONTEXT = (r"(?:self\.context|\bzmq\.Context|\b[Cc]ontext)\b(?!\.socket\b|\(\)\.socket\b| switch)"
@@ -213,7 +221,7 @@ CROSSES = Finding(
     denials=_DENIALS,
     # the context is thread-safe: set up on one thread and used on another, it is no defect
     wrong_mechanisms={"the context crosses threads": _CONTEXT_CROSSES, "slow joiner": _SLOW_JOINER,
-                      "options kept per thread": _OPTIONS_PER_THREAD},
+                      "options kept per thread": _OPTIONS_PER_THREAD, "only the close at shutdown": _CLOSE_AT_SHUTDOWN},
     # the context is thread-safe: "creating `self.context` in `__init__` is correct" denies nothing here
     wrong_places=(_CONTEXT,),
     span=2,
