@@ -407,6 +407,20 @@ def test_an_answer_given_as_json_has_its_code_found():
     assert "echo ok > h-run.sh" in build_shell_candidate(shell).script
 
 
+def test_a_json_value_its_key_calls_a_method_s_head_keeps_the_rest_of_the_method():
+    import json
+
+    head = ('    def calculate_payouts(self, block_reward_sat, block_height):\n'
+            '        """Split a block reward (in satoshis) between the workers of the last N shares."""\n'
+            '        with self._connect() as conn:\n            shares = self._last_shares(conn, self.share_window)\n')
+    built = build_candidate("pplns", json.dumps({"fix": {"replace_calculate_payouts_head": head}}))
+    payouts = method_source(built.files["pplns.py"], "PPLNSManager", "calculate_payouts")
+    assert "window_size" not in payouts and "distributable" in payouts
+    # under any other key the value is the whole method
+    whole = build_candidate("pplns", json.dumps({"fix": {"replace_calculate_payouts": head}}))
+    assert "distributable" not in method_source(whole.files["pplns.py"], "PPLNSManager", "calculate_payouts")
+
+
 def test_an_unlabelled_block_of_methods_copied_at_class_indentation_is_python():
     init = ('    def __init__(self, config, db_path, rpc):\n        self.config = config\n        self.db_path = db_path\n'
             '        self.rpc = rpc\n        self.pool_fee_percent = config.get("pool_fee_percent", 1.0)\n'

@@ -75,8 +75,10 @@ def _values_as_markdown(data) -> str:
                 _FENCE.match(line) for line in value.splitlines())
             if is_code_line(key, value):   # (labelled: a one-line change defines nothing to tell it is Python)
                 parts.append(f"```python\n{value.strip()}\n```")
+            elif multi_line:
+                parts.append(f"```\n{_with_rest_of_head(key, value.strip(chr(10)))}\n```")
             else:
-                parts.append(f"```\n{value.strip(chr(10))}\n```" if multi_line else value)
+                parts.append(value)
         elif isinstance(value, dict):
             for name, item in value.items():
                 walk(item, name)
@@ -86,6 +88,19 @@ def _values_as_markdown(data) -> str:
 
     walk(data)
     return "\n\n".join(parts)
+
+
+# a value its key calls the head of a method ("replace_calculate_payouts_head"): the rest of
+# the method stays as it was
+_HEAD_KEY = re.compile(r"(?:^|_)(?:head|top|start|beginning)$", re.IGNORECASE)
+_DEF_LINE = re.compile(r"^(\s*)(?:async\s+)?def\s")
+
+
+def _with_rest_of_head(key, code: str) -> str:
+    heads = [m for m in map(_DEF_LINE.match, code.splitlines()) if m]
+    if key is None or not _HEAD_KEY.search(str(key)) or len(heads) != 1:
+        return code
+    return f"{code}\n{heads[0].group(1)}    # ... rest of the method unchanged"
 
 
 _FENCED = re.compile(r"^(\s*)(`{3,}|~{3,}).*?^\1\2[`~]*\s*$", re.M | re.S)
