@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from llmbench.grading.acts import is_soft
 from llmbench.grading.check import Check, Verdict
 from llmbench.grading.parsed_answer import Answer, Unit
 from llmbench.grading.rules import Finding, all_of, any_of, evaluate, find_fix, find_mechanism
@@ -433,10 +434,11 @@ INPUT_REPLY = Finding(
 
 
 def _needs_error_reply(answer: Answer, verdict: Verdict) -> Verdict:
-    # (the reply is part of the validation fix: beside the asserted defect, a suggested reply
-    # "If any check fails, send a stratum error reply (code 20, …)" is that fix's reply)
-    if verdict.passed and not evaluate(answer, INPUT_REPLY, require="fix").passed and not (
-            verdict.kind in ("finding", "fix") and find_fix(answer, INPUT_REPLY)[0] is not None):
+    # (the reply is part of the validation fix: beside the asserted defect, an instruction "If
+    # any check fails, send a stratum error reply (code 20, …)" is that fix's reply; a wish
+    # "Ideally … would reply with a stratum error" is not)
+    said = find_fix(answer, INPUT_REPLY)[0] if verdict.passed and verdict.kind in ("finding", "fix") else None
+    if verdict.passed and not evaluate(answer, INPUT_REPLY, require="fix").passed and (said is None or said.unit.soft or is_soft(said.unit.text)):
         return Verdict(False, "validates the submit but never answers the miner with a stratum error "
                               f"(the check asks for an error reply); {verdict.evidence}", kind="missing", rule="error reply")
     return verdict
