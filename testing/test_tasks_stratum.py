@@ -737,3 +737,7 @@ def test_a_reply_said_in_words_beside_the_asserted_defect_is_the_validation_fix_
     assert not _passed(cause + silent, "input_validation")
     # the same suggestion with no defect asserted is advice
     assert not _passed(fix, "input_validation")
+    # a wish is no reply, even where it words the defect itself
+    wish = ("- Ideally `_handle_submit()` would reply with a stratum error (code 20) on malformed params instead of "
+            "letting exceptions escape.\n")
+    assert not _passed(wish, "input_validation")
