@@ -645,6 +645,34 @@ async def _handle_submit(self, session, message):
     assert status == "passed", detail
 
 
+def test_a_prune_whose_submits_slow_down_as_the_state_grows_is_judged_on_a_trickle_of_later_jobs(tmp_path):
+    # walks every key on each submit: slow, and only the age decides what goes
+    walks_all = '''
+async def _handle_submit(self, session, message):
+    cutoff = time.time() - 600
+    for key, seen in list(self.recent_shares.items()):
+        if seen < cutoff:
+            del self.recent_shares[key]
+    ...
+'''
+    status, detail = probe_answer(tmp_path / "walks", "stratum", fenced(walks_all),
+                                  ["stratum.memory_leak"])["recent_shares_bounded"]
+    assert status == "passed" and "submits slowed down as the state grew" in detail, detail
+    # walks from the newest entry and stops at once: under steady traffic nothing ever goes
+    newest_first = '''
+async def _handle_submit(self, session, message):
+    now = time.time()
+    for key in reversed(list(self.recent_shares)):
+        if now - self.recent_shares[key] <= 600:
+            break
+        del self.recent_shares[key]
+    ...
+'''
+    status, detail = probe_answer(tmp_path / "newest", "stratum", fenced(newest_first),
+                                  ["stratum.memory_leak"])["recent_shares_bounded"]
+    assert status == "failed" and "each submit slowed down as the state grew" in detail, detail
+
+
 # -- stratum: where input validation lives -------------------------------------------------------
 
 VALIDATE_SHARE_CHECKS_LENGTHS = '''

@@ -479,6 +479,15 @@ class _FastAsyncio:
 MEMORY_SUBMITS = 100_000
 SHARES_PER_JOB = 1_000
 SECONDS_PER_JOB = 60.0
+# a submit that walks the whole state slows down as the state grows: past this many wall
+# seconds (and SLOW_MIN_JOBS jobs) the jobs go on with a trickle of shares, still a minute
+# apart, for TRICKLE_JOBS jobs; a prune by age then drops the early jobs' shares, a state
+# never pruned keeps them all (a quiet gap longer than the age would let a prune that only
+# looks at the newest entry pass)
+MEMORY_WALL_BUDGET = 5.0
+SLOW_MIN_JOBS = 5
+TRICKLE_JOBS = 80
+TRICKLE_SHARES = 40
 LONG_JOB_STEP = 25.0         # seconds between the shares of the long job
 LONG_JOB_STEPS = 288         # two hours
 
@@ -597,8 +606,11 @@ async def _memory(ctx):
     sizes = {}
     jobs = MEMORY_SUBMITS // SHARES_PER_JOB
     msg_id = 3
+    started = real_time.monotonic()
 
-    async def submit_jobs(first, count):
+    async def submit_jobs(first, count, budget=None, per_job=SHARES_PER_JOB):
+        """Submit ``per_job`` shares on each of ``count`` jobs; the jobs made (fewer when
+        ``budget`` wall seconds run out)."""
         nonlocal msg_id
         for job_number in range(first, first + count):
             prev = "%064x" % (job_number + 1)
@@ -607,16 +619,24 @@ async def _memory(ctx):
                                          curtime=1690000000 + job_number * 600), True, poller_sees_it=True)
             expect(writer.job is not None, "broadcast_job sent no mining.notify to the subscribed miner")
             job_id = writer.job
-            for n in range(SHARES_PER_JOB):
+            for n in range(per_job):
                 await server._dispatch(session, {"id": msg_id, "method": "mining.submit",
                                                  "params": [WORKER, job_id, "00000001", "64c6d3c0", "%08x" % n]})
                 msg_id += 1
             clock.offset += SECONDS_PER_JOB
             await asyncio.sleep(0.002)       # let a pruning task the server started run
-            if job_number + 1 in (jobs // 2, jobs):
+            made = job_number + 1 - first
+            if budget is not None:
                 sizes[job_number + 1] = _state_size(server)
+                if made < count and made >= SLOW_MIN_JOBS and real_time.monotonic() - started > budget:
+                    return made
+            elif job_number + 1 in (jobs // 2, jobs):
+                sizes[job_number + 1] = _state_size(server)
+        return count
 
-    await submit_jobs(0, jobs)
+    made = await submit_jobs(0, jobs, budget=MEMORY_WALL_BUDGET)
+    if made < jobs:
+        return await _judged_on_a_trickle(ctx, module, server, session, writer, clock, made, sizes, submit_jobs)
     half, full = sizes[jobs // 2], sizes[jobs]
     shares = len(getattr(server, "recent_shares", ()) or ())
     cap = _size_cap(ctx, module, server)
@@ -640,6 +660,27 @@ async def _memory(ctx):
            f"(recent_shares holds {shares}): never pruned")
     return (f"{MEMORY_SUBMITS} submits over {jobs} jobs ({SECONDS_PER_JOB:g} s apart): state {half} entries at "
             f"half-way, {full} at the end; recent_shares holds {shares}")
+
+
+async def _judged_on_a_trickle(ctx, module, server, session, writer, clock, made, sizes, submit_jobs):
+    """The judgement when submits slow down as the state grows: after ``made`` full jobs the
+    jobs go on, a minute apart, with TRICKLE_SHARES shares each."""
+    before = sizes[made]
+    await submit_jobs(made, TRICKLE_JOBS, per_job=TRICKLE_SHARES)
+    after = _state_size(server)
+    submitted = made * SHARES_PER_JOB + TRICKLE_JOBS * TRICKLE_SHARES
+    shares = len(getattr(server, "recent_shares", ()) or ())
+    cap = _size_cap(ctx, module, server)
+    if cap is not None and cap >= submitted and after >= before:
+        raise _harness.CandidateError(f"cannot be judged: each submit slows down as the state grows, and after "
+                                      f"{submitted} submits recent_shares has not reached its cap of {cap}")
+    span = (made + TRICKLE_JOBS) * SECONDS_PER_JOB / 60
+    expect(after < before,
+           f"each submit slowed down as the state grew, and over {span:g} minutes of jobs the state went from "
+           f"{before} to {after} entries (recent_shares holds {shares} of {submitted} submits): never pruned")
+    await _duplicate_still_refused(server, session, writer, 10 ** 9, clock)
+    return (f"submits slowed down as the state grew; over {span:g} minutes of jobs the state went from {before} to "
+            f"{after} entries of {submitted} submits (recent_shares holds {shares})")
 
 
 async def _duplicate_still_refused(server, session, writer, msg_id, clock):
