@@ -520,6 +520,27 @@ def test_fees_exact_only_for_decimals_are_judged_along_the_payment_path(tmp_path
     assert detail.startswith("calculate_fee(0.29)")
 
 
+def narrowed_decimal_program(prec: int) -> str:
+    """The fixture with Decimal fees and amounts, and the thread's decimal context set to
+    ``prec`` digits at import (a whole file: the splice does not carry such a line)."""
+    return read_fixture("payment_processor.py").replace(
+        "import time\n", f"import time\nfrom decimal import Decimal, getcontext\n\ngetcontext().prec = {prec}\n", 1).replace(
+        "return round(float(amount) * self.fee_percent / 100.0, 8)",
+        "return Decimal(str(amount)) * Decimal(str(self.fee_percent)) / 100", 1).replace(
+        "        fee = self.calculate_fee(amount)\n", "        amount = Decimal(str(amount))\n        fee = self.calculate_fee(amount)\n", 1)
+
+
+def test_a_narrowed_decimal_context_rounds_the_money_and_not_the_probe_s_sums(tmp_path):
+    # (the context is the thread's: set by the candidate at import, it would round the probe's
+    # own sums the same way and hide the loss)
+    status, detail = probe_answer(tmp_path / "prec8", "payment", fenced(narrowed_decimal_program(8)),
+                                  ["payment.float_precision"])["money_exact_to_satoshi"]
+    assert status == "failed" and detail.startswith("calculate_fee(12345.6789) is Decimal('61.72839"), detail
+    status, detail = probe_answer(tmp_path / "prec28", "payment", fenced(narrowed_decimal_program(28)),
+                                  ["payment.float_precision"])["money_exact_to_satoshi"]
+    assert (status, detail) == ("passed", "fees, the amount sent exact to the satoshi")
+
+
 def test_a_fee_in_integer_satoshis_that_refuses_a_float_is_judged_in_satoshis(tmp_path):
     caller = EXECUTE_BOUND.replace("    fee = self.calculate_fee(amount)\n    net_amount = amount - fee\n",
                                    "    amount_sats = to_sats(amount)\n    fee = to_btc(self.calculate_fee(amount_sats))\n"

@@ -25,7 +25,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from decimal import Decimal
+from decimal import Context, Decimal
 
 import _harness
 from _harness import Probe, expect
@@ -328,6 +328,15 @@ def _payment_statements_bound(ctx):
 
 # -- money --------------------------------------------------------------------
 
+# the probe's own sums are exact whatever context the candidate set for this thread
+# (`getcontext().prec = 8` at import would round the expectations the way it rounds the money)
+_WIDE = Context(prec=60)
+
+
+def _in_sats(btc):
+    return _WIDE.multiply(Decimal(btc), SAT_PER_BTC)
+
+
 def _satoshis(value, what):
     """Exact satoshis of a money value: Decimal and str exactly, float by its shortest repr,
     int as satoshis when the BTC value cannot be whole."""
@@ -341,7 +350,7 @@ def _satoshis(value, what):
         exact = Decimal(value)
     else:
         raise _harness.ProbeFailed(f"{what} is a {type(value).__name__}, not an amount")
-    return exact * SAT_PER_BTC, "btc"
+    return _in_sats(exact), "btc"
 
 
 def _expect_btc(value, expected, what, floats_allowed=False):
@@ -349,7 +358,7 @@ def _expect_btc(value, expected, what, floats_allowed=False):
         raise _harness.ProbeFailed(f"{what} is the float {value!r}: the money is still float arithmetic "
                                    "(Decimal or integer base units keep it exact)")
     sats, _unit = _satoshis(value, what)
-    want = Decimal(expected) * SAT_PER_BTC
+    want = _in_sats(expected)
     expect(sats == sats.to_integral_value(),
            f"{what} is {value!r}: not a whole number of satoshis ({sats} sat)")
     expect(sats == want, f"{what} is {value!r}, expected exactly {expected} BTC")
@@ -358,7 +367,7 @@ def _expect_btc(value, expected, what, floats_allowed=False):
 def _fee_exact_in_other_units(processor, amount, fee):
     """Whether the fee is exact for the amount as Decimal BTC, or as integer satoshis (an
     answer that moved the money to base units takes and returns satoshis)."""
-    for given, unit in ((Decimal(repr(amount)), "btc"), (int(Decimal(repr(amount)) * SAT_PER_BTC), "sat")):
+    for given, unit in ((Decimal(repr(amount)), "btc"), (int(_in_sats(repr(amount))), "sat")):
         try:
             result = processor.calculate_fee(given)
         except (TypeError, ValueError, ArithmeticError):
@@ -366,7 +375,7 @@ def _fee_exact_in_other_units(processor, amount, fee):
         if unit == "btc":
             if isinstance(result, (Decimal, str)) and Decimal(result) == Decimal(fee):
                 return True
-        elif isinstance(result, int) and not isinstance(result, bool) and result == Decimal(fee) * SAT_PER_BTC:
+        elif isinstance(result, int) and not isinstance(result, bool) and result == _in_sats(fee):
             return True
     return False
 
