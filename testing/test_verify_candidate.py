@@ -829,6 +829,20 @@ def test_lines_under_a_lead_that_drops_some_and_keeps_the_rest_are_the_new_init(
     assert "RCVHWM" not in init
 
 
+def test_a_container_the_prose_names_and_nothing_assigns_starts_empty_in_init():
+    broadcast = fenced("    async def broadcast_job(self, template, clean_jobs):\n        if clean_jobs:\n"
+                       "            self.jobs.clear()\n        self.current_job = self._make_job(template)\n"
+                       "        self.jobs[self.current_job[\"job_id\"]] = self.current_job\n")
+    told = "**Fix:** keep a `self.jobs` dict (`job_id → job`) and look the job up by id:\n\n" + broadcast
+    init = method_source(build_candidate("stratum", told).files["stratum_server.py"], "StratumServer", "__init__")
+    assert "self.jobs = {}" in init
+    # unnamed in prose, or used as an OrderedDict the word "dict" does not give, it is not made up
+    untold = "**Fix:** look the job up by id:\n\n" + broadcast
+    assert "self.jobs" not in method_source(build_candidate("stratum", untold).files["stratum_server.py"], "StratumServer", "__init__")
+    ordered = told.replace("self.jobs.clear()", "self.jobs.popitem(last=False)")
+    assert "self.jobs" not in method_source(build_candidate("stratum", ordered).files["stratum_server.py"], "StratumServer", "__init__")
+
+
 def test_a_module_constant_given_in_prose_joins_the_module_when_the_code_reads_it():
     helper = fenced("    def _expire_shares(self):\n        cutoff = time.time() - SHARE_RETENTION\n"
                     "        while self.recent_shares:\n            key, ts = next(iter(self.recent_shares.items()))\n"

@@ -440,9 +440,29 @@ def _init_lines_in_prose(text: str, python: list[CodeBlock], fixture: str, index
             attribute = span.split("=")[0].strip()[len("self."):]
             if attribute not in assigned and re.search(rf"\bself\.{attribute}\b", code) and span not in lines:
                 lines.append(span)
+    lines += [line for line in _containers_named_in_prose(text, code, assigned | {ln.split("=")[0].strip()[5:] for ln in lines})
+              if line not in lines]
     if not lines:
         return None
     return CodeBlock(index, "python", "# __init__\n" + "\n".join(lines) + "\n", 0)
+
+
+_EMPTY = {"dict": "{}", "dictionary": "{}", "map": "{}", "mapping": "{}", "set": "set()", "list": "[]"}
+
+
+def _containers_named_in_prose(text: str, code: str, assigned: set[str]) -> list[str]:
+    """``self.x = {}`` for each attribute the answer's code uses as a container and nothing
+    assigns, when the prose says what it is ("keep a `self.jobs` dict (`job_id → job`)")."""
+    lines = []
+    words = prose(text)
+    for attribute in sorted(set(re.findall(r"\bself\.(\w+)\s*(?:\[|\.(?:get|clear|pop|items|values|keys|add|append|discard)\()", code))):
+        if attribute in assigned or re.search(rf"\bself\.{attribute}\.(?:popitem|move_to_end|appendleft|popleft)\(", code):
+            continue   # (an OrderedDict or a deque: the prose's word does not say which)
+        named = re.search(rf"`(?:self\.)?{attribute}`\s*(dict(?:ionary)?|map(?:ping)?|set|list)\b"
+                          rf"|\b(dict(?:ionary)?|map(?:ping)?|set|list)\s+`(?:self\.)?{attribute}`", words, re.IGNORECASE)
+        if named:
+            lines.append(f"self.{attribute} = {_EMPTY[(named.group(1) or named.group(2)).lower()]}")
+    return lines
 
 
 _UNQUOTED_SELF_SET = re.compile(r"(?<![\w.])self\.\w+ ?= ?[A-Za-z_][\w.]*(?:\(\))?(?![\w.(])")
