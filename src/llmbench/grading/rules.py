@@ -1030,7 +1030,11 @@ _DASH_ASIDE = re.compile(r"\s[—–]\s[^—–.;:]{1,100}?\s[—–]\s")
 
 def _without_asides(text: str) -> str:
     """The text with asides, parenthesised or between two dashes, blanked out (same length:
-    positions still hold)."""
+    positions still hold). A sentence wholly in parentheses is no aside: "(Creating and
+    connecting the socket in `__init__`/`start()` is fine, by the way — …)" says it."""
+    whole = re.fullmatch(r"(\s*)\(((?:[^()]|\(\))*)\)(\W*)", text)
+    if whole:
+        text = f"{whole.group(1)} {whole.group(2)} {whole.group(3)}"
     blank = _ASIDE.sub(lambda m: " " * len(m.group(0)), text)
     return _DASH_ASIDE.sub(lambda m: " " * len(m.group(0)), blank)
 
