@@ -485,3 +485,26 @@ def test_window_size_said_unused_by_the_dashboard_is_the_wrong_function():
     assert not grade("pplns", dashboard)["pplns.window_size_unused"].passed
     payouts = "`calculate_payouts()` computes `window_size` and never uses it: the query takes `self.share_window`.\n"
     assert grade("pplns", payouts)["pplns.window_size_unused"].passed
+
+
+def test_a_table_row_marked_ok_denies_its_place():
+    table = ("## Things that are fine\n\n| Item | Status | Note |\n|------|--------|------|\n"
+             "| `self.share_window = 10000` | ✅ OK | Just an upper bound on rows fetched from SQLite; it does not override "
+             "any config value. |\n")
+    verdict = grade("pplns", table)["pplns.hardcoded_share_window"]
+    assert not verdict.passed and verdict.kind == "denial", verdict
+    flagged = table.replace("| ✅ OK | Just an upper bound on rows fetched from SQLite; it does not override any config value. |",
+                            "| ❌ Bug | A hard-coded literal that overrides the `pplns_window` in the config. |")
+    assert grade("pplns", flagged)["pplns.hardcoded_share_window"].passed
+
+
+def test_a_row_that_puts_window_size_in_get_worker_stats_is_the_wrong_function():
+    head = "| # | Where | What's wrong | Why it matters | Fix |\n|---|---|---|---|---|\n"
+    there = head + ("| 2 | `get_worker_stats()` | Computes `window_size = int(net_diff * self.n_factor)` but then ignores it "
+                    "and queries `self.share_window` | Dashboard shows `window_limit: 10000` instead of the real window | "
+                    "Return `window_size` as `window_limit` |\n\n"
+                    "```python\ndef get_worker_stats(self, worker):\n    net_diff = self.rpc.getdifficulty()\n"
+                    "    window_size = int(net_diff * self.n_factor)\n    return {\"worker\": worker, \"window_limit\": window_size}\n```\n")
+    assert not grade("pplns", there)["pplns.window_size_unused"].passed
+    here = head + "| 2 | `calculate_payouts()` | `window_size` is computed but never used | Payouts ignore it | Drop it |\n"
+    assert grade("pplns", here)["pplns.window_size_unused"].passed

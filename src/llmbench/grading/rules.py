@@ -70,6 +70,8 @@ GENERIC_DENIALS = {
                         # "I would leave it as is", "leave the query as it is"
                         r"|\b(?:i would|i'd|i will|we can|you can|just|so) leave (?:it|this|that|them|the \w+) (?:as (?:it|they) (?:is|are)|as[- ]is|alone|unchanged|untouched)\b",
     "intended behaviour": r"\b(?:is|are|that'?s|it'?s) (?:the |exactly the )?(?:correct|intended|expected|desired|right) behaviou?r\b",
+    # a table row's verdict cell: "| `self.share_window = 10000` | ✅ OK | Just an upper bound …"
+    "marked OK": r"\|\s*(?:[✅✔☑]\ufe0f?\s*)?\**(?:ok(?:ay)?|fine|correct|no issue|not a bug)\**\s*(?:\||$)",
     # ("That's just leftover dead code and harmless")
     # ("validating against `self.current_job` is intended"; not "is intended to protect …")
     "harmless or redundant": r"\b(?:is|are|it'?s|that'?s) (?:\w+ )?(?:redundant|harmless|unnecessary|benign|intentional|deliberate|by design|intended(?! to\b| for\b| as\b))\b"

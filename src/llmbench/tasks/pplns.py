@@ -141,7 +141,10 @@ WINDOW_UNUSED = Finding(
         "another function's window": r"\b(?:get_worker_stats|record_share|save_payouts|from_file)\b(?:\(\))?`?\s+(?:\w+ ){0,2}(?:never|doesn'?t|does not|don'?t) "
         r"(?:\w+ ){0,2}(?:uses?|reads?|pass\w*|gets?|takes?|applies)\b[^.]{0,20}\bwindow_size"
         # "`window_size` is never used for the dashboard statistics"
-        r"|\bwindow_size`?\s+(?:is|was)\s+(?:\w+ )?(?:never|not)\s+used\s+(?:for|by|in)\s+the\s+dashboard\b",
+        r"|\bwindow_size`?\s+(?:is|was)\s+(?:\w+ )?(?:never|not)\s+used\s+(?:for|by|in)\s+the\s+dashboard\b"
+        # a row placing the computation there: "| `get_worker_stats()` | Computes `window_size = …` but then ignores it"
+        r"|\b(?:get_worker_stats|record_share|save_payouts|from_file)\b(?:\(\))?`?\s*\|\s*(?:\w+ ){0,2}"
+        r"(?:computes|calculates|derives|builds)\s+`?window_size\b",
     },
     span=2,
 )
