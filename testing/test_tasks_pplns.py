@@ -508,3 +508,19 @@ def test_a_row_that_puts_window_size_in_get_worker_stats_is_the_wrong_function()
     assert not grade("pplns", there)["pplns.window_size_unused"].passed
     here = head + "| 2 | `calculate_payouts()` | `window_size` is computed but never used | Payouts ignore it | Drop it |\n"
     assert grade("pplns", here)["pplns.window_size_unused"].passed
+
+
+def test_a_second_look_denies_what_its_explanation_opens_on_not_every_place_it_names():
+    hard = ("### Bug 1: `share_window` is hard-coded\n\n`self.share_window = 10000` is a literal, so the `pplns_window` "
+            "in the config is overridden.\n\n")
+    unused = ("### Bug 3: `window_size` is never used\n\n`calculate_payouts()` computes `window_size` and then queries "
+              "`self.share_window` shares instead of `window_size`.\n\n")
+    looked = ("On closer inspection, though, this is not actually a bug: `window_size` is the difficulty-based N, while "
+              "`share_window` is the number of rows the query fetches.\n")
+    verdicts = grade("pplns", hard + unused + looked)
+    assert verdicts["pplns.hardcoded_share_window"].passed
+    assert not verdicts["pplns.window_size_unused"].passed
+    # opening on the hard-coded window, the same look denies it
+    on_share_window = looked.replace("`window_size` is the difficulty-based N, while `share_window` is",
+                                     "`share_window` is only an upper bound, while `window_size` is")
+    assert not grade("pplns", hard + on_share_window)["pplns.hardcoded_share_window"].passed

@@ -462,6 +462,12 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             text = ", ".join(c for c in clauses(text) if not _ABOUT_THE_FIX.search(c))
             if not text:
                 continue
+        if _second_look_end(text) is not None and (subject := _EXPLAINED_SUBJECT.search(text)) \
+                and not _own_name(finding, subject.group(1)):
+            # "On closer inspection, though, this is not actually a bug: `window_size` is the
+            # difficulty-based N, while `share_window` is …": the look is at what the explanation
+            # opens on, not at every place it names
+            continue
         own = _search(finding._own_denials, text)
         if own:
             places = _denied_places(finding, text)
@@ -691,6 +697,10 @@ def _explained_denial(denials: Sequence[Denial], unit: Unit) -> Denial | None:
     # are atomic under CPython's GIL" explains "that is not actually the problem")
     return next((d for d in denials if d.unit.block == unit.block and d.unit.index < unit.index and d.places
                  and _second_look_end(_plain(d.unit)) is not None), None)
+
+
+# what a denial's explanation after its colon opens on: "…: `window_size` is the difficulty-based N"
+_EXPLAINED_SUBJECT = re.compile(r":\s+(`[^`\n]+`)\s+(?:is|are|was|were|only|just)\b")
 
 
 def _second_look_end(text: str) -> int | None:
