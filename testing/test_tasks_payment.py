@@ -850,3 +850,13 @@ def test_a_menu_of_numeric_types_under_checks_to_run_is_no_float_fix():
            "`calculate_fee` multiplies float amounts, so fees drift by a satoshi from rounding errors.\n"
            "- Fix: compute the fee with `decimal.Decimal` and quantize it to 8 places.\n")
     assert grade("payment", fix)["payment.float_precision"].passed
+
+
+def test_a_second_look_that_says_it_is_not_what_is_causing_the_duplicates_denies_the_race():
+    suspected = ("**First suspicion: `self.processing`.** `process_pending_payments()` tests `payout_id in self.processing` "
+                 "and only then calls `self.processing.add(payout_id)`, without ever taking `self.lock`, which looks like a "
+                 "classic check-then-act race between the four workers.\n\n")
+    looked = "**However, on closer inspection that is not what's causing the duplicates.** The GIL makes each step atomic.\n"
+    assert grade("payment", suspected)["payment.race_condition"].passed
+    verdict = grade("payment", suspected + looked)["payment.race_condition"]
+    assert not verdict.passed and verdict.kind == "denial", verdict

@@ -62,7 +62,9 @@ GENERIC_DENIALS = {
     "false positive": r"\bfalse positive\b",
     # "The memory growth is not coming from `recent_shares`"
     "not its source": r"\b(?:is|are|was|were|does|do)(?: not|n't) (?:really |actually )?(?:coming|come|caused|originating|stemming) (?:from|by)\b"
-                      r"|\b(?:is|are|was|were)(?: not|n't) (?:really |actually )?what (?:causes|caused|explains)\b",
+                      r"|\b(?:is|are|was|were)(?: not|n't) (?:really |actually )?what (?:causes|caused|explains)\b"
+                      # "on closer inspection that is not what's causing the duplicates"
+                      r"|\b(?:is|are|was|were)(?: not|n't) (?:really |actually )?what(?:['’]s| is) (?:causing|behind|driving)\b",
     "nothing wrong": r"\bnothing (?:wrong|to fix)\b",
     # "that's the correct behaviour and no change is needed there"
     "no change needed": r"\bno (?:code )?changes? (?:is |are )?(?:needed|required|necessary)\b"
