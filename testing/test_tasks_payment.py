@@ -860,3 +860,15 @@ def test_a_second_look_that_says_it_is_not_what_is_causing_the_duplicates_denies
     assert grade("payment", suspected)["payment.race_condition"].passed
     verdict = grade("payment", suspected + looked)["payment.race_condition"]
     assert not verdict.passed and verdict.kind == "denial", verdict
+
+
+def test_an_unused_lock_blamed_under_the_connection_setup_is_the_wrong_place():
+    connect = ("### 1. SQLite concurrency (`_connect`)\n\nSQLite allows only one writer at a time, and four workers that "
+               "write at the same moment interleave their transactions. The `self.lock` you create is never used, so "
+               "nothing serializes access to the DB.\n")
+    verdict = grade("payment", connect)["payment.race_condition"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict
+    claim = connect.replace("SQLite concurrency (`_connect`)", "Race in `process_pending_payments`").replace(
+        "SQLite allows only one writer at a time, and four workers that write at the same moment interleave their "
+        "transactions.", "Two workers can both pass the `payout_id in self.processing` check before either adds the id.")
+    assert grade("payment", claim)["payment.race_condition"].passed
