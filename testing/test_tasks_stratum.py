@@ -741,3 +741,18 @@ def test_a_reply_said_in_words_beside_the_asserted_defect_is_the_validation_fix_
     wish = ("- Ideally `_handle_submit()` would reply with a stratum error (code 20) on malformed params instead of "
             "letting exceptions escape.\n")
     assert not _passed(wish, "input_validation")
+
+
+def test_a_second_look_at_the_byte_order_is_no_look_at_the_input_parser_it_names():
+    supposed = ("## 5. Byte order of the previous block hash?\n\nAt first I thought `_build_header` had an endianness bug: "
+                "`previousblockhash` is taken with `bytes.fromhex(...)` and not reversed, while the header normally stores "
+                "hashes in little-endian order.\n\nHowever, looking more carefully, this is actually consistent. "
+                "Reversing it in `_build_header` as well would make the pool's header differ from the miner's.\n\n")
+    inputs = ("## 3. Tracebacks\n\n`_handle_submit` unpacks `params` into five names and calls `bytes.fromhex(extranonce2)`, "
+              "which raise on malformed input from old firmware. **Fix:** validate first and reply with a stratum error "
+              "(code 20).\n\n")
+    assert not _passed(supposed, "byte_order")
+    assert _passed(inputs + supposed, "input_validation")
+    # "consistent with" a symptom denies nothing
+    assert _passed("`_build_header` uses `previousblockhash` as the RPC gives it, without reversing the bytes: the header "
+                   "carries it in the wrong byte order, which is consistent with the refused block.", "byte_order")
