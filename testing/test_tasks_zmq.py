@@ -278,6 +278,17 @@ def test_code_under_a_heading_that_blames_the_context_fixes_that_diagnosis():
     assert all(v.passed for v in grade("zmq", "### Fix\n\n" + CONTEXT_FIX_CODE).values())
 
 
+def test_a_list_under_a_lead_that_calls_the_context_the_problem_is_a_wrong_diagnosis_of_the_code_fix():
+    listed = ("The listener has a thread-ownership problem with its ZeroMQ **context**.\n\n"
+              "- In `ZMQListener.__init__()`, `self.context = zmq.Context()` is created in the main thread.\n"
+              "- All of the actual I/O happens in the `zmq-listener` thread started by `start()`.\n\n" + CONTEXT_FIX_CODE)
+    verdicts = grade("zmq", listed)
+    assert not any(v.passed for v in verdicts.values()), verdicts
+    # the same list under a lead that blames nothing is no diagnosis: the code is the fix
+    plain = listed.replace("The listener has a thread-ownership problem with its ZeroMQ **context**.", "Where things run:")
+    assert all(v.passed for v in grade("zmq", plain).values())
+
+
 def test_the_slow_joiner_dismissed_as_unrelated_blames_nothing():
     dismissed = ("The PUB/SUB slow joiner (the first notification after connecting may be dropped) is real but unrelated: "
                  "it cannot stop the listener for good.\n\n" + CONTEXT_FIX_CODE)

@@ -1167,6 +1167,9 @@ def _heading_wrong_mechanism(answer: Answer, finding: Finding, unit: Unit) -> st
     return None
 
 
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s")
+
+
 def wrong_diagnosis(answer: Answer, finding: Finding) -> str | None:
     """A novel asserting sentence that blames a wrong mechanism at one of the check's places
     (a defect cue: a sentence saying the decoy works as it should blames nothing)."""
@@ -1187,9 +1190,14 @@ def wrong_diagnosis(answer: Answer, finding: Finding) -> str | None:
             and _search(finding._strong, _plain(before)) and not _search(finding._places, text))
         # (the defect cue may sit in the paragraph around it: "`self.context` is created in
         # `__init__` … creating it in one thread and driving it from another is not safe")
+        # (or in the sentence that leads its list: "The listener has a thread-ownership problem with
+        # its ZeroMQ **context**." over "- In `ZMQListener.__init__()`, `self.context = …` is created …")
+        lead = next((u for u in reversed(answer.units[:unit.index]) if u.block != unit.block), None)
         if found and placed and (
                 DEFECT_CUES.search(text) or any(DEFECT_CUES.search(_plain(u)) for u in answer.block_units(unit.block)
-                                                if u.kind != "code" and u.act != ADVICE)):
+                                                if u.kind != "code" and u.act != ADVICE)
+                or lead is not None and lead.kind == "prose" and lead.section == unit.section and lead.act != ADVICE
+                and _LIST_ITEM.match(unit.text) and DEFECT_CUES.search(_plain(lead))):
             return f"{_name(found)} at «{_clip(unit.text.strip(), 200)}»"
     return None
 
