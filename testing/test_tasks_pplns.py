@@ -524,3 +524,13 @@ def test_a_second_look_denies_what_its_explanation_opens_on_not_every_place_it_n
     on_share_window = looked.replace("`window_size` is the difficulty-based N, while `share_window` is",
                                      "`share_window` is only an upper bound, while `window_size` is")
     assert not grade("pplns", hard + on_share_window)["pplns.hardcoded_share_window"].passed
+
+
+def test_a_value_that_does_not_come_from_the_config_is_the_defect_not_a_denial():
+    said = ("`self.share_window = 10000` is a constant. It does not come from the config, so it overrides the 50,000 "
+            "you set.\n")
+    assert grade("pplns", said)["pplns.hardcoded_share_window"].passed
+    # what a symptom does not come from is still a denial
+    denied = ("`self.share_window = 10000` is a constant. The stale dashboard figure is not coming from "
+              "`self.share_window`; it is a caching layer.\n")
+    assert not grade("pplns", denied)["pplns.hardcoded_share_window"].passed

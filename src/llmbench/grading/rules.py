@@ -61,7 +61,9 @@ GENERIC_DENIALS = {
     "no need": r"\b(?:there is|there'?s) no (?:need|reason)\b",
     "false positive": r"\bfalse positive\b",
     # "The memory growth is not coming from `recent_shares`"
+    # (not "It does not come from the config": a value not read from where it should be is the defect)
     "not its source": r"\b(?:is|are|was|were|does|do)(?: not|n't) (?:really |actually )?(?:coming|come|caused|originating|stemming) (?:from|by)\b"
+                      r"(?! (?:the |your |its |any )?`?(?:config\w*|settings?|json|pool_config\w*|configuration file)\b)"
                       r"|\b(?:is|are|was|were)(?: not|n't) (?:really |actually )?what (?:causes|caused|explains)\b"
                       # "on closer inspection that is not what's causing the duplicates"
                       r"|\b(?:is|are|was|were)(?: not|n't) (?:really |actually )?what(?:['’]s| is) (?:causing|behind|driving)\b",
