@@ -564,3 +564,12 @@ def test_a_sentence_wholly_in_parentheses_is_read_not_skipped_as_an_aside():
     aside = ("The socket is connected in `start()` on the main thread (that part is fine on its own) but read in "
              "`_listen()` on the listener thread: ZeroMQ sockets are not thread-safe.\n")
     assert grade("zmq", aside)["zmq.socket_crosses_threads"].passed
+
+
+def test_a_description_followed_by_the_one_thread_rule_is_the_crossing():
+    described = ("`self.socket` is created in `__init__` and `connect()`/`SUBSCRIBE` are done in `start()`, i.e. in the "
+                 "caller's thread, while `recv_multipart()` runs in the `zmq-listener` thread started by `start()`.")
+    assert not grade("zmq", described + "\n")["zmq.socket_crosses_threads"].passed
+    ruled = described + " A ZeroMQ socket must only be used by one thread; only the Context is thread-safe.\n"
+    verdict = grade("zmq", ruled)["zmq.socket_crosses_threads"]
+    assert verdict.passed and verdict.kind == "finding", verdict

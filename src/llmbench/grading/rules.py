@@ -122,7 +122,7 @@ HEDGES = (
 DEFECT_CUES = re.compile(
     r"\b(?:bugs?|buggy|problem\w*|issues?|wrong|incorrect\w*|unsafe|not (?:\w+ )?(?:thread[- ]?)?safe|"
     r"thread[- ]?unsafe|crash\w*|abort\w*|assert\w*|race\w*|violat\w*|broken|breaks?|undefined|illegal|"
-    r"forbidden|not allowed|must(?:n'?t| not)|should(?:n'?t| not)|never|cannot|can'?t|fails?|failure|"
+    r"forbidden|not allowed|must(?:n'?t| not| only| always)|should(?:n'?t| not)|never|cannot|can'?t|fails?|failure|"
     r"corrupt\w*|defect\w*|culprit|root cause|caus\w+|leads? to|results? in|responsible|dangerous|"
     r"invalid|mistake|flaw\w*|but|however|yet|whereas|although|even though|instead of|despite|"
     r"→|->|therefore|which (?:is|means|explains) (?:why|that)|that'?s why|hence|exceed\w*|oversized|too (?:large|big|long))\b|[→⚠❌🔴🟠]",
