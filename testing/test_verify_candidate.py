@@ -829,6 +829,19 @@ def test_lines_under_a_lead_that_drops_some_and_keeps_the_rest_are_the_new_init(
     assert "RCVHWM" not in init
 
 
+def test_bare_lines_a_lead_says_to_add_to_a_method_go_after_what_sets_the_value_they_read():
+    lines = fenced('        self.jobs[self.current_job["job_id"]] = self.current_job\n')
+    lead = "In `broadcast_job`, add `\"template\": template,` to the job dict and register it:\n\n"
+    init = fenced("        self.jobs = {}\n")
+    built = build_candidate("stratum", "In `__init__`:\n\n" + init + lead + lines)
+    broadcast = method_source(built.files["stratum_server.py"], "StratumServer", "broadcast_job")
+    assert broadcast.index("self.current_job = {") < broadcast.index("self.jobs[self.current_job['job_id']] = self.current_job")
+    # lines that read nothing the method sets are not placed there
+    other = fenced("        self.jobs[job_id] = job\n")
+    built = build_candidate("stratum", "In `__init__`:\n\n" + init + lead + other)
+    assert "self.jobs[job_id]" not in method_source(built.files["stratum_server.py"], "StratumServer", "broadcast_job")
+
+
 def test_a_container_the_prose_names_and_nothing_assigns_starts_empty_in_init():
     broadcast = fenced("    async def broadcast_job(self, template, clean_jobs):\n        if clean_jobs:\n"
                        "            self.jobs.clear()\n        self.current_job = self._make_job(template)\n"

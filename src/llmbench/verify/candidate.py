@@ -798,7 +798,8 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
 # job and register it by id:", "In `__init__`, drop the three `self.socket` lines and keep the
 # timeout for the thread:" over bare lines: the part of that method they are
 _LEAD_NAMES = re.compile(r"^\W*(?:(?:and|then|also)\s+)?(?:(?:in|inside|within)\s+|(?:add|set|initiali[sz]e)\s+(?:\w+\s+){0,3}(?:to|in)\s+)"
-                         r"(?:the\s+)?`(?:self\.)?(\w+)(?:\(\))?`(?:\s*,\s*(?:[^:]*\b(?:and|then)\s+)?(?:add|set|initiali[sz]e|create|store|keep|register)\b[^:]*)?\s*:\s*$"
+                         r"(?:the\s+)?`(?:self\.)?(\w+)(?:\(\))?`(?:\s*,\s*(?:(?:`[^`]*`|[^:`])*\b(?:and|then)\s+)?"
+                         r"(?:add|set|initiali[sz]e|create|store|keep|register)\b(?:`[^`]*`|[^:`])*)?\s*:\s*$"
                          r"|^\W*(?:in|inside)\s+(?:the\s+)?(__init__)(?:\(\))?\s*:\s*$",
                          re.IGNORECASE)
 _DEFINES = re.compile(r"^\s*(?:(?:async\s+)?def|class)\b|^\s*@")
@@ -822,10 +823,40 @@ def _under_method_lead(block: CodeBlock, program: str) -> CodeBlock:
         # own is a fragment placed by what it quotes)
         source = next((s for n, s in _unparsed(program).items() if n.split(".")[-1] == name), None)
         own = {line.strip() for line in (source or "").splitlines() if _SETS.match(line.strip())}
-        if source is None or not any(line.strip() in own for line in lines) \
-                or any(line.strip() in ("...", "…") or re.match(r"^\s*(?:\.\.\.|#.*(?:\.\.\.|…))", line) for line in lines):
+        if source is None or any(line.strip() in ("...", "…") or re.match(r"^\s*(?:\.\.\.|#.*(?:\.\.\.|…))", line)
+                                 for line in lines):
             return block
+        if not any(line.strip() in own for line in lines):
+            anchor = _setting_statement(source, lines, block.text)
+            if anchor is None:
+                return block
+            # "In `broadcast_job`, … register it:" over `self.jobs[self.current_job["job_id"]] = …`:
+            # the lines go after the statement that sets what they read first
+            return replace(block, text=f"# {name}\n" + anchor + block.text)
     return replace(block, text=f"# {name}\n" + block.text)
+
+
+def _setting_statement(source: str, lines: list[str], text: str) -> str | None:
+    """The statement of the method ``source`` that last sets an attribute the block's first
+    line reads (the first such), indented as the block is."""
+    read = re.findall(r"\bself\.(\w+)\b(?!\s*=[^=])", lines[0])
+    body = textwrap.dedent(source)
+    try:
+        tree = ast.parse(body)
+    except SyntaxError:
+        return None
+    function = tree.body[0] if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    if function is None or not read:
+        return None
+    sets = next((found for attribute in read if (found := [
+        stmt for stmt in function.body if isinstance(stmt, ast.Assign) and any(
+            isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self" and t.attr == attribute
+            for t in stmt.targets)])), None)
+    if not sets:
+        return None
+    statement = (ast.get_source_segment(body, sets[-1]) or "").splitlines()
+    margin, column = indent_of(next(line for line in text.splitlines() if line.strip())), sets[-1].col_offset
+    return "\n".join([margin + statement[0]] + [margin + line[column:] for line in statement[1:]]) + "\n"
 
 
 # "and in `calculate_payouts()` drop the two unused lines:" over the lines themselves
