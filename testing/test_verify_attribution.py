@@ -153,6 +153,18 @@ def test_a_kept_call_that_no_longer_fits_the_parameters_the_answer_changed_is_th
     assert not raised_by_answer(detail, {"stratum_server.py": STRATUM}, {"stratum_server.py": STRATUM})
 
 
+def test_a_new_call_that_assumes_parameters_the_answer_never_gives_is_an_incomplete_candidate():
+    written = STRATUM.replace("self._build_header(merkle_root, ntime, nonce)", "self._build_header(job, merkle_root, ntime, nonce)")
+    assert written != STRATUM
+    call = next(i for i, text in enumerate(written.splitlines(), 1) if "self._build_header(job, " in text)
+    detail = (f"candidate raised TypeError: StratumServer._build_header() takes 4 positional arguments but 5 were "
+              f"given (stratum_server.py:{call} in _validate_share)")
+    assert not raised_by_answer(detail, {"stratum_server.py": STRATUM}, {"stratum_server.py": written})
+    # with the parameters changed to match another call, the new line's mismatch is the fix's failure
+    changed = written.replace("def _build_header(self, ", "def _build_header(self, job, template, ")
+    assert raised_by_answer(detail, {"stratum_server.py": STRATUM}, {"stratum_server.py": changed})
+
+
 def test_a_name_the_fixture_defines_and_the_answer_removed_is_the_fixs_failure():
     detail = "AttributeError: 'ZMQListener' object has no attribute '_dispatch'"
     assert undefined_by_answer(detail, [ZMQ], [ZMQ.replace("def _dispatch", "def _handle")]) is None

@@ -830,10 +830,18 @@ def _under_method_lead(block: CodeBlock, program: str) -> CodeBlock:
             anchor = _setting_statement(source, lines, block.text)
             if anchor is None:
                 return block
+            entry = _DICT_ENTRY.search(block.lead)
+            if entry and anchor.rstrip().endswith("}"):
+                # ("add `"template": template,` to the job dict": the entry joins the dict it sets)
+                close = anchor.rstrip().rfind("}")
+                anchor = f"{anchor[:close].rstrip().rstrip(',')}, {entry.group(1).strip().rstrip(',')}}}\n"
             # "In `broadcast_job`, … register it:" over `self.jobs[self.current_job["job_id"]] = …`:
             # the lines go after the statement that sets what they read first
             return replace(block, text=f"# {name}\n" + anchor + block.text)
     return replace(block, text=f"# {name}\n" + block.text)
+
+
+_DICT_ENTRY = re.compile(r"\badd\s+`((?:\"[^\"`]+\"|'[^'`]+')\s*:\s*[^`]+)`\s+to\s+the\s+(?:\w+\s+)?dict", re.IGNORECASE)
 
 
 def _setting_statement(source: str, lines: list[str], text: str) -> str | None:
