@@ -872,3 +872,12 @@ def test_an_unused_lock_blamed_under_the_connection_setup_is_the_wrong_place():
         "SQLite allows only one writer at a time, and four workers that write at the same moment interleave their "
         "transactions.", "Two workers can both pass the `payout_id in self.processing` check before either adds the id.")
     assert grade("payment", claim)["payment.race_condition"].passed
+
+
+def test_a_bracketed_note_on_the_answer_s_own_code_denies_nothing():
+    found = ("**Bug 4 — SQL injection in `get_payment_history()`.** The visitor's `address` is formatted into the query "
+             "with an f-string, so it can inject SQL.\n\n")
+    own = grade("payment", found + "(The `UPDATE`s in Bug 2's code already use `?`.)\n")["payment.sql_injection"]
+    assert own.kind != "denial", own
+    denied = grade("payment", found + "(`get_payment_history()` is fine as it is, by the way.)\n")["payment.sql_injection"]
+    assert denied.kind == "denial", denied

@@ -554,12 +554,15 @@ def test_a_sentence_opening_on_the_change_speaks_of_the_changed_code():
     assert not verdict.passed, verdict
 
 
-def test_a_sentence_wholly_in_parentheses_is_read_not_skipped_as_an_aside():
+def test_a_paragraph_wholly_in_parentheses_is_read_not_skipped_as_an_aside():
     stop = ("`stop()` closes the socket from the main thread while the listener thread is blocked in `recv_multipart()`, "
             "and libzmq aborts.\n\n")
     said = "(Creating and connecting the socket in `__init__`/`start()` is fine, by the way — that all happens first.)\n"
     verdict = grade("zmq", stop + said)["zmq.socket_crosses_threads"]
     assert not verdict.passed and verdict.kind == "denial", verdict
+    # inline, after a sentence of its paragraph, it is an aside
+    inline = stop.rstrip("\n") + " " + said
+    assert grade("zmq", inline)["zmq.socket_crosses_threads"].kind != "denial"
     # an aside inside a sentence is still an aside: the sentence's own verdict stands
     aside = ("The socket is connected in `start()` on the main thread (that part is fine on its own) but read in "
              "`_listen()` on the listener thread: ZeroMQ sockets are not thread-safe.\n")

@@ -88,6 +88,8 @@ _ABOUT_THE_FIX = re.compile(
     r"\b(?:(?<!for )(?<!right )(?<!until )(?<!by )now|no longer|after (?:the|this|that|these) (?:fix|fixes|change|changes|patch)|"
     r"with (?:this|the|that|these) (?:fix|fixes|change|changes|patch|lock|version|claim|code|guard)|"
     r"once (?:fixed|patched|this|that)|this way(?! is)|fixed (?:version|code)|corrected (?:code|version)|the fix\b|"
+    # ("The `UPDATE`s in Bug 2's code already use `?`": the answer's own code for that bug)
+    r"(?:bug|fix|issue|finding|step|item|point) ?#?\d+['’]s (?:code|fix|change|patch)|"
     # a changelog line: "reversal added for the previous block hash"
     r"(?<!\bis )(?<!\bare )(?<!\bnot )\badded (?:for|to|in|around|before|after)\b|"
     # ("becomes" only for what a change makes of the code: "the block becomes public" is a fact)
@@ -459,7 +461,10 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             continue   # "But it isn't harmless: …" takes a denial back, it makes none
         if _under_fix_heading(answer, unit):
             continue   # "### Why this fixes both symptoms" / "1. No more SIGABRT: the main thread never touches the socket"
-        text = _without_asides(_plain(unit))   # "(sharing the Context is OK)" denies nothing of the socket
+        # "(sharing the Context is OK)" denies nothing of the socket; a paragraph of its own in
+        # parentheses is no aside: "(Creating and connecting the socket in `__init__`/`start()`
+        # is fine, by the way — …)" says it
+        text = _without_asides(_unbracketed(answer, unit))
         if _ABOUT_THE_FIX.search(text):
             # what the program does after the change denies nothing; the other clauses may
             # ("This is harmless dead code…; I removed it in the fix below")
@@ -467,10 +472,12 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             if not text:
                 continue
         if _second_look_end(text) is not None and (subject := _EXPLAINED_SUBJECT.search(text)) \
-                and not _own_name(finding, subject.group(1)):
+                and not _own_name(finding, subject.group(1)) \
+                and (contrast := _CONTRAST.search(text, subject.end())) and _own_name_in(finding, text[contrast.end():]):
             # "On closer inspection, though, this is not actually a bug: `window_size` is the
             # difficulty-based N, while `share_window` is …": the look is at what the explanation
-            # opens on, not at every place it names
+            # opens on, and this defect's place is only set against it (not "it isn't
+            # exploitable: `execute()` only runs a single statement", which explains the look)
             continue
         own = _search(finding._own_denials, text)
         if own:
@@ -710,6 +717,13 @@ def _explained_denial(denials: Sequence[Denial], unit: Unit) -> Denial | None:
 
 # what a denial's explanation after its colon opens on: "…: `window_size` is the difficulty-based N"
 _EXPLAINED_SUBJECT = re.compile(r":\s+(`[^`\n]+`)\s+(?:is|are|was|were|only|just)\b")
+
+
+_CONTRAST = re.compile(r",?\s+(?:while|whereas|but)\s+", re.IGNORECASE)
+
+
+def _own_name_in(finding: Finding, text: str) -> bool:
+    return any(_own_name(finding, name) for name in re.findall(r"`[^`\n]+`", text))
 
 
 def _second_look_end(text: str) -> int | None:
@@ -1049,13 +1063,22 @@ def _clause_before(text: str, start: int) -> tuple[str, int]:
 _DASH_ASIDE = re.compile(r"\s[—–]\s[^—–.;:]{1,100}?\s[—–]\s")
 
 
+_BRACKETED = re.compile(r"(\s*)\(((?:[^()]|\(\))*)\)(\W*)")
+
+
+def _unbracketed(answer: Answer, unit: Unit) -> str:
+    """The unit's text, without the parentheses around it when it is a paragraph of its own."""
+    text = _plain(unit)
+    whole = _BRACKETED.fullmatch(text)
+    before = answer.units[unit.index - 1] if unit.index > 0 else None
+    if whole is None or before is not None and before.block == unit.block:
+        return text
+    return f"{whole.group(1)} {whole.group(2)} {whole.group(3)}"
+
+
 def _without_asides(text: str) -> str:
     """The text with asides, parenthesised or between two dashes, blanked out (same length:
-    positions still hold). A sentence wholly in parentheses is no aside: "(Creating and
-    connecting the socket in `__init__`/`start()` is fine, by the way — …)" says it."""
-    whole = re.fullmatch(r"(\s*)\(((?:[^()]|\(\))*)\)(\W*)", text)
-    if whole:
-        text = f"{whole.group(1)} {whole.group(2)} {whole.group(3)}"
+    positions still hold)."""
     blank = _ASIDE.sub(lambda m: " " * len(m.group(0)), text)
     return _DASH_ASIDE.sub(lambda m: " " * len(m.group(0)), blank)
 
