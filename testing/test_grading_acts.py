@@ -293,3 +293,12 @@ def test_a_change_or_a_statement_about_options_is_no_menu(item):
 def test_a_parenthesised_aside_holds_no_clause_boundary():
     assert len(clauses("Use one type for amounts (satoshis; never floats) and round once.")) == 1
     assert len(clauses("Use one type for amounts; never floats.")) == 2
+
+
+@pytest.mark.parametrize("item, vague", [
+    ("- [ ] Query `SELECT COUNT(*) FROM shares` to make sure the table holds more than 10,000 recent shares.", True),
+    ("- [ ] Run a linter (`ruff check --select F841`) to make sure nothing else is unused.", True),
+    ("Make sure the history query is `SELECT * FROM payouts WHERE address = ?` with `(address,)`.", False),
+])
+def test_code_that_only_looks_makes_a_request_to_look_no_more_concrete(item, vague):
+    assert is_vague(item) is vague

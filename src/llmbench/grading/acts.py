@@ -355,6 +355,12 @@ _OTHERWISE_ACT = re.compile(r"[;,]\s*(?:otherwise|else)\s+(?:reply|return|respon
                             re.IGNORECASE)
 
 
+# code that looks and changes nothing: "Query `SELECT COUNT(*) FROM shares` to make sure …",
+# "Run a linter (`ruff check --select F841`)" (a query with a placeholder is the injection's fix)
+_DIAGNOSTIC = re.compile(r"^\s*(?:SELECT\b(?![^`]*(?:\?|%s|:\w+|\b(?:UPDATE|INSERT|DELETE)\b))|(?:ruff|pylint|flake8|mypy|grep|rg|"
+                         r"journalctl|py-spy|strace)\b)", re.IGNORECASE)
+
+
 def is_vague(text: str, quoted: Callable[[str], bool] = lambda code: False) -> bool:
     """Advice that orders nothing concrete: a request to look, an appeal to good practice, a question.
     Code it names counts as concrete only when it is new: "make sure the test and the
@@ -362,7 +368,8 @@ def is_vague(text: str, quoted: Callable[[str], bool] = lambda code: False) -> b
     if _LEFT_TO_DECIDE.search(text):
         return True   # "Decide on one representation for amounts (integer satoshis, `Decimal`, or `float`)"
     # span by span: between two spans ("`f()` validates … (`job_id`") is prose, not code
-    if any(_CONCRETE_CODE.fullmatch(m.group(0)) and not quoted(m.group(0).strip("`")) for m in _INLINE_CODE.finditer(text)):
+    if any(_CONCRETE_CODE.fullmatch(m.group(0)) and not quoted(m.group(0).strip("`")) and not _DIAGNOSTIC.match(m.group(0).strip("`"))
+           for m in _INLINE_CODE.finditer(text)):
         return False
     if _OTHERWISE_ACT.search(text):
         return False   # "Check that params is a list of 5 strings; otherwise reply with error 20": a check in code
