@@ -881,3 +881,15 @@ def test_a_bracketed_note_on_the_answer_s_own_code_denies_nothing():
     assert own.kind != "denial", own
     denied = grade("payment", found + "(`get_payment_history()` is fine as it is, by the way.)\n")["payment.sql_injection"]
     assert denied.kind == "denial", denied
+
+
+def test_an_audit_table_with_a_reason_column_only_asks():
+    head = "| # | What to audit | Why it matters |\n|---|---|---|\n"
+    row = ("| 2.1 | Which `except` blocks in the payout path (`_execute_payment`, `_send_payment`) hide exceptions or "
+           "return sentinel values like `None`? | Swallowed errors = empty logs during incidents. |\n")
+    verdict = grade("payment", head + row)["payment.atomicity"]
+    assert not verdict.passed and verdict.kind == "advice", verdict
+    # under a column that states, the same words are a finding
+    stated = grade("payment", "| # | Issue | Impact |\n|---|---|---|\n" + row.replace("Which `except` blocks", "The `except` blocks")
+                   .replace("`None`?", "`None`."))["payment.atomicity"]
+    assert stated.passed, stated

@@ -24,7 +24,7 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
 # Table columns: a header that asks ("What to look at", "Suggested check") makes its
 # column requests; one that states ("Issue", "Root cause") makes the row assert.
 _ASKING_HEADER = re.compile(
-    r"^\W*(?:what to (?:look at|check|verify|review|investigate|watch)|things to check|(?:suggested |recommended )?"
+    r"^\W*(?:what to (?:look at|check|verify|review|investigate|watch|audit|ask)|things to (?:check|audit)|(?:suggested |recommended )?"
     r"(?:checks?|actions?|suggestions?|recommendations?|next steps?|to ?do|to check|to verify|to review))\W*$", re.IGNORECASE)
 _STATING_HEADER = re.compile(
     r"\b(?:issues?|problems?|bugs?|causes?|findings?|wrong|impact|effects?|mechanism|explanation|description|"
@@ -45,10 +45,15 @@ _STRUCK = re.compile(r"~~(?=\S)[^~\n]*?\S~~")
 _SPACES = re.compile(r"\s+")
 
 
+# a column that gives the reason for the request beside it ("Why it matters") states no defect
+_REASON_HEADER = re.compile(r"^\W*(?:why (?:it|this) matters|rationale|reason|purpose|notes?)\W*$", re.IGNORECASE)
+
+
 def _only_asks(header: list[str]) -> bool:
-    """A table whose columns ask and none states: "Area | What to look at"."""
+    """A table whose columns ask and none states: "Area | What to look at", "# | What to
+    audit | Why it matters"."""
     return any(_ASKING_HEADER.match(h) for h in header) and not any(
-        _STATING_HEADER.search(h) for h in header if not _ASKING_HEADER.match(h))
+        _STATING_HEADER.search(h) for h in header if not _ASKING_HEADER.match(h) and not _REASON_HEADER.match(h))
 
 
 def normalize(text: str) -> str:
