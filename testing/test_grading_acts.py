@@ -302,3 +302,8 @@ def test_a_parenthesised_aside_holds_no_clause_boundary():
 ])
 def test_code_that_only_looks_makes_a_request_to_look_no_more_concrete(item, vague):
     assert is_vague(item) is vague
+
+
+def test_at_first_without_glance_is_a_supposition_too():
+    assert classify("At first this looks like an unused variable, since the query below it uses `self.share_window`.") == QUOTE
+    assert classify("At first this looks like an unused variable, but it is one: nothing reads `window_size`.") != QUOTE

@@ -292,7 +292,8 @@ _SUPPOSED = re.compile(r"^\W*(?:(?:(?:i|we) (?:first|initially|originally)|at fi
                        r"(?:suspected|thought|assumed|believed|guessed)"
                        # "At first glance this looks like SQL injection, since …"
                        # (the subject may name code on the way: "the f-string in `get_payment_history` (…) looks like")
-                       r"|at first (?:glance|sight),? (?:this|it|that|the \w+|`[^`]+`(?:\(\))?)(?:[^.;]{0,80}?)? (?:looks|seems|appears)(?: like| to be)?)"
+                       # ("At first this looks like an unused variable, since …")
+                       r"|at first(?: (?:glance|sight))?,? (?:this|it|that|the \w+|`[^`]+`(?:\(\))?)(?:[^.;]{0,80}?)? (?:looks|seems|appears)(?: like| to be)?)"
                        r"\b(?!(?:[^.]|\.(?=\S))*\bbut\b)", re.IGNORECASE)
 
 
