@@ -481,13 +481,13 @@ SHARES_PER_JOB = 1_000
 SECONDS_PER_JOB = 60.0
 # a submit that walks the whole state slows down as the state grows: past this many wall
 # seconds (and SLOW_MIN_JOBS jobs) the jobs go on with a trickle of shares, still a minute
-# apart, for TRICKLE_JOBS jobs; a prune by age then drops the early jobs' shares, a state
-# never pruned keeps them all (a quiet gap longer than the age would let a prune that only
+# apart, for TRICKLE_JOBS jobs; a prune by age then drops the early jobs' shares and a size
+# cap holds the state, a state never pruned keeps growing (a quiet gap longer than the age would let a prune that only
 # looks at the newest entry pass)
-MEMORY_WALL_BUDGET = 5.0
+MEMORY_WALL_BUDGET = 6.0
 SLOW_MIN_JOBS = 5
 TRICKLE_JOBS = 80
-TRICKLE_SHARES = 40
+TRICKLE_SHARES = 15
 LONG_JOB_STEP = 25.0         # seconds between the shares of the long job
 LONG_JOB_STEPS = 288         # two hours
 
@@ -671,11 +671,13 @@ async def _judged_on_a_trickle(ctx, module, server, session, writer, clock, made
     submitted = made * SHARES_PER_JOB + TRICKLE_JOBS * TRICKLE_SHARES
     shares = len(getattr(server, "recent_shares", ()) or ())
     cap = _size_cap(ctx, module, server)
-    if cap is not None and cap >= submitted and after >= before:
-        raise _harness.CandidateError(f"cannot be judged: each submit slows down as the state grows, and after "
-                                      f"{submitted} submits recent_shares has not reached its cap of {cap}")
+    # (a prune by age shrinks the state, a size cap it has reached holds it: both stop the growth)
+    grew = after - before >= TRICKLE_JOBS * TRICKLE_SHARES // 2
+    if grew and cap is not None and shares <= cap:
+        raise _harness.CandidateError(f"cannot be judged: recent_shares is capped at {cap} entries, more than the "
+                                      f"{submitted} submits this probe made before its submits slowed down")
     span = (made + TRICKLE_JOBS) * SECONDS_PER_JOB / 60
-    expect(after < before,
+    expect(not grew,
            f"each submit slowed down as the state grew, and over {span:g} minutes of jobs the state went from "
            f"{before} to {after} entries (recent_shares holds {shares} of {submitted} submits): never pruned")
     await _duplicate_still_refused(server, session, writer, 10 ** 9, clock)
