@@ -836,7 +836,7 @@ def test_bare_lines_a_lead_says_to_add_to_a_method_go_after_what_sets_the_value_
     built = build_candidate("stratum", "In `__init__`:\n\n" + init + lead + lines)
     broadcast = method_source(built.files["stratum_server.py"], "StratumServer", "broadcast_job")
     assert broadcast.index("self.current_job = {") < broadcast.index("self.jobs[self.current_job['job_id']] = self.current_job")
-    # (and the entry the lead adds joins the dict that statement sets)
+    # (and the entry the lead-in adds joins the dict that statement sets)
     assert "'template': template" in broadcast
     # lines that read nothing the method sets are not placed there
     other = fenced("        self.jobs[job_id] = job\n")

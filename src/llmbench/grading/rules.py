@@ -1192,9 +1192,6 @@ def _heading_wrong_mechanism(answer: Answer, finding: Finding, unit: Unit) -> st
     return None
 
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s")
-
-
 def wrong_diagnosis(answer: Answer, finding: Finding) -> str | None:
     """A novel asserting sentence that blames a wrong mechanism at one of the check's places
     (a defect cue: a sentence saying the decoy works as it should blames nothing)."""
@@ -1222,7 +1219,7 @@ def wrong_diagnosis(answer: Answer, finding: Finding) -> str | None:
                 DEFECT_CUES.search(text) or any(DEFECT_CUES.search(_plain(u)) for u in answer.block_units(unit.block)
                                                 if u.kind != "code" and u.act != ADVICE)
                 or lead is not None and lead.kind == "prose" and lead.section == unit.section and lead.act != ADVICE
-                and _LIST_ITEM.match(unit.text) and DEFECT_CUES.search(_plain(lead))):
+                and unit.item and DEFECT_CUES.search(_plain(lead))):
             return f"{_name(found)} at «{_clip(unit.text.strip(), 200)}»"
     return None
 

@@ -438,7 +438,7 @@ def _needs_error_reply(answer: Answer, verdict: Verdict) -> Verdict:
     # any check fails, send a stratum error reply (code 20, …)" is that fix's reply; a wish
     # "Ideally … would reply with a stratum error" is not)
     said = find_fix(answer, INPUT_REPLY)[0] if verdict.passed and verdict.kind in ("finding", "fix") else None
-    if verdict.passed and not evaluate(answer, INPUT_REPLY, require="fix").passed and (said is None or said.unit.soft or is_soft(said.unit.text)):
+    if verdict.passed and not evaluate(answer, INPUT_REPLY, require="fix").passed and (said is None or is_soft(said.unit.text)):
         return Verdict(False, "validates the submit but never answers the miner with a stratum error "
                               f"(the check asks for an error reply); {verdict.evidence}", kind="missing", rule="error reply")
     return verdict

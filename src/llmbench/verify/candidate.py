@@ -440,8 +440,8 @@ def _init_lines_in_prose(text: str, python: list[CodeBlock], fixture: str, index
             attribute = span.split("=")[0].strip()[len("self."):]
             if attribute not in assigned and re.search(rf"\bself\.{attribute}\b", code) and span not in lines:
                 lines.append(span)
-    lines += [line for line in _containers_named_in_prose(text, code, assigned | {ln.split("=")[0].strip()[5:] for ln in lines})
-              if line not in lines]
+    told = {line.split("=")[0].strip().removeprefix("self.") for line in lines}
+    lines += [line for line in _containers_named_in_prose(text, code, assigned | told) if line not in lines]
     if not lines:
         return None
     return CodeBlock(index, "python", "# __init__\n" + "\n".join(lines) + "\n", 0)
