@@ -534,3 +534,33 @@ def test_a_value_that_does_not_come_from_the_config_is_the_defect_not_a_denial()
     denied = ("`self.share_window = 10000` is a constant. The stale dashboard figure is not coming from "
               "`self.share_window`; it is a caching layer.\n")
     assert not grade("pplns", denied)["pplns.hardcoded_share_window"].passed
+
+
+def test_a_literal_assigned_instead_of_being_taken_from_the_config_is_the_hard_coded_window():
+    said = ("In `PPLNSManager.__init__`, the attribute `share_window` is assigned the number 10000 directly instead of "
+            "being taken from the configuration.\n")
+    assert grade("pplns", said)["pplns.hardcoded_share_window"].passed
+    # what a reader might expect, not what the code does
+    asked = "In `PPLNSManager.__init__`, check whether `share_window` is taken from the configuration.\n"
+    assert not grade("pplns", asked)["pplns.hardcoded_share_window"].passed
+
+
+def test_changing_the_constructor_so_that_it_reads_the_key_is_the_config_fix_in_prose():
+    found = ("Your configuration stores the window under `pplns_window`. The class reads `pool_fee_percent` and "
+             "`pplns_n` from the configuration, but never `pplns_window`.\n\n")
+    told = ("Change the constructor so that it reads the `pplns_window` key from the configuration, keeping 10,000 "
+            "only as the fallback, and store it in `share_window`.\n")
+    assert grade("pplns", found + told)["pplns.config_key_mismatch"].passed
+    assert not grade("pplns", found)["pplns.config_key_mismatch"].passed
+    # a change that leaves the key unread is no such fix
+    other = "Change the constructor so that it logs the window it uses.\n"
+    assert not grade("pplns", found + other)["pplns.config_key_mismatch"].passed
+
+
+def test_a_row_whose_where_column_is_the_dashboard_method_blames_the_wrong_function():
+    head = "| # | Location | Problem | Effect |\n|---|---|---|---|\n"
+    there = head + ("| 3 | `get_worker_stats()` | `window_size` is computed from the network difficulty and `pplns_n` "
+                    "but is never applied | Changing `pplns_n` does not change the dashboard |\n")
+    assert not grade("pplns", there)["pplns.window_size_unused"].passed
+    here = there.replace("`get_worker_stats()`", "`calculate_payouts()`")
+    assert grade("pplns", here)["pplns.window_size_unused"].passed

@@ -45,6 +45,9 @@ _READ_PPLNS_WINDOW = any_of(
     # ("replace the literal assignment of `self.share_window` with a lookup of …": a dot in code ends nothing)
     all_of(_DO + r"replace\b(?:[^.]|\.(?=\w)){0,80}\b(?:by|with) (?:a |an )?(?:lookup|look-up|read|reading) (?:of|from)\b", r"pplns_window"),
     all_of(r"\b(?:should|must|needs? to|has to|ought to) (?:be )?(?:read|loaded|taken|come|pulled|set|initiali[sz]ed)\b", r"pplns_window"),
+    # "Change the constructor so that it reads the `pplns_window` key from the configuration"
+    all_of(r"\b(?:change|make|modify|update|rewrite|edit)\b[^.]{0,60}\bso(?: that)? (?:it|the constructor|`?__init__`?(?:\(\))?) "
+           r"(?:reads|loads|takes|uses|pulls|fetches|looks up)\b", r"pplns_window", r"\bconfig\w*|\bsetting|\bjson\b|\bkey\b"),
 )
 
 # The two windows swapped: "window_size is hard-coded to 10000", "share_window is computed
@@ -82,7 +85,8 @@ HARDCODED = Finding(
         r"\bbak(?:ed|es|ing)\b|\bbuilt[- ]in constant\b",
         r"\b(?:never|doesn'?t|does not|won'?t|will not|can'?t|cannot) (?:matters?|change|have any effect|takes? effect)\b|\bpinned (?:to|at)\b",
         r"\bregardless of (?:the |what(?:'s| is) in the )?(?:config\w*|settings?|pool_config)",
-        r"\binstead of (?:reading|using|loading|taking) (?:it |the value |the setting )?(?:from )?(?:the )?(?:config|pplns_window)",
+        # ("is assigned the number 10000 directly instead of being taken from the configuration")
+        r"\binstead of (?:(?:reading|using|loading|taking) (?:it |the value |the setting )?|being (?:read|taken|loaded|pulled|sourced) )(?:from )?(?:the )?(?:config|pplns_window)",
         r"\balways (?:uses|is|stays|remains|limits?) (?:\w+ ){0,3}10[,_ ]?000\b",
     )},
     fixes=(r"self\.share_window\s*=\s*[^#\n]*\bconfig", _READ_PPLNS_WINDOW),
@@ -134,7 +138,9 @@ WINDOW_UNUSED = Finding(
     removals=(r"^\s*window_size\s*=",),
     # "`window_size` is not dead code: … so it is used and should be left as it is"
     denials=(r"\bis(?:n'?t| not) (?:actually |really )?(?:dead|unused)\b(?! (?:any ?more|now|once|after))",),
-    wrong_places=(r"n_factor|pplns_n|share_window|block_height|fee_sat|\bweights?\b",),
+    # (a table row whose Where column is the dashboard method speaks of it: "| `get_worker_stats()` |
+    # `window_size` is computed … but is never applied |")
+    wrong_places=(r"n_factor|pplns_n|share_window|block_height|fee_sat|\bweights?\b", r"\bget_worker_stats\b"),
     # the unused value pinned on a function it never lived in ("get_worker_stats never uses window_size")
     wrong_mechanisms={
         "windows swapped": any_of(*_SWAPPED_WINDOWS),
