@@ -307,3 +307,23 @@ def test_code_that_only_looks_makes_a_request_to_look_no_more_concrete(item, vag
 def test_at_first_without_glance_is_a_supposition_too():
     assert classify("At first this looks like an unused variable, since the query below it uses `self.share_window`.") == QUOTE
     assert classify("At first this looks like an unused variable, but it is one: nothing reads `window_size`.") != QUOTE
+
+
+@pytest.mark.parametrize("item, act", [
+    # a request whose other part is a rule about any value of a kind: the reason to look
+    ("- [ ] In `calculate_payouts()`, trace every local (`net_diff`, `window_size`, …) to where it is consumed; "
+     "a value that is computed but never reaches the SQL query has no effect.", ADVICE),
+    ("Check the key names in the code and the JSON; any key that is spelled differently is silently ignored.", ADVICE),
+    # a statement about this program's own value asserts
+    ("Trace `window_size` to where it is consumed; the value is computed but never reaches the SQL query.", ASSERTION),
+    ("Look at `calculate_payouts()`; a `window_size` that is computed there never reaches the query.", ASSERTION),
+    # a rule about a kind of thing on its own, with no request beside it, still asserts (as before)
+    ("A value that is computed but never reaches the SQL query has no effect, and `window_size` is one.", ASSERTION),
+])
+def test_a_rule_about_a_kind_of_thing_beside_a_request_asserts_nothing(item, act):
+    assert classify(item) == act
+
+
+def test_tracing_a_value_to_where_it_is_used_is_a_request_to_look():
+    assert is_vague("Trace every local to where it is consumed.")
+    assert not is_vague("Pass `window_size` to `_last_shares()` instead of `self.share_window`.")

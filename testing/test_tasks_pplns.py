@@ -564,3 +564,12 @@ def test_a_row_whose_where_column_is_the_dashboard_method_blames_the_wrong_funct
     assert not grade("pplns", there)["pplns.window_size_unused"].passed
     here = there.replace("`get_worker_stats()`", "`calculate_payouts()`")
     assert grade("pplns", here)["pplns.window_size_unused"].passed
+
+
+def test_an_audit_checklist_item_with_a_rule_about_unused_values_finds_nothing():
+    item = ("- [ ] In `calculate_payouts()`, trace every local (`net_diff`, `window_size`, …) to where it is consumed; "
+            "a value that is computed but never reaches the SQL query has no effect.\n")
+    assert not grade("pplns", item)["pplns.window_size_unused"].passed
+    said = ("- In `calculate_payouts()`, `window_size` is computed but never reaches the SQL query, so it has no "
+            "effect.\n")
+    assert grade("pplns", said)["pplns.window_size_unused"].passed

@@ -133,6 +133,8 @@ _LOOK = re.compile(
     # a measurement or a trace to run: "compare `calculate_fee()` output against a `Decimal`
     # computation", "check what `_send_payment()` returns when …", "trace how the workers share it"
     r"\bcompar\w* (?:\S+ ){0,8}?(?:against|with|to)\b|\bcheck (?:what|when|which|where)\b|\btrac(?:e|ing) (?:how|where|what|whether)\b|"
+    # ("trace every local (…) to where it is consumed")
+    r"\btrac(?:e|ing) (?:\S+ ){1,8}?(?:back )?to (?:where|its|their)\b|"
     # a rule about a kind of thing, this code one instance of it: "Avoid magic numbers such as `10000`"
     r"\b[a-z]+s,? (?:such as|like) `)",
     re.IGNORECASE,
@@ -319,7 +321,30 @@ def classify(text: str, novel: bool = True) -> str:
         # "ZeroMQ's guide is strict about one socket per thread, so it is worth confirming
         # that …": a general fact that only gives the reason for the request it leads to
         return ADVICE
+    if any(asserting) and not all(asserting) and all(_in_generic_rule(body, c) for (c, _), asserts
+                                                     in zip(parts, asserting, strict=True) if asserts):
+        # "trace every local to where it is consumed; a value that is computed but never
+        # reaches the SQL query has no effect": a rule about a kind of thing, the reason to look
+        return ADVICE
     return ASSERTION if any(asserting) else ADVICE
+
+
+# a statement about any thing of a kind: "a value that is computed but never reaches …",
+# "any key that is renamed …" (naming no code of this program)
+_GENERIC_RULE = re.compile(r"\s*(?:a|an|any|every|each)\s+(?:[a-z-]+\s+){0,2}?[a-z-]+\s+(?:that|which|whose)\b(?![^`]*`)"
+                           r"(?![^.]*\b\w+_\w+)", re.IGNORECASE)
+_SEGMENT = re.compile(r"[;:]\s|\s[—–]\s")
+
+
+def _in_generic_rule(sentence: str, clause: str) -> bool:
+    """Whether the clause belongs to a part of the sentence (between semicolons, colons or
+    dashes) that states a rule about any thing of a kind; "but never reaches …" goes on
+    from "a value that is computed"."""
+    at = sentence.find(clause)
+    if at < 0:
+        return False
+    starts = [0] + [m.end() for m in _SEGMENT.finditer(sentence, 0, at + 1)]
+    return bool(_GENERIC_RULE.match(sentence, starts[-1]))
 
 
 # what names this program: code, or a phrase that points at it ("the socket", "it", "here")
