@@ -893,3 +893,23 @@ def test_an_audit_table_with_a_reason_column_only_asks():
     stated = grade("payment", "| # | Issue | Impact |\n|---|---|---|\n" + row.replace("Which `except` blocks", "The `except` blocks")
                    .replace("`None`?", "`None`."))["payment.atomicity"]
     assert stated.passed, stated
+
+
+def test_the_processing_set_guaranteeing_one_worker_per_payout_denies_the_race():
+    denied = ("- **Double payments:** A payout is only picked up while its status is `pending`, and `self.processing` "
+              "guarantees that only one worker handles a given `payout_id` at a time, so two workers cannot pay the "
+              "same payout concurrently.\n")
+    assert not grade("payment", denied)["payment.race_condition"].passed
+    found = ("- **Double payments:** `self.processing` is checked and then added to without `self.lock`, so two workers "
+             "can both pass the check and pay the same payout concurrently.\n")
+    assert grade("payment", found)["payment.race_condition"].passed
+
+
+def test_a_set_left_inconsistent_by_concurrent_mutation_is_the_wrong_mechanism():
+    corrupted = ("### 1. Thread-unsafe shared set\n\nAll four workers share `self.processing`. Python's `set` is not safe "
+                 "for concurrent mutation: `add()` and `discard()` running in different threads can leave the set in an "
+                 "inconsistent state, and `self.lock` is never used to protect it.\n")
+    assert not grade("payment", corrupted)["payment.race_condition"].passed
+    raced = ("### 1. Check-then-act on `self.processing`\n\nThe membership test and `self.processing.add()` are separate "
+             "steps, and `self.lock` is never used to protect them, so two workers can both pass the check.\n")
+    assert grade("payment", raced)["payment.race_condition"].passed

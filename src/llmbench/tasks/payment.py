@@ -84,7 +84,11 @@ RACE = Finding(
     # iterates it; the harm is two workers passing the check, not a corrupted container
     wrong_mechanisms={"the set itself corrupted": (
         r"\bnot (?:a )?thread-?safe (?:containers?|data structures?|collections?)\b"
-        r"|\bcorrupt\w* (?:the |its )?(?:set|internal|hash)\w*|\bSet changed size\b"),
+        r"|\bcorrupt\w* (?:the |its )?(?:set|internal|hash)\w*|\bSet changed size\b"
+        # "Python's `set` is not safe for concurrent mutation: `add()` and `discard()` … can leave
+        # the set in an inconsistent state"
+        r"|\bnot (?:thread-?)?safe for concurrent (?:mutation|modification|writes?|updates?)\b"
+        r"|\bleave\w* (?:the |its )?set in an? (?:inconsistent|corrupt\w*|broken|invalid) state\b"),
         # shared database connections: each call opens its own, and the race is the claim
         "connections shared by threads": (
             r"\b(?:sqlite3? )?connections? (?:objects? )?(?:are|is) not (?:\w+ )?thread-?safe\b"
@@ -99,7 +103,8 @@ RACE = Finding(
         # `self.processing` set already ensures that two workers never handle the same payout",
         # "The `processing` set already prevents two workers from picking up the same payout")
         r"(?:\bself\.|(?<![\w.])`)processing`?(?: set)? (?:already )?(?:prevents?|stops?|keeps?|ensures?|guarantees?|makes sure)\b"
-        r"(?: that)? (?:two |several |multiple |other |no )?(?:workers?|threads?)",
+        # ("`self.processing` guarantees that only one worker handles a given `payout_id` at a time")
+        r"(?: that)? (?:two |several |multiple |other |no |only one |just one |one )?(?:workers?|threads?)",
         # "under the GIL `payout_id in self.processing` and `self.processing.add()` can't interleave in a way
         # that lets two threads claim the same id"
         r"\b(?:can(?:no|['’])t|cannot|never|don['’]t|do not) (?:\w+ )?interleave\b",
