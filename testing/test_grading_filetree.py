@@ -45,6 +45,15 @@ def test_heredoc_forms_and_variables(command):
     assert tree.variables["DIR"] == "~/Downloads/ethminer"
 
 
+def test_a_positional_parameter_s_default_names_the_file():
+    # run as the answer says ("bash apply_fix.sh"), $1 is unset and the default applies
+    tree = parse_file_tree(block('TARGET="${1:-payment_processor.py}"\ncat > "$TARGET" <<\'EOF\'\nx = 1\nEOF'))
+    assert list(tree.files) == ["payment_processor.py"]
+    # with no default, the parameter stays as written: no file of that name is known
+    bare = parse_file_tree(block('cat > "${1}" <<\'EOF\'\nx = 1\nEOF'))
+    assert "payment_processor.py" not in bare.files
+
+
 def test_here_string_is_not_a_heredoc():
     tree = parse_file_tree(block("cat <<< \"hello\" > out.txt\necho done"))
     assert tree.files == {}

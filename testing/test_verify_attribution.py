@@ -380,6 +380,9 @@ def test_a_file_a_heredoc_writes_is_exactly_its_body():
     built = build_candidate("pplns", heredoc("pplns.py", stub))
     assert built.written and built.files["pplns.py"] == stub
     assert "PPLNSManager.from_file" in built.changed   # gone, as the command leaves the file
+    # through a script's positional parameter with the module as its default
+    script = f"```bash\nTARGET=\"${{1:-pplns.py}}\"\ncat > \"$TARGET\" << 'EOF'\n{stub.rstrip(chr(10))}\nEOF\n```\n"
+    assert build_candidate("pplns", script).files["pplns.py"] == stub
     # a heredoc writing another file is not the program
     other = build_candidate("pplns", heredoc("notes.py", stub))
     assert isinstance(other, NoCandidate) or not other.written

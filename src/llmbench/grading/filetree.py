@@ -11,7 +11,8 @@ A file is created by
   creates no file with a command.
 
 Paths are resolved like a shell would: ``~`` and ``$HOME`` stay ``~``, variables assigned
-earlier (``DIR=~/Downloads/ethminer``) are expanded, ``cd DIR`` changes the directory
+earlier (``DIR=~/Downloads/ethminer``) are expanded, a positional parameter stands for its
+default (``${1:-pplns.py}``: the script runs with no argument), ``cd DIR`` changes the directory
 relative paths land in, and ``mkdir`` records directories (with ``-p`` or not).
 Nothing is ever executed; text copied from the prompt creates no file.
 """
@@ -36,7 +37,9 @@ HEREDOC = re.compile(r"(?<!<)<<(?!<)(-?)\s*(\\?)(['\"]?)([A-Za-z_][\w.-]*)\3")
 _APPENDS = re.compile(r">>|\btee\s+(?:-\w*a\w*|--append)\b")
 _FILE_NAME = re.compile(r"(?:[~$\w{}./-]*/)?[\w.-]+\.(?:sh|conf|json|cfg|txt|ini|py|yaml|yml|env|service)\b")
 _ASSIGN = re.compile(r"^([A-Za-z_]\w*)=(.*)$")
-_VAR = re.compile(r"\$\{([A-Za-z_]\w*)(?::?[-=]([^}]*))?\}|\$([A-Za-z_]\w*)")
+# (a positional parameter is unset when the answer's script is run as it says, "bash fix.sh":
+# "${1:-payment_processor.py}" is its default)
+_VAR = re.compile(r"\$\{([A-Za-z_]\w*|\d+)(?::?[-=]([^}]*))?\}|\$([A-Za-z_]\w*)")
 _NON_SHELL = {"json", "python", "py", "yaml", "yml", "javascript", "js", "toml", "ini", "conf", "text", "txt",
               "console-output", "output", "log", "diff"}
 _COMMANDS = re.compile(
