@@ -481,3 +481,14 @@ def test_a_file_only_named_is_judged_by_its_own_check_not_by_how_the_others_were
     payload = run_probe(lay_out(tmp_path, "hiveos", without), "hiveos", checks=["hiveos.heredocs", "hiveos.h_config"])
     assert by_probe(payload)["files_written_whole"][0] == "passed", by_probe(payload)["files_written_whole"]
     assert by_probe(payload)["h_config_exports_settings"][0] == "failed"
+
+
+def test_a_bound_cannot_be_judged_when_every_submit_is_refused_before_it_is_stored(tmp_path):
+    # a length check comparing hex digits with bytes refuses every valid share with error 20:
+    # nothing reaches recent_shares, so its staying small says nothing of the bound
+    right = case_text("stratum", "right_reference.py")
+    refusing = right.replace("len(extranonce2) != 2 * EXTRANONCE2_SIZE", "len(extranonce2) != EXTRANONCE2_SIZE")
+    assert refusing != right
+    payload = run_probe(lay_out(tmp_path, "stratum", refusing), "stratum", checks=["stratum.memory_leak"])
+    status, detail = by_probe(payload)["recent_shares_bounded"]
+    assert status == "error" and "refused all" in detail and "before storing any" in detail, detail

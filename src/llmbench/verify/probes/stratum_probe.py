@@ -635,6 +635,7 @@ async def _memory(ctx):
         return count
 
     made = await submit_jobs(0, jobs, budget=MEMORY_WALL_BUDGET)
+    _some_submit_stored(writer, range(3, msg_id))
     if made < jobs:
         return await _judged_on_a_trickle(ctx, module, server, session, writer, clock, made, sizes, submit_jobs)
     half, full = sizes[jobs // 2], sizes[jobs]
@@ -660,6 +661,30 @@ async def _memory(ctx):
            f"(recent_shares holds {shares}): never pruned")
     return (f"{MEMORY_SUBMITS} submits over {jobs} jobs ({SECONDS_PER_JOB:g} s apart): state {half} entries at "
             f"half-way, {full} at the end; recent_shares holds {shares}")
+
+
+# replies that come after a share was stored (or from a check that does not depend on it)
+_AFTER_STORING = {22, 23}
+
+
+def _some_submit_stored(writer, ids):
+    """A bound can only be judged on shares the server took in: when it refused every submit
+    before the duplicate check (a length check that rejects every valid share), nothing
+    reached ``recent_shares`` and its growth says nothing."""
+    codes = []
+    for msg_id in ids:
+        reply = writer.replies.get(msg_id)
+        error = reply.get("error") if reply else None
+        if reply is None or not error:
+            return
+        code = error[0] if isinstance(error, list) and error else error.get("code") if isinstance(error, dict) else None
+        if code in _AFTER_STORING:
+            return
+        codes.append(code)
+    if codes:
+        first = writer.replies[ids[0]]["error"]
+        raise _harness.CandidateError(f"cannot be judged: the pool refused all {len(codes)} submits before storing "
+                                      f"any (first reply {first!r}), so no share reached recent_shares")
 
 
 async def _judged_on_a_trickle(ctx, module, server, session, writer, clock, made, sizes, submit_jobs):
