@@ -147,6 +147,19 @@ def test_h_config_must_export_or_be_sourced():
     assert verdicts(answer({"h-run.sh": not_sourced}))["hiveos.h_config"]       # exported
 
 
+def test_an_h_run_that_reads_the_flight_sheet_itself_does_not_run_on_h_config_s_settings():
+    static = "#!/usr/bin/env bash\nexport ETHMINER_API_PORT=3333\nexport ETHMINER_HWMON=1\n"
+    run = ('#!/usr/bin/env bash\ncd "$(dirname "$0")"\n. ./h-config.sh\nexport CUDA_VISIBLE_DEVICES\n'
+           'POOL="stratum+tcp://${CUSTOM_TEMPLATE}:${CUSTOM_PASS:-x}@${CUSTOM_URL#*://}"\n'
+           'exec ./ethminer -U --HWMON "$ETHMINER_HWMON" -P "$POOL" --api-port "$ETHMINER_API_PORT"\n')
+    result = grade("hiveos", answer({"h-config.sh": static, "h-run.sh": run}))["hiveos.h_config"]
+    assert not result.passed and "flight sheet" in result.evidence
+    # h-config.sh reading the flight sheet too: what h-run.sh uses is (also) its settings
+    assert verdicts(answer())["hiveos.h_config"]
+    guarded = GOOD["h-run.sh"].replace(". ./h-config.sh\n", '[[ -z "$CUSTOM_URL" ]] && . /hive-config/wallet.conf\n. ./h-config.sh\n')
+    assert verdicts(answer({"h-run.sh": guarded}))["hiveos.h_config"]
+
+
 def test_h_config_linked_by_a_written_file_not_by_dev_null():
     config = ('#!/bin/bash\necho "-P $CUSTOM_URL $CUSTOM_TEMPLATE $CUSTOM_PASS --api-port 3333" > ethminer.args\n'
               'echo done > /dev/null\n')

@@ -230,6 +230,9 @@ def check_custom_vars(tree: FileTree) -> Verdict:
     return Verdict(True, f"{CONFIG} reads $CUSTOM_URL, $CUSTOM_TEMPLATE and $CUSTOM_PASS; no file uses MINER_*")
 
 
+_FLIGHT_SHEET = re.compile(r"\$\{?CUSTOM_(?:URL|TEMPLATE|PASS)\b")
+
+
 def check_h_config(tree: FileTree) -> Verdict:
     config, run = _find(tree, CONFIG), _find(tree, RUN)
     if config is None:
@@ -240,6 +243,11 @@ def check_h_config(tree: FileTree) -> Verdict:
     if error:
         return Verdict(False, error)
     cfg, run_code = _code(config.content), _code(run.content)
+    flight = _FLIGHT_SHEET.search(run_code)
+    if flight and not _FLIGHT_SHEET.search(cfg):
+        # the pool and wallet ethminer runs with are h-run.sh's own, whatever else h-config.sh exports
+        return Verdict(False, f"{RUN} reads the flight sheet itself («{flight.group(0)}») and {CONFIG} reads none "
+                              f"of it: the pool settings {RUN} uses are not {CONFIG}'s")
     assigned = {m.group(1) for m in _ASSIGNMENT.finditer(cfg)}
     exported = set(re.findall(r"^\s*export\s+([A-Za-z_]\w*)", cfg, re.M))
     exported |= {n for line in re.findall(r"^\s*export\s+(.+)$", cfg, re.M) for n in re.findall(r"\b([A-Za-z_]\w*)\b(?!=)", line)} & assigned
