@@ -263,3 +263,59 @@ def test_a_log_edit_that_matches_nothing_fails_the_block_log_check():
     matching = ("```bash\nsed -i 's/ at height %d: %s\",/ at height %d\",/; s/template\\[\"height\"\\], block_hex)/"
                 "template[\"height\"])/' stratum_server.py\n```\n")
     assert Verifier().run("stratum", finding + matching)["stratum.info_leak"]["status"] == "passed"
+
+
+_NEW_VALIDATE = '''```python
+async def _validate_share(self, session, job, extranonce2, ntime, nonce):
+    merkle_root, coinbase = self._compute_merkle(job, session.extranonce1, extranonce2)
+    header = self._build_header(job, merkle_root, ntime, nonce)
+    header_hash = dsha256(header)
+    hash_int = int.from_bytes(header_hash, "little")
+    if hash_int > DIFF1_TARGET // session.difficulty:
+        return False, None
+    block_hash = header_hash[::-1].hex()
+    if hash_int <= job["target"]:
+        await self._submit_block(header, coinbase, block_hash)
+    return True, block_hash
+
+def _compute_merkle(self, job, extranonce1, extranonce2):
+    root = dsha256(job["coinb1"] + extranonce1 + extranonce2 + job["coinb2"])
+    for branch_hash in job["merkle_branch"]:
+        root = dsha256(root + branch_hash)
+    return root, job["coinb1"] + extranonce1 + extranonce2 + job["coinb2"]
+
+def _build_header(self, job, merkle_root, ntime, nonce):
+    template = job["template"]
+    return (struct.pack("<I", template["version"]) + bytes.fromhex(template["previousblockhash"])[::-1]
+            + merkle_root + struct.pack("<I", ntime) + bytes.fromhex(template["bits"])[::-1] + struct.pack("<I", nonce))
+```
+'''
+_CALLER_FRAGMENT = '''```python
+# _handle_submit, before validating
+job = self.jobs.get(job_id)
+if job is None:
+    await self._reply_error(session, msg_id, 21, "Job not found")
+    return
+accepted, block_hash = await self._validate_share(
+    session, job, extranonce2_bin, ntime_int, nonce_int)
+```
+'''
+
+
+@needs_sandbox
+def test_a_type_error_beside_an_unplaced_caller_of_a_changed_function_cannot_judge_the_fix():
+    # the splice cannot place the fragment that calls the new _validate_share, so the program
+    # keeps the old call with a job id where a job goes: what stops the run is that caller
+    fixed = read_fixture("stratum_server.py").split("    async def _submit_block")[1].split("\n    async def ")[0].split("\n    def ")[0]
+    fixed = "    async def _submit_block" + fixed.replace(
+        'logger.info("block candidate %s at height %d: %s",\n                    block_hash, template["height"], block_hex)',
+        'logger.info("block candidate %s at height %d", block_hash, template["height"])')
+    assert "block_hex)" not in fixed.split("submitblock")[0]
+    log = ("`_submit_block()` logs `block_hex`, the whole block, at INFO before `submitblock`, and the contractors "
+           "reading the log service see it. Log only the hash:\n\n```python\n" + textwrap.dedent(fixed) + "```\n\n")
+    run = Verifier().run("stratum", log + _NEW_VALIDATE + _CALLER_FRAGMENT)["stratum.info_leak"]
+    assert run["status"] == "error" and "calls _validate_share() with the parameters the answer gave it" in run["detail"], run
+    assert "the pool raised TypeError" in run["detail"], run
+    # with no caller of its own left out, the program the answer gave is what failed
+    alone = Verifier().run("stratum", log + _NEW_VALIDATE)["stratum.info_leak"]
+    assert alone["status"] == "failed" and "the pool raised TypeError" in alone["detail"], alone

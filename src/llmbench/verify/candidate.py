@@ -88,6 +88,9 @@ class Candidate:
     # (block index, its lines) of each block with new lines the splice could not place: a
     # fragment whose place only the prose gives ("in `_handle_submit()`, after the job lookup")
     unplaced: tuple[tuple[int, str], ...] = ()
+    # (block index, the functions its code calls) of each such block, whole: the call that
+    # opens on a line the program already has is the block's too
+    unplaced_calls: tuple[tuple[int, tuple[str, ...]], ...] = ()
     # "Class.method" -> the assignments the prose gives it in inline code while the program
     # leaves it as it was ("`_execute_payment()` then works on `amount_sat = to_sat(amount)`")
     prose_only: dict[str, str] = field(default_factory=dict)
@@ -748,11 +751,15 @@ def _splice_head_and_methods(module_text: str, block: CodeBlock, main_class: str
                         + [f"code block {block.index}: its module-level lines and its indented methods spliced apart"])
 
 
+_CALLED_NAME = re.compile(r"\b(?:self\.)?([A-Za-z_]\w*)\s*\(")
+
+
 def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], primary: str, main_class: str,
                 errors: list[str]) -> Candidate | None:
     texts = dict(fixtures)
     used: list[int] = []
     unplaced: list[tuple[int, str]] = []
+    unplaced_calls: list[tuple[int, tuple[str, ...]]] = []
     notes: list[str] = []
     for block in blocks:
         target = _label_file(block) if _label_file(block) in texts and _label_file(block).endswith(".py") else primary
@@ -782,6 +789,7 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
             used.append(block.index)
         if left_out := _novel_lines(_novel_lines(block.text, fixtures[target]), result.text):
             unplaced.append((block.index, left_out))
+            unplaced_calls.append((block.index, tuple(dict.fromkeys(_CALLED_NAME.findall(block.text)))))
         texts[target] = result.text
         notes += result.notes
     if not used:
@@ -791,7 +799,8 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
         notes.append(f"calls pass the renamed parameters by the caller's names: {', '.join(renamed)}")
     files = {name: text for name, text in texts.items() if text != fixtures[name]}
     changed = frozenset().union(*(changed_definitions(fixtures[n], t) for n, t in files.items() if n.endswith(".py")))
-    return Candidate(task, "splice", tuple(used), files, changed, notes, _added_state(fixtures, files), tuple(unplaced))
+    return Candidate(task, "splice", tuple(used), files, changed, notes, _added_state(fixtures, files), tuple(unplaced),
+                     unplaced_calls=tuple(unplaced_calls))
 
 
 # "In `__init__`:" (or "Add to `__init__`:"), "In `broadcast_job`, keep the template with the

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 
 _MISSING_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attribute '(\w+)'")
@@ -164,3 +165,17 @@ def _parameters_changed(name: str, fixture: str, candidate: str) -> bool:
     """Whether the answer changed the parameters of the function a kept call no longer fits."""
     before, after = _parameters(name, fixture), _parameters(name, candidate)
     return bool(before) and bool(after) and before != after
+
+
+
+def caller_left_out(unplaced_calls: Sequence[tuple[int, Sequence[str]]], fixtures: dict[str, str],
+                    candidate_files: dict[str, str]) -> tuple[int, str] | None:
+    """(block, function) of a block the splice could not place that calls a function whose
+    parameters the answer changed: the program keeps the old call, so a TypeError it stops
+    on is the missing caller's, not the fix's ("job = self.jobs.get(job_id) …
+    self._validate_share(session, job, …)" beside a new ``_validate_share(self, session, job, …)``)."""
+    for index, names in unplaced_calls:
+        for name in names:
+            if any(_parameters_changed(name, fixtures[f], text) for f, text in candidate_files.items() if f in fixtures):
+                return index, name
+    return None

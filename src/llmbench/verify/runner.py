@@ -32,6 +32,7 @@ from llmbench.verify.candidate import PYTHON_TASKS, TASK_FILES, Candidate, NoCan
 from llmbench.verify.incomplete import (
     attribute_owner,
     broken_by_answer,
+    caller_left_out,
     missing_name,
     raised_by_answer,
     undefined_by_answer,
@@ -223,6 +224,10 @@ def _not_in_program(check_id: str, candidate: Candidate, detail: str) -> str | N
         # (the program carries a fix of its own where the check's fix goes: a lock placed around
         # the check is judged, whatever claim the answer also offered that could not be placed)
         left = []
+    if "TypeError" in detail and (caller := caller_left_out(candidate.unplaced_calls, _fixture_files(candidate), candidate.files)):
+        # (whichever check's code it is: the program still calls the function the old way)
+        return (f"the answer's code is not all in the program: code block {caller[0]}, which calls {caller[1]}() "
+                f"with the parameters the answer gave it, could not be placed")
     if detail.startswith(_RAISED_BY_ANSWER) and not (left and "TypeError" in detail):
         # (a TypeError beside the check's code left unplaced is what the missing caller
         # change would have prevented: the new fee in satoshis handed the row's float)
@@ -236,6 +241,11 @@ def _not_in_program(check_id: str, candidate: Candidate, detail: str) -> str | N
         return (f"the answer's code for this check is not all in the program: code block{'s' if len(left) > 1 else ''} "
                 f"{', '.join(left)} could not be placed")
     return None
+
+
+def _fixture_files(candidate: Candidate) -> dict[str, str]:
+    return {name: (buggy_code_dir() / name).read_text(encoding="utf-8")
+            for name in candidate.files if name.endswith(".py") and (buggy_code_dir() / name).is_file()}
 
 
 def _mark_incomplete(task: str, candidate: Candidate, per_check: dict[str, dict]) -> None:

@@ -145,6 +145,24 @@ class Pool:
         except TypeError as exc:
             raise _harness.CandidateError(f"StratumServer(rpc, share_log, config) cannot be built: {exc}") from exc
         self.task = None
+        self.candidate_dir = ctx.candidate_dir
+        self.raised = []
+        handler = getattr(self.server, "_handle_client", None)
+        if inspect.iscoroutinefunction(handler):
+            # what made the pool drop a session, for the report of the closed connection
+            async def recorded(reader, writer):
+                try:
+                    return await handler(reader, writer)
+                except Exception as exc:
+                    self.raised.append(exc)
+                    raise
+            self.server._handle_client = recorded
+
+    def why_closed(self):
+        """' (connection closed: the pool raised …)', or ' (connection closed)'."""
+        if not self.raised:
+            return " (connection closed)"
+        return f" (connection closed: the pool raised {_harness.describe_exception(self.raised[-1], self.candidate_dir)})"
 
     async def start(self):
         self.task = asyncio.ensure_future(self.server.start())
@@ -177,6 +195,10 @@ class Miner:
         self.replies = {}
         self.next_id = 10
         self.closed = False
+        self.pool = None
+
+    def closed_note(self):
+        return "" if not self.closed else self.pool.why_closed() if self.pool else " (connection closed)"
 
     async def connect(self, port):
         self.reader, self.writer = await asyncio.open_connection("127.0.0.1", port)
@@ -215,7 +237,7 @@ class Miner:
 
     async def call(self, method, params):
         reply = await self.request(method, params)
-        expect(reply is not None, f"no reply to {method}" + (" (connection closed)" if self.closed else ""))
+        expect(reply is not None, f"no reply to {method}" + self.closed_note())
         return reply.get("result")
 
     async def wait_job(self, count):
@@ -252,6 +274,7 @@ async def _pool_and_miner(ctx, template, log_records=None):
     await pool.start()
     await pool.job(template, True)
     miner = Miner()
+    miner.pool = pool
     await miner.connect(pool.port)
     await miner.wait_job(1)
     return pool, miner
@@ -364,8 +387,7 @@ async def _unknown_job(ctx):
     submit, _, _ = miner.share(miner.last_job, template, 777)
     submit[1] = "deadbeef"
     reply = await miner.request("mining.submit", submit)
-    expect(reply is not None, "no reply to a share for an unknown job id"
-                              + (" (connection closed)" if miner.closed else ""))
+    expect(reply is not None, "no reply to a share for an unknown job id" + miner.closed_note())
     expect(reply.get("result") is not True and reply.get("error"),
            f"a share for the unknown job id 'deadbeef' was answered {reply.get('result')!r} "
            f"with error {reply.get('error')!r}")
