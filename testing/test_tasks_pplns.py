@@ -573,3 +573,20 @@ def test_an_audit_checklist_item_with_a_rule_about_unused_values_finds_nothing()
     said = ("- In `calculate_payouts()`, `window_size` is computed but never reaches the SQL query, so it has no "
             "effect.\n")
     assert grade("pplns", said)["pplns.window_size_unused"].passed
+
+
+def test_removing_window_size_from_the_dashboard_method_blames_the_wrong_function():
+    there = "- ✅ Remove the unused `window_size` from `get_worker_stats()`\n"
+    assert not grade("pplns", there)["pplns.window_size_unused"].passed
+    here = "- ✅ Remove the unused `window_size` from `calculate_payouts()`\n"
+    assert grade("pplns", here)["pplns.window_size_unused"].passed
+
+
+def test_a_fix_label_in_bold_before_a_qualified_place_still_leads_the_config_fix_in_prose():
+    found = "Your file sets `pplns_window`, but nothing in `pplns.py` looks that key up.\n\n"
+    told = ("**Fix:** in `PPLNSManager.__init__`, replace the literal assignment of `share_window` with a lookup of "
+            "the `pplns_window` entry of `config`, converted to `int`, keeping 10000 only as the fallback.\n")
+    assert grade("pplns", found + told)["pplns.config_key_mismatch"].passed
+    # a diagnosis under the same label is no fix
+    said = "**Fix:** in `PPLNSManager.__init__`, the `pplns_window` entry of `config` is never looked up.\n"
+    assert not grade("pplns", found + said)["pplns.config_key_mismatch"].passed

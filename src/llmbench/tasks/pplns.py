@@ -34,7 +34,9 @@ def build_prompt() -> str:
 _DO = (
     # (after a place that opens the sentence: "In the constructor, take the window size from …")
     # (or after a fix label: "Fix: in `__init__`, take the value of `pplns_window` …")
-    r"(?:^|[.;:!]\s+|^(?:[-*\u2022>]\s+)?(?:in|inside|within|at|for) [^,.]{1,50},\s+|\b(?:fix|solution|remedy):?\s+(?:in|inside|within) [^,.]{1,50},\s+|[(\u2014\u2013]\s*|[-*\u2022>]\s+|\b(?:to|by|should|must|instead|just|simply|please|and|then|we|you|fix:?|fix is to|solution:?|remedy:?)\s+)"
+    # (a place in code may hold dots: "**Fix:** in `PPLNSManager.__init__`, replace …")
+    r"(?:^|[.;:!]\s+|^(?:[-*\u2022>]\s+)?(?:in|inside|within|at|for) (?:`[^`\n]*`|[^,.]){1,50},\s+|"
+    r"\b(?:fix|solution|remedy):?(?:\*\*)?\s+(?:in|inside|within) (?:`[^`\n]*`|[^,.]){1,50},\s+|[(\u2014\u2013]\s*|[-*\u2022>]\s+|\b(?:to|by|should|must|instead|just|simply|please|and|then|we|you|fix:?|fix is to|solution:?|remedy:?)\s+)"
 )
 _READ_VERBS = r"(?:read|load|use|take|pull|fetch|get|source|honou?r|respect|wire|look up|(?:initiali[sz]e|set) (?:it|`?self.share_window`?|`?share_window`?) (?:in (?:the constructor|`?__init__`?(?:\(\))?) )?from)"
 _READ_PPLNS_WINDOW = any_of(
@@ -148,6 +150,8 @@ WINDOW_UNUSED = Finding(
         r"(?:\w+ ){0,2}(?:uses?|reads?|pass\w*|gets?|takes?|applies)\b[^.]{0,20}\bwindow_size"
         # "`window_size` is never used for the dashboard statistics"
         r"|\bwindow_size`?\s+(?:is|was)\s+(?:\w+ )?(?:never|not)\s+used\s+(?:for|by|in)\s+the\s+dashboard\b"
+        # "Remove the unused `window_size` from `get_worker_stats()`"
+        r"|\b(?:remove|drop|delete)\b[^.]{0,30}\bwindow_size`?\s+from\s+`?(?:get_worker_stats|record_share|save_payouts|from_file)\b"
         # a row placing the computation there: "| `get_worker_stats()` | Computes `window_size = …` but then ignores it"
         r"|\b(?:get_worker_stats|record_share|save_payouts|from_file)\b(?:\(\))?`?\s*\|\s*(?:\w+ ){0,2}"
         r"(?:computes|calculates|derives|builds)\s+`?window_size\b",
