@@ -327,3 +327,9 @@ def test_a_rule_about_a_kind_of_thing_beside_a_request_asserts_nothing(item, act
 def test_tracing_a_value_to_where_it_is_used_is_a_request_to_look():
     assert is_vague("Trace every local to where it is consumed.")
     assert not is_vague("Pass `window_size` to `_last_shares()` instead of `self.share_window`.")
+
+
+def test_at_first_glance_suspicious_is_a_supposition():
+    assert classify("At first glance `calculate_fee` is suspicious: `float(amount) * self.fee_percent` is binary "
+                    "floating point.") == QUOTE
+    assert classify("`calculate_fee` is suspicious: `float(amount) * self.fee_percent` is binary floating point.") != QUOTE

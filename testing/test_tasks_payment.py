@@ -913,3 +913,61 @@ def test_a_set_left_inconsistent_by_concurrent_mutation_is_the_wrong_mechanism()
     raced = ("### 1. Check-then-act on `self.processing`\n\nThe membership test and `self.processing.add()` are separate "
              "steps, and `self.lock` is never used to protect them, so two workers can both pass the check.\n")
     assert grade("payment", raced)["payment.race_condition"].passed
+
+
+def test_placeholders_for_statement_caching_under_a_heading_on_the_query_are_a_wrong_diagnosis():
+    head = "## 3. Dynamic SQL in `get_payment_history` and `_execute_payment`\n\n"
+    fix = ("**Fix:** use placeholders so the statement text is constant:\n\n```python\nrows = conn.execute(\n"
+           "    \"SELECT id, amount FROM payouts WHERE address = ? ORDER BY id DESC LIMIT ?\",\n"
+           "    (address, int(limit)),\n).fetchall()\n```\n")
+    cached = head + ("Every query is built with an f-string, so SQLite compiles a new text each time. The statement "
+                     "cache of `sqlite3` is never reused.\n\n") + fix
+    assert not grade("payment", cached)["payment.sql_injection"].passed
+    injected = head + ("Every query is built with an f-string, so a visitor's `address` such as `' OR '1'='1` becomes "
+                       "part of the SQL: injection.\n\n") + fix
+    assert grade("payment", injected)["payment.sql_injection"].passed
+
+
+def test_the_wallet_s_txid_as_the_injected_value_is_the_wrong_mechanism():
+    txid = ("| # | Issue | Where | Fix |\n|---|---|---|---|\n| 4 | SQL injection via `txid` | `_execute_payment` | "
+            "bound parameters |\n\n```python\nconn.execute(\"UPDATE payouts SET status = 'paid', txid = ? WHERE id = ?\", "
+            "(txid, payout_id))\n```\n")
+    assert not grade("payment", txid)["payment.sql_injection"].passed
+    payout_id = txid.replace("SQL injection via `txid`", "SQL injection: `payout_id` is interpolated into the f-string")
+    assert grade("payment", payout_id)["payment.sql_injection"].passed
+
+
+def test_a_symptom_put_down_to_another_numbered_finding_asserts_nothing_of_this_one():
+    denied = ("## 4. Retry after a wallet error\n\nOn a wallet error, `_send_payment` returns `None` and the `except` "
+              "block puts the row back to `pending`, so it is retried next round. This is the correct retry behaviour "
+              "and does not need to change. The second payment in that incident came from the crashed round described "
+              "in (1).\n")
+    assert not grade("payment", denied)["payment.atomicity"].passed
+    found = ("## 4. Retry after a wallet error\n\nOn a wallet error, `_send_payment` returns `None` and the `except` "
+             "block puts the row back to `pending` even though the coins were already sent, so the payout is paid a "
+             "second time after the crash.\n")
+    assert grade("payment", found)["payment.atomicity"].passed
+
+
+def test_the_float_said_not_to_make_the_drift_denies_the_float_money():
+    looked = ("`calculate_fee()` computes `float(amount) * self.fee_percent / 100.0` in binary floating point. The "
+              "float is not what makes the totals drift, and I'm leaving `calculate_fee` as it is.\n\n"
+              "```python\nfee = int(round(amount * 10**8)) * self.fee_percent // 100\n```\n")
+    assert not grade("payment", looked)["payment.float_precision"].passed
+    found = looked.replace("The float is not what makes the totals drift, and I'm leaving `calculate_fee` as it is.",
+                           "The float is what makes the totals drift: binary floats cannot hold 0.1 BTC exactly.")
+    assert grade("payment", found)["payment.float_precision"].passed
+
+
+def test_the_set_said_to_keep_two_workers_apart_and_a_shared_wallet_proxy_are_no_race():
+    gil = ("The `process_pending_payments` method uses the `self.processing` set and skips any payout already in it. "
+           "Under CPython's GIL, the `in` check and the `add` are each atomic, so the set already prevents two workers "
+           "from processing the same payout.\n")
+    assert not grade("payment", gil)["payment.race_condition"].passed
+    proxy = ("## 1. Duplicate payouts: the shared wallet RPC proxy\n\nAll four workers share one `self.wallet`. The "
+             "bitcoind RPC proxy (`AuthServiceProxy`) keeps a single HTTP connection and is **not thread-safe**.\n\n"
+             "`self.lock` already exists in `__init__` but is never used. It is clearly meant to protect the wallet.\n")
+    assert not grade("payment", proxy)["payment.race_condition"].passed
+    race = ("## 1. Duplicate payouts\n\n`self.lock` already exists in `__init__` but is never used, so two workers can "
+            "both pass the `payout_id in self.processing` check before either adds it.\n")
+    assert grade("payment", race)["payment.race_condition"].passed

@@ -295,7 +295,9 @@ _SUPPOSED = re.compile(r"^\W*(?:(?:(?:i|we) (?:first|initially|originally)|at fi
                        # "At first glance this looks like SQL injection, since …"
                        # (the subject may name code on the way: "the f-string in `get_payment_history` (…) looks like")
                        # ("At first this looks like an unused variable, since …")
-                       r"|at first(?: (?:glance|sight))?,? (?:this|it|that|the \w+|`[^`]+`(?:\(\))?)(?:[^.;]{0,80}?)? (?:looks|seems|appears)(?: like| to be)?)"
+                       r"|at first(?: (?:glance|sight))?,? (?:this|it|that|the \w+|`[^`]+`(?:\(\))?)(?:[^.;]{0,80}?)? (?:looks|seems|appears)(?: like| to be)?"
+                       # "At first glance `calculate_fee` is suspicious: …"
+                       r"|at first (?:glance|sight),? (?:this|it|that|the \w+|`[^`]+`(?:\(\))?) (?:is|looks) (?:suspicious|suspect|wrong|odd|off))"
                        r"\b(?!(?:[^.]|\.(?=\S))*\bbut\b)", re.IGNORECASE)
 
 

@@ -64,7 +64,7 @@ GENERIC_DENIALS = {
     # (not "It does not come from the config": a value not read from where it should be is the defect)
     "not its source": r"\b(?:is|are|was|were|does|do)(?: not|n't) (?:really |actually )?(?:coming|come|caused|originating|stemming) (?:from|by)\b"
                       r"(?! (?:the |your |its |any )?`?(?:config\w*|settings?|json|pool_config\w*|configuration file)\b)"
-                      r"|\b(?:is|are|was|were)(?: not|n't) (?:really |actually )?what (?:causes|caused|explains)\b"
+                      r"|\b(?:is|are|was|were)(?: not|n't) (?:really |actually )?what (?:causes|caused|explains|makes|made|drives)\b"
                       # "on closer inspection that is not what's causing the duplicates"
                       r"|\b(?:is|are|was|were)(?: not|n't) (?:really |actually )?what(?:['’]s| is) (?:causing|behind|driving)\b",
     "nothing wrong": r"\bnothing (?:wrong|to fix)\b",
@@ -72,7 +72,9 @@ GENERIC_DENIALS = {
     "no change needed": r"\bno (?:code )?changes? (?:is |are )?(?:needed|required|necessary)\b"
                         r"|\b(?:can|should|may) (?:stay|remain|be left|be kept) (?:as (?:they|it) (?:are|is)|unchanged|untouched|as[- ]is)\b"
                         # "I would leave it as is", "leave the query as it is"
-                        r"|\b(?:i would|i'd|i will|we can|you can|just|so) leave (?:it|this|that|them|the \w+) (?:as (?:it|they) (?:is|are)|as[- ]is|alone|unchanged|untouched)\b",
+                        r"|\b(?:i would|i'd|i will|we can|you can|just|so) leave (?:it|this|that|them|the \w+) (?:as (?:it|they) (?:is|are)|as[- ]is|alone|unchanged|untouched)\b"
+                        # "I'm leaving `calculate_fee` as it is"
+                        r"|\b(?:i'?m|i am|we'?re|we are) leaving (?:it|this|that|them|the \w+|`[^`\n]+`) (?:as (?:it|they) (?:is|are)|as[- ]is|alone|unchanged|untouched)\b",
     "intended behaviour": r"\b(?:is|are|that'?s|it'?s) (?:the |exactly the )?(?:correct|intended|expected|desired|right) behaviou?r\b",
     # a table row's verdict cell: "| `self.share_window = 10000` | ✅ OK | Just an upper bound …"
     "marked OK": r"\|\s*(?:[✅✔☑]\ufe0f?\s*)?\**(?:ok(?:ay)?|fine|correct|no issue|not a bug)\**\s*(?:\||$)",
@@ -634,12 +636,20 @@ def _other_subject(finding: Finding, between: str) -> bool:
                for span in re.findall(r"`[^`]+`", between.lstrip("`")))
 
 
+def _earliest(rules: Sequence[Rule], text: str) -> tuple[Rule, re.Match] | None:
+    """The match of ``rules`` that starts first in ``text``."""
+    hits = [(rule, m) for rule in rules if (m := rule.pattern.search(text))]
+    return min(hits, key=lambda hit: hit[1].start()) if hits else None
+
+
 def _generic_denial(finding: Finding, text: str) -> str | None:
     """A generic denial ("… is fine") whose own clause names this defect's place before it."""
     for clause in clauses(text):
         found = _search(_GENERIC_DENIALS, clause)
         if found:
-            place = _search(finding._denial_places, clause)
+            # (the place that opens the clause, whichever rule names it: "The float is not what
+            # makes the totals drift, and I'm leaving `calculate_fee` as it is")
+            place = _earliest(finding._denial_places, clause)
             # the place is the subject of the denial: "`_build_header` is fine", not
             # "each socket must … (only the `zmq.Context` is safe to share)"
             # (a place after "before"/"after" times another subject: "registering callbacks
@@ -788,6 +798,11 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
         denied = _search(finding._own_denials, bare) or _search(_GENERIC_DENIALS, bare)
         if denied and not _ABOUT_THE_FIX.search(text) and not _taken_back_within(text) and not _RETRACTION.search(text):
             miss = Miss(unit, f"denial {_name(denied)}", "denial")
+            continue
+        if _FROM_ANOTHER_FINDING.search(text):
+            # "The second payment in that incident came from the crashed round described in (1).":
+            # the symptom put down to another of the answer's findings
+            miss = miss or Miss(unit, f"mechanism {_name(found)} put down to another finding", "wrong_mechanism")
             continue
         steps_of = _steps_named_before(answer, finding, unit)
         if steps_of:
@@ -943,6 +958,14 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             continue
         return Hit(unit, place, "finding", f"mechanism {_name(found)}"), None
     return (advised, None) if advised else (None, miss)
+
+
+# the cause placed in another numbered finding of the answer: "came from the crashed round
+# described in (1)", "is caused by the race in bug 1"
+_FROM_ANOTHER_FINDING = re.compile(
+    r"\b(?:came|comes|come|stems?|stemmed|results?|resulted|is caused|was caused|are caused|were caused)\s+(?:from|by)\b"
+    r"[^.]{0,80}?\b(?:described|explained|discussed|covered|shown)?\s*(?:in|under|above in)\s+"
+    r"(?:\(\d+\)|#\d+\b|(?:section|point|bug|finding|issue|item) #?\d+\b)", re.IGNORECASE)
 
 
 # a sentence that goes on from the one before: "This is why …", "So two threads …", "But …"
@@ -1209,7 +1232,10 @@ def wrong_diagnosis(answer: Answer, finding: Finding) -> str | None:
         # `block_hex` in an INFO message. A full block … exceeds the maximum record size …")
         placed = _search(finding._strong, text) or (
             before is not None and before.block == unit.block and before.kind == "prose" and not _PRONOUN_SUBJECT.match(text)
-            and _search(finding._strong, _plain(before)) and not _search(finding._places, text))
+            and _search(finding._strong, _plain(before)) and not _search(finding._places, text)) or (
+            # (or the heading of its section, when nothing in between names a place: "## 3. Dynamic
+            # SQL in `get_payment_history` …" over "The statement cache of `sqlite3` is never reused")
+            not _search(finding._places, text) and _heading_places_section(answer, finding, unit))
         # (the defect cue may sit in the paragraph around it: "`self.context` is created in
         # `__init__` … creating it in one thread and driving it from another is not safe")
         # (or in the sentence that leads its list: "The listener has a thread-ownership problem with
@@ -1222,6 +1248,17 @@ def wrong_diagnosis(answer: Answer, finding: Finding) -> str | None:
                 and unit.item and DEFECT_CUES.search(_plain(lead))):
             return f"{_name(found)} at «{_clip(unit.text.strip(), 200)}»"
     return None
+
+
+def _heading_places_section(answer: Answer, finding: Finding, unit: Unit) -> bool:
+    """Whether the heading of the unit's section names one of the check's strong places and no
+    sentence between them names any place of the check."""
+    if unit.section <= 0 or unit.kind == "heading":
+        return False
+    heading = next((u for u in answer.section_heading(unit.section) if u.kind == "heading"), None)
+    if heading is None or not _search(finding._strong, _plain(heading)):
+        return False
+    return not any(_search(finding._places, _plain(u)) for u in answer.units[heading.index + 1:unit.index] if u.kind != "code")
 
 
 def _section_wrong_mechanism(answer: Answer, finding: Finding, heading: Unit) -> str | None:

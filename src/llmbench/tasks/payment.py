@@ -89,6 +89,11 @@ RACE = Finding(
         # the set in an inconsistent state"
         r"|\bnot (?:thread-?)?safe for concurrent (?:mutation|modification|writes?|updates?)\b"
         r"|\bleave\w* (?:the |its )?set in an? (?:inconsistent|corrupt\w*|broken|invalid) state\b"),
+        # the wallet's RPC proxy shared by the workers: each payout still goes out once per
+        # claim, and the harm is two workers claiming it
+        "wallet proxy shared by threads": (
+            r"\b(?:rpc|wallet|proxy|AuthServiceProxy)\b[^.]{0,80}\bnot (?:\*\*)?thread-?safe\b"
+            r"|\b(?:meant|used|supposed|there) to (?:protect|guard|serialize) (?:the )?(?:wallet|rpc|proxy|sendtoaddress)\b"),
         # shared database connections: each call opens its own, and the race is the claim
         "connections shared by threads": (
             r"\b(?:sqlite3? )?connections? (?:objects? )?(?:are|is) not (?:\w+ )?thread-?safe\b"
@@ -96,7 +101,9 @@ RACE = Finding(
     denials=(
         r"\bno (?:real |actual )?(?:data )?race(?: condition)?s?\b",
         r"\bGIL\b[^.]{0,40}\b(?:makes|keeps) (?:this|it|the (?:check|set|code)) (?:\w+ )?(?:atomic|safe)",
-        r"\b(?:lock|set) (?:is |already )?(?:correctly |properly )?(?:prevents?|protects?|guards?) (?:against )?(?:this|double|concurrent)",
+        # ("so the set already prevents two workers from processing the same payout")
+        r"\b(?:lock|set) (?:is |already )?(?:correctly |properly )?(?:prevents?|protects?|guards?) (?:against )?"
+        r"(?:this|double|concurrent|(?:two|several|multiple|other) (?:workers?|threads?))",
         # "… are the retry path firing on the next worker, not two workers racing"
         r"\bnot (?:\w+ )?(?:two|several|multiple|concurrent) (?:workers?|threads?) (?:racing|colliding|competing)\b|\bnot a race\b",
         # "`self.processing` already prevents two workers from taking the same row", "the
@@ -168,7 +175,13 @@ SQL = Finding(
     wrong_places=(r"process_pending_payments|calculate_fee|batch_payments|_send_payment",),
     # placeholders offered for speed: "SQLite cannot reuse its prepared-statement cache. Using
     # placeholders is faster"
-    wrong_mechanisms={"placeholders for speed": (
+    wrong_mechanisms={
+        # the wallet's own txid as the injected value ("SQL injection via `txid`"): it comes from
+        # bitcoind, while the address comes from the visitor
+        "the wallet's txid injected": (
+            r"\binjection (?:risk )?(?:via|through|from|of|in) (?:the )?`?txid\b"
+            r"|\btxid`? (?:returned |that comes back )?(?:by|from) the wallet(?: RPC)?`?\b[^.]{0,60}\b(?:interpolat\w*|written into|inject\w*|f-string)"),
+        "placeholders for speed": (
         r"\b(?:prepared[- ]statement|statement|query[- ]plan) cache\b|\bplaceholders? (?:is|are) faster\b"
         r"|\bfaster\b[^.]{0,40}\bplaceholders?\b|\bplaceholders?\b[^.]{0,40}\b(?:faster|for (?:speed|performance))\b")},
     span=2,
@@ -218,7 +231,9 @@ FLOAT = Finding(
     # "the float arithmetic there is fine", "The fee rounding is fine: …, so floats are OK for
     # fees": the money maths itself is what a denial may name
     denial_places=(_MONEY_PLACES, _MONEY_WEAK,
-                   r"\bfloat(?:ing[- ]point)? (?:math|maths|arithmetic|calculations?|computations?)\b|\bfloats\b|\bfee rounding\b"),
+                   r"\bfloat(?:ing[- ]point)? (?:math|maths|arithmetic|calculations?|computations?)\b|\bfloats\b|\bfee rounding\b"
+                   # "The float is not what makes the totals drift"
+                   r"|\bthe float\b(?! (?:column|field|value (?:in|of) the))"),
     denials=(
         r"\bno need (?:for|to use|to switch to|to move to) (?:`?decimal|integer)|\b(?:is|are) (?:precise|accurate|exact) enough\b|"
         r"\bkeeps? (?:full |satoshi[- ]level |satoshi |enough )precision\b",
