@@ -907,3 +907,24 @@ def test_a_method_given_from_an_elision_replaces_the_old_lines_between_two_it_re
     submit = method_source(build_candidate("stratum", block).files["stratum_server.py"], "StratumServer", "_submit_block")
     assert "submitting block" in submit and "block candidate" not in submit
     assert submit.index("submitting block") < submit.index("submitblock(block_hex)") < submit.index("accepted by bitcoind")
+
+
+def test_a_fragment_using_a_standard_library_name_gets_its_import():
+    fragment = ("    def calculate_fee(self, amount):\n"
+                "        fee = Decimal(str(amount)) * Decimal(str(self.fee_percent)) / 100\n"
+                "        return fee.quantize(Decimal(\"0.00000001\"), rounding=ROUND_HALF_UP)\n")
+    built = build_candidate("payment", fenced(fragment))
+    text = built.files["payment_processor.py"]
+    assert "from decimal import Decimal" in text and "from decimal import ROUND_HALF_UP" in text
+    assert "leaves out added" in " ".join(built.notes)
+    compile(text, "payment_processor.py", "exec")
+    # the answer's own import is not added twice
+    imported = fenced("from decimal import Decimal, ROUND_HALF_UP\n") + fenced(fragment)
+    again = build_candidate("payment", imported).files["payment_processor.py"]
+    assert again.count("import Decimal") == 1
+    # a whole file the answer wrote is all the program has: its missing import stays missing
+    whole = read_fixture("payment_processor.py").replace("return round(float(amount) * self.fee_percent / 100.0, 8)",
+                                                          "return Decimal(str(amount)) * Decimal(str(self.fee_percent)) / 100")
+    assert whole != read_fixture("payment_processor.py")
+    full = build_candidate("payment", fenced(whole))
+    assert full.kind == "full_file" and "from decimal import" not in full.files["payment_processor.py"]

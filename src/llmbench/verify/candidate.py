@@ -245,12 +245,48 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
         for name, sentence in _removed_in_prose(text, fixtures[primary]).items():
             if name not in best.changed:
                 best.prose_only[name] = "\n".join(filter(None, (best.prose_only.get(name), sentence)))
+        if best.kind == "splice":
+            _add_left_out_imports(best)
         return best
     if errors:
         return NoCandidate(f"no runnable fix: {errors[0]}", syntax_error=True)
     if python or diffs:
         return NoCandidate("no code change: the answer's code leaves the fixture's functions as they were")
     return NoCandidate("no code in the answer")
+
+
+# the standard library names an answer's fragments use without the import above them (the
+# module's head is out of view): `Decimal(str(amount))` under "use `Decimal`"
+_STDLIB_NAMES = {
+    **dict.fromkeys(("Decimal", "ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_DOWN", "ROUND_FLOOR", "InvalidOperation",
+                     "getcontext", "localcontext"), "decimal"),
+    **dict.fromkeys(("OrderedDict", "deque", "defaultdict"), "collections"),
+}
+
+
+def _add_left_out_imports(candidate: Candidate) -> None:
+    """Import the standard library names the spliced program uses and nowhere defines: a
+    fragment's imports sit at the top of a module the answer did not show."""
+    for name, text in list(candidate.files.items()):
+        if not name.endswith(".py"):
+            continue
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+        bound |= {a.asname or a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+                  for a in n.names}
+        bound |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        missing = sorted(n for n in used - bound if n in _STDLIB_NAMES)
+        if not missing:
+            continue
+        lines = [f"from {_STDLIB_NAMES[n]} import {n}" for n in missing]
+        head = max((n.end_lineno or n.lineno for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))), default=0)
+        source = text.splitlines(keepends=True)
+        candidate.files[name] = "".join(source[:head]) + "\n".join(lines) + "\n" + "".join(source[head:])
+        candidate.notes.append(f"the import the answer's code leaves out added: {'; '.join(lines)}")
 
 
 def _apply_prose_removals(best: Candidate, text: str, fixture: str, primary: str, main_class: str) -> None:
