@@ -333,3 +333,16 @@ def test_at_first_glance_suspicious_is_a_supposition():
     assert classify("At first glance `calculate_fee` is suspicious: `float(amount) * self.fee_percent` is binary "
                     "floating point.") == QUOTE
     assert classify("`calculate_fee` is suspicious: `float(amount) * self.fee_percent` is binary floating point.") != QUOTE
+
+
+@pytest.mark.parametrize("item, vague", [
+    # a check with what the code does when it fails is code to write, not a request to look
+    ("Before using the parameters, check that `params` is a list of five strings; if any check fails, reply with "
+     "stratum error 20 and return instead of raising.", False),
+    ("Check that `params` is a list of five strings; otherwise reply with stratum error 20.", False),
+    # a check with nothing done when it fails only asks to look
+    ("Check that `params` is a list of five strings; if any check fails, that explains the tracebacks.", True),
+    ("Check that `params` is a list of five strings.", True),
+])
+def test_a_check_with_the_reply_when_it_fails_is_concrete(item, vague):
+    assert is_vague(item) is vague

@@ -379,7 +379,10 @@ def _is_heading_label(clause: str, sentence: str) -> bool:
 
 
 # a check followed by what the code does when it fails: code to write, not a request to look
-_OTHERWISE_ACT = re.compile(r"[;,]\s*(?:otherwise|else)\s+(?:reply|return|respond|send|raise|reject|refuse|drop|close|log|skip)\b",
+# ("…; if any check fails, reply with stratum error 20 and return")
+_OTHERWISE_ACT = re.compile(r"[;,]\s*(?:otherwise|else|(?:and )?if (?:any|one|either|a|the|it|this|that|they)\b[^,;.]{0,40}"
+                            r"\b(?:fails?|is(?:n't| not)|are(?:n't| not)|does(?:n't| not))\b[^,;.]{0,20},)\s+"
+                            r"(?:reply|return|respond|send|raise|reject|refuse|drop|close|log|skip)\b",
                             re.IGNORECASE)
 
 
