@@ -756,3 +756,13 @@ def test_a_second_look_at_the_byte_order_is_no_look_at_the_input_parser_it_names
     # "consistent with" a symptom denies nothing
     assert _passed("`_build_header` uses `previousblockhash` as the RPC gives it, without reversing the bytes: the header "
                    "carries it in the wrong byte order, which is consistent with the refused block.", "byte_order")
+
+
+def test_a_lead_alone_on_its_line_is_explained_by_the_paragraph_under_it():
+    lead = "1. **Incorrect byte order of the previous block hash**\n\n"
+    helper = ("   The function `stratum_prevhash()` reverses the order of the eight 4-byte words instead of reversing the "
+              "whole hash, so the miners receive a wrongly ordered prevhash.\n")
+    assert not grade("stratum", lead + helper)["stratum.byte_order"].passed
+    header = ("   `_build_header()` packs `previousblockhash` as the RPC gives it, big-endian, while the header needs it "
+              "byte-reversed (little-endian).\n")
+    assert grade("stratum", lead + header)["stratum.byte_order"].passed

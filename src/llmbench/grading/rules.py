@@ -1324,7 +1324,10 @@ def _item_wrong_mechanism(answer: Answer, finding: Finding, lead: Unit) -> str |
         return None
     block = answer.block_units(lead.block)
     if lead.item and block[:1] == [lead]:
-        explaining = block[1:]
+        # (a lead alone on its line, "1. **Incorrect byte order of the previous block hash**", is
+        # explained by the paragraph under it: "The function `stratum_prevhash()` reverses …")
+        explaining = block[1:] or [u for u in answer.units if u.block == lead.block + 1 and u.section == lead.section
+                                   and not u.item and u.kind == "prose"]
     else:
         # the sentence before, and the one after when it draws the consequence ("These steps
         # are not atomic. If the worker is killed …, the row stays in `processing` forever")
