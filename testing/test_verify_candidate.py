@@ -928,3 +928,15 @@ def test_a_fragment_using_a_standard_library_name_gets_its_import():
     assert whole != read_fixture("payment_processor.py")
     full = build_candidate("payment", fenced(whole))
     assert full.kind == "full_file" and "from decimal import" not in full.files["payment_processor.py"]
+
+
+def test_a_lead_naming_the_class_qualified_init_places_bare_lines_there():
+    lead = "In `StratumServer.__init__` add:\n\n" + fenced("        self.jobs = OrderedDict()\n")
+    built = build_candidate("stratum", lead)
+    init = ast.get_source_segment(built.files["stratum_server.py"], next(
+        n for n in ast.walk(ast.parse(built.files["stratum_server.py"]))
+        if isinstance(n, ast.FunctionDef) and n.name == "__init__" and "self.recent_shares" in ast.unparse(n)))
+    assert "self.jobs = OrderedDict()" in init
+    # a lead naming the file is no method: the line is not put into __init__
+    other = build_candidate("stratum", "In `stratum_server.py` add:\n\n" + fenced("        self.jobs = OrderedDict()\n"))
+    assert isinstance(other, NoCandidate) or "StratumServer.__init__" not in other.changed

@@ -843,7 +843,8 @@ def _splice_all(task: str, blocks: list[CodeBlock], fixtures: dict[str, str], pr
 # job and register it by id:", "In `__init__`, drop the three `self.socket` lines and keep the
 # timeout for the thread:" over bare lines: the part of that method they are
 _LEAD_NAMES = re.compile(r"^\W*(?:(?:and|then|also)\s+)?(?:(?:in|inside|within)\s+|(?:add|set|initiali[sz]e)\s+(?:\w+\s+){0,3}(?:to|in)\s+)"
-                         r"(?:the\s+)?`(?:self\.)?(\w+)(?:\(\))?`(?:\s*,\s*(?:(?:`[^`]*`|[^:`])*\b(?:and|then)\s+)?"
+                         # ("In `StratumServer.__init__` add:": the class may qualify it, the comma may go)
+                         r"(?:the\s+)?`(?:self\.|[A-Z]\w*\.)?(\w+)(?:\(\))?`(?:\s*,?\s*(?:(?:`[^`]*`|[^:`])*\b(?:and|then)\s+)?"
                          r"(?:add|set|initiali[sz]e|create|store|keep|register)\b(?:`[^`]*`|[^:`])*)?\s*:\s*$"
                          r"|^\W*(?:in|inside)\s+(?:the\s+)?(__init__)(?:\(\))?\s*:\s*$",
                          re.IGNORECASE)
