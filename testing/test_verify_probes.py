@@ -492,3 +492,15 @@ def test_a_bound_cannot_be_judged_when_every_submit_is_refused_before_it_is_stor
     payload = run_probe(lay_out(tmp_path, "stratum", refusing), "stratum", checks=["stratum.memory_leak"])
     status, detail = by_probe(payload)["recent_shares_bounded"]
     assert status == "error" and "refused all" in detail and "before storing any" in detail, detail
+
+
+def test_a_miner_variable_named_only_in_a_comment_is_no_use(tmp_path):
+    config = "cat > h-config.sh << 'EOF'\n#!/usr/bin/env bash\n"
+    commented = reference_with(config, config + "# (Built-in miners use $MINER_URL - not set for custom miners.)\n")
+    status, detail = by_probe(run_probe(lay_out(tmp_path / "comment", "hiveos", commented), "hiveos",
+                                        checks=["hiveos.custom_vars"]))["no_miner_variables"]
+    assert status == "passed", detail
+    used = reference_with(config, config + "POOL_FALLBACK=$MINER_URL\n")
+    status, detail = by_probe(run_probe(lay_out(tmp_path / "used", "hiveos", used), "hiveos",
+                                        checks=["hiveos.custom_vars"]))["no_miner_variables"]
+    assert status == "failed" and "$MINER_URL" in detail, detail

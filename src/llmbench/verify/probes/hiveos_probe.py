@@ -511,12 +511,18 @@ def _config_carries_flight_sheet(ctx, where):
     return None
 
 
+def _without_comments(text):
+    """Shell text without comment lines and trailing comments (tasks.hiveos reads it the same way)."""
+    return "\n".join(re.sub(r"\s+#\s[^'\"]*$", "", line) for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
 def probe_no_miner_variables(ctx):
     where = require_dir(ctx)
     for name in FILES:
         path = os.path.join(where, name)
         if os.path.isfile(path):
-            match = re.search(r"\$\{?(MINER_[A-Z0-9_]*)", read(path))
+            # (a comment that names them uses none: "Built-in miners use $MINER_URL …")
+            match = re.search(r"\$\{?(MINER_[A-Z0-9_]*)", _without_comments(read(path)))
             expect(match is None, f"{name} uses ${match.group(1) if match else ''} (a MINER_* variable, not CUSTOM_*)")
     return "no generated file uses a MINER_* variable"
 
