@@ -766,3 +766,23 @@ def test_a_lead_alone_on_its_line_is_explained_by_the_paragraph_under_it():
     header = ("   `_build_header()` packs `previousblockhash` as the RPC gives it, big-endian, while the header needs it "
               "byte-reversed (little-endian).\n")
     assert grade("stratum", lead + header)["stratum.byte_order"].passed
+
+
+def test_a_header_said_to_go_in_network_byte_order_settles_the_byte_orders_the_wrong_way():
+    mixed = ("`_build_header` packs `version`, `ntime` and `nonce` with `struct.pack(\"<I\", ...)` (little-endian) while "
+             "`prev_hash` and `bits` are taken from big-endian hex strings. The header therefore mixes two byte orders.")
+    network = "The Bitcoin block header is transmitted over the network, and network byte order is big-endian. " + mixed
+    assert not grade("stratum", network + "\n")["stratum.byte_order"].passed
+    reversed_ = mixed + " `previousblockhash` must be byte-reversed, since the header stores it little-endian.\n"
+    assert grade("stratum", reversed_)["stratum.byte_order"].passed
+
+
+def test_a_block_log_called_misleading_is_a_wrong_mechanism_beside_its_move():
+    head = "**5. Block logged before submission in `_submit_block`**\n\n"
+    move = "Move the log after the call:\n\n```python\nresult = await self.rpc.submitblock(block_hex)\nlogger.info(\"block %s submitted\", block_hash)\n```\n"
+    misleading = head + ("The block candidate is logged before `submitblock` is called. If the RPC call fails, the logs "
+                         "show a candidate that was never submitted, which is misleading. ") + move
+    assert not grade("stratum", misleading)["stratum.info_leak"].passed
+    leaked = head + ("The block candidate, `block_hex` in full, is logged before `submitblock` is called, so the "
+                     "contractors reading the log service see the solved block before the network does. ") + move
+    assert grade("stratum", leaked)["stratum.info_leak"].passed

@@ -504,3 +504,11 @@ def test_a_miner_variable_named_only_in_a_comment_is_no_use(tmp_path):
     status, detail = by_probe(run_probe(lay_out(tmp_path / "used", "hiveos", used), "hiveos",
                                         checks=["hiveos.custom_vars"]))["no_miner_variables"]
     assert status == "failed" and "$MINER_URL" in detail, detail
+
+
+def test_the_block_log_cannot_be_judged_when_a_valid_share_is_refused_before_the_block(tmp_path):
+    right = case_text("stratum", "right_reference.py")
+    refusing = right.replace("len(extranonce2) != 2 * EXTRANONCE2_SIZE", "len(extranonce2) != EXTRANONCE2_SIZE")
+    payload = run_probe(lay_out(tmp_path, "stratum", refusing), "stratum", checks=["stratum.info_leak"])
+    status, detail = by_probe(payload)["no_block_hex_logged_before_submit"]
+    assert status == "error" and "refused a valid share" in detail, detail

@@ -127,6 +127,8 @@ BYTE_ORDER = Finding(
         # "the block header is serialized big-endian": its integers are little-endian
         "header serialized big-endian": r"\bheader\b`? (?:is|are) (?:\w+ ){0,2}(?:serialized|encoded|stored|written|laid out|built|packed|defined|hashed) "
         r"(?:in |as )?big[- ]endian\b",
+        # "The block header is transmitted over the network, and network byte order is big-endian"
+        "network byte order": r"\bnetwork byte order (?:is )?(?:\w+ )?big[- ]endian\b|\bbig[- ]endian\b[^.]{0,20}\bnetwork byte order\b",
     },
     denials={
         "already in order": r"\b(?:prev\w*|hash) (?:is|are) already (?:in )?(?:the )?(?:correct|right|internal|little)"
@@ -198,7 +200,10 @@ INFO_LEAK = Finding(
     broken_fixes=(r"\blog(?:ger|ging)?\.debug\((?:[^()]|\([^()]*\))*\bblock_hex\b(?!\s*\[)",),
     wrong_places=(r"_handle_submit\b", r"_validate_share\b", r"_handle_client\b", r"broadcast_job\b"),
     # the block log as a log-size problem (rotation, disk, level), with nothing about who reads it or when
-    wrong_mechanisms={"log size only": (
+    wrong_mechanisms={
+        # "If the RPC call fails, the logs show a candidate that was never submitted, which is misleading"
+        "misleading log": r"\bmisleading\b|\blogs? shows? (?:a |the )?(?:block |candidate |block candidate )+that (?:was )?never (?:\w+ )?submitted\b",
+        "log size only": (
         r"^(?=.*\b(?:bloat\w*|disk|rotat\w*|megabytes?|MB|huge|large|sizes?|space|fills?|volume|verbos\w*|noisy|spam\w*)\b)"
         r"(?!.*\b(?:leak\w*|expos\w*|disclos\w*|reveal\w*|sensitive|confidential|secret|before|prior to|ahead of|anyone|"
         r"contractors?|third[- ]part\w*|external|steal\w*|front[- ]?run\w*|read(?:s|able)? (?:the )?logs?)\b)")},
