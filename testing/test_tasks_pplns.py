@@ -590,3 +590,12 @@ def test_a_fix_label_in_bold_before_a_qualified_place_still_leads_the_config_fix
     # a diagnosis under the same label is no fix
     said = "**Fix:** in `PPLNSManager.__init__`, the `pplns_window` entry of `config` is never looked up.\n"
     assert not grade("pplns", found + said)["pplns.config_key_mismatch"].passed
+
+
+def test_a_magic_number_to_give_a_name_is_a_readability_problem_not_the_override():
+    named = ("**1. Magic number in `__init__`**\n\n`self.share_window = 10000` is an unexplained magic number buried in "
+             "the constructor. Give it a name at module level so it is documented and easy to find.\n")
+    assert not grade("pplns", named)["pplns.hardcoded_share_window"].passed
+    overrides = ("**1. Magic number in `__init__`**\n\n`self.share_window = 10000` is a magic number that overrides the "
+                 "`pplns_window` you set in the config.\n")
+    assert grade("pplns", overrides)["pplns.hardcoded_share_window"].passed

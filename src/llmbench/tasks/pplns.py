@@ -99,7 +99,11 @@ HARDCODED = Finding(
     # fixed window" blames it)
     wrong_places=(r"n_factor|pplns_n|\b2\b", r"_last_shares|\bLIMIT\b", r"\bdifficulty[- ]based window\b",
                   r"\bget_worker_stats\b"),
-    wrong_mechanisms={"windows swapped": any_of(*_SWAPPED_WINDOWS)},
+    wrong_mechanisms={"windows swapped": any_of(*_SWAPPED_WINDOWS),
+                      # the literal as a readability problem: "an unexplained magic number buried in
+                      # the constructor. Give it a name at module level"
+                      "a literal to name": r"\b(?:unexplained|undocumented|unnamed|cryptic) magic (?:number|constant|value)\b"
+                                           r"|\bgive it a (?:\w+ )?name\b"},
     denials=(
         r"\bnot (?:a |an )?hard[- ]?cod\w* (?:problem|issue|bug|concern)",
         r"\b(?:is )?(?:only|just|merely|simply) (?:the |a )?(?:sensible )?(?:default|fallback)\b(?! (?:that|which|and) )"
