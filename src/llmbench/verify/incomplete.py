@@ -167,7 +167,6 @@ def _parameters_changed(name: str, fixture: str, candidate: str) -> bool:
     return bool(before) and bool(after) and before != after
 
 
-
 def caller_left_out(unplaced_calls: Sequence[tuple[int, Sequence[str]]], fixtures: dict[str, str],
                     candidate_files: dict[str, str]) -> tuple[int, str] | None:
     """(block, function) of a block the splice could not place that calls a function whose

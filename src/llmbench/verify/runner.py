@@ -224,7 +224,8 @@ def _not_in_program(check_id: str, candidate: Candidate, detail: str) -> str | N
         # (the program carries a fix of its own where the check's fix goes: a lock placed around
         # the check is judged, whatever claim the answer also offered that could not be placed)
         left = []
-    if "TypeError" in detail and (caller := caller_left_out(candidate.unplaced_calls, _fixture_files(candidate), candidate.files)):
+    if "TypeError" in detail and (caller := caller_left_out(candidate.unplaced_calls, _fixture_files(candidate.task),
+                                                             candidate.files)):
         # (whichever check's code it is: the program still calls the function the old way)
         return (f"the answer's code is not all in the program: code block {caller[0]}, which calls {caller[1]}() "
                 f"with the parameters the answer gave it, could not be placed")
@@ -243,16 +244,17 @@ def _not_in_program(check_id: str, candidate: Candidate, detail: str) -> str | N
     return None
 
 
-def _fixture_files(candidate: Candidate) -> dict[str, str]:
+@lru_cache(maxsize=None)
+def _fixture_files(task: str) -> dict[str, str]:
+    """The task's Python files as shipped, read once."""
     return {name: (buggy_code_dir() / name).read_text(encoding="utf-8")
-            for name in candidate.files if name.endswith(".py") and (buggy_code_dir() / name).is_file()}
+            for name in TASK_FILES[task] if name.endswith(".py")}
 
 
 def _mark_incomplete(task: str, candidate: Candidate, per_check: dict[str, dict]) -> None:
     """A run stopped by a name the answer uses and never defines says nothing of the fix;
     one stopped by a wrong-code exception at a line the answer wrote is the fix failing."""
-    fixture_files = {name: (buggy_code_dir() / name).read_text(encoding="utf-8")
-                     for name in TASK_FILES[task] if name.endswith(".py")}
+    fixture_files = _fixture_files(task)
     fixtures = list(fixture_files.values())
     texts = [t for n, t in candidate.files.items() if n.endswith(".py")]
     for entry in per_check.values():

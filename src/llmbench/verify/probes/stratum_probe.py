@@ -198,7 +198,10 @@ class Miner:
         self.pool = None
 
     def closed_note(self):
-        return "" if not self.closed else self.pool.why_closed() if self.pool else " (connection closed)"
+        """What to add to a missing reply: why the pool closed the connection, if it did."""
+        if not self.closed:
+            return ""
+        return self.pool.why_closed() if self.pool else " (connection closed)"
 
     async def connect(self, port):
         self.reader, self.writer = await asyncio.open_connection("127.0.0.1", port)
@@ -642,7 +645,7 @@ async def _memory(ctx):
 
     async def submit_jobs(first, count, budget=None, per_job=SHARES_PER_JOB):
         """Submit ``per_job`` shares on each of ``count`` jobs; the jobs made (fewer when
-        ``budget`` wall seconds run out)."""
+        ``budget`` wall seconds have run out and the rest would end past MEMORY_RUN_LIMIT)."""
         nonlocal msg_id
         took = []
         for job_number in range(first, first + count):
@@ -708,20 +711,15 @@ def _some_submit_stored(writer, ids):
     """A bound can only be judged on shares the server took in: when it refused every submit
     before the duplicate check (a length check that rejects every valid share), nothing
     reached ``recent_shares`` and its growth says nothing."""
-    codes = []
     for msg_id in ids:
-        reply = writer.replies.get(msg_id)
-        error = reply.get("error") if reply else None
-        if reply is None or not error:
+        error = (writer.replies.get(msg_id) or {}).get("error")
+        code = error.get("code") if isinstance(error, dict) else error[0] if isinstance(error, list) and error else None
+        if not error or code in _AFTER_STORING:
             return
-        code = error[0] if isinstance(error, list) and error else error.get("code") if isinstance(error, dict) else None
-        if code in _AFTER_STORING:
-            return
-        codes.append(code)
-    if codes:
-        first = writer.replies[ids[0]]["error"]
-        raise _harness.CandidateError(f"cannot be judged: the pool refused all {len(codes)} submits before storing "
-                                      f"any (first reply {first!r}), so no share reached recent_shares")
+    if ids:
+        raise _harness.CandidateError(f"cannot be judged: the pool refused all {len(ids)} submits before storing "
+                                      f"any (first reply {writer.replies[ids[0]]['error']!r}), so no share reached "
+                                      f"recent_shares")
 
 
 async def _judged_on_a_trickle(ctx, module, server, session, writer, clock, made, sizes, submit_jobs):
