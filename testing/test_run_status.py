@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import types
 
 from leaderboard_helpers import full_marks, write_quality_run
 
 from llmbench.cli.report import main as report_main
-from llmbench.runs.status import run_status, throughput_status
+from llmbench.runs.status import drop_lineless_frames, run_status, throughput_status
 from llmbench.runs.summary import render_summary
 
 
@@ -111,3 +112,32 @@ def test_a_signal_that_lands_in_a_finalizer_is_held_until_the_next_test():
     # anywhere else the first signal interrupts at once
     with pytest.raises(KeyboardInterrupt):
         StopSignals()._handle(signal.SIGTERM, sys._getframe())
+
+
+def _interrupt_with_lineless_frames() -> KeyboardInterrupt:
+    """A KeyboardInterrupt, and the error it interrupted, each with an entry that has no line."""
+    try:
+        raise ValueError("being handled")
+    except ValueError:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            interrupt = exc
+    for exc in (interrupt, interrupt.__context__):
+        top = exc.__traceback__
+        # an instruction offset past the code's end has no line, as some of CPython 3.11's do
+        top.tb_next = types.TracebackType(top.tb_next, top.tb_frame, 1_000_000, -1)
+        assert top.tb_next.tb_lineno is None
+    return interrupt
+
+
+def test_an_interruption_on_a_lineless_instruction_still_reports_cleanly():
+    import pytest
+
+    interrupt = _interrupt_with_lineless_frames()
+    with pytest.raises(TypeError):   # pytest's own report of it fails
+        pytest.ExceptionInfo.from_exception(interrupt).getrepr(funcargs=True)
+    drop_lineless_frames(interrupt)
+    report = str(pytest.ExceptionInfo.from_exception(interrupt).getrepr(funcargs=True))
+    assert "KeyboardInterrupt" in report and "being handled" in report
+    assert "_interrupt_with_lineless_frames" in report   # the frames that had lines are kept

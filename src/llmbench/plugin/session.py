@@ -28,7 +28,7 @@ from llmbench.plugin.progress import Progress
 from llmbench.runs.answer_store import AnswerStore, Sample, atomic_write_json, prompt_sha256
 from llmbench.runs.reader import RunFileError, changed_prompts, endpoint_of, load_results, sample_count, saved_samples
 from llmbench.runs.recorder import RunRecorder
-from llmbench.runs.status import StopSignals, run_status
+from llmbench.runs.status import StopSignals, drop_lineless_frames, run_status
 from llmbench.tasks import TASK_NAMES, all_tasks, get_task, grade, grade_all_failed
 from llmbench.textsafety import for_terminal, guard_terminal_writer, one_line
 
@@ -438,6 +438,9 @@ class BenchSession:
         if self.stop_signals.reason is None:
             self.stop_signals.reason = "interrupted (KeyboardInterrupt)"
         self.stop_signals.finishing()
+        drop_lineless_frames(excinfo.value)
+        if excinfo.value.__traceback__ is not None:   # entries read before the relinking are stale
+            excinfo.traceback = type(excinfo.traceback)(excinfo.value.__traceback__)
 
     @pytest.hookimpl(tryfirst=True)   # before pytest-html renders the status into report.html
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

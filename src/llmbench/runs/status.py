@@ -67,6 +67,32 @@ def score_label(status: str | None) -> str:
     return "failed" if status == FAILED else "partial"
 
 
+def drop_lineless_frames(exc: BaseException) -> None:
+    """Unlink traceback entries that have no line number from ``exc`` and its chain.
+
+    A signal can land on an instruction that carries no line (CPython 3.11 has some);
+    pytest's report of the interruption then fails on ``tb_lineno - 1`` and the run
+    ends in a traceback instead of a clean "interrupted".
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        kept = []
+        tb = current.__traceback__
+        while tb is not None:
+            if tb.tb_lineno is not None:
+                kept.append(tb)
+            tb = tb.tb_next
+        for earlier, later in zip(kept, [*kept[1:], None], strict=True):
+            earlier.tb_next = later
+        current.__traceback__ = kept[0] if kept else None
+        pending += [current.__cause__, current.__context__]
+
+
 def _in_finalizer(frame) -> bool:
     """Whether the signal interrupted a ``__del__`` (a client closed by the garbage collector)."""
     while frame is not None:
