@@ -178,6 +178,15 @@ def test_fenced_block_labelled_with_its_file_name(caption, info):
     assert record.content == "#!/bin/bash\nexec ./ethminer\n"
 
 
+def test_a_captioned_file_may_name_itself_in_a_comment_under_its_shebang():
+    body = "#!/usr/bin/env bash\n# ~/Downloads/ethminer/h-run.sh\nexec ./ethminer\n"
+    text = "**`~/Downloads/ethminer/h-run.sh`**\n" + block(body.rstrip("\n"), "bash")
+    assert parse_file_tree(text).files["~/Downloads/ethminer/h-run.sh"].content == body
+    # commands on the file the caption names are not its text
+    text = "**`~/Downloads/ethminer/h-run.sh`**, then:\n" + block("# make it runnable\nchmod +x h-run.sh", "bash")
+    assert parse_file_tree(text).by_name("h-run.sh") is None
+
+
 def test_sample_output_of_a_script_is_not_the_script():
     text = "### h-stats.sh\n" + block("echo '{\"hs\":[1]}'") + "\nExample output of h-stats.sh:\n" + block('{"hs":[1]}', "json")
     text += "\n`h-stats.sh`:\n" + block('{"hs":[2]}', "json")

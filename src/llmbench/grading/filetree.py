@@ -183,8 +183,10 @@ class _Parser:
         if created or not self.named_blocks:
             return
         name = _label_name(info) or _caption_name(caption)
-        if name and not _label_name(info) and any(posixpath.basename(name) in line for line in body):
-            # commands on the file the caption names ("…, then:" + `chmod +x … h-run.sh`), not its text
+        if name and not _label_name(info) and any(posixpath.basename(name) in line for line in body
+                                                  if not line.lstrip().startswith("#")):
+            # commands on the file the caption names ("…, then:" + `chmod +x … h-run.sh`), not its text;
+            # a comment that names it ("#!/bin/bash" + "# ~/Downloads/ethminer/h-run.sh") is its text
             name = None
         if not name:
             # the name as the block's first line: "# ~/Downloads/ethminer/h-run.sh", "# File: h-run.sh"
