@@ -324,6 +324,11 @@ def test_a_rule_about_a_kind_of_thing_beside_a_request_asserts_nothing(item, act
     assert classify(item) == act
 
 
+def test_prefer_opens_a_request():
+    assert classify("Prefer bound parameters to string building.") == ADVICE
+    assert classify("The history query prefers string building to bound parameters.") == ASSERTION
+
+
 def test_tracing_a_value_to_where_it_is_used_is_a_request_to_look():
     assert is_vague("Trace every local to where it is consumed.")
     assert not is_vague("Pass `window_size` to `_last_shares()` instead of `self.share_window`.")

@@ -464,6 +464,17 @@ def test_advice_naming_the_real_functions_passes_nothing():
     assert {v.kind for v in verdicts.values()} <= {"advice", "missing"}
 
 
+def test_a_preference_beside_a_request_to_review_is_advice():
+    item = ("- Review every SQL statement for how values are passed in (`get_payment_history()`, "
+            "`_execute_payment()`); prefer bound parameters to string building.\n")
+    verdict = grade("payment", item)["payment.sql_injection"]
+    assert not verdict.passed, verdict
+    found = ("- `get_payment_history()` formats `address` straight into the SQL string, so a crafted address "
+             "injects SQL; prefer bound parameters: "
+             "`conn.execute(\"SELECT * FROM payouts WHERE address = ?\", (address,))`.\n")
+    assert grade("payment", found)["payment.sql_injection"].passed
+
+
 def test_the_race_pinned_on_another_functions_local_is_wrong_place():
     text = ("1. **Race in `batch_payments`.** The local `totals` dict is shared between the workers: two workers "
             "update it for the same address at the same time, a check-then-act race. Wrap it in `with self.lock:`.")

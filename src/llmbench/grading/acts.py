@@ -61,7 +61,7 @@ _LEAD = re.compile(
 # clause; the others count only when a determiner, pronoun or code follows ("Log only
 # the hash", "Set the status"; not "Log lines grow", "Set membership is checked").
 _STRONG_IMPERATIVES = (
-    "add|audit|avoid|be|bind|consider|confirm|convert|create|define|delete|don't|do not|double-check|double check|"
+    "add|audit|avoid|be|bind|consider|prefer|favor|favour|confirm|convert|create|define|delete|don't|do not|double-check|double check|"
     "drop|enforce|ensure|evict|guard|implement|introduce|investigate|keep|look|make|move|fix|parameterize|"
     "parameterise|prune|read|remove|rename|replace|review|rewrite|reject|sanitize|sanitise|switch|take|think|"
     "try|use|validate|verify|watch|wrap|acquire|hold|pass|store|apply|bound|cap|catch|clear|compare|compute|"
