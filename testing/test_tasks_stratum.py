@@ -786,3 +786,17 @@ def test_a_block_log_called_misleading_is_a_wrong_mechanism_beside_its_move():
     leaked = head + ("The block candidate, `block_hex` in full, is logged before `submitblock` is called, so the "
                      "contractors reading the log service see the solved block before the network does. ") + move
     assert grade("stratum", leaked)["stratum.info_leak"].passed
+
+
+def test_a_second_look_after_a_bold_label_is_at_the_paragraph_before_it():
+    problem = ("### 1. Block header byte order (`_build_header`)\n\n**Problem.** `prev_hash = bytes.fromhex("
+               "self.block_template[\"previousblockhash\"])` copies the hash into the header without reversing it. "
+               "Bitcoin headers store hashes in little-endian order, so this produces a wrong header.\n\n")
+    taken_back = "**Correction.** On closer inspection this is not a bug. The byte order is consistent on both sides.\n"
+    assert _passed(problem, "byte_order")
+    assert not _passed(problem + taken_back, "byte_order")
+    # a look at a paragraph about another defect takes nothing of the byte order back
+    other = ("### 1. Jobs\n\n`_validate_share()` receives `job_id` but never uses it, so shares for the old job are "
+             "checked against the new one.\n\n" + taken_back + "\n### 2. Header\n\n`_build_header()` copies "
+             "`previousblockhash` without reversing it: the header needs `bytes.fromhex(prev)[::-1]`.\n")
+    assert _passed(other, "byte_order")

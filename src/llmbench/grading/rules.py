@@ -533,14 +533,24 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             # a second look is at the paragraph before, not only its own ("… so the visitor can
             # inject SQL. ¶ Correction — looking closer, it isn't exploitable")
             text = text[second_look:]
+        if looked_again and before is not None and _BARE_LABEL.match(before.text) and before.index > 0:
+            # "**Correction.** On closer inspection this is not a bug": the look is at the
+            # paragraph before the label
+            before = answer.units[before.index - 1]
         if before is not None and (_follows(before, unit) or looked_again and before.kind == "prose"
                                    and before.section == unit.section) and _PRONOUN_DENIAL.match(text):
             places = _strong_places(finding, [before])
-            if looked_again and not _search(finding._mechanisms, _plain(before)):
-                # (a look at another defect: "At first I thought `_build_header` had an endianness
-                # bug: `previousblockhash` is taken with `bytes.fromhex(...)` …" names the input's
-                # parser on the way, it flags no input defect)
-                places = frozenset()
+            if looked_again:
+                # the look is at the sentence before, or at the whole paragraph before its own
+                # (the place may be in that paragraph's first sentence)
+                looked_at = [before] if before.block == unit.block else [
+                    u for u in answer.units[:before.index + 1] if u.block == before.block and u.kind == "prose"]
+                places = _strong_places(finding, looked_at)
+                if not _search(finding._mechanisms, " ".join(_plain(u) for u in looked_at)):
+                    # (a look at another defect: "At first I thought `_build_header` had an endianness
+                    # bug: `previousblockhash` is taken with `bytes.fromhex(...)` …" names the input's
+                    # parser on the way, it flags no input defect)
+                    places = frozenset()
             if looked_again:
                 # (and at what its section's heading names: "**4. SQL injection in `get_payment_history`**")
                 places |= _strong_places(finding, [u for u in answer.units[:unit.index]
@@ -558,6 +568,10 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
                     and not _other_subject(finding, first[:found[1].start()]):
                 denials.append(Denial(unit, found[0].label(found[1]), places))
     return denials
+
+
+# a bold lead on its own: "**Correction.**", "**Update:**"
+_BARE_LABEL = re.compile(r"^\s*(?:\*\*|__)[^*_`\n]{1,30}(?:\*\*|__)\s*$")
 
 
 _POINT = re.compile(r"\b(?:point|item|finding|issue|bug|problem|defect|number|#)\s*(\d+)\b", re.IGNORECASE)
