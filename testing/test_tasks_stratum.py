@@ -800,3 +800,11 @@ def test_a_second_look_after_a_bold_label_is_at_the_paragraph_before_it():
              "checked against the new one.\n\n" + taken_back + "\n### 2. Header\n\n`_build_header()` copies "
              "`previousblockhash` without reversing it: the header needs `bytes.fromhex(prev)[::-1]`.\n")
     assert _passed(other, "byte_order")
+
+
+def test_a_heading_s_stale_jobs_sit_where_the_location_line_under_it_says():
+    heading = ("### Bug 2: Stale jobs because templates are only refreshed on a new prevhash (→ reject spikes)\n\n"
+               "**Location:** `%s`\n\nA new job is only broadcast when the previous block hash changes.\n")
+    verdict = grade("stratum", heading % "_poll_templates()")["stratum.stale_job"]
+    assert not verdict.passed and verdict.kind == "wrong_place", verdict
+    assert _passed(heading % "_validate_share()", "stale_job")

@@ -946,8 +946,12 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             # it's easy to get wrong.": the reason for a request to look, not a finding there
             miss = miss or Miss(unit, f"mechanism {_name(found)} only as the reason for advice", "advice")
             continue
-        if place is not None and not _search(finding._strong, text) and _weak_beside_wrong(finding, [unit] + scope):
-            wrong = next(w for w in (_search(finding._wrong, _plain(u) + " " + (u.func or "")) for u in scope) if w)
+        # (a heading's topic is placed by the line under it: "### Stale jobs because …" over
+        # "**Location:** `_poll_templates()`")
+        lead_line = [u for u in answer.block_units(unit.block + 1) if u.section == unit.section and u.kind == "prose"] \
+            if unit.kind == "heading" else []
+        if place is not None and not _search(finding._strong, text) and _weak_beside_wrong(finding, [unit] + scope + lead_line):
+            wrong = next(w for w in (_search(finding._wrong, _plain(u) + " " + (u.func or "")) for u in scope + lead_line) if w)
             miss = Miss(unit, f"mechanism {_name(found)} bound to wrong place {_name(wrong)}", "wrong_place")
             continue
         if place is None:
