@@ -808,3 +808,15 @@ def test_a_heading_s_stale_jobs_sit_where_the_location_line_under_it_says():
     verdict = grade("stratum", heading % "_poll_templates()")["stratum.stale_job"]
     assert not verdict.passed and verdict.kind == "wrong_place", verdict
     assert _passed(heading % "_validate_share()", "stale_job")
+
+
+def test_the_ignored_job_id_called_a_dead_parameter_to_remove_is_the_wrong_mechanism():
+    dead = ("## 2. `_validate_share`: unused `job_id`\n\n`_validate_share(self, session, job_id, extranonce2, ntime, "
+            "nonce)` never reads `job_id`. Dead parameters like this are misleading for maintainers: remove it from "
+            "the signature and from the call in `_handle_submit`.\n")
+    verdict = grade("stratum", dead)["stratum.stale_job"]
+    assert not verdict.passed and verdict.kind == "wrong_mechanism", verdict
+    found = ("## 2. `_validate_share`: unused `job_id`\n\n`_validate_share(self, session, job_id, extranonce2, ntime, "
+             "nonce)` never reads `job_id`, so a share for the previous job is checked against the new one and "
+             "rejected. Keep the jobs in `self.jobs` by id and look the submitted one up.\n")
+    assert _passed(found, "stale_job")

@@ -274,10 +274,17 @@ STALE_JOB = Finding(
                   r"_poll_templates\b|\btemplate_poll_seconds\b"),
     # the rejects blamed on a difficulty change ("miners apply a new `mining.set_difficulty`
     # only to the next job, so shares … arrive after the difficulty has changed")
-    wrong_mechanisms={"difficulty changed": (
-        r"\bmining\.set_difficulty\b|\bset_difficulty\b[^.]{0,60}\bnext job\b"
-        r"|\bdifficulty (?:has |had |was )?(?:changed|changes|retargeted|raised|lowered)\b"
-        r"|\bsnapshot (?:of )?(?:the )?(?:share )?difficulty\b|\bdifficulty (?:at|of) the time\b")},
+    wrong_mechanisms={
+        # the ignored `job_id` as clutter to delete: "Dead parameters like this are misleading for
+        # maintainers: remove it from the signature" (the fix needs it)
+        "a dead parameter": r"\b(?:dead|unused|superfluous|redundant|leftover|useless) (?:parameters?|arguments?|args?)\b"
+                            r"[^.]{0,60}\b(?:misleading|confus\w*|clutter\w*|noise|maintain\w*|readab\w*)"
+                            r"|\bremove (?:it|`?job_id`?|the (?:`?job_id`? )?(?:parameter|argument))\b[^.]{0,40}\bfrom (?:the |its )?signature\b",
+        "difficulty changed": (
+            r"\bmining\.set_difficulty\b|\bset_difficulty\b[^.]{0,60}\bnext job\b"
+            r"|\bdifficulty (?:has |had |was )?(?:changed|changes|retargeted|raised|lowered)\b"
+            r"|\bsnapshot (?:of )?(?:the )?(?:share )?difficulty\b|\bdifficulty (?:at|of) the time\b"),
+    },
     advice=_QUESTION,
     denials=(
         r"\bjob_id (?:is|gets) (?:correctly |properly )?(?:looked up|checked|validated|used)\b",
