@@ -820,3 +820,16 @@ def test_the_ignored_job_id_called_a_dead_parameter_to_remove_is_the_wrong_mecha
              "nonce)` never reads `job_id`, so a share for the previous job is checked against the new one and "
              "rejected. Keep the jobs in `self.jobs` by id and look the submitted one up.\n")
     assert _passed(found, "stale_job")
+
+
+@pytest.mark.parametrize("why, passes", [
+    ("Formatting that record synchronously blocks the event loop and delays the submission, which increases "
+     "orphan risk.", False),
+    ("Writing it stalls the event loop, which delays the block submission.", False),
+    ("Anyone who can read the hosted logs sees the solved block before the network does.", True),
+])
+def test_the_block_log_explained_by_the_sentence_after_it(why, passes):
+    item = ("- Title: block logged before submission; Location: StratumServer._submit_block. Cause: The full "
+            "block_hex is formatted into a log record before submitblock is awaited. " + why
+            + " Log after submitblock returns, and only the block hash.\n")
+    assert _passed(item, "info_leak") is passes

@@ -1331,6 +1331,8 @@ def _row_section_wrong_mechanism(answer: Answer, finding: Finding, row: Unit) ->
 # (or names the gap it means: "Between the `SELECT` … and the `UPDATE`, another worker can read the same row")
 _CONSEQUENCE = re.compile(r"^\W*(?:if|when|whenever|so|then|between|this means|that means|as a result|in that case|"
                           r"consequently|which means)\b", re.IGNORECASE)
+# a verb that states what the code does to the pool: "… synchronously blocks the event loop"
+_EFFECT = re.compile(r"\b(?:blocks|delays|stalls|slows|increases|causes|fills|exposes|leaks|lets|means)\b", re.IGNORECASE)
 _STATES = re.compile(r"\b(?:is|are|was|were|can|could|may|might|will|would|do|does|did|has|have|had)\b", re.IGNORECASE)
 
 
@@ -1355,8 +1357,8 @@ def _item_wrong_mechanism(answer: Answer, finding: Finding, lead: Unit) -> str |
         # in `_listen()`. Socket options … are stored per calling thread in libzmq, so …"; not
         # a change to make, "Log hash/height/size only.")
         explaining = [u for u in block if u.index == first - 1
-                      or u.index == lead.index + 1 and (_CONSEQUENCE.match(_plain(u)) or _STATES.search(_plain(u))
-                                                        and not _search(finding._fixes, _plain(u)))]
+                      or u.index == lead.index + 1 and (_CONSEQUENCE.match(_plain(u)) or (
+                          _STATES.search(_plain(u)) or _EFFECT.search(_plain(u))) and not _search(finding._fixes, _plain(u)))]
         # and the paragraph's conclusion further on ("…, so the header should be built
         # big-endian throughout", a rule drawn from the diagnosis even when worded as one)
         for u in block:
@@ -1462,7 +1464,7 @@ def _wrong_subject(finding: Finding, unit: Unit) -> str | None:
 
 
 # a clause that states what follows from the sentence's subject: ", so the dashboard can show …"
-_CONSEQUENCE = re.compile(r",\s*(?:so|which means|meaning|and so|hence|thus)\b|\bso that\b", re.IGNORECASE)
+_CONSEQUENCE_AFTER = re.compile(r",\s*(?:so|which means|meaning|and so|hence|thus)\b|\bso that\b", re.IGNORECASE)
 
 
 def _opens_on_wrong_place(finding: Finding, text: str) -> bool:
@@ -1472,7 +1474,7 @@ def _opens_on_wrong_place(finding: Finding, text: str) -> bool:
     wrong, place = _search(finding._wrong, text), _search(finding._places, text)
     if not wrong or not place or re.search(r"[^\s`*_#>.:()\d–—-]", text[:wrong[1].start()]):
         return False
-    consequence = _CONSEQUENCE.search(text, wrong[1].end())
+    consequence = _CONSEQUENCE_AFTER.search(text, wrong[1].end())
     return consequence is not None and consequence.start() < place[1].start()
 
 

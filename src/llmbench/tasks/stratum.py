@@ -203,6 +203,10 @@ INFO_LEAK = Finding(
     wrong_mechanisms={
         # "If the RPC call fails, the logs show a candidate that was never submitted, which is misleading"
         "misleading log": r"\bmisleading\b|\blogs? shows? (?:a |the )?(?:block |candidate |block candidate )+that (?:was )?never (?:\w+ )?submitted\b",
+        # "Building and emitting a multi-megabyte log record synchronously blocks the event loop
+        # and delays the submission, which increases orphan risk": a latency problem
+        "a slow log call": r"\bblocks? the (?:asyncio )?event loop\b|\bdelays? (?:the )?(?:block )?submission\b"
+                           r"|\b(?:increases?|raises?) (?:the )?orphan(?:ing)? (?:risk|rate|chance)\b",
         "log size only": (
         r"^(?=.*\b(?:bloat\w*|disk|rotat\w*|megabytes?|MB|huge|large|sizes?|space|fills?|volume|verbos\w*|noisy|spam\w*)\b)"
         r"(?!.*\b(?:leak\w*|expos\w*|disclos\w*|reveal\w*|sensitive|confidential|secret|before|prior to|ahead of|anyone|"
