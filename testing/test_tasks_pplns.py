@@ -599,3 +599,12 @@ def test_a_magic_number_to_give_a_name_is_a_readability_problem_not_the_override
     overrides = ("**1. Magic number in `__init__`**\n\n`self.share_window = 10000` is a magic number that overrides the "
                  "`pplns_window` you set in the config.\n")
     assert grade("pplns", overrides)["pplns.hardcoded_share_window"].passed
+
+
+def test_share_window_called_a_constant_is_the_hard_coded_window():
+    said = ("In `PPLNSManager.__init__`:\n\n```python\nself.share_window = 10000\n```\n\n`share_window` is a constant. "
+            "`pool_config.json` defines `pplns_window`, but the code never reads a key with that name.\n")
+    assert grade("pplns", said)["pplns.hardcoded_share_window"].passed
+    # the difficulty-based window called a constant is the windows swapped
+    swapped = "`window_size` is a constant 10000, so the pool ignores the configured window.\n"
+    assert not grade("pplns", swapped)["pplns.hardcoded_share_window"].passed

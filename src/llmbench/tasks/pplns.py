@@ -84,6 +84,8 @@ HARDCODED = Finding(
         # "assigns a constant. It does not depend on `config` at all."
         r"\b(?:does not|doesn'?t|do not|don'?t|never) (?:\w+ )?(?:depend|rely|draw) (?:on|upon|from) (?:the )?`?(?:self\.)?(?:config\w*|settings?|pool_config)",
         r"\b(?:assigns?|assigned|sets?|defined|declared|initiali[sz]ed) (?:it )?(?:as |to )?a (?:constant|literal|fixed (?:value|number))\b",
+        # "`share_window` is a constant."
+        r"\b(?:is|was) (?:just |simply |merely |still )?a (?:constant|literal)\b",
         r"\bbak(?:ed|es|ing)\b|\bbuilt[- ]in constant\b",
         r"\b(?:never|doesn'?t|does not|won'?t|will not|can'?t|cannot) (?:matters?|change|have any effect|takes? effect)\b|\bpinned (?:to|at)\b",
         r"\bregardless of (?:the |what(?:'s| is) in the )?(?:config\w*|settings?|pool_config)",
