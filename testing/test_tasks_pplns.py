@@ -608,3 +608,14 @@ def test_share_window_called_a_constant_is_the_hard_coded_window():
     # the difficulty-based window called a constant is the windows swapped
     swapped = "`window_size` is a constant 10000, so the pool ignores the configured window.\n"
     assert not grade("pplns", swapped)["pplns.hardcoded_share_window"].passed
+
+
+def test_a_code_comment_noting_a_removal_takes_no_denial_back():
+    denied = ("In `calculate_payouts()` the variable `window_size = int(net_diff * self.n_factor)` is computed and never "
+              "used afterwards. This is harmless: it does not influence the payout calculation. You can remove it:\n\n"
+              "```python\n        net_diff = self.rpc.getdifficulty()\n        # window_size removed (unused)\n```\n")
+    verdict = grade("pplns", denied)["pplns.window_size_unused"]
+    assert not verdict.passed and verdict.kind == "denial", verdict
+    found = denied.replace("This is harmless: it does not influence the payout calculation.",
+                           "So `pplns_n` has no effect on the payouts.")
+    assert grade("pplns", found)["pplns.window_size_unused"].passed

@@ -99,6 +99,9 @@ _ABOUT_THE_FIX = re.compile(
     r"becomes? (?:atomic|safe|thread-safe|bounded|exact|correct|impossible|a no-op|idempotent))\b",
     re.IGNORECASE)
 
+# a comment in the answer's code that notes what the change took out: "# window_size removed (unused)"
+_REMOVAL_NOTE = re.compile(r"^\s*#\s*(?:`?[\w.]+(?:\(\))?`?\s+)?(?:removed|deleted|dropped)\b", re.IGNORECASE)
+
 # a sentence that opens on the change speaks of the changed code throughout: "With this, the
 # socket is only closed after the listener thread has exited, so it is never used by two threads"
 _FIX_LEAD = re.compile(r"^\W*(?:with|after) (?:this|these|that|those)(?: (?:fix|fixes|change|changes|patch|edit|edits)| in place)?\s*,",
@@ -804,7 +807,7 @@ def _find_mechanism(answer: Answer, finding: Finding, units: list[Unit], denials
             miss = miss or Miss(unit, f"mechanism {_name(found)} completed only by a request", "advice")
             continue
         said = next((c for c in clauses(text) if found[1].group(0) in c), "")
-        if _ABOUT_THE_FIX.search(said) or _FIX_LEAD.match(text):
+        if _ABOUT_THE_FIX.search(said) or _FIX_LEAD.match(text) or unit.kind == "code" and _REMOVAL_NOTE.match(unit.text):
             # "the helper now overrides the argument with the configured value": the changed code
             miss = miss or Miss(unit, f"mechanism {_name(found)} said of the fixed code", "missing")
             continue
