@@ -512,3 +512,18 @@ def test_the_block_log_cannot_be_judged_when_a_valid_share_is_refused_before_the
     payload = run_probe(lay_out(tmp_path, "stratum", refusing), "stratum", checks=["stratum.info_leak"])
     status, detail = by_probe(payload)["no_block_hex_logged_before_submit"]
     assert status == "error" and "refused a valid share" in detail, detail
+
+
+def test_asking_ethminer_for_its_version_is_not_the_miner_s_start(tmp_path):
+    config = "cat > h-config.sh << 'EOF'\n#!/usr/bin/env bash\n"
+    asks = reference_with(config, config + 'MINER_VER=$("$(dirname "${BASH_SOURCE[0]}")/ethminer" --version '
+                                           "2>/dev/null | head -n1)\n")
+    results = by_probe(run_probe(lay_out(tmp_path / "asks", "hiveos", asks), "hiveos",
+                                 checks=["hiveos.h_run_exec", "hiveos.api_port"]))
+    assert results["h_run_execs_ethminer"][0] == "passed", results
+    assert results["ethminer_api_on_3333"][0] == "passed", results
+    # a miner started from h-config.sh, with arguments, is a start (h-run.sh's exec comes second)
+    starts = reference_with(config, config + '"$(dirname "${BASH_SOURCE[0]}")/ethminer" -U\n')
+    results = by_probe(run_probe(lay_out(tmp_path / "starts", "hiveos", starts), "hiveos",
+                                 checks=["hiveos.h_run_exec"]))
+    assert results["h_run_execs_ethminer"][0] == "failed", results

@@ -295,9 +295,14 @@ def probe_manifest_sets_name_version(ctx):
 
 
 # one script for every probe: the record file comes from the environment, so probes
-# running side by side can share the copy placed in the miner folder
+# running side by side can share the copy placed in the miner folder. A query that only asks
+# ethminer about itself (`ethminer --version` to fill CUSTOM_VERSION) is answered and is not
+# the miner's start.
 FAKE_ETHMINER = r'''#!/usr/bin/env python3
 import json, os, sys
+if sys.argv[1:] and all(a in ("-V", "--version", "-h", "--help", "-H", "-L", "--list-devices") for a in sys.argv[1:]):
+    print("ethminer 0.19.0-probe")
+    sys.exit(0)
 with open(os.environ["LLMBENCH_ETHMINER_RECORD"], "a") as fh:
     fh.write(json.dumps({"argv": sys.argv[1:], "env": dict(os.environ), "pid": os.getpid(),
                          "cwd": os.getcwd()}) + "\n")
