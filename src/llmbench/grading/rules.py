@@ -676,6 +676,11 @@ def _generic_denial(finding: Finding, text: str) -> str | None:
                     and not _TIMED_BY.search(clause[:place[1].start()]) \
                     and not _part_of_place(finding, clause[:place[1].start()]):
                 return found[0].label(found[1])
+            # what the symptom does not come from is named after the denial: "The stale dashboard
+            # figure is not coming from `self.share_window`"
+            source = _search(finding._denial_places, clause[found[1].end():found[1].end() + 30])
+            if found[0].name == "not its source" and source and source[1].start() <= 8:
+                return found[0].label(found[1])
     return None
 
 
