@@ -576,3 +576,15 @@ def test_a_description_followed_by_the_one_thread_rule_is_the_crossing():
     ruled = described + " A ZeroMQ socket must only be used by one thread; only the Context is thread-safe.\n"
     verdict = grade("zmq", ruled)["zmq.socket_crosses_threads"]
     assert verdict.passed and verdict.kind == "finding", verdict
+
+
+def test_a_listener_called_a_standard_sub_loop_is_not_where_the_shared_state_is():
+    intro = ("The listener itself is a standard SUB loop. The problems come from state shared between the ZMQ "
+             "listener thread and the rest of the pool without any synchronization.\n\n")
+    context = ("`self.context` is created on the main thread and later `stop()` calls `self.context.term()` from "
+               "the main thread while the listener thread is still inside it.\n")
+    assert not grade("zmq", intro + context)["zmq.socket_crosses_threads"].passed
+    # a standard pitfall is still the defect
+    pitfall = ("The SUB socket is a standard thread-safety bug here: it is created in `__init__` on the main thread "
+               "and then used by `_listen()` on the listener thread, and ZeroMQ sockets are not thread-safe.\n")
+    assert grade("zmq", pitfall)["zmq.socket_crosses_threads"].passed

@@ -68,6 +68,10 @@ GENERIC_DENIALS = {
                       # "on closer inspection that is not what's causing the duplicates"
                       r"|\b(?:is|are|was|were)(?: not|n't) (?:really |actually )?what(?:['’]s| is) (?:causing|behind|driving)\b",
     "nothing wrong": r"\bnothing (?:wrong|to fix)\b",
+    # "The listener itself is a standard SUB loop" (not "a standard check-then-act race")
+    "a standard one": r"\b(?:is|looks like) (?:just |simply )?(?:a|an) (?:standard|ordinary|normal|conventional|regular|plain)\b"
+                      r"(?! (?:[\w-]+ ){0,2}(?:race|bug|mistake|pitfall|problem|issue|leak|error|toctou|injection|"
+                      r"vulnerabilit\w*|defect|flaw|case|example|symptom|failure|crash)\b)",
     # "that's the correct behaviour and no change is needed there"
     "no change needed": r"\bno (?:code )?changes? (?:is |are )?(?:needed|required|necessary)\b"
                         r"|\b(?:can|should|may) (?:stay|remain|be left|be kept) (?:as (?:they|it) (?:are|is)|unchanged|untouched|as[- ]is)\b"
