@@ -982,3 +982,14 @@ def test_the_set_said_to_keep_two_workers_apart_and_a_shared_wallet_proxy_are_no
     race = ("## 1. Duplicate payouts\n\n`self.lock` already exists in `__init__` but is never used, so two workers can "
             "both pass the `payout_id in self.processing` check before either adds it.\n")
     assert grade("payment", race)["payment.race_condition"].passed
+
+
+def test_a_second_look_at_a_paragraph_that_states_the_race_without_its_place_denies_the_race():
+    supposed = ("A check followed by an add, while `self.lock` sits unused, *would* be a classic check-then-act race.\n\n"
+                "**On closer inspection, this is not a real problem here.** All four workers are threads in one "
+                "process, so `in` and `set.add()` are atomic under the GIL.\n")
+    assert not grade("payment", supposed)["payment.race_condition"].passed
+    # the race asserted after the look still counts
+    later = ("\n## The race after all\n\n`process_pending_payments()` checks `payout_id in self.processing` and adds it "
+             "without holding `self.lock`, so two workers can both pass the check and pay the same payout.\n")
+    assert grade("payment", supposed + later)["payment.race_condition"].passed

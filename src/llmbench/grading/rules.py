@@ -547,13 +547,15 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
         if before is not None and (_follows(before, unit) or looked_again and before.kind == "prose"
                                    and before.section == unit.section) and _PRONOUN_DENIAL.match(text):
             places = _strong_places(finding, [before])
+            looked_at_mechanism = False
             if looked_again:
                 # the look is at the sentence before, or at the whole paragraph before its own
                 # (the place may be in that paragraph's first sentence)
                 looked_at = [before] if before.block == unit.block else [
                     u for u in answer.units[:before.index + 1] if u.block == before.block and u.kind == "prose"]
                 places = _strong_places(finding, looked_at)
-                if not _search(finding._mechanisms, " ".join(_plain(u) for u in looked_at)):
+                looked_at_mechanism = bool(_search(finding._mechanisms, " ".join(_plain(u) for u in looked_at)))
+                if not looked_at_mechanism:
                     # (a look at another defect: "At first I thought `_build_header` had an endianness
                     # bug: `previousblockhash` is taken with `bytes.fromhex(...)` …" names the input's
                     # parser on the way, it flags no input defect)
@@ -571,7 +573,10 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             found = _search(_GENERIC_DENIALS, first)
             # "It calls `context.term()`, which is safe from any thread": what is called safe
             # is the code named on the way, not the pronoun's subject
-            if places and found and not _wrong_subject(finding, before) \
+            # (a look at a paragraph that states this defect without naming a strong place denies
+            # it wherever it is: "… *would* be a classic check-then-act race. ¶ On closer
+            # inspection, this is not a real problem here.")
+            if (places or looked_at_mechanism) and found and not _wrong_subject(finding, before) \
                     and not _other_subject(finding, first[:found[1].start()]):
                 denials.append(Denial(unit, found[0].label(found[1]), places))
     return denials
