@@ -783,6 +783,9 @@ def test_a_block_log_called_misleading_is_a_wrong_mechanism_beside_its_move():
     misleading = head + ("The block candidate is logged before `submitblock` is called. If the RPC call fails, the logs "
                          "show a candidate that was never submitted, which is misleading. ") + move
     assert not grade("stratum", misleading)["stratum.info_leak"].passed
+    claims = head + ("The block candidate is logged before `submitblock` is called. If the RPC call raises, the log "
+                     "claims a candidate that was never actually submitted. ") + move
+    assert not grade("stratum", claims)["stratum.info_leak"].passed
     leaked = head + ("The block candidate, `block_hex` in full, is logged before `submitblock` is called, so the "
                      "contractors reading the log service see the solved block before the network does. ") + move
     assert grade("stratum", leaked)["stratum.info_leak"].passed

@@ -202,7 +202,9 @@ INFO_LEAK = Finding(
     # the block log as a log-size problem (rotation, disk, level), with nothing about who reads it or when
     wrong_mechanisms={
         # "If the RPC call fails, the logs show a candidate that was never submitted, which is misleading"
-        "misleading log": r"\bmisleading\b|\blogs? shows? (?:a |the )?(?:block |candidate |block candidate )+that (?:was )?never (?:\w+ )?submitted\b",
+        # ("the log claims a candidate that was never actually submitted")
+        "misleading log": r"\bmisleading\b|\blogs? (?:shows?|claims?|says?|reports?|records?) (?:a |the )?(?:block |candidate |block candidate )+"
+                          r"that (?:was )?never (?:\w+ )?submitted\b",
         # "Building and emitting a multi-megabyte log record synchronously blocks the event loop
         # and delays the submission, which increases orphan risk": a latency problem
         "a slow log call": r"\bblocks? the (?:asyncio )?event loop\b|\bdelays? (?:the )?(?:block )?submission\b"
