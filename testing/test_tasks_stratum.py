@@ -836,3 +836,14 @@ def test_the_block_log_explained_by_the_sentence_after_it(why, passes):
             "block_hex is formatted into a log record before submitblock is awaited. " + why
             + " Log after submitblock returns, and only the block hash.\n")
     assert _passed(item, "info_leak") is passes
+
+
+def test_the_ignored_job_id_as_a_job_never_issued_to_the_session_is_the_wrong_mechanism():
+    item = ("- Location: StratumServer._handle_submit / _validate_share. Cause: job_id sent by the miner is never "
+            "checked against the jobs that were sent to that session, so a miner can submit shares for a job id that "
+            "was never issued to it (or another session's job) and they are credited.\n")
+    verdict = grade("stratum", item)["stratum.stale_job"]
+    assert not verdict.passed and verdict.kind == "wrong_mechanism", verdict
+    right = ("- Location: StratumServer._validate_share. Cause: job_id sent by the miner is never checked: every share "
+             "is validated against `self.current_job`, so shares for the job a new block just replaced are rejected.\n")
+    assert _passed(right, "stale_job")

@@ -286,6 +286,10 @@ STALE_JOB = Finding(
         "a dead parameter": r"\b(?:dead|unused|superfluous|redundant|leftover|useless) (?:parameters?|arguments?|args?)\b"
                             r"[^.]{0,60}\b(?:misleading|confus\w*|clutter\w*|noise|maintain\w*|readab\w*)"
                             r"|\bremove (?:it|`?job_id`?|the (?:`?job_id`? )?(?:parameter|argument))\b[^.]{0,40}\bfrom (?:the |its )?signature\b",
+        # the ignored `job_id` as a per-session authorisation hole: "a miner can submit shares for
+        # a job id that was never issued to it (or another session's job) and they are credited"
+        "a job not issued to the session": r"\bnever (?:issued|sent|notified|given|assigned) to (?:it|that session|the session|"
+                                            r"this session|them|that miner|the miner)\b|\banother session'?s jobs?\b|\bbogus (?:submissions?|shares?)\b",
         "difficulty changed": (
             r"\bmining\.set_difficulty\b|\bset_difficulty\b[^.]{0,60}\bnext job\b"
             r"|\bdifficulty (?:has |had |was )?(?:changed|changes|retargeted|raised|lowered)\b"
