@@ -940,3 +940,16 @@ def test_a_lead_naming_the_class_qualified_init_places_bare_lines_there():
     # a lead naming the file is no method: the line is not put into __init__
     other = build_candidate("stratum", "In `stratum_server.py` add:\n\n" + fenced("        self.jobs = OrderedDict()\n"))
     assert isinstance(other, NoCandidate) or "StratumServer.__init__" not in other.changed
+
+
+def test_a_config_the_answer_s_commands_write_is_the_one_the_program_starts_with():
+    fix = fenced("class PPLNSManager:\n    def __init__(self, config, db_path, rpc):\n        ...\n"
+                 "        self.share_window = int(config.get(\"pplns_window\", 10000))\n")
+    config = '{\n  // the PPLNS window\n  "pplns_window": 50000\n}\n'
+    answer = fix + "\n" + fenced(f"cat > pool_config.json << 'EOF'\n{config}EOF", "bash")
+    candidate = build_candidate("pplns", answer)
+    assert isinstance(candidate, Candidate)
+    assert candidate.files["pool_config.json"] == config
+    # shown, not written: the shipped config stays
+    shown = build_candidate("pplns", fix + "\n" + fenced(config, "json"))
+    assert "pool_config.json" not in shown.files

@@ -527,3 +527,16 @@ def test_asking_ethminer_for_its_version_is_not_the_miner_s_start(tmp_path):
     results = by_probe(run_probe(lay_out(tmp_path / "starts", "hiveos", starts), "hiveos",
                                  checks=["hiveos.h_run_exec"]))
     assert results["h_run_execs_ethminer"][0] == "failed", results
+
+
+def test_a_config_the_pool_cannot_parse_fails_the_configured_window(tmp_path):
+    fixed = read_fixture("pplns.py").replace("self.share_window = 10000",
+                                             "self.share_window = int(config.get(\"pplns_window\", 10000))")
+    scratch = lay_out(tmp_path / "commented", "pplns", fixed)
+    config = scratch / "candidate" / "pool_config.json"
+    config.write_text(config.read_text().replace("{", "{\n  // the PPLNS window", 1))
+    status, detail = by_probe(run_probe(scratch, "pplns", checks=["pplns.config_key_mismatch"]))["configured_window_decides"]
+    assert status == "failed" and "not JSON" in detail, detail
+    status, detail = by_probe(run_probe(lay_out(tmp_path / "valid", "pplns", fixed), "pplns",
+                                        checks=["pplns.config_key_mismatch"]))["configured_window_decides"]
+    assert status == "passed", detail

@@ -247,6 +247,7 @@ def build_candidate(task: str, final_answer: str) -> Candidate | NoCandidate:
                 best.prose_only[name] = "\n".join(filter(None, (best.prose_only.get(name), sentence)))
         if best.kind == "splice":
             _add_left_out_imports(best)
+        _add_written_data_files(best, shells, fixtures)
         return best
     if errors:
         return NoCandidate(f"no runnable fix: {errors[0]}", syntax_error=True)
@@ -382,6 +383,18 @@ def _as_fenced(shell: str) -> str:
     delimiter alone ("  EOF" under `<<-'EOF'` is body text, and the rest goes into the file)."""
     fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", shell)), default=0))
     return f"{fence}bash\n{shell}\n{fence}"
+
+
+def _add_written_data_files(candidate: Candidate, shells: list[tuple[CodeBlock, FileTree]], fixtures: dict[str, str]) -> None:
+    """A task file that is not code (`pool_config.json`) is what the answer's commands last write
+    over it: the program starts with that file."""
+    for block, tree in shells:
+        for created in tree.files.values():
+            if created.how != "fenced" and created.name in fixtures and not created.name.endswith(".py") \
+                    and created.content != fixtures[created.name]:
+                candidate.files[created.name] = created.content
+                candidate.notes.append(f"code block {block.index} writes {created.name} with "
+                                       f"`{created.command.strip()}`: the program starts with what it writes")
 
 
 def _written_by_heredoc(task: str, shells: list[tuple[CodeBlock, FileTree]], fixtures: dict[str, str]) -> Candidate | None:

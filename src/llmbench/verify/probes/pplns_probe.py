@@ -98,7 +98,12 @@ def probe_configured_window_decides(ctx):
     cls = ctx.cls(module, "PPLNSManager")
     config_path = os.path.join(ctx.candidate_dir, "pool_config.json")
     with open(config_path) as fh:
-        shipped = json.load(fh)
+        try:
+            shipped = json.load(fh)
+        except ValueError as exc:
+            # the answer's commands rewrote the config (a `//` comment in it): the pool cannot start
+            raise _harness.ProbeFailed(f"pool_config.json as the answer leaves it is not JSON ({exc}): "
+                                       "the pool cannot read its settings") from None
     shipped_window = int(shipped.get("pplns_window", 50000))
     cases = [(shipped_window, dict(shipped), "shipped pool_config.json")]
     for window in (3_000, 25_000):
