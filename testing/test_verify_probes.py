@@ -540,3 +540,17 @@ def test_a_config_the_pool_cannot_parse_fails_the_configured_window(tmp_path):
     status, detail = by_probe(run_probe(lay_out(tmp_path / "valid", "pplns", fixed), "pplns",
                                         checks=["pplns.config_key_mismatch"]))["configured_window_decides"]
     assert status == "passed", detail
+
+
+@pytest.mark.parametrize("places, fee_wrong", [("0.0000001", True), ("0.00000001", False)])
+def test_a_fee_quantized_short_of_the_satoshi_fails_the_money_check(tmp_path, places, fee_wrong):
+    fee = ("def calculate_fee(self, amount):\n        from decimal import Decimal, ROUND_HALF_UP\n"
+           "        return (Decimal(str(amount)) * Decimal(str(self.fee_percent)) / Decimal(100))"
+           f".quantize(Decimal(\"{places}\"), rounding=ROUND_HALF_UP)")
+    fixed = read_fixture("payment_processor.py").replace(
+        "def calculate_fee(self, amount):\n        return round(float(amount) * self.fee_percent / 100.0, 8)", fee)
+    assert fee in fixed
+    got, detail = by_probe(run_probe(lay_out(tmp_path, "payment", fixed), "payment",
+                                     checks=["payment.float_precision"]))["money_exact_to_satoshi"]
+    # (the unchanged batch totals still fail on their floats: the fee is judged first)
+    assert got == "failed" and ("calculate_fee(0.246914)" in detail) is fee_wrong, detail

@@ -409,7 +409,9 @@ def probe_money_exact_to_satoshi(ctx):
         # fees that need no rounding: any exact method gets them to the satoshi. A fee exact
         # only for Decimal amounts is right when the program hands it Decimals: then the
         # payment path below decides, whatever the answer changed
-        for amount, fee in ((0.29, "0.00145"), (1.13, "0.00565"), (0.57, "0.00285"), (12345.6789, "61.7283945")):
+        # (one fee reaches the eighth decimal: a fee quantized to seven places misses it)
+        for amount, fee in ((0.29, "0.00145"), (1.13, "0.00565"), (0.57, "0.00285"), (12345.6789, "61.7283945"),
+                            (0.246914, "0.00123457")):
             try:
                 _expect_btc(processor.calculate_fee(amount), fee, f"calculate_fee({amount})")
             except (_harness.ProbeFailed, TypeError, ValueError, ArithmeticError) as in_btc:
