@@ -546,24 +546,22 @@ def find_denials(answer: Answer, finding: Finding) -> list[Denial]:
             before = answer.units[before.index - 1]
         if before is not None and (_follows(before, unit) or looked_again and before.kind == "prose"
                                    and before.section == unit.section) and _PRONOUN_DENIAL.match(text):
-            places = _strong_places(finding, [before])
             looked_at_mechanism = False
             if looked_again:
                 # the look is at the sentence before, or at the whole paragraph before its own
                 # (the place may be in that paragraph's first sentence)
                 looked_at = [before] if before.block == unit.block else [
                     u for u in answer.units[:before.index + 1] if u.block == before.block and u.kind == "prose"]
-                places = _strong_places(finding, looked_at)
                 looked_at_mechanism = bool(_search(finding._mechanisms, " ".join(_plain(u) for u in looked_at)))
-                if not looked_at_mechanism:
-                    # (a look at another defect: "At first I thought `_build_header` had an endianness
-                    # bug: `previousblockhash` is taken with `bytes.fromhex(...)` …" names the input's
-                    # parser on the way, it flags no input defect)
-                    places = frozenset()
-            if looked_again:
+                # (a look at another defect: "At first I thought `_build_header` had an endianness
+                # bug: `previousblockhash` is taken with `bytes.fromhex(...)` …" names the input's
+                # parser on the way, it flags no input defect)
+                places = _strong_places(finding, looked_at) if looked_at_mechanism else frozenset()
                 # (and at what its section's heading names: "**4. SQL injection in `get_payment_history`**")
                 places |= _strong_places(finding, [u for u in answer.units[:unit.index]
                                                    if u.section == unit.section and u.kind == "heading"])
+            else:
+                places = _strong_places(finding, [before])
             prior = answer.units[before.index - 1] if before.index > 0 else None
             if not places and prior is not None and _follows(prior, before) and _PRONOUN_SUBJECT.match(_plain(before)):
                 # "`calculate_payouts` computes `window_size` … It is not used by the query. This is

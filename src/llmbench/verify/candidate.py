@@ -23,7 +23,7 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from llmbench.grading.filetree import FileTree, parse_file_tree
+from llmbench.grading.filetree import CreatedFile, FileTree, parse_file_tree
 from llmbench.patching import unidiff
 from llmbench.tasks.prompting import read_fixture
 from llmbench.verify.blocks import CodeBlock, answer_text, code_blocks, prose
@@ -385,30 +385,36 @@ def _as_fenced(shell: str) -> str:
     return f"{fence}bash\n{shell}\n{fence}"
 
 
+def _task_files_written(shells: list[tuple[CodeBlock, FileTree]],
+                        fixtures: dict[str, str]) -> Iterator[tuple[CodeBlock, CreatedFile]]:
+    """(block, file) for each of the task's files a shell command writes (not a fenced listing)."""
+    for block, tree in shells:
+        for created in tree.files.values():
+            if created.how != "fenced" and created.name in fixtures:
+                yield block, created
+
+
 def _add_written_data_files(candidate: Candidate, shells: list[tuple[CodeBlock, FileTree]], fixtures: dict[str, str]) -> None:
     """A task file that is not code (`pool_config.json`) is what the answer's commands last write
     over it: the program starts with that file."""
-    for block, tree in shells:
-        for created in tree.files.values():
-            if created.how != "fenced" and created.name in fixtures and not created.name.endswith(".py") \
-                    and created.content != fixtures[created.name]:
-                candidate.files[created.name] = created.content
-                candidate.notes.append(f"code block {block.index} writes {created.name} with "
-                                       f"`{created.command.strip()}`: the program starts with what it writes")
+    for block, created in _task_files_written(shells, fixtures):
+        if not created.name.endswith(".py") and created.content != fixtures[created.name]:
+            candidate.files[created.name] = created.content
+            candidate.notes.append(f"code block {block.index} writes {created.name} with "
+                                   f"`{created.command.strip()}`: the program starts with what it writes")
 
 
 def _written_by_heredoc(task: str, shells: list[tuple[CodeBlock, FileTree]], fixtures: dict[str, str]) -> Candidate | None:
     """The program a shell command in the answer writes over one of the task's files (`cat >
     pplns.py << 'EOF'`), read by bash's rules (``filetree``): the file is then exactly what the
     command writes ("# ... unchanged ..." included), as running it leaves it."""
-    for block, tree in shells:
-        for created in tree.files.values():
-            if created.how != "fenced" and created.name in fixtures and created.name.endswith(".py"):
-                name, body = created.name, created.content
-                note = f"code block {block.index} writes {name} with `{created.command.strip()}`: the file is what it writes"
-                changed, state, broken = _left_by_commands(fixtures, {name: body})
-                return Candidate(task, "full_file", (block.index,), {name: body}, changed, [note + broken], state,
-                                 written=True, unparsable=bool(broken))
+    for block, created in _task_files_written(shells, fixtures):
+        if created.name.endswith(".py"):
+            name, body = created.name, created.content
+            note = f"code block {block.index} writes {name} with `{created.command.strip()}`: the file is what it writes"
+            changed, state, broken = _left_by_commands(fixtures, {name: body})
+            return Candidate(task, "full_file", (block.index,), {name: body}, changed, [note + broken], state,
+                             written=True, unparsable=bool(broken))
     return None
 
 
